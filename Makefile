@@ -1,0 +1,30 @@
+# kiswatch — two commands: `make run` and `make test`.
+CARGO ?= cargo
+
+.PHONY: run test lint fmt build bench clean
+
+## Start the product on its embedded default (the built-in KIS simulator, no credentials needed).
+run:
+	$(CARGO) run --release -p kiswatch -- sim --clock open --control
+
+## Every test: formatting, lints, unit, property and integration tests.
+test: lint
+	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+build:
+	$(CARGO) build --release -p kiswatch
+
+## Benchmarks (not part of `make test`); see BENCHMARKS.md.
+bench:
+	$(CARGO) bench --workspace
+
+clean:
+	$(CARGO) clean

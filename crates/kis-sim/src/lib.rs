@@ -1,0 +1,1 @@
+//! KIS-compatible simulator.

@@ -1,0 +1,1 @@
+//! KIS Open API client.

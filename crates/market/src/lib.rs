@@ -1,0 +1,1 @@
+//! The kiswatch domain without I/O.
