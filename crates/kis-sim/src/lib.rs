@@ -1,1 +1,3 @@
 //! KIS-compatible simulator.
+
+pub mod model;

@@ -1,1 +1,3 @@
 //! KIS Open API client.
+
+pub mod realtime;

@@ -1,1 +1,40 @@
-fn main() {}
+//! The `kiswatch` binary: command-line entry point.
+//!
+//! Each subcommand lives in its own module; `main` only parses flags, sets up logging and dispatches.
+
+mod quote_cmd;
+mod sim_cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "kiswatch", version, about = "Watch Korean stocks through the KIS Open API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the KIS-compatible simulator standalone.
+    Sim(sim_cmd::SimArgs),
+    /// Print current prices through the KIS client (governor, token cache and all).
+    Quote(quote_cmd::QuoteArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Sim(args) => sim_cmd::run(args).await,
+            Command::Quote(args) => quote_cmd::run(args).await,
+        }
+    })
+}

@@ -1,0 +1,1 @@
+//! The simulated market: deterministic prices, history, executions and order books.
