@@ -1,7 +1,7 @@
 # kiswatch — two commands: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: run test lint fmt build bench clean
+.PHONY: run test lint web-deps fmt build bench clean
 
 ## Start the product on its embedded default (the built-in KIS simulator, no credentials needed).
 run:
@@ -12,9 +12,16 @@ test: lint
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 
-lint:
+lint: web-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cd web && npm run --silent lint
+
+## The web UI's npm packages, installed from the lockfile when missing.
+web-deps: web/node_modules/.package-lock.json
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
 
 fmt:
 	$(CARGO) fmt --all

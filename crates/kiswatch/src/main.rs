@@ -8,7 +8,11 @@ mod sim_cmd;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "kiswatch", version, about = "Watch Korean stocks through the KIS Open API")]
+#[command(
+    name = "kiswatch",
+    version,
+    about = "Watch Korean stocks through the KIS Open API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
