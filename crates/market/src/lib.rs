@@ -6,3 +6,19 @@ pub mod krx;
 pub mod time;
 
 pub use code::{CodeError, StockCode};
+
+pub mod alignment;
+pub mod backtest;
+pub mod candle;
+pub mod condition;
+pub mod ma;
+pub mod preset;
+pub mod ratio;
+pub mod series;
+pub mod state;
+pub mod trigger;
+
+pub use alignment::Alignment;
+pub use candle::{Candle, Period};
+pub use condition::Condition;
+pub use trigger::{Tick, Trigger, TriggerEngine};

@@ -1,0 +1,261 @@
+//! A condition compiled against a period's [`Layout`]: every average becomes a shared window of the
+//! series, and evaluation reads the series state without allocating.
+//!
+//! Unknown values (an average before it has enough bars, a previous bar that does not exist yet) make
+//! the comparisons that use them unknown, and logic is three-valued (`not unknown` is unknown,
+//! `false and unknown` is false); a condition that ends up unknown does not hold.
+
+use std::cmp::Ordering;
+
+use super::ast::{ArithOp, Expr, ExprKind};
+use super::lexer::CmpOp;
+use crate::ratio::Ratio;
+use crate::state::{Field, Layout, SeriesState, WindowRef};
+
+#[derive(Debug, Clone)]
+enum Num {
+    Const(Ratio),
+    Field(Field),
+    Mean(WindowRef),
+    ChangePct,
+    Neg(Box<Num>),
+    Arith(ArithOp, Box<Num>, Box<Num>),
+}
+
+#[derive(Debug, Clone)]
+enum Pred {
+    Compare(Num, Vec<(CmpOp, Num)>),
+    And(Box<Pred>, Box<Pred>),
+    Or(Box<Pred>, Box<Pred>),
+    Not(Box<Pred>),
+    Cross {
+        up: bool,
+        a: Num,
+        b: Num,
+    },
+    /// Averages listed shortest first; `bullish`: each above the next.
+    Aligned {
+        bullish: bool,
+        means: Vec<WindowRef>,
+    },
+}
+
+/// A compiled condition; see the module docs.
+#[derive(Debug, Clone)]
+pub struct Program {
+    pred: Pred,
+    /// The values reported with a trigger: every non-constant operand, labelled by its text.
+    labels: Vec<(String, Num)>,
+}
+
+impl Program {
+    /// Compiles `expr` (a condition, as the parser guarantees), registering its windows in `layout`.
+    pub fn compile(expr: &Expr, layout: &mut Layout) -> Program {
+        let mut labels = Vec::new();
+        let pred = pred(expr, layout, &mut labels);
+        Program { pred, labels }
+    }
+
+    /// Whether the condition holds on the series' current bar.
+    pub fn holds(&self, s: &SeriesState) -> bool {
+        self.pred.truth(s) == Some(true)
+    }
+
+    /// The labelled values on the current bar, for display.
+    pub fn values(&self, s: &SeriesState) -> Vec<(String, f64)> {
+        self.labels
+            .iter()
+            .filter_map(|(label, num)| Some((label.clone(), num.value(s, 0)?.to_f64())))
+            .collect()
+    }
+}
+
+fn label(expr: &Expr, num: &Num, labels: &mut Vec<(String, Num)>) {
+    if matches!(num, Num::Const(_)) {
+        return;
+    }
+    let text = expr.to_string();
+    if !labels.iter().any(|(l, _)| *l == text) {
+        labels.push((text, num.clone()));
+    }
+}
+
+fn pred(expr: &Expr, layout: &mut Layout, labels: &mut Vec<(String, Num)>) -> Pred {
+    match &expr.kind {
+        ExprKind::Compare { first, rest } => {
+            let a = num(first, layout);
+            label(first, &a, labels);
+            let rest = rest
+                .iter()
+                .map(|(op, e)| {
+                    let n = num(e, layout);
+                    label(e, &n, labels);
+                    (*op, n)
+                })
+                .collect();
+            Pred::Compare(a, rest)
+        }
+        ExprKind::And(a, b) => Pred::And(
+            Box::new(pred(a, layout, labels)),
+            Box::new(pred(b, layout, labels)),
+        ),
+        ExprKind::Or(a, b) => Pred::Or(
+            Box::new(pred(a, layout, labels)),
+            Box::new(pred(b, layout, labels)),
+        ),
+        ExprKind::Not(a) => Pred::Not(Box::new(pred(a, layout, labels))),
+        ExprKind::Cross { up, a, b } => {
+            let (na, nb) = (num(a, layout), num(b, layout));
+            label(a, &na, labels);
+            label(b, &nb, labels);
+            Pred::Cross {
+                up: *up,
+                a: na,
+                b: nb,
+            }
+        }
+        ExprKind::Aligned { bullish, periods } => {
+            let means = periods
+                .iter()
+                .map(|&n| {
+                    let w = layout.window(Field::Close, n);
+                    let e = Expr::new(
+                        ExprKind::Avg {
+                            field: Field::Close,
+                            n,
+                        },
+                        expr.pos,
+                    );
+                    label(&e, &Num::Mean(w), labels);
+                    w
+                })
+                .collect();
+            Pred::Aligned {
+                bullish: *bullish,
+                means,
+            }
+        }
+        // A number where a condition belongs cannot come out of the parser; it never holds.
+        _ => Pred::Compare(
+            Num::Const(Ratio::int(0)),
+            vec![(CmpOp::Ne, Num::Const(Ratio::int(0)))],
+        ),
+    }
+}
+
+fn num(expr: &Expr, layout: &mut Layout) -> Num {
+    match &expr.kind {
+        ExprKind::Number(r) => Num::Const(*r),
+        ExprKind::Field(f) => Num::Field(*f),
+        ExprKind::Avg { field, n } => Num::Mean(layout.window(*field, *n)),
+        ExprKind::ChangePct => Num::ChangePct,
+        ExprKind::Neg(e) => Num::Neg(Box::new(num(e, layout))),
+        ExprKind::Arith { op, lhs, rhs } => {
+            Num::Arith(*op, Box::new(num(lhs, layout)), Box::new(num(rhs, layout)))
+        }
+        // A condition where a number belongs cannot come out of the parser; it is unknown.
+        _ => Num::Arith(
+            ArithOp::Div,
+            Box::new(Num::Const(Ratio::int(0))),
+            Box::new(Num::Const(Ratio::int(0))),
+        ),
+    }
+}
+
+impl Num {
+    /// The value at the current bar (`back = 0`) or at the previous bar (`back = 1`).
+    fn value(&self, s: &SeriesState, back: u8) -> Option<Ratio> {
+        match self {
+            Num::Const(r) => Some(*r),
+            Num::Field(f) => s.field(*f, back),
+            Num::Mean(w) => s.mean(*w, back),
+            Num::ChangePct => s.change_pct(back),
+            Num::Neg(e) => e.value(s, back)?.checked_neg(),
+            Num::Arith(op, a, b) => {
+                let (a, b) = (a.value(s, back)?, b.value(s, back)?);
+                match op {
+                    ArithOp::Add => a.checked_add(b),
+                    ArithOp::Sub => a.checked_sub(b),
+                    ArithOp::Mul => a.checked_mul(b),
+                    ArithOp::Div => a.checked_div(b),
+                }
+            }
+        }
+    }
+}
+
+fn compare(op: CmpOp, a: Ratio, b: Ratio) -> Option<bool> {
+    let ord = a.checked_cmp(b)?;
+    Some(match op {
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Ge => ord != Ordering::Less,
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Le => ord != Ordering::Greater,
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::Ne => ord != Ordering::Equal,
+    })
+}
+
+/// Kleene conjunction: false wins over unknown.
+fn and(a: Option<bool>, b: impl FnOnce() -> Option<bool>) -> Option<bool> {
+    match a {
+        Some(false) => Some(false),
+        _ => match (a, b()) {
+            (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        },
+    }
+}
+
+impl Pred {
+    fn truth(&self, s: &SeriesState) -> Option<bool> {
+        match self {
+            Pred::Compare(first, rest) => {
+                let mut acc = Some(true);
+                let mut lhs = first.value(s, 0);
+                for (op, e) in rest {
+                    let rhs = e.value(s, 0);
+                    let r = match (lhs, rhs) {
+                        (Some(a), Some(b)) => compare(*op, a, b),
+                        _ => None,
+                    };
+                    acc = and(acc, || r);
+                    if acc == Some(false) {
+                        return acc;
+                    }
+                    lhs = rhs;
+                }
+                acc
+            }
+            Pred::And(a, b) => and(a.truth(s), || b.truth(s)),
+            Pred::Or(a, b) => {
+                let not_a = a.truth(s).map(|v| !v);
+                and(not_a, || b.truth(s).map(|v| !v)).map(|v| !v)
+            }
+            Pred::Not(a) => a.truth(s).map(|v| !v),
+            Pred::Cross { up, a, b } => {
+                let (gt, le) = if *up {
+                    (CmpOp::Gt, CmpOp::Le)
+                } else {
+                    (CmpOp::Lt, CmpOp::Ge)
+                };
+                let now = compare(gt, a.value(s, 0)?, b.value(s, 0)?);
+                and(now, || compare(le, a.value(s, 1)?, b.value(s, 1)?))
+            }
+            Pred::Aligned { bullish, means } => {
+                let op = if *bullish { CmpOp::Gt } else { CmpOp::Lt };
+                // Unknown while any average is unknown, as `Alignment::of`.
+                let mut acc = means.iter().all(|&w| s.mean(w, 0).is_some()).then_some(true);
+                for pair in means.windows(2) {
+                    let r = match (s.mean(pair[0], 0), s.mean(pair[1], 0)) {
+                        (Some(x), Some(y)) => compare(op, x, y),
+                        _ => None,
+                    };
+                    acc = and(acc, || r);
+                }
+                acc
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The incremental state of one (stock, period) bar series as conditions see it: the newest bar (still
+//! forming, or just closed), the bar before it, and the moving sums conditions asked for. Updating it is
+//! O(1) per registered window and allocates nothing.
+//!
+//! Every series of one period shares a [`Layout`]: the list of (field, window length) that the
+//! conditions on that period need, registered once and shared by all of them. Because each series
+//! registers the layout's windows in the same order, one compiled condition works on every series.
+
+use jiff::civil::DateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::candle::Candle;
+use crate::ma::{MovingAverages, WindowId};
+use crate::ratio::Ratio;
+
+/// A bar field a condition can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    Open,
+    High,
+    Low,
+    Close,
+    Volume,
+}
+
+impl Field {
+    pub fn of(self, c: &Candle) -> i64 {
+        match self {
+            Field::Open => c.open,
+            Field::High => c.high,
+            Field::Low => c.low,
+            Field::Close => c.close,
+            Field::Volume => i64::try_from(c.volume).unwrap_or(i64::MAX),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Open => "open",
+            Field::High => "high",
+            Field::Low => "low",
+            Field::Close => "close",
+            Field::Volume => "volume",
+        }
+    }
+}
+
+/// A window inside every series that follows a layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WindowRef {
+    slot: u8,
+    id: WindowId,
+}
+
+/// The windows the conditions of one period need.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    fields: Vec<Field>,
+    /// Per field slot, the window lengths in registration order.
+    windows: Vec<Vec<usize>>,
+}
+
+impl Layout {
+    pub fn new() -> Layout {
+        Layout::default()
+    }
+
+    /// The window for the `n`-bar average of `field`, registered on first use.
+    pub fn window(&mut self, field: Field, n: usize) -> WindowRef {
+        let n = n.max(1);
+        let slot = match self.fields.iter().position(|&f| f == field) {
+            Some(s) => s,
+            None => {
+                self.fields.push(field);
+                self.windows.push(Vec::new());
+                self.fields.len() - 1
+            }
+        };
+        let lens = &mut self.windows[slot];
+        let idx = match lens.iter().position(|&l| l == n) {
+            Some(i) => i,
+            None => {
+                lens.push(n);
+                lens.len() - 1
+            }
+        };
+        WindowRef {
+            slot: slot as u8,
+            id: WindowId(idx as u16),
+        }
+    }
+}
+
+/// Where a new part of a bar (a trade or a shorter bar) lands relative to the series' newest bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// It starts a new bar (the newest one, if any, is now closed).
+    NewBar,
+    /// It updates the newest bar.
+    SameBar,
+    /// It belongs to a bar older than the newest: ignored.
+    Late,
+}
+
+/// See the module docs.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesState {
+    current: Option<Candle>,
+    prev: Option<Candle>,
+    prev2_close: Option<i64>,
+    /// Parallel to the layout's fields.
+    averages: Vec<(Field, MovingAverages)>,
+}
+
+impl SeriesState {
+    pub fn new(layout: &Layout) -> SeriesState {
+        let mut s = SeriesState::default();
+        s.sync(layout);
+        s
+    }
+
+    /// Adds the layout's windows this series does not have yet (computed from the values it holds).
+    pub fn sync(&mut self, layout: &Layout) {
+        for (slot, (&field, lens)) in layout.fields.iter().zip(&layout.windows).enumerate() {
+            if slot >= self.averages.len() {
+                let mut ma = MovingAverages::new();
+                for &n in lens {
+                    ma.register(n);
+                }
+                // Seed the new field's ring from the bars held, so the field is not behind.
+                for c in [self.prev.as_ref(), self.current.as_ref()].into_iter().flatten() {
+                    ma.push(field.of(c));
+                }
+                self.averages.push((field, ma));
+            }
+            for &n in lens {
+                self.averages[slot].1.register(n);
+            }
+        }
+    }
+
+    /// The newest bar (forming, or the last one closed).
+    pub fn current(&self) -> Option<&Candle> {
+        self.current.as_ref()
+    }
+
+    pub fn previous(&self) -> Option<&Candle> {
+        self.prev.as_ref()
+    }
+
+    pub fn step(&self, start: DateTime) -> Step {
+        match &self.current {
+            None => Step::NewBar,
+            Some(c) if start > c.time => Step::NewBar,
+            Some(c) if start == c.time => Step::SameBar,
+            Some(_) => Step::Late,
+        }
+    }
+
+    /// Applies a part of a bar starting at `start` (a trade is a one-price candle); returns what it did.
+    pub fn apply(&mut self, start: DateTime, part: &Candle) -> Step {
+        let step = self.step(start);
+        match step {
+            Step::NewBar => self.open(Candle { time: start, ..*part }),
+            Step::SameBar => self.absorb(part),
+            Step::Late => {}
+        }
+        step
+    }
+
+    /// A new bar opens; the current one becomes the previous.
+    pub fn open(&mut self, bar: Candle) {
+        self.prev2_close = self.prev.map(|c| c.close);
+        self.prev = self.current.replace(bar);
+        for (field, ma) in &mut self.averages {
+            ma.push(field.of(&bar));
+        }
+    }
+
+    /// Replaces the current bar (a revised forming bar, or a corrected closed one).
+    pub fn revise(&mut self, bar: Candle) {
+        if self.current.is_none() {
+            self.open(bar);
+            return;
+        }
+        self.current = Some(bar);
+        for (field, ma) in &mut self.averages {
+            ma.revise_last(field.of(&bar));
+        }
+    }
+
+    fn absorb(&mut self, part: &Candle) {
+        if let Some(mut c) = self.current {
+            c.absorb(part);
+            self.revise(c);
+        }
+    }
+
+    /// A field of the current bar (`back = 0`) or of the previous one (`back = 1`).
+    pub fn field(&self, field: Field, back: u8) -> Option<Ratio> {
+        let bar = if back == 0 {
+            self.current.as_ref()
+        } else {
+            self.prev.as_ref()
+        };
+        bar.map(|c| Ratio::int(field.of(c)))
+    }
+
+    /// The window's average at the current bar (`back = 0`) or the previous one (`back = 1`).
+    pub fn mean(&self, w: WindowRef, back: u8) -> Option<Ratio> {
+        let (_, ma) = self.averages.get(usize::from(w.slot))?;
+        if back == 0 {
+            ma.mean(w.id)
+        } else {
+            ma.prev_mean(w.id)
+        }
+    }
+
+    /// Percentage change of the close against the previous bar's close, exactly.
+    pub fn change_pct(&self, back: u8) -> Option<Ratio> {
+        let (close, base) = if back == 0 {
+            (self.current?.close, self.prev?.close)
+        } else {
+            (self.prev?.close, self.prev2_close?)
+        };
+        let diff = i128::from(close) - i128::from(base);
+        Ratio::new(diff * 100, i128::from(base))
+    }
+
+    /// Bytes this state holds, inline and on the heap.
+    pub fn memory_bytes(&self) -> usize {
+        size_of::<SeriesState>()
+            + self.averages.capacity() * size_of::<(Field, MovingAverages)>()
+            + self.averages.iter().map(|(_, ma)| ma.heap_bytes()).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn change_pct_is_exact() {
+        let mut layout = Layout::new();
+        let w = layout.window(Field::Close, 2);
+        let mut s = SeriesState::new(&layout);
+        let t = date(2026, 11, 20).at(0, 0, 0, 0);
+        s.apply(t, &Candle::from_trade(t, 100, 1));
+        let t2 = date(2026, 11, 23).at(0, 0, 0, 0);
+        s.apply(t2, &Candle::from_trade(t2, 105, 1));
+        assert_eq!(s.change_pct(0), Some(Ratio::int(5)));
+        assert_eq!(s.change_pct(1), None);
+        assert_eq!(s.mean(w, 0), Ratio::new(205, 2));
+        assert_eq!(s.step(t), Step::Late);
+    }
+}

@@ -1,0 +1,493 @@
+//! The trigger engine: many conditions over many stocks, each on its period, evaluated incrementally on
+//! every trade (or every closed bar).
+//!
+//! * A trade updates the forming bar of every period some condition watches (O(1) per moving average)
+//!   and evaluates the conditions on those series; nothing is allocated unless a trigger fires.
+//! * A condition fires for a stock when it turns from false to true, never while it stays true, at most
+//!   once per bar for each (condition, stock), and not again within its cooldown.
+//! * The first evaluation of a (condition, stock) only records where it stands, like Kiwoom's realtime
+//!   조건검색: stocks already matching are not "entering" ([`TriggerEngine::is_matching`] lists them).
+//! * [`Mode::OnClose`] conditions look only at closed bars: a bar closes when the next trade opens a new
+//!   one, or when [`TriggerEngine::close_bars_until`] passes its end.
+//! * [`TriggerEngine::seed`] loads stored history without firing; history and live trades merge with
+//!   neither duplicate nor gap (the live forming bar is kept on top of the history).
+
+use std::collections::HashMap;
+
+use jiff::SignedDuration;
+use jiff::civil::{Date, DateTime};
+use serde::{Deserialize, Serialize};
+
+use crate::candle::{Candle, Period, aggregate, bar_end, session_hours};
+use crate::code::StockCode;
+use crate::condition::{Condition, Program};
+use crate::krx::{Calendar, SessionHours};
+use crate::state::{Layout, SeriesState, Step};
+
+/// The caller's id for a condition.
+pub type ConditionId = u64;
+
+/// A stock's index inside one engine (what ticks carry, instead of the code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StockId(u32);
+
+impl StockId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// When a condition is evaluated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// On every trade, against the forming bar.
+    #[default]
+    EveryTick,
+    /// Only when a bar closes, against that bar.
+    OnClose,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConditionOptions {
+    #[serde(default)]
+    pub mode: Mode,
+    /// After firing for a stock, stay quiet for this long (in market time) for that stock.
+    #[serde(default)]
+    pub cooldown: Option<SignedDuration>,
+}
+
+/// One trade, in KST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tick {
+    pub stock: StockId,
+    pub time: DateTime,
+    pub price: i64,
+    pub volume: u64,
+}
+
+/// A condition that became true for a stock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trigger {
+    pub stock: StockCode,
+    pub condition: ConditionId,
+    pub period: Period,
+    /// The start of the bar that made it true (where the UI points its arrow).
+    pub bar_time: DateTime,
+    /// The market time of the trade (or bar close) that made it true.
+    pub time: DateTime,
+    /// The price then (the bar's close so far).
+    pub price: i64,
+    /// The values that made it true, labelled by their text (`ma(20)`, `close`, …), for display.
+    pub values: Vec<(String, f64)>,
+}
+
+/// Errors of the engine's management calls (the tick path has none).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("condition {0} is already registered")]
+    DuplicateCondition(ConditionId),
+    #[error("no condition {0}")]
+    UnknownCondition(ConditionId),
+    #[error("too many stocks (the engine holds at most {max})", max = u32::MAX)]
+    TooManyStocks,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct FireState {
+    /// Whether the condition held at the last evaluation; `None` before the first one.
+    last: Option<bool>,
+    fired_bar: Option<DateTime>,
+    fired_at: Option<DateTime>,
+}
+
+#[derive(Debug, Clone)]
+struct Watch {
+    id: ConditionId,
+    condition: Condition,
+    options: ConditionOptions,
+    program: Program,
+    /// Per stock.
+    states: Vec<FireState>,
+}
+
+/// Every series of one period, and the conditions that read them.
+#[derive(Debug, Clone)]
+struct PeriodBook {
+    period: Period,
+    layout: Layout,
+    /// Per stock.
+    series: Vec<SeriesState>,
+    /// Per stock: the current bar has already been evaluated as closed.
+    closed: Vec<bool>,
+    /// Indices into the engine's watches.
+    every_tick: Vec<usize>,
+    on_close: Vec<usize>,
+}
+
+/// See the module docs.
+#[derive(Debug, Clone)]
+pub struct TriggerEngine {
+    calendar: Calendar,
+    day: Option<(Date, SessionHours)>,
+    stocks: Vec<StockCode>,
+    index: HashMap<StockCode, StockId>,
+    books: Vec<PeriodBook>,
+    watches: Vec<Watch>,
+    ignored_ticks: u64,
+}
+
+impl Default for TriggerEngine {
+    fn default() -> Self {
+        TriggerEngine::new(Calendar::krx().clone())
+    }
+}
+
+/// What a trigger needs to know about the moment it fires.
+struct Moment {
+    stock: usize,
+    code: StockCode,
+    period: Period,
+    time: DateTime,
+}
+
+impl TriggerEngine {
+    pub fn new(calendar: Calendar) -> TriggerEngine {
+        TriggerEngine {
+            calendar,
+            day: None,
+            stocks: Vec::new(),
+            index: HashMap::new(),
+            books: Vec::new(),
+            watches: Vec::new(),
+            ignored_ticks: 0,
+        }
+    }
+
+    /// Adds a stock (or returns its id if it is already there).
+    pub fn add_stock(&mut self, code: StockCode) -> Result<StockId, EngineError> {
+        if let Some(&id) = self.index.get(&code) {
+            return Ok(id);
+        }
+        let id = StockId(u32::try_from(self.stocks.len()).map_err(|_| EngineError::TooManyStocks)?);
+        self.stocks.push(code);
+        self.index.insert(code, id);
+        for book in &mut self.books {
+            book.series.push(SeriesState::new(&book.layout));
+            book.closed.push(false);
+        }
+        for w in &mut self.watches {
+            w.states.push(FireState::default());
+        }
+        Ok(id)
+    }
+
+    pub fn stock_id(&self, code: StockCode) -> Option<StockId> {
+        self.index.get(&code).copied()
+    }
+
+    pub fn stock_code(&self, id: StockId) -> Option<StockCode> {
+        self.stocks.get(id.index()).copied()
+    }
+
+    /// Watches `condition` on every stock, on its period.
+    pub fn add_condition(
+        &mut self,
+        id: ConditionId,
+        condition: Condition,
+        options: ConditionOptions,
+    ) -> Result<(), EngineError> {
+        if self.watches.iter().any(|w| w.id == id) {
+            return Err(EngineError::DuplicateCondition(id));
+        }
+        let book = self.book_for(condition.period);
+        let b = &mut self.books[book];
+        let program = Program::compile(&condition.expr, &mut b.layout);
+        for s in &mut b.series {
+            s.sync(&b.layout);
+        }
+        let states = vec![FireState::default(); self.stocks.len()];
+        self.watches.push(Watch {
+            id,
+            condition,
+            options,
+            program,
+            states,
+        });
+        self.reindex();
+        Ok(())
+    }
+
+    pub fn remove_condition(&mut self, id: ConditionId) -> Result<Condition, EngineError> {
+        let at = self
+            .watches
+            .iter()
+            .position(|w| w.id == id)
+            .ok_or(EngineError::UnknownCondition(id))?;
+        let w = self.watches.remove(at);
+        self.reindex();
+        Ok(w.condition)
+    }
+
+    /// Whether the condition held for the stock at its last evaluation (the current 조건검색 list).
+    pub fn is_matching(&self, condition: ConditionId, stock: StockId) -> bool {
+        self.watches
+            .iter()
+            .find(|w| w.id == condition)
+            .and_then(|w| w.states.get(stock.index()))
+            .is_some_and(|s| s.last == Some(true))
+    }
+
+    /// Trades that made no bar: outside the regular session's window, or older than the forming bar.
+    pub fn ignored_ticks(&self) -> u64 {
+        self.ignored_ticks
+    }
+
+    /// The series state of a stock on a watched period (for inspection and the UI).
+    pub fn series(&self, stock: StockId, period: Period) -> Option<&SeriesState> {
+        self.books
+            .iter()
+            .find(|b| b.period == period)?
+            .series
+            .get(stock.index())
+    }
+
+    fn book_for(&mut self, period: Period) -> usize {
+        if let Some(i) = self.books.iter().position(|b| b.period == period) {
+            return i;
+        }
+        let layout = Layout::new();
+        let series = (0..self.stocks.len())
+            .map(|_| SeriesState::new(&layout))
+            .collect();
+        self.books.push(PeriodBook {
+            period,
+            layout,
+            series,
+            closed: vec![false; self.stocks.len()],
+            every_tick: Vec::new(),
+            on_close: Vec::new(),
+        });
+        self.books.len() - 1
+    }
+
+    fn reindex(&mut self) {
+        for book in &mut self.books {
+            book.every_tick.clear();
+            book.on_close.clear();
+        }
+        for (i, w) in self.watches.iter().enumerate() {
+            if let Some(book) = self.books.iter_mut().find(|b| b.period == w.condition.period) {
+                match w.options.mode {
+                    Mode::EveryTick => book.every_tick.push(i),
+                    Mode::OnClose => book.on_close.push(i),
+                }
+            }
+        }
+    }
+
+    fn hours(&mut self, date: Date) -> SessionHours {
+        match self.day {
+            Some((d, h)) if d == date => h,
+            _ => {
+                let h = session_hours(&self.calendar, date);
+                self.day = Some((date, h));
+                h
+            }
+        }
+    }
+
+    /// Feeds one trade; triggers are appended to `out`.
+    pub fn on_tick(&mut self, tick: Tick, out: &mut Vec<Trigger>) {
+        let part = Candle::from_trade(tick.time, tick.price, tick.volume);
+        self.apply(tick.stock, &part, out);
+    }
+
+    /// Feeds one closed 1-minute bar (each minute once, and not mixed with trades of the same minute):
+    /// it updates every watched period like the trades it summarises.
+    pub fn on_minute_bar(&mut self, stock: StockId, bar: Candle, out: &mut Vec<Trigger>) {
+        self.apply(stock, &bar, out);
+    }
+
+    fn apply(&mut self, stock: StockId, part: &Candle, out: &mut Vec<Trigger>) {
+        let s = stock.index();
+        let Some(&code) = self.stocks.get(s) else {
+            self.ignored_ticks += 1;
+            return;
+        };
+        let hours = self.hours(part.time.date());
+        let mut used = false;
+        for book in &mut self.books {
+            let Some(start) = book.period.bar_start(part.time, &hours) else {
+                continue;
+            };
+            let series = &mut book.series[s];
+            let moment = Moment {
+                stock: s,
+                code,
+                period: book.period,
+                time: part.time,
+            };
+            match series.step(start) {
+                Step::NewBar => {
+                    if series.current().is_some() && !book.closed[s] {
+                        evaluate(&mut self.watches, &book.on_close, series, &moment, out);
+                    }
+                    book.closed[s] = false;
+                    series.apply(start, part);
+                }
+                Step::SameBar => {
+                    series.apply(start, part);
+                }
+                Step::Late => continue,
+            }
+            used = true;
+            evaluate(&mut self.watches, &book.every_tick, series, &moment, out);
+        }
+        if !used {
+            self.ignored_ticks += 1;
+        }
+    }
+
+    /// Closes every bar that has ended by `now` (market time) and evaluates the on-close conditions on
+    /// it: the last bar of the day closes at the session's close even though no later trade comes.
+    pub fn close_bars_until(&mut self, now: DateTime, out: &mut Vec<Trigger>) {
+        for book in &mut self.books {
+            if book.on_close.is_empty() {
+                continue;
+            }
+            for s in 0..book.series.len() {
+                let series = &book.series[s];
+                let Some(bar) = series.current() else { continue };
+                if book.closed[s] {
+                    continue;
+                }
+                let hours = session_hours(&self.calendar, bar.time.date());
+                let ended = bar_end(book.period, bar.time, &hours).is_some_and(|end| end <= now);
+                if !ended {
+                    continue;
+                }
+                book.closed[s] = true;
+                let moment = Moment {
+                    stock: s,
+                    code: self.stocks[s],
+                    period: book.period,
+                    time: now,
+                };
+                evaluate(&mut self.watches, &book.on_close, series, &moment, out);
+            }
+        }
+    }
+
+    /// Loads stored bars of `period` (oldest first, closed except perhaps the last) for a stock, without
+    /// firing. A forming bar already built from live trades stays on top: if history reaches into the
+    /// same bar, the two are merged (history's open, live close); if history ends earlier, the live bar
+    /// follows it. Bars of history that repeat a time replace the earlier one.
+    pub fn seed(&mut self, stock: StockId, period: Period, bars: &[Candle]) {
+        let s = stock.index();
+        let Some(book) = self.books.iter_mut().find(|b| b.period == period) else {
+            return;
+        };
+        let Some(old) = book.series.get(s) else { return };
+        let live = old.current().copied();
+        let mut fresh = SeriesState::new(&book.layout);
+        for bar in bars {
+            match fresh.step(bar.time) {
+                Step::NewBar => fresh.open(*bar),
+                Step::SameBar => fresh.revise(*bar),
+                Step::Late => {}
+            }
+        }
+        if let Some(live) = live {
+            match fresh.step(live.time) {
+                Step::NewBar => fresh.open(live),
+                Step::SameBar => {
+                    if let Some(h) = fresh.current().copied() {
+                        fresh.revise(h.merged_with_live(&live));
+                    }
+                }
+                Step::Late => {}
+            }
+        }
+        book.series[s] = fresh;
+        book.closed[s] = false;
+    }
+
+    /// Seeds every watched intraday period from stored 1-minute bars (oldest first).
+    pub fn seed_from_minutes(&mut self, stock: StockId, minutes: &[Candle]) {
+        let periods: Vec<Period> = self
+            .books
+            .iter()
+            .map(|b| b.period)
+            .filter(|p| p.is_intraday())
+            .collect();
+        for period in periods {
+            let bars = aggregate(minutes, period, &self.calendar);
+            self.seed(stock, period, &bars);
+        }
+    }
+
+    /// Bytes held by the engine's state (series, conditions' per-stock states, stock tables), counted
+    /// from the sizes and capacities of its structures.
+    pub fn memory_bytes(&self) -> usize {
+        let books: usize = self
+            .books
+            .iter()
+            .map(|b| {
+                b.series.iter().map(SeriesState::memory_bytes).sum::<usize>()
+                    + (b.series.capacity() - b.series.len()) * size_of::<SeriesState>()
+                    + b.closed.capacity()
+            })
+            .sum();
+        let watches: usize = self
+            .watches
+            .iter()
+            .map(|w| w.states.capacity() * size_of::<FireState>())
+            .sum();
+        let stocks = self.stocks.capacity() * size_of::<StockCode>()
+            + self.index.capacity() * (size_of::<StockCode>() + size_of::<StockId>() + 8);
+        size_of::<TriggerEngine>() + books + watches + stocks
+    }
+}
+
+/// Evaluates the listed watches on one series and fires those that turned true.
+fn evaluate(
+    watches: &mut [Watch],
+    which: &[usize],
+    series: &SeriesState,
+    moment: &Moment,
+    out: &mut Vec<Trigger>,
+) {
+    let Some(bar) = series.current() else { return };
+    for &i in which {
+        let Some(w) = watches.get_mut(i) else { continue };
+        let holds = w.program.holds(series);
+        let Some(state) = w.states.get_mut(moment.stock) else {
+            continue;
+        };
+        let was = state.last.replace(holds);
+        if !holds || was != Some(false) {
+            continue;
+        }
+        if state.fired_bar == Some(bar.time) {
+            continue;
+        }
+        if let (Some(cooldown), Some(at)) = (w.options.cooldown, state.fired_at) {
+            let quiet = at.checked_add(cooldown).is_ok_and(|until| moment.time < until);
+            if quiet {
+                continue;
+            }
+        }
+        state.fired_bar = Some(bar.time);
+        state.fired_at = Some(moment.time);
+        out.push(Trigger {
+            stock: moment.code,
+            condition: w.id,
+            period: moment.period,
+            bar_time: bar.time,
+            time: moment.time,
+            price: bar.close,
+            values: w.program.values(series),
+        });
+    }
+}
