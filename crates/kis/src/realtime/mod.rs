@@ -1,5 +1,16 @@
 //! The realtime WebSocket feed: approval, subscriptions, frames, reconnects.
+//!
+//! Parsing lives in [`frame`] (the `flag|TR|count|payload` envelope), [`messages`] (typed records),
+//! [`crypto`] (encrypted notices) and [`control`] (JSON acks and PINGPONG).
 
 mod approval;
+pub mod control;
+pub mod crypto;
+mod error;
+mod fields;
+pub mod frame;
+pub mod messages;
 
 pub use approval::{ApprovalError, ApprovalFuture, ApprovalSource, FixedApproval};
+pub use error::{ParseError, RealtimeError};
+pub use messages::{Execution, ExecutionNotice, Level, Message, NoticeKind, OrderBook, TradeSide};
