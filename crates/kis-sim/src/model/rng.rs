@@ -1,0 +1,103 @@
+//! Deterministic randomness: every random choice about a stock on a day comes from a generator seeded by
+//! (market seed, stock code, date, purpose), so generating one stock or one day never shifts another.
+
+use jiff::civil::Date;
+use market::code::StockCode;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// What a generator is used for; separate streams keep, e.g., the regime sequence independent of how
+/// many trades a day happened to have.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stream {
+    /// The stock's fixed character (volatility, liquidity, cycle).
+    Profile,
+    /// The daily regime process.
+    Regime,
+    /// A day's prices and volumes.
+    Day,
+    /// A day's remaining trades regenerated after a scenario was set (`n` = how many scenarios so far).
+    Steered(u64),
+}
+
+impl Stream {
+    fn key(self) -> u64 {
+        match self {
+            Stream::Profile => 1,
+            Stream::Regime => 2,
+            Stream::Day => 3,
+            Stream::Steered(n) => 1_000 + n,
+        }
+    }
+}
+
+/// SplitMix64's finaliser: a fast, well-mixed 64-bit hash of one word.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A hash of several words (order matters).
+pub(crate) fn hash(parts: &[u64]) -> u64 {
+    parts.iter().fold(0x5EED_u64, |acc, &p| mix(acc ^ mix(p)))
+}
+
+pub(crate) fn code_key(code: &StockCode) -> u64 {
+    code.as_str()
+        .bytes()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(b))
+}
+
+pub(crate) fn date_key(date: Date) -> u64 {
+    (date.year() as i64 * 10_000 + date.month() as i64 * 100 + date.day() as i64) as u64
+}
+
+/// The generator for one (seed, stock, date, purpose). `date` is `None` for per-stock facts.
+pub(crate) fn rng_for(seed: u64, code: &StockCode, date: Option<Date>, stream: Stream) -> ChaCha8Rng {
+    let day = date.map_or(0, date_key);
+    ChaCha8Rng::seed_from_u64(hash(&[seed, code_key(code), day, stream.key()]))
+}
+
+/// A standard normal variate (Box–Muller).
+pub(crate) fn normal(rng: &mut impl Rng) -> f64 {
+    let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+    let u2: f64 = rng.random::<f64>();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// A uniform variate in `[lo, hi)`.
+pub(crate) fn uniform(rng: &mut impl Rng, lo: f64, hi: f64) -> f64 {
+    lo + (hi - lo) * rng.random::<f64>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn same_inputs_same_stream_different_inputs_differ() {
+        let code = StockCode::parse("005930").unwrap();
+        let other = StockCode::parse("000660").unwrap();
+        let d = date(2026, 11, 20);
+        let draw = |mut r: ChaCha8Rng| r.random::<u64>();
+        let a = draw(rng_for(42, &code, Some(d), Stream::Day));
+        assert_eq!(a, draw(rng_for(42, &code, Some(d), Stream::Day)));
+        assert_ne!(a, draw(rng_for(43, &code, Some(d), Stream::Day)));
+        assert_ne!(a, draw(rng_for(42, &other, Some(d), Stream::Day)));
+        assert_ne!(a, draw(rng_for(42, &code, Some(date(2026, 11, 19)), Stream::Day)));
+        assert_ne!(a, draw(rng_for(42, &code, Some(d), Stream::Regime)));
+    }
+
+    #[test]
+    fn normal_has_roughly_unit_variance() {
+        let mut r = ChaCha8Rng::seed_from_u64(7);
+        let xs: Vec<f64> = (0..20_000).map(|_| normal(&mut r)).collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
+        assert!(mean.abs() < 0.05, "mean {mean}");
+        assert!((var - 1.0).abs() < 0.05, "variance {var}");
+    }
+}

@@ -1,0 +1,504 @@
+//! A trading day as a tape of trades, and the minute and daily bars aggregated from it.
+//!
+//! A day is generated in one go from its plan (base price, drift, volatility, expected volume) and its
+//! own random stream: an opening-auction print at the open, continuous trading minute by minute
+//! (a U-shaped number of trades per minute, a hidden "fair" price doing a random walk with intraday
+//! swings of 20–90 minutes, trades at the bid or ask around it), and a closing-auction print at the close.
+//! Every trade price is on the tick grid and inside the day's limits, and each trade carries the day's
+//! running aggregates after it, so quotes, minute bars, the daily bar and executions all derive from the
+//! same trades and agree by construction.
+
+use jiff::civil::{Date, Time};
+use market::krx::{PriceLimits, SessionHours, floor_to_tick, round_to_tick, step_ticks};
+use rand::Rng;
+
+use super::bars::{DailyBar, MinuteBar};
+use super::quote::Side;
+use super::rng::{normal, uniform};
+use super::steer::Steer;
+
+/// Seconds since midnight.
+pub(crate) fn secs_of(t: Time) -> u32 {
+    t.hour() as u32 * 3600 + t.minute() as u32 * 60 + t.second() as u32
+}
+
+/// The time `secs` seconds after midnight (saturating at 23:59:59).
+pub(crate) fn time_at(secs: u32) -> Time {
+    let secs = secs.min(86_399);
+    Time::new((secs / 3600) as i8, (secs / 60 % 60) as i8, (secs % 60) as i8, 0).unwrap_or(Time::MIN)
+}
+
+/// Everything a day's generation needs to know.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DayPlan {
+    pub date: Date,
+    pub hours: SessionHours,
+    pub limits: PriceLimits,
+    /// Expected log return of the day.
+    pub drift: f64,
+    /// Volatility of the day's log return.
+    pub vol: f64,
+    /// Expected shares traded.
+    pub volume: f64,
+    pub trades_per_min: f64,
+}
+
+/// One trade and the day's running state right after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tick {
+    /// Seconds since midnight.
+    pub sec: u32,
+    pub price: i64,
+    pub qty: u64,
+    pub side: Side,
+    pub high: i64,
+    pub low: i64,
+    pub volume: u64,
+    pub turnover: u64,
+    pub buy_volume: u64,
+    pub sell_volume: u64,
+    pub buy_count: u32,
+    pub sell_count: u32,
+    pub high_sec: u32,
+    pub low_sec: u32,
+}
+
+impl Tick {
+    fn after(prev: Option<&Tick>, sec: u32, price: i64, qty: u64, side: Side) -> Tick {
+        let (buy, sell) = match side {
+            Side::Buy => (qty, 0),
+            Side::Sell => (0, qty),
+        };
+        let value = price as u64 * qty;
+        match prev {
+            None => Tick {
+                sec,
+                price,
+                qty,
+                side,
+                high: price,
+                low: price,
+                volume: qty,
+                turnover: value,
+                buy_volume: buy,
+                sell_volume: sell,
+                buy_count: u32::from(side == Side::Buy),
+                sell_count: u32::from(side == Side::Sell),
+                high_sec: sec,
+                low_sec: sec,
+            },
+            Some(p) => Tick {
+                sec,
+                price,
+                qty,
+                side,
+                high: p.high.max(price),
+                low: p.low.min(price),
+                volume: p.volume + qty,
+                turnover: p.turnover + value,
+                buy_volume: p.buy_volume + buy,
+                sell_volume: p.sell_volume + sell,
+                buy_count: p.buy_count + u32::from(side == Side::Buy),
+                sell_count: p.sell_count + u32::from(side == Side::Sell),
+                high_sec: if price > p.high { sec } else { p.high_sec },
+                low_sec: if price < p.low { sec } else { p.low_sec },
+            },
+        }
+    }
+}
+
+/// A whole trading day of trades, indexed into minute bars.
+#[derive(Debug, Clone)]
+pub(crate) struct Tape {
+    pub plan: DayPlan,
+    pub ticks: Vec<Tick>,
+    /// Minute bars of the whole day.
+    bars: Vec<MinuteBar>,
+    /// For each bar, the index just past its last tick.
+    bar_ends: Vec<u32>,
+}
+
+impl Tape {
+    /// A day with no trades (yet).
+    pub fn empty(plan: DayPlan) -> Tape {
+        Tape {
+            plan,
+            ticks: Vec::new(),
+            bars: Vec::new(),
+            bar_ends: Vec::new(),
+        }
+    }
+
+    /// Generates the whole day.
+    pub fn generate(plan: DayPlan, rng: &mut impl Rng, steer: Option<&mut Steer>) -> Tape {
+        let mut tape = Tape::empty(plan);
+        write_session(&tape.plan, &mut tape.ticks, None, rng, steer);
+        tape.index();
+        tape
+    }
+
+    /// Keeps the first `keep` trades and regenerates everything after `after` (a scenario changed the
+    /// future).
+    pub fn regenerate_after(
+        &mut self,
+        keep: usize,
+        after: Time,
+        rng: &mut impl Rng,
+        steer: Option<&mut Steer>,
+    ) {
+        self.ticks.truncate(keep);
+        write_session(&self.plan, &mut self.ticks, Some(secs_of(after)), rng, steer);
+        self.index();
+    }
+
+    fn index(&mut self) {
+        self.bars.clear();
+        self.bar_ends.clear();
+        for (i, t) in self.ticks.iter().enumerate() {
+            let minute = t.sec / 60 * 60;
+            match self.bars.last_mut() {
+                Some(bar) if secs_of(bar.time) == minute => {
+                    bar.high = bar.high.max(t.price);
+                    bar.low = bar.low.min(t.price);
+                    bar.close = t.price;
+                    bar.volume += t.qty;
+                    bar.turnover = t.turnover;
+                    if let Some(end) = self.bar_ends.last_mut() {
+                        *end = i as u32 + 1;
+                    }
+                }
+                _ => {
+                    self.bars.push(MinuteBar {
+                        date: self.plan.date,
+                        time: time_at(minute),
+                        open: t.price,
+                        high: t.price,
+                        low: t.price,
+                        close: t.price,
+                        volume: t.qty,
+                        turnover: t.turnover,
+                    });
+                    self.bar_ends.push(i as u32 + 1);
+                }
+            }
+        }
+    }
+
+    pub fn date(&self) -> Date {
+        self.plan.date
+    }
+
+    /// How many trades happened at or before `until`.
+    pub fn visible(&self, until: Time) -> usize {
+        let until = if until == Time::MAX {
+            u32::MAX
+        } else {
+            secs_of(until)
+        };
+        self.ticks.partition_point(|t| t.sec <= until)
+    }
+
+    /// The minute bars of the first `k` trades whose start is at or before `until`.
+    pub fn minute_bars(&self, k: usize, until: Time) -> Vec<MinuteBar> {
+        let k = k.min(self.ticks.len());
+        let full = self.bar_ends.partition_point(|&end| end as usize <= k);
+        let mut out: Vec<MinuteBar> = self.bars[..full]
+            .iter()
+            .take_while(|b| b.time <= until)
+            .copied()
+            .collect();
+        let start = if full == 0 {
+            0
+        } else {
+            self.bar_ends[full - 1] as usize
+        };
+        if start < k && out.len() == full {
+            let ticks = &self.ticks[start..k];
+            let first = ticks[0];
+            let time = time_at(first.sec / 60 * 60);
+            if time <= until {
+                out.push(MinuteBar {
+                    date: self.plan.date,
+                    time,
+                    open: first.price,
+                    high: ticks.iter().map(|t| t.price).max().unwrap_or(first.price),
+                    low: ticks.iter().map(|t| t.price).min().unwrap_or(first.price),
+                    close: ticks[ticks.len() - 1].price,
+                    volume: ticks.iter().map(|t| t.qty).sum(),
+                    turnover: ticks[ticks.len() - 1].turnover,
+                });
+            }
+        }
+        out
+    }
+
+    /// All minute bars of the day.
+    pub fn all_minute_bars(&self) -> &[MinuteBar] {
+        &self.bars
+    }
+
+    /// The day's bar over the first `k` trades (`None` before the first trade).
+    pub fn daily_bar(&self, k: usize) -> Option<DailyBar> {
+        let k = k.min(self.ticks.len());
+        let last = self.ticks[..k].last()?;
+        Some(DailyBar {
+            date: self.plan.date,
+            open: self.ticks[0].price,
+            high: last.high,
+            low: last.low,
+            close: last.price,
+            volume: last.volume,
+            turnover: last.turnover,
+        })
+    }
+
+    /// The whole day's bar; a day without trades is flat at the base price.
+    pub fn full_daily_bar(&self) -> DailyBar {
+        self.daily_bar(self.ticks.len()).unwrap_or(DailyBar {
+            date: self.plan.date,
+            open: self.plan.limits.base,
+            high: self.plan.limits.base,
+            low: self.plan.limits.base,
+            close: self.plan.limits.base,
+            volume: 0,
+            turnover: 0,
+        })
+    }
+}
+
+/// Appends the session's trades after `after` (seconds since midnight; `None` = the whole day, opening
+/// print included) to `ticks`.
+fn write_session(
+    plan: &DayPlan,
+    ticks: &mut Vec<Tick>,
+    after: Option<u32>,
+    rng: &mut impl Rng,
+    mut steer: Option<&mut Steer>,
+) {
+    let hours = plan.hours;
+    let limits = plan.limits;
+    let open = secs_of(hours.open);
+    let continuous_end = secs_of(hours.closing_auction);
+    let close = secs_of(hours.close);
+    let minutes = (continuous_end.saturating_sub(open) / 60).max(1);
+    let base = limits.base as f64;
+    let clamp = |x: f64| x.clamp(limits.lower as f64, limits.upper as f64);
+    let sigma_min = plan.vol / f64::from(minutes).sqrt();
+    let expected_trades = plan.trades_per_min * f64::from(minutes);
+    let per_trade = (plan.volume * 0.92 / expected_trades).max(1.0);
+
+    let mut fair = match ticks.last() {
+        Some(t) => t.price as f64,
+        None => clamp(base * (plan.drift * 0.2 + plan.vol * 0.3 * normal(rng)).exp()),
+    };
+    let mut cursor = after.unwrap_or(0);
+
+    if after.is_none_or(|a| a < open) && ticks.is_empty() {
+        let price = limits.clamp(round_to_tick(fair.round() as i64));
+        let qty = (plan.volume * uniform(rng, 0.01, 0.03)).max(1.0) as u64;
+        let side = if price >= limits.base {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
+        push(ticks, open, price, qty, side);
+        cursor = open;
+    }
+
+    // A path scenario: its trades come first, two to four seconds apart (what does not fit before the
+    // closing auction waits for the next day).
+    let path = if cursor.max(open) + 4 < continuous_end {
+        steer.as_deref_mut().and_then(Steer::take_path)
+    } else {
+        None
+    };
+    if let Some(prices) = path {
+        let mut sec = cursor.max(open);
+        for (i, &target) in prices.iter().enumerate() {
+            let next = sec + rng.random_range(2..=4);
+            if next >= continuous_end {
+                if let Some(s) = steer.as_deref_mut() {
+                    s.put_back_path(prices[i..].to_vec());
+                }
+                break;
+            }
+            sec = next;
+            let price = limits.clamp(round_to_tick(target));
+            let side = match ticks.last() {
+                Some(t) if price < t.price => Side::Sell,
+                Some(t) if price == t.price && rng.random_bool(0.5) => Side::Sell,
+                _ => Side::Buy,
+            };
+            let qty = (per_trade * (0.9 * normal(rng) - 0.4).exp()).max(1.0) as u64;
+            push(ticks, sec, price, qty, side);
+            fair = price as f64;
+        }
+        cursor = sec;
+    }
+
+    let mut sub_drift = 0.0;
+    let mut sub_left = 0u32;
+    let mut seconds: Vec<u32> = Vec::with_capacity(64);
+    for m in 0..minutes {
+        let start = open + m * 60;
+        if start + 59 <= cursor {
+            continue;
+        }
+        if let (Some(s), Some(last)) = (steer.as_deref_mut(), ticks.last()) {
+            s.observe(plan.date, last.sec, last.price);
+        }
+        let push_drift = steer.as_deref_mut().map_or(0.0, Steer::push);
+        if sub_left == 0 {
+            sub_left = rng.random_range(20..=90);
+            sub_drift = 0.6 * plan.vol * normal(rng) / f64::from(sub_left);
+        }
+        sub_left -= 1;
+        let drift = plan.drift / f64::from(minutes) + sub_drift + push_drift;
+
+        let lambda = plan.trades_per_min * intensity(m, minutes);
+        let n = (lambda * uniform(rng, 0.3, 1.7)).round() as u32;
+        let first = if m == 0 { 1 } else { 0 };
+        seconds.clear();
+        seconds.extend((0..n).map(|_| start + rng.random_range(first..60)));
+        seconds.sort_unstable();
+        seconds.retain(|&s| s > cursor);
+        if seconds.is_empty() {
+            fair = clamp(fair * (drift + sigma_min * normal(rng)).exp());
+            continue;
+        }
+        let k = seconds.len() as f64;
+        let (step_drift, step_sigma) = (drift / k, sigma_min / k.sqrt());
+        for &sec in &seconds {
+            fair = clamp(fair * (step_drift + step_sigma * normal(rng)).exp());
+            let bid = limits.clamp(floor_to_tick(fair.floor() as i64));
+            let ask = step_ticks(bid, 1);
+            let p_buy = ((fair - bid as f64) / (ask - bid) as f64).clamp(0.05, 0.95);
+            let mut side = if rng.random_bool(p_buy) {
+                Side::Buy
+            } else {
+                Side::Sell
+            };
+            let price = limits.clamp(if side == Side::Buy { ask } else { bid });
+            if price == limits.upper {
+                side = Side::Buy;
+            } else if price == limits.lower {
+                side = Side::Sell;
+            }
+            let qty = (per_trade * (0.9 * normal(rng) - 0.4).exp()).max(1.0) as u64;
+            push(ticks, sec, price, qty, side);
+        }
+    }
+
+    if after.is_none_or(|a| a < close) {
+        if let (Some(s), Some(last)) = (steer.as_deref_mut(), ticks.last()) {
+            s.observe(plan.date, last.sec, last.price);
+        }
+        let price = limits.clamp(round_to_tick(fair.round() as i64));
+        let qty = (plan.volume * uniform(rng, 0.02, 0.05)).max(1.0) as u64;
+        let side = match ticks.last() {
+            Some(t) if price < t.price => Side::Sell,
+            _ => Side::Buy,
+        };
+        push(ticks, close, price, qty, side);
+    }
+    if let (Some(s), Some(last)) = (steer, ticks.last()) {
+        s.observe(plan.date, last.sec, last.price);
+    }
+}
+
+/// More trading near the open and the close.
+fn intensity(m: u32, minutes: u32) -> f64 {
+    let m = f64::from(m);
+    let to_close = f64::from(minutes) - m;
+    0.7 + 1.5 * (-m / 20.0).exp() + 0.8 * (-to_close / 25.0).exp()
+}
+
+fn push(ticks: &mut Vec<Tick>, sec: u32, price: i64, qty: u64, side: Side) {
+    let tick = Tick::after(ticks.last(), sec, price, qty, side);
+    ticks.push(tick);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::{date, time};
+    use market::krx::{is_on_tick, price_limits};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn plan(base: i64) -> DayPlan {
+        DayPlan {
+            date: date(2026, 11, 20),
+            hours: SessionHours::REGULAR,
+            limits: price_limits(base),
+            drift: 0.0,
+            vol: 0.03,
+            volume: 1_000_000.0,
+            trades_per_min: 8.0,
+        }
+    }
+
+    #[test]
+    fn a_day_opens_at_the_open_closes_at_the_close_and_stays_on_the_grid() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let tape = Tape::generate(plan(57_300), &mut rng, None);
+        let first = tape.ticks[0];
+        let last = tape.ticks[tape.ticks.len() - 1];
+        assert_eq!(first.sec, secs_of(time(9, 0, 0, 0)));
+        assert_eq!(last.sec, secs_of(time(15, 30, 0, 0)));
+        assert!(tape.ticks.len() > 1000);
+        for w in tape.ticks.windows(2) {
+            assert!(w[0].sec <= w[1].sec);
+            let continuous = secs_of(time(9, 0, 0, 0))..secs_of(time(15, 20, 0, 0));
+            assert!(w[1].sec == last.sec || continuous.contains(&w[1].sec));
+        }
+        for t in &tape.ticks {
+            assert!(is_on_tick(t.price) && tape.plan.limits.contains(t.price));
+        }
+        let day = tape.full_daily_bar();
+        assert_eq!(Some(day), DailyBar::from_minutes(tape.all_minute_bars()));
+        assert_eq!(day.volume, tape.ticks.iter().map(|t| t.qty).sum::<u64>());
+        let turnover: u64 = tape.ticks.iter().map(|t| t.price as u64 * t.qty).sum();
+        assert_eq!(day.turnover, turnover);
+    }
+
+    #[test]
+    fn partial_minute_bars_aggregate_the_visible_trades() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let tape = Tape::generate(plan(10_000), &mut rng, None);
+        let until = time(10, 15, 30, 0);
+        let k = tape.visible(until);
+        let bars = tape.minute_bars(k, until);
+        assert_eq!(bars.last().map(|b| b.time), Some(time(10, 15, 0, 0)));
+        let day = DailyBar::from_minutes(&bars);
+        assert_eq!(day, tape.daily_bar(k));
+        assert_eq!(
+            tape.minute_bars(k, time(9, 30, 0, 0)).last().map(|b| b.time),
+            Some(time(9, 30, 0, 0))
+        );
+    }
+
+    #[test]
+    fn regenerating_keeps_the_past() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut tape = Tape::generate(plan(10_000), &mut rng, None);
+        let until = time(11, 0, 0, 0);
+        let k = tape.visible(until);
+        let before = tape.ticks[..k].to_vec();
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        tape.regenerate_after(k, until, &mut rng, None);
+        assert_eq!(&tape.ticks[..k], &before[..]);
+        assert!(tape.ticks[k].sec > secs_of(until));
+        assert_eq!(
+            tape.ticks.last().map(|t| t.sec),
+            Some(secs_of(time(15, 30, 0, 0)))
+        );
+        assert_eq!(
+            tape.ticks
+                .iter()
+                .filter(|t| t.sec == secs_of(time(9, 0, 0, 0)))
+                .count(),
+            1
+        );
+    }
+}
