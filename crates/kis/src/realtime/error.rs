@@ -56,6 +56,8 @@ pub enum RealtimeError {
     ApprovalRejected { message: String },
     #[error(transparent)]
     Approval(#[from] ApprovalError),
+    #[error("{topic} was unsubscribed before KIS acknowledged the subscription")]
+    Withdrawn { topic: String },
     #[error("{0:?} is not a valid HTS id for execution notices")]
     InvalidHtsId(String),
     #[error("the realtime client has stopped")]

@@ -4,13 +4,19 @@
 //! [`crypto`] (encrypted notices) and [`control`] (JSON acks and PINGPONG).
 
 mod approval;
+mod client;
 pub mod control;
 pub mod crypto;
 mod error;
 mod fields;
 pub mod frame;
 pub mod messages;
+pub mod reconnect;
+mod subscriptions;
 
 pub use approval::{ApprovalError, ApprovalFuture, ApprovalSource, FixedApproval};
+pub use client::{RealtimeClient, RealtimeConfig, RealtimeEvent, RealtimeHandle};
 pub use error::{ParseError, RealtimeError};
 pub use messages::{Execution, ExecutionNotice, Level, Message, NoticeKind, OrderBook, TradeSide};
+pub use reconnect::Backoff;
+pub use subscriptions::{Channel, MAX_REGISTRATIONS, Registrations, Topic};
