@@ -234,3 +234,295 @@ impl Market {
         Some(f(&mut timeline, &reading))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::{date, time};
+    use market::krx::Calendar;
+
+    fn market(seed: u64) -> Market {
+        let config = MarketConfig {
+            seed,
+            clock: ClockMode::Open,
+            speed: 0.0,
+        };
+        Market::starting_on(config, date(2026, 11, 20))
+    }
+
+    fn code(s: &str) -> StockCode {
+        StockCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn creation_generates_nothing_and_lists_the_stocks() {
+        let m = market(1);
+        assert!(m.stocks().len() >= 50);
+        assert!(m.timelines.iter().all(|t| t.get().is_none()));
+        assert_eq!(m.stock(&code("005930")).map(|s| s.name), Some("삼성전자"));
+        assert_eq!(m.stock(&code("999999")), None);
+        assert_eq!(m.quote(&code("999999")), None);
+        assert!(m.executions_after(&code("999999"), 0).is_empty());
+        assert_eq!(m.now(), date(2026, 11, 20).at(9, 0, 0, 0));
+    }
+
+    #[test]
+    fn quote_executions_bars_and_book_agree() {
+        let m = market(7);
+        m.advance(2 * 3600 + 17);
+        let c = code("005930");
+        let q = m.quote(&c).unwrap();
+        let ex = m.executions_after(&c, 0);
+        let last = ex.last().unwrap();
+        assert_eq!(
+            Quote {
+                phase: q.phase,
+                ..last.state
+            },
+            q
+        );
+        assert_eq!(q.time, last.time);
+        assert_eq!(q.open, ex[0].price);
+        assert_eq!(q.high, ex.iter().map(|e| e.price).max().unwrap());
+        assert_eq!(q.low, ex.iter().map(|e| e.price).min().unwrap());
+        assert_eq!(q.volume, ex.iter().map(|e| e.volume).sum::<u64>());
+        let turnover: u64 = ex.iter().map(|e| e.price as u64 * e.volume).sum();
+        assert_eq!(q.turnover, turnover);
+        assert!(ex.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+        assert_eq!(ex[0].seq, 1);
+
+        let today = m.trading_date();
+        let minutes = m.minute_bars(&c, today, time(23, 59, 0, 0));
+        let day = m.daily_bars(&c, today, today);
+        assert_eq!(day.len(), 1);
+        assert_eq!(DailyBar::from_minutes(&minutes), Some(day[0]));
+        assert_eq!(
+            (day[0].close, day[0].volume, day[0].turnover),
+            (q.price, q.volume, q.turnover)
+        );
+
+        let recent = m.recent_executions(&c, 5);
+        let mut tail = ex[ex.len() - 5..].to_vec();
+        tail.reverse();
+        assert_eq!(recent, tail);
+        let after = m.executions_after(&c, ex[ex.len() - 3].seq);
+        assert_eq!(after, ex[ex.len() - 2..].to_vec());
+
+        let book = m.order_book(&c).unwrap();
+        assert_eq!((book.asks[0].0, book.bids[0].0), (q.ask1, q.bid1));
+        assert!(q.ask1 > q.bid1);
+        assert!(q.price == q.ask1 || q.price == q.bid1);
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_market_in_any_order() {
+        let (a, b) = (code("000660"), code("035420"));
+        let (m1, m2, m3) = (market(5), market(5), market(6));
+        for m in [&m1, &m2, &m3] {
+            m.advance(3600);
+        }
+        let _ = m1.quote(&a);
+        let _ = m2.quote(&b);
+        let span = (date(2024, 1, 1), date(2027, 1, 1));
+        for c in [a, b] {
+            assert_eq!(
+                m1.daily_bars(&c, span.0, span.1),
+                m2.daily_bars(&c, span.0, span.1)
+            );
+            assert_eq!(m1.executions_after(&c, 0), m2.executions_after(&c, 0));
+            assert_ne!(
+                m1.daily_bars(&c, span.0, span.1),
+                m3.daily_bars(&c, span.0, span.1)
+            );
+        }
+    }
+
+    #[test]
+    fn history_covers_600_trading_days_and_20_days_of_minutes() {
+        let m = market(3);
+        let c = code("035720");
+        let calendar = Calendar::krx();
+        let today = m.trading_date();
+        let bars = m.daily_bars(&c, date(2020, 1, 1), today);
+        assert!(bars.len() >= 600, "{} daily bars", bars.len());
+        assert!(bars.windows(2).all(|w| w[0].date < w[1].date));
+        assert!(bars.iter().all(|b| calendar.is_trading_day(b.date)));
+        // Today has its opening print already (the clock starts at the open).
+        assert_eq!(bars.last().map(|b| b.date), Some(today));
+
+        let mut day = today;
+        for back in 1..=25 {
+            day = calendar.prev_trading_day(day);
+            let minutes = m.minute_bars(&c, day, time(23, 59, 0, 0));
+            if back <= 20 {
+                assert!(minutes.len() > 300, "{day}: {} minute bars", minutes.len());
+                let daily = m.daily_bars(&c, day, day);
+                assert_eq!(DailyBar::from_minutes(&minutes).as_ref(), daily.first());
+            }
+            if back > MINUTE_DAYS_KEPT {
+                assert!(minutes.is_empty(), "{day} is beyond the minute horizon");
+            }
+        }
+        assert!(
+            m.minute_bars(&c, date(2026, 11, 21), time(23, 0, 0, 0))
+                .is_empty()
+        );
+        assert!(
+            m.daily_bars(&c, date(2026, 11, 21), date(2026, 11, 22))
+                .is_empty()
+        );
+    }
+
+    const MINUTE_DAYS_KEPT: u32 = timeline::MINUTE_DAYS as u32;
+
+    #[test]
+    fn a_finished_day_becomes_history_matching_its_last_quote() {
+        let m = market(11);
+        let c = code("005380");
+        let first_day = m.trading_date();
+        m.advance(6 * 3600 + 30 * 60 + 30);
+        assert_eq!(m.now(), first_day.at(15, 30, 30, 0));
+        let closing = m.quote(&c).unwrap();
+        assert_eq!(closing.time, time(15, 30, 0, 0));
+        m.advance(60);
+        let next = m.trading_date();
+        assert_eq!(next, Calendar::krx().next_trading_day(first_day));
+        let bar = m.daily_bars(&c, first_day, first_day)[0];
+        assert_eq!(
+            (bar.open, bar.high, bar.low, bar.close, bar.volume, bar.turnover),
+            (
+                closing.open,
+                closing.high,
+                closing.low,
+                closing.price,
+                closing.volume,
+                closing.turnover
+            )
+        );
+        let q = m.quote(&c).unwrap();
+        assert_eq!(q.prev_close, closing.price);
+        assert_eq!(q.prev_volume, closing.volume);
+        assert_eq!(q.date, next);
+        let minutes = m.minute_bars(&c, first_day, time(23, 0, 0, 0));
+        assert_eq!(DailyBar::from_minutes(&minutes), Some(bar));
+    }
+
+    #[test]
+    fn a_path_scenario_walks_through_the_prices() {
+        let m = market(13);
+        let c = code("035720");
+        m.advance(3600);
+        let q = m.quote(&c).unwrap();
+        let seq = m.executions_after(&c, 0).len() as u64;
+        let up = market::krx::step_ticks(q.price, 3);
+        let prices = vec![up, q.price, 1, q.limits.upper * 2];
+        m.set_scenario(&c, Scenario::path(prices).unwrap()).unwrap();
+        assert_eq!(
+            m.executions_after(&c, seq),
+            vec![],
+            "the future is not visible yet"
+        );
+        m.advance(30);
+        let walked: Vec<i64> = m
+            .executions_after(&c, seq)
+            .iter()
+            .map(|e| e.price)
+            .take(4)
+            .collect();
+        assert_eq!(walked, vec![up, q.price, q.limits.lower, q.limits.upper]);
+        assert_eq!(
+            m.set_scenario(&code("999999"), Scenario::path(vec![1]).unwrap()),
+            Err(ScenarioError::UnknownStock("999999".into()))
+        );
+        assert_eq!(
+            m.set_scenario(&c, Scenario::Path { prices: vec![] }),
+            Err(ScenarioError::EmptyPath)
+        );
+    }
+
+    /// Closes of `minutes`-minute bars (anchored at 09:00) from minute bars, oldest first.
+    fn period_closes(bars: &[MinuteBar], minutes: i64) -> Vec<i64> {
+        let mut out: Vec<((Date, i64), i64)> = Vec::new();
+        for b in bars {
+            let since = (b.time.hour() as i64 - 9) * 60 + b.time.minute() as i64;
+            let key = (b.date, since.max(0) / minutes);
+            match out.last_mut() {
+                Some((k, close)) if *k == key => *close = b.close,
+                _ => out.push((key, b.close)),
+            }
+        }
+        out.into_iter().map(|(_, c)| c).collect()
+    }
+
+    fn ma(closes: &[i64], n: usize) -> f64 {
+        closes[closes.len() - n..].iter().sum::<i64>() as f64 / n as f64
+    }
+
+    fn all_minutes(m: &Market, c: &StockCode) -> Vec<MinuteBar> {
+        let calendar = Calendar::krx();
+        let today = m.trading_date();
+        let mut days = vec![today];
+        for _ in 0..MINUTE_DAYS_KEPT {
+            let d = calendar.prev_trading_day(*days.last().unwrap());
+            days.push(d);
+        }
+        days.reverse();
+        days.iter()
+            .flat_map(|d| m.minute_bars(c, *d, time(23, 59, 0, 0)))
+            .collect()
+    }
+
+    /// Sets `scenario` on `c` after 30 virtual minutes, then advances `step` seconds at a time, at most
+    /// `steps` times, until `formed` holds for the `minutes`-minute closes; returns the seconds it took.
+    fn forms_within(
+        seed: u64,
+        c: StockCode,
+        scenario: Scenario,
+        minutes: i64,
+        step: u64,
+        steps: u64,
+        formed: impl Fn(&[i64]) -> bool,
+    ) -> Option<u64> {
+        let m = market(seed);
+        m.advance(1800);
+        m.set_scenario(&c, scenario).unwrap();
+        (1..=steps).find_map(|i| {
+            m.advance(step);
+            let closes = period_closes(&all_minutes(&m, &c), minutes);
+            formed(&closes).then_some(i * step)
+        })
+    }
+
+    fn aligned_up(closes: &[i64]) -> bool {
+        let mas: Vec<f64> = [20, 60, 120, 240].iter().map(|&n| ma(closes, n)).collect();
+        mas.windows(2).all(|w| w[0] > w[1])
+    }
+
+    #[test]
+    fn a_bullish_alignment_on_1_minute_bars_forms_within_an_hour() {
+        let scenario = Scenario::BullishAlignment {
+            period: ScenarioPeriod::Minutes(1),
+        };
+        let took = forms_within(17, code("000270"), scenario, 1, 60, 60, aligned_up);
+        assert!(took.is_some(), "no 1m bullish alignment within an hour");
+    }
+
+    #[test]
+    fn a_bullish_alignment_on_5_minute_bars_forms_within_the_session() {
+        let scenario = Scenario::BullishAlignment {
+            period: ScenarioPeriod::Minutes(5),
+        };
+        let took = forms_within(17, code("000270"), scenario, 5, 300, 70, aligned_up);
+        assert!(took.is_some(), "no 5m bullish alignment within the session");
+    }
+
+    #[test]
+    fn a_dead_cross_on_30_minute_bars_forms_within_two_virtual_hours() {
+        let scenario = Scenario::DeadCross {
+            period: ScenarioPeriod::Minutes(30),
+        };
+        let below = |closes: &[i64]| ma(closes, 20) < ma(closes, 60);
+        let took = forms_within(19, code("051910"), scenario, 30, 300, 24, below);
+        assert!(took.is_some(), "MA20 still above MA60 on 30m bars after 2 h");
+    }
+}

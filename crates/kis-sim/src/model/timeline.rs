@@ -125,9 +125,9 @@ impl Timeline {
         let calendar = Calendar::krx();
         while self.today.date() < trading_date {
             let next = calendar.next_trading_day(self.today.date());
-            let tape = self.traded_day(next);
-            let finished = std::mem::replace(&mut self.today, tape);
+            let finished = std::mem::replace(&mut self.today, placeholder_tape(next, 1));
             self.archive(&finished);
+            self.today = self.traded_day(next);
         }
     }
 
