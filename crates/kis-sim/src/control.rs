@@ -1,0 +1,184 @@
+//! The control API under `/sim` (only with `--control`): stats, the stock list, faults, scenarios and
+//! the clock. Errors are `{"error":"<message>"}` with HTTP 400 (bad body) or 404 (unknown stock).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use market::StockCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::model::Scenario;
+use crate::server::AppState;
+
+pub(crate) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/stats", get(stats))
+        .route("/stocks", get(stocks))
+        .route("/faults", post(faults).get(get_faults))
+        .route("/scenario", post(scenario))
+        .route("/clock", post(clock).get(get_clock))
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// A JSON body; on failure, the 400 answer to send.
+fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Box<Response>> {
+    serde_json::from_slice(body)
+        .map_err(|err| Box::new(error(StatusCode::BAD_REQUEST, format!("invalid body: {err}"))))
+}
+
+async fn stats(State(state): State<Arc<AppState>>) -> Response {
+    Json(state.stats()).into_response()
+}
+
+async fn stocks(State(state): State<Arc<AppState>>) -> Response {
+    let list: Vec<_> = state
+        .market
+        .stocks()
+        .iter()
+        .map(|s| json!({ "code": s.code.as_str(), "name": s.name, "market": s.market.as_str() }))
+        .collect();
+    Json(list).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultsRequest {
+    latency_ms: Option<Option<[u64; 2]>>,
+    error_rate: Option<f64>,
+    #[serde(default)]
+    drop_ws: bool,
+    #[serde(default)]
+    revoke_tokens: bool,
+}
+
+fn faults_json(state: &AppState) -> serde_json::Value {
+    json!({
+        "latency_ms": state.faults.latency().map(|(a, b)| [a, b]),
+        "error_rate": state.faults.error_rate(),
+    })
+}
+
+async fn get_faults(State(state): State<Arc<AppState>>) -> Response {
+    Json(faults_json(&state)).into_response()
+}
+
+/// `{"latency_ms":[min,max]|null,"error_rate":p,"drop_ws":true,"revoke_tokens":true}`, each optional.
+async fn faults(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let req: FaultsRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(resp) => return *resp,
+    };
+    if let Some(p) = req.error_rate
+        && !(0.0..=1.0).contains(&p)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("error_rate must be within 0..1, got {p}"),
+        );
+    }
+    if let Some(latency) = req.latency_ms {
+        state.faults.set_latency(latency.map(|[a, b]| (a, b)));
+    }
+    if let Some(p) = req.error_rate {
+        state.faults.set_error_rate(p);
+    }
+    if req.revoke_tokens {
+        state.tokens.revoke_all();
+    }
+    if req.drop_ws {
+        state.faults.drop_ws();
+    }
+    Json(faults_json(&state)).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioRequest {
+    code: String,
+    pattern: String,
+    period: Option<String>,
+    prices: Option<Vec<i64>>,
+}
+
+/// `{"code":"005930","pattern":"bullish_alignment","period":"30m"}` or `{"code":..,"pattern":"path","prices":[..]}`
+async fn scenario(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let req: ScenarioRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(resp) => return *resp,
+    };
+    let code = match StockCode::parse(&req.code) {
+        Ok(c) if state.market.stock(&c).is_some() => c,
+        Ok(_) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("stock {} is not simulated", req.code),
+            );
+        }
+        Err(err) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("invalid code {:?}: {err}", req.code),
+            );
+        }
+    };
+    let scenario = match Scenario::from_request(&req.pattern, req.period.as_deref(), req.prices) {
+        Ok(s) => s,
+        Err(err) => return error(StatusCode::BAD_REQUEST, err.to_string()),
+    };
+    match state.market.set_scenario(&code, scenario) {
+        Ok(()) => Json(json!({ "code": code.as_str(), "pattern": req.pattern })).into_response(),
+        Err(err) => error(StatusCode::BAD_REQUEST, err.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockRequest {
+    speed: Option<f64>,
+    advance_secs: Option<u64>,
+}
+
+fn clock_json(state: &AppState) -> serde_json::Value {
+    json!({
+        "now": state.market.now().to_string(),
+        "trading_date": state.market.trading_date().to_string(),
+        "phase": format!("{:?}", state.market.phase()),
+    })
+}
+
+async fn get_clock(State(state): State<Arc<AppState>>) -> Response {
+    Json(clock_json(&state)).into_response()
+}
+
+/// `{"speed":X}` and/or `{"advance_secs":N}`.
+async fn clock(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let req: ClockRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(resp) => return *resp,
+    };
+    if req.speed.is_none() && req.advance_secs.is_none() {
+        return error(StatusCode::BAD_REQUEST, "expected \"speed\" or \"advance_secs\"");
+    }
+    if let Some(speed) = req.speed {
+        if !(speed.is_finite() && speed > 0.0) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("speed must be a positive number, got {speed}"),
+            );
+        }
+        state.market.set_speed(speed);
+    }
+    if let Some(secs) = req.advance_secs {
+        state.market.advance(secs);
+    }
+    Json(clock_json(&state)).into_response()
+}

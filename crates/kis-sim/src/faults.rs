@@ -1,0 +1,121 @@
+//! Fault injection: latency with jitter, random gateway errors, dropping every WebSocket session,
+//! revoking every token. Settable at start (flags) and at run time (`POST /sim/faults`).
+//!
+//! Latency models the network between client and server: a REST request sleeps a uniform random
+//! duration in `[min, max]` ms *before* it "arrives", and only then is it counted by the rate limiter.
+//! So two requests sent 10 ms apart may arrive in either order and closer together or further apart
+//! than they were sent, as on a real network.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::watch;
+
+use crate::auth::tokens::lock;
+
+pub struct Faults {
+    latency_ms: Mutex<Option<(u64, u64)>>,
+    error_rate_bits: AtomicU64,
+    /// Bumped to close every WebSocket session.
+    drop_ws: watch::Sender<u64>,
+}
+
+impl Faults {
+    pub fn new(latency_ms: Option<(u64, u64)>, error_rate: f64) -> Faults {
+        let (drop_ws, _) = watch::channel(0);
+        let faults = Faults {
+            latency_ms: Mutex::new(None),
+            error_rate_bits: AtomicU64::new(0),
+            drop_ws,
+        };
+        faults.set_latency(latency_ms);
+        faults.set_error_rate(error_rate);
+        faults
+    }
+
+    pub fn set_latency(&self, latency_ms: Option<(u64, u64)>) {
+        *lock(&self.latency_ms) = latency_ms.map(|(a, b)| (a.min(b), a.max(b)));
+    }
+
+    pub fn latency(&self) -> Option<(u64, u64)> {
+        *lock(&self.latency_ms)
+    }
+
+    /// Clamped to `[0, 1]`; NaN counts as 0.
+    pub fn set_error_rate(&self, p: f64) {
+        let p = if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) };
+        self.error_rate_bits.store(p.to_bits(), Ordering::Relaxed);
+    }
+
+    pub fn error_rate(&self) -> f64 {
+        f64::from_bits(self.error_rate_bits.load(Ordering::Relaxed))
+    }
+
+    /// A latency to inject now, if any.
+    pub fn sample_latency(&self) -> Option<Duration> {
+        let (min, max) = self.latency()?;
+        if max == 0 {
+            return None;
+        }
+        let ms = if min == max {
+            min
+        } else {
+            rand::rng().random_range(min..=max)
+        };
+        Some(Duration::from_millis(ms))
+    }
+
+    /// Whether this request should fail with an injected server error.
+    pub fn roll_error(&self) -> bool {
+        let p = self.error_rate();
+        p > 0.0 && rand::rng().random_bool(p)
+    }
+
+    /// Closes every WebSocket session.
+    pub fn drop_ws(&self) {
+        self.drop_ws.send_modify(|generation| *generation += 1);
+    }
+
+    /// A receiver that changes whenever sessions must be dropped.
+    pub fn drop_ws_signal(&self) -> watch::Receiver<u64> {
+        self.drop_ws.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_is_within_bounds_and_normalised() {
+        let f = Faults::new(Some((30, 10)), 0.0);
+        assert_eq!(f.latency(), Some((10, 30)));
+        for _ in 0..100 {
+            let d = f.sample_latency().unwrap();
+            assert!(d >= Duration::from_millis(10) && d <= Duration::from_millis(30));
+        }
+        f.set_latency(None);
+        assert_eq!(f.sample_latency(), None);
+    }
+
+    #[test]
+    fn error_rate_extremes() {
+        let f = Faults::new(None, 1.0);
+        assert!((0..50).all(|_| f.roll_error()));
+        f.set_error_rate(0.0);
+        assert!((0..50).all(|_| !f.roll_error()));
+        f.set_error_rate(f64::NAN);
+        assert_eq!(f.error_rate(), 0.0);
+    }
+
+    #[test]
+    fn drop_ws_notifies_subscribers() {
+        let f = Faults::new(None, 0.0);
+        let mut rx = f.drop_ws_signal();
+        f.drop_ws();
+        assert!(rx.has_changed().unwrap());
+        assert_eq!(*rx.borrow_and_update(), 1);
+    }
+}
