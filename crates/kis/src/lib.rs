@@ -1,3 +1,29 @@
 //! KIS Open API client.
+//!
+//! * [`wire`]: one small request type per endpoint; KIS's string numbers become typed values at
+//!   the boundary, with errors naming the TR, the field and the raw value.
+//! * [`governor`]: N slots per app key, each held from send until 1 s after completion, so no
+//!   1-second window at the server ever holds more than N arrivals.
+//! * [`token`]: access token and approval key, cached on disk (0600, atomic), single-flight,
+//!   never issued twice within a minute, even across processes.
+//! * [`client`]: [`KisClient`] ties them together with retries and request coalescing;
+//!   [`paging`] walks candle history across calls.
+//! * [`realtime`]: the WebSocket feed.
 
+pub mod client;
+mod coalesce;
+pub mod credentials;
+pub mod env;
+pub mod error;
+pub mod governor;
+pub mod paging;
 pub mod realtime;
+pub mod retry;
+pub mod token;
+pub mod wire;
+
+pub use client::{ClientConfig, KisClient};
+pub use credentials::Credentials;
+pub use env::Environment;
+pub use error::KisError;
+pub use governor::{Governor, GovernorConfig, GovernorMetrics, Priority};

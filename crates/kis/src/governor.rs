@@ -1,0 +1,514 @@
+//! The request governor: zero rate-limit rejections while using almost all of the allowed rate.
+//!
+//! KIS counts the requests of an app key by arrival inside a sliding 1-second window, and a request
+//! arrives somewhere between its send and its response. So the governor has N slots: a request holds
+//! one from the moment it is sent until `hold + margin` (1 s + ε) after its response, timeout or
+//! failure completes, and nothing is sent without a free slot. Two arrivals that use the same slot
+//! are therefore more than 1 s apart, and no 1-second window at the server can ever hold N + 1
+//! arrivals, whatever the latency. Throughput is N / (1 s + ε + RTT).
+//!
+//! Waiters queue by [`Priority`] (interactive before background, FIFO within a priority); a waiter
+//! whose future is dropped leaves the queue at once, and a slot granted to a waiter that has just
+//! gone is passed on. No polling and no sleeps stand in for synchronisation: slots are handed over
+//! through oneshot channels, and the only timer is the hold after each completion.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+/// Who is waiting: a person looking at a page, or a background job (backfill, polling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Priority {
+    Interactive = 0,
+    Background = 1,
+}
+
+/// The governor's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GovernorConfig {
+    /// N: requests per window (per app key).
+    pub slots: u32,
+    /// The server's window (1 s for KIS).
+    pub window: Duration,
+    /// ε: extra hold after the window, absorbing timer and clock granularity.
+    pub margin: Duration,
+}
+
+impl GovernorConfig {
+    /// The KIS window of 1 s with a 25 ms margin.
+    pub fn per_second(slots: u32) -> GovernorConfig {
+        GovernorConfig {
+            slots: slots.max(1),
+            window: Duration::from_secs(1),
+            margin: Duration::from_millis(25),
+        }
+    }
+
+    fn hold(&self) -> Duration {
+        self.window + self.margin
+    }
+}
+
+/// A point-in-time view of the governor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GovernorMetrics {
+    pub slots: u32,
+    /// Requests holding a slot and not yet completed.
+    pub in_flight: u64,
+    /// Completed requests whose slot is still held for the window.
+    pub cooling: u64,
+    pub queued_interactive: u64,
+    pub queued_background: u64,
+    /// Slots handed out so far.
+    pub granted: u64,
+    /// Sum and count of waits for a slot (granted requests only).
+    pub wait_total: Duration,
+    pub max_wait: Duration,
+    /// Rate-limit rejections (EGW00201) reported by the client: should stay 0.
+    pub rate_limited_seen: u64,
+    /// Waiters that gave up (dropped) before getting a slot.
+    pub cancelled: u64,
+}
+
+impl GovernorMetrics {
+    pub fn mean_wait(&self) -> Duration {
+        if self.granted == 0 {
+            Duration::ZERO
+        } else {
+            self.wait_total / u32::try_from(self.granted).unwrap_or(u32::MAX)
+        }
+    }
+}
+
+/// Shares N request slots among every caller of one app key. Cheap to clone.
+#[derive(Clone)]
+pub struct Governor {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Governor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Governor")
+            .field("config", &self.shared.config)
+            .field("metrics", &self.metrics())
+            .finish()
+    }
+}
+
+struct Shared {
+    config: GovernorConfig,
+    state: Mutex<State>,
+    counters: Counters,
+}
+
+#[derive(Default)]
+struct Counters {
+    in_flight: AtomicU64,
+    cooling: AtomicU64,
+    granted: AtomicU64,
+    wait_nanos: AtomicU64,
+    max_wait_nanos: AtomicU64,
+    rate_limited: AtomicU64,
+    cancelled: AtomicU64,
+}
+
+struct State {
+    free: u32,
+    next_id: u64,
+    /// Index 0: interactive, 1: background.
+    queues: [VecDeque<Waiter>; 2],
+}
+
+struct Waiter {
+    id: u64,
+    tx: oneshot::Sender<Grant>,
+}
+
+/// A slot in transit from a releaser to a waiter. If the waiter is gone by the time the grant is
+/// dropped unreceived, the slot goes back at once (nothing was sent with it).
+struct Grant {
+    shared: Option<Arc<Shared>>,
+}
+
+impl Drop for Grant {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.take() {
+            Shared::release(&shared);
+        }
+    }
+}
+
+impl Governor {
+    pub fn new(config: GovernorConfig) -> Governor {
+        let config = GovernorConfig {
+            slots: config.slots.max(1),
+            ..config
+        };
+        Governor {
+            shared: Arc::new(Shared {
+                config,
+                state: Mutex::new(State {
+                    free: config.slots,
+                    next_id: 0,
+                    queues: [VecDeque::new(), VecDeque::new()],
+                }),
+                counters: Counters::default(),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> GovernorConfig {
+        self.shared.config
+    }
+
+    /// Waits for a free slot. Hold the returned permit while the request is in flight and drop it
+    /// when the response (or failure) is complete; the slot comes free `window + margin` later.
+    /// Cancel-safe: dropping the future gives up the place in the queue.
+    pub async fn acquire(&self, priority: Priority) -> Permit {
+        let started = Instant::now();
+        let shared = &self.shared;
+        loop {
+            let (rx, id) = {
+                let mut state = shared.lock();
+                if state.free > 0 {
+                    state.free -= 1;
+                    drop(state);
+                    return Permit::new(shared.clone(), started);
+                }
+                let id = state.next_id;
+                state.next_id += 1;
+                let (tx, rx) = oneshot::channel();
+                state.queues[priority as usize].push_back(Waiter { id, tx });
+                (rx, id)
+            };
+            let mut place = QueuePlace {
+                shared,
+                priority,
+                id,
+                waiting: true,
+            };
+            let grant = rx.await;
+            place.waiting = false;
+            match grant {
+                Ok(mut grant) => {
+                    grant.shared = None; // the slot now belongs to the permit
+                    return Permit::new(shared.clone(), started);
+                }
+                // The sender was dropped unsent (cannot happen while we wait: only a releaser or
+                // our own place removes it). Queue again rather than send without a slot.
+                Err(_) => continue,
+            }
+        }
+    }
+
+    /// Records an `EGW00201` seen by the client (exported as `rate_limited_seen`).
+    pub fn record_rate_limited(&self) {
+        self.shared.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn metrics(&self) -> GovernorMetrics {
+        let c = &self.shared.counters;
+        let (qi, qb) = {
+            let state = self.shared.lock();
+            (state.queues[0].len() as u64, state.queues[1].len() as u64)
+        };
+        GovernorMetrics {
+            slots: self.shared.config.slots,
+            in_flight: c.in_flight.load(Ordering::Relaxed),
+            cooling: c.cooling.load(Ordering::Relaxed),
+            queued_interactive: qi,
+            queued_background: qb,
+            granted: c.granted.load(Ordering::Relaxed),
+            wait_total: Duration::from_nanos(c.wait_nanos.load(Ordering::Relaxed)),
+            max_wait: Duration::from_nanos(c.max_wait_nanos.load(Ordering::Relaxed)),
+            rate_limited_seen: c.rate_limited.load(Ordering::Relaxed),
+            cancelled: c.cancelled.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state is a counter and two queues; a panic elsewhere cannot leave it half-updated.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Hands a freed slot to the first live waiter (interactive first), or marks it free.
+    fn release(shared: &Arc<Shared>) {
+        let mut state = shared.lock();
+        loop {
+            let next = match state.queues[0].pop_front() {
+                Some(w) => Some(w),
+                None => state.queues[1].pop_front(),
+            };
+            let Some(waiter) = next else {
+                state.free += 1;
+                return;
+            };
+            let grant = Grant {
+                shared: Some(shared.clone()),
+            };
+            match waiter.tx.send(grant) {
+                Ok(()) => return,
+                Err(mut unsent) => {
+                    // That waiter is gone; defuse the grant (we hold the lock) and try the next.
+                    unsent.shared = None;
+                }
+            }
+        }
+    }
+}
+
+/// A waiter's place in the queue; leaving it (future dropped) removes the entry.
+struct QueuePlace<'a> {
+    shared: &'a Arc<Shared>,
+    priority: Priority,
+    id: u64,
+    waiting: bool,
+}
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        if !self.waiting {
+            return;
+        }
+        self.shared.counters.cancelled.fetch_add(1, Ordering::Relaxed);
+        let mut state = self.shared.lock();
+        let queue = &mut state.queues[self.priority as usize];
+        if let Some(pos) = queue.iter().position(|w| w.id == self.id) {
+            queue.remove(pos);
+        }
+        // Not found: a grant is already in the channel; dropping the receiver returns the slot.
+    }
+}
+
+/// One slot, held while a request is in flight. Dropping it starts the hold: the slot comes free
+/// `window + margin` after the drop.
+pub struct Permit {
+    shared: Option<Arc<Shared>>,
+}
+
+impl Permit {
+    fn new(shared: Arc<Shared>, started: Instant) -> Permit {
+        let c = &shared.counters;
+        let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        c.granted.fetch_add(1, Ordering::Relaxed);
+        c.wait_nanos.fetch_add(waited, Ordering::Relaxed);
+        c.max_wait_nanos.fetch_max(waited, Ordering::Relaxed);
+        c.in_flight.fetch_add(1, Ordering::Relaxed);
+        Permit { shared: Some(shared) }
+    }
+
+    /// Marks the request complete (same as dropping the permit).
+    pub fn complete(self) {}
+}
+
+impl std::fmt::Debug for Permit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Permit")
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let Some(shared) = self.shared.take() else { return };
+        shared.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
+        shared.counters.cooling.fetch_add(1, Ordering::Relaxed);
+        let free_at = Instant::now() + shared.config.hold();
+        let cool = async move {
+            tokio::time::sleep_until(free_at).await;
+            shared.counters.cooling.fetch_sub(1, Ordering::Relaxed);
+            Shared::release(&shared);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(cool);
+            }
+            Err(_) => {
+                // Outside a runtime nothing can be waiting on us asynchronously; keep the guarantee
+                // with a plain thread.
+                let hold = free_at.saturating_duration_since(Instant::now());
+                std::thread::spawn(move || {
+                    std::thread::sleep(hold);
+                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_time()
+                        .build()
+                    {
+                        rt.block_on(cool);
+                    }
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::Arc as StdArc;
+
+    fn paused_runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_comes_free_one_window_after_completion() {
+        let gov = Governor::new(GovernorConfig::per_second(1));
+        let t0 = Instant::now();
+        let p = gov.acquire(Priority::Interactive).await;
+        tokio::time::sleep(Duration::from_millis(300)).await; // the request's round trip
+        drop(p);
+        let _p2 = gov.acquire(Priority::Interactive).await;
+        assert_eq!(t0.elapsed(), Duration::from_millis(300 + 1025));
+        let m = gov.metrics();
+        assert_eq!((m.granted, m.in_flight, m.cooling), (2, 1, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn interactive_waiters_go_before_background() {
+        let gov = Governor::new(GovernorConfig::per_second(1));
+        let first = gov.acquire(Priority::Background).await;
+        let order = StdArc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for (i, p) in [
+            Priority::Background,
+            Priority::Background,
+            Priority::Interactive,
+            Priority::Background,
+            Priority::Interactive,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let gov = gov.clone();
+            let order = order.clone();
+            tasks.push(tokio::spawn(async move {
+                let _permit = gov.acquire(p).await;
+                order.lock().unwrap().push(i);
+            }));
+            tokio::task::yield_now().await; // enqueue in index order
+        }
+        assert_eq!(gov.metrics().queued_background, 3);
+        assert_eq!(gov.metrics().queued_interactive, 2);
+        drop(first);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![2, 4, 0, 1, 3]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancelled_waiter_frees_its_place() {
+        let gov = Governor::new(GovernorConfig::per_second(1));
+        let held = gov.acquire(Priority::Interactive).await;
+        let g2 = gov.clone();
+        let quitter = tokio::spawn(async move { g2.acquire(Priority::Interactive).await });
+        tokio::task::yield_now().await;
+        assert_eq!(gov.metrics().queued_interactive, 1);
+        quitter.abort();
+        let _ = quitter.await;
+        assert_eq!(
+            gov.metrics().queued_interactive,
+            0,
+            "the dropped waiter left the queue"
+        );
+        assert_eq!(gov.metrics().cancelled, 1);
+        let t0 = Instant::now();
+        drop(held);
+        let _next = gov.acquire(Priority::Background).await;
+        assert_eq!(
+            t0.elapsed(),
+            Duration::from_millis(1025),
+            "the slot was not lost to the quitter"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_grant_to_a_vanished_waiter_is_passed_on() {
+        let gov = Governor::new(GovernorConfig::per_second(1));
+        let held = gov.acquire(Priority::Interactive).await;
+        // Poll a waiter once so it is queued, then release the slot to it and drop it unpolled.
+        let g2 = gov.clone();
+        let mut waiter = Box::pin(async move { g2.acquire(Priority::Interactive).await });
+        assert!(futures_util::poll!(waiter.as_mut()).is_pending());
+        drop(held);
+        tokio::time::sleep(Duration::from_millis(1100)).await; // the hold elapses; grant sent
+        drop(waiter);
+        let t0 = Instant::now();
+        let _p = gov.acquire(Priority::Background).await;
+        assert_eq!(t0.elapsed(), Duration::ZERO, "the slot came straight back");
+    }
+
+    /// A latency in ms: mostly uniform, sometimes heavy-tailed (Pareto, alpha 1.1, up to 20 s).
+    fn latency_ms() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            3 => 1u64..300,
+            2 => (1e-4f64..1.0).prop_map(|u| (5.0 * u.powf(-1.0 / 1.1)).min(20_000.0) as u64),
+            1 => Just(0u64),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The acceptance property: with random latencies (heavy-tailed too), random priorities and
+        /// start times, and each request arriving at a random point between its send and its
+        /// response, no sliding 1-second window at the server ever holds more than N arrivals.
+        #[test]
+        fn no_window_ever_holds_more_than_n_arrivals(
+            n in 1u32..8,
+            requests in prop::collection::vec(
+                (0u64..3000, latency_ms(), 0.0f64..=1.0, any::<bool>(), any::<bool>()),
+                1..120,
+            ),
+        ) {
+            let rt = paused_runtime();
+            let arrivals = rt.block_on(async move {
+                let gov = Governor::new(GovernorConfig::per_second(n));
+                let origin = Instant::now();
+                let mut tasks = Vec::new();
+                for (start, latency, where_, interactive, cancel) in requests {
+                    let gov = gov.clone();
+                    tasks.push(tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(start)).await;
+                        let priority = if interactive { Priority::Interactive } else { Priority::Background };
+                        let acquired = if cancel {
+                            // Some callers give up after 200 ms of waiting.
+                            tokio::time::timeout(Duration::from_millis(200), gov.acquire(priority)).await.ok()
+                        } else {
+                            Some(gov.acquire(priority).await)
+                        };
+                        let permit = acquired?;
+                        let sent = Instant::now();
+                        let rtt = Duration::from_millis(latency);
+                        tokio::time::sleep(rtt).await;
+                        drop(permit);
+                        Some((sent + rtt.mul_f64(where_)).duration_since(origin))
+                    }));
+                }
+                let mut arrivals = Vec::new();
+                for t in tasks {
+                    if let Some(a) = t.await.unwrap() {
+                        arrivals.push(a);
+                    }
+                }
+                arrivals
+            });
+            let mut arrivals = arrivals;
+            arrivals.sort();
+            for (i, a) in arrivals.iter().enumerate() {
+                let in_window = arrivals[i..].iter().take_while(|b| **b < *a + Duration::from_secs(1)).count();
+                prop_assert!(in_window <= n as usize, "window at {:?} holds {} > {}", a, in_window, n);
+            }
+        }
+    }
+}

@@ -1,0 +1,533 @@
+//! The token lifecycle: access tokens (`/oauth2/tokenP`) and WebSocket approval keys
+//! (`/oauth2/Approval`).
+//!
+//! KIS allows one token issuance per minute and sends the account holder a KakaoTalk message for
+//! each, so tokens are precious:
+//! * cached on disk per (environment, app key) in `<data_dir>/tokens/<env>-<fingerprint>.json`
+//!   (the fingerprint is a hash, never the key), mode 0600, written to a temporary file and renamed;
+//! * reused across restarts until less than `refresh_margin` (10 min) of validity is left;
+//! * issued by one caller at a time: concurrent callers in a process wait for the one issuance
+//!   (an async mutex), and processes sharing a data dir serialise on an advisory file lock,
+//!   re-reading the cache after taking it;
+//! * never issued twice within `min_issue_interval` (60 s): the last issuance time is kept in the
+//!   file too, and a renewal asked for sooner waits out the remainder;
+//! * a corrupt or foreign cache file is logged (without secrets) and replaced.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::Credentials;
+use crate::env::Environment;
+use crate::error::{KisError, MSG_TOKEN_TOO_OFTEN};
+use crate::realtime::{ApprovalError, ApprovalFuture, ApprovalSource};
+use crate::wire::auth;
+
+/// A secret issued by KIS (an access token or an approval key). `Debug` redacts it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// How tokens are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenConfig {
+    /// Where `tokens/` lives; `None` keeps tokens in memory only.
+    pub data_dir: Option<PathBuf>,
+    /// Renew when less validity than this is left.
+    pub refresh_margin: Duration,
+    /// Never issue more often than this (KIS: once a minute).
+    pub min_issue_interval: Duration,
+    /// How long an approval key is used (KIS samples renew it after 24 h).
+    pub approval_lifetime: Duration,
+    /// Timeout of one issuance request.
+    pub timeout: Duration,
+}
+
+impl Default for TokenConfig {
+    fn default() -> TokenConfig {
+        TokenConfig {
+            data_dir: None,
+            refresh_margin: Duration::from_secs(600),
+            min_issue_interval: Duration::from_secs(60),
+            approval_lifetime: Duration::from_secs(86_400),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Access,
+    Approval,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Access => "access_token",
+            Kind::Approval => "approval_key",
+        }
+    }
+}
+
+/// The cache file's contents.
+#[derive(Clone, Serialize, Deserialize)]
+struct CacheFile {
+    kind: String,
+    env: String,
+    app_key_fingerprint: String,
+    value: String,
+    /// KST, as KIS states it (`access_token_token_expired`).
+    expires_at_kst: jiff::civil::DateTime,
+    issued_at: Timestamp,
+}
+
+struct Held {
+    value: String,
+    expires_at: Timestamp,
+}
+
+#[derive(Default)]
+struct Slot {
+    current: Option<Held>,
+    /// A value KIS refused (expired, revoked): never handed out again, even if a cache holds it.
+    rejected: Option<String>,
+    last_issued: Option<Timestamp>,
+}
+
+/// Access tokens and approval keys of one app key on one environment.
+pub struct TokenStore {
+    http: reqwest::Client,
+    env: Environment,
+    credentials: Credentials,
+    config: TokenConfig,
+    access: tokio::sync::Mutex<Slot>,
+    approval: tokio::sync::Mutex<Slot>,
+    issued: std::sync::atomic::AtomicU64,
+}
+
+impl fmt::Debug for TokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenStore")
+            .field("env", &self.env)
+            .field("credentials", &self.credentials)
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl TokenStore {
+    pub fn new(
+        http: reqwest::Client,
+        env: Environment,
+        credentials: Credentials,
+        config: TokenConfig,
+    ) -> TokenStore {
+        TokenStore {
+            http,
+            env,
+            credentials,
+            config,
+            access: tokio::sync::Mutex::new(Slot::default()),
+            approval: tokio::sync::Mutex::new(Slot::default()),
+            issued: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// A valid access token: from memory, else from the disk cache, else issued.
+    pub async fn access_token(&self) -> Result<Secret, KisError> {
+        self.get(Kind::Access, None).await
+    }
+
+    /// KIS refused `rejected` (EGW00123): get another one. If another caller already replaced it,
+    /// that replacement is returned without a new issuance.
+    pub async fn renew_access_token(&self, rejected: &Secret) -> Result<Secret, KisError> {
+        self.get(Kind::Access, Some(rejected.expose())).await
+    }
+
+    /// A valid WebSocket approval key.
+    pub async fn approval_key(&self) -> Result<Secret, KisError> {
+        self.get(Kind::Approval, None).await
+    }
+
+    /// The server refused `rejected` as an approval key: get another one.
+    pub async fn renew_approval_key(&self, rejected: &Secret) -> Result<Secret, KisError> {
+        self.get(Kind::Approval, Some(rejected.expose())).await
+    }
+
+    /// Issuances this store made (tokens and approval keys).
+    pub fn issuances(&self) -> u64 {
+        self.issued.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The cache file of the access token (`None` without a data dir).
+    pub fn cache_path(&self) -> Option<PathBuf> {
+        self.path(Kind::Access, "json")
+    }
+
+    fn path(&self, kind: Kind, ext: &str) -> Option<PathBuf> {
+        let dir = self.config.data_dir.as_ref()?.join("tokens");
+        let suffix = match kind {
+            Kind::Access => "",
+            Kind::Approval => "-approval",
+        };
+        Some(dir.join(format!(
+            "{}-{}{suffix}.{ext}",
+            self.env.cache_name(),
+            self.credentials.fingerprint()
+        )))
+    }
+
+    fn usable(&self, held: &Held, now: Timestamp, rejected: Option<&str>) -> bool {
+        let margin = SignedDuration::try_from(self.config.refresh_margin).unwrap_or(SignedDuration::MAX);
+        held.expires_at.duration_since(now) > margin && rejected != Some(held.value.as_str())
+    }
+
+    async fn get(&self, kind: Kind, rejected: Option<&str>) -> Result<Secret, KisError> {
+        let mut slot = match kind {
+            Kind::Access => self.access.lock().await,
+            Kind::Approval => self.approval.lock().await,
+        };
+        if let Some(r) = rejected {
+            slot.rejected = Some(r.to_owned());
+        }
+        if let Some(held) = &slot.current
+            && self.usable(held, Timestamp::now(), slot.rejected.as_deref())
+        {
+            return Ok(Secret(held.value.clone()));
+        }
+
+        // Across processes: one issuer at a time; re-read the cache once we hold the lock.
+        let _file_lock = match self.path(kind, "lock") {
+            Some(path) => Some(lock_file(path).await?),
+            None => None,
+        };
+        if let Some(cached) = self.read_cache(kind) {
+            slot.last_issued = slot.last_issued.max(Some(cached.issued_at));
+            let held = Held {
+                value: cached.value,
+                expires_at: market::time::from_kst(cached.expires_at_kst),
+            };
+            if self.usable(&held, Timestamp::now(), slot.rejected.as_deref()) {
+                let value = held.value.clone();
+                slot.current = Some(held);
+                return Ok(Secret(value));
+            }
+        }
+
+        // Never two issuances inside the interval: wait out the remainder.
+        if let Some(last) = slot.last_issued {
+            let since = Timestamp::now().duration_since(last);
+            let interval =
+                SignedDuration::try_from(self.config.min_issue_interval).unwrap_or(SignedDuration::MAX);
+            if since < interval {
+                let wait = (interval - since).unsigned_abs();
+                tracing::info!(
+                    what = kind.name(),
+                    wait_ms = wait.as_millis() as u64,
+                    "waiting before re-issuing (KIS allows one issuance per minute)"
+                );
+                tokio::time::sleep(wait).await;
+            }
+        }
+
+        let attempted_at = Timestamp::now();
+        let issued = self.issue(kind).await;
+        let (value, expires_at) = match issued {
+            Ok(v) => v,
+            Err(e) => {
+                if matches!(&e, KisError::TokenIssuance { code, .. } if code == MSG_TOKEN_TOO_OFTEN) {
+                    slot.last_issued = Some(attempted_at);
+                }
+                return Err(e);
+            }
+        };
+        self.issued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        slot.last_issued = Some(attempted_at);
+        self.write_cache(kind, &value, expires_at, attempted_at);
+        slot.current = Some(Held {
+            value: value.clone(),
+            expires_at,
+        });
+        Ok(Secret(value))
+    }
+
+    async fn issue(&self, kind: Kind) -> Result<(String, Timestamp), KisError> {
+        let (path, body) = match kind {
+            Kind::Access => (
+                auth::TOKEN_PATH,
+                auth::token_body(self.credentials.app_key(), self.credentials.app_secret()),
+            ),
+            Kind::Approval => (
+                auth::APPROVAL_PATH,
+                auth::approval_body(self.credentials.app_key(), self.credentials.app_secret()),
+            ),
+        };
+        let what = match kind {
+            Kind::Access => "tokenP",
+            Kind::Approval => "Approval",
+        };
+        let url = format!("{}{}", self.env.rest_url(), path);
+        tracing::info!(env = %self.env, what, "issuing a new KIS {}", kind.name());
+        let response = self
+            .http
+            .post(url)
+            .timeout(self.config.timeout)
+            .header("content-type", "application/json; charset=utf-8")
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| transport_error(what, self.config.timeout, e))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(what, self.config.timeout, e))?;
+        let now = Timestamp::now();
+        match kind {
+            Kind::Access => auth::parse_token(status, &bytes, now).map(|t| (t.access_token, t.expires_at)),
+            Kind::Approval => {
+                let key = auth::parse_approval(status, &bytes)?;
+                let lifetime =
+                    SignedDuration::try_from(self.config.approval_lifetime).unwrap_or(SignedDuration::MAX);
+                Ok((key, now.saturating_add(lifetime).unwrap_or(now)))
+            }
+        }
+    }
+
+    /// The cached value, if the file exists, parses and belongs to this environment and app key.
+    fn read_cache(&self, kind: Kind) -> Option<CacheFile> {
+        let path = self.path(kind, "json")?;
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "token cache unreadable; it will be replaced");
+                return None;
+            }
+        };
+        let reason = match serde_json::from_str::<CacheFile>(&text) {
+            Err(_) => "not a token cache file",
+            Ok(c) if c.kind != kind.name() => "holds another kind of secret",
+            Ok(c) if c.env != self.env.cache_name() => "belongs to another environment",
+            Ok(c) if c.app_key_fingerprint != self.credentials.fingerprint() => "belongs to another app key",
+            Ok(c) => return Some(c),
+        };
+        tracing::warn!(path = %path.display(), reason, "token cache unusable; it will be replaced");
+        None
+    }
+
+    fn write_cache(&self, kind: Kind, value: &str, expires_at: Timestamp, issued_at: Timestamp) {
+        let Some(path) = self.path(kind, "json") else {
+            return;
+        };
+        let file = CacheFile {
+            kind: kind.name().into(),
+            env: self.env.cache_name(),
+            app_key_fingerprint: self.credentials.fingerprint(),
+            value: value.into(),
+            expires_at_kst: market::time::to_kst(expires_at),
+            issued_at,
+        };
+        if let Err(e) = write_atomically(&path, &file) {
+            // Not fatal: the token works, it just will not survive a restart.
+            tracing::warn!(error = %e, "could not write the token cache");
+        }
+    }
+}
+
+impl ApprovalSource for TokenStore {
+    fn approval_key(&self, force_new: bool) -> ApprovalFuture<'_> {
+        Box::pin(async move {
+            let key = if force_new {
+                let current = self
+                    .approval_key()
+                    .await
+                    .map_err(|e| ApprovalError(e.to_string()))?;
+                self.renew_approval_key(&current).await
+            } else {
+                self.approval_key().await
+            };
+            key.map(|s| s.0).map_err(|e| ApprovalError(e.to_string()))
+        })
+    }
+}
+
+fn transport_error(what: &str, timeout: Duration, e: reqwest::Error) -> KisError {
+    if e.is_timeout() {
+        KisError::Timeout {
+            tr_id: what.into(),
+            after: timeout,
+        }
+    } else {
+        KisError::Transport {
+            tr_id: what.into(),
+            detail: e.without_url().to_string(),
+        }
+    }
+}
+
+fn cache_error(path: &Path, e: impl fmt::Display) -> KisError {
+    KisError::TokenCache {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    }
+}
+
+fn ensure_dir(dir: &Path) -> std::io::Result<()> {
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+/// Takes the advisory lock that serialises issuance across processes (released on drop).
+async fn lock_file(path: PathBuf) -> Result<File, KisError> {
+    tokio::task::spawn_blocking(move || {
+        if let Some(dir) = path.parent() {
+            ensure_dir(dir).map_err(|e| cache_error(dir, e))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| cache_error(&path, e))?;
+        file.lock().map_err(|e| cache_error(&path, e))?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| KisError::TokenCache {
+        path: String::new(),
+        detail: e.to_string(),
+    })?
+}
+
+fn write_atomically(path: &Path, file: &CacheFile) -> Result<(), KisError> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| cache_error(path, "no parent directory"))?;
+    ensure_dir(dir).map_err(|e| cache_error(dir, e))?;
+    let json = serde_json::to_vec_pretty(file).map_err(|e| cache_error(path, e))?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(&json)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(cache_error(path, e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(dir: &Path) -> TokenStore {
+        TokenStore::new(
+            reqwest::Client::new(),
+            Environment::Custom {
+                rest_url: "http://127.0.0.1:9".into(),
+                ws_url: "ws://127.0.0.1:9".into(),
+                rate: 2,
+                vts: false,
+            },
+            Credentials::new("KEY-for-tests-0000000000000000000000", "SECRET").unwrap(),
+            TokenConfig {
+                data_dir: Some(dir.to_owned()),
+                ..TokenConfig::default()
+            },
+        )
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("kis-token-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn cache_round_trip_is_0600_and_never_names_the_key() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("roundtrip");
+        let s = store(&dir);
+        let expires = Timestamp::now() + SignedDuration::from_hours(20);
+        s.write_cache(Kind::Access, "tok-1", expires, Timestamp::now());
+        let path = s.cache_path().unwrap();
+        assert!(!path.to_string_lossy().contains("KEY-for-tests"));
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let c = s.read_cache(Kind::Access).unwrap();
+        assert_eq!(c.value, "tok-1");
+        assert!(s.read_cache(Kind::Approval).is_none());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_valid_cached_token_is_used_without_issuing() {
+        let dir = temp_dir("reuse");
+        let s = store(&dir);
+        s.write_cache(
+            Kind::Access,
+            "tok-cached",
+            Timestamp::now() + SignedDuration::from_hours(5),
+            Timestamp::now(),
+        );
+        // The server (port 9, discard) is never contacted: the cache answers.
+        let fresh = store(&dir);
+        assert_eq!(fresh.access_token().await.unwrap().expose(), "tok-cached");
+        assert_eq!(fresh.issuances(), 0);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn corrupt_or_foreign_files_are_ignored() {
+        let dir = temp_dir("corrupt");
+        let s = store(&dir);
+        let path = s.cache_path().unwrap();
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, b"{not json").unwrap();
+        assert!(s.read_cache(Kind::Access).is_none());
+        s.write_cache(Kind::Access, "tok", Timestamp::now(), Timestamp::now());
+        let mut c: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        c["app_key_fingerprint"] = "0000000000000000".into();
+        fs::write(&path, serde_json::to_vec(&c).unwrap()).unwrap();
+        assert!(
+            s.read_cache(Kind::Access).is_none(),
+            "another key's token is not used"
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn debug_output_holds_no_secrets() {
+        let dir = temp_dir("debug");
+        let s = store(&dir);
+        let shown = format!("{s:?} {:?}", Secret("tok-secret".into()));
+        assert!(!shown.contains("SECRET") && !shown.contains("KEY-for") && !shown.contains("tok-secret"));
+    }
+}
