@@ -52,12 +52,19 @@ async fn stocks(State(state): State<Arc<AppState>>) -> Response {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FaultsRequest {
+    /// Absent: unchanged; `null` or `[0,0]`: no latency.
+    #[serde(default, deserialize_with = "present")]
     latency_ms: Option<Option<[u64; 2]>>,
     error_rate: Option<f64>,
     #[serde(default)]
     drop_ws: bool,
     #[serde(default)]
     revoke_tokens: bool,
+}
+
+/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<[u64; 2]>>, D::Error> {
+    Option::<[u64; 2]>::deserialize(d).map(Some)
 }
 
 fn faults_json(state: &AppState) -> serde_json::Value {

@@ -62,6 +62,7 @@ impl AppState {
             token_requests: Counters::get(&self.counters.token_requests),
             ws_records: Counters::get(&self.counters.ws_records),
             injected_errors: Counters::get(&self.counters.injected_errors),
+            in_flight: Counters::get(&self.counters.in_flight),
         }
     }
 }

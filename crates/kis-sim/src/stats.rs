@@ -27,6 +27,8 @@ pub struct SimStats {
     pub ws_records: u64,
     /// Requests failed by fault injection.
     pub injected_errors: u64,
+    /// Requests inside their injected latency right now (sent, not yet arrived).
+    pub in_flight: u64,
 }
 
 /// Live counters, updated with relaxed atomics.
@@ -39,6 +41,7 @@ pub struct Counters {
     pub token_requests: AtomicU64,
     pub ws_records: AtomicU64,
     pub injected_errors: AtomicU64,
+    pub in_flight: AtomicU64,
 }
 
 impl Counters {

@@ -103,9 +103,7 @@ pub(crate) async fn not_found(headers: HeaderMap) -> Response {
 
 /// The admission pipeline (see the module doc). `with_token`: whether a bearer token is required.
 pub(crate) async fn admit(state: &AppState, headers: &HeaderMap, with_token: bool) -> Result<(), KisError> {
-    if let Some(delay) = state.faults.sample_latency() {
-        tokio::time::sleep(delay).await;
-    }
+    on_the_wire(state).await;
     let arrival = Instant::now();
     Counters::inc(&state.counters.requests);
     let app_key = header(headers, "appkey");
@@ -133,6 +131,21 @@ pub(crate) async fn admit(state: &AppState, headers: &HeaderMap, with_token: boo
             })?;
     }
     Ok(())
+}
+
+/// Sleeps the injected latency, if any (the request has been sent but has not arrived yet).
+pub(crate) async fn on_the_wire(state: &AppState) {
+    struct InFlight<'a>(&'a AppState);
+    impl Drop for InFlight<'_> {
+        fn drop(&mut self) {
+            Counters::sub(&self.0.counters.in_flight, 1);
+        }
+    }
+    if let Some(delay) = state.faults.sample_latency() {
+        Counters::inc(&state.counters.in_flight);
+        let _guard = InFlight(state); // also when the client gives up during the delay
+        tokio::time::sleep(delay).await;
+    }
 }
 
 /// Verifies a key/secret pair and that the key belongs to this domain; returns the key.

@@ -17,14 +17,12 @@ use crate::auth::TokenError;
 use crate::auth::credentials::DigestStream;
 use crate::envelope::{KisError, Shape, kis_json};
 use crate::format::{Obj, write_json_str};
-use crate::rest::{admit, check_credentials};
+use crate::rest::{admit, check_credentials, on_the_wire};
 use crate::server::AppState;
 use crate::stats::Counters;
 
 async fn arrive(state: &AppState) {
-    if let Some(delay) = state.faults.sample_latency() {
-        tokio::time::sleep(delay).await;
-    }
+    on_the_wire(state).await;
     Counters::inc(&state.counters.requests);
 }
 
