@@ -170,11 +170,12 @@ impl Market {
         .unwrap_or_default()
     }
 
-    /// Every trade of today with `seq > seq` up to now, oldest first (`seq` 0 = from the open).
+    /// Every trade of today with a number above `seq` up to now, oldest first (`seq` 0, or any number
+    /// from an earlier day, = from the open). See [`Execution::seq`].
     pub fn executions_after(&self, code: &StockCode, seq: u64) -> Vec<Execution> {
         self.with(code, |tl, r| {
             let k = tl.today().visible(r.visible_until());
-            let from = usize::try_from(seq).unwrap_or(usize::MAX).min(k);
+            let from = tl.count_through(seq).min(k);
             tl.executions(from..k)
         })
         .unwrap_or_default()
@@ -289,7 +290,7 @@ mod tests {
         let turnover: u64 = ex.iter().map(|e| e.price as u64 * e.volume).sum();
         assert_eq!(q.turnover, turnover);
         assert!(ex.windows(2).all(|w| w[1].seq == w[0].seq + 1));
-        assert_eq!(ex[0].seq, 1);
+        assert_eq!(ex[0].seq, 20_261_120 * 10_000_000 + 1);
 
         let today = m.trading_date();
         let minutes = m.minute_bars(&c, today, time(23, 59, 0, 0));
@@ -384,6 +385,7 @@ mod tests {
         assert_eq!(m.now(), first_day.at(15, 30, 30, 0));
         let closing = m.quote(&c).unwrap();
         assert_eq!(closing.time, time(15, 30, 0, 0));
+        let yesterday_last = m.recent_executions(&c, 1)[0].seq;
         m.advance(60);
         let next = m.trading_date();
         assert_eq!(next, Calendar::krx().next_trading_day(first_day));
@@ -400,6 +402,11 @@ mod tests {
             )
         );
         let q = m.quote(&c).unwrap();
+        // A feed that last sent yesterday's closing print gets all of today's trades.
+        let today = m.executions_after(&c, 0);
+        assert!(!today.is_empty());
+        assert_eq!(m.executions_after(&c, yesterday_last), today);
+        assert!(today[0].seq > yesterday_last);
         assert_eq!(q.prev_close, closing.price);
         assert_eq!(q.prev_volume, closing.volume);
         assert_eq!(q.date, next);
@@ -413,7 +420,7 @@ mod tests {
         let c = code("035720");
         m.advance(3600);
         let q = m.quote(&c).unwrap();
-        let seq = m.executions_after(&c, 0).len() as u64;
+        let seq = m.recent_executions(&c, 1)[0].seq;
         let up = market::krx::step_ticks(q.price, 3);
         let prices = vec![up, q.price, 1, q.limits.upper * 2];
         m.set_scenario(&c, Scenario::path(prices).unwrap()).unwrap();
@@ -524,5 +531,52 @@ mod tests {
         let below = |closes: &[i64]| ma(closes, 20) < ma(closes, 60);
         let took = forms_within(19, code("051910"), scenario, 30, 300, 24, below);
         assert!(took.is_some(), "MA20 still above MA60 on 30m bars after 2 h");
+    }
+
+    /// How often, along `closes`, the 20/60/120/240 averages enter bullish and bearish alignment and
+    /// MA20 crosses MA60 (up, down).
+    fn pattern_counts(closes: &[i64]) -> [u32; 4] {
+        let mut counts = [0; 4];
+        let mut prev: Option<(bool, bool, bool)> = None;
+        for end in 240..=closes.len() {
+            let c = &closes[..end];
+            let mas: Vec<f64> = [20, 60, 120, 240].iter().map(|&n| ma(c, n)).collect();
+            let now = (
+                mas.windows(2).all(|w| w[0] > w[1]),
+                mas.windows(2).all(|w| w[0] < w[1]),
+                mas[0] > mas[1],
+            );
+            if let Some(p) = prev {
+                counts[0] += u32::from(now.0 && !p.0);
+                counts[1] += u32::from(now.1 && !p.1);
+                counts[2] += u32::from(now.2 && !p.2);
+                counts[3] += u32::from(!now.2 && p.2);
+            }
+            prev = Some(now);
+        }
+        counts
+    }
+
+    #[test]
+    fn regimes_make_alignments_and_crossings_on_daily_and_30_minute_bars() {
+        let m = market(42);
+        m.advance(6 * 3600);
+        let (mut daily, mut intraday) = ([0; 4], [0; 4]);
+        for info in &m.stocks()[..6] {
+            let closes: Vec<i64> = m
+                .daily_bars(&info.code, date(2000, 1, 1), m.trading_date())
+                .iter()
+                .map(|b| b.close)
+                .collect();
+            let d = pattern_counts(&closes);
+            let t = pattern_counts(&period_closes(&all_minutes(&m, &info.code), 30));
+            for i in 0..4 {
+                daily[i] += d[i];
+                intraday[i] += t[i];
+            }
+        }
+        assert!(daily.iter().all(|&n| n >= 2), "daily {daily:?}");
+        assert!(intraday[2] + intraday[3] >= 2, "30m {intraday:?}");
+        assert!(intraday[0] + intraday[1] >= 1, "30m {intraday:?}");
     }
 }

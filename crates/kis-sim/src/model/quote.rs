@@ -83,7 +83,9 @@ pub enum Side {
 /// One trade of today's session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Execution {
-    /// 1 for the day's first trade, then consecutive.
+    /// The trade's number, growing across the whole simulation: the trading date (YYYYMMDD) × 10⁷ plus
+    /// the trade's number within the day (from 1, consecutive). A feed that remembers the last number it
+    /// sent never misses or repeats a trade, even when the day rolls over.
     pub seq: u64,
     pub time: Time,
     pub price: i64,

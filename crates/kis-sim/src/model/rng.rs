@@ -60,11 +60,15 @@ pub(crate) fn rng_for(seed: u64, code: &StockCode, date: Option<Date>, stream: S
     ChaCha8Rng::seed_from_u64(hash(&[seed, code_key(code), day, stream.key()]))
 }
 
-/// A standard normal variate (Box–Muller).
+/// An approximately standard normal variate: the sum of four uniforms (Irwin–Hall), scaled to unit
+/// variance, drawn from one 64-bit word. Its tails stop at ±3.46σ, which suits a market simulation
+/// and costs a fraction of Box–Muller's logarithm and cosine (generation is dominated by these draws).
 pub(crate) fn normal(rng: &mut impl Rng) -> f64 {
-    let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
-    let u2: f64 = rng.random::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    let bits: u64 = rng.random();
+    let sum = (bits & 0xFFFF) + (bits >> 16 & 0xFFFF) + (bits >> 32 & 0xFFFF) + (bits >> 48);
+    // Each part is uniform on [0, 65535]: mean 2 × 65535, variance 4 × (65536² − 1) / 12.
+    let centered = sum as f64 / 65_535.0 - 2.0;
+    centered * 3f64.sqrt()
 }
 
 /// A uniform variate in `[lo, hi)`.

@@ -7,12 +7,17 @@
 //!   first pushes the other way until it no longer does (for a golden cross: until MA20 < MA60 and
 //!   MA5 < MA20), then pushes towards it until it holds, then stops. An average with fewer bars than its
 //!   length (e.g. MA240 on 60-minute bars, which needs more than the kept 22 days) is left out.
-//! * The push is a drift of 0.06% (1m) to 0.4% (D) per minute, growing the longer a stage lasts, on top of
-//!   the normal noise; it is bounded by the ±30% daily limit, so a pattern against a strong trend can take
-//!   into the next trading day.
-//! * "Soon" therefore means: for 1m–15m periods typically within 10–60 virtual minutes, for 30m/60m
-//!   within one to two virtual hours unless the opposite trend is strong, for D within a few virtual
-//!   trading days (at speed 1 that is real time; raise the speed or `advance` the clock to see it sooner).
+//! * Leaving can be impossible within the daily limits (a stock deep in 역배열 on daily bars would need
+//!   weeks of limit-up days to leave it): after one session of trying (two for D) the controller gives up
+//!   and the scenario ends with the pattern still holding. Building gives up likewise after three
+//!   sessions (five for D), so a hopeless scenario never multiplies the price day after day.
+//! * The push is a drift of 0.12% (1m) to 0.5% (D) per minute, growing the longer a stage lasts (up to
+//!   4×), on top of the normal noise; it is bounded by the ±30% daily limit.
+//! * "Soon" therefore means, in virtual session minutes (390 a day; measured over 4 seeds × 4 patterns):
+//!   1m: 10–50 min; 5m: 25–130 min; 30m and 60m: 35 min–2 h typically, up to three sessions against a
+//!   strong opposite trend; D: crosses in 1–5 sessions, alignments only when the long averages allow
+//!   (MA240 on daily bars is a year). At speed 1 virtual time is real time: raise the speed or
+//!   `advance` the clock to see it sooner.
 //! * A path scenario makes the next trades walk through the given prices, then the stock moves on
 //!   randomly from the last one.
 
@@ -134,11 +139,15 @@ impl Steer {
                 if self.left(goal) {
                     self.stage = Stage::Build;
                     self.minutes_in_stage = 1;
+                } else if self.minutes_in_stage > self.leave_budget() {
+                    // Too far in: the pattern has held all along; leave it be.
+                    self.stage = Stage::Done;
+                    return 0.0;
                 }
                 if up { -1.0 } else { 1.0 }
             }
             Stage::Build => {
-                if self.holds(goal) {
+                if self.holds(goal) || self.minutes_in_stage > self.build_budget() {
                     self.stage = Stage::Done;
                     return 0.0;
                 }
@@ -146,20 +155,37 @@ impl Steer {
             }
             Stage::Done => return 0.0,
         };
-        let ramp = (1.0 + f64::from(self.minutes_in_stage) / 120.0).min(4.0);
+        let ramp = (1.0 + f64::from(self.minutes_in_stage) / 60.0).min(4.0);
         direction * self.strength() * ramp
+    }
+
+    /// Minutes the controller tries to leave a pattern that already holds before it gives up.
+    fn leave_budget(&self) -> u32 {
+        match self.period {
+            ScenarioPeriod::Day => 2 * 390,
+            ScenarioPeriod::Minutes(_) => 390,
+        }
+    }
+
+    /// Minutes the controller pushes towards the pattern before it gives up (so a hopeless scenario
+    /// does not multiply the price day after day).
+    fn build_budget(&self) -> u32 {
+        match self.period {
+            ScenarioPeriod::Day => 5 * 390,
+            ScenarioPeriod::Minutes(_) => 3 * 390,
+        }
     }
 
     fn strength(&self) -> f64 {
         match self.period {
-            ScenarioPeriod::Minutes(1) => 0.0006,
-            ScenarioPeriod::Minutes(3) => 0.0009,
-            ScenarioPeriod::Minutes(5) => 0.0012,
-            ScenarioPeriod::Minutes(10) => 0.0015,
-            ScenarioPeriod::Minutes(15) => 0.0018,
-            ScenarioPeriod::Minutes(30) => 0.0025,
-            ScenarioPeriod::Minutes(_) => 0.003,
-            ScenarioPeriod::Day => 0.004,
+            ScenarioPeriod::Minutes(1) => 0.0012,
+            ScenarioPeriod::Minutes(3) => 0.0015,
+            ScenarioPeriod::Minutes(5) => 0.0018,
+            ScenarioPeriod::Minutes(10) => 0.002,
+            ScenarioPeriod::Minutes(15) => 0.0022,
+            ScenarioPeriod::Minutes(30) => 0.003,
+            ScenarioPeriod::Minutes(_) => 0.0035,
+            ScenarioPeriod::Day => 0.005,
         }
     }
 

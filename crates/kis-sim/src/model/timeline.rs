@@ -300,7 +300,7 @@ impl Timeline {
                     hours.phase_at(time)
                 };
                 Some(Execution {
-                    seq: i as u64 + 1,
+                    seq: self.seq_base() + i as u64 + 1,
                     time,
                     price: t.price,
                     volume: t.qty,
@@ -309,6 +309,18 @@ impl Timeline {
                 })
             })
             .collect()
+    }
+
+    /// Today's trades are numbered from `seq_base() + 1`: the date (YYYYMMDD) × 10⁷ plus the trade's
+    /// number in the day, so numbers grow across days too.
+    fn seq_base(&self) -> u64 {
+        date_key(self.today.date()) * 10_000_000
+    }
+
+    /// How many of today's trades have a number at or below `seq` (all of them for a later `seq`, none
+    /// for an earlier day's).
+    pub fn count_through(&self, seq: u64) -> usize {
+        usize::try_from(seq.saturating_sub(self.seq_base())).unwrap_or(usize::MAX)
     }
 
     /// The order book after the first `k` trades, in `phase`.
