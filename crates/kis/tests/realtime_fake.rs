@@ -386,3 +386,98 @@ async fn refused_connections_back_off_from_the_floor_without_a_tight_loop() {
     }
     handle.close().await;
 }
+
+#[tokio::test]
+async fn a_drop_resubscribes_everything_paced_and_reports_the_gap() {
+    let mut fake = Fake::start().await;
+    let mut cfg = config(&fake.url);
+    cfg.request_interval = Duration::from_millis(100);
+    let (handle, mut events, mut conn) =
+        connect(&mut fake, Some(cfg), Arc::new(FixedApproval::new("ak"))).await;
+    let codes: Vec<StockCode> = ["005930", "000660", "035420"]
+        .iter()
+        .map(|c| StockCode::parse(c).unwrap())
+        .collect();
+    for code in &codes {
+        let subscribe = tokio::spawn({
+            let handle = handle.clone();
+            let code = *code;
+            async move { handle.subscribe(Channel::Executions, code).await }
+        });
+        let (_, _, tr_id, tr_key) = conn.recv_request().await;
+        conn.answer(&tr_id, &tr_key, "0", "OPSP0000", "SUBSCRIBE SUCCESS")
+            .await;
+        subscribe.await.unwrap().unwrap();
+    }
+
+    drop(conn);
+    let RealtimeEvent::Disconnected { retry_in, .. } = next_event(&mut events).await else {
+        panic!("expected a disconnection")
+    };
+    assert!(retry_in >= Duration::from_millis(200));
+    // Subscribing while disconnected waits for the new session.
+    let late = StockCode::parse("000270").unwrap();
+    let pending = tokio::spawn({
+        let handle = handle.clone();
+        async move { handle.subscribe(Channel::OrderBook, late).await }
+    });
+
+    let mut conn = fake.accept().await;
+    assert_eq!(next_event(&mut events).await, RealtimeEvent::Connected);
+    let mut requested = Vec::new();
+    let mut arrivals = Vec::new();
+    for _ in 0..4 {
+        let (_, tr_type, tr_id, tr_key) = conn.recv_request().await;
+        arrivals.push(tokio::time::Instant::now());
+        assert_eq!(tr_type, "1");
+        requested.push(format!("{tr_id}/{tr_key}"));
+        conn.answer(&tr_id, &tr_key, "0", "OPSP0000", "SUBSCRIBE SUCCESS")
+            .await;
+    }
+    requested.sort();
+    assert_eq!(
+        requested,
+        [
+            "H0STASP0/000270",
+            "H0STCNT0/000660",
+            "H0STCNT0/005930",
+            "H0STCNT0/035420"
+        ]
+    );
+    // Paced, not a burst: four requests at least 100 ms apart.
+    assert!(arrivals[3] - arrivals[0] >= Duration::from_millis(250));
+    pending.await.unwrap().unwrap();
+    let RealtimeEvent::Reconnected { gap } = next_event(&mut events).await else {
+        panic!("expected Reconnected")
+    };
+    assert!(gap >= retry_in, "{gap:?} < {retry_in:?}");
+}
+
+#[tokio::test]
+async fn a_silent_server_is_replaced() {
+    let mut fake = Fake::start().await;
+    let mut cfg = config(&fake.url);
+    cfg.idle_timeout = Duration::from_millis(300);
+    let (_handle, mut events, _conn) =
+        connect(&mut fake, Some(cfg), Arc::new(FixedApproval::new("ak"))).await;
+    let RealtimeEvent::Disconnected { reason, .. } = next_event(&mut events).await else {
+        panic!("expected a disconnection")
+    };
+    assert!(reason.contains("nothing received"), "{reason}");
+    let _second = fake.accept().await;
+    assert_eq!(next_event(&mut events).await, RealtimeEvent::Connected);
+}
+
+#[tokio::test]
+async fn close_ends_the_session_and_the_client() {
+    let mut fake = Fake::start().await;
+    let (handle, mut events, mut conn) = connect(&mut fake, None, Arc::new(FixedApproval::new("ak"))).await;
+    handle.close().await;
+    let msg = tokio::time::timeout(WAIT, conn.0.next()).await.unwrap();
+    assert!(matches!(msg, Some(Ok(Message::Close(_))) | None), "{msg:?}");
+    assert_eq!(
+        handle.subscribe(Channel::Executions, samsung()).await,
+        Err(RealtimeError::Closed)
+    );
+    assert!(events.recv().await.is_none());
+}

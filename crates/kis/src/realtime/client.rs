@@ -343,10 +343,7 @@ impl Task {
                 }
                 command = self.commands.recv() => match self.command(command) {
                     true => self.check_restored().await,
-                    false => {
-                        let _ = sink.send(WsMessage::Close(None)).await;
-                        Err(Stop::Closed)
-                    }
+                    false => Err(Stop::Closed),
                 },
                 _ = pacer.tick(), if has_work => self.send_next(&mut sink).await,
                 _ = sleep_until(ack_deadline), if ack_deadline.is_some() => self.expire_acks().await,
@@ -355,6 +352,9 @@ impl Task {
                 )),
             };
             if let Err(stop) = result {
+                if let Stop::Closed = stop {
+                    let _ = sink.send(WsMessage::Close(None)).await;
+                }
                 return stop;
             }
         }

@@ -83,8 +83,8 @@ impl Topic {
     /// The topic an ack or frame header names, if it is one the client can register.
     pub fn from_wire(tr_id: &str, tr_key: &str) -> Option<Topic> {
         Some(Topic {
-            channel: Channel::from_tr_id(tr_id)?,
-            key: tr_key.to_owned(),
+            channel: Channel::from_tr_id(tr_id.trim())?,
+            key: tr_key.trim().to_owned(),
         })
     }
 }
