@@ -9,7 +9,8 @@
 //!   virtual seconds per real second, and one minute after the close (15:30 → 15:31, the closing print
 //!   visible for that minute) rolls to the next trading day's open. Nights, weekends and holidays are
 //!   skipped, so the opening auction phase never shows in this mode. `advance(secs)` jumps forward by
-//!   virtual session seconds (crossing into following days as needed).
+//!   virtual session seconds (crossing into following days as needed), at most 60 sessions per call;
+//!   the speed is capped at 10,000 (a session in about 2.3 real seconds) so catching up stays cheap.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -94,9 +95,15 @@ fn session_len(day: Date) -> f64 {
     hours.close.duration_since(hours.open).as_secs_f64() + AFTER_CLOSE_SECS
 }
 
+/// The fastest the virtual clock runs: a whole session then takes about 2.3 real seconds.
+pub const MAX_SPEED: f64 = 10_000.0;
+
+/// The most one `advance` call moves the clock: 60 sessions (each catch-up stays bounded work).
+pub const MAX_ADVANCE_SECS: u64 = 60 * 23_460;
+
 fn sanitize(speed: f64) -> f64 {
     if speed.is_finite() && speed >= 0.0 {
-        speed
+        speed.min(MAX_SPEED)
     } else {
         1.0
     }
@@ -135,7 +142,7 @@ impl Clock {
     }
 
     /// Changes the speed from now on (Open mode; ignored in Live mode). A negative or non-finite speed is
-    /// treated as 1.
+    /// treated as 1; more than [`MAX_SPEED`] as [`MAX_SPEED`].
     pub fn set_speed(&self, speed: f64) {
         if self.mode == ClockMode::Live {
             return;
@@ -145,13 +152,14 @@ impl Clock {
         state.speed = sanitize(speed);
     }
 
-    /// Jumps forward by `secs` virtual session seconds (Open mode; ignored in Live mode).
+    /// Jumps forward by `secs` virtual session seconds, at most [`MAX_ADVANCE_SECS`] (Open mode; ignored in
+    /// Live mode).
     pub fn advance(&self, secs: u64) {
         if self.mode == ClockMode::Live {
             return;
         }
         let mut state = self.lock();
-        state.anchor_virtual += secs as f64;
+        state.anchor_virtual += secs.min(MAX_ADVANCE_SECS) as f64;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VirtualClock> {
@@ -232,6 +240,17 @@ mod tests {
         let r = clock.read();
         assert_eq!(r.now, date(2026, 11, 23).at(9, 0, 0, 0), "weekend skipped");
         assert_eq!(r.trading_date, date(2026, 11, 23));
+    }
+
+    #[test]
+    fn huge_advances_and_speeds_are_bounded() {
+        let clock = Clock::new(ClockMode::Open, 0.0, date(2026, 11, 20));
+        clock.advance(u64::MAX);
+        let r = clock.read();
+        assert!(r.trading_date > date(2027, 1, 1) && r.trading_date < date(2027, 6, 1));
+        clock.set_speed(f64::INFINITY);
+        clock.set_speed(1e300);
+        assert!(clock.lock().speed <= MAX_SPEED);
     }
 
     #[test]

@@ -37,7 +37,7 @@ use market::krx::Phase;
 
 pub use bars::{DailyBar, MinuteBar};
 pub use book::{LEVELS, OrderBook};
-pub use clock::ClockMode;
+pub use clock::{ClockMode, MAX_ADVANCE_SECS, MAX_SPEED};
 pub use quote::{Execution, Quote, Side};
 pub use scenario::{Scenario, ScenarioError, ScenarioPeriod};
 pub use stocks::{MarketKind, StockInfo};
@@ -125,13 +125,13 @@ impl Market {
     }
 
     /// Changes the virtual clock's speed (Open mode; ignored in Live mode; a negative or non-finite speed
-    /// counts as 1).
+    /// counts as 1, anything above 10,000 as 10,000).
     pub fn set_speed(&self, speed: f64) {
         self.clock.set_speed(speed);
     }
 
-    /// Jumps the virtual clock forward by `secs` session seconds, rolling into following trading days as
-    /// needed (Open mode; ignored in Live mode, where time is real).
+    /// Jumps the virtual clock forward by `secs` session seconds (at most 60 sessions per call), rolling
+    /// into following trading days as needed (Open mode; ignored in Live mode, where time is real).
     pub fn advance(&self, secs: u64) {
         self.clock.advance(secs);
     }
@@ -253,6 +253,13 @@ mod tests {
 
     fn code(s: &str) -> StockCode {
         StockCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_market_can_be_shared_between_tasks() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<Market>();
+        shareable::<std::sync::Arc<Market>>();
     }
 
     #[test]
@@ -422,7 +429,7 @@ mod tests {
         let q = m.quote(&c).unwrap();
         let seq = m.recent_executions(&c, 1)[0].seq;
         let up = market::krx::step_ticks(q.price, 3);
-        let prices = vec![up, q.price, 1, q.limits.upper * 2];
+        let prices = vec![up, q.price, 1, i64::MAX];
         m.set_scenario(&c, Scenario::path(prices).unwrap()).unwrap();
         assert_eq!(
             m.executions_after(&c, seq),

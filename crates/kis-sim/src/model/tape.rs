@@ -323,7 +323,8 @@ fn write_session(
                 break;
             }
             sec = next;
-            let price = limits.clamp(round_to_tick(target));
+            // Clamp before rounding: a wild price from outside must not overflow the grid arithmetic.
+            let price = limits.clamp(round_to_tick(limits.clamp(target)));
             let side = match ticks.last() {
                 Some(t) if price < t.price => Side::Sell,
                 Some(t) if price == t.price && rng.random_bool(0.5) => Side::Sell,

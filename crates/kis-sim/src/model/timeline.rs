@@ -426,3 +426,43 @@ fn placeholder_tape(date: Date, base: i64) -> Tape {
     };
     Tape::empty(plan)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::stocks;
+    use jiff::civil::date;
+
+    fn timeline() -> Timeline {
+        let (infos, levels) = stocks::build();
+        let day = date(2026, 11, 20);
+        Timeline::new(9, &infos[0], levels[0], &Horizon::before(day), day)
+    }
+
+    #[test]
+    fn auctions_show_the_expected_uncrossing() {
+        let tl = timeline();
+        let ticks = &tl.today().ticks;
+        let (first, last) = (ticks[0], ticks[ticks.len() - 1]);
+        let book = tl.order_book(0, Phase::OpeningAuction);
+        assert_eq!(book.expected, Some((first.price, first.qty)));
+        let before_close = tl.today().visible(jiff::civil::time(15, 25, 0, 0));
+        let book = tl.order_book(before_close, Phase::ClosingAuction);
+        assert_eq!(book.expected, Some((last.price, last.qty)));
+        assert_eq!(tl.order_book(before_close, Phase::Continuous).expected, None);
+        let quote = tl.quote_at(0, Phase::OpeningAuction);
+        assert_eq!((quote.price, quote.volume), (quote.prev_close, 0));
+    }
+
+    #[test]
+    fn the_horizon_keeps_22_days_of_minutes_within_650_days_of_history() {
+        let day = date(2026, 11, 20);
+        let h = Horizon::before(day);
+        let calendar = Calendar::krx();
+        assert_eq!(
+            calendar.trading_days(h.history_start, day).count(),
+            HISTORY_DAYS + 1
+        );
+        assert_eq!(calendar.trading_days(h.detail_from, day).count(), MINUTE_DAYS + 1);
+    }
+}
