@@ -481,3 +481,41 @@ async fn close_ends_the_session_and_the_client() {
     );
     assert!(events.recv().await.is_none());
 }
+
+#[tokio::test]
+async fn unsubscribing_before_the_ack_withdraws_the_subscription() {
+    let mut fake = Fake::start().await;
+    let (handle, _events, mut conn) = connect(&mut fake, None, Arc::new(FixedApproval::new("ak"))).await;
+    for accepted in [true, false] {
+        let subscribe = tokio::spawn({
+            let handle = handle.clone();
+            async move { handle.subscribe(Channel::Executions, samsung()).await }
+        });
+        let (_, tr_type, ..) = conn.recv_request().await;
+        assert_eq!(tr_type, "1");
+        let unsubscribe = tokio::spawn({
+            let handle = handle.clone();
+            async move { handle.unsubscribe(Channel::Executions, samsung()).await }
+        });
+        assert!(matches!(
+            subscribe.await.unwrap(),
+            Err(RealtimeError::Withdrawn { .. })
+        ));
+        if accepted {
+            // KIS registered it: the client takes it back, and unsubscribe returns after that ack.
+            conn.answer("H0STCNT0", "005930", "0", "OPSP0000", "SUBSCRIBE SUCCESS")
+                .await;
+            let (_, tr_type, ..) = conn.recv_request().await;
+            assert_eq!(tr_type, "2");
+            assert!(!unsubscribe.is_finished());
+            conn.answer("H0STCNT0", "005930", "0", "OPSP0001", "UNSUBSCRIBE SUCCESS")
+                .await;
+        } else {
+            // KIS refused it: there is nothing to take back.
+            conn.answer("H0STCNT0", "005930", "1", "OPSP0007", "internal error")
+                .await;
+        }
+        unsubscribe.await.unwrap().unwrap();
+        assert!(handle.registrations().await.unwrap().is_empty());
+    }
+}

@@ -314,7 +314,7 @@ impl Task {
         if let Err(stop) = self.emit(RealtimeEvent::Connected).await {
             return stop;
         }
-        if let Err(stop) = self.check_restored().await {
+        if let Err(stop) = self.settle().await {
             return stop;
         }
         let mut pacer = tokio::time::interval(self.config.request_interval.max(Duration::from_millis(1)));
@@ -342,7 +342,7 @@ impl Task {
                     }
                 }
                 command = self.commands.recv() => match self.command(command) {
-                    true => self.check_restored().await,
+                    true => self.settle().await,
                     false => Err(Stop::Closed),
                 },
                 _ = pacer.tick(), if has_work => self.send_next(&mut sink).await,
@@ -554,16 +554,17 @@ impl Task {
                 self.fail(&topic, subscribe, error).await?;
             }
         }
-        self.check_restored().await
+        self.settle().await
     }
 
     /// Gives up a request: a failed subscribe leaves nothing registered, a failed unsubscribe
     /// forgets the registration locally.
     async fn fail(&mut self, topic: &Topic, subscribe: bool, error: RealtimeError) -> Result<(), Stop> {
         if subscribe {
-            self.wanted.remove(topic);
+            let was_wanted = self.wanted.remove(topic);
             match self.subscribe_waiters.remove(topic) {
                 Some(waiters) if !waiters.is_empty() => resolve(Some(waiters), Err(error)),
+                _ if !was_wanted => {}
                 _ => {
                     tracing::warn!(%topic, %error, "realtime registration lost");
                     let topic = topic.clone();
@@ -599,11 +600,21 @@ impl Task {
             }
             self.fail(&topic, subscribe, error).await?;
         }
-        self.check_restored().await
+        self.settle().await
     }
 
-    /// After a drop: once every wanted registration is active again, reports `Reconnected`.
-    async fn check_restored(&mut self) -> Result<(), Stop> {
+    /// Resolves unsubscribe calls whose topic is gone from the server; after a drop, once every
+    /// wanted registration is active again, reports `Reconnected`.
+    async fn settle(&mut self) -> Result<(), Stop> {
+        let gone: Vec<Topic> = self
+            .unsubscribe_waiters
+            .keys()
+            .filter(|t| !self.active.contains(*t) && !self.inflight.contains_key(*t))
+            .cloned()
+            .collect();
+        for topic in gone {
+            resolve(self.unsubscribe_waiters.remove(&topic), Ok(()));
+        }
         let Some(lost_at) = self.feed_lost_at else {
             return Ok(());
         };
