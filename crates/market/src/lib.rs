@@ -12,6 +12,7 @@ pub mod backtest;
 pub mod candle;
 pub mod condition;
 pub mod ma;
+mod prefetch;
 pub mod preset;
 pub mod ratio;
 pub mod series;

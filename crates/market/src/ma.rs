@@ -5,103 +5,32 @@
 //! bar costs O(1) per window (add the new value, drop the one leaving the window); revising the forming
 //! bar costs O(1) per window (add the difference). Every window also remembers its sum as of the
 //! previous bar, which is what crossings compare against. Windows of different lengths share the ring,
-//! so `ma(20)`, `ma(60)`, `ma(120)` and `ma(240)` of one series store 240 values, not 440.
+//! so `ma(20)`, `ma(60)`, `ma(120)` and `ma(240)` of one series store 241 values, not 440.
 
 use crate::ratio::Ratio;
 
-/// The most recent values, newest last, at most `capacity` of them.
-#[derive(Debug, Clone, Default)]
-struct Ring {
-    buf: Vec<i64>,
-    /// Index in `buf` of the oldest value.
-    head: usize,
-    len: usize,
-}
+/// Values are clamped to ±2^51 and windows to 2,048 bars, so a window's sum always fits in an `i64`
+/// exactly (2^51 × 2^11 = 2^62). Real prices and volumes are far below that.
+pub const VALUE_LIMIT: i64 = 1 << 51;
+/// The longest window.
+pub const MAX_WINDOW: usize = 2048;
 
-impl Ring {
-    fn capacity(&self) -> usize {
-        self.buf.len()
-    }
-
-    /// The value `k` bars back from the newest (`k = 0` is the newest); `k < len`.
-    fn back(&self, k: usize) -> i64 {
-        let mut idx = self.head + (self.len - 1 - k);
-        if idx >= self.buf.len() {
-            idx -= self.buf.len();
-        }
-        self.buf[idx]
-    }
-
-    fn push(&mut self, v: i64) {
-        let cap = self.buf.len();
-        if cap == 0 {
-            return;
-        }
-        if self.len < cap {
-            let mut idx = self.head + self.len;
-            if idx >= cap {
-                idx -= cap;
-            }
-            self.buf[idx] = v;
-            self.len += 1;
-        } else {
-            self.buf[self.head] = v;
-            self.head += 1;
-            if self.head == cap {
-                self.head = 0;
-            }
-        }
-    }
-
-    fn set_newest(&mut self, v: i64) {
-        if self.len == 0 {
-            return;
-        }
-        let mut idx = self.head + self.len - 1;
-        if idx >= self.buf.len() {
-            idx -= self.buf.len();
-        }
-        self.buf[idx] = v;
-    }
-
-    /// Grows the capacity, keeping the values.
-    fn grow(&mut self, capacity: usize) {
-        if capacity <= self.capacity() {
-            return;
-        }
-        let mut buf = Vec::with_capacity(capacity);
-        buf.extend((0..self.len).rev().map(|k| self.back(k)));
-        buf.resize(capacity, 0);
-        self.buf = buf;
-        self.head = 0;
-    }
-
-    /// Sum of the `n` values ending `skip` bars back (fewer if the ring holds fewer).
-    fn sum_back(&self, skip: usize, n: usize) -> i128 {
-        (skip..(skip + n).min(self.len))
-            .map(|k| i128::from(self.back(k)))
-            .sum()
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Window {
-    n: usize,
-    /// Sum of the last `min(n, len)` values, the forming bar included.
-    sum: i128,
-    /// The sum as of the previous bar, when that bar had a full window.
-    prev_sum: Option<i128>,
-}
+/// Words per window at the front of `data`: length, sum, sum at the previous bar, and whether the
+/// previous bar had a full window.
+const W: usize = 4;
 
 /// Handle of a registered window inside one [`MovingAverages`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WindowId(pub(crate) u16);
 
-/// The moving averages of one field of one bar series.
+/// The moving averages of one field of one bar series, in one allocation: the windows first, then
+/// the ring of recent values (oldest at `head`, `len` of them), so an update touches few cache lines.
 #[derive(Debug, Clone, Default)]
 pub struct MovingAverages {
-    ring: Ring,
-    windows: Vec<Window>,
+    data: Vec<i64>,
+    windows: u16,
+    head: u32,
+    len: u32,
 }
 
 impl MovingAverages {
@@ -109,91 +38,193 @@ impl MovingAverages {
         MovingAverages::default()
     }
 
-    /// Registers a window of `n` bars (`n >= 1`), or returns the existing one of that length. The
-    /// window's sum is computed from the values already held; it becomes known once `n` values exist.
+    fn ring_start(&self) -> usize {
+        usize::from(self.windows) * W
+    }
+
+    fn capacity(&self) -> usize {
+        self.data.len() - self.ring_start()
+    }
+
+    /// Index in `data` of the value `k` bars back from the newest (`k < len`).
+    fn back_index(&self, k: usize) -> usize {
+        let cap = self.capacity();
+        let mut idx = self.head as usize + (self.len as usize - 1 - k);
+        if idx >= cap {
+            idx -= cap;
+        }
+        self.ring_start() + idx
+    }
+
+    fn back(&self, k: usize) -> i64 {
+        self.data[self.back_index(k)]
+    }
+
+    /// Sum of the `n` values ending `skip` bars back (fewer if fewer are held).
+    fn sum_back(&self, skip: usize, n: usize) -> i64 {
+        (skip..(skip + n).min(self.len as usize))
+            .map(|k| self.back(k))
+            .sum()
+    }
+
+    /// Registers a window of `n` bars (clamped to 1..=[`MAX_WINDOW`]), or returns the existing one of
+    /// that length. Its sum is computed from the values already held; it becomes known once `n` values
+    /// exist.
     pub fn register(&mut self, n: usize) -> WindowId {
-        let n = n.max(1);
-        if let Some(i) = self.windows.iter().position(|w| w.n == n) {
+        let n = n.clamp(1, MAX_WINDOW);
+        let count = usize::from(self.windows);
+        if let Some(i) = (0..count).find(|&i| self.data[i * W] == n as i64) {
             return WindowId(i as u16);
         }
         // One more than the longest window, so the previous bar's full window stays computable.
-        self.ring.grow(n + 1);
-        let len = self.ring.len;
-        let sum = self.ring.sum_back(0, n);
-        let prev_sum = (len > n).then(|| self.ring.sum_back(1, n));
-        self.windows.push(Window { n, sum, prev_sum });
-        WindowId((self.windows.len() - 1) as u16)
+        let capacity = self.capacity().max(n + 1);
+        let len = self.len as usize;
+        let sum = self.sum_back(0, n);
+        let prev = (len > n).then(|| self.sum_back(1, n));
+        let mut data = Vec::with_capacity((count + 1) * W + capacity);
+        data.extend_from_slice(&self.data[..count * W]);
+        data.extend_from_slice(&[n as i64, sum, prev.unwrap_or(0), i64::from(prev.is_some())]);
+        data.extend((0..len).rev().map(|k| self.back(k)));
+        data.resize((count + 1) * W + capacity, 0);
+        self.data = data;
+        self.windows += 1;
+        self.head = 0;
+        WindowId(count as u16)
     }
 
     /// A new bar opens with `v`.
     pub fn push(&mut self, v: i64) {
-        let len = self.ring.len;
-        for w in &mut self.windows {
-            w.prev_sum = (len >= w.n).then_some(w.sum);
-            let leaving = if len >= w.n {
-                i128::from(self.ring.back(w.n - 1))
-            } else {
-                0
-            };
-            w.sum += i128::from(v) - leaving;
+        let v = v.clamp(-VALUE_LIMIT, VALUE_LIMIT);
+        let cap = self.capacity();
+        if cap == 0 {
+            return;
         }
-        self.ring.push(v);
+        let len = self.len as usize;
+        for i in 0..usize::from(self.windows) {
+            let n = self.data[i * W] as usize;
+            let full = len >= n;
+            let leaving = if full { self.back(n - 1) } else { 0 };
+            let sum = self.data[i * W + 1];
+            self.data[i * W + 2] = sum;
+            self.data[i * W + 3] = i64::from(full);
+            self.data[i * W + 1] = sum + v - leaving;
+        }
+        let start = self.ring_start();
+        if len < cap {
+            let mut idx = self.head as usize + len;
+            if idx >= cap {
+                idx -= cap;
+            }
+            self.data[start + idx] = v;
+            self.len += 1;
+        } else {
+            self.data[start + self.head as usize] = v;
+            self.head = if self.head as usize + 1 == cap {
+                0
+            } else {
+                self.head + 1
+            };
+        }
     }
 
     /// The forming bar's value changes to `v`.
     pub fn revise_last(&mut self, v: i64) {
-        if self.ring.len == 0 {
+        if self.len == 0 {
             self.push(v);
             return;
         }
-        let delta = i128::from(v) - i128::from(self.ring.back(0));
+        let v = v.clamp(-VALUE_LIMIT, VALUE_LIMIT);
+        let idx = self.back_index(0);
+        let delta = v - self.data[idx];
         if delta != 0 {
-            for w in &mut self.windows {
-                w.sum += delta;
+            for i in 0..usize::from(self.windows) {
+                self.data[i * W + 1] += delta;
             }
-            self.ring.set_newest(v);
+            self.data[idx] = v;
         }
     }
 
-    /// How many bars have been seen (capped at the ring's capacity).
+    /// How many bars are held (at most the longest window plus one).
     pub fn len(&self) -> usize {
-        self.ring.len
+        self.len as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ring.len == 0
+        self.len == 0
+    }
+
+    #[inline]
+    fn window(&self, id: WindowId) -> Option<&[i64]> {
+        let i = usize::from(id.0);
+        if i < usize::from(self.windows) {
+            self.data.get(i * W..(i + 1) * W)
+        } else {
+            None
+        }
     }
 
     /// The window's length.
     pub fn window_len(&self, id: WindowId) -> usize {
-        self.windows.get(usize::from(id.0)).map_or(0, |w| w.n)
+        self.window(id).map_or(0, |w| w[0] as usize)
     }
 
     /// The exact sum over the window, when it is full.
-    pub fn sum(&self, id: WindowId) -> Option<i128> {
-        let w = self.windows.get(usize::from(id.0))?;
-        (self.ring.len >= w.n).then_some(w.sum)
+    pub fn sum(&self, id: WindowId) -> Option<i64> {
+        let w = self.window(id)?;
+        (self.len as i64 >= w[0]).then_some(w[1])
     }
 
     /// The average over the last `n` bars (the forming one included), `None` until `n` bars exist.
+    #[inline]
     pub fn mean(&self, id: WindowId) -> Option<Ratio> {
-        let w = self.windows.get(usize::from(id.0))?;
-        if self.ring.len >= w.n {
-            Ratio::new(w.sum, w.n as i128)
+        let w = self.window(id)?;
+        if self.len as i64 >= w[0] {
+            Some(Ratio::of_parts(w[1], w[0]))
         } else {
             None
         }
     }
 
     /// The average as of the previous bar's end.
+    #[inline]
     pub fn prev_mean(&self, id: WindowId) -> Option<Ratio> {
-        let w = self.windows.get(usize::from(id.0))?;
-        Ratio::new(w.prev_sum?, w.n as i128)
+        let w = self.window(id)?;
+        if w[3] == 1 {
+            Some(Ratio::of_parts(w[2], w[0]))
+        } else {
+            None
+        }
     }
 
-    /// Bytes held on the heap (the ring and the windows).
+    /// Prefetches the windows and the newest ring value (what a revision touches).
+    pub(crate) fn prefetch(&self) {
+        let base = self.data.as_ptr();
+        let mut offset = 0;
+        while offset < usize::from(self.windows) * W {
+            crate::prefetch::read(base.wrapping_add(offset));
+            offset += 8;
+        }
+        if self.len > 0 {
+            crate::prefetch::read(base.wrapping_add(self.back_index(0)));
+        }
+    }
+
+    /// Prefetches the values that leave each window when a new bar opens. Reads the windows, so call
+    /// it after [`MovingAverages::prefetch`] has had time to bring them in.
+    pub(crate) fn prefetch_leaving(&self) {
+        let base = self.data.as_ptr();
+        let len = self.len as usize;
+        for i in 0..usize::from(self.windows) {
+            let n = self.data[i * W] as usize;
+            if len >= n && n > 0 {
+                crate::prefetch::read(base.wrapping_add(self.back_index(n - 1)));
+            }
+        }
+    }
+
+    /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.ring.buf.capacity() * size_of::<i64>() + self.windows.capacity() * size_of::<Window>()
+        self.data.capacity() * size_of::<i64>()
     }
 }
 

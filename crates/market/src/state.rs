@@ -17,14 +17,22 @@ use crate::ratio::Ratio;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
+    // Close and volume first: they are the ones usually averaged, so they sit at the front of a
+    // series' state (see `SeriesState`).
+    Close,
+    Volume,
     Open,
     High,
     Low,
-    Close,
-    Volume,
 }
 
 impl Field {
+    pub const ALL: [Field; 5] = [Field::Close, Field::Volume, Field::Open, Field::High, Field::Low];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn of(self, c: &Candle) -> i64 {
         match self {
             Field::Open => c.open,
@@ -49,16 +57,14 @@ impl Field {
 /// A window inside every series that follows a layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WindowRef {
-    slot: u8,
+    field: Field,
     id: WindowId,
 }
 
-/// The windows the conditions of one period need.
+/// The windows the conditions of one period need: per field, the window lengths in registration order.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
-    fields: Vec<Field>,
-    /// Per field slot, the window lengths in registration order.
-    windows: Vec<Vec<usize>>,
+    windows: [Vec<usize>; 5],
 }
 
 impl Layout {
@@ -68,16 +74,8 @@ impl Layout {
 
     /// The window for the `n`-bar average of `field`, registered on first use.
     pub fn window(&mut self, field: Field, n: usize) -> WindowRef {
-        let n = n.max(1);
-        let slot = match self.fields.iter().position(|&f| f == field) {
-            Some(s) => s,
-            None => {
-                self.fields.push(field);
-                self.windows.push(Vec::new());
-                self.fields.len() - 1
-            }
-        };
-        let lens = &mut self.windows[slot];
+        let n = n.clamp(1, crate::ma::MAX_WINDOW);
+        let lens = &mut self.windows[field.index()];
         let idx = match lens.iter().position(|&l| l == n) {
             Some(i) => i,
             None => {
@@ -86,7 +84,7 @@ impl Layout {
             }
         };
         WindowRef {
-            slot: slot as u8,
+            field,
             id: WindowId(idx as u16),
         }
     }
@@ -103,14 +101,18 @@ pub enum Step {
     Late,
 }
 
-/// See the module docs.
+/// See the module docs. `repr(C)` keeps what every trade touches (the bars, then the close averages)
+/// together at the front.
 #[derive(Debug, Clone, Default)]
+#[repr(C)]
 pub struct SeriesState {
     current: Option<Candle>,
     prev: Option<Candle>,
     prev2_close: Option<i64>,
-    /// Parallel to the layout's fields.
-    averages: Vec<(Field, MovingAverages)>,
+    /// The current bar is known to have ended.
+    current_closed: bool,
+    /// Indexed by [`Field`]; `None` for fields no condition averages.
+    averages: [Option<MovingAverages>; 5],
 }
 
 impl SeriesState {
@@ -122,8 +124,13 @@ impl SeriesState {
 
     /// Adds the layout's windows this series does not have yet (computed from the values it holds).
     pub fn sync(&mut self, layout: &Layout) {
-        for (slot, (&field, lens)) in layout.fields.iter().zip(&layout.windows).enumerate() {
-            if slot >= self.averages.len() {
+        for field in Field::ALL {
+            let lens = &layout.windows[field.index()];
+            if lens.is_empty() {
+                continue;
+            }
+            let slot = &mut self.averages[field.index()];
+            if slot.is_none() {
                 let mut ma = MovingAverages::new();
                 for &n in lens {
                     ma.register(n);
@@ -132,12 +139,24 @@ impl SeriesState {
                 for c in [self.prev.as_ref(), self.current.as_ref()].into_iter().flatten() {
                     ma.push(field.of(c));
                 }
-                self.averages.push((field, ma));
+                *slot = Some(ma);
             }
-            for &n in lens {
-                self.averages[slot].1.register(n);
+            if let Some(ma) = slot {
+                for &n in lens {
+                    ma.register(n);
+                }
             }
         }
+    }
+
+    /// Whether the current bar is known to have ended (see [`SeriesState::mark_closed`]).
+    pub fn is_current_closed(&self) -> bool {
+        self.current_closed
+    }
+
+    /// Records that the current bar has ended; the next bar's opening clears it.
+    pub fn mark_closed(&mut self) {
+        self.current_closed = true;
     }
 
     /// The newest bar (forming, or the last one closed).
@@ -173,8 +192,11 @@ impl SeriesState {
     pub fn open(&mut self, bar: Candle) {
         self.prev2_close = self.prev.map(|c| c.close);
         self.prev = self.current.replace(bar);
-        for (field, ma) in &mut self.averages {
-            ma.push(field.of(&bar));
+        self.current_closed = false;
+        for (field, ma) in Field::ALL.into_iter().zip(&mut self.averages) {
+            if let Some(ma) = ma {
+                ma.push(field.of(&bar));
+            }
         }
     }
 
@@ -185,8 +207,10 @@ impl SeriesState {
             return;
         }
         self.current = Some(bar);
-        for (field, ma) in &mut self.averages {
-            ma.revise_last(field.of(&bar));
+        for (field, ma) in Field::ALL.into_iter().zip(&mut self.averages) {
+            if let Some(ma) = ma {
+                ma.revise_last(field.of(&bar));
+            }
         }
     }
 
@@ -198,6 +222,7 @@ impl SeriesState {
     }
 
     /// A field of the current bar (`back = 0`) or of the previous one (`back = 1`).
+    #[inline]
     pub fn field(&self, field: Field, back: u8) -> Option<Ratio> {
         let bar = if back == 0 {
             self.current.as_ref()
@@ -208,8 +233,9 @@ impl SeriesState {
     }
 
     /// The window's average at the current bar (`back = 0`) or the previous one (`back = 1`).
+    #[inline]
     pub fn mean(&self, w: WindowRef, back: u8) -> Option<Ratio> {
-        let (_, ma) = self.averages.get(usize::from(w.slot))?;
+        let ma = self.averages[w.field.index()].as_ref()?;
         if back == 0 {
             ma.mean(w.id)
         } else {
@@ -231,8 +257,36 @@ impl SeriesState {
     /// Bytes this state holds, inline and on the heap.
     pub fn memory_bytes(&self) -> usize {
         size_of::<SeriesState>()
-            + self.averages.capacity() * size_of::<(Field, MovingAverages)>()
-            + self.averages.iter().map(|(_, ma)| ma.heap_bytes()).sum::<usize>()
+            + self
+                .averages
+                .iter()
+                .flatten()
+                .map(MovingAverages::heap_bytes)
+                .sum::<usize>()
+    }
+
+    /// Prefetches what an update will read and write: this state and its averages' hot lines.
+    pub(crate) fn prefetch(&self) {
+        let base = (self as *const SeriesState).cast::<u8>();
+        let mut offset = 0;
+        while offset < size_of::<SeriesState>() {
+            crate::prefetch::read(base.wrapping_add(offset));
+            offset += 64;
+        }
+    }
+
+    /// Prefetches the averages' windows and newest values.
+    pub(crate) fn prefetch_averages(&self) {
+        for ma in self.averages.iter().flatten() {
+            ma.prefetch();
+        }
+    }
+
+    /// Prefetches the values a new bar would push out of the windows.
+    pub(crate) fn prefetch_leaving(&self) {
+        for ma in self.averages.iter().flatten() {
+            ma.prefetch_leaving();
+        }
     }
 }
 

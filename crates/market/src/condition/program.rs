@@ -25,6 +25,15 @@ enum Num {
 #[derive(Debug, Clone)]
 enum Pred {
     Compare(Num, Vec<(CmpOp, Num)>),
+    /// A comparison whose operands are all averages (`ma(20) > ma(60) > ma(120)`): read directly,
+    /// without going through `Num` per operand.
+    MeanCompare(WindowRef, Vec<(CmpOp, WindowRef)>),
+    /// A crossing of two averages.
+    CrossMeans {
+        up: bool,
+        a: WindowRef,
+        b: WindowRef,
+    },
     And(Box<Pred>, Box<Pred>),
     Or(Box<Pred>, Box<Pred>),
     Not(Box<Pred>),
@@ -85,7 +94,7 @@ fn pred(expr: &Expr, layout: &mut Layout, labels: &mut Vec<(String, Num)>) -> Pr
         ExprKind::Compare { first, rest } => {
             let a = num(first, layout);
             label(first, &a, labels);
-            let rest = rest
+            let rest: Vec<(CmpOp, Num)> = rest
                 .iter()
                 .map(|(op, e)| {
                     let n = num(e, layout);
@@ -93,7 +102,19 @@ fn pred(expr: &Expr, layout: &mut Layout, labels: &mut Vec<(String, Num)>) -> Pr
                     (*op, n)
                 })
                 .collect();
-            Pred::Compare(a, rest)
+            let mean = |n: &Num| match n {
+                Num::Mean(w) => Some(*w),
+                _ => None,
+            };
+            match (
+                mean(&a),
+                rest.iter()
+                    .map(|(op, n)| Some((*op, mean(n)?)))
+                    .collect::<Option<Vec<_>>>(),
+            ) {
+                (Some(first), Some(means)) => Pred::MeanCompare(first, means),
+                _ => Pred::Compare(a, rest),
+            }
         }
         ExprKind::And(a, b) => Pred::And(
             Box::new(pred(a, layout, labels)),
@@ -108,10 +129,17 @@ fn pred(expr: &Expr, layout: &mut Layout, labels: &mut Vec<(String, Num)>) -> Pr
             let (na, nb) = (num(a, layout), num(b, layout));
             label(a, &na, labels);
             label(b, &nb, labels);
-            Pred::Cross {
-                up: *up,
-                a: na,
-                b: nb,
+            match (&na, &nb) {
+                (Num::Mean(a), Num::Mean(b)) => Pred::CrossMeans {
+                    up: *up,
+                    a: *a,
+                    b: *b,
+                },
+                _ => Pred::Cross {
+                    up: *up,
+                    a: na,
+                    b: nb,
+                },
             }
         }
         ExprKind::Aligned { bullish, periods } => {
@@ -164,6 +192,7 @@ fn num(expr: &Expr, layout: &mut Layout) -> Num {
 
 impl Num {
     /// The value at the current bar (`back = 0`) or at the previous bar (`back = 1`).
+    #[inline]
     fn value(&self, s: &SeriesState, back: u8) -> Option<Ratio> {
         match self {
             Num::Const(r) => Some(*r),
@@ -184,8 +213,9 @@ impl Num {
     }
 }
 
+#[inline]
 fn compare(op: CmpOp, a: Ratio, b: Ratio) -> Option<bool> {
-    let ord = a.checked_cmp(b)?;
+    let ord = a.cmp_exact(b);
     Some(match op {
         CmpOp::Gt => ord == Ordering::Greater,
         CmpOp::Ge => ord != Ordering::Less,
@@ -228,6 +258,32 @@ impl Pred {
                 }
                 acc
             }
+            Pred::MeanCompare(first, rest) => {
+                let mut acc = Some(true);
+                let mut lhs = s.mean(*first, 0);
+                for &(op, w) in rest {
+                    let rhs = s.mean(w, 0);
+                    let r = match (lhs, rhs) {
+                        (Some(a), Some(b)) => compare(op, a, b),
+                        _ => None,
+                    };
+                    acc = and(acc, || r);
+                    if acc == Some(false) {
+                        return acc;
+                    }
+                    lhs = rhs;
+                }
+                acc
+            }
+            Pred::CrossMeans { up, a, b } => {
+                let (gt, le) = if *up {
+                    (CmpOp::Gt, CmpOp::Le)
+                } else {
+                    (CmpOp::Lt, CmpOp::Ge)
+                };
+                let now = compare(gt, s.mean(*a, 0)?, s.mean(*b, 0)?);
+                and(now, || compare(le, s.mean(*a, 1)?, s.mean(*b, 1)?))
+            }
             Pred::And(a, b) => and(a.truth(s), || b.truth(s)),
             Pred::Or(a, b) => {
                 let not_a = a.truth(s).map(|v| !v);
@@ -244,17 +300,24 @@ impl Pred {
                 and(now, || compare(le, a.value(s, 1)?, b.value(s, 1)?))
             }
             Pred::Aligned { bullish, means } => {
-                let op = if *bullish { CmpOp::Gt } else { CmpOp::Lt };
                 // Unknown while any average is unknown, as `Alignment::of`.
-                let mut acc = means.iter().all(|&w| s.mean(w, 0).is_some()).then_some(true);
-                for pair in means.windows(2) {
-                    let r = match (s.mean(pair[0], 0), s.mean(pair[1], 0)) {
-                        (Some(x), Some(y)) => compare(op, x, y),
-                        _ => None,
-                    };
-                    acc = and(acc, || r);
+                if means.iter().any(|&w| s.mean(w, 0).is_none()) {
+                    return None;
                 }
-                acc
+                let want = if *bullish {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                };
+                let mut prev: Option<Ratio> = None;
+                for &w in means {
+                    let cur = s.mean(w, 0)?;
+                    if prev.is_some_and(|p| p.cmp_exact(cur) != want) {
+                        return Some(false);
+                    }
+                    prev = Some(cur);
+                }
+                Some(true)
             }
         }
     }
