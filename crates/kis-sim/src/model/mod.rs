@@ -487,7 +487,8 @@ mod tests {
     }
 
     /// Sets `scenario` on `c` after 30 virtual minutes, then advances `step` seconds at a time, at most
-    /// `steps` times, until `formed` holds for the `minutes`-minute closes; returns the seconds it took.
+    /// `steps` times, until `formed` turns from false to true on the `minutes`-minute closes; returns the
+    /// seconds it took.
     fn forms_within(
         seed: u64,
         c: StockCode,
@@ -500,10 +501,13 @@ mod tests {
         let m = market(seed);
         m.advance(1800);
         m.set_scenario(&c, scenario).unwrap();
+        let mut before = formed(&period_closes(&all_minutes(&m, &c), minutes));
         (1..=steps).find_map(|i| {
             m.advance(step);
-            let closes = period_closes(&all_minutes(&m, &c), minutes);
-            formed(&closes).then_some(i * step)
+            let now = formed(&period_closes(&all_minutes(&m, &c), minutes));
+            let turned = now && !before;
+            before = now;
+            turned.then_some(i * step)
         })
     }
 
@@ -537,7 +541,22 @@ mod tests {
         };
         let below = |closes: &[i64]| ma(closes, 20) < ma(closes, 60);
         let took = forms_within(19, code("051910"), scenario, 30, 300, 24, below);
-        assert!(took.is_some(), "MA20 still above MA60 on 30m bars after 2 h");
+        assert!(
+            took.is_some(),
+            "MA20 did not cross below MA60 on 30m bars within 2 h"
+        );
+    }
+
+    #[test]
+    fn a_golden_cross_on_30_minute_bars_forms_within_four_virtual_hours() {
+        let scenario = Scenario::GoldenCross {
+            period: ScenarioPeriod::Minutes(30),
+        };
+        let above = |closes: &[i64]| ma(closes, 20) > ma(closes, 60);
+        for (seed, stock) in [(0, "005930"), (23, "000660")] {
+            let took = forms_within(seed, code(stock), scenario.clone(), 30, 300, 48, above);
+            assert!(took.is_some(), "{stock}: no 30m golden cross within 4 h");
+        }
     }
 
     /// How often, along `closes`, the 20/60/120/240 averages enter bullish and bearish alignment and

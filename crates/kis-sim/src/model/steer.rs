@@ -4,20 +4,21 @@
 //! * The averages are the simple moving averages of bar closes (MA5/20/60/120/240) on the scenario's
 //!   period, intraday bars anchored at 09:00 KST, the forming bar included — what a chart shows.
 //! * Alignments (정배열/역배열) and crosses fire on a change, so if the pattern already holds the controller
-//!   first pushes the other way until it no longer does (for a golden cross: until MA20 < MA60 and
-//!   MA5 < MA20), then pushes towards it until it holds, then stops. An average with fewer bars than its
+//!   first pushes the other way until it no longer does (for a golden cross: until MA5 < MA20 < MA60,
+//!   each 0.5% apart), then pushes towards it until it holds, then stops. An average with fewer bars than its
 //!   length (e.g. MA240 on 60-minute bars, which needs more than the kept 22 days) is left out.
 //! * Leaving can be impossible within the daily limits (a stock deep in 역배열 on daily bars would need
-//!   weeks of limit-up days to leave it): after one session of trying (two for D) the controller gives up
+//!   weeks of limit-up days to leave it): after two sessions of trying the controller gives up
 //!   and the scenario ends with the pattern still holding. Building gives up likewise after three
 //!   sessions (five for D), so a hopeless scenario never multiplies the price day after day.
 //! * The push is a drift of 0.12% (1m) to 0.5% (D) per minute, growing the longer a stage lasts (up to
 //!   4×), on top of the normal noise; it is bounded by the ±30% daily limit.
-//! * "Soon" therefore means, in virtual session minutes (390 a day; measured over 4 seeds × 4 patterns):
-//!   1m: 10–50 min; 5m: 25–130 min; 30m and 60m: 35 min–2 h typically, up to three sessions against a
-//!   strong opposite trend; D: crosses in 1–5 sessions, alignments only when the long averages allow
-//!   (MA240 on daily bars is a year). At speed 1 virtual time is real time: raise the speed or
-//!   `advance` the clock to see it sooner.
+//! * "Soon" therefore means, in virtual session minutes (390 a session; measured over 4 seeds for each
+//!   pattern): 1m 10–50 min; 5m 25–130 min; 30m and 60m crosses 35 min–5 h, alignments 2.5–12 h
+//!   (MA240 of 30-minute bars spans 18 sessions, so an alignment against the trend needs a few sessions
+//!   of rally); D crosses 1–5 sessions and D alignments only when the long averages allow (MA240 on
+//!   daily bars is a year; a stock deep in the opposite state makes the scenario give up). At speed 1 virtual time is real time: raise the speed or `advance` the clock to see
+//!   it sooner.
 //! * A path scenario makes the next trades walk through the given prices, then the stock moves on
 //!   randomly from the last one.
 
@@ -56,6 +57,10 @@ pub(crate) struct Steer {
     minutes_in_stage: u32,
     path: Option<Vec<i64>>,
 }
+
+/// Before a cross is built, the averages are pushed this far apart (0.5%), so that the cross that follows
+/// is a clear one and not noise around two nearly equal averages.
+const LEAVE_MARGIN: f64 = 0.005;
 
 /// Keeps this many closes; older ones are dropped in batches.
 const KEEP: usize = 240;
@@ -162,8 +167,7 @@ impl Steer {
     /// Minutes the controller tries to leave a pattern that already holds before it gives up.
     fn leave_budget(&self) -> u32 {
         match self.period {
-            ScenarioPeriod::Day => 2 * 390,
-            ScenarioPeriod::Minutes(_) => 390,
+            ScenarioPeriod::Day | ScenarioPeriod::Minutes(_) => 2 * 390,
         }
     }
 
@@ -207,11 +211,21 @@ impl Steer {
 
     /// Whether the averages `periods` (those with enough bars) are strictly ordered.
     fn ordered(&self, periods: &[usize], descending: bool) -> bool {
+        self.ordered_apart(periods, descending, 0.0)
+    }
+
+    /// Whether the averages (those with enough bars) are ordered with each at least `margin` (a
+    /// fraction) beyond the next.
+    fn ordered_apart(&self, periods: &[usize], descending: bool, margin: f64) -> bool {
         let known: Vec<f64> = periods.iter().filter_map(|&n| self.ma(n)).collect();
         known.len() >= 2
-            && known
-                .windows(2)
-                .all(|w| if descending { w[0] > w[1] } else { w[0] < w[1] })
+            && known.windows(2).all(|w| {
+                if descending {
+                    w[0] > w[1] * (1.0 + margin)
+                } else {
+                    w[0] * (1.0 + margin) < w[1]
+                }
+            })
     }
 
     fn holds(&self, goal: Goal) -> bool {
@@ -228,8 +242,8 @@ impl Steer {
     fn left(&self, goal: Goal) -> bool {
         match goal {
             Goal::Bullish | Goal::Bearish => !self.holds(goal),
-            Goal::GoldenCross => self.ordered(&[5, 20, 60], false),
-            Goal::DeadCross => self.ordered(&[5, 20, 60], true),
+            Goal::GoldenCross => self.ordered_apart(&[5, 20, 60], false, LEAVE_MARGIN),
+            Goal::DeadCross => self.ordered_apart(&[5, 20, 60], true, LEAVE_MARGIN),
         }
     }
 }
