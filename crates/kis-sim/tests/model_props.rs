@@ -3,7 +3,7 @@
 //! the executions, minute bars only on trading days, and the same seed giving the same market.
 
 use jiff::civil::{Date, date, time};
-use kis_sim::model::{ClockMode, DailyBar, Market, MarketConfig, MinuteBar, Quote};
+use kis_sim::model::{ClockMode, DailyBar, Market, MarketConfig, MinuteBar, Quote, Scenario, ScenarioPeriod};
 use market::code::StockCode;
 use market::krx::{Calendar, is_on_tick, price_limits};
 use proptest::prelude::*;
@@ -178,6 +178,53 @@ proptest! {
                 m1.minute_bars(&code, day, time(23, 59, 0, 0)),
                 m2.minute_bars(&code, day, time(23, 59, 0, 0))
             );
+        }
+    }
+
+    #[test]
+    fn scenarios_keep_every_rule(
+        seed in any::<u64>(),
+        index in 0usize..100,
+        pattern in 0usize..5,
+        period in 0usize..8,
+        prices in proptest::collection::vec(1i64..5_000_000, 1..20),
+        before in 0u64..23_000,
+        after in 0u64..40_000,
+    ) {
+        let m = market(seed);
+        m.advance(before);
+        let code = stock(&m, index);
+        let period = match period {
+            7 => ScenarioPeriod::Day,
+            i => ScenarioPeriod::Minutes(ScenarioPeriod::MINUTES[i]),
+        };
+        let scenario = match pattern {
+            0 => Scenario::BullishAlignment { period },
+            1 => Scenario::BearishAlignment { period },
+            2 => Scenario::GoldenCross { period },
+            3 => Scenario::DeadCross { period },
+            _ => Scenario::path(prices).expect("positive prices"),
+        };
+        let seen = m.executions_after(&code, 0);
+        m.set_scenario(&code, scenario).expect("a listed stock");
+        prop_assert_eq!(&m.executions_after(&code, 0), &seen, "the past does not change");
+        m.advance(after);
+        let days = all_days(&m, &code);
+        for w in days.windows(2) {
+            let limits = price_limits(w[0].close);
+            for p in [w[1].open, w[1].high, w[1].low, w[1].close] {
+                prop_assert!(is_on_tick(p) && limits.contains(p), "{} {p} {limits:?}", w[1].date);
+            }
+        }
+        let (q, executions) = quote_from_executions(&m, &code);
+        for e in &executions {
+            prop_assert!(is_on_tick(e.price) && q.limits.contains(e.price), "{e:?}");
+        }
+        for day in minute_days(&m) {
+            let minutes = m.minute_bars(&code, day, time(23, 59, 0, 0));
+            let aggregate = DailyBar::from_minutes(&minutes);
+            let daily = m.daily_bars(&code, day, day);
+            prop_assert_eq!(aggregate.as_ref(), daily.first(), "{}", day);
         }
     }
 }
