@@ -163,6 +163,18 @@ pub fn bar_end(period: Period, start: DateTime, hours: &SessionHours) -> Option<
     }
 }
 
+/// A cheap guess (for prefetching only) at whether a trade at `t` falls after the bar starting at
+/// `bar_start`.
+pub(crate) fn may_open_bar(period: Period, bar_start: DateTime, t: DateTime) -> bool {
+    if t.date() != bar_start.date() {
+        return period != Period::Week && period != Period::Month;
+    }
+    match period.minutes() {
+        Some(len) => minute_of_day(t.time()) - minute_of_day(bar_start.time()) >= len,
+        None => false,
+    }
+}
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

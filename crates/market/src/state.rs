@@ -33,6 +33,18 @@ impl Field {
         self as usize
     }
 
+    /// This field's bit in a set of fields.
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    /// Whether any field in the set `fields` differs between two bars.
+    pub fn any_differs(fields: u8, a: &Candle, b: &Candle) -> bool {
+        Field::ALL
+            .into_iter()
+            .any(|f| fields & f.bit() != 0 && f.of(a) != f.of(b))
+    }
+
     pub fn of(self, c: &Candle) -> i64 {
         match self {
             Field::Open => c.open,
@@ -111,6 +123,8 @@ pub struct SeriesState {
     prev2_close: Option<i64>,
     /// The current bar is known to have ended.
     current_closed: bool,
+    /// Bit `i` set: `averages[i]` is in use (so updates never look at the unused ones).
+    used: u8,
     /// Indexed by [`Field`]; `None` for fields no condition averages.
     averages: [Option<MovingAverages>; 5],
 }
@@ -140,6 +154,7 @@ impl SeriesState {
                     ma.push(field.of(c));
                 }
                 *slot = Some(ma);
+                self.used |= 1 << field.index();
             }
             if let Some(ma) = slot {
                 for &n in lens {
@@ -193,11 +208,7 @@ impl SeriesState {
         self.prev2_close = self.prev.map(|c| c.close);
         self.prev = self.current.replace(bar);
         self.current_closed = false;
-        for (field, ma) in Field::ALL.into_iter().zip(&mut self.averages) {
-            if let Some(ma) = ma {
-                ma.push(field.of(&bar));
-            }
-        }
+        self.each_average(|field, ma| ma.push(field.of(&bar)));
     }
 
     /// Replaces the current bar (a revised forming bar, or a corrected closed one).
@@ -207,9 +218,30 @@ impl SeriesState {
             return;
         }
         self.current = Some(bar);
-        for (field, ma) in Field::ALL.into_iter().zip(&mut self.averages) {
-            if let Some(ma) = ma {
-                ma.revise_last(field.of(&bar));
+        self.each_average(|field, ma| ma.revise_last(field.of(&bar)));
+    }
+
+    /// Calls `f` on every average in use.
+    #[inline]
+    fn each_average(&mut self, mut f: impl FnMut(Field, &mut MovingAverages)) {
+        let mut mask = self.used;
+        while mask != 0 {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            if let (Some(&field), Some(Some(ma))) = (Field::ALL.get(i), self.averages.get_mut(i)) {
+                f(field, ma);
+            }
+        }
+    }
+
+    #[inline]
+    fn each_average_ref(&self, mut f: impl FnMut(&MovingAverages)) {
+        let mut mask = self.used;
+        while mask != 0 {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            if let Some(Some(ma)) = self.averages.get(i) {
+                f(ma);
             }
         }
     }
@@ -268,8 +300,10 @@ impl SeriesState {
     /// Prefetches what an update will read and write: this state and its averages' hot lines.
     pub(crate) fn prefetch(&self) {
         let base = (self as *const SeriesState).cast::<u8>();
+        // The bars and the close and volume averages' headers; the rarely used fields' come after.
+        let hot = std::mem::offset_of!(SeriesState, averages) + 2 * size_of::<Option<MovingAverages>>();
         let mut offset = 0;
-        while offset < size_of::<SeriesState>() {
+        while offset < hot {
             crate::prefetch::read(base.wrapping_add(offset));
             offset += 64;
         }
@@ -277,16 +311,12 @@ impl SeriesState {
 
     /// Prefetches the averages' windows and newest values.
     pub(crate) fn prefetch_averages(&self) {
-        for ma in self.averages.iter().flatten() {
-            ma.prefetch();
-        }
+        self.each_average_ref(MovingAverages::prefetch);
     }
 
     /// Prefetches the values a new bar would push out of the windows.
     pub(crate) fn prefetch_leaving(&self) {
-        for ma in self.averages.iter().flatten() {
-            ma.prefetch_leaving();
-        }
+        self.each_average_ref(MovingAverages::prefetch_leaving);
     }
 }
 

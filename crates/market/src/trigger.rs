@@ -18,11 +18,11 @@ use jiff::SignedDuration;
 use jiff::civil::{Date, DateTime};
 use serde::{Deserialize, Serialize};
 
-use crate::candle::{Candle, Period, aggregate, bar_end, session_hours};
+use crate::candle::{Candle, Period, aggregate, bar_end, may_open_bar, session_hours};
 use crate::code::StockCode;
 use crate::condition::{Condition, Program};
 use crate::krx::{Calendar, SessionHours};
-use crate::state::{Layout, SeriesState, Step};
+use crate::state::{Field, Layout, SeriesState, Step};
 
 /// The caller's id for a condition.
 pub type ConditionId = u64;
@@ -93,12 +93,19 @@ pub enum EngineError {
     TooManyStocks,
 }
 
+/// When a (condition, stock) last fired: read only when it turns true.
 #[derive(Debug, Clone, Copy, Default)]
-struct FireState {
-    /// Whether the condition held at the last evaluation; `None` before the first one.
-    last: Option<bool>,
-    fired_bar: Option<DateTime>,
-    fired_at: Option<DateTime>,
+struct Fired {
+    bar: Option<DateTime>,
+    at: Option<DateTime>,
+}
+
+/// One stock's fire states in one book, a slot per watch: whether each condition held at the last
+/// evaluation (`None` before the first), read on every trade and so kept in a dense byte array, and
+/// when each last fired.
+struct FireSlots<'a> {
+    matching: &'a mut [Option<bool>],
+    fired: &'a mut [Fired],
 }
 
 #[derive(Debug, Clone)]
@@ -119,10 +126,13 @@ struct PeriodBook {
     layout: Layout,
     /// Per stock.
     series: Vec<SeriesState>,
-    /// Per stock, `stride` fire states: one per watch of this book, at the watch's slot. Kept together
-    /// so that one trade touches one place.
-    fire: Vec<FireState>,
+    /// Per stock, `stride` slots (one per watch of this book, at the watch's slot) of
+    /// [`FireSlots`]' two parts.
+    matching: Vec<Option<bool>>,
+    fired: Vec<Fired>,
     stride: usize,
+    /// The bar fields the every-tick watches read.
+    reads: u8,
     /// Indices into the engine's watches.
     every_tick: Vec<usize>,
     on_close: Vec<usize>,
@@ -176,8 +186,9 @@ impl TriggerEngine {
         self.index.insert(code, id);
         for book in &mut self.books {
             book.series.push(SeriesState::new(&book.layout));
-            book.fire
-                .extend(std::iter::repeat_n(FireState::default(), book.stride));
+            book.matching.extend(std::iter::repeat_n(None, book.stride));
+            book.fired
+                .extend(std::iter::repeat_n(Fired::default(), book.stride));
         }
         Ok(id)
     }
@@ -237,9 +248,9 @@ impl TriggerEngine {
         let Some(book) = self.books.get(w.book) else {
             return false;
         };
-        book.fire
+        book.matching
             .get(stock.index() * book.stride + w.slot)
-            .is_some_and(|s| s.last == Some(true))
+            .is_some_and(|m| *m == Some(true))
     }
 
     /// Trades that made no bar: outside the regular session's window, or older than the forming bar.
@@ -268,8 +279,10 @@ impl TriggerEngine {
             period,
             layout,
             series,
-            fire: Vec::new(),
+            matching: Vec::new(),
+            fired: Vec::new(),
             stride: 0,
+            reads: 0,
             every_tick: Vec::new(),
             on_close: Vec::new(),
         });
@@ -285,23 +298,30 @@ impl TriggerEngine {
                 .filter(|&i| self.watches[i].book == b)
                 .collect();
             let stride = mine.len();
-            let mut fire = vec![FireState::default(); stocks * stride];
+            let mut matching = vec![None; stocks * stride];
+            let mut fired = vec![Fired::default(); stocks * stride];
             for (slot, &i) in mine.iter().enumerate() {
                 let old = self.watches[i].slot;
                 if old < book.stride {
                     for s in 0..stocks {
-                        fire[s * stride + slot] = book.fire[s * book.stride + old];
+                        matching[s * stride + slot] = book.matching[s * book.stride + old];
+                        fired[s * stride + slot] = book.fired[s * book.stride + old];
                     }
                 }
                 self.watches[i].slot = slot;
             }
-            book.fire = fire;
+            book.matching = matching;
+            book.fired = fired;
             book.stride = stride;
             book.every_tick.clear();
             book.on_close.clear();
+            book.reads = 0;
             for &i in &mine {
                 match self.watches[i].options.mode {
-                    Mode::EveryTick => book.every_tick.push(i),
+                    Mode::EveryTick => {
+                        book.every_tick.push(i);
+                        book.reads |= self.watches[i].program.reads();
+                    }
                     Mode::OnClose => book.on_close.push(i),
                 }
             }
@@ -341,7 +361,7 @@ impl TriggerEngine {
                 self.prefetch_averages(t.stock);
             }
             if let Some(t) = ticks.get(i + NEAR) {
-                self.prefetch_leaving(t.stock);
+                self.prefetch_leaving(t);
             }
             self.on_tick(*tick, out);
         }
@@ -353,13 +373,8 @@ impl TriggerEngine {
             if let Some(series) = book.series.get(s) {
                 series.prefetch();
             }
-            if let Some(fire) = book.fire.get(s * book.stride..(s + 1) * book.stride) {
-                let base = fire.as_ptr().cast::<u8>();
-                let mut offset = 0;
-                while offset < size_of_val(fire) {
-                    crate::prefetch::read(base.wrapping_add(offset));
-                    offset += 64;
-                }
+            if let Some(m) = book.matching.get(s * book.stride) {
+                crate::prefetch::read(m as *const Option<bool>);
             }
         }
     }
@@ -372,9 +387,15 @@ impl TriggerEngine {
         }
     }
 
-    fn prefetch_leaving(&self, stock: StockId) {
+    fn prefetch_leaving(&self, tick: &Tick) {
         for book in &self.books {
-            if let Some(series) = book.series.get(stock.index()) {
+            let Some(series) = book.series.get(tick.stock.index()) else {
+                continue;
+            };
+            if series
+                .current()
+                .is_some_and(|c| may_open_bar(book.period, c.time, tick.time))
+            {
                 series.prefetch_leaving();
             }
         }
@@ -399,7 +420,11 @@ impl TriggerEngine {
                 continue;
             };
             let series = &mut book.series[s];
-            let fire = &mut book.fire[s * book.stride..(s + 1) * book.stride];
+            let range = s * book.stride..(s + 1) * book.stride;
+            let mut fire = FireSlots {
+                matching: &mut book.matching[range.clone()],
+                fired: &mut book.fired[range],
+            };
             let moment = Moment {
                 code,
                 period: book.period,
@@ -408,17 +433,27 @@ impl TriggerEngine {
             match series.step(start) {
                 Step::NewBar => {
                     if series.current().is_some() && !series.is_current_closed() {
-                        evaluate(&self.watches, &book.on_close, series, fire, &moment, out);
+                        evaluate(&self.watches, &book.on_close, series, &mut fire, &moment, out);
                     }
                     series.apply(start, part);
                 }
                 Step::SameBar => {
+                    let before = series.current().copied();
                     series.apply(start, part);
+                    let unchanged = match (before.as_ref(), series.current()) {
+                        (Some(a), Some(b)) => !Field::any_differs(book.reads, a, b),
+                        _ => false,
+                    };
+                    if unchanged {
+                        // Nothing the conditions read has changed, so neither have their results.
+                        used = true;
+                        continue;
+                    }
                 }
                 Step::Late => continue,
             }
             used = true;
-            evaluate(&self.watches, &book.every_tick, series, fire, &moment, out);
+            evaluate(&self.watches, &book.every_tick, series, &mut fire, &moment, out);
         }
         if !used {
             self.ignored_ticks += 1;
@@ -444,13 +479,17 @@ impl TriggerEngine {
                     continue;
                 }
                 series.mark_closed();
-                let fire = &mut book.fire[s * book.stride..(s + 1) * book.stride];
+                let range = s * book.stride..(s + 1) * book.stride;
+                let mut fire = FireSlots {
+                    matching: &mut book.matching[range.clone()],
+                    fired: &mut book.fired[range],
+                };
                 let moment = Moment {
                     code: self.stocks[s],
                     period: book.period,
                     time: now,
                 };
-                evaluate(&self.watches, &book.on_close, series, fire, &moment, out);
+                evaluate(&self.watches, &book.on_close, series, &mut fire, &moment, out);
             }
         }
     }
@@ -511,7 +550,8 @@ impl TriggerEngine {
             .map(|b| {
                 b.series.iter().map(SeriesState::memory_bytes).sum::<usize>()
                     + (b.series.capacity() - b.series.len()) * size_of::<SeriesState>()
-                    + b.fire.capacity() * size_of::<FireState>()
+                    + b.matching.capacity() * size_of::<Option<bool>>()
+                    + b.fired.capacity() * size_of::<Fired>()
             })
             .sum();
         let watches = self.watches.capacity() * size_of::<Watch>();
@@ -527,7 +567,7 @@ fn evaluate(
     watches: &[Watch],
     which: &[usize],
     series: &SeriesState,
-    fire: &mut [FireState],
+    fire: &mut FireSlots<'_>,
     moment: &Moment,
     out: &mut Vec<Trigger>,
 ) {
@@ -535,24 +575,27 @@ fn evaluate(
     for &i in which {
         let Some(w) = watches.get(i) else { continue };
         let holds = w.program.holds(series);
-        let Some(state) = fire.get_mut(w.slot) else {
+        let Some(matching) = fire.matching.get_mut(w.slot) else {
             continue;
         };
-        let was = state.last.replace(holds);
+        let was = matching.replace(holds);
         if !holds || was != Some(false) {
             continue;
         }
-        if state.fired_bar == Some(bar.time) {
+        let Some(fired) = fire.fired.get_mut(w.slot) else {
+            continue;
+        };
+        if fired.bar == Some(bar.time) {
             continue;
         }
-        if let (Some(cooldown), Some(at)) = (w.options.cooldown, state.fired_at) {
+        if let (Some(cooldown), Some(at)) = (w.options.cooldown, fired.at) {
             let quiet = at.checked_add(cooldown).is_ok_and(|until| moment.time < until);
             if quiet {
                 continue;
             }
         }
-        state.fired_bar = Some(bar.time);
-        state.fired_at = Some(moment.time);
+        fired.bar = Some(bar.time);
+        fired.at = Some(moment.time);
         out.push(Trigger {
             stock: moment.code,
             condition: w.id,

@@ -55,14 +55,25 @@ pub struct Program {
     pred: Pred,
     /// The values reported with a trigger: every non-constant operand, labelled by its text.
     labels: Vec<(String, Num)>,
+    /// The bar fields it reads (a set of [`Field::bit`]s).
+    reads: u8,
 }
 
 impl Program {
+    /// The bar fields the condition depends on: while none of them changes, neither does its result.
+    pub fn reads(&self) -> u8 {
+        self.reads
+    }
+
     /// Compiles `expr` (a condition, as the parser guarantees), registering its windows in `layout`.
     pub fn compile(expr: &Expr, layout: &mut Layout) -> Program {
         let mut labels = Vec::new();
         let pred = pred(expr, layout, &mut labels);
-        Program { pred, labels }
+        Program {
+            pred,
+            labels,
+            reads: reads(expr),
+        }
     }
 
     /// Whether the condition holds on the series' current bar.
@@ -76,6 +87,20 @@ impl Program {
             .iter()
             .filter_map(|(label, num)| Some((label.clone(), num.value(s, 0)?.to_f64())))
             .collect()
+    }
+}
+
+fn reads(expr: &Expr) -> u8 {
+    match &expr.kind {
+        ExprKind::Number(_) => 0,
+        ExprKind::Field(f) | ExprKind::Avg { field: f, .. } => f.bit(),
+        ExprKind::ChangePct | ExprKind::Aligned { .. } => Field::Close.bit(),
+        ExprKind::Neg(a) | ExprKind::Not(a) => reads(a),
+        ExprKind::Arith { lhs: a, rhs: b, .. }
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b)
+        | ExprKind::Cross { a, b, .. } => reads(a) | reads(b),
+        ExprKind::Compare { first, rest } => rest.iter().fold(reads(first), |m, (_, e)| m | reads(e)),
     }
 }
 
