@@ -61,9 +61,11 @@ pub struct RealtimeConfig {
 impl RealtimeConfig {
     /// Defaults: 41 registrations, 4096 events, backoff 1 s..60 s, stable after 60 s, acks within
     /// 10 s, 100 ms between requests, 250 s idle, 10 s to connect.
+    ///
+    /// A base URL without a path (`ws://ops.koreainvestment.com:21000`) gets KIS's `/tryitout`.
     pub fn new(url: impl Into<String>) -> RealtimeConfig {
         RealtimeConfig {
-            url: url.into(),
+            url: with_default_path(url.into()),
             registration_limit: MAX_REGISTRATIONS,
             event_capacity: 4096,
             backoff: Backoff::default(),
@@ -656,6 +658,15 @@ impl Task {
     }
 }
 
+fn with_default_path(url: String) -> String {
+    let after_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    if after_scheme.contains('/') {
+        url
+    } else {
+        format!("{url}/tryitout")
+    }
+}
+
 fn resolve(waiters: Option<Vec<Reply>>, result: Result<(), RealtimeError>) {
     for waiter in waiters.unwrap_or_default() {
         let _ = waiter.send(result.clone());
@@ -666,5 +677,21 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_url_gets_the_kis_path() {
+        let url = |u: &str| RealtimeConfig::new(u).url;
+        assert_eq!(
+            url("ws://ops.koreainvestment.com:21000"),
+            "ws://ops.koreainvestment.com:21000/tryitout"
+        );
+        assert_eq!(url("ws://127.0.0.1:9/"), "ws://127.0.0.1:9/");
+        assert_eq!(url("ws://127.0.0.1:9/tryitout"), "ws://127.0.0.1:9/tryitout");
     }
 }
