@@ -386,6 +386,21 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_exam_day_trades_from_10_00_to_16_30() {
+        let exam_day = date(2026, 11, 19);
+        assert!(Calendar::krx().is_exam_day(exam_day));
+        let m = market(21);
+        let bars = m.minute_bars(&code("005930"), exam_day, time(23, 59, 0, 0));
+        assert_eq!(bars.first().map(|b| b.time), Some(time(10, 0, 0, 0)));
+        assert_eq!(bars.last().map(|b| b.time), Some(time(16, 30, 0, 0)));
+        let continuous_end = time(16, 20, 0, 0);
+        assert!(
+            bars.iter()
+                .all(|b| b.time < continuous_end || b.time == time(16, 30, 0, 0))
+        );
+    }
+
     const MINUTE_DAYS_KEPT: u32 = timeline::MINUTE_DAYS as u32;
 
     #[test]

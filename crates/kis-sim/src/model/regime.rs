@@ -32,8 +32,8 @@ pub(crate) struct Profile {
 impl Profile {
     pub fn new(info: &StockInfo, level: i64, rng: &mut impl Rng) -> Profile {
         let (vol, turnover_rate) = match info.market {
-            MarketKind::Kospi => (uniform(rng, 0.012, 0.025), uniform(rng, 0.001, 0.008)),
-            MarketKind::Kosdaq => (uniform(rng, 0.02, 0.035), uniform(rng, 0.004, 0.02)),
+            MarketKind::Kospi => (uniform(rng, 0.012, 0.025), uniform(rng, 0.001, 0.005)),
+            MarketKind::Kosdaq => (uniform(rng, 0.02, 0.035), uniform(rng, 0.003, 0.015)),
         };
         let volume = (info.listed_shares as f64 * turnover_rate).max(10_000.0);
         let value_bn = volume * level as f64 / 1e9;
