@@ -273,51 +273,119 @@ fn write_session(
     ticks: &mut Vec<Tick>,
     after: Option<u32>,
     rng: &mut impl Rng,
-    mut steer: Option<&mut Steer>,
+    steer: Option<&mut Steer>,
 ) {
-    let hours = plan.hours;
-    let limits = plan.limits;
-    let open = secs_of(hours.open);
-    let continuous_end = secs_of(hours.closing_auction);
-    let close = secs_of(hours.close);
-    let minutes = (continuous_end.saturating_sub(open) / 60).max(1);
-    let base = limits.base as f64;
-    let clamp = |x: f64| x.clamp(limits.lower as f64, limits.upper as f64);
-    let sigma_min = plan.vol / f64::from(minutes).sqrt();
+    let minutes = continuous_minutes(plan);
     let expected_trades = plan.trades_per_min * f64::from(minutes);
-    let per_trade = (plan.volume * 0.92 / expected_trades).max(1.0);
-
-    let mut fair = match ticks.last() {
-        Some(t) => t.price as f64,
-        None => clamp(base * (plan.drift * 0.2 + plan.vol * 0.3 * normal(rng)).exp()),
+    let mut writer = Writer {
+        plan,
+        per_trade: (plan.volume * 0.92 / expected_trades).max(1.0),
+        fair: 0.0,
+        cursor: after.unwrap_or(0),
+        ticks,
+        rng,
+        steer,
     };
-    let mut cursor = after.unwrap_or(0);
+    writer.fair = match writer.ticks.last() {
+        Some(t) => t.price as f64,
+        None => {
+            let gap = plan.drift * 0.2 + plan.vol * 0.3 * normal(writer.rng);
+            writer.clamp(plan.limits.base as f64 * gap.exp())
+        }
+    };
+    let open = secs_of(plan.hours.open);
+    if after.is_none_or(|a| a < open) && writer.ticks.is_empty() {
+        writer.opening_print();
+    }
+    writer.path();
+    writer.continuous();
+    if after.is_none_or(|a| a < secs_of(plan.hours.close)) {
+        writer.observe();
+        writer.closing_print();
+    }
+    writer.observe();
+}
 
-    if after.is_none_or(|a| a < open) && ticks.is_empty() {
-        let price = limits.clamp(round_to_tick(fair.round() as i64));
-        let qty = (plan.volume * uniform(rng, 0.01, 0.03)).max(1.0) as u64;
+/// Minutes of continuous trading (from the open to the closing auction).
+fn continuous_minutes(plan: &DayPlan) -> u32 {
+    let (open, end) = (secs_of(plan.hours.open), secs_of(plan.hours.closing_auction));
+    (end.saturating_sub(open) / 60).max(1)
+}
+
+/// The state of a day's generation: the hidden fair price, how far the tape has been written, and the
+/// active scenario.
+struct Writer<'a, R: Rng> {
+    plan: &'a DayPlan,
+    ticks: &'a mut Vec<Tick>,
+    rng: &'a mut R,
+    steer: Option<&'a mut Steer>,
+    /// The price trades gravitate to (not on the grid).
+    fair: f64,
+    /// Seconds since midnight up to which the tape is written.
+    cursor: u32,
+    /// Typical shares per continuous trade.
+    per_trade: f64,
+}
+
+impl<R: Rng> Writer<'_, R> {
+    fn clamp(&self, x: f64) -> f64 {
+        x.clamp(self.plan.limits.lower as f64, self.plan.limits.upper as f64)
+    }
+
+    /// One random step of the fair price, kept inside the limits.
+    fn walk(&mut self, drift: f64, sigma: f64) {
+        let z = normal(self.rng);
+        self.fair = self.clamp(self.fair * (drift + sigma * z).exp());
+    }
+
+    /// A trade's quantity: log-normal around the typical one.
+    fn quantity(&mut self) -> u64 {
+        (self.per_trade * (0.9 * normal(self.rng) - 0.4).exp()).max(1.0) as u64
+    }
+
+    fn push(&mut self, sec: u32, price: i64, qty: u64, side: Side) {
+        let tick = Tick::after(self.ticks.last(), sec, price, qty, side);
+        self.ticks.push(tick);
+    }
+
+    /// Shows the scenario controller the last trade.
+    fn observe(&mut self) {
+        if let (Some(s), Some(last)) = (self.steer.as_deref_mut(), self.ticks.last()) {
+            s.observe(self.plan.date, last.sec, last.price);
+        }
+    }
+
+    /// The opening auction's uncrossing at the open: 1–3% of the day's volume.
+    fn opening_print(&mut self) {
+        let limits = self.plan.limits;
+        let price = limits.clamp(round_to_tick(self.fair.round() as i64));
+        let qty = (self.plan.volume * uniform(self.rng, 0.01, 0.03)).max(1.0) as u64;
         let side = if price >= limits.base {
             Side::Buy
         } else {
             Side::Sell
         };
-        push(ticks, open, price, qty, side);
-        cursor = open;
+        let open = secs_of(self.plan.hours.open);
+        self.push(open, price, qty, side);
+        self.cursor = open;
     }
 
-    // A path scenario: its trades come first, two to four seconds apart (what does not fit before the
-    // closing auction waits for the next day).
-    let path = if cursor.max(open) + 4 < continuous_end {
-        steer.as_deref_mut().and_then(Steer::take_path)
-    } else {
-        None
-    };
-    if let Some(prices) = path {
-        let mut sec = cursor.max(open);
+    /// A path scenario's trades, two to four seconds apart; what does not fit before the closing
+    /// auction waits for the next day.
+    fn path(&mut self) {
+        let limits = self.plan.limits;
+        let continuous_end = secs_of(self.plan.hours.closing_auction);
+        let mut sec = self.cursor.max(secs_of(self.plan.hours.open));
+        if sec + 4 >= continuous_end {
+            return;
+        }
+        let Some(prices) = self.steer.as_deref_mut().and_then(Steer::take_path) else {
+            return;
+        };
         for (i, &target) in prices.iter().enumerate() {
-            let next = sec + rng.random_range(2..=4);
+            let next = sec + self.rng.random_range(2..=4);
             if next >= continuous_end {
-                if let Some(s) = steer.as_deref_mut() {
+                if let Some(s) = self.steer.as_deref_mut() {
                     s.put_back_path(prices[i..].to_vec());
                 }
                 break;
@@ -325,85 +393,95 @@ fn write_session(
             sec = next;
             // Clamp before rounding: a wild price from outside must not overflow the grid arithmetic.
             let price = limits.clamp(round_to_tick(limits.clamp(target)));
-            let side = match ticks.last() {
+            let side = match self.ticks.last() {
                 Some(t) if price < t.price => Side::Sell,
-                Some(t) if price == t.price && rng.random_bool(0.5) => Side::Sell,
+                Some(t) if price == t.price && self.rng.random_bool(0.5) => Side::Sell,
                 _ => Side::Buy,
             };
-            let qty = (per_trade * (0.9 * normal(rng) - 0.4).exp()).max(1.0) as u64;
-            push(ticks, sec, price, qty, side);
-            fair = price as f64;
+            let qty = self.quantity();
+            self.push(sec, price, qty, side);
+            self.fair = price as f64;
         }
-        cursor = sec;
+        self.cursor = sec;
     }
 
-    let mut sub_drift = 0.0;
-    let mut sub_left = 0u32;
-    let mut seconds: Vec<u32> = Vec::with_capacity(64);
-    for m in 0..minutes {
-        let start = open + m * 60;
-        if start + 59 <= cursor {
-            continue;
-        }
-        if let (Some(s), Some(last)) = (steer.as_deref_mut(), ticks.last()) {
-            s.observe(plan.date, last.sec, last.price);
-        }
-        let push_drift = steer.as_deref_mut().map_or(0.0, Steer::push);
-        if sub_left == 0 {
-            sub_left = rng.random_range(20..=90);
-            sub_drift = 0.6 * plan.vol * normal(rng) / f64::from(sub_left);
-        }
-        sub_left -= 1;
-        let drift = plan.drift / f64::from(minutes) + sub_drift + push_drift;
-
-        let lambda = plan.trades_per_min * intensity(m, minutes);
-        let n = (lambda * uniform(rng, 0.3, 1.7)).round() as u32;
-        let first = if m == 0 { 1 } else { 0 };
-        seconds.clear();
-        seconds.extend((0..n).map(|_| start + rng.random_range(first..60)));
-        seconds.sort_unstable();
-        seconds.retain(|&s| s > cursor);
-        if seconds.is_empty() {
-            fair = clamp(fair * (drift + sigma_min * normal(rng)).exp());
-            continue;
-        }
-        let k = seconds.len() as f64;
-        let (step_drift, step_sigma) = (drift / k, sigma_min / k.sqrt());
-        for &sec in &seconds {
-            fair = clamp(fair * (step_drift + step_sigma * normal(rng)).exp());
-            let bid = limits.clamp(floor_to_tick(fair.floor() as i64));
-            let ask = step_ticks(bid, 1);
-            let p_buy = ((fair - bid as f64) / (ask - bid) as f64).clamp(0.05, 0.95);
-            let mut side = if rng.random_bool(p_buy) {
-                Side::Buy
-            } else {
-                Side::Sell
-            };
-            let price = limits.clamp(if side == Side::Buy { ask } else { bid });
-            if price == limits.upper {
-                side = Side::Buy;
-            } else if price == limits.lower {
-                side = Side::Sell;
+    /// Continuous trading, minute by minute, after the cursor.
+    fn continuous(&mut self) {
+        let plan = self.plan;
+        let open = secs_of(plan.hours.open);
+        let minutes = continuous_minutes(plan);
+        let sigma_min = plan.vol / f64::from(minutes).sqrt();
+        let (mut sub_drift, mut sub_left) = (0.0, 0u32);
+        let mut seconds: Vec<u32> = Vec::with_capacity(64);
+        for m in 0..minutes {
+            let start = open + m * 60;
+            if start + 59 <= self.cursor {
+                continue;
             }
-            let qty = (per_trade * (0.9 * normal(rng) - 0.4).exp()).max(1.0) as u64;
-            push(ticks, sec, price, qty, side);
+            self.observe();
+            let push_drift = self.steer.as_deref_mut().map_or(0.0, Steer::push);
+            // Intraday swings: a drift lasting 20–90 minutes.
+            if sub_left == 0 {
+                sub_left = self.rng.random_range(20..=90);
+                sub_drift = 0.6 * plan.vol * normal(self.rng) / f64::from(sub_left);
+            }
+            sub_left -= 1;
+            let drift = plan.drift / f64::from(minutes) + sub_drift + push_drift;
+
+            let lambda = plan.trades_per_min * intensity(m, minutes);
+            let n = (lambda * uniform(self.rng, 0.3, 1.7)).round() as u32;
+            let first = if m == 0 { 1 } else { 0 };
+            seconds.clear();
+            for _ in 0..n {
+                seconds.push(start + self.rng.random_range(first..60));
+            }
+            seconds.sort_unstable();
+            let cursor = self.cursor;
+            seconds.retain(|&s| s > cursor);
+            if seconds.is_empty() {
+                self.walk(drift, sigma_min);
+                continue;
+            }
+            let k = seconds.len() as f64;
+            let (step_drift, step_sigma) = (drift / k, sigma_min / k.sqrt());
+            for &sec in &seconds {
+                self.walk(step_drift, step_sigma);
+                self.trade_near_fair(sec);
+            }
         }
     }
 
-    if after.is_none_or(|a| a < close) {
-        if let (Some(s), Some(last)) = (steer.as_deref_mut(), ticks.last()) {
-            s.observe(plan.date, last.sec, last.price);
+    /// A continuous trade at the bid or the ask around the fair price (more often on the nearer side).
+    fn trade_near_fair(&mut self, sec: u32) {
+        let limits = self.plan.limits;
+        let bid = limits.clamp(floor_to_tick(self.fair.floor() as i64));
+        let ask = step_ticks(bid, 1);
+        let p_buy = ((self.fair - bid as f64) / (ask - bid) as f64).clamp(0.05, 0.95);
+        let mut side = if self.rng.random_bool(p_buy) {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
+        let price = limits.clamp(if side == Side::Buy { ask } else { bid });
+        // At a limit only one side of the book exists.
+        if price == limits.upper {
+            side = Side::Buy;
+        } else if price == limits.lower {
+            side = Side::Sell;
         }
-        let price = limits.clamp(round_to_tick(fair.round() as i64));
-        let qty = (plan.volume * uniform(rng, 0.02, 0.05)).max(1.0) as u64;
-        let side = match ticks.last() {
+        let qty = self.quantity();
+        self.push(sec, price, qty, side);
+    }
+
+    /// The closing auction's uncrossing at the close: 2–5% of the day's volume.
+    fn closing_print(&mut self) {
+        let price = self.plan.limits.clamp(round_to_tick(self.fair.round() as i64));
+        let qty = (self.plan.volume * uniform(self.rng, 0.02, 0.05)).max(1.0) as u64;
+        let side = match self.ticks.last() {
             Some(t) if price < t.price => Side::Sell,
             _ => Side::Buy,
         };
-        push(ticks, close, price, qty, side);
-    }
-    if let (Some(s), Some(last)) = (steer, ticks.last()) {
-        s.observe(plan.date, last.sec, last.price);
+        self.push(secs_of(self.plan.hours.close), price, qty, side);
     }
 }
 
@@ -412,11 +490,6 @@ fn intensity(m: u32, minutes: u32) -> f64 {
     let m = f64::from(m);
     let to_close = f64::from(minutes) - m;
     0.7 + 1.5 * (-m / 20.0).exp() + 0.8 * (-to_close / 25.0).exp()
-}
-
-fn push(ticks: &mut Vec<Tick>, sec: u32, price: i64, qty: u64, side: Side) {
-    let tick = Tick::after(ticks.last(), sec, price, qty, side);
-    ticks.push(tick);
 }
 
 #[cfg(test)]
