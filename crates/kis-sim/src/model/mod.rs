@@ -1,12 +1,12 @@
 //! The simulated market: deterministic prices, history, executions and order books.
 //!
-//! * [`stocks`]: the listing (≥ 50 real KOSPI/KOSDAQ stocks).
-//! * [`clock`]: the simulator clock, `Live` (real KST and KRX sessions) or `Open` (a virtual session
+//! * `stocks`: the listing (≥ 50 real KOSPI/KOSDAQ stocks).
+//! * `clock`: the simulator clock, `Live` (real KST and KRX sessions) or `Open` (a virtual session
 //!   always running at a speed).
-//! * The generation: [`regime`] (daily trends/ranges/reversals), [`tape`] (a day of trades and the bars
-//!   aggregated from it), [`timeline`] (one stock's chain of days), [`rng`] (seeding by
+//! * The generation: `regime` (daily trends/ranges/reversals), `tape` (a day of trades and the bars
+//!   aggregated from it), `timeline` (one stock's chain of days), `rng` (seeding by
 //!   (seed, code, date)).
-//! * What it shows: [`quote`], [`book`], [`bars`]; what steers it: [`scenario`], [`steer`].
+//! * What it shows: `quote`, `book`, `bars`; what steers it: `scenario`, `steer`.
 //!
 //! Determinism: for a given seed and first session date, every stock's history and today's trades are
 //! the same whatever the order or timing of the requests (each stock is generated on first use from its

@@ -1,5 +1,5 @@
 //! Scenarios: instructions that steer a stock's future trades so a chart pattern forms soon, or so the
-//! next trades walk through given prices. See [`super::steer`] for how they act and what "soon" means.
+//! next trades walk through given prices. See `steer` for how they act and what "soon" means.
 
 use std::fmt;
 use std::str::FromStr;

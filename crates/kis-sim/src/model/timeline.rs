@@ -1,7 +1,7 @@
 //! One stock's life: daily history from about 650 trading days back, the minute bars of the most recent
 //! days, today's tape, and the active scenario.
 //!
-//! Days are generated in order, each from its own random streams (see [`super::rng`]), the previous close
+//! Days are generated in order, each from its own random streams (see `rng`), the previous close
 //! being the next day's base price. Days older than the minute horizon get their OHLCV drawn directly
 //! (on the grid, inside the limits, `low <= open, close <= high`); the last [`MINUTE_DAYS`] days before the
 //! first simulated session, and every day after, are generated trade by trade, and their minute bars and
