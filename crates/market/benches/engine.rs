@@ -171,6 +171,7 @@ fn bench(c: &mut Criterion) {
             .and_then(|v| v.parse().ok())
             .unwrap_or(5usize);
         let mut rates = Vec::new();
+        let mut single = Vec::new();
         let mut last = None;
         for _ in 0..passes {
             let mut e = engine.clone();
@@ -181,16 +182,39 @@ fn bench(c: &mut Criterion) {
                 rates.push(ticks.len() as f64 / ((b - a) as f64 / 1e9) / 1e6);
             }
             last = Some((e, out));
+            // The same trades one call at a time (no prefetching ahead).
+            let mut e = engine.clone();
+            let mut out = Vec::new();
+            let cpu0 = thread_cpu_ns();
+            for &t in &ticks {
+                e.on_tick(t, &mut out);
+            }
+            if let (Some(a), Some(b)) = (cpu0, thread_cpu_ns()) {
+                single.push(ticks.len() as f64 / ((b - a) as f64 / 1e9) / 1e6);
+            }
         }
-        rates.sort_by(f64::total_cmp);
-        if let (Some(best), Some(median)) = (rates.last(), rates.get(rates.len() / 2)) {
-            eprintln!(
-                "{} passes of {} trades, per core (thread CPU time): best {best:.2} M trades/s, median {median:.2} M trades/s",
-                rates.len(),
-                ticks.len()
-            );
+        for (name, rates) in [
+            ("on_ticks (batched)", &mut rates),
+            ("on_tick (one at a time)", &mut single),
+        ] {
+            rates.sort_by(f64::total_cmp);
+            if let (Some(best), Some(median)) = (rates.last(), rates.get(rates.len() / 2)) {
+                eprintln!(
+                    "{name}: {} passes of {} trades, per core (thread CPU time): best {best:.2} M trades/s, \
+                     median {median:.2} M trades/s",
+                    rates.len(),
+                    ticks.len()
+                );
+            }
         }
         let Some((e, out)) = last else { return };
+        let mut per_condition = [0usize; 9];
+        for t in &out {
+            if let Some(n) = per_condition.get_mut(t.condition as usize) {
+                *n += 1;
+            }
+        }
+        eprintln!("triggers per condition (1m ×3, 30m ×3, D ×3): {per_condition:?}");
         eprintln!(
             "engine state: {} stocks × 3 periods × 3 conditions: {} bytes ({:.1} MiB), {:.0} bytes per stock; \
              {} triggers over {} trades",
@@ -205,7 +229,19 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("trigger_engine");
     group.throughput(Throughput::Elements(ticks.len() as u64));
     group.sample_size(10);
-    group.bench_function("ticks_2000x3x4x3", |b| {
+    group.bench_function("on_tick_one_at_a_time", |b| {
+        b.iter_batched(
+            || (engine.clone(), Vec::with_capacity(4096)),
+            |(mut e, mut out)| {
+                for &t in &ticks {
+                    e.on_tick(t, &mut out);
+                }
+                black_box((e, out))
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("on_ticks_batched", |b| {
         b.iter_batched(
             || (engine.clone(), Vec::with_capacity(4096)),
             |(mut e, mut out)| {

@@ -25,9 +25,12 @@ pub struct WindowId(pub(crate) u16);
 
 /// The moving averages of one field of one bar series, in one allocation: the windows first, then
 /// the ring of recent values (oldest at `head`, `len` of them), so an update touches few cache lines.
+/// The forming bar's value lives in `newest` and reaches its ring slot only when the next bar opens, so
+/// revising the forming bar touches the window sums alone.
 #[derive(Debug, Clone, Default)]
 pub struct MovingAverages {
     data: Vec<i64>,
+    newest: i64,
     windows: u16,
     head: u32,
     len: u32,
@@ -57,6 +60,9 @@ impl MovingAverages {
     }
 
     fn back(&self, k: usize) -> i64 {
+        if k == 0 {
+            return self.newest;
+        }
         self.data[self.back_index(k)]
     }
 
@@ -100,6 +106,11 @@ impl MovingAverages {
             return;
         }
         let len = self.len as usize;
+        if len > 0 {
+            // The bar closing now: its final value goes to its slot.
+            let idx = self.back_index(0);
+            self.data[idx] = self.newest;
+        }
         for i in 0..usize::from(self.windows) {
             let n = self.data[i * W] as usize;
             let full = len >= n;
@@ -109,16 +120,11 @@ impl MovingAverages {
             self.data[i * W + 3] = i64::from(full);
             self.data[i * W + 1] = sum + v - leaving;
         }
-        let start = self.ring_start();
+        // The new bar's slot is written when it closes (above); until then `newest` holds it.
+        self.newest = v;
         if len < cap {
-            let mut idx = self.head as usize + len;
-            if idx >= cap {
-                idx -= cap;
-            }
-            self.data[start + idx] = v;
             self.len += 1;
         } else {
-            self.data[start + self.head as usize] = v;
             self.head = if self.head as usize + 1 == cap {
                 0
             } else {
@@ -134,13 +140,12 @@ impl MovingAverages {
             return;
         }
         let v = v.clamp(-VALUE_LIMIT, VALUE_LIMIT);
-        let idx = self.back_index(0);
-        let delta = v - self.data[idx];
+        let delta = v - self.newest;
         if delta != 0 {
             for i in 0..usize::from(self.windows) {
                 self.data[i * W + 1] += delta;
             }
-            self.data[idx] = v;
+            self.newest = v;
         }
     }
 
@@ -196,16 +201,13 @@ impl MovingAverages {
         }
     }
 
-    /// Prefetches the windows and the newest ring value (what a revision touches).
+    /// Prefetches the windows (all that a revision touches).
     pub(crate) fn prefetch(&self) {
         let base = self.data.as_ptr();
         let mut offset = 0;
         while offset < usize::from(self.windows) * W {
             crate::prefetch::read(base.wrapping_add(offset));
             offset += 8;
-        }
-        if self.len > 0 {
-            crate::prefetch::read(base.wrapping_add(self.back_index(0)));
         }
     }
 
@@ -214,6 +216,9 @@ impl MovingAverages {
     pub(crate) fn prefetch_leaving(&self) {
         let base = self.data.as_ptr();
         let len = self.len as usize;
+        if len > 0 {
+            crate::prefetch::read(base.wrapping_add(self.back_index(0)));
+        }
         for i in 0..usize::from(self.windows) {
             let n = self.data[i * W] as usize;
             if len >= n && n > 0 {
