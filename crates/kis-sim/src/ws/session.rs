@@ -37,6 +37,8 @@ struct Subscription {
     tr_id: String,
     tr_key: String,
     code: Option<StockCode>,
+    /// H0STCNT0: the trading day `last_seq` counts in (trade numbers restart every day).
+    day: jiff::civil::Date,
     /// H0STCNT0: the last trade sent.
     last_seq: u64,
     /// H0STASP0: the last book sent.
@@ -201,6 +203,7 @@ impl Session {
             tr_id: r.tr_id.clone(),
             tr_key: r.tr_key.clone(),
             code,
+            day: self.state.market.trading_date(),
             last_seq,
             last_book: None,
         }
@@ -211,10 +214,14 @@ impl Session {
         let mut out: Vec<String> = Vec::new();
         let mut records = 0u64;
         let market = &self.state.market;
+        let today = market.trading_date();
         for sub in &mut self.subscriptions {
             let Some(code) = sub.code else { continue };
             match sub.tr_id.as_str() {
                 TR_EXECUTION => {
+                    if sub.day != today {
+                        (sub.day, sub.last_seq) = (today, 0);
+                    }
                     let executions = market.executions_after(&code, sub.last_seq);
                     let Some(last) = executions.last() else { continue };
                     sub.last_seq = last.seq;
