@@ -495,3 +495,57 @@ mod against_naive {
         }
     }
 }
+
+#[test]
+fn minute_bars_drive_every_period_like_seeded_history() {
+    let minutes: Vec<Candle> = (0..95)
+        .map(|i| {
+            let time = t(9, 0, 0).checked_add(SignedDuration::from_mins(i)).unwrap();
+            let p = 1_000 + (i % 7) * 10 - (i % 3) * 5;
+            Candle {
+                time,
+                open: p,
+                high: p + 5,
+                low: p - 5,
+                close: p + 1,
+                volume: 10 + i as u64,
+            }
+        })
+        .collect();
+    let setup = || {
+        let mut e = TriggerEngine::default();
+        let s = e.add_stock(code("005930")).unwrap();
+        e.add_condition(
+            1,
+            Condition::parse("30m: close > ma(2)").unwrap(),
+            Default::default(),
+        )
+        .unwrap();
+        e.add_condition(2, Condition::parse("D: close > 0").unwrap(), Default::default())
+            .unwrap();
+        (e, s)
+    };
+    // Fed live, one closed minute at a time.
+    let (mut live, s) = setup();
+    let mut out = Vec::new();
+    for m in &minutes {
+        live.on_minute_bar(s, *m, &mut out);
+    }
+    // Seeded from the same minutes (intraday periods), and the daily bar from their aggregate.
+    let (mut seeded, s2) = setup();
+    seeded.seed_from_minutes(s2, &minutes);
+    let days = market::candle::aggregate(&minutes, Period::Day, market::krx::Calendar::krx());
+    seeded.seed(s2, Period::Day, &days);
+    for period in [Period::M30, Period::Day] {
+        let a = live.series(s, period).unwrap();
+        let b = seeded.series(s2, period).unwrap();
+        assert_eq!(a.current(), b.current(), "{period}");
+        assert_eq!(a.previous(), b.previous(), "{period}");
+    }
+    // 95 minutes from 09:00: the 30m bar now forming is 10:30, holding 10:30–10:34.
+    let cur = live.series(s, Period::M30).unwrap().current().copied().unwrap();
+    assert_eq!(cur.time, t(10, 30, 0));
+    assert_eq!(cur.volume, (90..95).map(|i| 10 + i as u64).sum::<u64>());
+    assert_eq!(cur.open, minutes[90].open);
+    assert_eq!(cur.close, minutes[94].close);
+}
