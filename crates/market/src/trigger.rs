@@ -205,7 +205,9 @@ impl TriggerEngine {
         self.stocks.get(id.index()).copied()
     }
 
-    /// Watches `condition` on every stock, on its period.
+    /// Watches `condition` on every stock, on its period. Averages it adds to a period already running
+    /// are computed from the bars each series still holds (the longest earlier window plus one), so a
+    /// longer one is unknown until enough bars pass; [`TriggerEngine::seed`] fills it at once.
     pub fn add_condition(
         &mut self,
         id: ConditionId,
