@@ -407,3 +407,64 @@ async fn pingpong_has_the_sample_shape() {
     assert_eq!(v["header"]["datetime"].as_str().unwrap().len(), 14);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_sample_request_bodies_are_accepted() {
+    let server = start(config(Profile::Real)).await;
+    let (key, secret) = demo_credentials(Profile::Real, 0);
+    let http = reqwest::Client::new();
+    let fill = |name: &str, token: &str| -> Value {
+        let text = sample(name)
+            .replace("{{APPKEY}}", &key)
+            .replace("{{APPSECRET}}", &secret)
+            .replace("{{ACCESS_TOKEN}}", token)
+            .replace("{{CANO}}", "12345678");
+        serde_json::from_str(&text).unwrap()
+    };
+    let url = |path: &str| format!("{}{path}", server.rest_url());
+    let (status, token) = post(&http, &url("/oauth2/tokenP"), &fill("tokenP-request.json", "")).await;
+    assert_eq!(status, 200, "{token}");
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let (status, approval) = post(
+        &http,
+        &url("/oauth2/Approval"),
+        &fill("approval-request.json", ""),
+    )
+    .await;
+    assert_eq!(status, 200, "{approval}");
+    let resp = http
+        .post(url("/uapi/hashkey"))
+        .header("appkey", &key)
+        .header("appsecret", &secret)
+        .json(&fill("hashkey-request.json", ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let (status, body) = post(
+        &http,
+        &url("/oauth2/revokeP"),
+        &fill("revokeP-request.json", &token),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // the execution-notice TR of the sample ack is accepted (and marked encrypted)
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{}/tryitout", server.ws_url()))
+        .await
+        .unwrap();
+    let mut request = sample_json("ws-subscribe-request.json");
+    request["header"]["approval_key"] = approval["approval_key"].clone();
+    request["body"]["input"] = json!({"tr_id": "H0STCNI0", "tr_key": "MYHTSID"});
+    ws.send(Message::text(request.to_string())).await.unwrap();
+    let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let ack: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+    let sample_ack = sample_json("ws-subscribe-ack-H0STCNI9.json");
+    assert_conforms("notice ack", &sample_ack["body"], &ack["body"]);
+    assert_eq!(ack["header"]["encrypt"], "Y");
+    server.shutdown().await;
+}
