@@ -227,8 +227,8 @@ impl Candle {
 
     /// The same bar seen by stored history (`self`, which has the true open) and by live trades since the
     /// subscription (`live`, which has the latest close): the open from history, the wider range, the
-    /// live close, and the larger volume (the two overlap by an unknown amount; history replaces the bar
-    /// once it has closed).
+    /// live close, and the larger volume (the two overlap by an unknown amount, so the volume is a lower
+    /// bound until a later fetch of the closed bar).
     pub fn merged_with_live(&self, live: &Candle) -> Candle {
         Candle {
             time: self.time,

@@ -1,9 +1,13 @@
 //! A stock's bars of one period with their full history: what a chart shows and a backtest reads.
 //!
 //! Live trades update the forming bar (the newest one, built from trades and not yet followed by
-//! another). Stored or fetched history merges in by bar time, so the result has no duplicate; history
-//! wins for bars it has, except the forming bar, which keeps history's open and the live close (see
-//! [`Candle::merged_with_live`]). Bars that only live trades saw (history ended earlier) stay: no gap.
+//! another). Stored or fetched history merges in by bar time, so the result has no duplicate:
+//! * before the bar of the first live trade, history wins (live trades never saw those bars);
+//! * in that bar, live trades saw only the end and history may have only the start (or all of it):
+//!   history's open, the wider range, the live close, the larger volume ([`Candle::merged_with_live`]);
+//! * after it, live trades saw every trade, while history may have been fetched mid-bar: live wins.
+//!
+//! Bars that only one side has stay, so as long as history reaches the first live bar there is no gap.
 
 use jiff::civil::DateTime;
 use serde::Serialize;
@@ -17,6 +21,8 @@ pub struct BarSeries {
     bars: Vec<Candle>,
     /// The last bar is being built from live trades.
     forming: bool,
+    /// The start of the bar of the first live trade.
+    live_from: Option<DateTime>,
 }
 
 /// What a trade did to a series.
@@ -36,6 +42,7 @@ impl BarSeries {
             period,
             bars: Vec::new(),
             forming: false,
+            live_from: None,
         }
     }
 
@@ -66,15 +73,15 @@ impl BarSeries {
             return TradeEffect::Ignored;
         };
         let part = Candle::from_trade(start, price, volume);
+        if self.live_from.is_none() {
+            self.live_from = Some(start);
+        }
         match self.bars.last_mut() {
             Some(last) if last.time == start => {
-                if self.forming {
-                    last.absorb(&part);
-                } else {
-                    // A stored bar that trades continue: it is the forming bar from now on.
-                    *last = last.merged_with_live(&part);
-                    self.forming = true;
-                }
+                // A stored bar that trades continue (fetched before the subscription) becomes the
+                // forming bar: the trades come after what it holds.
+                last.absorb(&part);
+                self.forming = true;
                 TradeEffect::Updated
             }
             Some(last) if last.time > start => TradeEffect::Ignored,
@@ -89,6 +96,7 @@ impl BarSeries {
     /// Merges stored or fetched bars of this period (oldest first) into the series.
     pub fn merge_history(&mut self, history: &[Candle]) {
         let forming_time = self.forming().map(|c| c.time);
+        let live_from = self.live_from;
         let old = std::mem::take(&mut self.bars);
         let mut merged: Vec<Candle> = Vec::with_capacity(old.len() + history.len());
         let (mut i, mut j) = (0, 0);
@@ -97,10 +105,10 @@ impl BarSeries {
                 (Some(o), Some(h)) if o.time == h.time => {
                     i += 1;
                     j += 1;
-                    if Some(o.time) == forming_time {
-                        h.merged_with_live(o)
-                    } else {
-                        *h
+                    match live_from {
+                        Some(from) if o.time == from => h.merged_with_live(o),
+                        Some(from) if o.time > from => *o,
+                        _ => *h,
                     }
                 }
                 (Some(o), Some(h)) if o.time < h.time => {

@@ -184,14 +184,14 @@ fn history_and_live_trades_merge_without_duplicate_or_gap() {
     let cal = Calendar::krx();
     let d = date(2026, 11, 20);
     let mut s = BarSeries::new(Period::M1);
-    // Live trades from 10:14:30 (subscribed then) to 10:16.
+    // Live from 10:14:30 (subscribed then) to 10:15:10.
     assert_eq!(
         s.apply_trade(d.at(10, 14, 30, 0), 105, 5, cal),
         TradeEffect::Opened
     );
     s.apply_trade(d.at(10, 14, 50, 0), 103, 5, cal);
     s.apply_trade(d.at(10, 15, 10, 0), 104, 7, cal);
-    // History fetched afterwards: 09:00 … 10:14, the last minute seen only up to the fetch.
+    // History fetched afterwards: 09:00 … 10:14, the last minute seen only up to 10:14:20.
     let history: Vec<Candle> = (0..75)
         .map(|i| {
             let t = hm(d, 9, 0)
@@ -211,46 +211,131 @@ fn history_and_live_trades_merge_without_duplicate_or_gap() {
     let bars = s.bars();
     assert_eq!(bars.len(), 76);
     for pair in bars.windows(2) {
-        assert_eq!(
-            pair[1]
-                .time
-                .checked_sub(jiff::SignedDuration::from_mins(1))
-                .unwrap(),
-            pair[0].time,
-            "contiguous"
-        );
+        let step = pair[1]
+            .time
+            .checked_sub(jiff::SignedDuration::from_mins(1))
+            .unwrap();
+        assert_eq!(step, pair[0].time, "contiguous");
     }
-    // 10:14 was fully closed when history arrived: history's bar.
-    assert_eq!(bars[74], history[74]);
+    // Before the first live bar: history's.
+    assert_eq!(bars[73], history[73]);
+    // The first live bar, 10:14: history's open, the wider range, the live close, the larger volume.
+    assert_eq!(
+        bars[74],
+        Candle {
+            time: hm(d, 10, 14),
+            open: 100,
+            high: 106,
+            low: 99,
+            close: 103,
+            volume: 20
+        }
+    );
     // The forming 10:15 bar is live-only and stays forming.
     assert_eq!(
         s.forming().map(|c| (c.time, c.close, c.volume)),
         Some((hm(d, 10, 15), 104, 7))
     );
-    // A second history fetch that now includes the forming bar merges into it.
+    // A second fetch that caught 10:15 mid-bar does not overwrite what live trades saw completely.
     s.merge_history(&[Candle {
         time: hm(d, 10, 15),
-        open: 102,
-        high: 102,
-        low: 101,
-        close: 101,
-        volume: 30,
+        open: 104,
+        high: 104,
+        low: 104,
+        close: 104,
+        volume: 3,
     }]);
     assert_eq!(s.bars().len(), 76);
     assert_eq!(
-        s.forming().copied(),
-        Some(Candle {
-            time: hm(d, 10, 15),
-            open: 102,
-            high: 104,
-            low: 101,
-            close: 104,
-            volume: 30
-        })
+        s.forming().map(|c| (c.open, c.close, c.volume)),
+        Some((104, 104, 7))
     );
     s.apply_trade(d.at(10, 15, 40, 0), 108, 1, cal);
     assert_eq!(
         s.forming().map(|c| (c.high, c.close, c.volume)),
-        Some((108, 108, 31))
+        Some((108, 108, 8))
+    );
+}
+
+fn bars_of(trades: &[(i64, i64, u64)], d: Date, period: Period) -> Vec<Candle> {
+    let hours = Calendar::krx().hours(d).unwrap();
+    let mut bars: Vec<Candle> = Vec::new();
+    for &(s, price, vol) in trades {
+        let t = at(d, s);
+        let Some(start) = period.bar_start(t, &hours) else {
+            continue;
+        };
+        match bars.last_mut() {
+            Some(b) if b.time == start => b.absorb(&Candle::from_trade(t, price, vol)),
+            _ => bars.push(Candle::from_trade(start, price, vol)),
+        }
+    }
+    bars
+}
+
+proptest! {
+    /// Live trades from trade `k` on, history fetched when trade `j >= k` had happened (its last bar
+    /// possibly cut mid-bar), merged in either order of arrival: the same bars as all trades give
+    /// directly — no duplicate, no gap — except the volume of the first live bar, which is at least
+    /// each side's and at most the truth.
+    #[test]
+    fn merged_history_and_live_equal_the_direct_bars(
+        trades in trades(),
+        cut in (0.0f64..=1.0, 0.0f64..=1.0),
+        period in prop::sample::select(vec![Period::M1, Period::M5, Period::M30]),
+    ) {
+        let cal = Calendar::krx();
+        let d = date(2026, 11, 20);
+        let j = (cut.0 * trades.len() as f64) as usize;
+        let k = (cut.1 * j as f64) as usize;
+        let mut live = BarSeries::new(period);
+        for &(s, price, vol) in &trades[k..] {
+            live.apply_trade(at(d, s), price, vol, cal);
+        }
+        live.merge_history(&bars_of(&trades[..j], d, period));
+        let direct = bars_of(&trades, d, period);
+        let merged = live.bars();
+        prop_assert_eq!(merged.iter().map(|c| c.time).collect::<Vec<_>>(), direct.iter().map(|c| c.time).collect::<Vec<_>>());
+        let first_live = trades.get(k).and_then(|&(s, _, _)| period.bar_start(at(d, s), &cal.hours(d).unwrap()));
+        for (m, e) in merged.iter().zip(&direct) {
+            prop_assert_eq!((m.open, m.high, m.low, m.close), (e.open, e.high, e.low, e.close), "bar {}", m.time);
+            if Some(m.time) == first_live {
+                prop_assert!(m.volume <= e.volume);
+            } else {
+                prop_assert_eq!(m.volume, e.volume, "bar {}", m.time);
+            }
+        }
+    }
+}
+
+#[test]
+fn trades_continue_a_stored_bar() {
+    let cal = Calendar::krx();
+    let d = date(2026, 11, 20);
+    let mut s = BarSeries::new(Period::M5);
+    // History first (fetched at 10:02), then the subscription's trades.
+    s.merge_history(&[Candle {
+        time: hm(d, 10, 0),
+        open: 100,
+        high: 103,
+        low: 99,
+        close: 101,
+        volume: 40,
+    }]);
+    assert!(s.forming().is_none());
+    assert_eq!(
+        s.apply_trade(d.at(10, 3, 0, 0), 104, 5, cal),
+        TradeEffect::Updated
+    );
+    assert_eq!(
+        s.forming().copied(),
+        Some(Candle {
+            time: hm(d, 10, 0),
+            open: 100,
+            high: 104,
+            low: 99,
+            close: 104,
+            volume: 45
+        })
     );
 }
