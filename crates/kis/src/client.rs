@@ -111,12 +111,15 @@ impl KisClient {
             margin: config.margin,
             ..GovernorConfig::per_second(slots)
         });
-        let tokens = Arc::new(TokenStore::new(
-            http.clone(),
-            config.env.clone(),
-            config.credentials.clone(),
-            config.tokens.clone(),
-        ));
+        let tokens = Arc::new(
+            TokenStore::new(
+                http.clone(),
+                config.env.clone(),
+                config.credentials.clone(),
+                config.tokens.clone(),
+            )
+            .with_governor(governor.clone()),
+        );
         Ok(KisClient {
             inner: Arc::new(Inner {
                 http,

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::credentials::Credentials;
 use crate::env::Environment;
 use crate::error::{KisError, MSG_TOKEN_TOO_OFTEN};
+use crate::governor::{Governor, Priority};
 use crate::realtime::{ApprovalError, ApprovalFuture, ApprovalSource};
 use crate::wire::auth;
 
@@ -71,6 +72,9 @@ impl Default for TokenConfig {
         }
     }
 }
+
+/// Extra wait on top of the issuance interval, absorbing timer granularity.
+const ISSUE_MARGIN: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -121,6 +125,8 @@ pub struct TokenStore {
     access: tokio::sync::Mutex<Slot>,
     approval: tokio::sync::Mutex<Slot>,
     issued: std::sync::atomic::AtomicU64,
+    /// Issuance requests take a slot too, in case the server counts them.
+    governor: Option<Governor>,
 }
 
 impl fmt::Debug for TokenStore {
@@ -148,7 +154,14 @@ impl TokenStore {
             access: tokio::sync::Mutex::new(Slot::default()),
             approval: tokio::sync::Mutex::new(Slot::default()),
             issued: std::sync::atomic::AtomicU64::new(0),
+            governor: None,
         }
+    }
+
+    /// Sends issuance requests through `governor` (at interactive priority).
+    pub fn with_governor(mut self, governor: Governor) -> TokenStore {
+        self.governor = Some(governor);
+        self
     }
 
     /// A valid access token: from memory, else from the disk cache, else issued.
@@ -238,7 +251,7 @@ impl TokenStore {
             let interval =
                 SignedDuration::try_from(self.config.min_issue_interval).unwrap_or(SignedDuration::MAX);
             if since < interval {
-                let wait = (interval - since).unsigned_abs();
+                let wait = (interval - since).unsigned_abs() + ISSUE_MARGIN;
                 tracing::info!(
                     what = kind.name(),
                     wait_ms = wait.as_millis() as u64,
@@ -248,20 +261,22 @@ impl TokenStore {
             }
         }
 
-        let attempted_at = Timestamp::now();
         let issued = self.issue(kind).await;
+        // The server saw the request somewhere before this instant: counting the interval from
+        // the completion (not the send) keeps the next issuance a full interval after it.
+        let completed_at = Timestamp::now();
         let (value, expires_at) = match issued {
             Ok(v) => v,
             Err(e) => {
                 if matches!(&e, KisError::TokenIssuance { code, .. } if code == MSG_TOKEN_TOO_OFTEN) {
-                    slot.last_issued = Some(attempted_at);
+                    slot.last_issued = Some(completed_at);
                 }
                 return Err(e);
             }
         };
         self.issued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        slot.last_issued = Some(attempted_at);
-        self.write_cache(kind, &value, expires_at, attempted_at);
+        slot.last_issued = Some(completed_at);
+        self.write_cache(kind, &value, expires_at, completed_at);
         slot.current = Some(Held {
             value: value.clone(),
             expires_at,
@@ -286,6 +301,10 @@ impl TokenStore {
         };
         let url = format!("{}{}", self.env.rest_url(), path);
         tracing::info!(env = %self.env, what, "issuing a new KIS {}", kind.name());
+        let permit = match &self.governor {
+            Some(g) => Some(g.acquire(Priority::Interactive).await),
+            None => None,
+        };
         let response = self
             .http
             .post(url)
@@ -300,6 +319,7 @@ impl TokenStore {
             .bytes()
             .await
             .map_err(|e| transport_error(what, self.config.timeout, e))?;
+        drop(permit);
         let now = Timestamp::now();
         match kind {
             Kind::Access => auth::parse_token(status, &bytes, now).map(|t| (t.access_token, t.expires_at)),

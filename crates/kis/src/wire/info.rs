@@ -91,6 +91,7 @@ pub struct MarketDay {
 impl Request for HolidayRequest {
     const PATH: &'static str = "/uapi/domestic-stock/v1/quotations/chk-holiday";
     const TR_ID: &'static str = "CTCA0903R";
+    const ON_VTS: bool = false;
     type Output = Vec<MarketDay>;
 
     fn query(&self) -> Vec<(&'static str, String)> {
