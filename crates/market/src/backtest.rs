@@ -105,5 +105,6 @@ fn forward_return(bars: &[Candle], index: usize, k: usize) -> Option<f64> {
     if base == 0 {
         return None;
     }
-    Some((later - base) as f64 / base as f64 * 100.0)
+    // In floating point: prices come from stored data, and their difference must not overflow.
+    Some((later as f64 - base as f64) / base as f64 * 100.0)
 }

@@ -549,3 +549,52 @@ fn minute_bars_drive_every_period_like_seeded_history() {
     assert_eq!(cur.open, minutes[90].open);
     assert_eq!(cur.close, minutes[94].close);
 }
+
+mod extreme_inputs {
+    use super::*;
+    use market::backtest::backtest;
+    use proptest::prelude::*;
+
+    fn extreme_price() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            Just(i64::MAX),
+            Just(i64::MIN),
+            Just(0),
+            Just(-1),
+            Just(1),
+            any::<i64>(),
+            1i64..1_000_000
+        ]
+    }
+
+    proptest! {
+        /// Whatever prices and volumes arrive (the feed is outside data), nothing panics or overflows.
+        #[test]
+        fn the_engine_and_backtest_never_panic(
+            trades in prop::collection::vec((extreme_price(), prop_oneof![Just(u64::MAX), any::<u64>()], 0i64..600), 1..60)
+        ) {
+            let mut engine = TriggerEngine::default();
+            let s = engine.add_stock(code("005930")).unwrap();
+            let sources = [
+                "1m: change_pct >= 5 or close / ma(2) > 1.01",
+                "1m: volume > 3 * avg(volume, 2) and cross_up(close, ma(3))",
+                "5m: bullish(1, 2, 3) and -close < high * low - open",
+                "D: cross_down(ma(1) + ma(2), 2 * ma(3))",
+            ];
+            for (i, src) in sources.iter().enumerate() {
+                engine.add_condition(i as u64, Condition::parse(src).unwrap(), Default::default()).unwrap();
+            }
+            let mut out = Vec::new();
+            let mut time = t(9, 0, 0);
+            let mut bars = Vec::new();
+            for &(price, volume, gap) in &trades {
+                time = time.checked_add(SignedDuration::from_secs(gap)).unwrap();
+                engine.on_tick(Tick { stock: s, time, price, volume }, &mut out);
+                bars.push(Candle::from_trade(time, price, volume));
+            }
+            for src in sources {
+                let _ = backtest(&Condition::parse(src).unwrap(), &bars);
+            }
+        }
+    }
+}
