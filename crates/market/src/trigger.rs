@@ -347,6 +347,8 @@ impl TriggerEngine {
 
     /// Feeds one trade; triggers are appended to `out`.
     pub fn on_tick(&mut self, tick: Tick, out: &mut Vec<Trigger>) {
+        // Start loading every period's state at once, rather than one period after the other.
+        self.prefetch_series(tick.stock);
         let part = Candle::from_trade(tick.time, tick.price, tick.volume);
         self.apply(tick.stock, &part, out);
     }
@@ -369,7 +371,8 @@ impl TriggerEngine {
             if let Some(t) = ticks.get(i + NEAR) {
                 self.prefetch_leaving(t);
             }
-            self.on_tick(*tick, out);
+            let part = Candle::from_trade(tick.time, tick.price, tick.volume);
+            self.apply(tick.stock, &part, out);
         }
     }
 
