@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use crate::auth::tokens::lock;
 
 pub const WINDOW: Duration = Duration::from_secs(1);
+/// Number of tracked app keys above which idle ones are forgotten.
+const PRUNE_AT: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -50,10 +52,14 @@ impl RateLimiter {
     /// Records an arrival of `app_key` at `now` and decides it.
     pub fn arrive(&self, app_key: &str, now: Instant) -> Verdict {
         let mut inner = lock(&self.inner);
-        let window = match inner.arrivals.get_mut(app_key) {
-            Some(w) => w,
-            None => inner.arrivals.entry(app_key.to_string()).or_default(),
-        };
+        if !inner.arrivals.contains_key(app_key) && inner.arrivals.len() >= PRUNE_AT {
+            // forget keys idle for a whole window, so made-up keys cannot grow the map without bound
+            inner.arrivals.retain(|_, w| {
+                w.back()
+                    .is_some_and(|&last| now.saturating_duration_since(last) < WINDOW)
+            });
+        }
+        let window = inner.arrivals.entry(app_key.to_string()).or_default();
         while let Some(&front) = window.front() {
             if now.saturating_duration_since(front) >= WINDOW {
                 window.pop_front();

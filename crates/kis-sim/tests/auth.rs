@@ -146,15 +146,17 @@ async fn bad_credentials_and_tokens_get_kis_errors() {
 #[tokio::test]
 async fn tokens_expire_after_their_ttl() {
     let server = start(SimConfig {
-        token_ttl: std::time::Duration::from_millis(300),
+        token_ttl: std::time::Duration::from_secs(2),
         ..config(Profile::Real)
     })
     .await;
+    let warm = Caller::new(&server, Profile::Real, 1).await;
+    assert_eq!(warm.price(SAMSUNG).await.0, 200); // generate the stock before the clock matters
     let caller = Caller::new(&server, Profile::Real, 0).await;
     let (_, body) = caller.price(SAMSUNG).await;
     assert_eq!(body["rt_cd"], "0");
-    // waiting out a 300 ms lifetime is the behaviour under test, not synchronisation
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    // waiting out a 2 s lifetime is the behaviour under test, not synchronisation
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
     let (status, body) = caller.price(SAMSUNG).await;
     assert_eq!((status, body["msg_cd"].as_str()), (500, Some("EGW00123")));
     server.shutdown().await;

@@ -199,7 +199,7 @@ async fn a_second_session_with_the_same_app_key_is_refused_and_closed() {
 #[tokio::test]
 async fn silent_clients_are_dropped_and_answering_clients_stay() {
     let server = start(SimConfig {
-        ping_interval: Duration::from_millis(150),
+        ping_interval: Duration::from_millis(400),
         ..config(Profile::Real)
     })
     .await;

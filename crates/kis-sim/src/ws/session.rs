@@ -30,6 +30,8 @@ use crate::ws::protocol::{self, Refusal, Registration, Request, TR_EXECUTION, TR
 pub const MAX_REGISTRATIONS: usize = 41;
 /// How often (real time) the feed polls the model.
 pub const FEED_INTERVAL: Duration = Duration::from_millis(50);
+/// How long a frame may wait for a client that does not read before the session is dropped.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -281,18 +283,18 @@ impl Drop for Session {
     }
 }
 
+/// Sends a text frame; a client that does not take it within [`SEND_TIMEOUT`] is dropped.
 async fn send(socket: &mut WebSocket, text: String) -> Outcome {
-    match socket.send(Message::Text(text.into())).await {
-        Ok(()) => Outcome::Continue,
-        Err(_) => Outcome::Close,
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+        Ok(Ok(())) => Outcome::Continue,
+        Ok(Err(_)) | Err(_) => Outcome::Close,
     }
 }
 
 async fn close(socket: &mut WebSocket) {
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code: 1000,
-            reason: "closed by server".into(),
-        })))
-        .await;
+    let frame = CloseFrame {
+        code: 1000,
+        reason: "closed by server".into(),
+    };
+    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
 }
