@@ -107,21 +107,8 @@ impl Period {
     /// The start of the bar that a trade at `dt` belongs to, given that day's session hours; `None` when
     /// the time is outside the regular session's window (see the module docs).
     pub fn bar_start(self, dt: DateTime, hours: &SessionHours) -> Option<DateTime> {
-        let t = dt.time();
-        if t < hours.opening_auction || t >= hours.after_hours_close.0 {
-            return None;
-        }
-        let date = dt.date();
-        match self.minutes() {
-            Some(len) => {
-                let first = minute_of_day(hours.open);
-                let last = minute_of_day(hours.close) - 1;
-                let minute = minute_of_day(t).clamp(first, last);
-                let start = ANCHOR_MINUTE + (minute - ANCHOR_MINUTE).div_euclid(len) * len;
-                Some(date.to_datetime(time_of_minute(start)))
-            }
-            None => Some(self.date_bucket(date).to_datetime(Time::midnight())),
-        }
+        let clock = SessionClock::new(dt.date(), hours);
+        Some(clock.bar_start(self, clock.minute(dt.time())?))
     }
 
     /// The first date of the D/W/M bucket holding `date` (`date` itself for intraday periods).
@@ -133,6 +120,53 @@ impl Period {
             }
             Period::Month => date.first_of_month(),
             _ => date,
+        }
+    }
+}
+
+/// How the times of one day fall into bars, worked out once from the day's session hours (the
+/// trigger engine keeps one per day instead of re-deriving it for every trade and period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionClock {
+    date: Date,
+    /// Trades inside `[window.0, window.1)` make regular candles.
+    window: (Time, Time),
+    /// The first and last minute (of the day) of the regular session.
+    first: i32,
+    last: i32,
+}
+
+impl SessionClock {
+    pub fn new(date: Date, hours: &SessionHours) -> SessionClock {
+        SessionClock {
+            date,
+            window: (hours.opening_auction, hours.after_hours_close.0),
+            first: minute_of_day(hours.open),
+            last: minute_of_day(hours.close) - 1,
+        }
+    }
+
+    pub fn date(&self) -> Date {
+        self.date
+    }
+
+    /// The minute of the day a trade at `t` counts in: clamped into the regular session, `None`
+    /// outside the window of regular candles.
+    pub fn minute(&self, t: Time) -> Option<i32> {
+        if t < self.window.0 || t >= self.window.1 {
+            return None;
+        }
+        Some(minute_of_day(t).clamp(self.first, self.last))
+    }
+
+    /// The start of the `period` bar holding a [`SessionClock::minute`] of this day.
+    pub fn bar_start(&self, period: Period, minute: i32) -> DateTime {
+        match period.minutes() {
+            Some(len) => {
+                let start = ANCHOR_MINUTE + (minute - ANCHOR_MINUTE).div_euclid(len) * len;
+                self.date.to_datetime(time_of_minute(start))
+            }
+            None => period.date_bucket(self.date).to_datetime(Time::midnight()),
         }
     }
 }

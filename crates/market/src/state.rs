@@ -247,10 +247,23 @@ impl SeriesState {
     }
 
     fn absorb(&mut self, part: &Candle) {
-        if let Some(mut c) = self.current {
-            c.absorb(part);
-            self.revise(c);
+        self.absorb_part(part);
+    }
+
+    /// Adds a later part of the current bar; returns the set of fields that changed (see
+    /// [`Field::bit`]).
+    pub fn absorb_part(&mut self, part: &Candle) -> u8 {
+        let Some(before) = self.current else { return 0 };
+        let mut after = before;
+        after.absorb(part);
+        let changed = Field::ALL
+            .into_iter()
+            .filter(|f| f.of(&before) != f.of(&after))
+            .fold(0, |m, f| m | f.bit());
+        if changed != 0 {
+            self.revise(after);
         }
+        changed
     }
 
     /// A field of the current bar (`back = 0`) or of the previous one (`back = 1`).

@@ -22,11 +22,11 @@ use jiff::SignedDuration;
 use jiff::civil::{Date, DateTime};
 use serde::{Deserialize, Serialize};
 
-use crate::candle::{Candle, Period, aggregate, bar_end, may_open_bar, session_hours};
+use crate::candle::{Candle, Period, SessionClock, aggregate, bar_end, may_open_bar, session_hours};
 use crate::code::StockCode;
 use crate::condition::{Condition, Program};
-use crate::krx::{Calendar, SessionHours};
-use crate::state::{Field, Layout, SeriesState, Step};
+use crate::krx::Calendar;
+use crate::state::{Layout, SeriesState, Step};
 
 /// The caller's id for a condition.
 pub type ConditionId = u64;
@@ -146,7 +146,8 @@ struct PeriodBook {
 #[derive(Debug, Clone)]
 pub struct TriggerEngine {
     calendar: Calendar,
-    day: Option<(Date, SessionHours)>,
+    /// The clock of the day of the latest trade.
+    day: Option<SessionClock>,
     stocks: Vec<StockCode>,
     index: HashMap<StockCode, StockId>,
     books: Vec<PeriodBook>,
@@ -334,13 +335,13 @@ impl TriggerEngine {
         }
     }
 
-    fn hours(&mut self, date: Date) -> SessionHours {
+    fn clock(&mut self, date: Date) -> SessionClock {
         match self.day {
-            Some((d, h)) if d == date => h,
+            Some(clock) if clock.date() == date => clock,
             _ => {
-                let h = session_hours(&self.calendar, date);
-                self.day = Some((date, h));
-                h
+                let clock = SessionClock::new(date, &session_hours(&self.calendar, date));
+                self.day = Some(clock);
+                clock
             }
         }
     }
@@ -422,12 +423,14 @@ impl TriggerEngine {
             self.ignored_ticks += 1;
             return;
         };
-        let hours = self.hours(part.time.date());
+        let clock = self.clock(part.time.date());
+        let Some(minute) = clock.minute(part.time.time()) else {
+            self.ignored_ticks += 1;
+            return;
+        };
         let mut used = false;
         for book in &mut self.books {
-            let Some(start) = book.period.bar_start(part.time, &hours) else {
-                continue;
-            };
+            let start = clock.bar_start(book.period, minute);
             let series = &mut book.series[s];
             let range = s * book.stride..(s + 1) * book.stride;
             let mut fire = FireSlots {
@@ -447,13 +450,8 @@ impl TriggerEngine {
                     series.apply(start, part);
                 }
                 Step::SameBar => {
-                    let before = series.current().copied();
-                    series.apply(start, part);
-                    let unchanged = match (before.as_ref(), series.current()) {
-                        (Some(a), Some(b)) => !Field::any_differs(book.reads, a, b),
-                        _ => false,
-                    };
-                    if unchanged {
+                    let changed = series.absorb_part(part);
+                    if changed & book.reads == 0 {
                         // Nothing the conditions read has changed, so neither have their results.
                         used = true;
                         continue;
