@@ -236,7 +236,7 @@ impl<'de> Deserialize<'de> for Period {
 }
 
 /// One OHLCV bar. Prices in KRW, `time` the bar's start in KST.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candle {
     pub time: DateTime,
     pub open: i64,

@@ -118,9 +118,13 @@ pub enum Step {
 #[derive(Debug, Clone, Default)]
 #[repr(C, align(64))]
 pub struct SeriesState {
-    current: Option<Candle>,
-    prev: Option<Candle>,
-    prev2_close: Option<i64>,
+    // The bars, with their presence in `present` rather than in `Option`s, which would add a word
+    // each to the cache lines every trade touches.
+    current: Candle,
+    prev: Candle,
+    prev2_close: i64,
+    /// Which of the three above exist: [`HAS_CURRENT`], [`HAS_PREV`], [`HAS_PREV2`].
+    present: u8,
     /// The current bar is known to have ended.
     current_closed: bool,
     /// Bit `i` set: `averages[i]` is in use (so updates never look at the unused ones).
@@ -129,7 +133,26 @@ pub struct SeriesState {
     averages: [Option<MovingAverages>; 5],
 }
 
+const HAS_CURRENT: u8 = 1;
+const HAS_PREV: u8 = 2;
+const HAS_PREV2: u8 = 4;
+
 impl SeriesState {
+    #[inline]
+    fn cur(&self) -> Option<&Candle> {
+        (self.present & HAS_CURRENT != 0).then_some(&self.current)
+    }
+
+    #[inline]
+    fn prv(&self) -> Option<&Candle> {
+        (self.present & HAS_PREV != 0).then_some(&self.prev)
+    }
+
+    #[inline]
+    fn prv2_close(&self) -> Option<i64> {
+        (self.present & HAS_PREV2 != 0).then_some(self.prev2_close)
+    }
+
     pub fn new(layout: &Layout) -> SeriesState {
         let mut s = SeriesState::default();
         s.sync(layout);
@@ -138,6 +161,7 @@ impl SeriesState {
 
     /// Adds the layout's windows this series does not have yet (computed from the values it holds).
     pub fn sync(&mut self, layout: &Layout) {
+        let held = [self.prv().copied(), self.cur().copied()];
         for field in Field::ALL {
             let lens = &layout.windows[field.index()];
             if lens.is_empty() {
@@ -150,7 +174,7 @@ impl SeriesState {
                     ma.register(n);
                 }
                 // Seed the new field's ring from the bars held, so the field is not behind.
-                for c in [self.prev.as_ref(), self.current.as_ref()].into_iter().flatten() {
+                for c in held.iter().flatten() {
                     ma.push(field.of(c));
                 }
                 *slot = Some(ma);
@@ -176,15 +200,15 @@ impl SeriesState {
 
     /// The newest bar (forming, or the last one closed).
     pub fn current(&self) -> Option<&Candle> {
-        self.current.as_ref()
+        self.cur()
     }
 
     pub fn previous(&self) -> Option<&Candle> {
-        self.prev.as_ref()
+        self.prv()
     }
 
     pub fn step(&self, start: DateTime) -> Step {
-        match &self.current {
+        match self.cur() {
             None => Step::NewBar,
             Some(c) if start > c.time => Step::NewBar,
             Some(c) if start == c.time => Step::SameBar,
@@ -205,19 +229,27 @@ impl SeriesState {
 
     /// A new bar opens; the current one becomes the previous.
     pub fn open(&mut self, bar: Candle) {
-        self.prev2_close = self.prev.map(|c| c.close);
-        self.prev = self.current.replace(bar);
+        if let Some(prev) = self.prv() {
+            self.prev2_close = prev.close;
+            self.present |= HAS_PREV2;
+        }
+        if self.present & HAS_CURRENT != 0 {
+            self.prev = self.current;
+            self.present |= HAS_PREV;
+        }
+        self.current = bar;
+        self.present |= HAS_CURRENT;
         self.current_closed = false;
         self.each_average(|field, ma| ma.push(field.of(&bar)));
     }
 
     /// Replaces the current bar (a revised forming bar, or a corrected closed one).
     pub fn revise(&mut self, bar: Candle) {
-        if self.current.is_none() {
+        if self.cur().is_none() {
             self.open(bar);
             return;
         }
-        self.current = Some(bar);
+        self.current = bar;
         self.each_average(|field, ma| ma.revise_last(field.of(&bar)));
     }
 
@@ -253,7 +285,7 @@ impl SeriesState {
     /// Adds a later part of the current bar; returns the set of fields that changed (see
     /// [`Field::bit`]).
     pub fn absorb_part(&mut self, part: &Candle) -> u8 {
-        let Some(before) = self.current else { return 0 };
+        let Some(&before) = self.cur() else { return 0 };
         let mut after = before;
         after.absorb(part);
         let changed = Field::ALL
@@ -269,11 +301,7 @@ impl SeriesState {
     /// A field of the current bar (`back = 0`) or of the previous one (`back = 1`).
     #[inline]
     pub fn field(&self, field: Field, back: u8) -> Option<Ratio> {
-        let bar = if back == 0 {
-            self.current.as_ref()
-        } else {
-            self.prev.as_ref()
-        };
+        let bar = if back == 0 { self.cur() } else { self.prv() };
         bar.map(|c| Ratio::int(field.of(c)))
     }
 
@@ -291,9 +319,9 @@ impl SeriesState {
     /// Percentage change of the close against the previous bar's close, exactly.
     pub fn change_pct(&self, back: u8) -> Option<Ratio> {
         let (close, base) = if back == 0 {
-            (self.current?.close, self.prev?.close)
+            (self.cur()?.close, self.prv()?.close)
         } else {
-            (self.prev?.close, self.prev2_close?)
+            (self.prv()?.close, self.prv2_close()?)
         };
         let diff = i128::from(close) - i128::from(base);
         Ratio::new(diff * 100, i128::from(base))
@@ -313,8 +341,14 @@ impl SeriesState {
     /// Prefetches what an update will read and write: this state and its averages' hot lines.
     pub(crate) fn prefetch(&self) {
         let base = (self as *const SeriesState).cast::<u8>();
-        // The bars and the close and volume averages' headers; the rarely used fields' come after.
-        let hot = std::mem::offset_of!(SeriesState, averages) + 2 * size_of::<Option<MovingAverages>>();
+        // The bars and the close (and volume, if used) averages' headers; the rarely used fields' come
+        // after.
+        let headers = if self.used & Field::Volume.bit() != 0 {
+            2
+        } else {
+            1
+        };
+        let hot = std::mem::offset_of!(SeriesState, averages) + headers * size_of::<Option<MovingAverages>>();
         let mut offset = 0;
         while offset < hot {
             crate::prefetch::read(base.wrapping_add(offset));
