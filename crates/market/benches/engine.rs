@@ -18,14 +18,24 @@ use market::trigger::{StockId, Tick, TriggerEngine};
 
 const STOCKS_DEFAULT: usize = 2_000;
 
+/// Whether criterion is benchmarking (`cargo bench`), rather than checking that the bench runs (`cargo
+/// test --all-targets`, in a debug build): then everything is scaled down.
+fn benchmarking() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
 /// `BENCH_STOCKS` overrides the stock count (to separate compute from memory effects).
 fn stock_count() -> usize {
+    let default = if benchmarking() { STOCKS_DEFAULT } else { 20 };
     std::env::var("BENCH_STOCKS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(STOCKS_DEFAULT)
+        .unwrap_or(default)
 }
-const TICKS: usize = 1_000_000;
+
+fn tick_count() -> usize {
+    if benchmarking() { 1_000_000 } else { 10_000 }
+}
 
 /// A small deterministic generator (xorshift64*), so the bench needs no extra dependency.
 struct Rng(u64);
@@ -137,12 +147,13 @@ fn trades(stocks: &[StockId], prices: &[i64]) -> Vec<Tick> {
     let mut prices = prices.to_vec();
     let open: DateTime = date(2026, 11, 20).at(9, 0, 0, 0);
     let session_ms = 390 * 60 * 1000;
-    (0..TICKS)
+    let count = tick_count();
+    (0..count)
         .map(|i| {
             let s = rng.below(stocks.len() as u64) as usize;
             let step = market::krx::tick_size(prices[s]);
             prices[s] = (prices[s] + (rng.below(5) as i64 - 2) * step).max(1_000);
-            let ms = (i as i64 * session_ms) / TICKS as i64;
+            let ms = (i as i64 * session_ms) / count as i64;
             let time = open.checked_add(SignedDuration::from_millis(ms)).unwrap_or(open);
             Tick {
                 stock: stocks[s],
@@ -169,7 +180,7 @@ fn bench(c: &mut Criterion) {
         let passes = std::env::var("BENCH_PASSES")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(5usize);
+            .unwrap_or(if benchmarking() { 5usize } else { 1 });
         let mut rates = Vec::new();
         let mut single = Vec::new();
         let mut last = None;
