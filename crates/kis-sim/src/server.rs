@@ -50,6 +50,27 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
+    /// Fresh state for `config`: a new market, no tokens, no sessions.
+    pub fn new(config: SimConfig, shutdown: watch::Receiver<bool>) -> AppState {
+        let market = Arc::new(Market::new(MarketConfig {
+            seed: config.seed,
+            clock: config.clock,
+            speed: config.speed,
+        }));
+        AppState {
+            tokens: TokenStore::new(config.token_ttl),
+            approvals: ApprovalStore::default(),
+            limiter: RateLimiter::new(config.rate_limit()),
+            faults: Faults::new(config.latency_ms, config.error_rate),
+            counters: Counters::default(),
+            ws_sessions: Mutex::new(HashMap::new()),
+            shutdown,
+            price_history: Default::default(),
+            market,
+            config,
+        }
+    }
+
     pub fn stats(&self) -> SimStats {
         SimStats {
             requests: Counters::get(&self.counters.requests),
@@ -87,28 +108,12 @@ impl SimServer {
         if config.ping_interval.is_zero() {
             return Err(SimError::Config("ping interval must be positive".into()));
         }
-        let market = Arc::new(Market::new(MarketConfig {
-            seed: config.seed,
-            clock: config.clock,
-            speed: config.speed,
-        }));
         let listener = TcpListener::bind(bind)
             .await
             .map_err(|source| SimError::Bind { addr: bind, source })?;
         let addr = listener.local_addr().map_err(SimError::LocalAddr)?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let state = Arc::new(AppState {
-            tokens: TokenStore::new(config.token_ttl),
-            approvals: ApprovalStore::default(),
-            limiter: RateLimiter::new(config.rate_limit()),
-            faults: Faults::new(config.latency_ms, config.error_rate),
-            counters: Counters::default(),
-            ws_sessions: Mutex::new(HashMap::new()),
-            shutdown: shutdown_rx.clone(),
-            price_history: Default::default(),
-            market,
-            config,
-        });
+        let state = Arc::new(AppState::new(config, shutdown_rx.clone()));
         let app = router(state.clone());
         let mut stop = shutdown_rx;
         let task = tokio::spawn(async move {

@@ -206,3 +206,217 @@ pub(crate) fn stock(
         .ok()
         .filter(|code| state.market.stock(code).is_some()))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::config::SimConfig;
+
+    const APIS: [&str; 9] = [
+        "inquire-price",
+        "inquire-asking-price-exp-ccn",
+        "inquire-ccnl",
+        "inquire-daily-price",
+        "inquire-daily-itemchartprice",
+        "inquire-time-itemchartprice",
+        "inquire-time-dailychartprice",
+        "search-stock-info",
+        "chk-holiday",
+    ];
+    const NAMES: [&str; 14] = [
+        "FID_COND_MRKT_DIV_CODE",
+        "FID_INPUT_ISCD",
+        "FID_PERIOD_DIV_CODE",
+        "FID_ORG_ADJ_PRC",
+        "FID_INPUT_DATE_1",
+        "FID_INPUT_DATE_2",
+        "FID_INPUT_HOUR_1",
+        "FID_ETC_CLS_CODE",
+        "FID_PW_DATA_INCU_YN",
+        "FID_FAKE_TICK_INCU_YN",
+        "PRDT_TYPE_CD",
+        "PDNO",
+        "BASS_DT",
+        "fid_input_iscd",
+    ];
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("J".to_string()),
+            Just("005930".to_string()),
+            Just("D".to_string()),
+            Just("Y".to_string()),
+            Just("300".to_string()),
+            Just("00000101".to_string()),
+            Just("99991231".to_string()),
+            Just("20260105".to_string()),
+            Just("000000".to_string()),
+            Just("235959".to_string()),
+            "[0-9]{0,9}",
+            "[ -~]{0,12}",
+            "\\PC{0,6}",
+        ]
+    }
+
+    fn query() -> impl Strategy<Value = String> {
+        prop::collection::vec((prop::sample::select(NAMES.to_vec()), value()), 0..8).prop_map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|(k, v)| {
+                    let v: String = v
+                        .bytes()
+                        .map(|b| {
+                            if b.is_ascii_alphanumeric() {
+                                (b as char).to_string()
+                            } else {
+                                format!("%{b:02X}")
+                            }
+                        })
+                        .collect();
+                    format!("{k}={v}")
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+    }
+
+    /// Each endpoint's parameters, so that generated queries get past the "field missing" checks.
+    fn full_query(api: &str) -> &'static [&'static str] {
+        match api {
+            "inquire-daily-price" => &[
+                "FID_COND_MRKT_DIV_CODE",
+                "FID_INPUT_ISCD",
+                "FID_PERIOD_DIV_CODE",
+                "FID_ORG_ADJ_PRC",
+            ],
+            "inquire-daily-itemchartprice" => &[
+                "FID_COND_MRKT_DIV_CODE",
+                "FID_INPUT_ISCD",
+                "FID_INPUT_DATE_1",
+                "FID_INPUT_DATE_2",
+                "FID_PERIOD_DIV_CODE",
+                "FID_ORG_ADJ_PRC",
+            ],
+            "inquire-time-itemchartprice" => &[
+                "FID_ETC_CLS_CODE",
+                "FID_COND_MRKT_DIV_CODE",
+                "FID_INPUT_ISCD",
+                "FID_INPUT_HOUR_1",
+                "FID_PW_DATA_INCU_YN",
+            ],
+            "inquire-time-dailychartprice" => &[
+                "FID_COND_MRKT_DIV_CODE",
+                "FID_INPUT_ISCD",
+                "FID_INPUT_HOUR_1",
+                "FID_INPUT_DATE_1",
+                "FID_PW_DATA_INCU_YN",
+                "FID_FAKE_TICK_INCU_YN",
+            ],
+            "search-stock-info" => &["PRDT_TYPE_CD", "PDNO"],
+            "chk-holiday" => &["BASS_DT"],
+            _ => &["FID_COND_MRKT_DIV_CODE", "FID_INPUT_ISCD"],
+        }
+    }
+
+    fn valid_values(name: &str) -> &'static [&'static str] {
+        match name {
+            "FID_COND_MRKT_DIV_CODE" => &["J", "NX", "UN"],
+            "FID_INPUT_ISCD" | "PDNO" => &["005930", "000660", "999999", "035720"],
+            "FID_PERIOD_DIV_CODE" => &["D", "W", "M", "Y"],
+            "FID_ORG_ADJ_PRC" => &["0", "1", "0000000001"],
+            "FID_INPUT_DATE_1" | "FID_INPUT_DATE_2" | "BASS_DT" => &[
+                "00000101", "19900101", "20251231", "20260105", "20261120", "99991231", "20270101",
+            ],
+            "FID_INPUT_HOUR_1" => &["000000", "090000", "093000", "153000", "235959"],
+            "FID_ETC_CLS_CODE" | "FID_FAKE_TICK_INCU_YN" => &[""],
+            "FID_PW_DATA_INCU_YN" => &["Y", "N"],
+            "PRDT_TYPE_CD" => &["300", "301"],
+            _ => &[""],
+        }
+    }
+
+    fn encode(v: &str) -> String {
+        v.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    }
+
+    fn state() -> &'static AppState {
+        static STATE: std::sync::OnceLock<AppState> = std::sync::OnceLock::new();
+        STATE.get_or_init(|| AppState::new(SimConfig::default(), tokio::sync::watch::channel(false).1))
+    }
+
+    fn call(api: &str, q: &str) -> Result<Reply, KisError> {
+        let (_, _, handler) = endpoint(api).ok_or(KisError::UnknownService)?;
+        Params::parse(Some(q)).and_then(|mut p| {
+            let reply = handler(state(), &mut p)?;
+            p.finish()?;
+            Ok(reply)
+        })
+    }
+
+    /// The generators above reach the model: the first valid value of every parameter is accepted.
+    #[test]
+    fn valid_queries_are_answered() {
+        for api in APIS {
+            let q = full_query(api)
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{k}={}",
+                        encode(if *k == "FID_INPUT_DATE_2" {
+                            "20261120"
+                        } else {
+                            valid_values(k)[0]
+                        })
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+            let reply = call(api, &q).unwrap_or_else(|e| panic!("{api}?{q}: {e}"));
+            assert!(reply.body.contains("\"rt_cd\":\"0\""), "{api}: {}", reply.body);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Every parameter present with arbitrary values: a body or a KIS error, never a panic.
+        #[test]
+        fn complete_queries_never_panic(
+            api in prop::sample::select(APIS.to_vec()),
+            values in prop::collection::vec((0usize..8, value()), 6),
+        ) {
+            let q = full_query(api)
+                .iter()
+                .zip(&values)
+                .map(|(k, (pick, random))| {
+                    // mostly a valid value, so the handler gets past validation into the model
+                    let valid = valid_values(k);
+                    let v = if *pick < 6 { valid[*pick % valid.len()].to_string() } else { random.clone() };
+                    format!("{k}={}", encode(&v))
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+            if let Ok(reply) = call(api, &q) {
+                prop_assert!(serde_json::from_str::<serde_json::Value>(&reply.body).is_ok());
+            }
+        }
+
+        /// Whatever the query, an endpoint answers a body or a KIS error: it never panics.
+        #[test]
+        fn endpoints_never_panic(api in prop::sample::select(APIS.to_vec()), q in query()) {
+            if let Ok(reply) = call(api, &q) {
+                prop_assert!(serde_json::from_str::<serde_json::Value>(&reply.body).is_ok());
+            }
+        }
+    }
+}

@@ -107,6 +107,16 @@ mod tests {
         p.finish().unwrap();
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(q in "\\PC{0,100}") {
+            if let Ok(mut p) = Params::parse(Some(&q)) {
+                let _ = p.get("A");
+                let _ = p.finish();
+            }
+        }
+    }
+
     #[test]
     fn unknown_missing_duplicate_and_malformed_are_errors() {
         let mut p = Params::parse(Some("A=1&B=2")).unwrap();

@@ -224,6 +224,15 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Arbitrary text (JSON or not) gets a request or a refusal, never a panic.
+        #[test]
+        fn parse_never_panics(text in "\\PC{0,200}", tr_type in "[0-9]{0,2}", key in "[ -~]{0,10}") {
+            let _ = parse(&text);
+            let _ = parse(&request(&tr_type, "H0STCNT0", &key.replace(['"', '\\'], "")));
+        }
+    }
+
     #[test]
     fn ack_has_the_sample_shape() {
         let r = Registration {
