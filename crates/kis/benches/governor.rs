@@ -296,9 +296,10 @@ fn print_table(title: &str, n: u32, outcomes: &[Outcome], mean_rtt: Duration) {
         mean_rtt.as_secs_f64() * 1e3
     );
     println!(
-        "| strategy | requests | ok | failed | EGW00201 at server | error rate | throughput (ok/s) | % of ideal | p50 | p99 |"
+        "| strategy | requests | ok | failed | sent (with retries) | EGW00201 at server | error rate (EGW00201 / sent) \
+         | throughput (ok/s) | % of ideal | p50 | p99 | max arrivals in 1 s |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for o in outcomes {
         let thr = o.ok as f64 / o.wall.as_secs_f64();
         println!(

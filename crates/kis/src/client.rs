@@ -178,6 +178,7 @@ impl KisClient {
             path: R::PATH,
             tr_id: R::TR_ID,
             query: request.query(),
+            priority: self.priority,
         };
         let body = if self.inner.coalesce {
             let (inner, priority, query) = (self.inner.clone(), self.priority, key.query.clone());

@@ -12,13 +12,16 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared, WeakShared};
 
 use crate::error::KisError;
+use crate::governor::Priority;
 
-/// The identity of a GET: identical keys get one upstream call.
+/// The identity of a GET: identical keys get one upstream call. The priority is part of it, so an
+/// interactive caller never ends up waiting in a background flight's place in the queue.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct CallKey {
     pub path: &'static str,
     pub tr_id: &'static str,
     pub query: Vec<(&'static str, String)>,
+    pub priority: Priority,
 }
 
 pub(crate) type Answer = Result<Arc<[u8]>, KisError>;
@@ -81,6 +84,7 @@ mod tests {
             path: "/p",
             tr_id: "T",
             query: vec![("Q", q.to_owned())],
+            priority: Priority::Interactive,
         }
     }
 

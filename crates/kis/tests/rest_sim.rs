@@ -48,6 +48,15 @@ async fn every_endpoint_parses_what_the_simulator_sends() {
         .period_bars(samsung, BarPeriod::Day, today - 400.days(), today)
         .await
         .unwrap();
+    let model_bars = sim.market().daily_bars(&samsung, today - 400.days(), today);
+    let model_closes: Vec<(jiff::civil::Date, i64)> = model_bars.iter().map(|b| (b.date, b.close)).collect();
+    let our_closes: Vec<(jiff::civil::Date, i64)> = bars.iter().map(|b| (b.date, b.close)).collect();
+    let common = our_closes.len().min(model_closes.len());
+    assert_eq!(
+        our_closes[..common - 1],
+        model_closes[..common - 1],
+        "every paged bar matches the market"
+    );
     let expected = Calendar::krx().trading_days(today - 400.days(), today).count();
     assert!(
         bars.len() + 1 >= expected && bars.len() <= expected,
@@ -66,6 +75,16 @@ async fn every_endpoint_parses_what_the_simulator_sends() {
 
     let past = Calendar::krx().prev_trading_day(today);
     let past_bars = kis.minute_bars(samsung, past).await.unwrap();
+    let model_past = sim
+        .market()
+        .minute_bars(&samsung, past, jiff::civil::time(23, 59, 59, 0));
+    assert_eq!(past_bars.len(), model_past.len(), "every minute of the day, once");
+    assert!(
+        past_bars
+            .iter()
+            .zip(&model_past)
+            .all(|(a, b)| a.close == b.close && a.volume == b.volume)
+    );
     assert!(
         past_bars.len() >= 380,
         "a full session of minute bars, got {}",

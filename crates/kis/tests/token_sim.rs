@@ -160,3 +160,37 @@ async fn two_processes_starting_at_once_issue_one_token() {
     assert!(cfg.tokens.data_dir.is_some());
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_approval_key_is_issued_once_and_cached_across_restarts() {
+    use kis::realtime::ApprovalSource;
+    let sim = spawn_sim(SimConfig::default()).await;
+    let dir = temp_dir("approval");
+    let kis = client(&sim, 0, &dir);
+    let store = kis.tokens().clone();
+    let first = store.approval_key().await.unwrap();
+    assert_eq!(
+        first.expose().len(),
+        36,
+        "the simulator's approval keys are UUID-shaped"
+    );
+    assert_eq!(store.approval_key().await.unwrap(), first, "cached in memory");
+    let source: std::sync::Arc<dyn ApprovalSource> = store.clone();
+    assert_eq!(source.approval_key(false).await.unwrap(), first.expose());
+    // A restart reads it from disk.
+    let again = client(&sim, 0, &dir);
+    assert_eq!(again.tokens().approval_key().await.unwrap(), first);
+    assert_eq!(again.tokens().issuances(), 0);
+    let path = dir.join("tokens");
+    let files: Vec<_> = std::fs::read_dir(&path)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.to_string_lossy().ends_with("-approval.json")),
+        "{files:?}"
+    );
+    sim.shutdown().await;
+}
