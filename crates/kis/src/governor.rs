@@ -407,6 +407,36 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_interactive_request_waits_one_slot_behind_200_background_ones() {
+        let gov = Governor::new(GovernorConfig::per_second(20));
+        let rtt = Duration::from_millis(100);
+        let mut tasks = Vec::new();
+        for _ in 0..220 {
+            let gov = gov.clone();
+            tasks.push(tokio::spawn(async move {
+                let permit = gov.acquire(Priority::Background).await;
+                tokio::time::sleep(rtt).await;
+                drop(permit);
+            }));
+        }
+        // Let every task run up to its queue place (paused time does not advance while we yield).
+        while gov.metrics().queued_background < 200 {
+            tokio::task::yield_now().await;
+        }
+        let t0 = Instant::now();
+        let _p = gov.acquire(Priority::Interactive).await;
+        assert_eq!(
+            t0.elapsed(),
+            rtt + Duration::from_millis(1025),
+            "the first slot to come free"
+        );
+        assert_eq!(gov.metrics().queued_background, 200 - 19, "it overtook the queue");
+        for t in tasks {
+            t.abort();
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_cancelled_waiter_frees_its_place() {
         let gov = Governor::new(GovernorConfig::per_second(1));
         let held = gov.acquire(Priority::Interactive).await;
@@ -458,7 +488,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(256))]
 
         /// The acceptance property: with random latencies (heavy-tailed too), random priorities and
         /// start times, and each request arriving at a random point between its send and its

@@ -424,3 +424,28 @@ proptest! {
         all_parsers(&body);
     }
 }
+
+/// No captured chk-holiday answer exists; this body follows the documented fields (CTCA0903R).
+#[test]
+fn holiday_rows_parse_the_documented_fields() {
+    let body = br#"{"ctx_area_nk":"","ctx_area_fk":"","output":[
+        {"bass_dt":"20260814","wday_dvsn_cd":"06","bzdy_yn":"Y","tr_day_yn":"Y","opnd_yn":"Y","sttl_day_yn":"Y"},
+        {"bass_dt":"20260815","wday_dvsn_cd":"07","bzdy_yn":"N","tr_day_yn":"N","opnd_yn":"N","sttl_day_yn":"N"}],
+        "rt_cd":"0","msg_cd":"MCA00000","msg1":"ok"}"#;
+    let days = HolidayRequest {
+        date: date(2026, 8, 14),
+    }
+    .parse(body)
+    .unwrap();
+    assert_eq!(days.len(), 2);
+    assert!(days[0].open && days[0].trading_day);
+    assert_eq!(days[1].date, date(2026, 8, 15));
+    assert!(!days[1].open);
+    let bad = br#"{"output":[{"bass_dt":"20260815","bzdy_yn":"N","tr_day_yn":"N","opnd_yn":"maybe","sttl_day_yn":"N"}],"rt_cd":"0"}"#;
+    let err = HolidayRequest {
+        date: date(2026, 8, 15),
+    }
+    .parse(bad)
+    .unwrap_err();
+    assert!(matches!(err, KisError::Parse { field: "opnd_yn", ref raw, .. } if raw == "maybe"));
+}
