@@ -229,7 +229,14 @@ impl TokenStore {
 
         // Across processes: one issuer at a time; re-read the cache once we hold the lock.
         let _file_lock = match self.path(kind, "lock") {
-            Some(path) => Some(lock_file(path).await?),
+            Some(path) => match lock_file(path).await {
+                Ok(file) => Some(file),
+                Err(e) => {
+                    // An unusable data dir must not stop trading: carry on without the cache.
+                    tracing::warn!(error = %e, "token cache lock unavailable; issuing without it");
+                    None
+                }
+            },
             None => None,
         };
         if let Some(cached) = self.read_cache(kind) {
@@ -376,14 +383,17 @@ impl TokenStore {
 impl ApprovalSource for TokenStore {
     fn approval_key(&self, force_new: bool) -> ApprovalFuture<'_> {
         Box::pin(async move {
-            let key = if force_new {
-                let current = self
-                    .approval_key()
-                    .await
-                    .map_err(|e| ApprovalError(e.to_string()))?;
-                self.renew_approval_key(&current).await
-            } else {
-                self.approval_key().await
+            // Renew only a key we handed out; with none held, a plain fetch is already fresh.
+            let held = self
+                .approval
+                .lock()
+                .await
+                .current
+                .as_ref()
+                .map(|h| h.value.clone());
+            let key = match held {
+                Some(current) if force_new => self.get(Kind::Approval, Some(&current)).await,
+                _ => self.approval_key().await,
             };
             key.map(|s| s.0).map_err(|e| ApprovalError(e.to_string()))
         })

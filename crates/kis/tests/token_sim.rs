@@ -194,3 +194,16 @@ async fn the_approval_key_is_issued_once_and_cached_across_restarts() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_unusable_data_dir_does_not_stop_requests() {
+    let sim = spawn_sim(SimConfig::default()).await;
+    let dir = temp_dir("unusable");
+    let file = dir.join("a-file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    // `<file>/tokens/...` can never be created.
+    let kis = client(&sim, 0, &file);
+    kis.price(samsung()).await.unwrap();
+    assert_eq!(sim.stats().token_requests, 1);
+    sim.shutdown().await;
+}
