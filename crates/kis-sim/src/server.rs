@@ -93,7 +93,7 @@ pub struct SimServer {
     addr: SocketAddr,
     state: Arc<AppState>,
     shutdown: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl SimServer {
@@ -129,7 +129,7 @@ impl SimServer {
             addr,
             state,
             shutdown: shutdown_tx,
-            task,
+            task: Some(task),
         })
     }
 
@@ -161,9 +161,18 @@ impl SimServer {
     }
 
     /// Stops accepting, closes every WebSocket session and waits for the server task.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
-        let _ = self.task.await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SimServer {
+    /// A server dropped without [`SimServer::shutdown`] (e.g. by a failing test) still stops serving.
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
     }
 }
 
