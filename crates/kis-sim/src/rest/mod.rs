@@ -7,8 +7,10 @@
 
 pub mod ccnl;
 pub mod chart;
+pub mod conclusion;
 pub mod daily;
 pub mod holiday;
+pub mod investor;
 pub mod minute;
 pub mod oauth;
 pub mod orderbook;
@@ -54,9 +56,11 @@ fn endpoint(api: &str) -> Option<(&'static str, bool, Endpoint)> {
         "inquire-asking-price-exp-ccn" => ("FHKST01010200", true, orderbook::handle),
         "inquire-ccnl" => ("FHKST01010300", true, ccnl::handle),
         "inquire-daily-price" => ("FHKST01010400", true, daily::handle),
+        "inquire-investor" => ("FHKST01010900", true, investor::handle),
         "inquire-daily-itemchartprice" => ("FHKST03010100", true, chart::handle),
         "inquire-time-itemchartprice" => ("FHKST03010200", true, minute::today),
         "inquire-time-dailychartprice" => ("FHKST03010230", false, minute::past_day),
+        "inquire-time-itemconclusion" => ("FHPST01060000", true, conclusion::handle),
         "search-stock-info" => ("CTPF1002R", false, stock_info::handle),
         "chk-holiday" => ("TCA0903R", false, holiday::handle),
         _ => return None,
@@ -214,7 +218,9 @@ mod tests {
     use super::*;
     use crate::config::SimConfig;
 
-    const APIS: [&str; 9] = [
+    const APIS: [&str; 11] = [
+        "inquire-investor",
+        "inquire-time-itemconclusion",
         "inquire-price",
         "inquire-asking-price-exp-ccn",
         "inquire-ccnl",
@@ -316,6 +322,9 @@ mod tests {
             ],
             "search-stock-info" => &["PRDT_TYPE_CD", "PDNO"],
             "chk-holiday" => &["BASS_DT"],
+            "inquire-time-itemconclusion" => {
+                &["FID_COND_MRKT_DIV_CODE", "FID_INPUT_ISCD", "FID_INPUT_HOUR_1"]
+            }
             _ => &["FID_COND_MRKT_DIV_CODE", "FID_INPUT_ISCD"],
         }
     }
