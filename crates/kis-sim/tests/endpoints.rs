@@ -360,3 +360,64 @@ async fn vts_does_not_offer_real_only_trs() {
     assert_eq!(c.price(SAMSUNG).await.0, 200);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn expected_closing_prices_only_during_the_closing_auction() {
+    let server = start(config(Profile::Real)).await;
+    let c = Caller::new(&server, Profile::Real, 0).await;
+    let query = [
+        ("FID_RANK_SORT_CLS_CODE", "0"),
+        ("FID_COND_MRKT_DIV_CODE", "J"),
+        ("FID_COND_SCR_DIV_CODE", "11173"),
+        ("FID_INPUT_ISCD", "0001"),
+        ("FID_BLNG_CLS_CODE", "0"),
+    ];
+    let path = format!("{Q}/exp-closing-price");
+    let (_, _, body) = c.get(&path, "FHKST117300C0", &query).await;
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/kis/samples/exp-closing-price-empty.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body, sample, "outside the closing auction the list is empty");
+
+    // 09:00 + 6 h 21 min = 15:21, inside the closing auction
+    server.market().advance(6 * 3600 + 21 * 60);
+    assert_eq!(server.market().phase(), market::krx::Phase::ClosingAuction);
+    let (_, _, body) = c.get(&path, "FHKST117300C0", &query).await;
+    let rows = body["output"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    let kospi: Vec<&str> = server
+        .market()
+        .stocks()
+        .iter()
+        .filter(|s| s.market.as_str() == "KOSPI")
+        .map(|s| s.code.as_str())
+        .collect();
+    assert!(
+        rows.iter()
+            .all(|r| kospi.contains(&r["stck_shrn_iscd"].as_str().unwrap()))
+    );
+    for r in rows {
+        num(&r["stck_prpr"]);
+        num(&r["cntg_vol"]);
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_holiday_tr_is_accepted_under_both_spellings() {
+    let server = start(config(Profile::Real)).await;
+    let c = Caller::new(&server, Profile::Real, 0).await;
+    for tr in ["CTCA0903R", "TCA0903R"] {
+        let (status, echoed, body) = c
+            .get(&format!("{Q}/chk-holiday"), tr, &[("BASS_DT", "20261120")])
+            .await;
+        assert_eq!((status, body["rt_cd"].as_str()), (200, Some("0")));
+        assert_eq!(echoed.as_deref(), Some(tr));
+    }
+    server.shutdown().await;
+}

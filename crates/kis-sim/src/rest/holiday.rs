@@ -1,4 +1,4 @@
-//! `chk-holiday` (TCA0903R, 국내휴장일조회; real profile only): from `BASS_DT` on, whether each day is a
+//! `chk-holiday` (CTCA0903R, also accepted as TCA0903R; 국내휴장일조회; real profile only): from `BASS_DT` on, whether each day is a
 //! business, trading, opening and settlement day, from the built-in KRX calendar.
 
 use jiff::ToSpan;

@@ -7,6 +7,7 @@
 
 pub mod ccnl;
 pub mod chart;
+pub mod closing;
 pub mod conclusion;
 pub mod daily;
 pub mod holiday;
@@ -47,11 +48,16 @@ impl Reply {
     }
 }
 
+/// Other spellings accepted for a TR: (canonical, alias). The OTA samples call 국내휴장일조회 `CTCA0903R`;
+/// some documents write `TCA0903R`.
+const TR_ALIASES: [(&str, &str); 1] = [("CTCA0903R", "TCA0903R")];
+
 type Endpoint = fn(&AppState, &mut Params) -> Result<Reply, KisError>;
 
 /// path segment → (TR id, offered on 모의투자, handler)
 fn endpoint(api: &str) -> Option<(&'static str, bool, Endpoint)> {
     Some(match api {
+        "exp-closing-price" => ("FHKST117300C0", false, closing::handle),
         "inquire-price" => ("FHKST01010100", true, price::handle as Endpoint),
         "inquire-asking-price-exp-ccn" => ("FHKST01010200", true, orderbook::handle),
         "inquire-ccnl" => ("FHKST01010300", true, ccnl::handle),
@@ -62,7 +68,7 @@ fn endpoint(api: &str) -> Option<(&'static str, bool, Endpoint)> {
         "inquire-time-dailychartprice" => ("FHKST03010230", false, minute::past_day),
         "inquire-time-itemconclusion" => ("FHPST01060000", true, conclusion::handle),
         "search-stock-info" => ("CTPF1002R", false, stock_info::handle),
-        "chk-holiday" => ("TCA0903R", false, holiday::handle),
+        "chk-holiday" => ("CTCA0903R", false, holiday::handle),
         _ => return None,
     })
 }
@@ -81,11 +87,11 @@ pub(crate) async fn quotation(
     let Some((expected_tr, on_vts, handler)) = endpoint(&api) else {
         return KisError::UnknownService.response(Shape::Api, tr_id);
     };
-    if tr_id != Some(expected_tr) {
+    let Some(tr_id) = tr_id.filter(|t| *t == expected_tr || TR_ALIASES.contains(&(expected_tr, *t))) else {
         return KisError::UnknownService.response(Shape::Api, tr_id);
-    }
+    };
     if state.config.profile == Profile::Vts && !on_vts {
-        return KisError::NotOnVts.response(Shape::Api, tr_id);
+        return KisError::NotOnVts.response(Shape::Api, Some(tr_id));
     }
     let result = Params::parse(query.as_deref()).and_then(|mut params| {
         let reply = handler(&state, &mut params)?;
@@ -93,8 +99,8 @@ pub(crate) async fn quotation(
         Ok(reply)
     });
     match result {
-        Ok(reply) => kis_json_cont(StatusCode::OK, Some(expected_tr), reply.tr_cont, reply.body),
-        Err(err) => err.response(Shape::Api, Some(expected_tr)),
+        Ok(reply) => kis_json_cont(StatusCode::OK, Some(tr_id), reply.tr_cont, reply.body),
+        Err(err) => err.response(Shape::Api, Some(tr_id)),
     }
 }
 
@@ -218,7 +224,8 @@ mod tests {
     use super::*;
     use crate::config::SimConfig;
 
-    const APIS: [&str; 11] = [
+    const APIS: [&str; 12] = [
+        "exp-closing-price",
         "inquire-investor",
         "inquire-time-itemconclusion",
         "inquire-price",
@@ -322,6 +329,13 @@ mod tests {
             ],
             "search-stock-info" => &["PRDT_TYPE_CD", "PDNO"],
             "chk-holiday" => &["BASS_DT"],
+            "exp-closing-price" => &[
+                "FID_RANK_SORT_CLS_CODE",
+                "FID_COND_MRKT_DIV_CODE",
+                "FID_COND_SCR_DIV_CODE",
+                "FID_INPUT_ISCD",
+                "FID_BLNG_CLS_CODE",
+            ],
             "inquire-time-itemconclusion" => {
                 &["FID_COND_MRKT_DIV_CODE", "FID_INPUT_ISCD", "FID_INPUT_HOUR_1"]
             }
@@ -332,7 +346,7 @@ mod tests {
     fn valid_values(name: &str) -> &'static [&'static str] {
         match name {
             "FID_COND_MRKT_DIV_CODE" => &["J", "NX", "UN"],
-            "FID_INPUT_ISCD" | "PDNO" => &["005930", "000660", "999999", "035720"],
+            "FID_INPUT_ISCD" | "PDNO" => &["005930", "000660", "999999", "0000"],
             "FID_PERIOD_DIV_CODE" => &["D", "W", "M", "Y"],
             "FID_ORG_ADJ_PRC" => &["0", "1", "0000000001"],
             "FID_INPUT_DATE_1" | "FID_INPUT_DATE_2" | "BASS_DT" => &[
@@ -342,6 +356,9 @@ mod tests {
             "FID_ETC_CLS_CODE" | "FID_FAKE_TICK_INCU_YN" => &[""],
             "FID_PW_DATA_INCU_YN" => &["Y", "N"],
             "PRDT_TYPE_CD" => &["300", "301"],
+            "FID_RANK_SORT_CLS_CODE" => &["0", "1", "3"],
+            "FID_COND_SCR_DIV_CODE" => &["11173"],
+            "FID_BLNG_CLS_CODE" => &["0"],
             _ => &[""],
         }
     }
@@ -379,14 +396,12 @@ mod tests {
             let q = full_query(api)
                 .iter()
                 .map(|k| {
-                    format!(
-                        "{k}={}",
-                        encode(if *k == "FID_INPUT_DATE_2" {
-                            "20261120"
-                        } else {
-                            valid_values(k)[0]
-                        })
-                    )
+                    let v = match (api, *k) {
+                        (_, "FID_INPUT_DATE_2") => "20261120",
+                        ("exp-closing-price", "FID_INPUT_ISCD") => "0000",
+                        _ => valid_values(k)[0],
+                    };
+                    format!("{k}={}", encode(v))
                 })
                 .collect::<Vec<_>>()
                 .join("&");
