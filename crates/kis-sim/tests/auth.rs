@@ -19,14 +19,7 @@ async fn token_then_price_works_and_a_second_token_within_a_minute_is_403() {
     let price: i64 = body["output"]["stck_prpr"].as_str().unwrap().parse().unwrap();
     assert!(price > 0);
 
-    let (status, body) = post(
-        &caller.http,
-        &format!("{}/oauth2/tokenP", caller.base),
-        &json!({
-            "grant_type": "client_credentials", "appkey": caller.key, "appsecret": caller.secret
-        }),
-    )
-    .await;
+    let (status, body) = issue_token(&caller.http, &caller.base, &caller.key, &caller.secret).await;
     assert_eq!(status, 403);
     assert_eq!(
         body,
@@ -42,14 +35,7 @@ async fn token_response_has_the_sample_fields_and_kst_expiry() {
     let server = start(config(Profile::Real)).await;
     let (key, secret) = demo_credentials(Profile::Real, 1);
     let http = reqwest::Client::new();
-    let (status, body) = post(
-        &http,
-        &format!("{}/oauth2/tokenP", server.rest_url()),
-        &json!({
-            "grant_type": "client_credentials", "appkey": key, "appsecret": secret
-        }),
-    )
-    .await;
+    let (status, body) = issue_token(&http, &server.rest_url(), &key, &secret).await;
     assert_eq!(status, 200);
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 86400);

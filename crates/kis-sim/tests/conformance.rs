@@ -197,28 +197,14 @@ async fn auth_and_error_bodies_match_their_samples() {
     .await;
     let (key, secret) = demo_credentials(Profile::Real, 0);
     let http = reqwest::Client::new();
-    let (status, body) = post(
-        &http,
-        &format!("{}/oauth2/tokenP", server.rest_url()),
-        &json!({
-            "grant_type": "client_credentials", "appkey": key, "appsecret": secret
-        }),
-    )
-    .await;
+    let (status, body) = issue_token(&http, &server.rest_url(), &key, &secret).await;
     assert_eq!(status, 200);
     let expected = sample_json("tokenP-response.json");
     let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>();
     assert_eq!(keys(&body), keys(&expected));
     assert!(body["expires_in"].is_u64());
 
-    let (status, body) = post(
-        &http,
-        &format!("{}/oauth2/tokenP", server.rest_url()),
-        &json!({
-            "grant_type": "client_credentials", "appkey": key, "appsecret": secret
-        }),
-    )
-    .await;
+    let (status, body) = issue_token(&http, &server.rest_url(), &key, &secret).await;
     let http_sample = sample("tokenP-error-EGW00133.http.txt");
     assert!(http_sample.starts_with(&format!("HTTP/1.1 {status}")));
     let sample_body: Value = serde_json::from_str(http_sample.split("\n\n").nth(1).unwrap().trim()).unwrap();

@@ -105,3 +105,13 @@ pub async fn post(http: &reqwest::Client, url: &str, body: &Value) -> (u16, Valu
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")),
     )
 }
+
+/// `POST /oauth2/tokenP` with a key pair, as a KIS client sends it.
+pub async fn issue_token(http: &reqwest::Client, base: &str, key: &str, secret: &str) -> (u16, Value) {
+    post(
+        http,
+        &format!("{base}/oauth2/tokenP"),
+        &serde_json::json!({"grant_type": "client_credentials", "appkey": key, "appsecret": secret}),
+    )
+    .await
+}
