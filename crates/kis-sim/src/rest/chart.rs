@@ -8,7 +8,6 @@
 use jiff::ToSpan;
 use jiff::civil::Date;
 use market::StockCode;
-use market::krx::{Sign, price_limits};
 
 use crate::envelope::{KisError, ok_body};
 use crate::format::{Obj, array, hundredths, parse_date};
@@ -96,12 +95,7 @@ fn from_with_prev(from: Date, period: Period) -> Date {
 }
 
 fn row(b: &DailyBar, prev: Option<&DailyBar>, period: Period) -> String {
-    let prev_close = prev.map_or(b.open, |p| p.close);
-    let change = b.close - prev_close;
-    let sign = match (period, prev) {
-        (Period::Day, Some(_)) => Sign::of(b.close, &price_limits(prev_close)),
-        _ => Sign::of_change(change),
-    };
+    let (_, change, sign) = period.change(b, prev);
     let mut o = Obj::with_capacity(320);
     o.date("stck_bsop_date", b.date)
         .int("stck_clpr", b.close)

@@ -2,7 +2,6 @@
 //! REFERENCE 4.4. The forming bar of today is included once today has traded.
 
 use jiff::ToSpan;
-use market::krx::{Sign, price_limits};
 
 use crate::envelope::{KisError, ok_body};
 use crate::format::{Obj, array, hundredths, percent};
@@ -30,12 +29,7 @@ pub fn handle(state: &AppState, p: &mut Params) -> Result<Reply, KisError> {
     let bars = aggregate(&state.market.daily_bars(&code, from, today), period);
     let foreign_rate = 500 + code_fact(&code, 1, 5000) as i64;
     let rows = rows_newest_first(&bars, MAX_ROWS).map(|(b, prev)| {
-        let prev_close = prev.map_or(b.open, |p| p.close);
-        let change = b.close - prev_close;
-        let sign = match (period, prev) {
-            (Period::Day, Some(_)) => Sign::of(b.close, &price_limits(prev_close)),
-            _ => Sign::of_change(change),
-        };
+        let (prev_close, change, sign) = period.change(b, prev);
         let mut o = Obj::with_capacity(400);
         o.date("stck_bsop_date", b.date)
             .int("stck_oprc", b.open)

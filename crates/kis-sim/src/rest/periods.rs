@@ -5,6 +5,7 @@
 
 use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
+use market::krx::{Sign, price_limits};
 
 use crate::envelope::KisError;
 use crate::model::DailyBar;
@@ -46,6 +47,19 @@ impl Period {
             Period::Month => d.first_of_month(),
             Period::Year => d.first_of_year(),
         }
+    }
+
+    /// A bar's previous close, change and sign against the bar before it (`prev`); the oldest bar,
+    /// with nothing before it, is measured against its own open. Daily bars use the day's limits
+    /// (signs 1 and 4); longer periods have no limits, only up, flat or down.
+    pub fn change(self, bar: &DailyBar, prev: Option<&DailyBar>) -> (i64, i64, Sign) {
+        let prev_close = prev.map_or(bar.open, |p| p.close);
+        let change = bar.close - prev_close;
+        let sign = match (self, prev) {
+            (Period::Day, Some(_)) => Sign::of(bar.close, &price_limits(prev_close)),
+            _ => Sign::of_change(change),
+        };
+        (prev_close, change, sign)
     }
 
     /// Calendar days that surely hold `n` periods (used to bound history reads).
