@@ -81,6 +81,18 @@ fn names_in(text: &str) -> BTreeSet<String> {
     out
 }
 
+/// Every field name of a (partly malformed) documentation sample appears in `body`.
+fn assert_has_fields_of(body: &Value, sample_file: &str) {
+    let mut names = BTreeSet::new();
+    names_of(body, &mut names);
+    let expected = names_in(&sample(sample_file));
+    assert!(
+        expected.is_subset(&names),
+        "{sample_file}: missing {:?}",
+        expected.difference(&names).collect::<Vec<_>>()
+    );
+}
+
 fn names_of(v: &Value, out: &mut BTreeSet<String>) {
     match v {
         Value::Object(m) => {
@@ -145,14 +157,7 @@ async fn rest_endpoints_conform_to_their_samples() {
     let (_, _, body) = c
         .get(&format!("{Q}/inquire-time-itemchartprice"), "FHKST03010200", &q)
         .await;
-    let mut names = BTreeSet::new();
-    names_of(&body, &mut names);
-    let expected = names_in(&sample("inquire-time-itemchartprice.doc-example.txt"));
-    assert!(
-        expected.is_subset(&names),
-        "missing {:?}",
-        expected.difference(&names).collect::<Vec<_>>()
-    );
+    assert_has_fields_of(&body, "inquire-time-itemchartprice.doc-example.txt");
     assert_eq!(body["output2"].as_array().unwrap().len(), 30);
     assert_conforms(
         "inquire-time-itemchartprice",
@@ -173,14 +178,7 @@ async fn rest_endpoints_conform_to_their_samples() {
     let (_, _, body) = c
         .get(&format!("{Q}/inquire-time-dailychartprice"), "FHKST03010230", &q)
         .await;
-    let mut names = BTreeSet::new();
-    names_of(&body, &mut names);
-    let expected = names_in(&sample("inquire-time-dailychartprice.doc-example.txt"));
-    assert!(
-        expected.is_subset(&names),
-        "missing {:?}",
-        expected.difference(&names).collect::<Vec<_>>()
-    );
+    assert_has_fields_of(&body, "inquire-time-dailychartprice.doc-example.txt");
     let rows = body["output2"].as_array().unwrap();
     assert_eq!(rows.len(), 120);
     assert!(rows.iter().all(|r| r["stck_bsop_date"] == date.as_str()));
