@@ -181,14 +181,7 @@ async fn approval_and_hashkey() {
     let server = start(config(Profile::Real)).await;
     let (key, secret) = demo_credentials(Profile::Real, 0);
     let http = reqwest::Client::new();
-    let (status, body) = post(
-        &http,
-        &format!("{}/oauth2/Approval", server.rest_url()),
-        &json!({
-            "grant_type": "client_credentials", "appkey": key, "secretkey": secret
-        }),
-    )
-    .await;
+    let (status, body) = issue_approval(&http, &server.rest_url(), &key, &secret).await;
     assert_eq!(status, 200);
     assert_eq!(body["approval_key"].as_str().unwrap().len(), 36);
     let resp = http

@@ -208,14 +208,7 @@ async fn auth_and_error_bodies_match_their_samples() {
     let sample_body: Value = serde_json::from_str(http_sample.split("\n\n").nth(1).unwrap().trim()).unwrap();
     assert_eq!(body, sample_body);
 
-    let (_, body) = post(
-        &http,
-        &format!("{}/oauth2/Approval", server.rest_url()),
-        &json!({
-            "grant_type": "client_credentials", "appkey": key, "secretkey": secret
-        }),
-    )
-    .await;
+    let (_, body) = issue_approval(&http, &server.rest_url(), &key, &secret).await;
     assert_eq!(keys(&body), keys(&sample_json("approval-response.json")));
 
     // EGW00201 and EGW00123 with the sample bodies, EGW02004 for a VTS key on the real profile
@@ -304,14 +297,7 @@ async fn realtime_frames_and_acks_conform_to_their_samples() {
     server.market().advance(3600);
     let (key, secret) = demo_credentials(Profile::Real, 0);
     let http = reqwest::Client::new();
-    let (_, body) = post(
-        &http,
-        &format!("{}/oauth2/Approval", server.rest_url()),
-        &json!({
-            "grant_type": "client_credentials", "appkey": key, "secretkey": secret
-        }),
-    )
-    .await;
+    let (_, body) = issue_approval(&http, &server.rest_url(), &key, &secret).await;
     let approval = body["approval_key"].as_str().unwrap().to_string();
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("{}/tryitout", server.ws_url()))
         .await

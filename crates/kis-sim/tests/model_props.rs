@@ -3,20 +3,14 @@
 //! the executions, minute bars only on trading days, and the same seed giving the same market.
 
 use jiff::civil::{Date, date, time};
-use kis_sim::model::{ClockMode, DailyBar, Market, MarketConfig, MinuteBar, Quote, Scenario, ScenarioPeriod};
+use kis_sim::model::{DailyBar, Market, MinuteBar, Quote, Scenario, ScenarioPeriod};
 use market::code::StockCode;
 use market::krx::{Calendar, is_on_tick, price_limits};
 use proptest::prelude::*;
 
-/// The first session is Friday 2026-11-20 (a fixed calendar for reproducible tests).
-fn market(seed: u64) -> Market {
-    let config = MarketConfig {
-        seed,
-        clock: ClockMode::Open,
-        speed: 0.0,
-    };
-    Market::starting_on(config, date(2026, 11, 20))
-}
+mod common;
+
+use common::fixed_market as market;
 
 fn all_days(m: &Market, code: &StockCode) -> Vec<DailyBar> {
     m.daily_bars(code, date(2000, 1, 1), date(2100, 1, 1))

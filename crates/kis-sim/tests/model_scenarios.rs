@@ -2,19 +2,13 @@
 //! closes (minute bars aggregated to the period, or daily bars) within a bound of virtual time.
 
 use jiff::civil::{Date, date, time};
-use kis_sim::model::{ClockMode, Market, MarketConfig, MinuteBar, Scenario, ScenarioPeriod};
+use kis_sim::model::{Market, MinuteBar, Scenario, ScenarioPeriod};
 use market::code::StockCode;
 use market::krx::Calendar;
 
-/// The first session is Friday 2026-11-20 (a fixed calendar for reproducible tests).
-fn market(seed: u64) -> Market {
-    let config = MarketConfig {
-        seed,
-        clock: ClockMode::Open,
-        speed: 0.0,
-    };
-    Market::starting_on(config, date(2026, 11, 20))
-}
+mod common;
+
+use common::fixed_market as market;
 
 fn code(s: &str) -> StockCode {
     StockCode::parse(s).unwrap()

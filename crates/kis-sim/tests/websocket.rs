@@ -17,14 +17,7 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 async fn approval(server: &SimServer, index: u32) -> String {
     let (key, secret) = demo_credentials(server.config().profile, index);
-    let (status, body) = post(
-        &reqwest::Client::new(),
-        &format!("{}/oauth2/Approval", server.rest_url()),
-        &json!({
-            "grant_type": "client_credentials", "appkey": key, "secretkey": secret
-        }),
-    )
-    .await;
+    let (status, body) = issue_approval(&reqwest::Client::new(), &server.rest_url(), &key, &secret).await;
     assert_eq!(status, 200);
     body["approval_key"].as_str().unwrap().to_string()
 }

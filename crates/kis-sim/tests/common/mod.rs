@@ -115,3 +115,24 @@ pub async fn issue_token(http: &reqwest::Client, base: &str, key: &str, secret: 
     )
     .await
 }
+
+/// A simulated market whose first session is Friday 2026-11-20 and whose clock stands still (speed 0),
+/// so model tests see a fixed calendar whatever today's date.
+pub fn fixed_market(seed: u64) -> kis_sim::model::Market {
+    let config = kis_sim::model::MarketConfig {
+        seed,
+        clock: kis_sim::model::ClockMode::Open,
+        speed: 0.0,
+    };
+    kis_sim::model::Market::starting_on(config, jiff::civil::date(2026, 11, 20))
+}
+
+/// `POST /oauth2/Approval` (the WebSocket approval key; note `secretkey`, not `appsecret`).
+pub async fn issue_approval(http: &reqwest::Client, base: &str, key: &str, secret: &str) -> (u16, Value) {
+    post(
+        http,
+        &format!("{base}/oauth2/Approval"),
+        &json!({"grant_type": "client_credentials", "appkey": key, "secretkey": secret}),
+    )
+    .await
+}
