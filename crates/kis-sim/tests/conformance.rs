@@ -1,4 +1,4 @@
-//! Conformance against the recorded KIS payloads in shared/kis/samples: for every endpoint and frame
+//! Conformance against the recorded KIS payloads in testdata/kis: for every endpoint and frame
 //! with a sample, the simulator's answer has the sample's field names (a superset where the sample is
 //! partial), every value that is a number in the sample is a string that parses as one, sign codes
 //! follow the table (1..5), and realtime records have exactly the sample's field count.
@@ -14,7 +14,7 @@ use kis_sim::{Profile, SimConfig, demo_credentials};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/kis/samples");
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/kis");
 
 fn sample(name: &str) -> String {
     std::fs::read_to_string(format!("{SAMPLES}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))

@@ -377,7 +377,7 @@ async fn expected_closing_prices_only_during_the_closing_auction() {
     let sample: Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/kis/samples/exp-closing-price-empty.json"
+            "/../../testdata/kis/exp-closing-price-empty.json"
         ))
         .unwrap(),
     )

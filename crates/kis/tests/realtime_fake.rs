@@ -167,7 +167,7 @@ async fn subscribe_waits_for_the_ack_and_frames_become_events() {
     // The synthetic two-record sample frame yields two executions.
     let samples = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/kis/samples/ws-frame-H0STCNT0-SYNTHETIC-46fields.txt"
+        "/../../testdata/kis/ws-frame-H0STCNT0-SYNTHETIC-46fields.txt"
     );
     let two = std::fs::read_to_string(samples)
         .unwrap()

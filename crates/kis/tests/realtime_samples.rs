@@ -1,4 +1,4 @@
-//! Every `ws-*` sample in `shared/kis/samples` through the realtime parsers.
+//! Every `ws-*` sample in `testdata/kis` through the realtime parsers.
 
 use std::path::PathBuf;
 
@@ -11,7 +11,7 @@ use market::krx::Sign;
 fn samples() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/kis/samples"
+        "/../../testdata/kis"
     ))
 }
 

@@ -1,4 +1,4 @@
-//! The REST parsers against every REST sample in `shared/kis/samples/`, plus fuzz-style properties:
+//! The REST parsers against every REST sample in `testdata/kis/`, plus fuzz-style properties:
 //! no input makes a parser panic. (The `ws-*` samples belong to the realtime tests.)
 
 use std::path::PathBuf;
@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 fn samples() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/kis/samples"
+        "/../../testdata/kis"
     ))
 }
 
