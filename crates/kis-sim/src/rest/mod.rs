@@ -18,6 +18,7 @@ pub mod orderbook;
 pub mod params;
 pub mod periods;
 pub mod price;
+pub mod search_info;
 pub mod stock_info;
 
 use std::sync::Arc;
@@ -68,6 +69,7 @@ fn endpoint(api: &str) -> Option<(&'static str, bool, Endpoint)> {
         "inquire-time-dailychartprice" => ("FHKST03010230", false, minute::past_day),
         "inquire-time-itemconclusion" => ("FHPST01060000", true, conclusion::handle),
         "search-stock-info" => ("CTPF1002R", false, stock_info::handle),
+        "search-info" => ("CTPF1604R", false, search_info::handle),
         "chk-holiday" => ("CTCA0903R", false, holiday::handle),
         _ => return None,
     })
@@ -224,7 +226,7 @@ mod tests {
     use super::*;
     use crate::config::SimConfig;
 
-    const APIS: [&str; 12] = [
+    const APIS: [&str; 13] = [
         "exp-closing-price",
         "inquire-investor",
         "inquire-time-itemconclusion",
@@ -236,6 +238,7 @@ mod tests {
         "inquire-time-itemchartprice",
         "inquire-time-dailychartprice",
         "search-stock-info",
+        "search-info",
         "chk-holiday",
     ];
     const NAMES: [&str; 14] = [
@@ -327,7 +330,7 @@ mod tests {
                 "FID_PW_DATA_INCU_YN",
                 "FID_FAKE_TICK_INCU_YN",
             ],
-            "search-stock-info" => &["PRDT_TYPE_CD", "PDNO"],
+            "search-stock-info" | "search-info" => &["PRDT_TYPE_CD", "PDNO"],
             "chk-holiday" => &["BASS_DT"],
             "exp-closing-price" => &[
                 "FID_RANK_SORT_CLS_CODE",
