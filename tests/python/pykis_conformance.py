@@ -20,7 +20,7 @@ import traceback
 
 import pykis.client.websocket as pykis_websocket
 import pykis.kis as pykis_kis
-from pykis import PyKis
+from pykis import KisNotFoundError, PyKis
 
 REST = os.environ["KIS_SIM_REST"]
 WS = os.environ["KIS_SIM_WS"]
@@ -77,6 +77,15 @@ def _stock():
     assert info.std_code.startswith("KR7" + CODE), info.std_code
     assert info.market == "KRX", info.market
     return f"{info.name} / {info.name_eng} / {info.std_code}"
+
+
+@check("kis.stock(unknown code) raises KisNotFoundError")
+def _unknown():
+    try:
+        kis.stock("999999")
+    except KisNotFoundError as err:
+        return f"KisNotFoundError ({str(err).splitlines()[0]})"
+    raise AssertionError("no error for a code the market does not have")
 
 
 @check("quote()")

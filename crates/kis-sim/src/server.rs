@@ -178,6 +178,10 @@ fn router(state: Arc<AppState>, header_case: Arc<axum::http::Extensions>) -> Rou
         .route("/oauth2/Approval", post(rest::oauth::approval))
         .route("/uapi/hashkey", post(rest::oauth::hashkey))
         .route("/uapi/domestic-stock/v1/quotations/{api}", any(rest::quotation))
+        .route(
+            "/uapi/overseas-price/v1/quotations/price",
+            any(rest::overseas_price),
+        )
         .route("/", get(ws::upgrade))
         .route("/tryitout", get(ws::upgrade))
         .route("/tryitout/{*rest}", get(ws::upgrade));

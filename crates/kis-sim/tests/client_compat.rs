@@ -49,19 +49,23 @@ fn sample_get(caller: &Caller, path_and_query: &str, tr_id: &str) -> String {
 /// become `namedtuple` fields, so they must be Python identifiers.
 fn python_identifier(name: &str) -> bool {
     let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn assert_kis_header_names(context: &str, head: &str, with_tr_id: bool) {
     let names = names(head);
     for expected in ["Content-Type", "Content-Length", "Date", "tr_cont", "gt_uid"] {
-        assert!(names.iter().any(|n| n == expected), "{context}: no {expected} in\n{head}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{context}: no {expected} in\n{head}"
+        );
     }
     if with_tr_id {
-        assert!(names.iter().any(|n| n == "tr_id"), "{context}: no tr_id in\n{head}");
+        assert!(
+            names.iter().any(|n| n == "tr_id"),
+            "{context}: no tr_id in\n{head}"
+        );
     }
     for name in &names {
         if name.chars().any(|c| c.is_ascii_lowercase()) && !name.chars().any(|c| c.is_ascii_uppercase()) {
@@ -83,7 +87,10 @@ async fn response_header_names_are_byte_exact() {
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
     assert_kis_header_names("inquire-price", &head, true);
     assert!(head.contains("\r\ntr_id: FHKST01010100"), "{head}");
-    assert!(head.contains("\r\nContent-Type: application/json; charset=UTF-8"), "{head}");
+    assert!(
+        head.contains("\r\nContent-Type: application/json; charset=UTF-8"),
+        "{head}"
+    );
 
     // An error answer (a TR that does not belong to the path) has the same header names.
     let head = raw_head(&server, &sample_get(&caller, &price, "FHKST01010400")).await;
@@ -167,16 +174,31 @@ async fn search_info_answers_every_simulated_stock() {
     for info in &stocks {
         let code = info.code.as_str();
         let (status, tr, body) = caller
-            .get(SEARCH_INFO, "CTPF1604R", &[("PDNO", code), ("PRDT_TYPE_CD", "300")])
+            .get(
+                SEARCH_INFO,
+                "CTPF1604R",
+                &[("PDNO", code), ("PRDT_TYPE_CD", "300")],
+            )
             .await;
-        assert_eq!((status, tr.as_deref()), (200, Some("CTPF1604R")), "{code}: {body}");
+        assert_eq!(
+            (status, tr.as_deref()),
+            (200, Some("CTPF1604R")),
+            "{code}: {body}"
+        );
         assert_eq!(body["rt_cd"], "0", "{code}: {body}");
         assert_eq!(body["msg_cd"], "KIOK0530");
         assert_eq!(body["msg1"].as_str().unwrap().trim_end(), "조회되었습니다");
         let out = body["output"].as_object().unwrap();
         let keys: HashSet<&str> = out.keys().map(String::as_str).collect();
-        assert_eq!(keys, HashSet::from(SEARCH_INFO_FIELDS), "{code}: the documented fields");
-        assert!(out.values().all(Value::is_string), "{code}: every value is a string");
+        assert_eq!(
+            keys,
+            HashSet::from(SEARCH_INFO_FIELDS),
+            "{code}: the documented fields"
+        );
+        assert!(
+            out.values().all(Value::is_string),
+            "{code}: every value is a string"
+        );
         // What python-kis reads: short code, ISIN, Korean and English names, product type.
         assert_eq!(out["shtn_pdno"], code);
         assert_eq!(out["pdno"], format!("00000A{code}"));
@@ -190,7 +212,11 @@ async fn search_info_answers_every_simulated_stock() {
         assert!(isin.starts_with(&format!("KR7{code}00")), "{isin}");
     }
     let samsung = caller
-        .get(SEARCH_INFO, "CTPF1604R", &[("PDNO", SAMSUNG), ("PRDT_TYPE_CD", "300")])
+        .get(
+            SEARCH_INFO,
+            "CTPF1604R",
+            &[("PDNO", SAMSUNG), ("PRDT_TYPE_CD", "300")],
+        )
         .await
         .2;
     assert_eq!(samsung["output"]["std_pdno"], "KR7005930003");
@@ -199,15 +225,26 @@ async fn search_info_answers_every_simulated_stock() {
     // No such product: HTTP 200, rt_cd 7 (python-kis's "not found"), KIOK0560.
     for (code, kind) in [("999999", "300"), (SAMSUNG, "512")] {
         let (status, _, body) = caller
-            .get(SEARCH_INFO, "CTPF1604R", &[("PDNO", code), ("PRDT_TYPE_CD", kind)])
+            .get(
+                SEARCH_INFO,
+                "CTPF1604R",
+                &[("PDNO", code), ("PRDT_TYPE_CD", kind)],
+            )
             .await;
         assert_eq!(status, 200, "{body}");
-        assert_eq!((body["rt_cd"].as_str(), body["msg_cd"].as_str()), (Some("7"), Some("KIOK0560")));
+        assert_eq!(
+            (body["rt_cd"].as_str(), body["msg_cd"].as_str()),
+            (Some("7"), Some("KIOK0560"))
+        );
         assert!(body.get("output").is_none());
     }
     // A product type code that does not exist is an input error.
     let (_, _, body) = caller
-        .get(SEARCH_INFO, "CTPF1604R", &[("PDNO", SAMSUNG), ("PRDT_TYPE_CD", "999")])
+        .get(
+            SEARCH_INFO,
+            "CTPF1604R",
+            &[("PDNO", SAMSUNG), ("PRDT_TYPE_CD", "999")],
+        )
         .await;
     assert_eq!(body["rt_cd"], "2", "{body}");
     server.shutdown().await;
@@ -216,9 +253,17 @@ async fn search_info_answers_every_simulated_stock() {
     let vts = start(config(Profile::Vts)).await;
     let caller = Caller::new(&vts, Profile::Vts, 0).await;
     let (status, _, body) = caller
-        .get(SEARCH_INFO, "CTPF1604R", &[("PDNO", SAMSUNG), ("PRDT_TYPE_CD", "300")])
+        .get(
+            SEARCH_INFO,
+            "CTPF1604R",
+            &[("PDNO", SAMSUNG), ("PRDT_TYPE_CD", "300")],
+        )
         .await;
-    assert_eq!((status, body["msg_cd"].as_str()), (500, Some("EGW00213")), "{body}");
+    assert_eq!(
+        (status, body["msg_cd"].as_str()),
+        (500, Some("EGW00213")),
+        "{body}"
+    );
     vts.shutdown().await;
 }
 
@@ -252,7 +297,10 @@ async fn today_minute_chart_before_the_first_bar_answers_like_now() {
         assert_eq!(minute_rows(&caller, early).await, now, "{early}");
     }
     // A time inside the session still pages back.
-    let first = now.last().unwrap()["stck_cntg_hour"].as_str().unwrap().to_string();
+    let first = now.last().unwrap()["stck_cntg_hour"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let older = minute_rows(&caller, &first).await;
     assert_eq!(older[0]["stck_cntg_hour"].as_str(), Some(first.as_str()));
     assert!(older.last().unwrap()["stck_cntg_hour"].as_str() < Some(first.as_str()));
@@ -271,7 +319,11 @@ async fn tr_cont_paging_works_like_the_official_samples() {
             "CTCA0903R",
             vec![("BASS_DT", "20261120"), ("CTX_AREA_FK", ""), ("CTX_AREA_NK", "")],
         ),
-        (SEARCH_INFO, "CTPF1604R", vec![("PDNO", "000660"), ("PRDT_TYPE_CD", "300")]),
+        (
+            SEARCH_INFO,
+            "CTPF1604R",
+            vec![("PDNO", "000660"), ("PRDT_TYPE_CD", "300")],
+        ),
         (
             "/uapi/domestic-stock/v1/quotations/search-stock-info",
             "CTPF1002R",
@@ -311,7 +363,10 @@ async fn tr_cont_paging_works_like_the_official_samples() {
                 .unwrap();
             assert_eq!(resp.status(), 200, "{path}");
             let next = resp.headers()["tr_cont"].to_str().unwrap().to_string();
-            assert!(matches!(next.as_str(), "D" | "E" | "F" | "M"), "{path}: tr_cont {next:?}");
+            assert!(
+                matches!(next.as_str(), "D" | "E" | "F" | "M"),
+                "{path}: tr_cont {next:?}"
+            );
             let body: Value = resp.json().await.unwrap();
             assert_eq!(body["rt_cd"], "0", "{path}: {body}");
             if path.ends_with("chk-holiday") {
@@ -324,5 +379,35 @@ async fn tr_cont_paging_works_like_the_official_samples() {
             tr_cont = "N";
         }
     }
+    server.shutdown().await;
+}
+
+/// python-kis's `kis.stock(code)` without a market asks the overseas markets too; the simulator has
+/// none, and says so the way python-kis recognises (rt_cd 0, empty `last`).
+#[tokio::test]
+async fn overseas_price_knows_no_symbol() {
+    let server = start(config(Profile::Real)).await;
+    let caller = Caller::new(&server, Profile::Real, 0).await;
+    let path = "/uapi/overseas-price/v1/quotations/price";
+    for exchange in ["NAS", "NYS", "AMS", "TSE", "HKS", "HNX", "HSX", "SHS", "SZS"] {
+        let (status, tr, body) = caller
+            .get(
+                path,
+                "HHDFS00000300",
+                &[("AUTH", ""), ("EXCD", exchange), ("SYMB", "999999")],
+            )
+            .await;
+        assert_eq!((status, tr.as_deref()), (200, Some("HHDFS00000300")), "{body}");
+        assert_eq!(body["rt_cd"], "0");
+        assert_eq!(body["output"]["last"], "", "{exchange}: {body}");
+    }
+    let (_, _, body) = caller
+        .get(
+            path,
+            "HHDFS00000300",
+            &[("AUTH", ""), ("EXCD", "XXX"), ("SYMB", "AAPL")],
+        )
+        .await;
+    assert_eq!(body["rt_cd"], "2", "{body}");
     server.shutdown().await;
 }

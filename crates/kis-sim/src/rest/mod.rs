@@ -15,6 +15,7 @@ pub mod investor;
 pub mod minute;
 pub mod oauth;
 pub mod orderbook;
+pub mod overseas;
 pub mod params;
 pub mod periods;
 pub mod price;
@@ -82,11 +83,31 @@ pub(crate) async fn quotation(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let tr_id = header(&headers, "tr_id");
-    if let Err(err) = admit(&state, &headers, true).await {
+    answer(&state, endpoint(&api), query.as_deref(), &headers).await
+}
+
+/// `GET /uapi/overseas-price/v1/quotations/price` (HHDFS00000300; see [`overseas`]).
+pub(crate) async fn overseas_price(
+    State(state): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let entry = ("HHDFS00000300", true, overseas::price as Endpoint);
+    answer(&state, Some(entry), query.as_deref(), &headers).await
+}
+
+/// Admission, then the endpoint (`None`: an unknown service).
+async fn answer(
+    state: &AppState,
+    entry: Option<(&'static str, bool, Endpoint)>,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
+    let tr_id = header(headers, "tr_id");
+    if let Err(err) = admit(state, headers, true).await {
         return err.response(Shape::Api, tr_id);
     }
-    let Some((expected_tr, on_vts, handler)) = endpoint(&api) else {
+    let Some((expected_tr, on_vts, handler)) = entry else {
         return KisError::UnknownService.response(Shape::Api, tr_id);
     };
     let Some(tr_id) = tr_id.filter(|t| *t == expected_tr || TR_ALIASES.contains(&(expected_tr, *t))) else {
@@ -95,8 +116,8 @@ pub(crate) async fn quotation(
     if state.config.profile == Profile::Vts && !on_vts {
         return KisError::NotOnVts.response(Shape::Api, Some(tr_id));
     }
-    let result = Params::parse(query.as_deref()).and_then(|mut params| {
-        let reply = handler(&state, &mut params)?;
+    let result = Params::parse(query).and_then(|mut params| {
+        let reply = handler(state, &mut params)?;
         params.finish()?;
         Ok(reply)
     });
