@@ -307,13 +307,15 @@ async fn today_minute_chart_before_the_first_bar_answers_like_now() {
     server.shutdown().await;
 }
 
+type Query = Vec<(&'static str, &'static str)>;
+
 /// The official samples' paging loop: call with `tr_cont` empty, then while the response header
 /// `tr_cont` is `M` (or `F`) call again with `tr_cont: N`; stop on anything else.
 #[tokio::test]
 async fn tr_cont_paging_works_like_the_official_samples() {
     let server = start(config(Profile::Real)).await;
     let caller = Caller::new(&server, Profile::Real, 0).await;
-    let cases: [(&str, &str, Vec<(&str, &str)>); 4] = [
+    let cases: [(&str, &str, Query); 4] = [
         (
             "/uapi/domestic-stock/v1/quotations/chk-holiday",
             "CTCA0903R",

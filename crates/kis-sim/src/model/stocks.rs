@@ -92,6 +92,7 @@ pub(crate) struct Listing {
 
 use MarketKind::{Kosdaq, Kospi};
 
+#[allow(clippy::too_many_arguments)] // one row of the table, one argument per column
 const fn l(
     code: &'static str,
     name: &'static str,
