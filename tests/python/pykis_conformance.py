@@ -10,7 +10,7 @@ loopback port and passes its addresses and demo credentials in the environment:
 
 The only thing changed in python-kis is where it connects: its domain constants are rebound to the
 simulator's addresses before the client is created. Every call below is python-kis's public API.
-Exit status 0 when every check holds; the last line is "N passed, N failed".
+Exit status 0 when every check holds; the last line is "python-kis: N passed, N failed".
 """
 
 import os
@@ -20,6 +20,7 @@ import traceback
 
 import pykis.client.websocket as pykis_websocket
 import pykis.kis as pykis_kis
+import pykis.logging as pykis_logging
 from pykis import KisNotFoundError, PyKis
 
 REST = os.environ["KIS_SIM_REST"]
@@ -32,6 +33,9 @@ pykis_websocket.WEBSOCKET_REAL_DOMAIN = WS
 pykis_websocket.WEBSOCKET_VIRTUAL_DOMAIN = WS
 
 CODE = "005930"
+
+# python-kis logs every connect and subscribe at INFO; keep its warnings and errors only.
+pykis_logging.setLevel("WARNING")
 
 kis = PyKis(
     id="simulator",
@@ -160,5 +164,5 @@ def _realtime_book():
 
 
 kis.websocket.disconnect()
-print(f"{passed} passed, {failed} failed")
+print(f"python-kis: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
