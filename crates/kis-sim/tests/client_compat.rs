@@ -222,6 +222,26 @@ async fn search_info_answers_every_simulated_stock() {
     assert_eq!(samsung["output"]["std_pdno"], "KR7005930003");
     assert_eq!(samsung["output"]["prdt_eng_name"], "Samsung Electronics");
 
+    // The portal's example (testdata/kis/search-info.json): the same fields and the same envelope,
+    // `msg1` included byte for byte.
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/kis/search-info.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let sample_keys: HashSet<&str> = sample["output"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(sample_keys, HashSet::from(SEARCH_INFO_FIELDS));
+    assert_eq!(samsung["msg_cd"], sample["msg_cd"]);
+    assert_eq!(samsung["msg1"], sample["msg1"]);
+
     // No such product: HTTP 200, rt_cd 7 (python-kis's "not found"), KIOK0560.
     for (code, kind) in [("999999", "300"), (SAMSUNG, "512")] {
         let (status, _, body) = caller
