@@ -1,7 +1,7 @@
 # kiswatch — two commands: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: run test lint web-deps fmt build bench clean
+.PHONY: run test lint web-deps fmt build bench clean conformance-python
 
 ## Start the product on its embedded default (the built-in KIS simulator, no credentials needed).
 run:
@@ -11,6 +11,12 @@ run:
 test: lint
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	$(MAKE) conformance-python
+
+## The unmodified python-kis (pinned) against `kiswatch sim`; skipped with a reason without Python 3.
+conformance-python:
+	$(CARGO) build -p kiswatch
+	tests/python/run.sh "$${CARGO_TARGET_DIR:-target}/debug/kiswatch"
 
 lint: web-deps
 	$(CARGO) fmt --all -- --check

@@ -173,7 +173,25 @@ impl KisError {
     }
 }
 
-/// A KIS JSON response: `content-type`, and the `tr_id` / `tr_cont` headers KIS sends.
+/// A `gt_uid` (KIS's "Global UID", a transaction number unique per response): 32 digits, the
+/// server's start time in milliseconds followed by a per-process sequence number.
+fn next_gt_uid() -> HeaderValue {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static START_MS: OnceLock<u128> = OnceLock::new();
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let start = START_MS.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis())
+    });
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    let value = format!("{:016}{:016}", start % 10u128.pow(16), seq % 10u64.pow(16));
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("0"))
+}
+
+/// A KIS JSON response: `content-type`, and the `tr_id` / `tr_cont` / `gt_uid` headers KIS sends
+/// (written on the wire in KIS's case by [`crate::http1`]).
 pub fn kis_json(status: StatusCode, tr_id: Option<&str>, body: String) -> Response {
     kis_json_cont(status, tr_id, "", body)
 }
@@ -197,6 +215,7 @@ pub fn kis_json_cont(
         HeaderName::from_static("tr_cont"),
         HeaderValue::from_static(tr_cont),
     );
+    headers.insert(HeaderName::from_static("gt_uid"), next_gt_uid());
     resp
 }
 

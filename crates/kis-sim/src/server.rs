@@ -16,7 +16,7 @@ use crate::faults::Faults;
 use crate::model::{Market, MarketConfig};
 use crate::ratelimit::RateLimiter;
 use crate::stats::{Counters, SimStats};
-use crate::{control, rest, ws};
+use crate::{control, http1, rest, ws};
 
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -114,16 +114,11 @@ impl SimServer {
         let addr = listener.local_addr().map_err(SimError::LocalAddr)?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let state = Arc::new(AppState::new(config, shutdown_rx.clone()));
-        let app = router(state.clone());
-        let mut stop = shutdown_rx;
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|stopped| *stopped).await;
-            });
-            if let Err(err) = serve.await {
-                tracing::error!(%err, "simulator server stopped with an error");
-            }
-        });
+        let header_case = http1::kis_header_case()
+            .await
+            .map_err(|err| SimError::Config(format!("preparing the response header names: {err}")))?;
+        let app = router(state.clone(), Arc::new(header_case));
+        let task = tokio::spawn(http1::serve(listener, app, shutdown_rx));
         tracing::debug!(%addr, "simulator listening");
         Ok(SimServer {
             addr,
@@ -176,18 +171,27 @@ impl Drop for SimServer {
     }
 }
 
-fn router(state: Arc<AppState>) -> Router {
+fn router(state: Arc<AppState>, header_case: Arc<axum::http::Extensions>) -> Router {
     let mut app = Router::new()
         .route("/oauth2/tokenP", post(rest::oauth::token))
         .route("/oauth2/revokeP", post(rest::oauth::revoke))
         .route("/oauth2/Approval", post(rest::oauth::approval))
         .route("/uapi/hashkey", post(rest::oauth::hashkey))
         .route("/uapi/domestic-stock/v1/quotations/{api}", any(rest::quotation))
+        .route(
+            "/uapi/overseas-price/v1/quotations/price",
+            any(rest::overseas_price),
+        )
         .route("/", get(ws::upgrade))
         .route("/tryitout", get(ws::upgrade))
         .route("/tryitout/{*rest}", get(ws::upgrade));
     if state.config.control {
         app = app.nest("/sim", control::router());
     }
-    app.fallback(rest::not_found).with_state(state)
+    app.fallback(rest::not_found)
+        .layer(axum::middleware::map_response_with_state(
+            header_case,
+            http1::add_header_case,
+        ))
+        .with_state(state)
 }

@@ -21,7 +21,9 @@ use crate::token::{Secret, TokenConfig, TokenStore};
 use crate::wire::chart::{
     BarPeriod, MinuteChart, PastMinuteChartRequest, PeriodChart, PeriodChartRequest, TodayMinuteChartRequest,
 };
-use crate::wire::info::{HolidayRequest, MarketDay, StockInfo, StockInfoRequest};
+use crate::wire::info::{
+    HolidayRequest, MarketDay, NO_DATA_MSG_CD, ProductInfo, ProductInfoRequest, StockInfo, StockInfoRequest,
+};
 use crate::wire::quotations::{
     DailyPrice, DailyPriceRequest, Execution, ExecutionsRequest, OrderBook, OrderBookRequest, Price,
     PriceRequest, RecentPeriod,
@@ -262,6 +264,17 @@ impl KisClient {
         until: jiff::civil::Time,
     ) -> Result<MinuteChart, KisError> {
         self.request(&PastMinuteChartRequest { code, date, until }).await
+    }
+
+    /// 상품기본조회 (real only): names and ISIN of one code; an unknown code gives
+    /// [`KisError::NotFound`].
+    pub async fn product_info(&self, code: StockCode) -> Result<ProductInfo, KisError> {
+        match self.request(&ProductInfoRequest { code }).await {
+            Err(KisError::Api { msg_cd, .. }) if msg_cd == NO_DATA_MSG_CD => Err(KisError::NotFound {
+                code: code.to_string(),
+            }),
+            other => other,
+        }
     }
 
     /// 주식기본조회 (real only): name, market, shares.

@@ -2,6 +2,7 @@
 //!
 //! Each subcommand lives in its own module; `main` only parses flags, sets up logging and dispatches.
 
+mod names;
 mod quote_cmd;
 mod sim_cmd;
 

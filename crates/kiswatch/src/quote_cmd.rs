@@ -3,6 +3,9 @@
 //!
 //! `--kis demo` (the default while `KIS_APP_KEY` is unset) starts the embedded simulator on a
 //! loopback port and talks to it over real HTTP. Credentials come only from the environment.
+//!
+//! Names come from the on-disk name cache ([`crate::names`]), so a warm run sends one upstream
+//! request per code.
 
 use std::path::PathBuf;
 
@@ -11,6 +14,8 @@ use kis::wire::quotations::Price;
 use kis::{ClientConfig, Credentials, Environment, KisClient, KisError};
 use market::StockCode;
 use market::krx::Sign;
+
+use crate::names::{self, NameCache};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum KisMode {
@@ -61,6 +66,7 @@ pub async fn run(args: QuoteArgs) -> anyhow::Result<()> {
     });
 
     let mut demo = None;
+    let mut names = NameCache::in_memory();
     let config = match mode {
         KisMode::Demo => {
             let sim = kis_sim::SimServer::start(kis_sim::SimConfig::default(), "127.0.0.1:0".parse()?)
@@ -107,25 +113,16 @@ pub async fn run(args: QuoteArgs) -> anyhow::Result<()> {
                     }
                 }
             };
-            ClientConfig::new(env, credentials).with_data_dir(data_dir(args.data_dir.clone()))
+            let dir = data_dir(args.data_dir.clone());
+            names = NameCache::load(&dir);
+            ClientConfig::new(env, credentials).with_data_dir(dir)
         }
     };
     let kis = KisClient::new(config)?;
 
-    let lookups: Vec<_> = codes
-        .iter()
-        .map(|&code| {
-            let kis = kis.clone();
-            tokio::spawn(async move { quote(&kis, code).await })
-        })
-        .collect();
-    let mut failures = Vec::new();
-    let mut table = Vec::new();
-    for (code, lookup) in codes.iter().zip(lookups) {
-        match lookup.await? {
-            Ok(row) => table.push(row),
-            Err(e) => failures.push(format!("{code}: {e}")),
-        }
+    let (table, failures) = quote_all(&kis, &codes, &mut names).await?;
+    if let Err(err) = names.save() {
+        eprintln!("kiswatch quote: could not save the name cache: {err}");
     }
     if !table.is_empty() {
         print!("{}", render(&table));
@@ -153,21 +150,52 @@ struct Row {
     price: Price,
 }
 
-async fn quote(kis: &KisClient, code: StockCode) -> Result<Row, KisError> {
+/// Quotes every code concurrently; names come from `names` or are looked up once and added to it.
+/// Returns the rows and one message per failed code.
+async fn quote_all(
+    kis: &KisClient,
+    codes: &[StockCode],
+    names: &mut NameCache,
+) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
+    let today = market::time::now_kst().date();
+    let lookups: Vec<_> = codes
+        .iter()
+        .map(|&code| {
+            let kis = kis.clone();
+            let cached = names.get(code, today).map(str::to_owned);
+            tokio::spawn(async move { quote(&kis, code, cached, today).await })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    let mut table = Vec::new();
+    for (code, lookup) in codes.iter().zip(lookups) {
+        match lookup.await? {
+            Ok((row, fetched)) => {
+                if fetched {
+                    names.insert(*code, row.name.clone(), today);
+                }
+                table.push(row);
+            }
+            Err(e) => failures.push(format!("{code}: {e}")),
+        }
+    }
+    Ok((table, failures))
+}
+
+/// One code: its price and, unless `cached`, its name (a failed name lookup leaves it blank).
+/// The flag says whether the name was fetched now.
+async fn quote(
+    kis: &KisClient,
+    code: StockCode,
+    cached: Option<String>,
+    today: jiff::civil::Date,
+) -> Result<(Row, bool), KisError> {
     let price = kis.price(code).await?;
-    let name = if kis.environment().is_vts() {
-        // 주식기본조회 is real-only; the chart summary carries the name on both.
-        let today = market::time::now_kst().date();
-        kis.period_chart(code, kis::wire::chart::BarPeriod::Day, today, today)
-            .await
-            .ok()
-            .and_then(|c| c.summary)
-            .map(|s| s.name)
-            .unwrap_or_default()
-    } else {
-        kis.stock_info(code).await.map(|i| i.name).unwrap_or_default()
+    let (name, fetched) = match cached {
+        Some(name) => (name, false),
+        None => (names::fetch(kis, code, today).await.unwrap_or_default(), true),
     };
-    Ok(Row { name, price })
+    Ok((Row { name, price }, fetched))
 }
 
 fn data_dir(flag: Option<PathBuf>) -> PathBuf {
@@ -312,7 +340,9 @@ mod tests {
         };
         let kis = KisClient::new(ClientConfig::new(env, Credentials::new(key, secret).unwrap())).unwrap();
         let code = StockCode::parse("005930").unwrap();
-        let row = quote(&kis, code).await.unwrap();
+        let today = market::time::now_kst().date();
+        let (row, fetched) = quote(&kis, code, None, today).await.unwrap();
+        assert!(fetched);
         assert_eq!(row.name, "삼성전자");
         let table = render(&[row]);
         let lines: Vec<&str> = table.lines().collect();
@@ -321,6 +351,65 @@ mod tests {
         assert!(lines[1].starts_with("005930    삼성전자"), "{table}");
         assert!(lines[1].contains(','), "thousands separators: {table}");
         sim.shutdown().await;
+    }
+
+    /// 100 quotes used to cost 153 upstream requests (price + 주식기본조회 per code, plus retries);
+    /// a cold run now costs price + 상품기본조회 per code, a warm run (names and token on disk) one
+    /// request per code. Counted by the simulator (`/sim/stats`).
+    #[tokio::test]
+    async fn a_warm_run_sends_one_request_per_code() {
+        // No server-side rate limit: this counts requests, not the governor's pacing (two client
+        // processes back to back may share one rate window; retries after EGW00201 would blur it).
+        let sim = kis_sim::SimServer::start(
+            kis_sim::SimConfig {
+                rate: Some(0),
+                ..kis_sim::SimConfig::default()
+            },
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("kiswatch-quote-warm-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (key, secret) = kis_sim::demo_credentials(kis_sim::Profile::Real, 0);
+        let client = || {
+            let env = Environment::Custom {
+                rest_url: sim.rest_url(),
+                ws_url: sim.ws_url(),
+                rate: kis_sim::Profile::Real.default_rate(),
+                vts: false,
+            };
+            let config = ClientConfig::new(env, Credentials::new(key.clone(), secret.clone()).unwrap());
+            KisClient::new(config.with_data_dir(&dir)).unwrap()
+        };
+        let codes: Vec<StockCode> = sim.market().stocks().iter().take(20).map(|s| s.code).collect();
+        // `SimServer::stats` is what `GET /sim/stats` serves.
+        let stats = || {
+            let s = sim.stats();
+            (s.requests, s.token_requests)
+        };
+
+        // Cold: a token, then price + name per code.
+        let mut names = NameCache::load(&dir);
+        let (rows, failures) = quote_all(&client(), &codes, &mut names).await.unwrap();
+        names.save().unwrap();
+        assert!(failures.is_empty(), "{failures:?}");
+        assert!(rows.iter().all(|r| !r.name.is_empty()));
+        let (cold, cold_tokens) = stats();
+        assert_eq!(cold - cold_tokens, 2 * codes.len() as u64);
+
+        // Warm (a new process: names and token from disk): one request per code.
+        let mut names = NameCache::load(&dir);
+        let (rows, failures) = quote_all(&client(), &codes, &mut names).await.unwrap();
+        assert!(failures.is_empty(), "{failures:?}");
+        let expected: Vec<&str> = sim.market().stocks().iter().take(20).map(|s| s.name).collect();
+        let got: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(got, expected);
+        let (warm, warm_tokens) = stats();
+        assert_eq!(warm_tokens, cold_tokens, "the cached token is reused");
+        assert_eq!(warm - cold, codes.len() as u64, "one upstream request per code");
+        sim.shutdown().await;
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

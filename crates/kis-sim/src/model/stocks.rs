@@ -1,5 +1,10 @@
 //! The simulated listing: real KOSPI/KOSDAQ stocks with their real codes and Korean names.
 //!
+//! English names are the companies' own English names (what `search-info` answers in
+//! `prdt_eng_name`); KRX's abbreviated English forms may differ. The standard code (ISIN) is not
+//! stored: for an ordinary share it is `KR7` + the short code + `00` + the ISO 6166 check digit
+//! ([`isin`]), which gives the real ISIN for every stock in the table (e.g. `KR7005930003`).
+//!
 //! Listed shares and face values are close to the real ones (late 2025); `level` is a plausible 2026
 //! price around which the simulated history wanders. The simulator never claims these are live facts.
 //! Stocks whose market was changing (알테오젠, moving from KOSDAQ to KOSPI in 2026) are left out.
@@ -28,16 +33,55 @@ impl MarketKind {
 pub struct StockInfo {
     pub code: StockCode,
     pub name: &'static str,
+    /// The company's English name.
+    pub eng_name: &'static str,
     pub market: MarketKind,
     pub sector: &'static str,
     pub listed_shares: u64,
     pub face_value: i64,
 }
 
+impl StockInfo {
+    /// The stock's standard code (ISIN), see [`isin`].
+    pub fn isin(&self) -> String {
+        isin(&self.code)
+    }
+}
+
+/// The ISIN of the ordinary share with this short code: `KR7` + code + `00` + check digit (ISO 6166:
+/// letters become 10..35, then the Luhn check digit over the resulting digit string).
+pub fn isin(code: &StockCode) -> String {
+    let body = format!("KR7{}00", code.as_str());
+    let digits: String = body
+        .chars()
+        .map(|c| match c.to_digit(36) {
+            Some(v) => v.to_string(),
+            None => String::new(),
+        })
+        .collect();
+    // Luhn: double every second digit from the right of the payload (which has no check digit yet).
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let x = d * 2;
+                x / 10 + x % 10
+            } else {
+                d
+            }
+        })
+        .sum();
+    format!("{body}{}", (10 - sum % 10) % 10)
+}
+
 /// One row of the table: the facts plus the price level the simulation centres on.
 pub(crate) struct Listing {
     pub code: &'static str,
     pub name: &'static str,
+    pub eng_name: &'static str,
     pub market: MarketKind,
     pub sector: &'static str,
     pub listed_shares: u64,
@@ -48,9 +92,11 @@ pub(crate) struct Listing {
 
 use MarketKind::{Kosdaq, Kospi};
 
+#[allow(clippy::too_many_arguments)] // one row of the table, one argument per column
 const fn l(
     code: &'static str,
     name: &'static str,
+    eng_name: &'static str,
     market: MarketKind,
     sector: &'static str,
     listed_shares: u64,
@@ -60,6 +106,7 @@ const fn l(
     Listing {
         code,
         name,
+        eng_name,
         market,
         sector,
         listed_shares,
@@ -70,82 +117,82 @@ const fn l(
 
 #[rustfmt::skip]
 pub(crate) const LISTINGS: &[Listing] = &[
-    l("005930", "삼성전자", Kospi, "반도체", 5_919_637_922, 100, 98_000),
-    l("000660", "SK하이닉스", Kospi, "반도체", 728_002_365, 5_000, 560_000),
-    l("373220", "LG에너지솔루션", Kospi, "2차전지", 234_000_000, 500, 380_000),
-    l("207940", "삼성바이오로직스", Kospi, "바이오", 71_174_000, 2_500, 1_020_000),
-    l("005380", "현대차", Kospi, "자동차", 204_757_766, 5_000, 250_000),
-    l("000270", "기아", Kospi, "자동차", 393_000_000, 5_000, 110_000),
-    l("068270", "셀트리온", Kospi, "바이오", 216_900_000, 1_000, 180_000),
-    l("035420", "NAVER", Kospi, "인터넷", 156_000_000, 100, 250_000),
-    l("035720", "카카오", Kospi, "인터넷", 442_000_000, 100, 55_000),
-    l("051910", "LG화학", Kospi, "화학", 70_592_343, 5_000, 320_000),
-    l("006400", "삼성SDI", Kospi, "2차전지", 80_400_000, 5_000, 280_000),
-    l("005490", "POSCO홀딩스", Kospi, "철강", 84_571_230, 5_000, 330_000),
-    l("105560", "KB금융", Kospi, "금융", 381_000_000, 5_000, 120_000),
-    l("055550", "신한지주", Kospi, "금융", 490_000_000, 5_000, 75_000),
-    l("012330", "현대모비스", Kospi, "자동차부품", 90_000_000, 5_000, 320_000),
-    l("028260", "삼성물산", Kospi, "지주", 170_000_000, 100, 220_000),
-    l("066570", "LG전자", Kospi, "전자", 163_647_814, 5_000, 85_000),
-    l("003550", "LG", Kospi, "지주", 157_341_478, 5_000, 80_000),
-    l("034730", "SK", Kospi, "지주", 72_900_000, 200, 250_000),
-    l("017670", "SK텔레콤", Kospi, "통신", 214_790_053, 100, 55_000),
-    l("030200", "KT", Kospi, "통신", 250_000_000, 5_000, 50_000),
-    l("015760", "한국전력", Kospi, "전력", 641_964_077, 5_000, 40_000),
-    l("032830", "삼성생명", Kospi, "보험", 200_000_000, 500, 150_000),
-    l("086790", "하나금융지주", Kospi, "금융", 285_000_000, 5_000, 90_000),
-    l("316140", "우리금융지주", Kospi, "금융", 742_000_000, 5_000, 25_000),
-    l("009150", "삼성전기", Kospi, "전자부품", 74_693_696, 5_000, 200_000),
-    l("010130", "고려아연", Kospi, "비철금속", 20_700_000, 5_000, 900_000),
-    l("011200", "HMM", Kospi, "해운", 1_000_000_000, 5_000, 21_000),
-    l("003670", "포스코퓨처엠", Kospi, "2차전지", 77_463_220, 5_000, 180_000),
-    l("018260", "삼성에스디에스", Kospi, "IT서비스", 77_377_800, 500, 160_000),
-    l("009540", "HD한국조선해양", Kospi, "조선", 70_773_116, 5_000, 350_000),
-    l("329180", "HD현대중공업", Kospi, "조선", 88_773_116, 5_000, 550_000),
-    l("042660", "한화오션", Kospi, "조선", 306_413_394, 5_000, 110_000),
-    l("010140", "삼성중공업", Kospi, "조선", 880_000_000, 1_000, 25_000),
-    l("012450", "한화에어로스페이스", Kospi, "방산", 51_600_000, 5_000, 950_000),
-    l("047810", "한국항공우주", Kospi, "방산", 97_475_000, 5_000, 100_000),
-    l("064350", "현대로템", Kospi, "방산", 109_142_293, 5_000, 200_000),
-    l("034020", "두산에너빌리티", Kospi, "기계", 640_000_000, 5_000, 75_000),
-    l("000810", "삼성화재", Kospi, "보험", 47_000_000, 500, 450_000),
-    l("024110", "기업은행", Kospi, "금융", 797_000_000, 5_000, 20_000),
-    l("323410", "카카오뱅크", Kospi, "금융", 476_000_000, 5_000, 24_000),
-    l("377300", "카카오페이", Kospi, "금융", 134_000_000, 500, 55_000),
-    l("096770", "SK이노베이션", Kospi, "정유", 151_000_000, 5_000, 110_000),
-    l("010950", "S-Oil", Kospi, "정유", 112_582_792, 2_500, 75_000),
-    l("011170", "롯데케미칼", Kospi, "화학", 42_780_000, 5_000, 70_000),
-    l("033780", "KT&G", Kospi, "담배", 118_000_000, 5_000, 140_000),
-    l("090430", "아모레퍼시픽", Kospi, "화장품", 58_500_000, 500, 130_000),
-    l("097950", "CJ제일제당", Kospi, "식품", 15_054_186, 5_000, 250_000),
-    l("271560", "오리온", Kospi, "식품", 39_536_000, 500, 110_000),
-    l("282330", "BGF리테일", Kospi, "유통", 17_283_906, 1_000, 110_000),
-    l("139480", "이마트", Kospi, "유통", 27_875_819, 5_000, 80_000),
-    l("000100", "유한양행", Kospi, "제약", 80_000_000, 1_000, 120_000),
-    l("128940", "한미약품", Kospi, "제약", 12_810_000, 2_500, 350_000),
-    l("259960", "크래프톤", Kospi, "게임", 48_000_000, 100, 280_000),
-    l("036570", "엔씨소프트", Kospi, "게임", 21_300_000, 500, 220_000),
-    l("251270", "넷마블", Kospi, "게임", 85_964_024, 100, 50_000),
-    l("352820", "하이브", Kospi, "엔터", 41_650_000, 500, 280_000),
-    l("263750", "펄어비스", Kosdaq, "게임", 64_000_000, 100, 40_000),
-    l("293490", "카카오게임즈", Kosdaq, "게임", 82_000_000, 100, 16_000),
-    l("112040", "위메이드", Kosdaq, "게임", 34_000_000, 100, 30_000),
-    l("041510", "에스엠", Kosdaq, "엔터", 23_000_000, 500, 110_000),
-    l("035900", "JYP Ent.", Kosdaq, "엔터", 35_540_000, 500, 70_000),
-    l("247540", "에코프로비엠", Kosdaq, "2차전지", 97_801_344, 500, 150_000),
-    l("086520", "에코프로", Kosdaq, "2차전지", 136_000_000, 100, 90_000),
-    l("028300", "HLB", Kosdaq, "바이오", 131_000_000, 500, 45_000),
-    l("298380", "에이비엘바이오", Kosdaq, "바이오", 54_000_000, 500, 150_000),
-    l("068760", "셀트리온제약", Kosdaq, "제약", 43_000_000, 500, 50_000),
-    l("145020", "휴젤", Kosdaq, "바이오", 12_000_000, 500, 300_000),
-    l("214150", "클래시스", Kosdaq, "의료기기", 65_500_000, 100, 55_000),
-    l("058470", "리노공업", Kosdaq, "반도체부품", 15_242_370, 500, 220_000),
-    l("039030", "이오테크닉스", Kosdaq, "반도체장비", 12_325_000, 500, 200_000),
-    l("240810", "원익IPS", Kosdaq, "반도체장비", 49_000_000, 500, 40_000),
-    l("357780", "솔브레인", Kosdaq, "반도체소재", 7_778_000, 500, 280_000),
-    l("005290", "동진쎄미켐", Kosdaq, "반도체소재", 51_400_000, 500, 40_000),
-    l("036930", "주성엔지니어링", Kosdaq, "반도체장비", 48_000_000, 500, 35_000),
-    l("277810", "레인보우로보틱스", Kosdaq, "로봇", 19_400_000, 500, 350_000),
+    l("005930", "삼성전자", "Samsung Electronics", Kospi, "반도체", 5_919_637_922, 100, 98_000),
+    l("000660", "SK하이닉스", "SK hynix", Kospi, "반도체", 728_002_365, 5_000, 560_000),
+    l("373220", "LG에너지솔루션", "LG Energy Solution", Kospi, "2차전지", 234_000_000, 500, 380_000),
+    l("207940", "삼성바이오로직스", "Samsung Biologics", Kospi, "바이오", 71_174_000, 2_500, 1_020_000),
+    l("005380", "현대차", "Hyundai Motor", Kospi, "자동차", 204_757_766, 5_000, 250_000),
+    l("000270", "기아", "Kia", Kospi, "자동차", 393_000_000, 5_000, 110_000),
+    l("068270", "셀트리온", "Celltrion", Kospi, "바이오", 216_900_000, 1_000, 180_000),
+    l("035420", "NAVER", "NAVER", Kospi, "인터넷", 156_000_000, 100, 250_000),
+    l("035720", "카카오", "Kakao", Kospi, "인터넷", 442_000_000, 100, 55_000),
+    l("051910", "LG화학", "LG Chem", Kospi, "화학", 70_592_343, 5_000, 320_000),
+    l("006400", "삼성SDI", "Samsung SDI", Kospi, "2차전지", 80_400_000, 5_000, 280_000),
+    l("005490", "POSCO홀딩스", "POSCO Holdings", Kospi, "철강", 84_571_230, 5_000, 330_000),
+    l("105560", "KB금융", "KB Financial Group", Kospi, "금융", 381_000_000, 5_000, 120_000),
+    l("055550", "신한지주", "Shinhan Financial Group", Kospi, "금융", 490_000_000, 5_000, 75_000),
+    l("012330", "현대모비스", "Hyundai Mobis", Kospi, "자동차부품", 90_000_000, 5_000, 320_000),
+    l("028260", "삼성물산", "Samsung C&T", Kospi, "지주", 170_000_000, 100, 220_000),
+    l("066570", "LG전자", "LG Electronics", Kospi, "전자", 163_647_814, 5_000, 85_000),
+    l("003550", "LG", "LG Corp.", Kospi, "지주", 157_341_478, 5_000, 80_000),
+    l("034730", "SK", "SK Inc.", Kospi, "지주", 72_900_000, 200, 250_000),
+    l("017670", "SK텔레콤", "SK Telecom", Kospi, "통신", 214_790_053, 100, 55_000),
+    l("030200", "KT", "KT", Kospi, "통신", 250_000_000, 5_000, 50_000),
+    l("015760", "한국전력", "Korea Electric Power", Kospi, "전력", 641_964_077, 5_000, 40_000),
+    l("032830", "삼성생명", "Samsung Life Insurance", Kospi, "보험", 200_000_000, 500, 150_000),
+    l("086790", "하나금융지주", "Hana Financial Group", Kospi, "금융", 285_000_000, 5_000, 90_000),
+    l("316140", "우리금융지주", "Woori Financial Group", Kospi, "금융", 742_000_000, 5_000, 25_000),
+    l("009150", "삼성전기", "Samsung Electro-Mechanics", Kospi, "전자부품", 74_693_696, 5_000, 200_000),
+    l("010130", "고려아연", "Korea Zinc", Kospi, "비철금속", 20_700_000, 5_000, 900_000),
+    l("011200", "HMM", "HMM", Kospi, "해운", 1_000_000_000, 5_000, 21_000),
+    l("003670", "포스코퓨처엠", "POSCO Future M", Kospi, "2차전지", 77_463_220, 5_000, 180_000),
+    l("018260", "삼성에스디에스", "Samsung SDS", Kospi, "IT서비스", 77_377_800, 500, 160_000),
+    l("009540", "HD한국조선해양", "HD Korea Shipbuilding & Offshore Engineering", Kospi, "조선", 70_773_116, 5_000, 350_000),
+    l("329180", "HD현대중공업", "HD Hyundai Heavy Industries", Kospi, "조선", 88_773_116, 5_000, 550_000),
+    l("042660", "한화오션", "Hanwha Ocean", Kospi, "조선", 306_413_394, 5_000, 110_000),
+    l("010140", "삼성중공업", "Samsung Heavy Industries", Kospi, "조선", 880_000_000, 1_000, 25_000),
+    l("012450", "한화에어로스페이스", "Hanwha Aerospace", Kospi, "방산", 51_600_000, 5_000, 950_000),
+    l("047810", "한국항공우주", "Korea Aerospace Industries", Kospi, "방산", 97_475_000, 5_000, 100_000),
+    l("064350", "현대로템", "Hyundai Rotem", Kospi, "방산", 109_142_293, 5_000, 200_000),
+    l("034020", "두산에너빌리티", "Doosan Enerbility", Kospi, "기계", 640_000_000, 5_000, 75_000),
+    l("000810", "삼성화재", "Samsung Fire & Marine Insurance", Kospi, "보험", 47_000_000, 500, 450_000),
+    l("024110", "기업은행", "Industrial Bank of Korea", Kospi, "금융", 797_000_000, 5_000, 20_000),
+    l("323410", "카카오뱅크", "KakaoBank", Kospi, "금융", 476_000_000, 5_000, 24_000),
+    l("377300", "카카오페이", "Kakao Pay", Kospi, "금융", 134_000_000, 500, 55_000),
+    l("096770", "SK이노베이션", "SK Innovation", Kospi, "정유", 151_000_000, 5_000, 110_000),
+    l("010950", "S-Oil", "S-Oil", Kospi, "정유", 112_582_792, 2_500, 75_000),
+    l("011170", "롯데케미칼", "Lotte Chemical", Kospi, "화학", 42_780_000, 5_000, 70_000),
+    l("033780", "KT&G", "KT&G", Kospi, "담배", 118_000_000, 5_000, 140_000),
+    l("090430", "아모레퍼시픽", "Amorepacific", Kospi, "화장품", 58_500_000, 500, 130_000),
+    l("097950", "CJ제일제당", "CJ CheilJedang", Kospi, "식품", 15_054_186, 5_000, 250_000),
+    l("271560", "오리온", "Orion", Kospi, "식품", 39_536_000, 500, 110_000),
+    l("282330", "BGF리테일", "BGF Retail", Kospi, "유통", 17_283_906, 1_000, 110_000),
+    l("139480", "이마트", "E-MART", Kospi, "유통", 27_875_819, 5_000, 80_000),
+    l("000100", "유한양행", "Yuhan", Kospi, "제약", 80_000_000, 1_000, 120_000),
+    l("128940", "한미약품", "Hanmi Pharmaceutical", Kospi, "제약", 12_810_000, 2_500, 350_000),
+    l("259960", "크래프톤", "KRAFTON", Kospi, "게임", 48_000_000, 100, 280_000),
+    l("036570", "엔씨소프트", "NCSOFT", Kospi, "게임", 21_300_000, 500, 220_000),
+    l("251270", "넷마블", "Netmarble", Kospi, "게임", 85_964_024, 100, 50_000),
+    l("352820", "하이브", "HYBE", Kospi, "엔터", 41_650_000, 500, 280_000),
+    l("263750", "펄어비스", "Pearl Abyss", Kosdaq, "게임", 64_000_000, 100, 40_000),
+    l("293490", "카카오게임즈", "Kakao Games", Kosdaq, "게임", 82_000_000, 100, 16_000),
+    l("112040", "위메이드", "Wemade", Kosdaq, "게임", 34_000_000, 100, 30_000),
+    l("041510", "에스엠", "SM Entertainment", Kosdaq, "엔터", 23_000_000, 500, 110_000),
+    l("035900", "JYP Ent.", "JYP Entertainment", Kosdaq, "엔터", 35_540_000, 500, 70_000),
+    l("247540", "에코프로비엠", "EcoPro BM", Kosdaq, "2차전지", 97_801_344, 500, 150_000),
+    l("086520", "에코프로", "EcoPro", Kosdaq, "2차전지", 136_000_000, 100, 90_000),
+    l("028300", "HLB", "HLB", Kosdaq, "바이오", 131_000_000, 500, 45_000),
+    l("298380", "에이비엘바이오", "ABL Bio", Kosdaq, "바이오", 54_000_000, 500, 150_000),
+    l("068760", "셀트리온제약", "Celltrion Pharm", Kosdaq, "제약", 43_000_000, 500, 50_000),
+    l("145020", "휴젤", "Hugel", Kosdaq, "바이오", 12_000_000, 500, 300_000),
+    l("214150", "클래시스", "Classys", Kosdaq, "의료기기", 65_500_000, 100, 55_000),
+    l("058470", "리노공업", "LEENO Industrial", Kosdaq, "반도체부품", 15_242_370, 500, 220_000),
+    l("039030", "이오테크닉스", "EO Technics", Kosdaq, "반도체장비", 12_325_000, 500, 200_000),
+    l("240810", "원익IPS", "Wonik IPS", Kosdaq, "반도체장비", 49_000_000, 500, 40_000),
+    l("357780", "솔브레인", "Soulbrain", Kosdaq, "반도체소재", 7_778_000, 500, 280_000),
+    l("005290", "동진쎄미켐", "Dongjin Semichem", Kosdaq, "반도체소재", 51_400_000, 500, 40_000),
+    l("036930", "주성엔지니어링", "Jusung Engineering", Kosdaq, "반도체장비", 48_000_000, 500, 35_000),
+    l("277810", "레인보우로보틱스", "Rainbow Robotics", Kosdaq, "로봇", 19_400_000, 500, 350_000),
 ];
 
 /// The table as [`StockInfo`] values with the price levels beside them (same order).
@@ -157,6 +204,7 @@ pub(crate) fn build() -> (Vec<StockInfo>, Vec<i64>) {
             let info = StockInfo {
                 code,
                 name: row.name,
+                eng_name: row.eng_name,
                 market: row.market,
                 sector: row.sector,
                 listed_shares: row.listed_shares,
@@ -184,5 +232,24 @@ mod tests {
         assert!(levels.iter().all(|&p| market::krx::is_on_tick(p)));
         let samsung = stocks.iter().find(|s| s.code.as_str() == "005930");
         assert_eq!(samsung.map(|s| s.name), Some("삼성전자"));
+        assert!(
+            stocks
+                .iter()
+                .all(|s| !s.eng_name.is_empty() && s.eng_name.is_ascii())
+        );
+    }
+
+    /// Real ISINs (KRX): the check digit of the rule reproduces them.
+    #[test]
+    fn isins_match_known_real_ones() {
+        for (code, expected) in [
+            ("005930", "KR7005930003"),
+            ("000660", "KR7000660001"),
+            ("035420", "KR7035420009"),
+            ("373220", "KR7373220003"),
+            ("069500", "KR7069500007"),
+        ] {
+            assert_eq!(isin(&StockCode::parse(code).unwrap()), expected, "{code}");
+        }
     }
 }

@@ -2,7 +2,9 @@
 //! `FID_INPUT_HOUR_1`, REFERENCE 4.6) and `inquire-time-dailychartprice` (FHKST03010230, a given
 //! date, at most 120 rows, real profile only, REFERENCE 4.7). Rows are newest first; a row's
 //! `stck_cntg_hour` is its bar's start minute (`HHMM00`), `cntg_vol` its volume and `acml_tr_pbmn` the
-//! day's turnover at its end. A time after now means now.
+//! day's turnover at its end. A time after now means now. On today's chart a time before the first
+//! bar (python-kis sends `000000` when it wants the latest bars) also means now: real KIS answers
+//! python-kis's `day_chart()` with today's bars (docs/kis-compat.md).
 
 use jiff::civil::{Date, Time};
 use market::StockCode;
@@ -28,7 +30,7 @@ pub fn today(state: &AppState, p: &mut Params) -> Result<Reply, KisError> {
     let until = hour_param(p)?;
     yes_no(p, "FID_PW_DATA_INCU_YN", true)?;
     let date = state.market.trading_date();
-    Ok(answer(state, code, date, until, TODAY_MAX_ROWS))
+    Ok(answer(state, code, date, until, TODAY_MAX_ROWS, true))
 }
 
 /// FHKST03010230
@@ -40,7 +42,7 @@ pub fn past_day(state: &AppState, p: &mut Params) -> Result<Reply, KisError> {
     let date = parse_date(&raw_date).ok_or_else(|| invalid("INPUT_DATE_1", "expected YYYYMMDD"))?;
     yes_no(p, "FID_PW_DATA_INCU_YN", true)?;
     yes_no(p, "FID_FAKE_TICK_INCU_YN", false)?;
-    Ok(answer(state, code, date, until, PAST_MAX_ROWS))
+    Ok(answer(state, code, date, until, PAST_MAX_ROWS, false))
 }
 
 fn hour_param(p: &mut Params) -> Result<Time, KisError> {
@@ -60,11 +62,24 @@ fn yes_no(p: &mut Params, name: &'static str, required: bool) -> Result<(), KisE
     }
 }
 
-fn answer(state: &AppState, code: Option<StockCode>, date: Date, until: Time, max_rows: usize) -> Reply {
+/// `early_means_now`: a time before the day's first bar answers like "now" (today's chart).
+fn answer(
+    state: &AppState,
+    code: Option<StockCode>,
+    date: Date,
+    until: Time,
+    max_rows: usize,
+    early_means_now: bool,
+) -> Reply {
     let Some((code, info)) = code.and_then(|c| Some((c, state.market.stock(&c)?))) else {
         return Reply::last(ok_body(&[("output1", &blank_summary(state)), ("output2", "[]")]));
     };
-    let bars = state.market.minute_bars(&code, date, until);
+    let mut bars = state.market.minute_bars(&code, date, until);
+    if bars.is_empty() && early_means_now {
+        // Nothing at or before `until`: either it is before the first bar (→ now) or there are no
+        // bars yet at all (then "now" is empty too).
+        bars = state.market.minute_bars(&code, date, Time::MAX);
+    }
     let rows = array(bars.iter().rev().take(max_rows).map(row));
     let summary = match state.market.quote(&code) {
         Some(q) => {

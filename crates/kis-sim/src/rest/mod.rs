@@ -15,9 +15,11 @@ pub mod investor;
 pub mod minute;
 pub mod oauth;
 pub mod orderbook;
+pub mod overseas;
 pub mod params;
 pub mod periods;
 pub mod price;
+pub mod search_info;
 pub mod stock_info;
 
 use std::sync::Arc;
@@ -68,6 +70,7 @@ fn endpoint(api: &str) -> Option<(&'static str, bool, Endpoint)> {
         "inquire-time-dailychartprice" => ("FHKST03010230", false, minute::past_day),
         "inquire-time-itemconclusion" => ("FHPST01060000", true, conclusion::handle),
         "search-stock-info" => ("CTPF1002R", false, stock_info::handle),
+        "search-info" => ("CTPF1604R", false, search_info::handle),
         "chk-holiday" => ("CTCA0903R", false, holiday::handle),
         _ => return None,
     })
@@ -80,11 +83,31 @@ pub(crate) async fn quotation(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let tr_id = header(&headers, "tr_id");
-    if let Err(err) = admit(&state, &headers, true).await {
+    answer(&state, endpoint(&api), query.as_deref(), &headers).await
+}
+
+/// `GET /uapi/overseas-price/v1/quotations/price` (HHDFS00000300; see [`overseas`]).
+pub(crate) async fn overseas_price(
+    State(state): State<Arc<AppState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let entry = ("HHDFS00000300", true, overseas::price as Endpoint);
+    answer(&state, Some(entry), query.as_deref(), &headers).await
+}
+
+/// Admission, then the endpoint (`None`: an unknown service).
+async fn answer(
+    state: &AppState,
+    entry: Option<(&'static str, bool, Endpoint)>,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
+    let tr_id = header(headers, "tr_id");
+    if let Err(err) = admit(state, headers, true).await {
         return err.response(Shape::Api, tr_id);
     }
-    let Some((expected_tr, on_vts, handler)) = endpoint(&api) else {
+    let Some((expected_tr, on_vts, handler)) = entry else {
         return KisError::UnknownService.response(Shape::Api, tr_id);
     };
     let Some(tr_id) = tr_id.filter(|t| *t == expected_tr || TR_ALIASES.contains(&(expected_tr, *t))) else {
@@ -93,8 +116,8 @@ pub(crate) async fn quotation(
     if state.config.profile == Profile::Vts && !on_vts {
         return KisError::NotOnVts.response(Shape::Api, Some(tr_id));
     }
-    let result = Params::parse(query.as_deref()).and_then(|mut params| {
-        let reply = handler(&state, &mut params)?;
+    let result = Params::parse(query).and_then(|mut params| {
+        let reply = handler(state, &mut params)?;
         params.finish()?;
         Ok(reply)
     });
@@ -224,7 +247,7 @@ mod tests {
     use super::*;
     use crate::config::SimConfig;
 
-    const APIS: [&str; 12] = [
+    const APIS: [&str; 13] = [
         "exp-closing-price",
         "inquire-investor",
         "inquire-time-itemconclusion",
@@ -236,6 +259,7 @@ mod tests {
         "inquire-time-itemchartprice",
         "inquire-time-dailychartprice",
         "search-stock-info",
+        "search-info",
         "chk-holiday",
     ];
     const NAMES: [&str; 14] = [
@@ -327,7 +351,7 @@ mod tests {
                 "FID_PW_DATA_INCU_YN",
                 "FID_FAKE_TICK_INCU_YN",
             ],
-            "search-stock-info" => &["PRDT_TYPE_CD", "PDNO"],
+            "search-stock-info" | "search-info" => &["PRDT_TYPE_CD", "PDNO"],
             "chk-holiday" => &["BASS_DT"],
             "exp-closing-price" => &[
                 "FID_RANK_SORT_CLS_CODE",

@@ -1,4 +1,5 @@
-//! Reference data: 주식기본조회 (CTPF1002R, real only) and 국내휴장일조회 (TCA0903R).
+//! Reference data: 상품기본조회 (CTPF1604R, real only), 주식기본조회 (CTPF1002R, real only) and
+//! 국내휴장일조회 (TCA0903R).
 
 use jiff::civil::Date;
 use market::StockCode;
@@ -6,6 +7,83 @@ use market::StockCode;
 use super::chart::format_date;
 use super::{Body, Fields, Request};
 use crate::error::KisError;
+
+/// 상품기본조회 (`search-info`): the names and codes of one product, the cheapest way to name a code
+/// (20 fields, against ~70 for 주식기본조회). A code KIS does not know is answered with `rt_cd "7"`
+/// and `msg_cd` [`NO_DATA_MSG_CD`], which [`crate::KisClient::product_info`] turns into
+/// [`KisError::NotFound`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProductInfoRequest {
+    pub code: StockCode,
+}
+
+/// `msg_cd` of KIS's "조회할 내용이 없습니다" (nothing to show).
+pub const NO_DATA_MSG_CD: &str = "KIOK0560";
+
+/// A product's names and codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductInfo {
+    /// 단축상품번호 (the six-character code).
+    pub code: StockCode,
+    /// 표준상품번호 (ISIN, e.g. `KR7005930003`).
+    pub isin: String,
+    /// 상품약어명 (e.g. `삼성전자`), else the full name.
+    pub name: String,
+    /// 상품명120 (the full Korean name).
+    pub full_name: String,
+    /// 상품영문약어명, else the English name.
+    pub english_name: String,
+    /// 상품유형코드 (`300` for stocks, ETFs and ETNs).
+    pub product_type: String,
+}
+
+impl Request for ProductInfoRequest {
+    const PATH: &'static str = "/uapi/domestic-stock/v1/quotations/search-info";
+    const TR_ID: &'static str = "CTPF1604R";
+    const ON_VTS: bool = false;
+    type Output = ProductInfo;
+
+    fn query(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("PDNO", self.code.as_str().to_owned()),
+            ("PRDT_TYPE_CD", "300".to_owned()),
+        ]
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<ProductInfo, KisError> {
+        let body = Body::parse(Self::TR_ID, body)?;
+        let not_found = || KisError::NotFound {
+            code: self.code.to_string(),
+        };
+        let o = body.object("output")?.ok_or_else(not_found)?;
+        let first = |a: &'static str, b: &'static str| {
+            let v = o.text(a);
+            if v.is_empty() { o.text(b) } else { v }
+        };
+        let name = first("prdt_abrv_name", "prdt_name");
+        if name.is_empty() {
+            return Err(not_found());
+        }
+        let short = o.text("shtn_pdno");
+        let code = if short.is_empty() {
+            self.code
+        } else {
+            StockCode::parse(&short).map_err(|_| KisError::Parse {
+                tr_id: Self::TR_ID,
+                field: "shtn_pdno",
+                raw: short.clone(),
+            })?
+        };
+        Ok(ProductInfo {
+            code,
+            isin: o.text("std_pdno"),
+            full_name: first("prdt_name120", "prdt_name"),
+            english_name: first("prdt_eng_abrv_name", "prdt_eng_name"),
+            product_type: o.text("prdt_type_cd"),
+            name,
+        })
+    }
+}
 
 /// 주식기본조회: name, market and share data of one stock.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
