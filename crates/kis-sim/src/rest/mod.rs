@@ -21,7 +21,6 @@ pub mod price;
 pub mod stock_info;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -114,7 +113,7 @@ pub(crate) async fn not_found(headers: HeaderMap) -> Response {
 /// The admission pipeline (see the module doc). `with_token`: whether a bearer token is required.
 pub(crate) async fn admit(state: &AppState, headers: &HeaderMap, with_token: bool) -> Result<(), KisError> {
     on_the_wire(state).await;
-    let arrival = Instant::now();
+    let arrival = tokio::time::Instant::now();
     Counters::inc(&state.counters.requests);
     let app_key = header(headers, "appkey");
     if let Some(key) = app_key.filter(|k| credentials::key_profile(k).is_some())
