@@ -1,7 +1,8 @@
 //! KIS Open API client.
 //!
 //! * [`wire`]: one small request type per endpoint; KIS's string numbers become typed values at
-//!   the boundary, with errors naming the TR, the field and the raw value.
+//!   the boundary, with errors naming the TR, the field and the raw value. [`scalar`] is the one
+//!   reading of those strings, shared with the realtime frames.
 //! * [`governor`]: N slots per app key, each held from send until 1 s after completion, so no
 //!   1-second window at the server ever holds more than N arrivals.
 //! * [`token`]: access token and approval key, cached on disk (0600, atomic), single-flight,
@@ -21,6 +22,7 @@ pub mod governor;
 pub mod paging;
 pub mod realtime;
 pub mod retry;
+pub mod scalar;
 pub mod token;
 pub mod wire;
 
