@@ -195,7 +195,7 @@ pub(crate) fn market_division(p: &mut Params) -> Result<(), KisError> {
 }
 
 /// A stock code parameter: `Some` for a simulated stock, `None` for a well-formed code the market
-/// does not have (KIS answers those with rt_cd 0 and a zeroed output, REFERENCE 4.1), an error for a
+/// does not have (KIS answers those with rt_cd 0 and a zeroed output, `docs/kis-wire.md` §4.1), an error for a
 /// malformed one.
 pub(crate) fn stock(
     state: &AppState,
