@@ -68,10 +68,14 @@ pub struct SimConfig {
     pub speed: f64,
     /// Injected latency before each REST request arrives, uniform in `[min, max]` milliseconds.
     pub latency_ms: Option<(u64, u64)>,
-    /// Probability that an accepted REST request is answered with a random gateway error (HTTP 500).
+    /// Probability that an accepted REST request is answered with a gateway error (HTTP 500), drawn
+    /// from a generator seeded by `seed` (see `faults`).
     pub error_rate: f64,
     /// Lifetime of an access token (KIS: 24 h for individuals).
     pub token_ttl: Duration,
+    /// The shortest time between two `tokenP` calls of one app key (KIS: one a minute); a call
+    /// inside it gets `EGW00133`.
+    pub token_interval: Duration,
     /// Serve the `/sim/*` control API.
     pub control: bool,
     /// How often the WebSocket server sends PINGPONG; a client that answers none within the next
@@ -90,6 +94,7 @@ impl Default for SimConfig {
             latency_ms: None,
             error_rate: 0.0,
             token_ttl: Duration::from_secs(24 * 60 * 60),
+            token_interval: crate::auth::tokens::ISSUE_INTERVAL,
             control: false,
             ping_interval: Duration::from_secs(100),
         }

@@ -2,8 +2,8 @@
 //! every error the simulator answers with.
 //!
 //! HTTP statuses: gateway errors (`EGW*`, and `OPSQ0002` for an unknown service) → 500, as KIS does
-//! for `EGW00201` and `EGW00123` (REFERENCE 6.2/6.4). `/oauth2/*` errors → 403 with the other body
-//! shape `{"error_code","error_description"}` (REFERENCE 2.1). Input validation errors (`OPSQ2001`,
+//! for `EGW00201` and `EGW00123` (`docs/kis-wire.md` §6.2, §6.4). `/oauth2/*` errors → 403 with the other body
+//! shape `{"error_code","error_description"}` (`docs/kis-wire.md` §2.1). Input validation errors (`OPSQ2001`,
 //! `OPSQ2002`) → HTTP 200 with `rt_cd "2"`, as KIS answers bad query fields (e.g. PYKIS issue #81:
 //! `RT_CD: 2, MSG_CD: OPSQ2001, "ERROR : INPUT INVALID_CHECK_INQR_DVSN"`); their `msg1` names the field.
 

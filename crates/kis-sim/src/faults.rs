@@ -5,29 +5,43 @@
 //! duration in `[min, max]` ms *before* it "arrives", and only then is it counted by the rate limiter.
 //! So two requests sent 10 ms apart may arrive in either order and closer together or further apart
 //! than they were sent, as on a real network.
+//!
+//! Both draws (latency and injected errors) come from one generator seeded by the simulator's `seed`,
+//! so a test that sends its requests one after another sees the same faults on every run: the same
+//! seed, the same requests failed. (Concurrent requests draw in the order they arrive, which the
+//! scheduler decides.)
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use tokio::sync::watch;
 
 use crate::auth::tokens::lock;
 
+/// Keeps the fault generator's stream apart from the market's streams of the same seed.
+const FAULT_SALT: u64 = 0x6661_756c_7473; // "faults"
+
 pub struct Faults {
     latency_ms: Mutex<Option<(u64, u64)>>,
     error_rate_bits: AtomicU64,
+    /// Every fault draw, seeded by the simulator's seed.
+    rng: Mutex<ChaCha8Rng>,
     /// Bumped to close every WebSocket session.
     drop_ws: watch::Sender<u64>,
 }
 
 impl Faults {
-    pub fn new(latency_ms: Option<(u64, u64)>, error_rate: f64) -> Faults {
+    /// Faults drawn from a generator seeded by `seed` (the simulator's seed; its stream is kept
+    /// apart from the market's by a fixed salt).
+    pub fn new(latency_ms: Option<(u64, u64)>, error_rate: f64, seed: u64) -> Faults {
         let (drop_ws, _) = watch::channel(0);
         let faults = Faults {
             latency_ms: Mutex::new(None),
             error_rate_bits: AtomicU64::new(0),
+            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ FAULT_SALT)),
             drop_ws,
         };
         faults.set_latency(latency_ms);
@@ -62,7 +76,7 @@ impl Faults {
         let ms = if min == max {
             min
         } else {
-            rand::rng().random_range(min..=max)
+            lock(&self.rng).random_range(min..=max)
         };
         Some(Duration::from_millis(ms))
     }
@@ -70,7 +84,7 @@ impl Faults {
     /// Whether this request should fail with an injected server error.
     pub fn roll_error(&self) -> bool {
         let p = self.error_rate();
-        p > 0.0 && rand::rng().random_bool(p)
+        p > 0.0 && lock(&self.rng).random_bool(p)
     }
 
     /// Closes every WebSocket session.
@@ -90,7 +104,7 @@ mod tests {
 
     #[test]
     fn latency_is_within_bounds_and_normalised() {
-        let f = Faults::new(Some((30, 10)), 0.0);
+        let f = Faults::new(Some((30, 10)), 0.0, 1);
         assert_eq!(f.latency(), Some((10, 30)));
         for _ in 0..100 {
             let d = f.sample_latency().unwrap();
@@ -102,7 +116,7 @@ mod tests {
 
     #[test]
     fn error_rate_extremes() {
-        let f = Faults::new(None, 1.0);
+        let f = Faults::new(None, 1.0, 1);
         assert!((0..50).all(|_| f.roll_error()));
         f.set_error_rate(0.0);
         assert!((0..50).all(|_| !f.roll_error()));
@@ -111,8 +125,22 @@ mod tests {
     }
 
     #[test]
+    fn the_same_seed_fails_the_same_requests() {
+        let draws = |seed| {
+            let f = Faults::new(Some((0, 1_000)), 0.3, seed);
+            (0..200)
+                .map(|_| (f.roll_error(), f.sample_latency()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(draws(7), draws(7));
+        assert_ne!(draws(7), draws(8));
+        let errors = draws(7).iter().filter(|(e, _)| *e).count();
+        assert!((30..=90).contains(&errors), "about 30% of 200: {errors}");
+    }
+
+    #[test]
     fn drop_ws_notifies_subscribers() {
-        let f = Faults::new(None, 0.0);
+        let f = Faults::new(None, 0.0, 1);
         let mut rx = f.drop_ws_signal();
         f.drop_ws();
         assert!(rx.has_changed().unwrap());

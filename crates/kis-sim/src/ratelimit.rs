@@ -6,12 +6,16 @@
 //! limit. The arrival instant is taken *after* any injected latency (see `faults`), i.e. when the
 //! request reaches the server, which is what KIS counts.
 //!
+//! Time is tokio's (`tokio::time::Instant`): real time, unless a test pauses it.
+//!
 //! `max_window` is exact: the most arrivals inside any half-open 1-second window, since such a maximum
 //! is always attained by a window that ends at an arrival.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::auth::tokens::lock;
 

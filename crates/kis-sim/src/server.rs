@@ -58,10 +58,10 @@ impl AppState {
             speed: config.speed,
         }));
         AppState {
-            tokens: TokenStore::new(config.token_ttl),
+            tokens: TokenStore::new(config.token_ttl, config.token_interval),
             approvals: ApprovalStore::default(),
             limiter: RateLimiter::new(config.rate_limit()),
-            faults: Faults::new(config.latency_ms, config.error_rate),
+            faults: Faults::new(config.latency_ms, config.error_rate, config.seed),
             counters: Counters::default(),
             ws_sessions: Mutex::new(HashMap::new()),
             shutdown,

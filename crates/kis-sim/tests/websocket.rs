@@ -189,7 +189,10 @@ async fn a_second_session_with_the_same_app_key_is_refused_and_closed() {
     server.shutdown().await;
 }
 
-#[tokio::test]
+/// In tokio's paused time: a 400 ms deadline to answer is then a deadline in virtual time, which a
+/// loaded machine cannot miss by being slow (real time would drop an answering client that was
+/// merely descheduled for 400 ms).
+#[tokio::test(start_paused = true)]
 async fn silent_clients_are_dropped_and_answering_clients_stay() {
     let server = start(SimConfig {
         ping_interval: Duration::from_millis(400),

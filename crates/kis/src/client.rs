@@ -11,6 +11,7 @@ use futures_util::FutureExt;
 use jiff::civil::Date;
 use market::StockCode;
 
+use crate::clock::{Clock, SystemClock};
 use crate::coalesce::{Answer, CallKey, Coalescer};
 use crate::credentials::Credentials;
 use crate::env::Environment;
@@ -46,6 +47,8 @@ pub struct ClientConfig {
     pub tokens: TokenConfig,
     /// Share the answer of identical concurrent GETs.
     pub coalesce: bool,
+    /// The wall clock of the token rules (the system clock; tests pass a [`crate::clock::TokioClock`]).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl ClientConfig {
@@ -59,6 +62,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             tokens: TokenConfig::default(),
             coalesce: true,
+            clock: Arc::new(SystemClock),
         }
     }
 
@@ -120,7 +124,8 @@ impl KisClient {
                 config.credentials.clone(),
                 config.tokens.clone(),
             )
-            .with_governor(governor.clone()),
+            .with_governor(governor.clone())
+            .with_clock(config.clock.clone()),
         );
         Ok(KisClient {
             inner: Arc::new(Inner {

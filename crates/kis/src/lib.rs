@@ -1,16 +1,19 @@
 //! KIS Open API client.
 //!
 //! * [`wire`]: one small request type per endpoint; KIS's string numbers become typed values at
-//!   the boundary, with errors naming the TR, the field and the raw value.
+//!   the boundary, with errors naming the TR, the field and the raw value. [`scalar`] is the one
+//!   reading of those strings, shared with the realtime frames.
 //! * [`governor`]: N slots per app key, each held from send until 1 s after completion, so no
 //!   1-second window at the server ever holds more than N arrivals.
 //! * [`token`]: access token and approval key, cached on disk (0600, atomic), single-flight,
-//!   never issued twice within a minute, even across processes.
+//!   never issued twice within a minute, even across processes; [`clock`] is the wall clock it
+//!   reads (injectable, so tests run the rules in virtual time).
 //! * [`client`]: [`KisClient`] ties them together with retries and request coalescing;
 //!   [`paging`] walks candle history across calls.
 //! * [`realtime`]: the WebSocket feed.
 
 pub mod client;
+pub mod clock;
 mod coalesce;
 pub mod credentials;
 pub mod env;
@@ -19,6 +22,7 @@ pub mod governor;
 pub mod paging;
 pub mod realtime;
 pub mod retry;
+pub mod scalar;
 pub mod token;
 pub mod wire;
 

@@ -11,18 +11,24 @@
 //!   re-reading the cache after taking it;
 //! * never issued twice within `min_issue_interval` (60 s): the last issuance time is kept in the
 //!   file too, and a renewal asked for sooner waits out the remainder;
-//! * a corrupt or foreign cache file is logged (without secrets) and replaced.
+//! * a corrupt or foreign cache file is logged (without secrets) and replaced;
+//! * the cache file is read and written on tokio's blocking pool (`spawn_blocking`), never on an
+//!   async worker;
+//! * the time these rules read comes from an injectable [`Clock`] (the system clock by default), so
+//!   tests check the one-a-minute rule in tokio's paused time rather than by sleeping a minute.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::{Clock, SystemClock};
 use crate::credentials::Credentials;
 use crate::env::Environment;
 use crate::error::{KisError, MSG_TOKEN_TOO_OFTEN};
@@ -127,6 +133,7 @@ pub struct TokenStore {
     issued: std::sync::atomic::AtomicU64,
     /// Issuance requests take a slot too, in case the server counts them.
     governor: Option<Governor>,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for TokenStore {
@@ -155,7 +162,14 @@ impl TokenStore {
             approval: tokio::sync::Mutex::new(Slot::default()),
             issued: std::sync::atomic::AtomicU64::new(0),
             governor: None,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Reads the time from `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> TokenStore {
+        self.clock = clock;
+        self
     }
 
     /// Sends issuance requests through `governor` (at interactive priority).
@@ -195,6 +209,16 @@ impl TokenStore {
         self.path(Kind::Access, "json")
     }
 
+    /// Where `kind` is cached and whose it must be, for the blocking file I/O.
+    fn cache_spot(&self, kind: Kind) -> Option<CacheSpot> {
+        Some(CacheSpot {
+            path: self.path(kind, "json")?,
+            kind,
+            env: self.env.cache_name(),
+            fingerprint: self.credentials.fingerprint(),
+        })
+    }
+
     fn path(&self, kind: Kind, ext: &str) -> Option<PathBuf> {
         let dir = self.config.data_dir.as_ref()?.join("tokens");
         let suffix = match kind {
@@ -222,7 +246,7 @@ impl TokenStore {
             slot.rejected = Some(r.to_owned());
         }
         if let Some(held) = &slot.current
-            && self.usable(held, Timestamp::now(), slot.rejected.as_deref())
+            && self.usable(held, self.clock.now(), slot.rejected.as_deref())
         {
             return Ok(Secret(held.value.clone()));
         }
@@ -239,13 +263,13 @@ impl TokenStore {
             },
             None => None,
         };
-        if let Some(cached) = self.read_cache(kind) {
+        if let Some(cached) = self.read_cache(kind).await {
             slot.last_issued = slot.last_issued.max(Some(cached.issued_at));
             let held = Held {
                 value: cached.value,
                 expires_at: market::time::from_kst(cached.expires_at_kst),
             };
-            if self.usable(&held, Timestamp::now(), slot.rejected.as_deref()) {
+            if self.usable(&held, self.clock.now(), slot.rejected.as_deref()) {
                 let value = held.value.clone();
                 slot.current = Some(held);
                 return Ok(Secret(value));
@@ -254,7 +278,7 @@ impl TokenStore {
 
         // Never two issuances inside the interval: wait out the remainder.
         if let Some(last) = slot.last_issued {
-            let since = Timestamp::now().duration_since(last);
+            let since = self.clock.now().duration_since(last);
             let interval =
                 SignedDuration::try_from(self.config.min_issue_interval).unwrap_or(SignedDuration::MAX);
             if since < interval {
@@ -271,7 +295,7 @@ impl TokenStore {
         let issued = self.issue(kind).await;
         // The server saw the request somewhere before this instant: counting the interval from
         // the completion (not the send) keeps the next issuance a full interval after it.
-        let completed_at = Timestamp::now();
+        let completed_at = self.clock.now();
         let (value, expires_at) = match issued {
             Ok(v) => v,
             Err(e) => {
@@ -283,7 +307,7 @@ impl TokenStore {
         };
         self.issued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         slot.last_issued = Some(completed_at);
-        self.write_cache(kind, &value, expires_at, completed_at);
+        self.write_cache(kind, &value, expires_at, completed_at).await;
         slot.current = Some(Held {
             value: value.clone(),
             expires_at,
@@ -327,7 +351,7 @@ impl TokenStore {
             .await
             .map_err(|e| transport_error(what, self.config.timeout, e))?;
         drop(permit);
-        let now = Timestamp::now();
+        let now = self.clock.now();
         match kind {
             Kind::Access => auth::parse_token(status, &bytes, now).map(|t| (t.access_token, t.expires_at)),
             Kind::Approval => {
@@ -339,10 +363,48 @@ impl TokenStore {
         }
     }
 
-    /// The cached value, if the file exists, parses and belongs to this environment and app key.
-    fn read_cache(&self, kind: Kind) -> Option<CacheFile> {
-        let path = self.path(kind, "json")?;
-        let text = match fs::read_to_string(&path) {
+    /// The cached value, if the file exists, parses and belongs to this environment and app key
+    /// (read on the blocking pool).
+    async fn read_cache(&self, kind: Kind) -> Option<CacheFile> {
+        let spot = self.cache_spot(kind)?;
+        tokio::task::spawn_blocking(move || spot.read())
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "token cache read did not finish");
+                None
+            })
+    }
+
+    /// Writes the cache file (on the blocking pool); a failure is logged, not fatal: the token
+    /// works, it just will not survive a restart.
+    async fn write_cache(&self, kind: Kind, value: &str, expires_at: Timestamp, issued_at: Timestamp) {
+        let Some(spot) = self.cache_spot(kind) else {
+            return;
+        };
+        let file = spot.file(value, expires_at, issued_at);
+        let written = tokio::task::spawn_blocking(move || write_atomically(&spot.path, &file)).await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not write the token cache"),
+            Err(e) => tracing::warn!(error = %e, "token cache write did not finish"),
+        }
+    }
+}
+
+/// One cache file and the identity its contents must carry.
+#[derive(Debug, Clone)]
+struct CacheSpot {
+    path: PathBuf,
+    kind: Kind,
+    env: String,
+    fingerprint: String,
+}
+
+impl CacheSpot {
+    /// Blocking: the file's contents if it exists, parses and is this spot's.
+    fn read(&self) -> Option<CacheFile> {
+        let path = &self.path;
+        let text = match fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => {
@@ -352,30 +414,23 @@ impl TokenStore {
         };
         let reason = match serde_json::from_str::<CacheFile>(&text) {
             Err(_) => "not a token cache file",
-            Ok(c) if c.kind != kind.name() => "holds another kind of secret",
-            Ok(c) if c.env != self.env.cache_name() => "belongs to another environment",
-            Ok(c) if c.app_key_fingerprint != self.credentials.fingerprint() => "belongs to another app key",
+            Ok(c) if c.kind != self.kind.name() => "holds another kind of secret",
+            Ok(c) if c.env != self.env => "belongs to another environment",
+            Ok(c) if c.app_key_fingerprint != self.fingerprint => "belongs to another app key",
             Ok(c) => return Some(c),
         };
         tracing::warn!(path = %path.display(), reason, "token cache unusable; it will be replaced");
         None
     }
 
-    fn write_cache(&self, kind: Kind, value: &str, expires_at: Timestamp, issued_at: Timestamp) {
-        let Some(path) = self.path(kind, "json") else {
-            return;
-        };
-        let file = CacheFile {
-            kind: kind.name().into(),
-            env: self.env.cache_name(),
-            app_key_fingerprint: self.credentials.fingerprint(),
+    fn file(&self, value: &str, expires_at: Timestamp, issued_at: Timestamp) -> CacheFile {
+        CacheFile {
+            kind: self.kind.name().into(),
+            env: self.env.clone(),
+            app_key_fingerprint: self.fingerprint.clone(),
             value: value.into(),
             expires_at_kst: market::time::to_kst(expires_at),
             issued_at,
-        };
-        if let Err(e) = write_atomically(&path, &file) {
-            // Not fatal: the token works, it just will not survive a restart.
-            tracing::warn!(error = %e, "could not write the token cache");
         }
     }
 }
@@ -500,20 +555,21 @@ mod tests {
         dir
     }
 
-    #[test]
-    fn cache_round_trip_is_0600_and_never_names_the_key() {
+    #[tokio::test]
+    async fn cache_round_trip_is_0600_and_never_names_the_key() {
         use std::os::unix::fs::PermissionsExt;
         let dir = temp_dir("roundtrip");
         let s = store(&dir);
         let expires = Timestamp::now() + SignedDuration::from_hours(20);
-        s.write_cache(Kind::Access, "tok-1", expires, Timestamp::now());
+        s.write_cache(Kind::Access, "tok-1", expires, Timestamp::now())
+            .await;
         let path = s.cache_path().unwrap();
         assert!(!path.to_string_lossy().contains("KEY-for-tests"));
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let c = s.read_cache(Kind::Access).unwrap();
+        let c = s.read_cache(Kind::Access).await.unwrap();
         assert_eq!(c.value, "tok-1");
-        assert!(s.read_cache(Kind::Approval).is_none());
+        assert!(s.read_cache(Kind::Approval).await.is_none());
         let _ = fs::remove_dir_all(&dir);
     }
 
@@ -526,7 +582,8 @@ mod tests {
             "tok-cached",
             Timestamp::now() + SignedDuration::from_hours(5),
             Timestamp::now(),
-        );
+        )
+        .await;
         // The server (port 9, discard) is never contacted: the cache answers.
         let fresh = store(&dir);
         assert_eq!(fresh.access_token().await.unwrap().expose(), "tok-cached");
@@ -534,20 +591,21 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
     }
 
-    #[test]
-    fn corrupt_or_foreign_files_are_ignored() {
+    #[tokio::test]
+    async fn corrupt_or_foreign_files_are_ignored() {
         let dir = temp_dir("corrupt");
         let s = store(&dir);
         let path = s.cache_path().unwrap();
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(&path, b"{not json").unwrap();
-        assert!(s.read_cache(Kind::Access).is_none());
-        s.write_cache(Kind::Access, "tok", Timestamp::now(), Timestamp::now());
+        assert!(s.read_cache(Kind::Access).await.is_none());
+        s.write_cache(Kind::Access, "tok", Timestamp::now(), Timestamp::now())
+            .await;
         let mut c: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
         c["app_key_fingerprint"] = "0000000000000000".into();
         fs::write(&path, serde_json::to_vec(&c).unwrap()).unwrap();
         assert!(
-            s.read_cache(Kind::Access).is_none(),
+            s.read_cache(Kind::Access).await.is_none(),
             "another key's token is not used"
         );
         let _ = fs::remove_dir_all(&dir);

@@ -241,6 +241,63 @@ async fn a_rejected_approval_key_is_renewed_once() {
     assert_eq!(approval.forced.load(Ordering::SeqCst), 1);
 }
 
+/// Hands out `old-key` at first; a forced renewal reports that it started, then waits until the
+/// test lets it finish with `new-key` (as the token store waits out KIS's one-issuance-a-minute).
+struct SlowRenewal {
+    started: tokio::sync::Notify,
+    finish: tokio::sync::Notify,
+}
+
+impl ApprovalSource for SlowRenewal {
+    fn approval_key(&self, force_new: bool) -> ApprovalFuture<'_> {
+        Box::pin(async move {
+            if !force_new {
+                return Ok("old-key".to_owned());
+            }
+            self.started.notify_one();
+            self.finish.notified().await;
+            Ok("new-key".to_owned())
+        })
+    }
+}
+
+#[tokio::test]
+async fn pingpong_is_answered_while_an_approval_key_renewal_is_pending() {
+    let mut fake = Fake::start().await;
+    let approval = Arc::new(SlowRenewal {
+        started: tokio::sync::Notify::new(),
+        finish: tokio::sync::Notify::new(),
+    });
+    let (handle, _events, mut conn) = connect(&mut fake, None, approval.clone()).await;
+    let subscribe = tokio::spawn({
+        let handle = handle.clone();
+        async move { handle.subscribe(Channel::Executions, samsung()).await }
+    });
+    let (key, ..) = conn.recv_request().await;
+    assert_eq!(key, "old-key");
+    conn.answer("H0STCNT0", "005930", "1", "", "INVALID APPROVAL KEY")
+        .await;
+    tokio::time::timeout(WAIT, approval.started.notified())
+        .await
+        .expect("the client asked for a new key");
+    // The renewal is pending: the session still echoes PINGPONG (it would not if the socket task
+    // were the one waiting for the key).
+    let ping = r#"{"header":{"tr_id":"PINGPONG","datetime":"20230101120000"}}"#;
+    conn.send(ping).await;
+    assert_eq!(conn.recv_text().await, ping);
+    assert!(!subscribe.is_finished());
+    approval.finish.notify_one();
+    let (key, tr_type, tr_id, tr_key) = conn.recv_request().await;
+    assert_eq!(key, "new-key", "the request is sent again with the new key");
+    assert_eq!(
+        (tr_type.as_str(), tr_id.as_str(), tr_key.as_str()),
+        ("1", "H0STCNT0", "005930")
+    );
+    conn.answer("H0STCNT0", "005930", "0", "OPSP0000", "SUBSCRIBE SUCCESS")
+        .await;
+    subscribe.await.unwrap().unwrap();
+}
+
 #[tokio::test]
 async fn an_approval_key_rejected_twice_is_an_error_not_a_loop() {
     let mut fake = Fake::start().await;

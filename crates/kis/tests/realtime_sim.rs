@@ -57,7 +57,9 @@ async fn start(speed: f64) -> Harness {
         SimConfig {
             control: true,
             speed,
-            ping_interval: Duration::from_millis(300),
+            // Longer than any test here: a loaded machine that answers a PINGPONG late must not end
+            // a session mid-test. The PINGPONG exchange has its own test, in paused time.
+            ping_interval: Duration::from_secs(60),
             ..SimConfig::default()
         },
         "127.0.0.1:0".parse().unwrap(),
@@ -117,6 +119,45 @@ async fn executions_for_all(events: &mut mpsc::Receiver<RealtimeEvent>, codes: &
             missing.retain(|c| *c != e.code);
         }
     }
+}
+
+/// In tokio's paused time, against a simulator that sends PINGPONG every 300 ms and drops a session
+/// that leaves one unanswered: ten virtual seconds (some thirty PINGPONGs) later the client still has
+/// its one session and never saw a drop.
+#[tokio::test(start_paused = true)]
+async fn pingpong_keeps_the_session_alive() {
+    let sim = SimServer::start(
+        SimConfig {
+            ping_interval: Duration::from_millis(300),
+            ..SimConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let (app_key, app_secret) = demo_credentials(Profile::Real, 0);
+    let approval = Arc::new(SimApproval {
+        url: sim.rest_url(),
+        app_key,
+        app_secret,
+        http: reqwest::Client::new(),
+    });
+    let config = RealtimeConfig::new(format!("{}/tryitout", sim.ws_url()));
+    let (handle, mut events) = RealtimeClient::connect(config, approval);
+    expect(&mut events, |e| matches!(e, RealtimeEvent::Connected)).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    while let Ok(event) = events.try_recv() {
+        assert!(
+            !matches!(
+                event,
+                RealtimeEvent::Disconnected { .. } | RealtimeEvent::Connected
+            ),
+            "{event:?}"
+        );
+    }
+    assert_eq!(sim.stats().ws_sessions, 1);
+    handle.close().await;
+    sim.shutdown().await;
 }
 
 #[tokio::test]

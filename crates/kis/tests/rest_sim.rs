@@ -134,15 +134,23 @@ async fn identical_concurrent_gets_are_coalesced() {
     sim.shutdown().await;
 }
 
-#[tokio::test]
-async fn injected_server_errors_are_retried() {
+/// Runs the calls one after another against a simulator failing 30% of requests, drawn from its
+/// seeded generator: which requests fail is fixed by the seed, not by chance.
+async fn calls_with_injected_errors(seed: u64, run: &str) -> kis_sim::SimStats {
     let sim = spawn_sim(SimConfig {
         error_rate: 0.3,
+        seed,
         ..SimConfig::default()
     })
     .await;
-    let dir = temp_dir("retries");
-    let kis = client(&sim, 0, &dir);
+    let dir = temp_dir(&format!("retries-{run}"));
+    let mut config = common::client_config(&sim, 0, &dir);
+    config.retry = kis::retry::RetryPolicy {
+        max_attempts: 8,
+        base: std::time::Duration::from_millis(5),
+        cap: std::time::Duration::from_millis(40),
+    };
+    let kis = kis::KisClient::new(config).unwrap();
     kis.price(code("005930")).await.unwrap();
     for code_str in ["005930", "000660", "005380", "000270", "068270", "035420"] {
         for _ in 0..4 {
@@ -150,9 +158,24 @@ async fn injected_server_errors_are_retried() {
         }
     }
     let stats = sim.stats();
-    assert!(stats.injected_errors > 0, "faults were injected: {stats:?}");
-    assert_eq!(stats.rate_limited, 0);
     sim.shutdown().await;
+    stats
+}
+
+#[tokio::test]
+async fn injected_server_errors_are_retried() {
+    let stats = calls_with_injected_errors(42, "first").await;
+    assert!(stats.injected_errors > 0, "faults were injected: {stats:?}");
+    // Every call succeeded (unwrap above), and each injected error cost exactly one more request.
+    assert_eq!(
+        stats.requests,
+        stats.token_requests + 25 + stats.injected_errors,
+        "{stats:?}"
+    );
+    assert_eq!(stats.rate_limited, 0);
+    // The same seed fails the same requests.
+    let again = calls_with_injected_errors(42, "again").await;
+    assert_eq!(again.injected_errors, stats.injected_errors);
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! `kiswatch sim`: the standalone KIS simulator (see DESIGN.md, "External contract").
+//! `kiswatch sim`: the standalone KIS simulator (see `docs/design.md`, "External contract").
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -35,6 +35,10 @@ pub struct SimArgs {
     /// Access token lifetime in seconds.
     #[arg(long, default_value_t = 86_400)]
     pub token_ttl: u64,
+    /// Seconds between two access-token issuances for one app key (KIS: 60); a `tokenP` call
+    /// sooner gets EGW00133.
+    #[arg(long, default_value_t = 60)]
+    pub token_interval_secs: u64,
     /// Serve the control API under /sim (stats, stocks, faults, scenario, clock).
     #[arg(long)]
     pub control: bool,
@@ -89,6 +93,7 @@ impl SimArgs {
             latency_ms: self.latency_ms,
             error_rate: self.error_rate,
             token_ttl: Duration::from_secs(self.token_ttl),
+            token_interval: Duration::from_secs(self.token_interval_secs),
             control: self.control,
             ping_interval: Duration::from_secs(self.ping_secs),
         })

@@ -1,22 +1,26 @@
 //! Access tokens (`/oauth2/tokenP`): issuance limits, reuse, expiry and revocation.
 //!
-//! Rules (REFERENCE 2.1), per app key:
-//! * at most one successful `tokenP` call per minute; another within 60 s of it → [`TokenError::TooSoon`]
+//! Rules (`docs/kis-wire.md`, "Access token"), per app key:
+//! * at most one successful `tokenP` call per issue interval (KIS: a minute; [`ISSUE_INTERVAL`] by
+//!   default, configurable so tests can shorten it); another inside it → [`TokenError::TooSoon`]
 //!   (KIS `EGW00133`, HTTP 403);
 //! * a call within 6 h of the current token's issuance returns that same token (no new issuance);
 //! * tokens live `ttl` (24 h by default), after which they answer `EGW00123`, as do revoked ones.
 //!
-//! Time is real time (`Instant`), not the market's virtual clock: tokens expire for real.
+//! Time is real time as tokio sees it (`tokio::time::Instant`), not the market's virtual clock: tokens
+//! expire for real, and a test that pauses tokio's clock runs this store in that paused time too.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
-/// How long after an issuance a new `tokenP` call is refused.
+/// How long after an issuance a new `tokenP` call is refused, by default (KIS: one a minute).
 pub const ISSUE_INTERVAL: Duration = Duration::from_secs(60);
 /// How long the same token is handed out again.
 pub const REUSE_WINDOW: Duration = Duration::from_secs(6 * 60 * 60);
@@ -77,13 +81,16 @@ struct Inner {
 /// Every token the simulator has issued.
 pub struct TokenStore {
     ttl: Duration,
+    issue_interval: Duration,
     inner: Mutex<Inner>,
 }
 
 impl TokenStore {
-    pub fn new(ttl: Duration) -> TokenStore {
+    /// Tokens that live `ttl`, at most one issuance per `issue_interval` per app key.
+    pub fn new(ttl: Duration, issue_interval: Duration) -> TokenStore {
         TokenStore {
             ttl,
+            issue_interval,
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -99,7 +106,7 @@ impl TokenStore {
         let Inner { keys, tokens, issued } = &mut *inner;
         let state = keys.entry(app_key.to_string()).or_default();
         if let Some(last) = state.last_call
-            && now.saturating_duration_since(last) < ISSUE_INTERVAL
+            && now.saturating_duration_since(last) < self.issue_interval
         {
             return Err(TokenError::TooSoon);
         }
@@ -202,7 +209,7 @@ mod tests {
 
     #[test]
     fn second_call_within_a_minute_is_refused_then_same_token_reused() {
-        let store = TokenStore::new(Duration::from_secs(86_400));
+        let store = TokenStore::new(Duration::from_secs(86_400), ISSUE_INTERVAL);
         let t0 = Instant::now();
         let first = store.issue("K", t0, wall()).unwrap();
         assert!(first.newly_issued);
@@ -223,7 +230,7 @@ mod tests {
 
     #[test]
     fn after_six_hours_a_new_token_is_issued() {
-        let store = TokenStore::new(Duration::from_secs(86_400));
+        let store = TokenStore::new(Duration::from_secs(86_400), ISSUE_INTERVAL);
         let t0 = Instant::now();
         let first = store.issue("K", t0, wall()).unwrap();
         let later = store.issue("K", t0 + REUSE_WINDOW, wall()).unwrap();
@@ -233,7 +240,7 @@ mod tests {
 
     #[test]
     fn expiry_revocation_and_wrong_key() {
-        let store = TokenStore::new(Duration::from_secs(10));
+        let store = TokenStore::new(Duration::from_secs(10), ISSUE_INTERVAL);
         let t0 = Instant::now();
         let grant = store.issue("K", t0, wall()).unwrap();
         let token = grant.access_token;
@@ -258,7 +265,7 @@ mod tests {
 
     #[test]
     fn debug_hides_the_token() {
-        let store = TokenStore::new(Duration::from_secs(10));
+        let store = TokenStore::new(Duration::from_secs(10), ISSUE_INTERVAL);
         let grant = store.issue("K", Instant::now(), wall()).unwrap();
         assert!(!format!("{grant:?}").contains(&grant.access_token));
     }

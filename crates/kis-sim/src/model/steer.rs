@@ -1,8 +1,11 @@
 //! How a [`Scenario`] acts on the future: a controller that watches the moving averages of the
 //! scenario's period and adds a drift to the stock's trades until the pattern has *formed*.
 //!
-//! * The averages are the simple moving averages of bar closes (MA5/20/60/120/240) on the scenario's
-//!   period, intraday bars anchored at 09:00 KST, the forming bar included — what a chart shows.
+//! * The averages are the simple moving averages of bar closes (MA20/60/120/240) on the scenario's
+//!   period, intraday bars anchored at 09:00 KST, the forming bar included — what a chart shows —
+//!   kept by `market`'s own [`MovingAverages`], the implementation the trigger engine uses. A golden
+//!   (dead) cross is MA20 crossing above (below) MA60, the pair of the condition language's
+//!   골든크로스/데드크로스 presets ([`CROSS_PERIODS`]), so a steered cross fires that preset.
 //! * The past is fixed and known, and every average is linear in the price of the bars still to come: if
 //!   the forming bar and the next `k - 1` bars all close at `p`, each pair of averages is ordered as the
 //!   pattern needs exactly when `p` is beyond a bound computed from the finished closes. A *plan* takes
@@ -30,6 +33,8 @@
 //!   randomly from the last one.
 
 use jiff::civil::{Date, time};
+use market::ma::{MovingAverages, WindowId};
+use market::preset::CROSS_PERIODS;
 
 use super::scenario::{Scenario, ScenarioPeriod};
 use super::tape::secs_of;
@@ -59,8 +64,12 @@ type BarKey = (Date, u32);
 pub(crate) struct Steer {
     goal: Option<Goal>,
     period: ScenarioPeriod,
-    /// Closes of finished bars of the period, oldest first (at most the last 240 are used).
+    /// Closes of finished bars of the period, oldest first (at most the last 240 are used), for the
+    /// plans' arithmetic.
     closes: Vec<i64>,
+    /// The averages of the closes, the forming bar included.
+    averages: MovingAverages,
+    windows: Vec<(usize, WindowId)>,
     /// The forming bar: its key and last price.
     forming: Option<(BarKey, i64)>,
     stage: Stage,
@@ -94,6 +103,9 @@ const MAX_PLAN_BARS: usize = 12;
 /// A stage whose plans missed this many times gives up.
 const MAX_PLANS: u32 = 3;
 
+/// The averages of an alignment (정배열/역배열), as the condition language's presets.
+const ALL: [usize; 4] = market::alignment::DEFAULT_PERIODS;
+
 /// Keeps this many closes; older ones are dropped in batches.
 const KEEP: usize = 240;
 
@@ -115,10 +127,18 @@ impl Steer {
             Scenario::DeadCross { period } => (Some(Goal::DeadCross), *period, None),
             Scenario::Path { prices } => (None, ScenarioPeriod::Day, Some(prices.clone())),
         };
+        let mut averages = MovingAverages::new();
+        let windows = ALL
+            .iter()
+            .chain(&CROSS_PERIODS)
+            .map(|&n| (n, averages.register(n)))
+            .collect();
         Steer {
             goal,
             period,
             closes: Vec::new(),
+            averages,
+            windows,
             forming: None,
             stage: Stage::Build,
             met_in: None,
@@ -163,17 +183,18 @@ impl Steer {
             }
         };
         match self.forming {
-            Some((k, _)) if k == key => self.forming = Some((key, price)),
+            Some((k, _)) if k == key => self.averages.revise_last(price),
             Some((_, close)) => {
                 self.closes.push(close);
                 self.bars_seen += 1;
                 if self.closes.len() > 2 * KEEP {
                     self.closes.drain(..self.closes.len() - KEEP);
                 }
-                self.forming = Some((key, price));
+                self.averages.push(price);
             }
-            None => self.forming = Some((key, price)),
+            None => self.averages.push(price),
         }
+        self.forming = Some((key, price));
     }
 
     /// Called once per minute: the extra log drift per minute to apply now.
@@ -289,14 +310,13 @@ impl Steer {
     /// The price at which the forming bar and the next `k - 1` bars must close for the current stage's
     /// aim to be met, given the finished closes (each average is linear in that price), with a margin.
     fn aim(&self, goal: Goal, k: usize) -> Option<(Side, f64)> {
-        const ALL: [usize; 4] = [20, 60, 120, 240];
         let up = matches!(goal, Goal::Bullish | Goal::GoldenCross);
         let (side, bound) = match (self.stage, goal) {
             (Stage::Build, Goal::Bullish | Goal::Bearish) => self.bound(&ALL, up, 0.0, true, k),
-            (Stage::Build, _) => self.bound(&[20, 60], up, 0.0, true, k),
+            (Stage::Build, _) => self.bound(&CROSS_PERIODS, up, 0.0, true, k),
             // Leaving an alignment: break the pair that is cheapest to break.
             (Stage::Leave, Goal::Bullish | Goal::Bearish) => self.bound(&ALL, !up, 0.0, false, k),
-            (Stage::Leave, _) => self.bound(&[20, 60], !up, LEAVE_MARGIN, true, k),
+            (Stage::Leave, _) => self.bound(&CROSS_PERIODS, !up, LEAVE_MARGIN, true, k),
             (Stage::Done, _) => None,
         }?;
         let margin = match side {
@@ -355,18 +375,8 @@ impl Steer {
 
     /// The simple average of the last `n` closes (forming bar included), if there are `n`.
     fn ma(&self, n: usize) -> Option<f64> {
-        let forming = self.forming.map(|(_, p)| p);
-        let total = self.closes.len() + usize::from(forming.is_some());
-        if n == 0 || total < n {
-            return None;
-        }
-        let from_closes = n - usize::from(forming.is_some());
-        let sum: i128 = self.closes[self.closes.len() - from_closes..]
-            .iter()
-            .map(|&c| c as i128)
-            .sum::<i128>()
-            + forming.map_or(0, |p| p as i128);
-        Some(sum as f64 / n as f64)
+        let &(_, id) = self.windows.iter().find(|(len, _)| *len == n)?;
+        self.averages.mean(id).map(|m| m.to_f64())
     }
 
     /// Whether the averages `periods` (those with enough bars) are strictly ordered.
@@ -389,12 +399,11 @@ impl Steer {
     }
 
     fn holds(&self, goal: Goal) -> bool {
-        const ALL: [usize; 4] = [20, 60, 120, 240];
         match goal {
             Goal::Bullish => self.ordered(&ALL, true),
             Goal::Bearish => self.ordered(&ALL, false),
-            Goal::GoldenCross => self.ordered(&[20, 60], true),
-            Goal::DeadCross => self.ordered(&[20, 60], false),
+            Goal::GoldenCross => self.ordered(&CROSS_PERIODS, true),
+            Goal::DeadCross => self.ordered(&CROSS_PERIODS, false),
         }
     }
 
@@ -402,8 +411,8 @@ impl Steer {
     fn left(&self, goal: Goal) -> bool {
         match goal {
             Goal::Bullish | Goal::Bearish => !self.holds(goal),
-            Goal::GoldenCross => self.ordered_apart(&[20, 60], false, LEAVE_MARGIN),
-            Goal::DeadCross => self.ordered_apart(&[20, 60], true, LEAVE_MARGIN),
+            Goal::GoldenCross => self.ordered_apart(&CROSS_PERIODS, false, LEAVE_MARGIN),
+            Goal::DeadCross => self.ordered_apart(&CROSS_PERIODS, true, LEAVE_MARGIN),
         }
     }
 }
@@ -466,9 +475,12 @@ mod tests {
         assert_eq!(side, Side::Above);
         assert!(bound > 10_000.0 && bound < 10_500.0, "{bound}");
         // The forming bar at the bound: the averages are in order.
-        let key = s.forming.unwrap().0;
-        s.forming = Some((key, bound.ceil() as i64));
-        assert!(s.holds(Goal::Bullish));
+        let (key, _) = s.forming.unwrap();
+        let last = *flat.last().unwrap();
+        let (day, index) = key;
+        s.observe(day, 9 * 3600 + 1800 * index, bound.ceil() as i64);
+        assert_eq!(s.forming.unwrap().0, key, "the same forming bar, revised");
+        assert!(s.holds(Goal::Bullish), "{last} → {bound}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `inquire-ccnl` (FHKST01010300): today's latest 30 trades, newest first, REFERENCE 4.3.
+//! `inquire-ccnl` (FHKST01010300): today's latest 30 trades, newest first, `docs/kis-wire.md` §4.3.
 
 use crate::envelope::{KisError, ok_body};
 use crate::format::{Obj, array};

@@ -1,5 +1,5 @@
 //! `inquire-daily-itemchartprice` (FHKST03010100): D/W/M/Y candles between `FID_INPUT_DATE_1` and
-//! `FID_INPUT_DATE_2`, at most 100 rows, newest first (the newest 100 of the range), REFERENCE 4.5.
+//! `FID_INPUT_DATE_2`, at most 100 rows, newest first (the newest 100 of the range), `docs/kis-wire.md` §4.5.
 //! Paging is by date: call again with `FID_INPUT_DATE_2` = the oldest row's date − 1 day.
 //!
 //! `FID_INPUT_DATE_2` after today means today; `FID_INPUT_DATE_1` may be `00000101` ("from the

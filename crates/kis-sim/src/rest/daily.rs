@@ -1,5 +1,5 @@
 //! `inquire-daily-price` (FHKST01010400): the latest 30 days, weeks or months, newest first,
-//! REFERENCE 4.4. The forming bar of today is included once today has traded.
+//! `docs/kis-wire.md` §4.4. The forming bar of today is included once today has traded.
 
 use jiff::ToSpan;
 

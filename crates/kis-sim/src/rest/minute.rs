@@ -1,6 +1,6 @@
 //! Minute candles: `inquire-time-itemchartprice` (FHKST03010200, today, at most 30 rows at or before
-//! `FID_INPUT_HOUR_1`, REFERENCE 4.6) and `inquire-time-dailychartprice` (FHKST03010230, a given
-//! date, at most 120 rows, real profile only, REFERENCE 4.7). Rows are newest first; a row's
+//! `FID_INPUT_HOUR_1`, `docs/kis-wire.md` §4.6) and `inquire-time-dailychartprice` (FHKST03010230, a given
+//! date, at most 120 rows, real profile only, `docs/kis-wire.md` §4.7). Rows are newest first; a row's
 //! `stck_cntg_hour` is its bar's start minute (`HHMM00`), `cntg_vol` its volume and `acml_tr_pbmn` the
 //! day's turnover at its end. A time after now means now. On today's chart a time before the first
 //! bar (python-kis sends `000000` when it wants the latest bars) also means now: real KIS answers

@@ -23,7 +23,6 @@ pub mod search_info;
 pub mod stock_info;
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -137,7 +136,7 @@ pub(crate) async fn not_found(headers: HeaderMap) -> Response {
 /// The admission pipeline (see the module doc). `with_token`: whether a bearer token is required.
 pub(crate) async fn admit(state: &AppState, headers: &HeaderMap, with_token: bool) -> Result<(), KisError> {
     on_the_wire(state).await;
-    let arrival = Instant::now();
+    let arrival = tokio::time::Instant::now();
     Counters::inc(&state.counters.requests);
     let app_key = header(headers, "appkey");
     if let Some(key) = app_key.filter(|k| credentials::key_profile(k).is_some())
@@ -219,7 +218,7 @@ pub(crate) fn market_division(p: &mut Params) -> Result<(), KisError> {
 }
 
 /// A stock code parameter: `Some` for a simulated stock, `None` for a well-formed code the market
-/// does not have (KIS answers those with rt_cd 0 and a zeroed output, REFERENCE 4.1), an error for a
+/// does not have (KIS answers those with rt_cd 0 and a zeroed output, `docs/kis-wire.md` §4.1), an error for a
 /// malformed one.
 pub(crate) fn stock(
     state: &AppState,

@@ -5,7 +5,6 @@
 //! latency injection and the request counter.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -60,7 +59,7 @@ fn issue_token(state: &AppState, body: &[u8]) -> Result<String, KisError> {
     let app_key = check_credentials(state, field(&map, "appkey"), field(&map, "appsecret"))?;
     let grant = state
         .tokens
-        .issue(app_key, Instant::now(), jiff::Timestamp::now())
+        .issue(app_key, tokio::time::Instant::now(), jiff::Timestamp::now())
         .map_err(|err| match err {
             TokenError::TooSoon => KisError::TokenTooSoon,
             _ => KisError::InvalidRequest,

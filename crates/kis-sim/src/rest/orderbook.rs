@@ -1,5 +1,5 @@
 //! `inquire-asking-price-exp-ccn` (FHKST01010200): the 10-level book (`output1`) and the expected
-//! execution (`output2`), REFERENCE 4.2.
+//! execution (`output2`), `docs/kis-wire.md` §4.2.
 //!
 //! Outside an auction the expected price is 0 and its change is minus the base price with sign 5 and
 //! -100.00, as the real server shows (samples/ws-frame-H0STASP0-captured-a.txt).

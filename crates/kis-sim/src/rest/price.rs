@@ -1,4 +1,4 @@
-//! `inquire-price` (FHKST01010100): the current-price snapshot, REFERENCE 4.1.
+//! `inquire-price` (FHKST01010100): the current-price snapshot, `docs/kis-wire.md` §4.1.
 //!
 //! Values the model does not simulate (foreign ownership, valuation ratios, margin rates) are fixed,
 //! plausible numbers derived from the stock code, so they are stable across calls. 250-day, 52-week

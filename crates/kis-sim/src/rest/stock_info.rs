@@ -1,5 +1,5 @@
 //! `search-stock-info` (CTPF1002R, 주식기본조회; real profile only): a stock's static facts,
-//! REFERENCE 4.8. `PRDT_TYPE_CD` must be a known product type; only 300 (stocks) has data here.
+//! `docs/kis-wire.md` §4.8. `PRDT_TYPE_CD` must be a known product type; only 300 (stocks) has data here.
 
 use jiff::civil::date;
 

@@ -1,4 +1,4 @@
-//! Realtime data frames (REFERENCE 7.3–7.5): `0|H0STCNT0|NNN|…` with exactly 46 fields per record and
+//! Realtime data frames (`docs/kis-wire.md` §7.3–7.5): `0|H0STCNT0|NNN|…` with exactly 46 fields per record and
 //! `0|H0STASP0|NNN|…` with exactly 59; several records in one frame are concatenated with `^`.
 
 use std::fmt::Write as _;

@@ -1,4 +1,4 @@
-//! The realtime WebSocket server, on `/`, `/tryitout` and `/tryitout/*` (REFERENCE 7).
+//! The realtime WebSocket server, on `/`, `/tryitout` and `/tryitout/*` (`docs/kis-wire.md` §7).
 
 pub mod frames;
 pub mod protocol;

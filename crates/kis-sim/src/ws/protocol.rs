@@ -1,4 +1,4 @@
-//! WebSocket control messages (REFERENCE 7.1, 7.2): the client's subscribe/unsubscribe requests and
+//! WebSocket control messages (`docs/kis-wire.md` §7.1, 7.2): the client's subscribe/unsubscribe requests and
 //! PINGPONG echoes, the server's acks and errors.
 //!
 //! Error acks use the KIS `OPSP` codes: `OPSP9999` invalid JSON, `OPSP9998` no header, `OPSP9992` no

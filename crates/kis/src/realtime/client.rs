@@ -6,6 +6,11 @@
 //!   reconnect never bursts 41 requests at KIS.
 //! * A subscribe call returns once KIS acknowledges it. While disconnected it waits for the
 //!   reconnect (wrap it in a timeout if that matters). If it fails, nothing stays registered.
+//! * Nothing inside the session loop waits on anything but the socket, the commands and its timers:
+//!   renewing a rejected approval key (which can wait up to a minute for KIS's one-issuance-a-minute
+//!   rule) runs in a task of its own, and its answer comes back as one more input of the loop. Until
+//!   it does, subscribe/unsubscribe requests are held back (they would only meet the rejected key
+//!   again), while PINGPONG is echoed and frames keep flowing.
 //! * Events go out on a bounded channel. When the consumer is slow the task waits for room: nothing
 //!   is dropped, but the socket is not read meanwhile and KIS may end the session, which then counts
 //!   as a drop (reconnect, resubscribe, `Reconnected { gap }`).
@@ -23,7 +28,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::approval::ApprovalSource;
+use super::approval::{ApprovalError, ApprovalSource};
 use super::control::{self, Ack, AckOutcome, Control};
 use super::crypto::FrameCipher;
 use super::error::{ParseError, RealtimeError};
@@ -137,6 +142,7 @@ impl RealtimeClient {
             key: String::new(),
             key_generation: 0,
             renewed_this_session: false,
+            renewal: None,
             feed_lost_at: None,
             close_reply: None,
         };
@@ -232,6 +238,13 @@ struct Inflight {
     key_generation: u64,
 }
 
+/// A pending approval-key renewal.
+struct Renewal {
+    key: oneshot::Receiver<Result<String, ApprovalError>>,
+    topic: Topic,
+    subscribe: bool,
+}
+
 struct Task {
     config: RealtimeConfig,
     approval: Arc<dyn ApprovalSource>,
@@ -251,6 +264,9 @@ struct Task {
     key: String,
     key_generation: u64,
     renewed_this_session: bool,
+    /// A renewal of the approval key running in its own task, with the registration whose rejection
+    /// asked for it (failed if no new key comes).
+    renewal: Option<Renewal>,
     /// When the feed was lost; cleared by `Reconnected`.
     feed_lost_at: Option<Instant>,
     close_reply: Option<oneshot::Sender<()>>,
@@ -328,7 +344,8 @@ impl Task {
                 .values()
                 .map(|i| i.sent_at + self.config.ack_timeout)
                 .min();
-            let has_work = self.next_request().is_some();
+            // While a new approval key is on its way, requests would only meet the rejected one.
+            let has_work = self.renewal.is_none() && self.next_request().is_some();
             let result = tokio::select! {
                 incoming = stream.next() => {
                     last_heard = Instant::now();
@@ -349,6 +366,9 @@ impl Task {
                 },
                 _ = pacer.tick(), if has_work => self.send_next(&mut sink).await,
                 _ = sleep_until(ack_deadline), if ack_deadline.is_some() => self.expire_acks().await,
+                renewed = renewal_done(&mut self.renewal), if self.renewal.is_some() => {
+                    self.on_renewal(renewed).await
+                }
                 _ = tokio::time::sleep_until(last_heard + self.config.idle_timeout) => Err(Stop::Dropped(
                     format!("nothing received for {:?}", self.config.idle_timeout),
                 )),
@@ -521,18 +541,13 @@ impl Task {
             }
             AckOutcome::InvalidApproval => {
                 let stale = inflight.is_some_and(|i| i.key_generation < self.key_generation);
-                if stale {
-                    // Sent with a key replaced since: the request is simply sent again.
+                if stale || self.renewal.is_some() {
+                    // Sent with a key replaced since (or being replaced): the request is simply
+                    // sent again with the new one.
                 } else if !self.renewed_this_session {
                     self.renewed_this_session = true;
                     tracing::warn!("KIS rejected the approval key; asking for a new one");
-                    match self.approval.approval_key(true).await {
-                        Ok(key) => {
-                            self.key = key;
-                            self.key_generation += 1;
-                        }
-                        Err(e) => self.fail(&topic, subscribe, e.into()).await?,
-                    }
+                    self.renewal = Some(self.renew_approval(topic.clone(), subscribe));
                 } else {
                     let error = RealtimeError::ApprovalRejected {
                         message: ack.message.clone(),
@@ -555,6 +570,38 @@ impl Task {
                 };
                 self.fail(&topic, subscribe, error).await?;
             }
+        }
+        self.settle().await
+    }
+
+    /// Asks for a new approval key in a task of its own, so the session loop keeps reading the
+    /// socket while the source waits (KIS allows one issuance a minute).
+    fn renew_approval(&self, topic: Topic, subscribe: bool) -> Renewal {
+        let (reply, key) = oneshot::channel();
+        let approval = self.approval.clone();
+        tokio::spawn(async move {
+            let _ = reply.send(approval.approval_key(true).await);
+        });
+        Renewal {
+            key,
+            topic,
+            subscribe,
+        }
+    }
+
+    /// The renewal's answer: the new key is used from the next request on; without one, the
+    /// registration that asked for it fails.
+    async fn on_renewal(
+        &mut self,
+        renewed: (Result<String, ApprovalError>, Topic, bool),
+    ) -> Result<(), Stop> {
+        let (result, topic, subscribe) = renewed;
+        match result {
+            Ok(key) => {
+                self.key = key;
+                self.key_generation += 1;
+            }
+            Err(e) => self.fail(&topic, subscribe, e.into()).await?,
         }
         self.settle().await
     }
@@ -631,6 +678,8 @@ impl Task {
 
     /// The session is gone and its registrations with it.
     fn forget_session(&mut self) {
+        // The next session starts with a key of its own (`open`).
+        self.renewal = None;
         self.active.clear();
         self.inflight.clear();
         self.ciphers.clear();
@@ -671,6 +720,20 @@ fn resolve(waiters: Option<Vec<Reply>>, result: Result<(), RealtimeError>) {
     for waiter in waiters.unwrap_or_default() {
         let _ = waiter.send(result.clone());
     }
+}
+
+/// Waits for the pending renewal's answer and clears it (pending forever when there is none).
+async fn renewal_done(renewal: &mut Option<Renewal>) -> (Result<String, ApprovalError>, Topic, bool) {
+    let Some(pending) = renewal.as_mut() else {
+        return std::future::pending().await;
+    };
+    let result = (&mut pending.key)
+        .await
+        .unwrap_or_else(|_| Err(ApprovalError("the approval-key renewal stopped".into())));
+    let Some(done) = renewal.take() else {
+        return std::future::pending().await;
+    };
+    (result, done.topic, done.subscribe)
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

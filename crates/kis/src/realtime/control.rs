@@ -1,5 +1,5 @@
 //! JSON control messages from the server: subscribe/unsubscribe acks, errors and PINGPONG
-//! (REFERENCE.md 7.2, error codes 6.4).
+//! (`docs/kis-wire.md` §7.2, error codes 6.4).
 
 use serde::Deserialize;
 

@@ -1,6 +1,5 @@
-//! Typed reads of one record's `^`-separated fields, each failing with the TR, index and name.
-
-use std::str::FromStr;
+//! Typed reads of one record's `^`-separated fields, each failing with the TR, index and name. What
+//! each accepts is [`crate::scalar`]'s, the same reading the REST fields get.
 
 use jiff::civil::{Date, Time};
 use market::StockCode;
@@ -8,6 +7,7 @@ use market::krx::Sign;
 use rust_decimal::Decimal;
 
 use super::error::ParseError;
+use crate::scalar;
 
 /// One record of a frame, with the TR it came from for error messages.
 pub(crate) struct Record<'a> {
@@ -36,20 +36,20 @@ impl<'a> Record<'a> {
     }
 
     pub fn code(&self, index: usize, field: &'static str) -> Result<StockCode, ParseError> {
-        StockCode::parse(self.text(index)).map_err(|_| self.error(index, field, "a stock code"))
+        scalar::code(self.text(index)).ok_or_else(|| self.error(index, field, "a stock code"))
     }
 
     pub fn int(&self, index: usize, field: &'static str) -> Result<i64, ParseError> {
-        parse_number(self.text(index)).ok_or_else(|| self.error(index, field, "an integer"))
+        scalar::int(self.text(index)).ok_or_else(|| self.error(index, field, "an integer"))
     }
 
     pub fn uint(&self, index: usize, field: &'static str) -> Result<u64, ParseError> {
-        parse_number(self.text(index)).ok_or_else(|| self.error(index, field, "a non-negative integer"))
+        scalar::count(self.text(index)).ok_or_else(|| self.error(index, field, "a non-negative integer"))
     }
 
     /// An integer that KIS leaves empty when it does not apply.
     pub fn opt_int(&self, index: usize, field: &'static str) -> Result<Option<i64>, ParseError> {
-        if self.text(index).trim().is_empty() {
+        if scalar::is_blank(self.text(index)) {
             Ok(None)
         } else {
             self.int(index, field).map(Some)
@@ -57,67 +57,27 @@ impl<'a> Record<'a> {
     }
 
     pub fn decimal(&self, index: usize, field: &'static str) -> Result<Decimal, ParseError> {
-        let text = self.text(index).trim();
-        let valid = !text.is_empty()
-            && text.len() <= 32
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+'));
-        valid
-            .then(|| Decimal::from_str(text).ok())
-            .flatten()
-            .ok_or_else(|| self.error(index, field, "a decimal number"))
+        scalar::decimal(self.text(index)).ok_or_else(|| self.error(index, field, "a decimal number"))
     }
 
     pub fn sign(&self, index: usize, field: &'static str) -> Result<Sign, ParseError> {
-        Sign::from_code(self.text(index).trim()).ok_or_else(|| self.error(index, field, "a sign code 1-5"))
+        scalar::sign(self.text(index)).ok_or_else(|| self.error(index, field, "a sign code 1-5"))
     }
 
     /// `HHMMSS`.
     pub fn time(&self, index: usize, field: &'static str) -> Result<Time, ParseError> {
-        let parsed = digits::<6>(self.text(index)).and_then(|d| {
-            Time::new(
-                (d[0] * 10 + d[1]) as i8,
-                (d[2] * 10 + d[3]) as i8,
-                (d[4] * 10 + d[5]) as i8,
-                0,
-            )
-            .ok()
-        });
-        parsed.ok_or_else(|| self.error(index, field, "a time HHMMSS"))
+        scalar::time(self.text(index)).ok_or_else(|| self.error(index, field, "a time HHMMSS"))
     }
 
     /// `YYYYMMDD`.
     pub fn date(&self, index: usize, field: &'static str) -> Result<Date, ParseError> {
-        let parsed = digits::<8>(self.text(index)).and_then(|d| {
-            let year = d[..4].iter().fold(0i16, |acc, &x| acc * 10 + i16::from(x));
-            Date::new(year, (d[4] * 10 + d[5]) as i8, (d[6] * 10 + d[7]) as i8).ok()
-        });
-        parsed.ok_or_else(|| self.error(index, field, "a date YYYYMMDD"))
+        scalar::date(self.text(index)).ok_or_else(|| self.error(index, field, "a date YYYYMMDD"))
     }
 
     /// `Y`/`N` flags.
     pub fn flag(&self, index: usize, field: &'static str) -> Result<bool, ParseError> {
-        match self.text(index).trim() {
-            "Y" => Ok(true),
-            "N" => Ok(false),
-            _ => Err(self.error(index, field, "Y or N")),
-        }
+        scalar::yes_no(self.text(index)).ok_or_else(|| self.error(index, field, "Y or N"))
     }
-}
-
-fn parse_number<T: FromStr>(text: &str) -> Option<T> {
-    let text = text.trim();
-    // `str::parse` also accepts a leading '+', as KIS sometimes sends; nothing else is tolerated.
-    text.parse().ok()
-}
-
-fn digits<const N: usize>(text: &str) -> Option<[u8; N]> {
-    let bytes: [u8; N] = text.as_bytes().try_into().ok()?;
-    bytes
-        .iter()
-        .all(u8::is_ascii_digit)
-        .then(|| bytes.map(|b| b - b'0'))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Realtime data frames: `<encrypted 0|1>|<TR_ID>|<count NNN>|<payload>`.
 //!
 //! The payload is `^`-separated fields; a frame with `count > 1` simply concatenates its records
-//! with `^` (REFERENCE.md 7.3). [`split`] cuts a frame into its four parts; [`records`] cuts a
+//! with `^` (`docs/kis-wire.md` §7.3). [`split`] cuts a frame into its four parts; [`records`] cuts a
 //! (decrypted) payload into records of a known width.
 
 use super::error::ParseError;

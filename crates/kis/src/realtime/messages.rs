@@ -1,5 +1,5 @@
 //! Typed realtime records: [`Execution`] (H0STCNT0), [`OrderBook`] (H0STASP0) and
-//! [`ExecutionNotice`] (H0STCNI0 / H0STCNI9). Field positions follow REFERENCE.md 7.4–7.6.
+//! [`ExecutionNotice`] (H0STCNI0 / H0STCNI9). Field positions follow `docs/kis-wire.md` §7.4–7.6.
 
 use jiff::civil::{Date, DateTime, Time};
 use market::StockCode;

@@ -8,7 +8,7 @@ mod client;
 pub mod control;
 pub mod crypto;
 mod error;
-mod fields;
+pub(crate) mod fields;
 pub mod frame;
 pub mod messages;
 pub mod reconnect;

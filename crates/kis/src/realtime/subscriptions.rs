@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::error::RealtimeError;
 use super::messages::{EXECUTIONS_TR, NOTICES_TR_REAL, NOTICES_TR_VTS, ORDER_BOOK_TR};
 
-/// Registrations KIS accepts on one session (REFERENCE.md 6.1).
+/// Registrations KIS accepts on one session (`docs/kis-wire.md` §6.1).
 pub const MAX_REGISTRATIONS: usize = 41;
 
 /// A realtime feed (one KIS TR).

@@ -62,6 +62,26 @@ fn is_padding(r: &Record<'_>) -> bool {
     r.get("stck_bsop_date").is_none_or(|d| d.trim().is_empty())
 }
 
+/// Builds one of the bar structs ([`PeriodBar`], [`MinuteBar`], `quotations::DailyPrice`) from a row:
+/// the columns every bar TR shares, read here once — the date, open, high, low, the close from column
+/// `$close` (`stck_clpr` on day rows, `stck_prpr` on minute rows) and the volume from `$volume`
+/// (`acml_vol` / `cntg_vol`) — then the TR's own fields. A macro, because the three are distinct
+/// public structs that share these six fields.
+macro_rules! bar_from_row {
+    ($bar:ident, $row:expr, $close:literal, $volume:literal, $($field:ident: $value:expr),* $(,)?) => {
+        $bar {
+            date: $row.req("stck_bsop_date", Fields::date)?,
+            open: $row.req("stck_oprc", Fields::krw)?,
+            high: $row.req("stck_hgpr", Fields::krw)?,
+            low: $row.req("stck_lwpr", Fields::krw)?,
+            close: $row.req($close, Fields::krw)?,
+            volume: $row.req($volume, Fields::count)?,
+            $($field: $value),*
+        }
+    };
+}
+pub(super) use bar_from_row;
+
 /// A daily, weekly, monthly or yearly bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeriodBar {
@@ -133,15 +153,9 @@ impl Request for PeriodChartRequest {
             .iter()
             .filter(|r| !is_padding(r))
             .map(|r| {
-                Ok(PeriodBar {
-                    date: r.req("stck_bsop_date", Fields::date)?,
-                    open: r.req("stck_oprc", Fields::krw)?,
-                    high: r.req("stck_hgpr", Fields::krw)?,
-                    low: r.req("stck_lwpr", Fields::krw)?,
-                    close: r.req("stck_clpr", Fields::krw)?,
-                    volume: r.req("acml_vol", Fields::count)?,
+                Ok(bar_from_row!(PeriodBar, r, "stck_clpr", "acml_vol",
                     turnover: r.req("acml_tr_pbmn", Fields::count)?,
-                })
+                ))
             })
             .collect::<Result<_, KisError>>()?;
         Ok(PeriodChart {
@@ -180,16 +194,10 @@ fn minute_chart(tr: &'static str, body: &[u8]) -> Result<MinuteChart, KisError> 
         .iter()
         .filter(|r| !is_padding(r))
         .map(|r| {
-            Ok(MinuteBar {
-                date: r.req("stck_bsop_date", Fields::date)?,
+            Ok(bar_from_row!(MinuteBar, r, "stck_prpr", "cntg_vol",
                 time: r.req("stck_cntg_hour", Fields::time)?,
-                open: r.req("stck_oprc", Fields::krw)?,
-                high: r.req("stck_hgpr", Fields::krw)?,
-                low: r.req("stck_lwpr", Fields::krw)?,
-                close: r.req("stck_prpr", Fields::krw)?,
-                volume: r.req("cntg_vol", Fields::count)?,
                 turnover_acc: r.opt("acml_tr_pbmn", Fields::count)?.unwrap_or(0),
-            })
+            ))
         })
         .collect::<Result<_, KisError>>()?;
     Ok(MinuteChart {

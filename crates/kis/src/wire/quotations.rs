@@ -6,6 +6,7 @@ use market::StockCode;
 use market::krx::Sign;
 use rust_decimal::Decimal;
 
+use super::chart::bar_from_row;
 use super::{Body, Fields, MARKET_KRX, Record, Request};
 use crate::error::KisError;
 
@@ -322,19 +323,13 @@ impl Request for DailyPriceRequest {
         body.rows("output")?
             .iter()
             .map(|r| {
-                Ok(DailyPrice {
-                    date: r.req("stck_bsop_date", Fields::date)?,
-                    open: r.req("stck_oprc", Fields::krw)?,
-                    high: r.req("stck_hgpr", Fields::krw)?,
-                    low: r.req("stck_lwpr", Fields::krw)?,
-                    close: r.req("stck_clpr", Fields::krw)?,
-                    volume: r.req("acml_vol", Fields::count)?,
+                Ok(bar_from_row!(DailyPrice, r, "stck_clpr", "acml_vol",
                     change: r.req("prdy_vrss", Fields::krw)?,
                     sign: r.req("prdy_vrss_sign", Fields::sign)?,
                     change_rate: r.req("prdy_ctrt", Fields::decimal)?,
                     foreign_ratio: r.opt("hts_frgn_ehrt", Fields::decimal)?,
                     foreign_net_buy: r.opt("frgn_ntby_qty", Fields::signed)?,
-                })
+                ))
             })
             .collect()
     }
