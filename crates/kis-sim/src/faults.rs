@@ -7,7 +7,7 @@
 //! than they were sent, as on a real network.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use rand::Rng;
@@ -20,6 +20,8 @@ pub struct Faults {
     error_rate_bits: AtomicU64,
     /// Bumped to close every WebSocket session.
     drop_ws: watch::Sender<u64>,
+    /// Whether the stock master download answers HTTP 500.
+    master_error: AtomicBool,
 }
 
 impl Faults {
@@ -29,6 +31,7 @@ impl Faults {
             latency_ms: Mutex::new(None),
             error_rate_bits: AtomicU64::new(0),
             drop_ws,
+            master_error: AtomicBool::new(false),
         };
         faults.set_latency(latency_ms);
         faults.set_error_rate(error_rate);
@@ -71,6 +74,14 @@ impl Faults {
     pub fn roll_error(&self) -> bool {
         let p = self.error_rate();
         p > 0.0 && rand::rng().random_bool(p)
+    }
+
+    pub fn set_master_error(&self, on: bool) {
+        self.master_error.store(on, Ordering::Relaxed);
+    }
+
+    pub fn master_error(&self) -> bool {
+        self.master_error.load(Ordering::Relaxed)
     }
 
     /// Closes every WebSocket session.

@@ -19,6 +19,7 @@ mod control;
 pub mod envelope;
 pub mod faults;
 pub mod format;
+pub mod master;
 pub mod model;
 pub mod ratelimit;
 mod rest;
