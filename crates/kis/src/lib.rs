@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod env;
 pub mod error;
 pub mod governor;
+pub mod master;
 pub mod paging;
 pub mod realtime;
 pub mod retry;
