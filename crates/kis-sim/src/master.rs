@@ -11,8 +11,10 @@
 //!   and widths of KIS's published layout (the `stocks_info` sample parsers of KIS's open-trading-api
 //!   repository and the matching C headers). The tables below name every column.
 //!
-//! The values are the simulator's: the base price (기준가) and the previous day's volume come from the
-//! simulated market, the par value and listed shares from the stock table, the market cap from both;
+//! The values are the simulator's: the base price (기준가) is the stock table's price level, around
+//! which the simulated prices wander (not today's previous close: computing every stock's history
+//! only to write the master would cost seconds), the previous day's volume is 0.5 % of the listed
+//! shares, the par value and listed shares come from the stock table, the market cap from both;
 //! the ISIN is `KR7` + code + `00` + its ISIN check digit (what KRX issues for ordinary shares). The
 //! listing date is derived from the code (stable, plausible, not the real one); industry index codes
 //! are `0000`; every warning flag is off. Only shares (group `ST`) are simulated: no ETF or ETN.
@@ -29,6 +31,7 @@ use axum::response::{IntoResponse, Response};
 use market::krx::Calendar;
 use zip::write::SimpleFileOptions;
 
+use crate::model::stocks::LISTINGS;
 use crate::model::{Market, MarketKind, StockInfo};
 use crate::server::AppState;
 use crate::stats::Counters;
@@ -123,10 +126,12 @@ pub fn master_file(market: &Market, section: MarketKind) -> Vec<u8> {
     let year = market.trading_date().year();
     let mut out = Vec::new();
     for stock in market.stocks().iter().filter(|s| s.market == section) {
-        let (base, prev_volume) = market
-            .quote(&stock.code)
-            .map(|q| (q.prev_close, q.prev_volume))
-            .unwrap_or((0, 0));
+        let base = LISTINGS
+            .iter()
+            .find(|l| l.code == stock.code.as_str())
+            .map_or(0, |l| l.level);
+        // About 0.5 % of the shares change hands on a day.
+        let prev_volume = stock.listed_shares / 200;
         out.extend(line(stock, base, prev_volume, year));
         out.push(b'\n');
     }
