@@ -9,6 +9,8 @@
 //! * [`client`]: [`KisClient`] ties them together with retries and request coalescing;
 //!   [`paging`] walks candle history across calls.
 //! * [`realtime`]: the WebSocket feed.
+//! * [`master`]: the stock master files (every KOSPI/KOSDAQ listing), downloaded, cached and
+//!   refreshed once a trading day, outside the governor (they are not REST calls).
 
 pub mod client;
 mod coalesce;
