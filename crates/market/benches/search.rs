@@ -1,6 +1,6 @@
 //! Stock search at the size of the KRX master: 4,000 listings with plausible Korean names (generated
 //! deterministically from common name parts: 삼성전자, 한국바이오로직스우, KODEX 미국반도체 …), codes
-//! `000020`, `000040`, …, KOSPI/KOSDAQ, a few ETFs/ETNs and market caps. Each query kind of the
+//! `000020`, `000055`, … (step 35, so 005930 and 035420 stay free for 삼성전자 and NAVER), KOSPI/KOSDAQ, a few ETFs/ETNs and market caps. Each query kind of the
 //! search (exact code, code prefix, name prefix, substring, 초성, mixed, English, a 64-character miss,
 //! a one-jamo query matching thousands) is measured as one `StockIndex::search(q, 20)` call; building
 //! the index is measured too.
@@ -144,7 +144,7 @@ fn listings(n: usize) -> Vec<Listing> {
             name = format!("{name}{serial}");
         }
         out.push(Listing {
-            code: format!("{:06}", 20 + out.len() * 20),
+            code: format!("{:06}", 20 + out.len() * 35),
             name,
             market: if rng.next().is_multiple_of(2) {
                 Market::Kospi

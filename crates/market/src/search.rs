@@ -10,9 +10,9 @@
 //! |---|---|
 //! | [`Match::ExactCode`] | the code equals the query (`005930`) |
 //! | [`Match::CodePrefix`] | the code starts with the query (`0059`) |
-//! | [`Match::NamePrefix`] | the Korean or English name starts with the query (`삼성`, `naver`) |
+//! | [`Match::ExactName`] / [`Match::NamePrefix`] | the Korean or English name is / starts with the query (`삼성`, `naver`) |
 //! | [`Match::NameSubstring`] | the name contains the query (`전자`) |
-//! | [`Match::InitialsPrefix`] / [`Match::Initials`] | 초성: the query, read character by character, matches a run of the name from its start / anywhere (`ㅅㅅㅈㅈ`, `삼ㅅ`) |
+//! | [`Match::InitialsExact`] / [`Match::InitialsPrefix`] / [`Match::Initials`] | 초성: the query, read character by character, matches the whole name / a run from its start / a run anywhere (`ㅅㅅㅈㅈ`, `삼ㅅ`) |
 //!
 //! In a 초성 query, a compatibility jamo consonant (ㄱ ㄲ ㄴ … ㅎ, U+3131–U+314E) matches any Hangul
 //! syllable whose initial consonant it is; every other character (a full syllable, a letter, a digit)
@@ -140,8 +140,12 @@ pub struct Listing {
 pub enum Match {
     ExactCode,
     CodePrefix,
+    /// The whole name (a name prefix that is the entire name ranks first among name prefixes).
+    ExactName,
     NamePrefix,
     NameSubstring,
+    /// 초성 of the whole name.
+    InitialsExact,
     InitialsPrefix,
     Initials,
 }
@@ -213,6 +217,9 @@ impl Entry {
             }
         }
         let english = self.english_key.as_deref().unwrap_or("");
+        if self.name_key == q.key || english == q.key {
+            return Some(Match::ExactName);
+        }
         if self.name_key.starts_with(&q.key) || english.starts_with(&q.key) {
             return Some(Match::NamePrefix);
         }
@@ -232,7 +239,11 @@ impl Entry {
                     })
                 };
                 if fits(0) {
-                    return Some(Match::InitialsPrefix);
+                    return Some(if n == self.name.len() {
+                        Match::InitialsExact
+                    } else {
+                        Match::InitialsPrefix
+                    });
                 }
                 if (1..=self.name.len() - n).any(fits) {
                     return Some(Match::Initials);
@@ -481,7 +492,8 @@ mod tests {
         let hits = sample().search("ㅅㅅㅈㅈ", 10).unwrap();
         assert_eq!(codes(&hits), ["005930", "005935"]);
         assert_eq!(hits[0].name, "삼성전자");
-        assert_eq!(hits[0].matched, Match::InitialsPrefix);
+        assert_eq!(hits[0].matched, Match::InitialsExact);
+        assert_eq!(hits[1].matched, Match::InitialsPrefix);
     }
 
     #[test]
@@ -501,7 +513,7 @@ mod tests {
         // From the start of a name ranks before inside it, whatever the market cap.
         let small = StockIndex::new([
             listing("000001", "대삼성", Market::Kospi, Some(1_000)),
-            listing("000002", "성삼", Market::Kosdaq, Some(1)),
+            listing("000002", "성삼물산", Market::Kosdaq, Some(1)),
         ]);
         let hits = small.search("ㅅㅅ", 10).unwrap();
         assert_eq!(codes(&hits), ["000002", "000001"]);
@@ -521,6 +533,18 @@ mod tests {
             ]
         );
         assert!(hits.iter().all(|h| h.matched == Match::NamePrefix));
+    }
+
+    #[test]
+    fn the_whole_name_ranks_before_a_bigger_longer_one() {
+        let idx = StockIndex::new([
+            listing("000001", "대한전자우", Market::Kospi, Some(1_000_000)),
+            listing("000002", "대한전자", Market::Kospi, Some(1)),
+        ]);
+        for q in ["대한전자", "ㄷㅎㅈㅈ"] {
+            let hits = idx.search(q, 5).unwrap();
+            assert_eq!(codes(&hits), ["000002", "000001"], "{q}");
+        }
     }
 
     #[test]

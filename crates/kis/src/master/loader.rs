@@ -380,3 +380,54 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()?;
     std::fs::rename(&tmp, path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn at(kst: &str) -> Timestamp {
+        format!("{kst}+09:00[Asia/Seoul]")
+            .parse::<jiff::Zoned>()
+            .unwrap()
+            .timestamp()
+    }
+
+    #[test]
+    fn master_day_follows_the_krx_calendar_from_eight_kst() {
+        let loader = MasterLoader::new(MasterConfig::for_environment(&Environment::Real, None));
+        let day = |t: &str| loader.master_day(at(t));
+        // A Friday: before 08:00 it is still Thursday's master.
+        assert_eq!(day("2026-11-27T07:59:59"), date(2026, 11, 26));
+        assert_eq!(day("2026-11-27T08:00:00"), date(2026, 11, 27));
+        // The weekend keeps Friday's.
+        assert_eq!(day("2026-11-29T20:00:00"), date(2026, 11, 27));
+        // New Year's Day (closed) keeps the last trading day of the old year (12-31 is closed too).
+        assert_eq!(day("2026-01-01T12:00:00"), date(2025, 12, 30));
+        // UTC midnight is 09:00 KST.
+        assert_eq!(
+            loader.master_day("2026-11-27T00:00:00Z".parse().unwrap()),
+            date(2026, 11, 27)
+        );
+    }
+
+    #[test]
+    fn urls_per_environment() {
+        let real = MasterConfig::for_environment(&Environment::Vts, None);
+        assert_eq!(
+            real.url(Market::Kospi),
+            "https://new.real.download.dws.co.kr/common/master/kospi_code.mst.zip"
+        );
+        let sim = Environment::Custom {
+            rest_url: "http://127.0.0.1:9443/".into(),
+            ws_url: "ws://127.0.0.1:9443".into(),
+            rate: 20,
+            vts: false,
+        };
+        let sim = MasterConfig::for_environment(&sim, None);
+        assert_eq!(
+            sim.url(Market::Kosdaq),
+            "http://127.0.0.1:9443/common/master/kosdaq_code.mst.zip"
+        );
+    }
+}
