@@ -24,7 +24,8 @@
 //! those with one), then by listing order (the order given to [`StockIndex::new`]).
 //!
 //! **Cost.** A query scans every listing once over precomputed keys (lower-cased names without
-//! whitespace and their initials), so no query allocates per listing; at 4,000 listings a query takes
+//! whitespace and their initials) with one substring searcher built per query (`memchr::memmem`), so
+//! no query allocates per listing; at 4,000 listings a query takes
 //! microseconds (see `BENCHMARKS.md`). An empty query or one longer than [`MAX_QUERY_CHARS`] is refused
 //! before any scan.
 
@@ -223,7 +224,7 @@ impl Entry {
         if self.name_key.starts_with(&q.key) || english.starts_with(&q.key) {
             return Some(Match::NamePrefix);
         }
-        if self.name_key.contains(&q.key) || english.contains(&q.key) {
+        if q.finder.find(self.name_key.as_bytes()).is_some() || q.finder.find(english.as_bytes()).is_some() {
             return Some(Match::NameSubstring);
         }
         if q.has_jamo {
@@ -259,6 +260,8 @@ struct Query {
     /// Lower-cased, whitespace removed.
     chars: Vec<char>,
     key: String,
+    /// A substring searcher for `key`, built once per query.
+    finder: memchr::memmem::Finder<'static>,
     /// Upper-cased, when the query could be (the start of) a code: ASCII letters and digits.
     code: Option<String>,
     /// Whether any character is a jamo consonant (only then can 초성 matching find more).
@@ -283,8 +286,10 @@ impl Query {
             .iter()
             .all(|c| c.is_ascii_alphanumeric())
             .then(|| chars.iter().collect::<String>().to_ascii_uppercase());
+        let key: String = chars.iter().collect();
         Ok(Query {
-            key: chars.iter().collect(),
+            finder: memchr::memmem::Finder::new(key.as_bytes()).into_owned(),
+            key,
             has_jamo: chars.iter().any(|&c| is_initial_jamo(c)),
             code,
             chars,
