@@ -60,6 +60,8 @@ struct FaultsRequest {
     drop_ws: bool,
     #[serde(default)]
     revoke_tokens: bool,
+    /// The stock master download answers 500 while true.
+    master_error: Option<bool>,
 }
 
 /// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
@@ -71,6 +73,7 @@ fn faults_json(state: &AppState) -> serde_json::Value {
     json!({
         "latency_ms": state.faults.latency().map(|(a, b)| [a, b]),
         "error_rate": state.faults.error_rate(),
+        "master_error": state.faults.master_error(),
     })
 }
 
@@ -78,7 +81,8 @@ async fn get_faults(State(state): State<Arc<AppState>>) -> Response {
     Json(faults_json(&state)).into_response()
 }
 
-/// `{"latency_ms":[min,max]|null,"error_rate":p,"drop_ws":true,"revoke_tokens":true}`, each optional.
+/// `{"latency_ms":[min,max]|null,"error_rate":p,"drop_ws":true,"revoke_tokens":true,"master_error":bool}`,
+/// each optional.
 async fn faults(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let req: FaultsRequest = match parse(&body) {
         Ok(r) => r,
@@ -97,6 +101,9 @@ async fn faults(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     }
     if let Some(p) = req.error_rate {
         state.faults.set_error_rate(p);
+    }
+    if let Some(on) = req.master_error {
+        state.faults.set_master_error(on);
     }
     if req.revoke_tokens {
         state.tokens.revoke_all();

@@ -12,7 +12,7 @@
 //! scheduler decides.)
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
@@ -31,6 +31,8 @@ pub struct Faults {
     rng: Mutex<ChaCha8Rng>,
     /// Bumped to close every WebSocket session.
     drop_ws: watch::Sender<u64>,
+    /// Whether the stock master download answers HTTP 500.
+    master_error: AtomicBool,
 }
 
 impl Faults {
@@ -43,6 +45,7 @@ impl Faults {
             error_rate_bits: AtomicU64::new(0),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ FAULT_SALT)),
             drop_ws,
+            master_error: AtomicBool::new(false),
         };
         faults.set_latency(latency_ms);
         faults.set_error_rate(error_rate);
@@ -85,6 +88,14 @@ impl Faults {
     pub fn roll_error(&self) -> bool {
         let p = self.error_rate();
         p > 0.0 && lock(&self.rng).random_bool(p)
+    }
+
+    pub fn set_master_error(&self, on: bool) {
+        self.master_error.store(on, Ordering::Relaxed);
+    }
+
+    pub fn master_error(&self) -> bool {
+        self.master_error.load(Ordering::Relaxed)
     }
 
     /// Closes every WebSocket session.

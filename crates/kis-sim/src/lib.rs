@@ -20,6 +20,7 @@ pub mod envelope;
 pub mod faults;
 pub mod format;
 mod http1;
+pub mod master;
 pub mod model;
 pub mod ratelimit;
 mod rest;

@@ -16,7 +16,7 @@ use crate::faults::Faults;
 use crate::model::{Market, MarketConfig};
 use crate::ratelimit::RateLimiter;
 use crate::stats::{Counters, SimStats};
-use crate::{control, http1, rest, ws};
+use crate::{control, http1, master, rest, ws};
 
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +84,7 @@ impl AppState {
             ws_records: Counters::get(&self.counters.ws_records),
             injected_errors: Counters::get(&self.counters.injected_errors),
             in_flight: Counters::get(&self.counters.in_flight),
+            master_downloads: Counters::get(&self.counters.master_downloads),
         }
     }
 }
@@ -182,6 +183,7 @@ fn router(state: Arc<AppState>, header_case: Arc<axum::http::Extensions>) -> Rou
             "/uapi/overseas-price/v1/quotations/price",
             any(rest::overseas_price),
         )
+        .route("/common/master/{file}", get(master::download))
         .route("/", get(ws::upgrade))
         .route("/tryitout", get(ws::upgrade))
         .route("/tryitout/{*rest}", get(ws::upgrade));

@@ -29,6 +29,8 @@ pub struct SimStats {
     pub injected_errors: u64,
     /// Requests inside their injected latency right now (sent, not yet arrived).
     pub in_flight: u64,
+    /// Requests for a stock master file (`/common/master/*`), answered or failed.
+    pub master_downloads: u64,
 }
 
 /// Live counters, updated with relaxed atomics.
@@ -42,6 +44,7 @@ pub struct Counters {
     pub ws_records: AtomicU64,
     pub injected_errors: AtomicU64,
     pub in_flight: AtomicU64,
+    pub master_downloads: AtomicU64,
 }
 
 impl Counters {

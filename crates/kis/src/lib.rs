@@ -11,6 +11,8 @@
 //! * [`client`]: [`KisClient`] ties them together with retries and request coalescing;
 //!   [`paging`] walks candle history across calls.
 //! * [`realtime`]: the WebSocket feed.
+//! * [`master`]: the stock master files (every KOSPI/KOSDAQ listing), downloaded, cached and
+//!   refreshed once a trading day, outside the governor (they are not REST calls).
 
 pub mod client;
 pub mod clock;
@@ -19,6 +21,7 @@ pub mod credentials;
 pub mod env;
 pub mod error;
 pub mod governor;
+pub mod master;
 pub mod paging;
 pub mod realtime;
 pub mod retry;

@@ -29,7 +29,7 @@ mod regime;
 mod rng;
 mod scenario;
 mod steer;
-mod stocks;
+pub(crate) mod stocks;
 mod tape;
 mod timeline;
 
