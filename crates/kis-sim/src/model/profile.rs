@@ -8,7 +8,7 @@
 //!   stretches alternate (volatility clustering) and tails are fat.
 //! * Jumps (news): 0.5% of days on KOSDAQ names (8–32%, some hit the ±30% limit), 0.2% on KOSPI (5–15%).
 //! * There is no built-in trend: expected returns are zero but for a very weak pull towards the stock's
-//!   price level (0.1% of the log distance a day, a half-life of ~700 trading days), so variance ratios
+//!   price level (0.05% of the log distance a day, a half-life of ~1,400 trading days), so variance ratios
 //!   stay ≈ 1 and trends, crosses and alignments come from the noise, as in real prices.
 //! * Volume rises with the day's |return| and with the current volatility, and has a persistent part of
 //!   its own (an AR(1) in logs), as real volume does.
@@ -20,7 +20,7 @@ use super::rng::{normal, student_t, uniform};
 use super::stocks::{MarketKind, StockInfo};
 
 /// Daily pull towards the price level (fraction of the log distance).
-const PULL: f64 = 0.001;
+const PULL: f64 = 0.0005;
 
 /// A stock's fixed character, drawn once from (seed, code).
 #[derive(Debug, Clone, Copy)]
