@@ -14,8 +14,9 @@
 //! the same whatever the order or timing of the requests (each stock is generated on first use from its
 //! own streams). Scenarios deliberately change the future from the moment they are set.
 //!
-//! Cost: [`Market::new`] does no generation (~0.1 ms); a stock is generated on first use (~10 ms in a
-//! release build: 650 daily bars and 23 days of trades) and then every read is a binary search plus the
+//! Cost: [`Market::new`] does no generation (~0.1 ms); a stock is generated on first use (~20 ms in a
+//! release build on a loaded 2-core machine, `sim_bench gen`: 650 daily bars and 23 days of trades; the
+//! shared factor series, ~30 draws a day, is generated once by whichever stock comes first) and then every read is a binary search plus the
 //! copy of what is returned (release, one core: a quote ~0.4 µs, an order book ~0.6 µs, an execution
 //! ~60 ns, today's minute bars ~2 µs). Each stock sits behind its own mutex, held only for the read.
 //!
