@@ -6,7 +6,7 @@ use market::code::StockCode;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// What a generator is used for; separate streams keep, e.g., the regime sequence independent of how
+/// What a generator is used for; separate streams keep, e.g., the daily shocks independent of how
 /// many trades a day happened to have.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Stream {
