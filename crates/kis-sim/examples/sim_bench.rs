@@ -7,6 +7,10 @@
 //!   received by the client. The model caps `--speed` at 10,000, so `BOOST` virtual seconds are also
 //!   added to the clock every 10 ms (as `POST /sim/clock {"advance_secs":N}` would) to go faster.
 //!
+//! `cargo run --release -p kis-sim --example sim_bench -- gen [ROUNDS]`
+//!   generation cost: a fresh market per round (seed = round), every stock's first quote timed (that
+//!   first use generates ~650 daily bars and 23 days of trades); prints the median and mean per stock.
+//!
 //! The server runs on its own 2-thread runtime, the client on another.
 
 use std::sync::Arc;
@@ -23,6 +27,11 @@ use tokio_tungstenite::tungstenite::Message;
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().map(String::as_str).unwrap_or("rest");
+    if mode == "gen" {
+        let rounds: u64 = args.get(1).map_or(Ok(5), |s| s.parse())?;
+        generation(rounds);
+        return Ok(());
+    }
     let seconds: u64 = args.get(1).map_or(Ok(5), |s| s.parse())?;
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -80,6 +89,34 @@ fn main() -> anyhow::Result<()> {
         other => anyhow::bail!("unknown mode {other:?}: rest or ws"),
     }
     Ok(())
+}
+
+/// Times each stock's first use (its generation) in `rounds` fresh markets, one thread.
+fn generation(rounds: u64) {
+    use kis_sim::model::{ClockMode, Market, MarketConfig};
+    let mut per_stock = Vec::new();
+    for round in 0..rounds {
+        let config = MarketConfig {
+            seed: round,
+            clock: ClockMode::Open,
+            speed: 0.0,
+        };
+        let market = Market::starting_on(config, jiff::civil::date(2026, 11, 20));
+        for info in market.stocks() {
+            let start = Instant::now();
+            let quote = market.quote(&info.code);
+            per_stock.push(start.elapsed().as_secs_f64() * 1e3);
+            assert!(quote.is_some());
+        }
+    }
+    per_stock.sort_by(f64::total_cmp);
+    let n = per_stock.len();
+    let mean = per_stock.iter().sum::<f64>() / n as f64;
+    println!(
+        "generation on first use: median {:.2} ms, mean {mean:.2} ms, p90 {:.2} ms per stock ({n} stocks over {rounds} markets)",
+        per_stock[n / 2],
+        per_stock[n * 9 / 10],
+    );
 }
 
 async fn token(base: &str, key: &str, secret: &str) -> anyhow::Result<String> {

@@ -3,17 +3,20 @@
 //! * `stocks`: the listing (≥ 50 real KOSPI/KOSDAQ stocks).
 //! * `clock`: the simulator clock, `Live` (real KST and KRX sessions) or `Open` (a virtual session
 //!   always running at a speed).
-//! * The generation: `regime` (daily trends/ranges/reversals), `tape` (a day of trades and the bars
-//!   aggregated from it), `timeline` (one stock's chain of days), `rng` (seeding by
-//!   (seed, code, date)).
+//! * The generation: `factors` (the KOSPI, KOSDAQ and industry factors every stock loads on),
+//!   `profile` (a stock's betas, clustered idiosyncratic volatility, jumps and volume), `tape` (a day
+//!   of trades and the bars aggregated from it), `timeline` (one stock's chain of days), `rng`
+//!   (seeding by (seed, code, date) and, for the factors, (seed, date)). The stylized facts this
+//!   reproduces are measured by `tests/stylized_facts.rs`.
 //! * What it shows: `quote`, `book`, `bars`; what steers it: `scenario`, `steer`.
 //!
 //! Determinism: for a given seed and first session date, every stock's history and today's trades are
 //! the same whatever the order or timing of the requests (each stock is generated on first use from its
 //! own streams). Scenarios deliberately change the future from the moment they are set.
 //!
-//! Cost: [`Market::new`] does no generation (~0.1 ms); a stock is generated on first use (~10 ms in a
-//! release build: 650 daily bars and 23 days of trades) and then every read is a binary search plus the
+//! Cost: [`Market::new`] does no generation (~0.1 ms); a stock is generated on first use (~20 ms in a
+//! release build on a loaded 2-core machine, `sim_bench gen`: 650 daily bars and 23 days of trades; the
+//! shared factor series, ~30 draws a day, is generated once by whichever stock comes first) and then every read is a binary search plus the
 //! copy of what is returned (release, one core: a quote ~0.4 µs, an order book ~0.6 µs, an execution
 //! ~60 ns, today's minute bars ~2 µs). Each stock sits behind its own mutex, held only for the read.
 //!
@@ -24,8 +27,9 @@
 mod bars;
 mod book;
 mod clock;
+mod factors;
+mod profile;
 mod quote;
-mod regime;
 mod rng;
 mod scenario;
 mod steer;
@@ -34,7 +38,7 @@ mod tape;
 mod timeline;
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use jiff::civil::{Date, DateTime, Time};
 use market::code::StockCode;
@@ -48,6 +52,7 @@ pub use scenario::{Scenario, ScenarioError, ScenarioPeriod};
 pub use stocks::{MarketKind, StockInfo};
 
 use clock::{Clock, Reading};
+use factors::Factors;
 use timeline::{Horizon, Timeline};
 
 /// How to run the market.
@@ -79,6 +84,7 @@ pub struct Market {
     timelines: Vec<OnceLock<Mutex<Timeline>>>,
     clock: Clock,
     horizon: Horizon,
+    factors: Arc<Factors>,
 }
 
 impl Market {
@@ -96,6 +102,11 @@ impl Market {
         let timelines = stocks.iter().map(|_| OnceLock::new()).collect();
         let clock = Clock::new(config.clock, config.speed, real_today);
         let horizon = Horizon::before(clock.read().trading_date);
+        let factors = Factors::new(
+            config.seed,
+            stocks.iter().map(|s| s.sector),
+            horizon.history_start,
+        );
         Market {
             config,
             stocks,
@@ -104,6 +115,7 @@ impl Market {
             timelines,
             clock,
             horizon,
+            factors: Arc::new(factors),
         }
     }
 
@@ -224,6 +236,7 @@ impl Market {
                 self.config.seed,
                 &self.stocks[i],
                 self.levels[i],
+                self.factors.clone(),
                 &self.horizon,
                 date,
             );
@@ -604,7 +617,7 @@ mod tests {
     }
 
     #[test]
-    fn regimes_make_alignments_and_crossings_on_daily_and_30_minute_bars() {
+    fn noise_makes_alignments_and_crossings_on_daily_and_30_minute_bars() {
         let m = market(42);
         m.advance(6 * 3600);
         let (mut daily, mut intraday) = ([0; 4], [0; 4]);

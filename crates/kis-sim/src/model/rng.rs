@@ -6,14 +6,14 @@ use market::code::StockCode;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// What a generator is used for; separate streams keep, e.g., the regime sequence independent of how
+/// What a generator is used for; separate streams keep, e.g., the daily shocks independent of how
 /// many trades a day happened to have.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Stream {
-    /// The stock's fixed character (volatility, liquidity, cycle).
+    /// The stock's fixed character (volatility, betas, liquidity).
     Profile,
-    /// The daily regime process.
-    Regime,
+    /// A day's stock-specific shock, jump and volume surprise.
+    Daily,
     /// A day's prices and volumes.
     Day,
     /// A day's remaining trades regenerated after a scenario was set (`n` = how many scenarios so far).
@@ -24,7 +24,7 @@ impl Stream {
     fn key(self) -> u64 {
         match self {
             Stream::Profile => 1,
-            Stream::Regime => 2,
+            Stream::Daily => 2,
             Stream::Day => 3,
             Stream::Steered(n) => 1_000 + n,
         }
@@ -60,6 +60,19 @@ pub(crate) fn rng_for(seed: u64, code: &StockCode, date: Option<Date>, stream: S
     ChaCha8Rng::seed_from_u64(hash(&[seed, code_key(code), day, stream.key()]))
 }
 
+/// The generator of the market-wide factors of one (seed, date).
+pub(crate) fn factor_rng(seed: u64, date: Date) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(hash(&[seed, 0xFAC7, date_key(date), 4]))
+}
+
+/// A Student-t variate with `df` (> 2) degrees of freedom scaled to unit variance: fat tails (excess
+/// kurtosis 6 / (df − 4) for df > 4), as daily equity returns have.
+pub(crate) fn student_t(rng: &mut impl Rng, df: u32) -> f64 {
+    let chi2: f64 = (0..df).map(|_| normal(rng).powi(2)).sum();
+    let df = f64::from(df);
+    normal(rng) / (chi2 / df).max(1e-6).sqrt() * ((df - 2.0) / df).sqrt()
+}
+
 /// An approximately standard normal variate: the sum of four uniforms (Irwin–Hall), scaled to unit
 /// variance, drawn from one 64-bit word. Its tails stop at ±3.46σ, which suits a market simulation
 /// and costs a fraction of Box–Muller's logarithm and cosine (generation is dominated by these draws).
@@ -92,7 +105,7 @@ mod tests {
         assert_ne!(a, draw(rng_for(43, &code, Some(d), Stream::Day)));
         assert_ne!(a, draw(rng_for(42, &other, Some(d), Stream::Day)));
         assert_ne!(a, draw(rng_for(42, &code, Some(date(2026, 11, 19)), Stream::Day)));
-        assert_ne!(a, draw(rng_for(42, &code, Some(d), Stream::Regime)));
+        assert_ne!(a, draw(rng_for(42, &code, Some(d), Stream::Daily)));
     }
 
     #[test]

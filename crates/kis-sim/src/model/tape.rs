@@ -2,8 +2,12 @@
 //!
 //! A day is generated in one go from its plan (base price, drift, volatility, expected volume) and its
 //! own random stream: an opening-auction print at the open, continuous trading minute by minute
-//! (a U-shaped number of trades per minute, a hidden "fair" price doing a random walk with intraday
-//! swings of 20–90 minutes, trades at the bid or ask around it), and a closing-auction print at the close.
+//! (a U-shaped number of trades per minute, trades at the bid or ask around a hidden "fair" price), and a
+//! closing-auction print at the close. The fair price opens at the planned gap and follows a Brownian
+//! bridge to the planned close, so the day's return is the one its plan (the factor model) chose; the
+//! bridge's variance per minute is U-shaped like the trading (the first minutes ~3× midday's
+//! volatility, the last ones ~1.5×), as real intraday volatility is. A scenario's push moves the
+//! bridge's end along with the price, so steering adds to the day's move exactly as a drift would.
 //! Every trade price is on the tick grid and inside the day's limits, and each trade carries the day's
 //! running aggregates after it, so quotes, minute bars, the daily bar and executions all derive from the
 //! same trades and agree by construction.
@@ -34,9 +38,11 @@ pub(crate) struct DayPlan {
     pub date: Date,
     pub hours: SessionHours,
     pub limits: PriceLimits,
-    /// Expected log return of the day.
-    pub drift: f64,
-    /// Volatility of the day's log return.
+    /// Log return from the base price to the planned close.
+    pub ret: f64,
+    /// Log return from the base price to the opening print.
+    pub gap: f64,
+    /// The day's volatility (the scale of the intraday path).
     pub vol: f64,
     /// Expected shares traded.
     pub volume: f64,
@@ -281,6 +287,7 @@ fn write_session(
         plan,
         per_trade: (plan.volume * 0.92 / expected_trades).max(1.0),
         fair: 0.0,
+        target: (plan.limits.base.max(1) as f64).ln() + plan.ret,
         cursor: after.unwrap_or(0),
         ticks,
         rng,
@@ -288,10 +295,7 @@ fn write_session(
     };
     writer.fair = match writer.ticks.last() {
         Some(t) => t.price as f64,
-        None => {
-            let gap = plan.drift * 0.2 + plan.vol * 0.3 * normal(writer.rng);
-            writer.clamp(plan.limits.base as f64 * gap.exp())
-        }
+        None => writer.clamp(plan.limits.base as f64 * plan.gap.exp()),
     };
     let open = secs_of(plan.hours.open);
     if after.is_none_or(|a| a < open) && writer.ticks.is_empty() {
@@ -321,6 +325,9 @@ struct Writer<'a, R: Rng> {
     steer: Option<&'a mut Steer>,
     /// The price trades gravitate to (not on the grid).
     fair: f64,
+    /// The log price the fair price is bridged to at the closing auction (the plan's close, moved by
+    /// scenario pushes and paths).
+    target: f64,
     /// Seconds since midnight up to which the tape is written.
     cursor: u32,
     /// Typical shares per continuous trade.
@@ -400,6 +407,8 @@ impl<R: Rng> Writer<'_, R> {
             };
             let qty = self.quantity();
             self.push(sec, price, qty, side);
+            // The bridge's end moves with the path: the stock moves on from the path's last price.
+            self.target += (price as f64 / self.fair.max(1.0)).ln();
             self.fair = price as f64;
         }
         self.cursor = sec;
@@ -410,23 +419,27 @@ impl<R: Rng> Writer<'_, R> {
         let plan = self.plan;
         let open = secs_of(plan.hours.open);
         let minutes = continuous_minutes(plan);
-        let sigma_min = plan.vol / f64::from(minutes).sqrt();
-        let (mut sub_drift, mut sub_left) = (0.0, 0u32);
+        // Variance per minute, U-shaped, summing to the continuous session's share of the day's (0.8).
+        let total: f64 = (0..minutes).map(|m| volatility_shape(m, minutes).powi(2)).sum();
+        let scale = 0.8 * plan.vol * plan.vol / total;
+        let mut remaining = 0.8 * plan.vol * plan.vol;
         let mut seconds: Vec<u32> = Vec::with_capacity(64);
         for m in 0..minutes {
             let start = open + m * 60;
+            let variance = scale * volatility_shape(m, minutes).powi(2);
+            let left = remaining.max(variance);
+            remaining -= variance;
             if start + 59 <= self.cursor {
                 continue;
             }
             self.observe();
             let push_drift = self.steer.as_deref_mut().map_or(0.0, Steer::push);
-            // Intraday swings: a drift lasting 20–90 minutes.
-            if sub_left == 0 {
-                sub_left = self.rng.random_range(20..=90);
-                sub_drift = 0.6 * plan.vol * normal(self.rng) / f64::from(sub_left);
-            }
-            sub_left -= 1;
-            let drift = plan.drift / f64::from(minutes) + sub_drift + push_drift;
+            self.target += push_drift;
+            // A Brownian bridge step towards the target: its share of the remaining gap, and the
+            // bridge's noise (none in the last minute, which lands on the target).
+            let gap = self.target - self.fair.max(1.0).ln();
+            let drift = gap * variance / left + push_drift;
+            let sigma_min = (variance * (1.0 - variance / left)).max(0.0).sqrt();
 
             let lambda = plan.trades_per_min * intensity(m, minutes);
             let n = (lambda * uniform(self.rng, 0.3, 1.7)).round() as u32;
@@ -485,6 +498,14 @@ impl<R: Rng> Writer<'_, R> {
     }
 }
 
+/// Intraday volatility relative to midday: ~3× in the first minutes, ~1.5× in the last (Andersen &
+/// Bollerslev 1997's U-shape).
+fn volatility_shape(m: u32, minutes: u32) -> f64 {
+    let m = f64::from(m);
+    let to_close = f64::from(minutes) - m;
+    1.0 + 2.0 * (-m / 20.0).exp() + 0.5 * (-to_close / 20.0).exp()
+}
+
 /// More trading near the open and the close.
 fn intensity(m: u32, minutes: u32) -> f64 {
     let m = f64::from(m);
@@ -505,7 +526,8 @@ mod tests {
             date: date(2026, 11, 20),
             hours: SessionHours::REGULAR,
             limits: price_limits(base),
-            drift: 0.0,
+            ret: 0.01,
+            gap: 0.002,
             vol: 0.03,
             volume: 1_000_000.0,
             trades_per_min: 8.0,

@@ -12,6 +12,7 @@
 //! are never generated.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use jiff::civil::{Date, Time};
 use market::code::StockCode;
@@ -22,8 +23,9 @@ use market::krx::{
 use super::bars::{DailyBar, MinuteBar};
 use super::book::{self, OrderBook};
 use super::clock::session_hours;
+use super::factors::Factors;
+use super::profile::{Profile, StockState};
 use super::quote::{Execution, Quote};
-use super::regime::{Profile, Regime};
 use super::rng::{Stream, code_key, date_key, normal, rng_for};
 use super::scenario::{Scenario, ScenarioPeriod};
 use super::steer::Steer;
@@ -71,9 +73,11 @@ pub(crate) struct Timeline {
     seed: u64,
     code: StockCode,
     profile: Profile,
-    regime: Regime,
-    /// Days generated so far (drives the long cycle).
-    day_number: u64,
+    state: StockState,
+    /// The market's factor series, shared by every stock.
+    factors: Arc<Factors>,
+    /// Days generated so far (the index of the next day in the factor series).
+    day_number: usize,
     start_price: i64,
     history: Vec<DailyBar>,
     minutes: VecDeque<DayMinutes>,
@@ -84,18 +88,26 @@ pub(crate) struct Timeline {
 
 impl Timeline {
     /// Generates the stock's history up to and including the session of `trading_date`.
-    pub fn new(seed: u64, info: &StockInfo, level: i64, horizon: &Horizon, trading_date: Date) -> Timeline {
+    pub fn new(
+        seed: u64,
+        info: &StockInfo,
+        level: i64,
+        factors: Arc<Factors>,
+        horizon: &Horizon,
+        trading_date: Date,
+    ) -> Timeline {
         let mut rng = rng_for(seed, &info.code, None, Stream::Profile);
-        let profile = Profile::new(info, level, &mut rng);
+        let profile = Profile::new(info, level, factors.industry_of(info.sector), &mut rng);
         let start = profile.start_price(&mut rng);
         let start_price = round_to_tick(start.round().max(1.0) as i64);
-        let regime = Regime::start(&mut rng, start);
+        let state = profile.start_state();
         let calendar = Calendar::krx();
         let mut timeline = Timeline {
             seed,
             code: info.code,
             profile,
-            regime,
+            state,
+            factors,
             day_number: 0,
             start_price,
             history: Vec::with_capacity(HISTORY_DAYS + 64),
@@ -135,22 +147,25 @@ impl Timeline {
         self.history.last().map_or(self.start_price, |b| b.close)
     }
 
-    /// Steps the regime into `date` and plans the day.
+    /// Plans the day `date` (the next one): the factors' move, the stock's own shock and volume.
     fn plan(&mut self, date: Date) -> DayPlan {
         let base = self.base_price();
-        let mut regime_rng = rng_for(self.seed, &self.code, Some(date), Stream::Regime);
-        self.regime.step(&mut regime_rng, base as f64);
-        let (drift, vol) = self.regime.daily(&self.profile, self.day_number, base as f64);
+        let mut rng = rng_for(self.seed, &self.code, Some(date), Stream::Daily);
+        let factors = self
+            .factors
+            .day(self.day_number, self.profile.kosdaq, self.profile.industry);
         self.day_number += 1;
-        let activity = (0.35 * normal(&mut regime_rng)).exp() * (1.0 + 10.0 * drift.abs());
+        let day = self.profile.day(&mut self.state, factors, base as f64, &mut rng);
         DayPlan {
             date,
             hours: session_hours(date),
             limits: price_limits(base),
-            drift,
-            vol,
-            volume: self.profile.volume * activity,
-            trades_per_min: self.profile.trades_per_min,
+            ret: day.ret,
+            gap: day.gap,
+            vol: day.vol,
+            volume: self.profile.volume * day.activity,
+            // More trades, not only bigger ones, on busy days.
+            trades_per_min: self.profile.trades_per_min * day.activity.sqrt().clamp(0.6, 2.0),
         }
     }
 
@@ -169,8 +184,7 @@ impl Timeline {
         let mut rng = rng_for(self.seed, &self.code, Some(date), Stream::Day);
         let limits = plan.limits;
         let base = limits.base as f64;
-        let ret = (plan.drift + plan.vol * normal(&mut rng)).clamp(-0.29, 0.29);
-        let gap = plan.drift * 0.2 + plan.vol * 0.3 * normal(&mut rng);
+        let (ret, gap) = (plan.ret, plan.gap);
         let snap = |x: f64| limits.clamp(round_to_tick(x.round().max(1.0) as i64));
         let open = snap(base * gap.exp());
         let close = snap(base * ret.exp());
@@ -184,7 +198,7 @@ impl Timeline {
                 (open.min(close) as f64 * down).floor().max(1.0) as i64
             ))
             .min(open.min(close));
-        let volume = (plan.volume * (0.3 * normal(&mut rng)).exp()).max(1.0) as u64;
+        let volume = (plan.volume * (0.15 * normal(&mut rng)).exp()).max(1.0) as u64;
         let typical = (open + high + low + close) / 4;
         DailyBar {
             date,
@@ -419,7 +433,8 @@ fn placeholder_tape(date: Date, base: i64) -> Tape {
         date,
         hours: session_hours(date),
         limits: price_limits(base),
-        drift: 0.0,
+        ret: 0.0,
+        gap: 0.0,
         vol: 0.0,
         volume: 0.0,
         trades_per_min: 0.0,
@@ -436,7 +451,9 @@ mod tests {
     fn timeline() -> Timeline {
         let (infos, levels) = stocks::build();
         let day = date(2026, 11, 20);
-        Timeline::new(9, &infos[0], levels[0], &Horizon::before(day), day)
+        let horizon = Horizon::before(day);
+        let factors = Factors::new(9, infos.iter().map(|s| s.sector), horizon.history_start);
+        Timeline::new(9, &infos[0], levels[0], Arc::new(factors), &horizon, day)
     }
 
     #[test]
