@@ -4,6 +4,8 @@
 //!   the boundary, with errors naming the TR, the field and the raw value.
 //! * [`governor`]: N slots per app key, each held from send until 1 s after completion, so no
 //!   1-second window at the server ever holds more than N arrivals.
+//! * [`ledger`]: where those N slots are counted — in this process, or in a file in the data dir
+//!   shared by every process using the same app key (KIS counts per key, not per process).
 //! * [`token`]: access token and approval key, cached on disk (0600, atomic), single-flight,
 //!   never issued twice within a minute, even across processes.
 //! * [`client`]: [`KisClient`] ties them together with retries and request coalescing;
@@ -15,7 +17,9 @@ mod coalesce;
 pub mod credentials;
 pub mod env;
 pub mod error;
+mod filelock;
 pub mod governor;
+pub mod ledger;
 pub mod paging;
 pub mod realtime;
 pub mod retry;
