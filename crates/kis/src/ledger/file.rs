@@ -92,6 +92,23 @@ pub struct LedgerError {
     pub source: io::Error,
 }
 
+/// What the ledger file holds, as [`FileLedger::inspect`] read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerState {
+    /// No file yet.
+    Missing,
+    /// A valid ledger of this boot: its entries (expired ones included until the next update).
+    Valid {
+        leases: usize,
+        in_flight: usize,
+        markers: usize,
+    },
+    /// A valid ledger of an earlier boot (void).
+    EarlierBoot,
+    /// Not a valid ledger, and why.
+    Corrupt(&'static str),
+}
+
 /// Nanoseconds of `CLOCK_MONOTONIC`: one clock for every process on the machine.
 pub(crate) fn monotonic_now() -> u64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
@@ -330,6 +347,25 @@ impl FileLedger {
     /// The ledger file.
     pub fn path(&self) -> &Path {
         &self.data_path
+    }
+
+    /// Reads the file as it is now, without the lock (writes are atomic renames) and without
+    /// changing it: for tests, diagnostics and `kiswatch` status output.
+    pub fn inspect(&self) -> io::Result<LedgerState> {
+        let bytes = match fs::read(&self.data_path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(LedgerState::Missing),
+            Err(e) => return Err(e),
+        };
+        Ok(match Book::decode(&bytes, self.boot) {
+            Ok(Some(book)) => LedgerState::Valid {
+                leases: book.entries.len(),
+                in_flight: book.entries.iter().filter(|e| e.in_flight).count(),
+                markers: book.markers.len(),
+            },
+            Ok(None) => LedgerState::EarlierBoot,
+            Err(Corrupt(why)) => LedgerState::Corrupt(why),
+        })
     }
 
     fn local(&self) -> MutexGuard<'_, Local> {

@@ -45,7 +45,7 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
 
-pub use file::{FileLedger, LedgerError};
+pub use file::{FileLedger, LedgerError, LedgerState};
 
 use crate::governor::Priority;
 
