@@ -112,7 +112,7 @@ pub enum LedgerState {
 }
 
 /// Nanoseconds of `CLOCK_MONOTONIC`: one clock for every process on the machine.
-pub(crate) fn monotonic_now() -> u64 {
+pub fn monotonic_now() -> u64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
     u64::try_from(t.tv_sec)
         .unwrap_or(0)

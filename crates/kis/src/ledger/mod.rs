@@ -45,7 +45,7 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
 
-pub use file::{FileLedger, LedgerError, LedgerState};
+pub use file::{FileLedger, LedgerError, LedgerState, monotonic_now};
 
 use crate::governor::Priority;
 
