@@ -397,6 +397,10 @@ impl Drop for QueuePlace<'_> {
         let queue = &mut state.queues[self.priority as usize];
         if let Some(pos) = queue.iter().position(|w| w.id == self.id) {
             queue.remove(pos);
+            if self.priority == Priority::Interactive {
+                let waiting = state.queues[0].len() as u32;
+                self.shared.ledger.waiting(waiting);
+            }
         }
         // Not found: a grant is already in the channel; dropping the receiver returns the slot.
     }

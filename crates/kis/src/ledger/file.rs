@@ -342,11 +342,31 @@ impl FileLedger {
             }),
             _alive: alive,
         };
+        ledger.remove_dead_presence_files();
         // Fail now, not at the first request, if the ledger cannot be read and written.
         ledger
             .update(monotonic_now(), |_, _| ((), true))
             .map_err(error(&ledger.data_path))?;
         Ok(ledger)
+    }
+
+    /// Removes the presence files that processes killed earlier left behind (their lock is free).
+    fn remove_dead_presence_files(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        let prefix = format!("{}.", self.name);
+        let ours = alive_path(&self.dir, &self.name, self.owner);
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let is_presence = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".alive"));
+            if is_presence && path != ours && File::open(&path).is_ok_and(|f| f.try_lock().is_ok()) {
+                let _ = fs::remove_file(&path);
+            }
+        }
     }
 
     /// The ledger file.
@@ -678,6 +698,15 @@ impl SlotLedger for FileLedger {
 
     fn cooled(&self, _lease: Lease) {}
 
+    fn waiting(&self, waiting_interactive: u32) {
+        let now = monotonic_now();
+        let _ = self.update(now, |book, _| {
+            let before = book.markers.clone();
+            self.mark(book, now, waiting_interactive);
+            ((), book.markers != before)
+        });
+    }
+
     fn cancel(&self, lease: Lease) {
         let _ = self.cancel_at(monotonic_now(), lease);
     }
@@ -797,6 +826,26 @@ mod tests {
         assert!(defer <= DEFER_RECHECK, "{defer:?}");
         // A's own interactive requests are not held back.
         granted(a.claim_at(later, Priority::Interactive, 1).unwrap());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_withdrawn_interactive_marker_holds_nothing_back() {
+        let dir = temp_dir("withdraw");
+        let (a, b) = (open(&dir, 1), open(&dir, 1));
+        let t = monotonic_now();
+        let l = granted(a.claim_at(t, Priority::Background, 0).unwrap());
+        assert!(matches!(
+            b.claim_at(t, Priority::Interactive, 1).unwrap(),
+            Claim::Busy { .. }
+        ));
+        a.cancel_at(t, l).unwrap();
+        assert!(matches!(
+            a.claim_at(t, Priority::Background, 0).unwrap(),
+            Claim::Busy { .. }
+        ));
+        b.waiting(0); // b's interactive request gave up
+        granted(a.claim_at(monotonic_now(), Priority::Background, 0).unwrap());
         let _ = fs::remove_dir_all(&dir);
     }
 

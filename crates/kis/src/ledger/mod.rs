@@ -82,6 +82,11 @@ pub trait SlotLedger: Send + Sync + fmt::Debug {
     /// Nothing was sent under `lease` (the waiter it was granted to had gone): free it now.
     fn cancel(&self, lease: Lease);
 
+    /// The number of interactive requests of this process waiting for a slot changed without a
+    /// claim (one gave up): a shared ledger republishes it, so that other processes do not hold
+    /// back their background work for a request that left.
+    fn waiting(&self, _waiting_interactive: u32) {}
+
     /// Whether other processes draw from these slots too.
     fn is_shared(&self) -> bool {
         false
