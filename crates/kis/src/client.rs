@@ -17,6 +17,7 @@ use crate::credentials::Credentials;
 use crate::env::Environment;
 use crate::error::KisError;
 use crate::governor::{Governor, GovernorConfig, GovernorMetrics, Priority};
+use crate::ledger::FileLedger;
 use crate::retry::RetryPolicy;
 use crate::token::{Secret, TokenConfig, TokenStore};
 use crate::wire::chart::{
@@ -49,6 +50,10 @@ pub struct ClientConfig {
     pub coalesce: bool,
     /// The wall clock of the token rules (the system clock; tests pass a [`crate::clock::TokioClock`]).
     pub clock: Arc<dyn Clock>,
+    /// With a data dir, share the governor's slots with every other process using the same app
+    /// key and environment (a [`FileLedger`] under `<data_dir>/governor/`); without one, or when
+    /// false, the slots are this process's alone.
+    pub share_slots: bool,
 }
 
 impl ClientConfig {
@@ -63,6 +68,7 @@ impl ClientConfig {
             tokens: TokenConfig::default(),
             coalesce: true,
             clock: Arc::new(SystemClock),
+            share_slots: true,
         }
     }
 
@@ -113,10 +119,13 @@ impl KisClient {
                 detail: e.to_string(),
             })?;
         let slots = config.rate.unwrap_or_else(|| config.env.rate());
-        let governor = Governor::new(GovernorConfig {
-            margin: config.margin,
-            ..GovernorConfig::per_second(slots)
-        });
+        let governor = governor(
+            &config,
+            GovernorConfig {
+                margin: config.margin,
+                ..GovernorConfig::per_second(slots)
+            },
+        );
         let tokens = Arc::new(
             TokenStore::new(
                 http.clone(),
@@ -302,6 +311,34 @@ impl KisClient {
                 tr_id: HolidayRequest::TR_ID.into(),
                 detail: format!("the answer does not cover {date}"),
             })
+    }
+}
+
+/// Extra lease time on top of the longest request timeout: a request in flight longer than its
+/// lease could lose its slot in a shared ledger, so the lease is generous (it only matters when a
+/// process vanishes without the ledger noticing).
+const LEASE_SLACK: Duration = Duration::from_secs(5);
+
+/// The governor of `config`: slots shared through the data dir when it has one (and
+/// `share_slots`), else this process's own. An unusable data dir falls back to the latter.
+fn governor(config: &ClientConfig, governor: GovernorConfig) -> Governor {
+    let Some(dir) = config.tokens.data_dir.as_ref().filter(|_| config.share_slots) else {
+        return Governor::new(governor);
+    };
+    let name = format!("{}-{}", config.env.cache_name(), config.credentials.fingerprint());
+    let lease = config.request_timeout.max(config.tokens.timeout) + LEASE_SLACK;
+    match FileLedger::open(
+        &dir.join("governor"),
+        &name,
+        governor.slots,
+        governor.hold(),
+        lease,
+    ) {
+        Ok(ledger) => Governor::with_ledger(governor, Arc::new(ledger)),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot share the rate limit with other processes; counting this process alone");
+            Governor::new(governor)
+        }
     }
 }
 

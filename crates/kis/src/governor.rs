@@ -11,6 +11,13 @@
 //! whose future is dropped leaves the queue at once, and a slot granted to a waiter that has just
 //! gone is passed on. No polling and no sleeps stand in for synchronisation: slots are handed over
 //! through oneshot channels, and the only timer is the hold after each completion.
+//!
+//! Where the N slots are counted is a [`SlotLedger`]: by default a counter in this process
+//! ([`InProcessLedger`]); with a data dir, a [`crate::ledger::FileLedger`] that every kiswatch
+//! process using the same app key shares, because KIS counts per key, not per process. The queue
+//! and the hand-over stay here either way. A shared ledger cannot signal this process when another
+//! one's slot comes free, so when it refuses a claim it says when one can come free at the
+//! earliest, and a single timer dispatches the queue then (see [`crate::ledger`]).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +26,8 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::time::Instant;
+
+use crate::ledger::{Claim, InProcessLedger, Lease, SlotLedger};
 
 /// Who is waiting: a person looking at a page, or a background job (backfill, polling).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -48,7 +57,8 @@ impl GovernorConfig {
         }
     }
 
-    fn hold(&self) -> Duration {
+    /// How long a slot stays taken after its request completes: window + margin.
+    pub fn hold(&self) -> Duration {
         self.window + self.margin
     }
 }
@@ -63,6 +73,8 @@ pub struct GovernorMetrics {
     pub cooling: u64,
     pub queued_interactive: u64,
     pub queued_background: u64,
+    /// How long the longest-waiting queued request has waited so far.
+    pub longest_wait: Duration,
     /// Slots handed out so far.
     pub granted: u64,
     /// Sum and count of waits for a slot (granted requests only).
@@ -72,6 +84,10 @@ pub struct GovernorMetrics {
     pub rate_limited_seen: u64,
     /// Waiters that gave up (dropped) before getting a slot.
     pub cancelled: u64,
+    /// Whether the slots are shared with other processes (a file ledger).
+    pub shared: bool,
+    /// Other processes seen drawing from the same slots at the last look.
+    pub other_processes: u32,
 }
 
 impl GovernorMetrics {
@@ -94,6 +110,7 @@ impl std::fmt::Debug for Governor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Governor")
             .field("config", &self.shared.config)
+            .field("ledger", &self.shared.ledger)
             .field("metrics", &self.metrics())
             .finish()
     }
@@ -101,6 +118,7 @@ impl std::fmt::Debug for Governor {
 
 struct Shared {
     config: GovernorConfig,
+    ledger: Arc<dyn SlotLedger>,
     state: Mutex<State>,
     counters: Counters,
 }
@@ -117,33 +135,45 @@ struct Counters {
 }
 
 struct State {
-    free: u32,
     next_id: u64,
     /// Index 0: interactive, 1: background.
     queues: [VecDeque<Waiter>; 2],
+    /// When the timer set for a shared ledger's retry will dispatch the queue, if one is set.
+    wake_at: Option<Instant>,
 }
 
 struct Waiter {
     id: u64,
+    since: Instant,
     tx: oneshot::Sender<Grant>,
 }
 
-/// A slot in transit from a releaser to a waiter. If the waiter is gone by the time the grant is
+/// A slot in transit from the ledger to a waiter. If the waiter is gone by the time the grant is
 /// dropped unreceived, the slot goes back at once (nothing was sent with it).
 struct Grant {
     shared: Option<Arc<Shared>>,
+    lease: Lease,
 }
 
 impl Drop for Grant {
     fn drop(&mut self) {
         if let Some(shared) = self.shared.take() {
-            Shared::release(&shared);
+            shared.ledger.cancel(self.lease);
+            Shared::dispatch(&shared);
         }
     }
 }
 
 impl Governor {
+    /// A governor whose slots are this process's alone.
     pub fn new(config: GovernorConfig) -> Governor {
+        let slots = config.slots.max(1);
+        Governor::with_ledger(config, Arc::new(InProcessLedger::new(slots)))
+    }
+
+    /// A governor counting its slots in `ledger` (which knows N itself; `config.slots` is
+    /// reported in the metrics).
+    pub fn with_ledger(config: GovernorConfig, ledger: Arc<dyn SlotLedger>) -> Governor {
         let config = GovernorConfig {
             slots: config.slots.max(1),
             ..config
@@ -151,10 +181,11 @@ impl Governor {
         Governor {
             shared: Arc::new(Shared {
                 config,
+                ledger,
                 state: Mutex::new(State {
-                    free: config.slots,
                     next_id: 0,
                     queues: [VecDeque::new(), VecDeque::new()],
+                    wake_at: None,
                 }),
                 counters: Counters::default(),
             }),
@@ -174,15 +205,31 @@ impl Governor {
         loop {
             let (rx, id) = {
                 let mut state = shared.lock();
-                if state.free > 0 {
-                    state.free -= 1;
-                    drop(state);
-                    return Permit::new(shared.clone(), started);
+                // Nobody of this priority or higher ahead in this process: ask the ledger now.
+                let ahead = !state.queues[0].is_empty()
+                    || (priority == Priority::Background && !state.queues[1].is_empty());
+                if !ahead {
+                    let waiting = state.queues[0].len() as u32 + u32::from(priority == Priority::Interactive);
+                    match shared.ledger.claim(priority, waiting) {
+                        Claim::Granted(lease) => {
+                            drop(state);
+                            return Permit::new(shared.clone(), lease, started);
+                        }
+                        Claim::Busy { retry_in } => {
+                            if let Some(after) = retry_in {
+                                Shared::wake_after(shared, &mut state, after);
+                            }
+                        }
+                    }
                 }
                 let id = state.next_id;
                 state.next_id += 1;
                 let (tx, rx) = oneshot::channel();
-                state.queues[priority as usize].push_back(Waiter { id, tx });
+                state.queues[priority as usize].push_back(Waiter {
+                    id,
+                    since: started,
+                    tx,
+                });
                 (rx, id)
             };
             let mut place = QueuePlace {
@@ -196,9 +243,9 @@ impl Governor {
             match grant {
                 Ok(mut grant) => {
                     grant.shared = None; // the slot now belongs to the permit
-                    return Permit::new(shared.clone(), started);
+                    return Permit::new(shared.clone(), grant.lease, started);
                 }
-                // The sender was dropped unsent (cannot happen while we wait: only a releaser or
+                // The sender was dropped unsent (cannot happen while we wait: only a dispatch or
                 // our own place removes it). Queue again rather than send without a slot.
                 Err(_) => continue,
             }
@@ -212,9 +259,15 @@ impl Governor {
 
     pub fn metrics(&self) -> GovernorMetrics {
         let c = &self.shared.counters;
-        let (qi, qb) = {
+        let (qi, qb, oldest) = {
             let state = self.shared.lock();
-            (state.queues[0].len() as u64, state.queues[1].len() as u64)
+            let oldest = state
+                .queues
+                .iter()
+                .filter_map(|q| q.front())
+                .map(|w| w.since)
+                .min();
+            (state.queues[0].len() as u64, state.queues[1].len() as u64, oldest)
         };
         GovernorMetrics {
             slots: self.shared.config.slots,
@@ -222,43 +275,106 @@ impl Governor {
             cooling: c.cooling.load(Ordering::Relaxed),
             queued_interactive: qi,
             queued_background: qb,
+            longest_wait: oldest.map(|t| t.elapsed()).unwrap_or_default(),
             granted: c.granted.load(Ordering::Relaxed),
             wait_total: Duration::from_nanos(c.wait_nanos.load(Ordering::Relaxed)),
             max_wait: Duration::from_nanos(c.max_wait_nanos.load(Ordering::Relaxed)),
             rate_limited_seen: c.rate_limited.load(Ordering::Relaxed),
             cancelled: c.cancelled.load(Ordering::Relaxed),
+            shared: self.shared.ledger.is_shared(),
+            other_processes: self.shared.ledger.other_processes(),
         }
     }
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // The state is a counter and two queues; a panic elsewhere cannot leave it half-updated.
+        // The state is two queues and a timer mark; a panic elsewhere cannot leave it half-updated.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Hands a freed slot to the first live waiter (interactive first), or marks it free.
-    fn release(shared: &Arc<Shared>) {
+    /// Hands free slots to the live waiters in order (interactive first) while the ledger grants
+    /// them; when it refuses, sets the timer it asks for (a shared ledger) or waits for a release
+    /// in this process (the in-process ledger).
+    fn dispatch(shared: &Arc<Shared>) {
         let mut state = shared.lock();
         loop {
-            let next = match state.queues[0].pop_front() {
-                Some(w) => Some(w),
-                None => state.queues[1].pop_front(),
-            };
-            let Some(waiter) = next else {
-                state.free += 1;
+            let priority = if !state.queues[0].is_empty() {
+                Priority::Interactive
+            } else if !state.queues[1].is_empty() {
+                Priority::Background
+            } else {
                 return;
             };
-            let grant = Grant {
-                shared: Some(shared.clone()),
-            };
-            match waiter.tx.send(grant) {
-                Ok(()) => return,
-                Err(mut unsent) => {
-                    // That waiter is gone; defuse the grant (we hold the lock) and try the next.
-                    unsent.shared = None;
+            let waiting = state.queues[0].len() as u32;
+            match shared.ledger.claim(priority, waiting) {
+                Claim::Granted(lease) => {
+                    let Some(waiter) = state.queues[priority as usize].pop_front() else {
+                        shared.ledger.cancel(lease);
+                        return;
+                    };
+                    let grant = Grant {
+                        shared: Some(shared.clone()),
+                        lease,
+                    };
+                    if let Err(mut unsent) = waiter.tx.send(grant) {
+                        // That waiter is gone; defuse the grant (we hold the lock) and go on.
+                        unsent.shared = None;
+                        shared.ledger.cancel(lease);
+                    }
+                }
+                Claim::Busy { retry_in } => {
+                    if let Some(after) = retry_in {
+                        Shared::wake_after(shared, &mut state, after);
+                    }
+                    return;
                 }
             }
+        }
+    }
+
+    /// Dispatches the queue `after` from now, unless a timer already does so sooner.
+    fn wake_after(shared: &Arc<Shared>, state: &mut State, after: Duration) {
+        let at = Instant::now() + after;
+        if state.wake_at.is_some_and(|w| w <= at) {
+            return;
+        }
+        state.wake_at = Some(at);
+        let shared = shared.clone();
+        run_at(at, async move {
+            {
+                let mut state = shared.lock();
+                if state.wake_at == Some(at) {
+                    state.wake_at = None;
+                }
+            }
+            Shared::dispatch(&shared);
+        });
+    }
+}
+
+/// Runs `job` at `at`: on the current runtime, or (dropped outside one) on a plain thread, so the
+/// hold is kept either way.
+fn run_at(at: Instant, job: impl std::future::Future<Output = ()> + Send + 'static) {
+    let timed = async move {
+        tokio::time::sleep_until(at).await;
+        job.await;
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => {
+            handle.spawn(timed);
+        }
+        Err(_) => {
+            let wait = at.saturating_duration_since(Instant::now());
+            std::thread::spawn(move || {
+                std::thread::sleep(wait);
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                {
+                    rt.block_on(timed);
+                }
+            });
         }
     }
 }
@@ -281,6 +397,10 @@ impl Drop for QueuePlace<'_> {
         let queue = &mut state.queues[self.priority as usize];
         if let Some(pos) = queue.iter().position(|w| w.id == self.id) {
             queue.remove(pos);
+            if self.priority == Priority::Interactive {
+                let waiting = state.queues[0].len() as u32;
+                self.shared.ledger.waiting(waiting);
+            }
         }
         // Not found: a grant is already in the channel; dropping the receiver returns the slot.
     }
@@ -290,17 +410,21 @@ impl Drop for QueuePlace<'_> {
 /// `window + margin` after the drop.
 pub struct Permit {
     shared: Option<Arc<Shared>>,
+    lease: Lease,
 }
 
 impl Permit {
-    fn new(shared: Arc<Shared>, started: Instant) -> Permit {
+    fn new(shared: Arc<Shared>, lease: Lease, started: Instant) -> Permit {
         let c = &shared.counters;
         let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         c.granted.fetch_add(1, Ordering::Relaxed);
         c.wait_nanos.fetch_add(waited, Ordering::Relaxed);
         c.max_wait_nanos.fetch_max(waited, Ordering::Relaxed);
         c.in_flight.fetch_add(1, Ordering::Relaxed);
-        Permit { shared: Some(shared) }
+        Permit {
+            shared: Some(shared),
+            lease,
+        }
     }
 
     /// Marks the request complete (same as dropping the permit).
@@ -316,33 +440,16 @@ impl std::fmt::Debug for Permit {
 impl Drop for Permit {
     fn drop(&mut self) {
         let Some(shared) = self.shared.take() else { return };
+        let lease = self.lease;
+        let hold = shared.config.hold();
         shared.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
         shared.counters.cooling.fetch_add(1, Ordering::Relaxed);
-        let free_at = Instant::now() + shared.config.hold();
-        let cool = async move {
-            tokio::time::sleep_until(free_at).await;
+        shared.ledger.complete(lease, hold);
+        run_at(Instant::now() + hold, async move {
             shared.counters.cooling.fetch_sub(1, Ordering::Relaxed);
-            Shared::release(&shared);
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                handle.spawn(cool);
-            }
-            Err(_) => {
-                // Outside a runtime nothing can be waiting on us asynchronously; keep the guarantee
-                // with a plain thread.
-                let hold = free_at.saturating_duration_since(Instant::now());
-                std::thread::spawn(move || {
-                    std::thread::sleep(hold);
-                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                        .enable_time()
-                        .build()
-                    {
-                        rt.block_on(cool);
-                    }
-                });
-            }
-        }
+            shared.ledger.cooled(lease);
+            Shared::dispatch(&shared);
+        });
     }
 }
 

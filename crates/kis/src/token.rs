@@ -20,7 +20,7 @@
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -477,24 +477,13 @@ fn cache_error(path: &Path, e: impl fmt::Display) -> KisError {
 }
 
 fn ensure_dir(dir: &Path) -> std::io::Result<()> {
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    crate::filelock::ensure_dir(dir)
 }
 
 /// Takes the advisory lock that serialises issuance across processes (released on drop).
 async fn lock_file(path: PathBuf) -> Result<File, KisError> {
     tokio::task::spawn_blocking(move || {
-        if let Some(dir) = path.parent() {
-            ensure_dir(dir).map_err(|e| cache_error(dir, e))?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| cache_error(&path, e))?;
-        file.lock().map_err(|e| cache_error(&path, e))?;
-        Ok(file)
+        crate::filelock::lock_blocking(&path).map_err(|e| cache_error(&path, e))
     })
     .await
     .map_err(|e| KisError::TokenCache {

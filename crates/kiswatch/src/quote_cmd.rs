@@ -8,10 +8,11 @@
 //! request per code.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use kis::wire::quotations::Price;
-use kis::{ClientConfig, Credentials, Environment, KisClient, KisError};
+use kis::{ClientConfig, Credentials, Environment, GovernorMetrics, KisClient, KisError};
 use market::StockCode;
 use market::krx::Sign;
 
@@ -119,11 +120,13 @@ pub async fn run(args: QuoteArgs) -> anyhow::Result<()> {
         }
     };
     let kis = KisClient::new(config)?;
+    let waiting = tokio::spawn(report_waiting(kis.clone()));
 
     let (table, failures) = quote_all(&kis, &codes, &mut names).await?;
     if let Err(err) = names.save() {
         eprintln!("kiswatch quote: could not save the name cache: {err}");
     }
+    waiting.abort();
     if !table.is_empty() {
         print!("{}", render(&table));
     }
@@ -134,6 +137,46 @@ pub async fn run(args: QuoteArgs) -> anyhow::Result<()> {
         bail!("{}", failures.join("\n"));
     }
     Ok(())
+}
+
+/// A wait for a slot longer than this is reported, so the command does not look hung.
+const WAIT_NOTICE: Duration = Duration::from_millis(300);
+
+/// Says on stderr, at most once a second, that requests wait for the rate limit (many codes, or
+/// the app key's budget shared with another kiswatch process), while they do. The governor's
+/// metrics are read on a timer: this is a progress display, not synchronisation.
+async fn report_waiting(kis: KisClient) {
+    let mut tick = tokio::time::interval(WAIT_NOTICE);
+    let mut said_at: Option<tokio::time::Instant> = None;
+    loop {
+        tick.tick().await;
+        let m = kis.governor_metrics();
+        if m.queued_interactive + m.queued_background == 0 || m.longest_wait < WAIT_NOTICE {
+            continue;
+        }
+        if said_at.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+            continue;
+        }
+        said_at = Some(tokio::time::Instant::now());
+        eprintln!("{}", waiting_message(&m));
+    }
+}
+
+fn waiting_message(m: &GovernorMetrics) -> String {
+    let queued = m.queued_interactive + m.queued_background;
+    let mut line = format!(
+        "waiting for the rate limit: {queued} request{} queued",
+        if queued == 1 { "" } else { "s" }
+    );
+    if m.shared && m.other_processes > 0 {
+        line.push_str(&format!(
+            " ({}/s for this app key, shared with {} other kiswatch process{})",
+            m.slots,
+            m.other_processes,
+            if m.other_processes == 1 { "" } else { "es" }
+        ));
+    }
+    line
 }
 
 fn mode_name(mode: KisMode) -> &'static str {
@@ -410,6 +453,25 @@ mod tests {
         assert_eq!(warm - cold, codes.len() as u64, "one upstream request per code");
         sim.shutdown().await;
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_wait_message_counts_the_queue_and_names_the_sharing() {
+        let mut m = GovernorMetrics {
+            slots: 20,
+            queued_interactive: 12,
+            ..GovernorMetrics::default()
+        };
+        assert_eq!(
+            waiting_message(&m),
+            "waiting for the rate limit: 12 requests queued"
+        );
+        m.shared = true;
+        m.other_processes = 1;
+        assert_eq!(
+            waiting_message(&m),
+            "waiting for the rate limit: 12 requests queued (20/s for this app key, shared with 1 other kiswatch process)"
+        );
     }
 
     #[test]

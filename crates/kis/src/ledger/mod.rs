@@ -1,0 +1,140 @@
+//! Slot ledgers: where the governor's N slots of one app key are counted.
+//!
+//! KIS counts requests per app key, not per process, so every kiswatch process on a machine that
+//! uses one key (a `serve`, a `quote` in another terminal, a `backtest`) must draw from the same N
+//! slots. The [`crate::governor::Governor`] keeps what is local — its queue of waiters in
+//! priority order, cancel-safety, hand-over through channels — and asks a [`SlotLedger`] for the
+//! one thing that is shared: may a request be sent now?
+//!
+//! * [`InProcessLedger`]: a counter behind the governor's mutex; the default when there is no data
+//!   dir. Today's single-process governor, as fast as before.
+//! * [`FileLedger`]: a small file in the data dir, `governor/<env>-<fingerprint>.ledger` (the
+//!   fingerprint is the token cache's hash of the app key, never the key), holding every process's
+//!   slot leases and waiting-interactive markers, updated under an advisory file lock. See its
+//!   module for the clock, the leases of dead processes and corruption.
+//!
+//! # The contract
+//!
+//! A ledger answers [`SlotLedger::claim`] with a [`Lease`] only while fewer than N leases are live
+//! across everyone sharing it. A lease is live from its claim until `hold` (1 s + ε) after
+//! [`SlotLedger::complete`] — or, if its holder vanishes, until `hold` after the ledger can tell
+//! that it did (at the latest `lease + hold` after the claim). Background claims are refused while
+//! interactive requests wait anywhere (only as many free slots as such waiters exist elsewhere).
+//! [`SlotLedger::cancel`] returns a lease under which nothing was sent.
+//!
+//! A refused claim says when to ask again ([`Claim::Busy`]). The in-process ledger says "never
+//! mind, a release in this process will wake you" (`None`): every lease is this process's own. A
+//! shared ledger cannot signal other processes, so it computes the earliest instant at which a
+//! slot *can* come free: the earliest deadline of a completed lease, and never later than
+//! `now + hold`, because a lease still in flight cannot come free sooner than `hold` after a
+//! completion that has not happened yet. The governor sleeps until then and asks again; that is a
+//! computed deadline, not polling, and a process that has nothing queued never looks at the file.
+//!
+//! # A backend shared between machines
+//!
+//! A team on one app key across machines needs the same ledger on a server both can reach, e.g.
+//! Redis: the leases as a sorted set per key scored by deadline, the markers as keys with a TTL,
+//! and `claim`/`complete` as Lua scripts (atomic, like the file lock here). Its clock would be the
+//! server's (`TIME` inside the script), not the machines' own, for the same reason the file ledger
+//! uses one clock for every process. Such a backend is one more `impl SlotLedger` chosen in
+//! [`crate::client::ClientConfig`]; the governor does not change.
+
+mod file;
+
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub use file::{FileLedger, LedgerError, LedgerState, monotonic_now};
+
+use crate::governor::Priority;
+
+/// One claimed slot, named by the ledger that granted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lease(pub u64);
+
+/// The answer to a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    Granted(Lease),
+    /// No slot for this priority now. `retry_in`: ask again after this long; `None` when a
+    /// release in this process is the only thing that can free one (it will dispatch).
+    Busy {
+        retry_in: Option<Duration>,
+    },
+}
+
+/// Where the slots of one app key are counted (see the module doc for the contract).
+pub trait SlotLedger: Send + Sync + fmt::Debug {
+    /// Claims a slot for a request about to be sent at `priority`. `waiting_interactive`: how many
+    /// interactive requests of this process wait for a slot, this one included if interactive —
+    /// a shared ledger publishes it so that other processes hold back their background work.
+    fn claim(&self, priority: Priority, waiting_interactive: u32) -> Claim;
+
+    /// The request sent under `lease` is complete (answered, failed or timed out): its slot comes
+    /// free `hold` from now.
+    fn complete(&self, lease: Lease, hold: Duration);
+
+    /// `hold` has passed since [`SlotLedger::complete`]. The in-process ledger frees the slot
+    /// here; a shared ledger wrote the deadline at completion and has nothing to do.
+    fn cooled(&self, lease: Lease);
+
+    /// Nothing was sent under `lease` (the waiter it was granted to had gone): free it now.
+    fn cancel(&self, lease: Lease);
+
+    /// The number of interactive requests of this process waiting for a slot changed without a
+    /// claim (one gave up): a shared ledger republishes it, so that other processes do not hold
+    /// back their background work for a request that left.
+    fn waiting(&self, _waiting_interactive: u32) {}
+
+    /// Whether other processes draw from these slots too.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// Other live processes seen sharing the slots at the last look (0 for a local ledger).
+    fn other_processes(&self) -> u32 {
+        0
+    }
+}
+
+/// The slots of one process: a counter. Priorities and hand-over are the governor's queues.
+#[derive(Debug)]
+pub struct InProcessLedger {
+    free: Mutex<u32>,
+}
+
+impl InProcessLedger {
+    pub fn new(slots: u32) -> InProcessLedger {
+        InProcessLedger {
+            free: Mutex::new(slots.max(1)),
+        }
+    }
+
+    fn free(&self) -> std::sync::MutexGuard<'_, u32> {
+        // A counter cannot be left half-updated by a panic elsewhere.
+        self.free.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl SlotLedger for InProcessLedger {
+    fn claim(&self, _priority: Priority, _waiting_interactive: u32) -> Claim {
+        let mut free = self.free();
+        if *free > 0 {
+            *free -= 1;
+            Claim::Granted(Lease(0))
+        } else {
+            Claim::Busy { retry_in: None }
+        }
+    }
+
+    fn complete(&self, _lease: Lease, _hold: Duration) {}
+
+    fn cooled(&self, _lease: Lease) {
+        *self.free() += 1;
+    }
+
+    fn cancel(&self, _lease: Lease) {
+        *self.free() += 1;
+    }
+}
