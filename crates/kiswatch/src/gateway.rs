@@ -388,6 +388,20 @@ impl Gateway {
         Ok(TodayMinutes { date, forming })
     }
 
+    /// Learns the trading day (and time) upstream is on from one minute-chart call; nothing stored.
+    pub async fn learn_today(&self, code: StockCode) -> Result<Option<DateTime>, GatewayError> {
+        let r = self
+            .at(Priority::Interactive)
+            .today_minute_chart(code, Time::constant(23, 59, 59, 0))
+            .await;
+        self.counters.record(CallKind::TodayMinutes, &r);
+        let newest = r?.bars.iter().map(|b| b.date.to_datetime(b.time)).max();
+        if let Some(t) = newest {
+            self.clock.observe(t);
+        }
+        Ok(newest)
+    }
+
     /// One past day's minutes, oldest first (real accounts and real-like servers only).
     pub async fn past_minutes(&self, code: StockCode, date: Date) -> Result<Vec<Candle>, GatewayError> {
         let r = self.at(Priority::Background).minute_bars(code, date).await;

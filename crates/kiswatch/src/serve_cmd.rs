@@ -84,6 +84,9 @@ impl ServeArgs {
     }
 }
 
+/// The stock asked for the market's time when the watchlist is empty (listed on every KIS server).
+const PROBE_CODE: &str = "005930";
+
 /// A running service.
 pub struct App {
     addr: SocketAddr,
@@ -123,6 +126,17 @@ impl App {
             stocks.clone(),
             Ttls::default(),
         ));
+        // Market time comes from upstream: learn the trading day before serving anything dated.
+        let probe = match store.watchlist().await?.first() {
+            Some(w) => w.code,
+            None => market::StockCode::parse(PROBE_CODE)?,
+        };
+        match tokio::time::timeout(Duration::from_secs(10), gateway.learn_today(probe)).await {
+            Ok(Ok(Some(now))) => tracing::info!(%now, "market time learned from upstream"),
+            Ok(Ok(None)) => tracing::info!("no trade yet today upstream"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not learn the market time yet"),
+            Err(_) => tracing::warn!("upstream too slow to tell the market time at startup"),
+        }
         let changed = Arc::new(Notify::new());
         let mut tasks = Vec::new();
         let backfill = config.background.then(|| {

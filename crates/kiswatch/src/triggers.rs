@@ -351,7 +351,11 @@ impl Worker {
             message_en: en,
         };
         let row = match self.store.add_trigger(new).await {
-            Ok(row) => row,
+            Ok(Some(row)) => row,
+            Ok(None) => {
+                tracing::debug!(code = %t.stock, condition = t.condition, "triggers: already fired on this bar");
+                return;
+            }
             Err(e) => {
                 tracing::error!(error = %e, "triggers: storing a trigger failed; not delivered");
                 return;

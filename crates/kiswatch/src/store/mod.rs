@@ -58,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
                             vals TEXT NOT NULL, late INTEGER NOT NULL, acked INTEGER NOT NULL DEFAULT 0,
                             message_ko TEXT NOT NULL, message_en TEXT NOT NULL, recorded_at TEXT NOT NULL);
      CREATE INDEX triggers_code ON triggers (code, id);
+     CREATE UNIQUE INDEX triggers_once ON triggers (condition_id, code, period, bar_time);
      CREATE TABLE minute_bars (code TEXT NOT NULL, time TEXT NOT NULL, open INTEGER NOT NULL,
                                high INTEGER NOT NULL, low INTEGER NOT NULL, close INTEGER NOT NULL,
                                volume INTEGER NOT NULL, PRIMARY KEY (code, time)) WITHOUT ROWID;

@@ -74,13 +74,15 @@ fn row(r: &rusqlite::Row<'_>) -> Result<TriggerRow, StoreError> {
 }
 
 impl Store {
-    /// Records a trigger and returns it with its id.
-    pub async fn add_trigger(&self, t: NewTrigger) -> Result<TriggerRow, StoreError> {
+    /// Records a trigger and returns it with its id; `None` if that condition already fired for that
+    /// stock on that bar (at most once per bar, across restarts too: a rebuilt engine replaying a
+    /// session's trades does not fire twice).
+    pub async fn add_trigger(&self, t: NewTrigger) -> Result<Option<TriggerRow>, StoreError> {
         let recorded_at = now_text();
         self.write(move |tx| {
             let vals = serde_json::to_string(&t.values).unwrap_or_else(|_| "[]".into());
-            tx.execute(
-                "INSERT INTO triggers (code, name, condition_id, condition_name, period, bar_time, time, price,
+            let n = tx.execute(
+                "INSERT OR IGNORE INTO triggers (code, name, condition_id, condition_name, period, bar_time, time, price,
                    vals, late, message_ko, message_en, recorded_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
@@ -99,12 +101,15 @@ impl Store {
                     recorded_at
                 ],
             )?;
-            Ok(TriggerRow {
+            if n == 0 {
+                return Ok(None);
+            }
+            Ok(Some(TriggerRow {
                 id: tx.last_insert_rowid() as u64,
                 trigger: t,
                 acked: false,
                 recorded_at,
-            })
+            }))
         })
         .await
     }
@@ -184,9 +189,14 @@ mod tests {
     async fn triggers_page_after_an_id_and_ack() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), "t").unwrap();
-        for code in ["005930", "000660", "005930"] {
-            store.add_trigger(t(code)).await.unwrap();
+        for (i, code) in ["005930", "000660", "005930"].into_iter().enumerate() {
+            let mut new = t(code);
+            new.bar_time = format!("2026-11-27T09:0{i}:00+09:00");
+            assert!(store.add_trigger(new).await.unwrap().is_some());
         }
+        let mut again = t("005930");
+        again.bar_time = "2026-11-27T09:02:00+09:00".into();
+        assert!(store.add_trigger(again).await.unwrap().is_none(), "once per bar");
         let q = |after, code: Option<&str>| TriggerQuery {
             after,
             limit: 10,
