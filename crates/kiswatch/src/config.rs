@@ -243,7 +243,7 @@ impl RawConfig {
 
 /// The demo's virtual seconds per real second: fast enough that 1-minute bars visibly form and a
 /// steered condition fires within two minutes, slow enough that a person can follow the tape.
-pub const DEMO_SPEED: f64 = 5.0;
+pub const DEMO_SPEED: f64 = 10.0;
 
 /// Reads `KIS_APP_KEY=...` / `KIS_APP_SECRET=...` lines (`#` comments, blank lines and `export `
 /// prefixes allowed) from a file that only its owner can read.

@@ -20,7 +20,7 @@ use jiff::civil::{DateTime, Time};
 use kis::Priority;
 use market::StockCode;
 use serde::Serialize;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{mpsc, watch};
 
 use crate::config::LiveConfig;
 use crate::gateway::Gateway;
@@ -137,7 +137,7 @@ pub struct Poller {
     feed: mpsc::Sender<Feed>,
     status: Arc<LiveStatus>,
     config: LiveConfig,
-    changed: Arc<Notify>,
+    changed: watch::Receiver<u64>,
 }
 
 impl Poller {
@@ -147,7 +147,7 @@ impl Poller {
         feed: mpsc::Sender<Feed>,
         status: Arc<LiveStatus>,
         config: LiveConfig,
-        changed: Arc<Notify>,
+        changed: watch::Receiver<u64>,
     ) -> Poller {
         Poller {
             gateway,
@@ -160,7 +160,7 @@ impl Poller {
     }
 
     /// Polls until the feed's receiver is gone.
-    pub async fn run(self) {
+    pub async fn run(mut self) {
         let rate = f64::from(self.gateway.client().environment().rate().max(1));
         let budget = (rate * self.config.poll_share.clamp(0.01, 1.0)).max(0.05);
         let mut cursors: HashMap<StockCode, Cursor> = HashMap::new();
@@ -177,7 +177,12 @@ impl Poller {
             }
             if codes.is_empty() {
                 tokio::select! {
-                    _ = self.changed.notified() => refreshed = Instant::now() - Duration::from_secs(3600),
+                    r = self.changed.changed() => {
+                        if r.is_err() {
+                            return;
+                        }
+                        refreshed = Instant::now() - Duration::from_secs(3600);
+                    }
                     _ = tokio::time::sleep(Duration::from_secs(5)) => {}
                 }
                 continue;

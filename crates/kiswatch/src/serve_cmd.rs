@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::api::{self, AppState, Services};
@@ -137,7 +137,7 @@ impl App {
             Ok(Err(e)) => tracing::warn!(error = %e, "could not learn the market time yet"),
             Err(_) => tracing::warn!("upstream too slow to tell the market time at startup"),
         }
-        let changed = Arc::new(Notify::new());
+        let changed = Arc::new(watch::channel(0u64).0);
         let mut tasks = Vec::new();
         let backfill = config.background.then(|| {
             let b = Backfill::new(gateway.clone(), store.clone(), upstream.has_past_minutes());
@@ -147,8 +147,12 @@ impl App {
         if upstream.kind == UpstreamKind::Demo && config.demo.seed_watchlist {
             crate::demo::seed(&store, &stocks).await?;
         }
-        let triggers =
-            TriggerService::start(store.clone(), stocks.clone(), backfill.clone(), changed.clone());
+        let triggers = TriggerService::start(
+            store.clone(),
+            stocks.clone(),
+            backfill.clone(),
+            changed.subscribe(),
+        );
         if config.background {
             let poller = Poller::new(
                 gateway.clone(),
@@ -156,7 +160,7 @@ impl App {
                 triggers.feed(),
                 triggers.live().clone(),
                 config.live,
-                changed.clone(),
+                changed.subscribe(),
             );
             tasks.push(tokio::spawn(poller.run()));
         }

@@ -23,10 +23,10 @@ use market::alignment::DEFAULT_PERIODS;
 use market::trigger::{ConditionOptions, Tick, Trigger};
 use market::{Candle, Condition, Period, StockCode, TriggerEngine};
 use serde_json::{Value, json};
-use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::api::triggers::trigger_json;
-use crate::backfill::{Backfill, Need, SESSION_MINUTES, Urgency};
+use crate::backfill::{Backfill, LONGEST_AVERAGE, Need, SESSION_MINUTES, Urgency};
 use crate::clock::rfc3339;
 use crate::live::{Feed, LiveStatus};
 use crate::stocks::StockDirectory;
@@ -35,9 +35,20 @@ use crate::store::{ConditionRow, NewTrigger, Store, TriggerRow};
 /// Webhook attempts in all (1 s, 2 s, 4 s … between them).
 const WEBHOOK_ATTEMPTS: u32 = 4;
 
+/// Whether a (stock, period)'s history supports firing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readiness {
+    /// Less than MA240 needs: conditions on it are not trusted to fire.
+    Short,
+    /// Enough since the last reseed: the next trades only show the engine where things stand.
+    Priming,
+    Armed,
+}
+
 /// See the module docs.
 pub struct TriggerService {
     feed: mpsc::Sender<Feed>,
+    armed: Arc<std::sync::RwLock<std::collections::HashSet<(StockCode, Period)>>>,
     live: Arc<LiveStatus>,
     events: broadcast::Sender<TriggerRow>,
     fired: Arc<AtomicU64>,
@@ -60,20 +71,27 @@ struct Worker {
     /// today's minutes end where the last fetch ended) puts them back on top, so bars formed since
     /// are not lost and conditions do not flap.
     live_minutes: HashMap<StockCode, BTreeMap<DateTime, Candle>>,
+    /// Per (stock, period): whether its stored history covers MA240. A condition that "became true"
+    /// because older history arrived is an artifact of the backfill, not a market event, so triggers
+    /// count only once a stock's history was enough before the trades that made them.
+    readiness: HashMap<(StockCode, Period), Readiness>,
+    /// The armed (stock, period) pairs, for the API.
+    armed: Arc<std::sync::RwLock<std::collections::HashSet<(StockCode, Period)>>>,
 }
 
 impl TriggerService {
-    /// Starts the engine task. `changed` is signalled when the watchlist or conditions change.
+    /// Starts the engine task. `changed` moves when the watchlist or conditions change.
     pub fn start(
         store: Store,
         stocks: Arc<StockDirectory>,
         backfill: Option<Arc<Backfill>>,
-        changed: Arc<Notify>,
+        changed: watch::Receiver<u64>,
     ) -> Arc<TriggerService> {
         let (feed, rx) = mpsc::channel(1024);
         let events = broadcast::channel(1024).0;
         let fired = Arc::new(AtomicU64::new(0));
         let webhooks_failed = Arc::new(AtomicU64::new(0));
+        let armed = Arc::new(std::sync::RwLock::new(std::collections::HashSet::new()));
         let worker = Worker {
             store,
             stocks,
@@ -89,10 +107,13 @@ impl TriggerService {
             conditions: HashMap::new(),
             watched: Vec::new(),
             live_minutes: HashMap::new(),
+            readiness: HashMap::new(),
+            armed: armed.clone(),
         };
         tokio::spawn(worker.run(rx, changed, backfill.map(|b| b.subscribe())));
         Arc::new(TriggerService {
             feed,
+            armed,
             live: Arc::new(LiveStatus::default()),
             events,
             fired,
@@ -113,6 +134,19 @@ impl TriggerService {
     /// Triggers as they are stored.
     pub fn subscribe(&self) -> broadcast::Receiver<TriggerRow> {
         self.events.subscribe()
+    }
+
+    /// The periods on which the stock's conditions can fire now (its history covers MA240 there and
+    /// the engine has seen where the conditions stand).
+    pub fn armed_periods(&self, code: StockCode) -> Vec<Period> {
+        let armed = self.armed.read().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<Period> = armed
+            .iter()
+            .filter(|(c, _)| *c == code)
+            .map(|(_, p)| *p)
+            .collect();
+        out.sort();
+        out
     }
 
     /// Whether the live feed keeps the stock fresh.
@@ -155,18 +189,20 @@ impl Worker {
     async fn run(
         mut self,
         mut feed: mpsc::Receiver<Feed>,
-        changed: Arc<Notify>,
+        mut changed: watch::Receiver<u64>,
         mut advanced: Option<broadcast::Receiver<crate::backfill::Advanced>>,
     ) {
         self.reload().await;
         loop {
-            let notified = changed.notified();
             tokio::select! {
                 msg = feed.recv() => match msg {
                     Some(Feed::Trades { code, trades }) => self.on_trades(code, &trades).await,
                     None => return,
                 },
-                _ = notified => self.reload().await,
+                r = changed.changed() => match r {
+                    Ok(()) => self.reload().await,
+                    Err(_) => return,
+                },
                 a = async {
                     match advanced.as_mut() {
                         Some(rx) => rx.recv().await,
@@ -225,6 +261,9 @@ impl Worker {
             let _ = engine.add_stock(*code);
         }
         self.engine = engine;
+        // A new engine records where each condition stands before anything fires.
+        self.readiness.clear();
+        self.armed.write().unwrap_or_else(|p| p.into_inner()).clear();
         self.conditions = enabled;
         self.watched = watched.clone();
         if let Some(b) = &self.backfill {
@@ -263,6 +302,10 @@ impl Worker {
                         bars.extend(live.values().filter(|b| last.is_none_or(|l| b.time > l)).copied());
                     }
                     self.engine.seed_from_minutes(stock, &bars);
+                    for p in periods.iter().filter(|p| p.is_intraday()) {
+                        let enough = bars.len() >= LONGEST_AVERAGE * p.minutes().unwrap_or(1) as usize;
+                        self.note_history(code, *p, enough);
+                    }
                 }
                 Err(e) => tracing::warn!(%code, error = %e, "triggers: reading minutes failed"),
             }
@@ -277,11 +320,29 @@ impl Worker {
                         } else {
                             market::candle::aggregate(&bars, p, market::krx::Calendar::krx())
                         };
+                        self.note_history(code, p, bars.len() >= LONGEST_AVERAGE);
                         self.engine.seed(stock, p, &bars);
                     }
                 }
                 Err(e) => tracing::warn!(%code, error = %e, "triggers: reading daily bars failed"),
             }
+        }
+    }
+
+    /// Records whether a stock's history on `period` is enough for MA240; newly enough means "prime
+    /// on the next trades, fire after".
+    fn note_history(&mut self, code: StockCode, period: Period, enough: bool) {
+        let entry = self.readiness.entry((code, period)).or_insert(Readiness::Short);
+        *entry = match (enough, *entry) {
+            (false, _) => Readiness::Short,
+            (true, Readiness::Short) => Readiness::Priming,
+            (true, other) => other,
+        };
+        if *entry != Readiness::Armed {
+            self.armed
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&(code, period));
         }
     }
 
@@ -324,7 +385,21 @@ impl Worker {
             self.engine.close_bars_until(last.time, &mut out);
         }
         for t in out {
-            self.record(t).await;
+            if self.readiness.get(&(code, t.period)) == Some(&Readiness::Armed) {
+                self.record(t).await;
+            } else {
+                tracing::debug!(%code, period = %t.period, "triggers: priming after new history; not fired");
+            }
+        }
+        // These trades primed every period of the stock whose history is enough by now.
+        for ((c, p), r) in self.readiness.iter_mut() {
+            if *c == code && *r == Readiness::Priming {
+                *r = Readiness::Armed;
+                self.armed
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert((*c, *p));
+            }
         }
     }
 

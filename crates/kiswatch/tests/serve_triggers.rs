@@ -32,13 +32,14 @@ async fn force_a_trigger(t: &common::TestApp, sim_url: &str, code: &str) -> Valu
         )
         .await;
     assert_eq!(status, 201, "{c}");
-    // Let the engine see the stock below the level first (a condition true from the start never fires).
+    // Let the engine see the stock below the level first, with its history in: a condition true from
+    // the start, or made true by arriving history, never fires.
     eventually(
-        Duration::from_secs(5),
-        "the live feed to poll the stock",
+        Duration::from_secs(8),
+        "the history and the live feed",
         || async {
             let (_, s) = t.get(&format!("/api/v1/stocks/{code}")).await;
-            (s["status"] == "polled").then_some(())
+            (s["status"] == "polled" && s["armed"] == json!(["1m"])).then_some(())
         },
     )
     .await;

@@ -143,7 +143,7 @@ pub async fn get_one(State(state): State<AppState>, Path(raw): Path<String>) -> 
 pub async fn create(State(state): State<AppState>, Body(req): Body<ConditionRequest>) -> ApiResult<Response> {
     let new = validate(req)?;
     let row = state.store.add_condition(new).await?;
-    state.changed.notify_waiters();
+    state.changed.send_modify(|v| *v += 1);
     Ok((StatusCode::CREATED, Json(condition_json(&row))).into_response())
 }
 
@@ -159,7 +159,7 @@ pub async fn update(
         .update_condition(id, new)
         .await?
         .ok_or_else(|| no_such(id))?;
-    state.changed.notify_waiters();
+    state.changed.send_modify(|v| *v += 1);
     Ok(Json(condition_json(&row)))
 }
 
@@ -168,6 +168,6 @@ pub async fn delete(State(state): State<AppState>, Path(raw): Path<String>) -> A
     if !state.store.delete_condition(id).await? {
         return Err(no_such(id));
     }
-    state.changed.notify_waiters();
+    state.changed.send_modify(|v| *v += 1);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -24,7 +24,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use market::StockCode;
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 use crate::backfill::Backfill;
 use crate::gateway::Gateway;
@@ -49,8 +49,9 @@ pub struct Services {
     pub http: reqwest::Client,
     pub token: Option<String>,
     pub started: Instant,
-    /// Signalled when the watchlist or the conditions change.
-    pub changed: Arc<Notify>,
+    /// Bumped when the watchlist or the conditions change (a `watch` channel: a change is never
+    /// missed by a listener that was busy when it happened).
+    pub changed: Arc<watch::Sender<u64>>,
 }
 
 pub type AppState = Arc<Services>;

@@ -125,6 +125,7 @@ pub async fn stock(State(state): State<AppState>, Path(raw): Path<String>) -> Ap
             "kind": "stock",
             "status": status(&state, code),
             "watched": watched,
+            "armed": state.triggers.as_ref().map(|t| t.armed_periods(code).iter().map(|p| p.as_str()).collect::<Vec<_>>()).unwrap_or_default(),
             "backfill": backfill,
         }),
     )))

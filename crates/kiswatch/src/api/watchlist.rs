@@ -49,7 +49,7 @@ pub async fn add(State(state): State<AppState>, Body(req): Body<AddRequest>) -> 
     let code = parse_code(&req.code)?;
     let meta = state.gateway.stock(code).await?;
     let added = state.store.watch(code).await?;
-    state.changed.notify_waiters();
+    state.changed.send_modify(|v| *v += 1);
     let status = if added {
         StatusCode::CREATED
     } else {
@@ -95,6 +95,6 @@ pub async fn remove(State(state): State<AppState>, Path(raw): Path<String>) -> A
             format!("{code}은(는) 관심종목에 없습니다"),
         ));
     }
-    state.changed.notify_waiters();
+    state.changed.send_modify(|v| *v += 1);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -45,6 +45,11 @@ pub async fn spawn_demo(background: bool) -> TestApp {
 }
 
 pub async fn spawn_with(cfg: ServeConfig, dir: tempfile::TempDir) -> TestApp {
+    // `RUST_LOG=kiswatch=debug cargo test ...` shows the service's log beside a failing test.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let app = App::start(cfg).await.expect("kiswatch starts");
     let url = app.url();
     TestApp {
