@@ -12,6 +12,8 @@
 
 pub mod api;
 pub mod backfill;
+pub mod backtest;
+pub mod backtest_cmd;
 pub mod candles;
 pub mod clock;
 pub mod config;

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use kiswatch::{quote_cmd, serve_cmd, sim_cmd};
+use kiswatch::{backtest_cmd, quote_cmd, serve_cmd, sim_cmd};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,6 +27,8 @@ enum Command {
     Sim(sim_cmd::SimArgs),
     /// Print current prices through the KIS client (governor, token cache and all).
     Quote(quote_cmd::QuoteArgs),
+    /// Run a condition over a stock's history and print the signals and a summary.
+    Backtest(backtest_cmd::BacktestArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +57,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Some(Command::Serve(args)) => serve_cmd::run(args).await,
             Some(Command::Sim(args)) => sim_cmd::run(args).await,
             Some(Command::Quote(args)) => quote_cmd::run(args).await,
+            Some(Command::Backtest(args)) => backtest_cmd::run(args).await,
         }
     })
 }

@@ -339,3 +339,59 @@ async fn a_token_guards_the_api_but_not_the_page() {
     assert_eq!(t.get_full("/").await.status().as_u16(), 200);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_backtest_runs_a_condition_over_daily_history() {
+    let t = spawn_demo(false).await;
+    let (status, r) = t
+        .post(
+            "/api/v1/backtest",
+            json!({"code": "005930", "condition": "D: cross_up(close, ma(20))", "from": "2025-06-01"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (r["name"].as_str(), r["period"].as_str()),
+        (Some("삼성전자"), Some("D"))
+    );
+    assert!(r["bars"].as_u64().unwrap() > 100);
+    assert!(r["from"].as_str().unwrap() >= "2025-06-01");
+    let signals = r["signals"].as_array().unwrap();
+    assert_eq!(r["summary"]["count"].as_u64().unwrap() as usize, signals.len());
+    assert!(
+        !signals.is_empty(),
+        "a close crossing its MA20 happens within months: {r}"
+    );
+    // Each signal is a bar where the close crossed above MA20: the close is at or above it.
+    for s in signals {
+        assert!(
+            s["close"].as_f64().unwrap() >= s["values"]["ma(20)"].as_f64().unwrap(),
+            "{s}"
+        );
+        assert!(is_kst(&s["time"]));
+    }
+    let horizons = r["summary"]["horizons"].as_array().unwrap();
+    assert_eq!(
+        horizons
+            .iter()
+            .map(|h| h["bars"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 5, 20]
+    );
+    let (status, e) = t
+        .post(
+            "/api/v1/backtest",
+            json!({"code": "005930", "condition": "D: ma(20) >"}),
+        )
+        .await;
+    assert_eq!((status, error_code(&e)), (422, "invalid_condition"));
+    assert!(e["error"]["position"].is_u64());
+    let (status, e) = t
+        .post(
+            "/api/v1/backtest",
+            json!({"code": "005930", "condition": "D: 정배열", "from": "yesterday"}),
+        )
+        .await;
+    assert_eq!((status, error_code(&e)), (400, "invalid_date"));
+    t.stop().await;
+}

@@ -61,12 +61,69 @@ async fn force_a_trigger(t: &common::TestApp, sim_url: &str, code: &str) -> Valu
     .await
 }
 
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(t: &common::TestApp) -> Socket {
+    let url = format!("{}/api/v1/ws", t.url.replacen("http", "ws", 1));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let hello = next_json(&mut ws).await;
+    assert_eq!(hello["type"], "status", "{hello}");
+    ws
+}
+
+async fn next_json(ws: &mut Socket) -> Value {
+    use futures_util::StreamExt as _;
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("the socket is open")
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+async fn send(ws: &mut Socket, v: Value) {
+    use futures_util::SinkExt as _;
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        v.to_string().into(),
+    ))
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn a_steered_stock_fires_a_stored_trigger_with_its_values() {
     let t = spawn_demo(true).await;
     // Faster virtual time: the simulator trades more often.
     t.post("/sim/clock", json!({"speed": 20.0})).await;
+    let mut watching = connect(&t).await;
     let trig = force_a_trigger(&t, &t.url, "035420").await;
+    // Pushed over the WebSocket once stored, the same as listed.
+    let pushed = next_json(&mut watching).await;
+    assert_eq!(pushed["type"], "trigger");
+    assert_eq!(pushed["id"], trig["id"]);
+    assert_eq!(pushed["values"], trig["values"]);
+    // A client that reconnects resumes after the last id it saw: exactly the missed ones, once.
+    let id = trig["id"].as_u64().unwrap();
+    let mut late = connect(&t).await;
+    send(&mut late, json!({"op": "resume", "after_trigger_id": id - 1})).await;
+    assert_eq!(next_json(&mut late).await["id"], id);
+    send(&mut late, json!({"op": "resume", "after_trigger_id": id})).await;
+    send(
+        &mut late,
+        json!({"op": "subscribe", "codes": ["035420"], "channels": ["tick"]}),
+    )
+    .await;
+    assert_eq!(
+        next_json(&mut late).await["type"],
+        "status",
+        "nothing after the last id"
+    );
+    send(&mut late, json!({"op": "fly"})).await;
+    assert_eq!(next_json(&mut late).await["type"], "error");
     assert_eq!(trig["code"], "035420");
     assert_eq!(trig["name"], "NAVER");
     assert_eq!(trig["period"], "1m");

@@ -5,6 +5,7 @@
 //! `/api/*`, `/sim/*` and `/metrics` demand `Authorization: Bearer <token>` (the WebSocket may pass
 //! `?token=` instead, since browsers cannot set headers on it); the web UI's static files do not.
 
+pub mod backtest;
 pub mod conditions;
 pub mod error;
 pub mod health;
@@ -13,6 +14,7 @@ pub mod sim;
 pub mod stocks;
 pub mod triggers;
 pub mod watchlist;
+pub mod ws;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -87,6 +89,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/triggers", get(triggers::list))
         .route("/api/v1/triggers/{id}/ack", post(triggers::ack))
+        .route("/api/v1/ws", get(ws::upgrade))
+        .route("/api/v1/backtest", post(backtest::run))
         .route("/api/{*rest}", axum::routing::any(not_found))
         .route("/sim/{*rest}", axum::routing::any(sim::proxy))
         .layer(middleware::from_fn_with_state(state.clone(), authorize));
