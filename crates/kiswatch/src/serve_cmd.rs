@@ -185,6 +185,7 @@ impl App {
             token: config.token.clone(),
             started: Instant::now(),
             changed,
+            metrics: api::metrics::recorder(),
         });
         let listener = TcpListener::bind(config.bind)
             .await
