@@ -22,6 +22,7 @@ pub fn recorder() -> PrometheusRecorder {
     PrometheusBuilder::new().build_recorder()
 }
 
+#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let g = &state.gateway;
     let m = g.client().governor_metrics();

@@ -11,6 +11,7 @@ pub mod error;
 pub mod health;
 pub mod json;
 pub mod metrics;
+pub mod openapi;
 pub mod sim;
 pub mod stocks;
 pub mod triggers;
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/{*rest}", axum::routing::any(not_found))
         .route("/sim/{*rest}", axum::routing::any(sim::proxy))
         .route("/metrics", get(metrics::metrics))
+        .route("/api/openapi.json", get(openapi::openapi))
         .layer(middleware::from_fn_with_state(state.clone(), authorize));
     api.fallback(crate::web::serve).with_state(state)
 }
