@@ -268,7 +268,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Prints the backfill's progress every ten seconds while it has work left, and once when it is done.
 async fn report_backfill(state: AppState) {
-    let Some(backfill) = state.backfill.clone() else { return };
+    let Some(backfill) = state.backfill.clone() else {
+        return;
+    };
     let mut reported_done = true;
     loop {
         tokio::time::sleep(Duration::from_secs(10)).await;
@@ -279,7 +281,10 @@ async fn report_backfill(state: AppState) {
         let done = all.iter().filter(|p| p.done).count();
         if done == all.len() {
             if !reported_done {
-                println!("  history: all {} stocks have what their conditions need", all.len());
+                println!(
+                    "  history: all {} stocks have what their conditions need",
+                    all.len()
+                );
                 reported_done = true;
             }
             continue;

@@ -303,6 +303,24 @@ async fn triggers_search_health_the_simulator_and_the_ui() {
     }
     let (status, e) = t.get("/no/such/page").await;
     assert_eq!((status, error_code(&e)), (404, "not_found"));
+    if kiswatch::web::is_built() {
+        // Vite's fingerprinted assets are cached for good; the page itself is revalidated.
+        let page = t.get_full("/").await;
+        assert_eq!(page.headers()["cache-control"], "no-cache");
+        let html = page.text().await.unwrap();
+        let asset = html
+            .split('"')
+            .find(|s| s.starts_with("/assets/"))
+            .expect("the built page links an asset");
+        let r = t.get_full(asset).await;
+        assert_eq!(r.status().as_u16(), 200, "{asset}");
+        assert!(
+            r.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+    }
     t.stop().await;
 }
 
