@@ -16,19 +16,8 @@ use kis::{ClientConfig, Credentials, Environment, GovernorMetrics, KisClient, Ki
 use market::StockCode;
 use market::krx::Sign;
 
+use crate::config::{KisMode, data_dir};
 use crate::names::{self, NameCache};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum KisMode {
-    /// The embedded simulator (no credentials needed).
-    Demo,
-    /// 실전투자 server.
-    Real,
-    /// 모의투자 server.
-    Vts,
-    /// Any KIS-compatible server at --kis-rest-url.
-    Custom,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct QuoteArgs {
@@ -92,7 +81,7 @@ pub async fn run(args: QuoteArgs) -> anyhow::Result<()> {
             let Some(credentials) = credentials else {
                 bail!(
                     "--kis {} needs KIS_APP_KEY and KIS_APP_SECRET in the environment",
-                    mode_name(mode)
+                    mode.as_str()
                 );
             };
             let env = match mode {
@@ -179,15 +168,6 @@ fn waiting_message(m: &GovernorMetrics) -> String {
     line
 }
 
-fn mode_name(mode: KisMode) -> &'static str {
-    match mode {
-        KisMode::Demo => "demo",
-        KisMode::Real => "real",
-        KisMode::Vts => "vts",
-        KisMode::Custom => "custom",
-    }
-}
-
 struct Row {
     name: String,
     price: Price,
@@ -239,19 +219,6 @@ async fn quote(
         None => (names::fetch(kis, code, today).await.unwrap_or_default(), true),
     };
     Ok((Row { name, price }, fetched))
-}
-
-fn data_dir(flag: Option<PathBuf>) -> PathBuf {
-    if let Some(dir) = flag {
-        return dir;
-    }
-    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(xdg).join("kiswatch");
-    }
-    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(home).join(".local/share/kiswatch");
-    }
-    PathBuf::from("./data")
 }
 
 /// `1234567` → `1,234,567` (sign kept).
