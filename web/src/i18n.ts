@@ -1,0 +1,232 @@
+// Korean by default, English on request; the choice is remembered in localStorage.
+//
+// One flat dictionary per language keyed by the same names: a missing English string falls back to Korean
+// (never to the key), so a half-translated screen still reads.
+
+export type Lang = "ko" | "en";
+
+const ko = {
+  appTitle: "kiswatch",
+  navWatchlist: "관심종목",
+  navConditions: "조건",
+  home: "홈",
+  searchPlaceholder: "종목 검색 (이름, 초성, 코드)",
+  searchEmpty: "검색 결과가 없습니다",
+  add: "추가",
+  remove: "삭제",
+  name: "종목",
+  price: "현재가",
+  change: "대비",
+  rate: "등락률",
+  volume: "거래량",
+  turnover: "거래대금",
+  alignment: "배열",
+  status: "상태",
+  bullish: "정배열",
+  bearish: "역배열",
+  mixed: "혼조",
+  unknownAlignment: "계산 중",
+  realtime: "실시간",
+  polled: "조회",
+  stale: "지연",
+  emptyWatchlist: "관심종목이 없습니다. 위에서 검색해 추가하세요.",
+  triggers: "신호",
+  noTriggers: "아직 신호가 없습니다",
+  ack: "확인",
+  acked: "확인됨",
+  ackAll: "모두 확인",
+  late: "지연 감지",
+  popupBlocked: "팝업이 차단되었습니다 — 허용하면 새 창으로 열립니다",
+  openNow: "지금 열기",
+  dismiss: "닫기",
+  soundPrompt: "알림음을 켜려면 화면을 한 번 클릭하세요",
+  connectionLost: "실시간 연결이 끊겼습니다 — 다시 연결하는 중…",
+  upstreamConnected: "실시간",
+  upstreamReconnecting: "재연결 중",
+  upstreamPolling: "조회 모드",
+  upstreamDown: "시세 서버 장애",
+  settings: "설정",
+  openMode: "신호가 오면",
+  openWindow: "새 창으로 열기",
+  openTab: "이 탭에서 열기",
+  notify: "브라우저 알림",
+  sound: "알림음",
+  language: "언어",
+  open: "시가",
+  high: "고가",
+  low: "저가",
+  close: "종가",
+  market: "시장",
+  orderbook: "호가",
+  executions: "체결",
+  totalAsk: "매도잔량",
+  totalBid: "매수잔량",
+  strength: "체결강도",
+  time: "시간",
+  quantity: "수량",
+  newExecutions: "새 체결 {n}건",
+  maNeeds: "MA240까지 {n}개 봉 더 필요",
+  loadFailed: "데이터를 불러오지 못했습니다",
+  retry: "재시도",
+  retryAfter: "{n}초 후 다시 시도하세요",
+  notFound: "페이지를 찾을 수 없습니다",
+  conditions: "조건",
+  newCondition: "새 조건",
+  conditionName: "이름",
+  expression: "조건식",
+  enabled: "사용",
+  cooldown: "재알림 간격(초)",
+  webhook: "웹훅 URL",
+  mode: "방식",
+  save: "저장",
+  cancel: "취소",
+  edit: "편집",
+  del: "삭제",
+  confirmDelete: "이 조건을 삭제할까요?",
+  presets: "프리셋",
+  presetPeriod: "주기",
+  backtest: "과거 데이터로 시험",
+  backtestCode: "종목코드",
+  backtestFrom: "시작일",
+  run: "실행",
+  signals: "신호",
+  hitRate: "적중률",
+  meanReturn: "평균 수익률 ({n}봉 후)",
+  count: "횟수",
+  noConditions: "조건이 없습니다",
+  atPosition: "{n}번째 위치",
+  values: "값",
+  period: "주기",
+  saved: "저장했습니다",
+  loading: "불러오는 중…",
+  conditionLabel: "조건",
+} as const;
+
+export type MessageKey = keyof typeof ko;
+
+const en: Partial<Record<MessageKey, string>> = {
+  navWatchlist: "Watchlist",
+  navConditions: "Conditions",
+  home: "Home",
+  searchPlaceholder: "Search stocks (name, initials, code)",
+  searchEmpty: "No matches",
+  add: "Add",
+  remove: "Remove",
+  name: "Stock",
+  price: "Price",
+  change: "Change",
+  rate: "%",
+  volume: "Volume",
+  turnover: "Turnover",
+  alignment: "Alignment",
+  status: "Status",
+  bullish: "Bullish",
+  bearish: "Bearish",
+  mixed: "Mixed",
+  unknownAlignment: "n/a",
+  realtime: "Live",
+  polled: "Polled",
+  stale: "Stale",
+  emptyWatchlist: "Your watchlist is empty. Search above to add a stock.",
+  triggers: "Triggers",
+  noTriggers: "No triggers yet",
+  ack: "Ack",
+  acked: "Acked",
+  ackAll: "Ack all",
+  late: "late",
+  popupBlocked: "Popup blocked — allow popups to open triggers in a new window",
+  openNow: "Open now",
+  dismiss: "Dismiss",
+  soundPrompt: "Click anywhere to enable the alert sound",
+  connectionLost: "Realtime connection lost — reconnecting…",
+  upstreamConnected: "Live",
+  upstreamReconnecting: "Reconnecting",
+  upstreamPolling: "Polling",
+  upstreamDown: "Upstream down",
+  settings: "Settings",
+  openMode: "On a trigger",
+  openWindow: "Open a new window",
+  openTab: "Open in this tab",
+  notify: "Browser notification",
+  sound: "Sound",
+  language: "Language",
+  open: "Open",
+  high: "High",
+  low: "Low",
+  close: "Close",
+  market: "Market",
+  orderbook: "Order book",
+  executions: "Trades",
+  totalAsk: "Ask total",
+  totalBid: "Bid total",
+  strength: "Strength",
+  time: "Time",
+  quantity: "Qty",
+  newExecutions: "{n} new trades",
+  maNeeds: "MA240 needs {n} more bars",
+  loadFailed: "Could not load the data",
+  retry: "Retry",
+  retryAfter: "Try again in {n} s",
+  notFound: "Page not found",
+  conditions: "Conditions",
+  newCondition: "New condition",
+  conditionName: "Name",
+  expression: "Expression",
+  enabled: "On",
+  cooldown: "Cooldown (s)",
+  webhook: "Webhook URL",
+  mode: "Mode",
+  save: "Save",
+  cancel: "Cancel",
+  edit: "Edit",
+  del: "Delete",
+  confirmDelete: "Delete this condition?",
+  presets: "Presets",
+  presetPeriod: "Period",
+  backtest: "Test on history",
+  backtestCode: "Code",
+  backtestFrom: "From",
+  run: "Run",
+  signals: "Signals",
+  hitRate: "Hit rate",
+  meanReturn: "Mean return after {n} bars",
+  count: "Count",
+  noConditions: "No conditions",
+  atPosition: "at position {n}",
+  values: "Values",
+  period: "Period",
+  saved: "Saved",
+  loading: "Loading…",
+  conditionLabel: "Condition",
+};
+
+const STORAGE_KEY = "kiswatch.lang";
+let current: Lang = readLang();
+
+function readLang(): Lang {
+  try {
+    return globalThis.localStorage?.getItem(STORAGE_KEY) === "en" ? "en" : "ko";
+  } catch {
+    return "ko";
+  }
+}
+
+export function lang(): Lang {
+  return current;
+}
+
+export function setLang(next: Lang): void {
+  current = next;
+  try {
+    globalThis.localStorage?.setItem(STORAGE_KEY, next);
+  } catch {
+    // Storage may be disabled; the choice then lasts for this page only.
+  }
+  if (typeof document !== "undefined") document.documentElement.lang = next;
+}
+
+/** The message in the current language, with `{name}` placeholders filled in. */
+export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
+  const text = (current === "en" ? en[key] : undefined) ?? ko[key];
+  return text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
+}
