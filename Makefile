@@ -1,11 +1,16 @@
 # kiswatch — two commands: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: run test lint web-deps fmt build bench clean
+.PHONY: run test lint web-deps web-build fmt build bench clean
 
-## Start the product on its embedded default (the built-in KIS simulator, no credentials needed).
-run:
-	$(CARGO) run --release -p kiswatch -- sim --clock open --control
+## Start the product on its embedded default (the built-in KIS simulator, no credentials needed):
+## `kiswatch serve` in demo mode, web UI at http://127.0.0.1:8080 (the banner says what to open).
+run: web-build
+	$(CARGO) run --release -p kiswatch -- serve
+
+## The web UI (Vite) into web/dist, which the binary embeds.
+web-build: web-deps
+	cd web && npm run build
 
 ## Every test: formatting, lints, unit, property and integration tests.
 test: lint
@@ -26,7 +31,7 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 fmt:
 	$(CARGO) fmt --all
 
-build:
+build: web-build
 	$(CARGO) build --release -p kiswatch
 
 ## Benchmarks (not part of `make test`); see BENCHMARKS.md.

@@ -1,13 +1,12 @@
 //! The `kiswatch` binary: command-line entry point.
 //!
-//! Each subcommand lives in its own module; `main` only parses flags, sets up logging and dispatches.
-
-mod quote_cmd;
-mod sim_cmd;
+//! Each subcommand lives in its own module of the library; `main` only parses flags, sets up logging
+//! and dispatches. With no subcommand, `kiswatch` runs `serve` with its defaults.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use kiswatch::{backtest_cmd, quote_cmd, serve_cmd, sim_cmd};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -17,15 +16,19 @@ use clap::{Parser, Subcommand};
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the service: HTTP API, web UI, candle store, triggers (the default).
+    Serve(serve_cmd::ServeArgs),
     /// Run the KIS-compatible simulator standalone.
     Sim(sim_cmd::SimArgs),
     /// Print current prices through the KIS client (governor, token cache and all).
     Quote(quote_cmd::QuoteArgs),
+    /// Run a condition over a stock's history and print the signals and a summary.
+    Backtest(backtest_cmd::BacktestArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,8 +53,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         match cli.command {
-            Command::Sim(args) => sim_cmd::run(args).await,
-            Command::Quote(args) => quote_cmd::run(args).await,
+            None => serve_cmd::run(serve_cmd::ServeArgs::default_args()).await,
+            Some(Command::Serve(args)) => serve_cmd::run(args).await,
+            Some(Command::Sim(args)) => sim_cmd::run(args).await,
+            Some(Command::Quote(args)) => quote_cmd::run(args).await,
+            Some(Command::Backtest(args)) => backtest_cmd::run(args).await,
         }
     })
 }

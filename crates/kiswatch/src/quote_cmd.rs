@@ -12,17 +12,7 @@ use kis::{ClientConfig, Credentials, Environment, KisClient, KisError};
 use market::StockCode;
 use market::krx::Sign;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum KisMode {
-    /// The embedded simulator (no credentials needed).
-    Demo,
-    /// 실전투자 server.
-    Real,
-    /// 모의투자 server.
-    Vts,
-    /// Any KIS-compatible server at --kis-rest-url.
-    Custom,
-}
+use crate::config::{KisMode, data_dir};
 
 #[derive(Debug, clap::Args)]
 pub struct QuoteArgs {
@@ -85,7 +75,7 @@ pub async fn run(args: QuoteArgs) -> anyhow::Result<()> {
             let Some(credentials) = credentials else {
                 bail!(
                     "--kis {} needs KIS_APP_KEY and KIS_APP_SECRET in the environment",
-                    mode_name(mode)
+                    mode.as_str()
                 );
             };
             let env = match mode {
@@ -139,15 +129,6 @@ pub async fn run(args: QuoteArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn mode_name(mode: KisMode) -> &'static str {
-    match mode {
-        KisMode::Demo => "demo",
-        KisMode::Real => "real",
-        KisMode::Vts => "vts",
-        KisMode::Custom => "custom",
-    }
-}
-
 struct Row {
     name: String,
     price: Price,
@@ -168,19 +149,6 @@ async fn quote(kis: &KisClient, code: StockCode) -> Result<Row, KisError> {
         kis.stock_info(code).await.map(|i| i.name).unwrap_or_default()
     };
     Ok(Row { name, price })
-}
-
-fn data_dir(flag: Option<PathBuf>) -> PathBuf {
-    if let Some(dir) = flag {
-        return dir;
-    }
-    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(xdg).join("kiswatch");
-    }
-    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(home).join(".local/share/kiswatch");
-    }
-    PathBuf::from("./data")
 }
 
 /// `1234567` → `1,234,567` (sign kept).

@@ -137,3 +137,44 @@ fn sim_rejects_a_bad_flag_clearly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("80..20"), "{stderr}");
 }
+
+#[test]
+fn backtest_prints_signals_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kiswatch(
+        &[
+            "backtest",
+            "--code",
+            "005930",
+            "--condition",
+            "D: 골든크로스",
+            "--from",
+            "2025-01-01",
+        ],
+        dir.path(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = stdout.lines().next().unwrap();
+    assert!(first.starts_with("005930 삼성전자  D: 골든크로스"), "{stdout}");
+    assert!(first.contains("signals"), "{stdout}");
+    for h in [1, 5, 20] {
+        assert!(stdout.contains(&format!("after {h:>2} bars:")), "{stdout}");
+    }
+}
+
+#[test]
+fn backtest_rejects_a_bad_condition_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kiswatch(
+        &["backtest", "--code", "005930", "--condition", "D: ma(20) >"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("position") && stderr.contains("번째"), "{stderr}");
+}

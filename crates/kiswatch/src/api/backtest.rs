@@ -1,0 +1,75 @@
+//! `POST /api/v1/backtest {"code","condition","from"}`: a condition run over the stored history of a
+//! stock (daily bars are fetched once if missing; intraday history comes from the backfill, which this
+//! request puts first).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use kis::Priority;
+use market::Condition;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::json::Body;
+use super::{ApiError, ApiResult, AppState, parse_code};
+use crate::backfill::{Need, Urgency, ensure_daily};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BacktestRequest {
+    code: String,
+    condition: String,
+    from: Option<String>,
+}
+
+pub async fn run(State(state): State<AppState>, Body(req): Body<BacktestRequest>) -> ApiResult<Json<Value>> {
+    let code = parse_code(&req.code)?;
+    let condition = Condition::parse(&req.condition).map_err(|e| ApiError {
+        position: Some(e.position),
+        ..ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_condition",
+            e.message_en(),
+            e.message_ko(),
+        )
+    })?;
+    let from = req
+        .from
+        .as_deref()
+        .map(|f| {
+            f.parse::<jiff::civil::Date>().map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_date",
+                    format!("from must be a date like 2025-01-31, got {f:?}"),
+                    format!("from은 2025-01-31 같은 날짜여야 합니다 (입력: {f:?})"),
+                )
+            })
+        })
+        .transpose()?;
+    let meta = state.gateway.stock(code).await?;
+    let g = &state.gateway;
+    let today = match g.clock.today() {
+        Some(d) => d,
+        None => g.today_minutes(code, Priority::Interactive).await?.date,
+    };
+    let period = condition.period;
+    let source = if period.is_intraday() {
+        if let Some(b) = &state.backfill {
+            b.request(code, Urgency::OpenPage, Need::for_periods([period], 0));
+        }
+        state.store.minutes(code, None, usize::MAX / 4).await?
+    } else {
+        let days = from.map_or(1_000, |f| (today - f).get_days().max(0) as usize * 5 / 7 + 10);
+        ensure_daily(g, &state.store, code, today, days, Priority::Interactive).await?;
+        state.store.daily(code, Some(today), usize::MAX / 4).await?
+    };
+    let bars = crate::backtest::closed_bars(&source, period, from, Some(today));
+    let result = market::backtest::backtest(&condition, &bars);
+    Ok(Json(crate::backtest::report(
+        code.as_str(),
+        &meta.name,
+        &condition,
+        &bars,
+        &result,
+    )))
+}

@@ -1,0 +1,173 @@
+//! `/api/v1/conditions`: buy conditions in the condition language, with their options. A condition
+//! that does not parse is refused with 422, the position of the mistake and the parser's message in
+//! Korean and English; nothing is stored.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use market::Condition;
+use market::trigger::Mode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::json::Body;
+use super::{ApiError, ApiResult, AppState};
+use crate::store::{ConditionRow, NewCondition};
+
+/// The longest cooldown accepted (a week).
+const MAX_COOLDOWN_SECS: u64 = 7 * 24 * 3600;
+
+pub fn condition_json(c: &ConditionRow) -> Value {
+    let period = Condition::parse(&c.expr).map(|p| p.period.as_str()).ok();
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "expr": c.expr,
+        "period": period,
+        "enabled": c.enabled,
+        "mode": match c.mode {
+            Mode::EveryTick => "every_tick",
+            Mode::OnClose => "on_close",
+        },
+        "cooldown_secs": c.cooldown_secs,
+        "webhook": c.webhook,
+        "created_at": c.created_at,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionRequest {
+    name: Option<String>,
+    expr: String,
+    enabled: Option<bool>,
+    mode: Option<String>,
+    cooldown_secs: Option<u64>,
+    webhook: Option<String>,
+}
+
+/// Checks a request; the 422 for an expression that does not parse carries its position.
+pub fn validate(req: ConditionRequest) -> ApiResult<NewCondition> {
+    let condition = Condition::parse(&req.expr).map_err(|e| ApiError {
+        position: Some(e.position),
+        ..ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_condition",
+            e.message_en(),
+            e.message_ko(),
+        )
+    })?;
+    let name = req.name.map(|n| n.trim().to_string()).unwrap_or_default();
+    let name = if name.is_empty() {
+        condition.source().to_string()
+    } else {
+        name
+    };
+    if name.chars().count() > 100 {
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            "name is longer than 100 characters",
+            "이름이 100자를 넘습니다",
+        ));
+    }
+    let mode = match req.mode.as_deref() {
+        None | Some("every_tick") => Mode::EveryTick,
+        Some("on_close") => Mode::OnClose,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_mode",
+                format!("mode must be \"every_tick\" or \"on_close\", got {other:?}"),
+                format!("mode는 \"every_tick\" 또는 \"on_close\"여야 합니다 (입력: {other:?})"),
+            ));
+        }
+    };
+    let cooldown_secs = req.cooldown_secs.unwrap_or(0);
+    if cooldown_secs > MAX_COOLDOWN_SECS {
+        return Err(ApiError::bad_request(
+            "invalid_cooldown",
+            format!("cooldown_secs must be at most {MAX_COOLDOWN_SECS} (a week)"),
+            format!("cooldown_secs는 최대 {MAX_COOLDOWN_SECS}초(일주일)입니다"),
+        ));
+    }
+    let webhook = req
+        .webhook
+        .map(|w| w.trim().to_string())
+        .filter(|w| !w.is_empty());
+    if let Some(w) = &webhook {
+        let ok = reqwest::Url::parse(w)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !ok {
+            return Err(ApiError::bad_request(
+                "invalid_webhook",
+                format!("webhook must be an http(s) URL, got {w:?}"),
+                format!("webhook은 http(s) 주소여야 합니다 (입력: {w:?})"),
+            ));
+        }
+    }
+    Ok(NewCondition {
+        name,
+        expr: condition.source().to_string(),
+        enabled: req.enabled.unwrap_or(true),
+        mode,
+        cooldown_secs,
+        webhook,
+    })
+}
+
+fn no_such(id: u64) -> ApiError {
+    ApiError::not_found(format!("no condition {id}"), format!("조건 {id}이(가) 없습니다"))
+}
+
+fn id_of(raw: &str) -> ApiResult<u64> {
+    raw.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_id",
+            format!("condition id must be a whole number, got {raw:?}"),
+            format!("조건 id는 정수여야 합니다 (입력: {raw:?})"),
+        )
+    })
+}
+
+pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let rows = state.store.conditions().await?;
+    Ok(Json(Value::Array(rows.iter().map(condition_json).collect())))
+}
+
+pub async fn get_one(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+    let id = id_of(&raw)?;
+    let row = state.store.condition(id).await?.ok_or_else(|| no_such(id))?;
+    Ok(Json(condition_json(&row)))
+}
+
+pub async fn create(State(state): State<AppState>, Body(req): Body<ConditionRequest>) -> ApiResult<Response> {
+    let new = validate(req)?;
+    let row = state.store.add_condition(new).await?;
+    state.changed.send_modify(|v| *v += 1);
+    Ok((StatusCode::CREATED, Json(condition_json(&row))).into_response())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Body(req): Body<ConditionRequest>,
+) -> ApiResult<Json<Value>> {
+    let id = id_of(&raw)?;
+    let new = validate(req)?;
+    let row = state
+        .store
+        .update_condition(id, new)
+        .await?
+        .ok_or_else(|| no_such(id))?;
+    state.changed.send_modify(|v| *v += 1);
+    Ok(Json(condition_json(&row)))
+}
+
+pub async fn delete(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<StatusCode> {
+    let id = id_of(&raw)?;
+    if !state.store.delete_condition(id).await? {
+        return Err(no_such(id));
+    }
+    state.changed.send_modify(|v| *v += 1);
+    Ok(StatusCode::NO_CONTENT)
+}

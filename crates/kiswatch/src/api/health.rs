@@ -1,0 +1,63 @@
+//! `GET /api/v1/health`: is the service well, and what is it doing — the upstream (calls and errors
+//! by kind, whether it is failing), the governor, the caches, market time, backfill progress.
+
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Map, Value, json};
+
+use super::{ApiResult, AppState};
+use crate::clock::rfc3339;
+use crate::gateway::CallKind;
+
+pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let g = &state.gateway;
+    let c = &g.counters;
+    let calls: Map<String, Value> = CallKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_string(), json!(c.calls(*k))))
+        .collect();
+    let history_calls: u64 = CallKind::ALL
+        .iter()
+        .filter(|k| k.is_history())
+        .map(|k| c.calls(*k))
+        .sum();
+    let m = g.client().governor_metrics();
+    let failing = c.is_failing();
+    let backfill = state.backfill.as_ref().map(|b| b.progress()).unwrap_or_default();
+    Ok(Json(json!({
+        "status": if failing { "degraded" } else { "ok" },
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_secs": state.started.elapsed().as_secs(),
+        "upstream": {
+            "kind": state.upstream.as_str(),
+            "namespace": state.namespace,
+            "failing": failing,
+            "calls": calls,
+            "history_calls": history_calls,
+            "errors": c.errors(),
+        },
+        "governor": {
+            "slots": m.slots,
+            "in_flight": m.in_flight,
+            "cooling": m.cooling,
+            "queued_interactive": m.queued_interactive,
+            "queued_background": m.queued_background,
+            "granted": m.granted,
+            "mean_wait_ms": m.mean_wait().as_secs_f64() * 1000.0,
+            "max_wait_ms": m.max_wait.as_secs_f64() * 1000.0,
+            "rate_limited_seen": m.rate_limited_seen,
+        },
+        "cache": {
+            "hits": c.cache_hits.load(Ordering::Relaxed),
+            "misses": c.cache_misses.load(Ordering::Relaxed),
+        },
+        "market": {
+            "now": g.clock.now().map(rfc3339),
+            "today": g.clock.today().map(|d| d.to_string()),
+        },
+        "backfill": backfill,
+        "live": state.triggers.as_ref().map(|t| t.stats()),
+    })))
+}

@@ -1,0 +1,288 @@
+//! `/api/v1/stocks/...`: a stock's facts, price, order book, executions, the one-call snapshot, and
+//! candles with moving averages; search.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use kis::Priority;
+use kis::wire::quotations::{Execution, OrderBook, Price};
+use market::krx::Sign;
+use market::{Period, StockCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, ApiResult, AppState, parse_code};
+use crate::candles::{self, DEFAULT_COUNT, MAX_COUNT};
+use crate::clock::rfc3339;
+use crate::stocks::MAX_QUERY_CHARS;
+
+/// A decimal from KIS (`Decimal`) as a JSON number.
+fn num(d: impl std::fmt::Display) -> Value {
+    d.to_string().parse::<f64>().map_or(Value::Null, |f| json!(f))
+}
+
+fn sign(s: Sign) -> &'static str {
+    match s {
+        Sign::UpperLimit => "upper_limit",
+        Sign::Up => "up",
+        Sign::Flat => "flat",
+        Sign::LowerLimit => "lower_limit",
+        Sign::Down => "down",
+    }
+}
+
+/// The market time of a time of day on the current trading day.
+fn market_time(state: &AppState, t: jiff::civil::Time) -> Value {
+    match state.gateway.clock.today() {
+        Some(d) => json!(rfc3339(d.to_datetime(t))),
+        None => Value::Null,
+    }
+}
+
+pub(crate) fn price_json(p: &Price) -> Value {
+    json!({
+        "price": p.price,
+        "change": p.change,
+        "sign": sign(p.sign),
+        "change_rate": num(p.change_rate),
+        "open": p.open,
+        "high": p.high,
+        "low": p.low,
+        "base_price": p.base_price,
+        "upper_limit": p.upper_limit,
+        "lower_limit": p.lower_limit,
+        "volume": p.volume,
+        "turnover": p.turnover,
+        "halted": p.halted,
+    })
+}
+
+fn order_book_json(state: &AppState, b: &OrderBook) -> Value {
+    let levels = |side: &[kis::wire::quotations::Level; 10]| {
+        side.iter()
+            .map(|l| json!({"price": l.price, "quantity": l.quantity}))
+            .collect::<Vec<_>>()
+    };
+    json!({
+        "time": market_time(state, b.time),
+        "asks": levels(&b.asks),
+        "bids": levels(&b.bids),
+        "total_ask_quantity": b.total_ask_quantity,
+        "total_bid_quantity": b.total_bid_quantity,
+        "expected": b.expected.map(|(price, quantity)| json!({"price": price, "quantity": quantity})),
+    })
+}
+
+fn executions_json(state: &AppState, list: &[Execution]) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|e| {
+                json!({
+                    "time": market_time(state, e.time),
+                    "price": e.price,
+                    "change": e.change,
+                    "sign": sign(e.sign),
+                    "change_rate": num(e.change_rate),
+                    "volume": e.volume,
+                    "strength": num(e.strength),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// `realtime` (issue 12's hub), `polled` (the live poller keeps it fresh) or `stale`.
+fn status(state: &AppState, code: StockCode) -> &'static str {
+    match &state.triggers {
+        Some(t) if t.is_polled(code) => "polled",
+        _ => "stale",
+    }
+}
+
+/// The name and market, known or looked up (404 for a code upstream does not know).
+async fn head(state: &AppState, raw: &str) -> ApiResult<(StockCode, Value)> {
+    let code = parse_code(raw)?;
+    let meta = state.gateway.stock(code).await?;
+    Ok((
+        code,
+        json!({"code": code.as_str(), "name": meta.name, "market": meta.market}),
+    ))
+}
+
+fn merge(mut base: Value, extra: Value) -> Value {
+    if let (Value::Object(b), Value::Object(e)) = (&mut base, extra) {
+        b.extend(e);
+    }
+    base
+}
+
+pub async fn stock(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+    let (code, head) = head(&state, &raw).await?;
+    let watched = state.store.watchlist().await?.iter().any(|w| w.code == code);
+    let backfill = state.backfill.as_ref().and_then(|b| b.progress_of(code));
+    Ok(Json(merge(
+        head,
+        json!({
+            "kind": "stock",
+            "status": status(&state, code),
+            "watched": watched,
+            "armed": state.triggers.as_ref().map(|t| t.armed_periods(code).iter().map(|p| p.as_str()).collect::<Vec<_>>()).unwrap_or_default(),
+            "backfill": backfill,
+        }),
+    )))
+}
+
+pub async fn price(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+    let (code, head) = head(&state, &raw).await?;
+    let p = state.gateway.price(code, Priority::Interactive).await?;
+    Ok(Json(merge(head, price_json(&p))))
+}
+
+pub async fn order_book(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+    let (code, head) = head(&state, &raw).await?;
+    let b = state.gateway.order_book(code, Priority::Interactive).await?;
+    Ok(Json(merge(head, order_book_json(&state, &b))))
+}
+
+pub async fn executions(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+    let (code, head) = head(&state, &raw).await?;
+    let list = state.gateway.executions(code, Priority::Interactive).await?;
+    Ok(Json(merge(
+        head,
+        json!({"executions": executions_json(&state, &list)}),
+    )))
+}
+
+/// Price, order book and executions in one answer: a page open is one round trip, and the three
+/// upstream calls go out together through the governor.
+pub async fn snapshot(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+    let (code, head) = head(&state, &raw).await?;
+    let g = &state.gateway;
+    let (p, b, e) = tokio::join!(
+        g.price(code, Priority::Interactive),
+        g.order_book(code, Priority::Interactive),
+        g.executions(code, Priority::Interactive)
+    );
+    let (p, b, e) = (p?, b?, e?);
+    Ok(Json(merge(
+        head,
+        json!({
+            "status": status(&state, code),
+            "price": price_json(&p),
+            "orderbook": order_book_json(&state, &b),
+            "executions": executions_json(&state, &e),
+            "time": g.clock.now().map(rfc3339),
+        }),
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CandleQuery {
+    period: Option<String>,
+    count: Option<String>,
+}
+
+pub async fn candles(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<CandleQuery>,
+) -> ApiResult<Json<Value>> {
+    let code = parse_code(&raw)?;
+    let period_text = q.period.as_deref().unwrap_or("D");
+    let period = Period::parse(period_text).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_period",
+            e.to_string(),
+            format!("알 수 없는 주기 {period_text:?} (1m, 3m, 5m, 10m, 15m, 30m, 60m, D, W, M 중 하나)"),
+        )
+    })?;
+    let count = match q.count.as_deref() {
+        None => DEFAULT_COUNT,
+        Some(c) => match c.parse::<usize>() {
+            Ok(n) if (1..=MAX_COUNT).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_count",
+                    format!("count must be a whole number from 1 to {MAX_COUNT}, got {c:?}"),
+                    format!("count는 1부터 {MAX_COUNT} 사이의 정수여야 합니다 (입력: {c:?})"),
+                ));
+            }
+        },
+    };
+    let (_, head) = head(&state, &raw).await?;
+    let s = candles::series(
+        &state.gateway,
+        &state.store,
+        state.backfill.as_ref(),
+        code,
+        period,
+        count,
+    )
+    .await?;
+    let bars: Vec<Value> = s
+        .bars
+        .iter()
+        .map(|b| {
+            let c = &b.candle;
+            json!({
+                "time": rfc3339(c.time),
+                "open": c.open,
+                "high": c.high,
+                "low": c.low,
+                "close": c.close,
+                "volume": c.volume,
+                "ma": {"20": b.ma[0], "60": b.ma[1], "120": b.ma[2], "240": b.ma[3]},
+            })
+        })
+        .collect();
+    let backfill = state.backfill.as_ref().and_then(|b| b.progress_of(code));
+    Ok(Json(merge(
+        head,
+        json!({
+            "period": period.as_str(),
+            "candles": bars,
+            "alignment": s.alignment.map(|a| a.as_str()),
+            "history": s.history,
+            "backfill": backfill,
+        }),
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+    limit: Option<String>,
+}
+
+pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> ApiResult<Json<Value>> {
+    let query = q.q.unwrap_or_default();
+    let query = query.trim();
+    if query.is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "q must not be empty (a code, a name or its initial consonants, e.g. 삼성 or ㅅㅅㅈㅈ)",
+            "검색어(q)가 비어 있습니다 (종목코드, 종목명 또는 초성, 예: 삼성, ㅅㅅㅈㅈ)",
+        ));
+    }
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("q is longer than {MAX_QUERY_CHARS} characters"),
+            format!("검색어가 {MAX_QUERY_CHARS}자를 넘습니다"),
+        ));
+    }
+    let limit = match q.limit.as_deref() {
+        None => 20,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad_request(
+                    "invalid_limit",
+                    format!("limit must be a whole number from 1 to 100, got {l:?}"),
+                    format!("limit는 1부터 100 사이의 정수여야 합니다 (입력: {l:?})"),
+                ));
+            }
+        },
+    };
+    let hits = state.stocks.search(query, limit);
+    Ok(Json(json!(hits)))
+}

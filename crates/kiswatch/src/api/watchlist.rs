@@ -1,0 +1,100 @@
+//! `/api/v1/watchlist`: the ordered list of watched stocks (with names), add, reorder, remove.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::json::Body;
+use super::{ApiError, ApiResult, AppState, parse_code};
+
+async fn listing(state: &AppState) -> ApiResult<Value> {
+    let items = state.store.watchlist().await?;
+    Ok(Value::Array(
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let meta = state.stocks.get(w.code);
+                json!({
+                    "code": w.code.as_str(),
+                    "name": meta.as_ref().map_or_else(|| w.code.to_string(), |m| m.name.clone()),
+                    "market": meta.map(|m| m.market).unwrap_or_default(),
+                    "position": i,
+                    "added_at": w.added_at,
+                    "status": match &state.triggers {
+                        Some(t) if t.is_polled(w.code) => "polled",
+                        _ => "stale",
+                    },
+                })
+            })
+            .collect(),
+    ))
+}
+
+pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(listing(&state).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddRequest {
+    code: String,
+}
+
+/// Adds a stock at the end (201), or leaves the list as it is if it is already there (200).
+pub async fn add(State(state): State<AppState>, Body(req): Body<AddRequest>) -> ApiResult<Response> {
+    let code = parse_code(&req.code)?;
+    let meta = state.gateway.stock(code).await?;
+    let added = state.store.watch(code).await?;
+    state.changed.send_modify(|v| *v += 1);
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({"code": code.as_str(), "name": meta.name, "market": meta.market, "added": added})),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReorderRequest {
+    codes: Vec<String>,
+}
+
+pub async fn reorder(
+    State(state): State<AppState>,
+    Body(req): Body<ReorderRequest>,
+) -> ApiResult<Json<Value>> {
+    let codes = req
+        .codes
+        .iter()
+        .map(|c| parse_code(c))
+        .collect::<ApiResult<Vec<_>>>()?;
+    if let Err(message) = state.store.reorder(codes).await? {
+        return Err(ApiError::bad_request(
+            "invalid_order",
+            message,
+            "codes에는 관심종목 전체가 한 번씩 들어 있어야 합니다",
+        ));
+    }
+    Ok(Json(listing(&state).await?))
+}
+
+pub async fn remove(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<StatusCode> {
+    let code = parse_code(&raw)?;
+    if !state.store.unwatch(code).await? {
+        return Err(ApiError::not_found(
+            format!("{code} is not in the watchlist"),
+            format!("{code}은(는) 관심종목에 없습니다"),
+        ));
+    }
+    state.changed.send_modify(|v| *v += 1);
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,489 @@
+//! The gateway: every upstream call kiswatch makes, behind TTL caches with single-flight.
+//!
+//! A browser opening a stock page, a second browser opening the same page, the live poller and the
+//! backfill may all want the same price at the same moment. Each cache ([`moka::future::Cache`] with
+//! `try_get_with`) makes the first caller fetch while the others wait for its answer, and keeps the
+//! answer for its TTL: price 2 s, order book 1 s, executions 3 s, today's minutes 60 s. Below the
+//! caches, [`kis::KisClient`] sends every call through the governor (zero rate-limit rejections) at
+//! the caller's priority: a page open is [`Priority::Interactive`], backfill and polling are
+//! [`Priority::Background`].
+//!
+//! Every answer from upstream also moves the [`MarketClock`]: the dates of minute bars and the
+//! times of executions are the market's own time.
+//!
+//! Errors are shared too (an `Arc` of the one upstream error) and are not cached: the next caller
+//! tries again.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::ToSpan;
+use jiff::civil::{Date, DateTime, Time};
+use kis::wire::chart::{BarPeriod, MinuteBar, TODAY_MINUTE_ROWS_PER_CALL};
+use kis::wire::quotations::{Execution, OrderBook, Price};
+use kis::{KisClient, KisError, Priority};
+use market::{Candle, StockCode};
+use moka::future::Cache;
+
+use crate::clock::MarketClock;
+use crate::stocks::{StockDirectory, StockMeta};
+use crate::store::{Store, StoreError};
+
+/// Why the gateway could not answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Upstream(Arc<KisError>),
+    #[error("store: {0}")]
+    Store(Arc<StoreError>),
+}
+
+impl From<Arc<KisError>> for GatewayError {
+    fn from(e: Arc<KisError>) -> Self {
+        GatewayError::Upstream(e)
+    }
+}
+
+impl From<StoreError> for GatewayError {
+    fn from(e: StoreError) -> Self {
+        GatewayError::Store(Arc::new(e))
+    }
+}
+
+impl From<KisError> for GatewayError {
+    fn from(e: KisError) -> Self {
+        GatewayError::Upstream(Arc::new(e))
+    }
+}
+
+/// The kinds of upstream call, as counted by [`UpstreamCounters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CallKind {
+    Price,
+    OrderBook,
+    Executions,
+    TodayMinutes,
+    PastMinutes,
+    Daily,
+    StockInfo,
+}
+
+impl CallKind {
+    pub const ALL: [CallKind; 7] = [
+        CallKind::Price,
+        CallKind::OrderBook,
+        CallKind::Executions,
+        CallKind::TodayMinutes,
+        CallKind::PastMinutes,
+        CallKind::Daily,
+        CallKind::StockInfo,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallKind::Price => "price",
+            CallKind::OrderBook => "orderbook",
+            CallKind::Executions => "executions",
+            CallKind::TodayMinutes => "today_minutes",
+            CallKind::PastMinutes => "past_minutes",
+            CallKind::Daily => "daily",
+            CallKind::StockInfo => "stock_info",
+        }
+    }
+
+    /// Candle history (what a restart must not fetch again).
+    pub fn is_history(self) -> bool {
+        matches!(self, CallKind::PastMinutes | CallKind::Daily)
+    }
+}
+
+/// Upstream calls by kind (each logical call once, whatever its retries), errors by KIS code, and
+/// cache hits.
+#[derive(Debug, Default)]
+pub struct UpstreamCounters {
+    calls: [AtomicU64; 7],
+    errors: Mutex<BTreeMap<String, u64>>,
+    pub cache_hits: AtomicU64,
+    pub cache_misses: AtomicU64,
+    /// The last upstream failure that may pass (rate limit, 5xx, timeout), as a Unix time in ms; 0
+    /// when the last call succeeded.
+    failing_since_ms: AtomicU64,
+}
+
+impl UpstreamCounters {
+    fn index(kind: CallKind) -> usize {
+        CallKind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
+    }
+
+    pub fn calls(&self, kind: CallKind) -> u64 {
+        self.calls[Self::index(kind)].load(Ordering::Relaxed)
+    }
+
+    /// Errors by KIS code (`msg_cd`) or by kind (`timeout`, `transport`, `http_503`, …).
+    pub fn errors(&self) -> BTreeMap<String, u64> {
+        self.errors.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether the upstream failed transiently on its last call.
+    pub fn is_failing(&self) -> bool {
+        self.failing_since_ms.load(Ordering::Relaxed) != 0
+    }
+
+    fn record<T>(&self, kind: CallKind, result: &Result<T, KisError>) {
+        self.calls[Self::index(kind)].fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok(_) => self.failing_since_ms.store(0, Ordering::Relaxed),
+            Err(e) => {
+                let key = match e {
+                    KisError::Api { msg_cd, .. } => msg_cd.clone(),
+                    KisError::RateLimited { .. } => kis::error::MSG_RATE_LIMITED.into(),
+                    KisError::TokenExpired { .. } => kis::error::MSG_TOKEN_EXPIRED.into(),
+                    KisError::NotFound { .. } => "not_found".into(),
+                    KisError::Http { status, .. } => format!("http_{status}"),
+                    KisError::Timeout { .. } => "timeout".into(),
+                    KisError::Transport { .. } => "transport".into(),
+                    KisError::Parse { .. } | KisError::Decode { .. } => "decode".into(),
+                    KisError::TokenIssuance { code, .. } => code.clone(),
+                    other => format!("{:?}", std::mem::discriminant(other)),
+                };
+                *self
+                    .errors
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(key)
+                    .or_default() += 1;
+                if e.is_retryable() {
+                    let now = jiff::Timestamp::now().as_millisecond().max(1) as u64;
+                    let _ =
+                        self.failing_since_ms
+                            .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+/// Today's minutes as last fetched: the closed ones are in the store, the newest (still forming)
+/// is kept here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TodayMinutes {
+    pub date: Date,
+    pub forming: Option<Candle>,
+}
+
+/// The TTLs of the caches.
+#[derive(Debug, Clone, Copy)]
+pub struct Ttls {
+    pub price: Duration,
+    pub order_book: Duration,
+    pub executions: Duration,
+    pub candles: Duration,
+}
+
+impl Default for Ttls {
+    fn default() -> Ttls {
+        Ttls {
+            price: Duration::from_secs(2),
+            order_book: Duration::from_secs(1),
+            executions: Duration::from_secs(3),
+            candles: Duration::from_secs(60),
+        }
+    }
+}
+
+/// See the module docs.
+pub struct Gateway {
+    client: KisClient,
+    store: Store,
+    pub clock: Arc<MarketClock>,
+    pub stocks: Arc<StockDirectory>,
+    pub counters: Arc<UpstreamCounters>,
+    prices: Cache<StockCode, Arc<Price>>,
+    books: Cache<StockCode, Arc<OrderBook>>,
+    executions: Cache<StockCode, Arc<Vec<Execution>>>,
+    today: Cache<StockCode, Arc<TodayMinutes>>,
+    names: Cache<StockCode, StockMeta>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway").field("client", &self.client).finish()
+    }
+}
+
+fn cache<V: Clone + Send + Sync + 'static>(ttl: Duration) -> Cache<StockCode, V> {
+    Cache::builder().max_capacity(10_000).time_to_live(ttl).build()
+}
+
+fn minute_candle(b: &MinuteBar) -> Candle {
+    Candle {
+        time: b.date.to_datetime(b.time),
+        open: b.open,
+        high: b.high,
+        low: b.low,
+        close: b.close,
+        volume: b.volume,
+    }
+}
+
+/// `STK` → `KOSPI`, `KSQ` → `KOSDAQ` (KIS market ids).
+fn market_name(id: &str) -> String {
+    match id {
+        "STK" => "KOSPI".into(),
+        "KSQ" => "KOSDAQ".into(),
+        "KNX" => "KONEX".into(),
+        other => other.to_string(),
+    }
+}
+
+impl Gateway {
+    pub fn new(client: KisClient, store: Store, stocks: Arc<StockDirectory>, ttls: Ttls) -> Gateway {
+        Gateway {
+            client,
+            store,
+            clock: Arc::new(MarketClock::new()),
+            stocks,
+            counters: Arc::new(UpstreamCounters::default()),
+            prices: cache(ttls.price),
+            books: cache(ttls.order_book),
+            executions: cache(ttls.executions),
+            today: cache(ttls.candles),
+            names: cache(Duration::from_secs(3600)),
+        }
+    }
+
+    pub fn client(&self) -> &KisClient {
+        &self.client
+    }
+
+    fn at(&self, priority: Priority) -> KisClient {
+        self.client.with_priority(priority)
+    }
+
+    fn hit(&self, hit: bool) {
+        let c = if hit {
+            &self.counters.cache_hits
+        } else {
+            &self.counters.cache_misses
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// 주식현재가 (cached 2 s).
+    pub async fn price(&self, code: StockCode, priority: Priority) -> Result<Arc<Price>, GatewayError> {
+        self.hit(self.prices.contains_key(&code));
+        let fetch = async {
+            let r = self.at(priority).price(code).await;
+            self.counters.record(CallKind::Price, &r);
+            r.map(Arc::new)
+        };
+        Ok(self.prices.try_get_with(code, fetch).await?)
+    }
+
+    /// The 10-level order book (cached 1 s).
+    pub async fn order_book(
+        &self,
+        code: StockCode,
+        priority: Priority,
+    ) -> Result<Arc<OrderBook>, GatewayError> {
+        self.hit(self.books.contains_key(&code));
+        let fetch = async {
+            let r = self.at(priority).order_book(code).await;
+            self.counters.record(CallKind::OrderBook, &r);
+            r.map(Arc::new)
+        };
+        Ok(self.books.try_get_with(code, fetch).await?)
+    }
+
+    /// The latest executions, newest first (cached 3 s). Their times move the market clock.
+    pub async fn executions(
+        &self,
+        code: StockCode,
+        priority: Priority,
+    ) -> Result<Arc<Vec<Execution>>, GatewayError> {
+        self.hit(self.executions.contains_key(&code));
+        let fetch = async {
+            let r = self.at(priority).executions(code).await;
+            self.counters.record(CallKind::Executions, &r);
+            r.map(Arc::new)
+        };
+        let list = self.executions.try_get_with(code, fetch).await?;
+        if let Some(newest) = list.first() {
+            self.clock.observe_time(newest.time);
+        }
+        Ok(list)
+    }
+
+    /// Today's minutes (cached 60 s): the closed ones go to the store, the forming one is returned.
+    /// A fetch walks back from now only until it reaches what is stored.
+    pub async fn today_minutes(
+        &self,
+        code: StockCode,
+        priority: Priority,
+    ) -> Result<Arc<TodayMinutes>, GatewayError> {
+        self.hit(self.today.contains_key(&code));
+        let fetch = async { self.fetch_today(code, priority).await.map(Arc::new) };
+        self.today
+            .try_get_with(code, fetch)
+            .await
+            .map_err(|e: Arc<GatewayError>| (*e).clone())
+    }
+
+    /// Forgets the cached today's minutes of a stock (e.g. when a new trading day starts).
+    pub async fn invalidate_today(&self, code: StockCode) {
+        self.today.invalidate(&code).await;
+    }
+
+    async fn fetch_today(&self, code: StockCode, priority: Priority) -> Result<TodayMinutes, GatewayError> {
+        let client = self.at(priority);
+        let mut until = Time::constant(23, 59, 59, 0);
+        let mut day: Option<Date> = None;
+        let mut stored_last: Option<DateTime> = None;
+        let mut bars: BTreeMap<DateTime, Candle> = BTreeMap::new();
+        // A day has at most 400 minutes: 30 a call, with margin.
+        for _ in 0..20 {
+            let r = client.today_minute_chart(code, until).await;
+            self.counters.record(CallKind::TodayMinutes, &r);
+            let page = r?.bars;
+            if day.is_none() {
+                let Some(date) = page.iter().map(|b| b.date).max() else {
+                    break;
+                };
+                day = Some(date);
+                stored_last = self.store.last_minute_of(code, date).await?;
+            }
+            let rows = page.len();
+            let oldest = page.iter().filter(|b| Some(b.date) == day).map(|b| b.time).min();
+            for b in page.iter().filter(|b| Some(b.date) == day) {
+                let c = minute_candle(b);
+                bars.insert(c.time, c);
+            }
+            let Some(oldest) = oldest else { break };
+            let reached_store = stored_last.is_some_and(|s| day.map(|d| d.to_datetime(oldest)) <= Some(s));
+            if rows < TODAY_MINUTE_ROWS_PER_CALL || reached_store {
+                break;
+            }
+            match oldest.checked_sub(1.minute()) {
+                Ok(next) if next < oldest => until = next,
+                _ => break,
+            }
+        }
+        let Some(date) = day else {
+            // No trade yet today: nothing forms.
+            return Ok(TodayMinutes {
+                date: self
+                    .clock
+                    .today()
+                    .unwrap_or_else(|| market::time::now_kst().date()),
+                forming: None,
+            });
+        };
+        let forming = bars.pop_last().map(|(_, c)| c);
+        if let Some(f) = &forming {
+            self.clock.observe(f.time);
+        }
+        self.store.put_minutes(code, bars.into_values().collect()).await?;
+        Ok(TodayMinutes { date, forming })
+    }
+
+    /// Learns the trading day (and time) upstream is on from one minute-chart call; nothing stored.
+    pub async fn learn_today(&self, code: StockCode) -> Result<Option<DateTime>, GatewayError> {
+        let r = self
+            .at(Priority::Interactive)
+            .today_minute_chart(code, Time::constant(23, 59, 59, 0))
+            .await;
+        self.counters.record(CallKind::TodayMinutes, &r);
+        let newest = r?.bars.iter().map(|b| b.date.to_datetime(b.time)).max();
+        if let Some(t) = newest {
+            self.clock.observe(t);
+        }
+        Ok(newest)
+    }
+
+    /// One past day's minutes, oldest first (real accounts and real-like servers only).
+    pub async fn past_minutes(&self, code: StockCode, date: Date) -> Result<Vec<Candle>, GatewayError> {
+        let r = self.at(Priority::Background).minute_bars(code, date).await;
+        self.counters.record(CallKind::PastMinutes, &r);
+        Ok(r?.iter().map(minute_candle).collect())
+    }
+
+    /// Daily bars with dates in `from..=to`, oldest first.
+    pub async fn daily_bars(
+        &self,
+        code: StockCode,
+        from: Date,
+        to: Date,
+        priority: Priority,
+    ) -> Result<Vec<Candle>, GatewayError> {
+        let r = self
+            .at(priority)
+            .period_bars(code, BarPeriod::Day, from, to)
+            .await;
+        self.counters.record(CallKind::Daily, &r);
+        Ok(r?
+            .iter()
+            .map(|b| Candle {
+                time: b.date.to_datetime(Time::midnight()),
+                open: b.open,
+                high: b.high,
+                low: b.low,
+                close: b.close,
+                volume: b.volume,
+            })
+            .collect())
+    }
+
+    /// A stock's name and market: from the directory, else from upstream (주식기본조회, or on VTS
+    /// the daily chart's summary), then remembered. An unknown code is `NotFound`.
+    pub async fn stock(&self, code: StockCode) -> Result<StockMeta, GatewayError> {
+        if let Some(meta) = self.stocks.get(code) {
+            return Ok(meta);
+        }
+        let fetch = async {
+            if self.client.environment().is_vts() {
+                let today = self
+                    .clock
+                    .today()
+                    .unwrap_or_else(|| market::time::now_kst().date());
+                let from = today.checked_sub(10.days()).unwrap_or(today);
+                let r = self
+                    .at(Priority::Interactive)
+                    .period_chart(code, BarPeriod::Day, from, today)
+                    .await;
+                self.counters.record(CallKind::Daily, &r);
+                let name = r?.summary.map(|s| s.name).unwrap_or_default();
+                if name.is_empty() {
+                    return Err(KisError::NotFound {
+                        code: code.to_string(),
+                    });
+                }
+                // VTS has no 주식기본조회; the price tells the market's name.
+                let market = match self.price(code, Priority::Interactive).await {
+                    Ok(p) => p.market_name.clone(),
+                    Err(_) => String::new(),
+                };
+                Ok(StockMeta {
+                    code,
+                    name,
+                    market,
+                    kind: "stock".into(),
+                })
+            } else {
+                let r = self.at(Priority::Interactive).stock_info(code).await;
+                self.counters.record(CallKind::StockInfo, &r);
+                let info = r?;
+                Ok(StockMeta {
+                    code,
+                    name: info.name,
+                    market: market_name(&info.market_id),
+                    kind: "stock".into(),
+                })
+            }
+        };
+        let meta = self.names.try_get_with(code, fetch).await?;
+        self.stocks.insert(meta.clone()).await?;
+        Ok(meta)
+    }
+}

@@ -1,0 +1,316 @@
+//! `kiswatch serve` (also `kiswatch` with no subcommand): starts the upstream (the embedded simulator
+//! in demo), the store, gateway, backfill, live feed and trigger service, and serves the HTTP API and
+//! the web UI until Ctrl-C.
+//!
+//! [`App`] is the whole service as a value: tests start it on port 0 against a simulator and stop it
+//! again, exactly as the binary does.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::api::{self, AppState, Services};
+use crate::backfill::Backfill;
+use crate::config::{KisMode, KisProfile, RawConfig, ServeConfig, TOKEN_VAR};
+use crate::gateway::{Gateway, Ttls};
+use crate::live::Poller;
+use crate::stocks::{StockDirectory, StockMeta};
+use crate::store::Store;
+use crate::triggers::TriggerService;
+use crate::upstream::{Upstream, UpstreamKind};
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but loopback requires KISWATCH_TOKEN.
+    #[arg(long, default_value = crate::config::DEFAULT_BIND)]
+    pub bind: Option<SocketAddr>,
+    /// Where the database and token cache live (default $XDG_DATA_HOME/kiswatch, else
+    /// ~/.local/share/kiswatch).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Which KIS: default `demo` (the embedded simulator) when KIS_APP_KEY is unset, else `real`.
+    #[arg(long, value_enum)]
+    pub kis: Option<KisMode>,
+    /// REST base URL for `--kis custom`.
+    #[arg(long)]
+    pub kis_rest_url: Option<String>,
+    /// WebSocket base URL for `--kis custom` (default: the REST URL with ws://).
+    #[arg(long)]
+    pub kis_ws_url: Option<String>,
+    /// How a `custom` server behaves: `real` (20/s, every TR) or `vts` (2/s, no real-only TRs).
+    #[arg(long, value_enum)]
+    pub kis_profile: Option<KisProfile>,
+    /// A file with KIS_APP_KEY=... and KIS_APP_SECRET=... lines, mode 0600 (default
+    /// <data-dir>/credentials when it exists).
+    #[arg(long)]
+    pub credentials: Option<PathBuf>,
+    /// Demo: the simulated market's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Demo: virtual seconds per real second.
+    #[arg(long)]
+    pub speed: Option<f64>,
+    /// Demo: start with an empty watchlist and no steering.
+    #[arg(long)]
+    pub no_demo_content: bool,
+}
+
+impl ServeArgs {
+    /// The arguments of a bare `kiswatch`.
+    pub fn default_args() -> ServeArgs {
+        ServeArgs::default()
+    }
+
+    fn raw(self) -> RawConfig {
+        RawConfig {
+            bind: self.bind,
+            data_dir: self.data_dir,
+            kis: self.kis,
+            kis_rest_url: self.kis_rest_url,
+            kis_ws_url: self.kis_ws_url,
+            kis_profile: self.kis_profile,
+            credentials_file: self.credentials,
+            seed: self.seed,
+            speed: self.speed,
+            token: std::env::var(TOKEN_VAR).ok(),
+            no_demo_content: self.no_demo_content,
+        }
+    }
+}
+
+/// The stock asked for the market's time when the watchlist is empty (listed on every KIS server).
+const PROBE_CODE: &str = "005930";
+
+/// A running service.
+pub struct App {
+    addr: SocketAddr,
+    state: AppState,
+    stop: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+    tasks: Vec<JoinHandle<()>>,
+    upstream: Option<Upstream>,
+}
+
+impl App {
+    /// Starts everything and binds `config.bind` (port 0 picks a free port).
+    pub async fn start(config: ServeConfig) -> anyhow::Result<App> {
+        let upstream = Upstream::start(&config.upstream, &config.data_dir).await?;
+        let store = Store::open(&config.data_dir.join("db"), &upstream.namespace)?;
+        let stocks = Arc::new(StockDirectory::load(store.clone()).await?);
+        if let Some(sim) = &upstream.sim {
+            // The demo's session starts over with each process: today's minutes from an earlier run
+            // belong to another tape.
+            store.drop_minutes_from(sim.market().trading_date()).await?;
+            let listing = sim
+                .market()
+                .stocks()
+                .iter()
+                .map(|s| StockMeta {
+                    code: s.code,
+                    name: s.name.to_string(),
+                    market: s.market.as_str().to_string(),
+                    kind: "stock".into(),
+                })
+                .collect();
+            stocks.insert_many(listing).await?;
+        }
+        let gateway = Arc::new(Gateway::new(
+            upstream.client.clone(),
+            store.clone(),
+            stocks.clone(),
+            Ttls::default(),
+        ));
+        // Market time comes from upstream: learn the trading day before serving anything dated.
+        let probe = match store.watchlist().await?.first() {
+            Some(w) => w.code,
+            None => market::StockCode::parse(PROBE_CODE)?,
+        };
+        match tokio::time::timeout(Duration::from_secs(10), gateway.learn_today(probe)).await {
+            Ok(Ok(Some(now))) => tracing::info!(%now, "market time learned from upstream"),
+            Ok(Ok(None)) => tracing::info!("no trade yet today upstream"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not learn the market time yet"),
+            Err(_) => tracing::warn!("upstream too slow to tell the market time at startup"),
+        }
+        let changed = Arc::new(watch::channel(0u64).0);
+        let mut tasks = Vec::new();
+        let backfill = config.background.then(|| {
+            let b = Backfill::new(gateway.clone(), store.clone(), upstream.has_past_minutes());
+            tasks.push(tokio::spawn(b.clone().run()));
+            b
+        });
+        if upstream.kind == UpstreamKind::Demo && config.demo.seed_watchlist {
+            crate::demo::seed(&store, &stocks).await?;
+        }
+        let triggers = TriggerService::start(
+            store.clone(),
+            stocks.clone(),
+            backfill.clone(),
+            changed.subscribe(),
+        );
+        if config.background {
+            let poller = Poller::new(
+                gateway.clone(),
+                store.clone(),
+                triggers.feed(),
+                triggers.live().clone(),
+                config.live,
+                changed.subscribe(),
+            );
+            tasks.push(tokio::spawn(poller.run()));
+        }
+        if let (Some(b), Some(sim_url), true) = (&backfill, upstream.sim_url(), config.demo.steer) {
+            tasks.push(tokio::spawn(crate::demo::steer(
+                store.clone(),
+                b.clone(),
+                sim_url,
+                Duration::from_secs(120),
+            )));
+        }
+        let state: AppState = Arc::new(Services {
+            gateway,
+            store,
+            stocks,
+            backfill,
+            triggers: Some(triggers),
+            upstream: upstream.kind,
+            namespace: upstream.namespace.clone(),
+            sim_url: upstream.sim_url(),
+            http: reqwest::Client::new(),
+            token: config.token.clone(),
+            started: Instant::now(),
+            changed,
+        });
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("binding {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let (stop, mut stopped) = watch::channel(false);
+        let app = api::router(state.clone());
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "the HTTP server stopped with an error");
+            }
+        });
+        Ok(App {
+            addr,
+            state,
+            stop,
+            server: Some(server),
+            tasks,
+            upstream: Some(upstream),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The embedded simulator's URL (demo only).
+    pub fn sim_url(&self) -> Option<String> {
+        self.upstream.as_ref().and_then(Upstream::sim_url)
+    }
+
+    /// Stops serving, stops the background tasks and the embedded simulator.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+        if let Some(u) = self.upstream.take() {
+            u.shutdown().await;
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.raw().resolve()?;
+    let demo = matches!(config.upstream, crate::config::UpstreamConfig::Demo { .. });
+    let app = App::start(config.clone()).await?;
+    banner(&app, &config, demo);
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    eprintln!("stopping…");
+    app.shutdown().await;
+    Ok(())
+}
+
+fn banner(app: &App, config: &ServeConfig, demo: bool) {
+    let host = if config.bind.ip().is_unspecified() {
+        format!("127.0.0.1:{}", app.local_addr().port())
+    } else {
+        app.local_addr().to_string()
+    };
+    let url = format!("http://{host}");
+    println!();
+    println!("  kiswatch {} — open {url}", env!("CARGO_PKG_VERSION"));
+    println!();
+    if demo {
+        println!(
+            "  DEMO: no KIS credentials, so kiswatch runs its built-in KIS simulator (a virtual session that"
+        );
+        println!(
+            "  is always open, here at {}× speed). It watches ten large caps with two conditions,",
+            match config.upstream {
+                crate::config::UpstreamConfig::Demo { speed, .. } => speed,
+                _ => 1.0,
+            }
+        );
+        println!(
+            "  \"30m: 정배열\" and \"1m: 정배열\" (bullish alignment), fetches their history, and steers the"
+        );
+        println!(
+            "  simulator so that a 1-minute 정배열 forms: expect a trigger (a blinking row) within about two"
+        );
+        println!(
+            "  minutes. The trigger engine evaluates the real bars; nothing is faked after the simulator."
+        );
+        println!();
+        println!(
+            "  데모: 내장 KIS 시뮬레이터로 실행 중입니다. 관심종목 10개와 조건(30분봉/1분봉 정배열)이 준비되어 있고,"
+        );
+        println!("  약 2분 안에 트리거가 발생합니다. 브라우저에서 {url} 을 여세요.");
+        println!();
+        println!("  Triggers so far: {url}/api/v1/triggers    Simulator control: {url}/sim/stats");
+    } else {
+        println!(
+            "  KIS: {} ({})",
+            app.state().upstream.as_str(),
+            app.state().namespace
+        );
+    }
+    println!("  API: {url}/api/v1/health   Data: {}", config.data_dir.display());
+    if config.token.is_some() {
+        println!("  The API requires `Authorization: Bearer $KISWATCH_TOKEN`.");
+    }
+    println!("  Press Ctrl-C to stop.");
+    println!();
+}

@@ -1,0 +1,168 @@
+//! Stored conditions: the text as the user wrote it (parsed again on load, so the language can grow)
+//! and its options.
+
+use market::trigger::Mode;
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError, now_text};
+
+/// A condition as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionRow {
+    pub id: u64,
+    pub name: String,
+    pub expr: String,
+    pub enabled: bool,
+    pub mode: Mode,
+    pub cooldown_secs: u64,
+    pub webhook: Option<String>,
+    pub created_at: String,
+}
+
+/// A condition to store (already validated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCondition {
+    pub name: String,
+    pub expr: String,
+    pub enabled: bool,
+    pub mode: Mode,
+    pub cooldown_secs: u64,
+    pub webhook: Option<String>,
+}
+
+pub(crate) fn mode_text(mode: Mode) -> &'static str {
+    match mode {
+        Mode::EveryTick => "every_tick",
+        Mode::OnClose => "on_close",
+    }
+}
+
+fn mode_of(s: &str) -> Result<Mode, StoreError> {
+    match s {
+        "every_tick" => Ok(Mode::EveryTick),
+        "on_close" => Ok(Mode::OnClose),
+        other => Err(StoreError::Corrupt {
+            what: "condition mode",
+            value: other.to_string(),
+        }),
+    }
+}
+
+const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at";
+
+fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
+    let mode: String = r.get(4)?;
+    Ok(ConditionRow {
+        id: r.get::<_, i64>(0)? as u64,
+        name: r.get(1)?,
+        expr: r.get(2)?,
+        enabled: r.get(3)?,
+        mode: mode_of(&mode)?,
+        cooldown_secs: r.get::<_, i64>(5)?.max(0) as u64,
+        webhook: r.get(6)?,
+        created_at: r.get(7)?,
+    })
+}
+
+impl Store {
+    pub async fn conditions(&self) -> Result<Vec<ConditionRow>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM conditions ORDER BY id"))?;
+            let mut rows = st.query([])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(row(r)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    pub async fn condition(&self, id: u64) -> Result<Option<ConditionRow>, StoreError> {
+        self.read(move |c| {
+            let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM conditions WHERE id = ?1"))?;
+            let mut rows = st.query([id as i64])?;
+            rows.next()?.map(row).transpose()
+        })
+        .await
+    }
+
+    pub async fn add_condition(&self, new: NewCondition) -> Result<ConditionRow, StoreError> {
+        let created_at = now_text();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO conditions (name, expr, enabled, mode, cooldown_secs, webhook, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    new.name,
+                    new.expr,
+                    new.enabled,
+                    mode_text(new.mode),
+                    new.cooldown_secs as i64,
+                    new.webhook,
+                    created_at
+                ],
+            )?;
+            Ok(ConditionRow {
+                id: tx.last_insert_rowid() as u64,
+                name: new.name,
+                expr: new.expr,
+                enabled: new.enabled,
+                mode: new.mode,
+                cooldown_secs: new.cooldown_secs,
+                webhook: new.webhook,
+                created_at,
+            })
+        })
+        .await
+    }
+
+    /// Replaces a condition's fields; `None` if there is no such condition.
+    pub async fn update_condition(
+        &self,
+        id: u64,
+        new: NewCondition,
+    ) -> Result<Option<ConditionRow>, StoreError> {
+        self.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE conditions SET name = ?2, expr = ?3, enabled = ?4, mode = ?5, cooldown_secs = ?6,
+                   webhook = ?7 WHERE id = ?1",
+                params![
+                    id as i64,
+                    new.name,
+                    new.expr,
+                    new.enabled,
+                    mode_text(new.mode),
+                    new.cooldown_secs as i64,
+                    new.webhook
+                ],
+            )?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let created_at: Option<String> = tx
+                .query_row(
+                    "SELECT created_at FROM conditions WHERE id = ?1",
+                    [id as i64],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(Some(ConditionRow {
+                id,
+                name: new.name,
+                expr: new.expr,
+                enabled: new.enabled,
+                mode: new.mode,
+                cooldown_secs: new.cooldown_secs,
+                webhook: new.webhook,
+                created_at: created_at.unwrap_or_default(),
+            }))
+        })
+        .await
+    }
+
+    pub async fn delete_condition(&self, id: u64) -> Result<bool, StoreError> {
+        self.write(move |tx| Ok(tx.execute("DELETE FROM conditions WHERE id = ?1", [id as i64])? == 1))
+            .await
+    }
+}

@@ -1,0 +1,94 @@
+//! Upstream trouble and other upstreams: an outage is answered 503 + `Retry-After` and passes by
+//! itself; the VTS profile (2 requests/s, no past minutes, no 주식기본조회) works without a single
+//! rate-limit rejection and says why intraday averages are missing.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{custom, error_code, eventually, simulator, spawn_demo, spawn_with};
+use kis_sim::Profile;
+use kiswatch::config::KisProfile;
+use serde_json::json;
+
+#[tokio::test]
+async fn an_upstream_outage_is_503_with_retry_after_and_recovers_by_itself() {
+    let t = spawn_demo(false).await;
+    let (status, f) = t.post("/sim/faults", json!({"error_rate": 1.0})).await;
+    assert_eq!(status, 200, "{f}");
+    let r = t.get_full("/api/v1/stocks/005930/price").await;
+    assert_eq!(r.status().as_u16(), 503);
+    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry >= 1);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(error_code(&e), "upstream_unavailable");
+    assert!(e["error"]["message_ko"].as_str().unwrap().contains("KIS"));
+    let (_, h) = t.get("/api/v1/health").await;
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert!(
+        h["upstream"]["errors"].as_object().is_some_and(|e| !e.is_empty()),
+        "{h}"
+    );
+
+    // The fault passes; nothing was cached from the failure, so the next call simply works.
+    t.post("/sim/faults", json!({"error_rate": 0.0})).await;
+    let (status, p) = t.get("/api/v1/stocks/005930/price").await;
+    assert_eq!(status, 200, "{p}");
+    let (_, h) = t.get("/api/v1/health").await;
+    assert_eq!(h["status"], "ok");
+    let (_, s) = t.get("/sim/stats").await;
+    assert_eq!(s["rate_limited"], 0);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn the_vts_profile_works_at_two_requests_a_second() {
+    let sim = simulator(Profile::Vts).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::config(dir.path(), custom(&sim, KisProfile::Vts), true);
+    let t = spawn_with(cfg, dir).await;
+    // The name comes from the daily chart's summary (VTS has no 주식기본조회).
+    let (status, s) = t.get("/api/v1/stocks/005930").await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(s["name"], "삼성전자");
+    let (status, snap) = t.get("/api/v1/stocks/005930/snapshot").await;
+    assert_eq!(status, 200, "{snap}");
+
+    t.post("/api/v1/watchlist", json!({"code": "005930"})).await;
+    let (status, _) = t.post("/api/v1/conditions", json!({"expr": "5m: 정배열"})).await;
+    assert_eq!(status, 201);
+    // The backfill stops short of the need and says why; no past minutes are asked for.
+    let progress = eventually(Duration::from_secs(8), "the VTS backfill to finish", || async {
+        let (_, h) = t.get("/api/v1/health").await;
+        let p = h["backfill"]
+            .as_array()?
+            .iter()
+            .find(|p| p["code"] == "005930")?
+            .clone();
+        (p["done"] == true).then_some(p)
+    })
+    .await;
+    assert!(progress["note"].as_str().unwrap().contains("VTS"), "{progress}");
+    assert!(progress["minutes"]["have"].as_u64() < progress["minutes"]["need"].as_u64());
+    let (_, c) = t.get("/api/v1/stocks/005930/candles?period=5m&count=5").await;
+    assert!(
+        c["candles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["ma"]["240"].is_null())
+    );
+    assert_eq!(
+        c["alignment"],
+        serde_json::Value::Null,
+        "unknown, not a wrong alignment"
+    );
+    let (_, h) = t.get("/api/v1/health").await;
+    assert_eq!(h["upstream"]["calls"]["past_minutes"], 0);
+    assert_eq!(h["governor"]["slots"], 2);
+    let stats = sim.stats();
+    assert_eq!(stats.rate_limited, 0, "{stats:?}");
+    assert!(stats.max_window <= 2, "{stats:?}");
+    t.stop().await;
+    sim.shutdown().await;
+}
