@@ -52,7 +52,7 @@ export class ApiError extends Error {
 export async function errorFromResponse(res: Response): Promise<ApiError> {
   const retry = res.headers.get("Retry-After");
   const retryAfter = retry !== null && /^\d+$/.test(retry.trim()) ? Number(retry.trim()) : null;
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = await res.json();
   } catch {

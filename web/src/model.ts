@@ -119,14 +119,25 @@ export interface Condition {
 export interface BacktestSignal {
   time: string;
   price: number | null;
+  /** Percent return after 1, 5 and 20 bars (`null` where the history ends first). */
   returns: Record<string, number | null>;
 }
 
+export interface BacktestHorizon {
+  bars: number;
+  samples: number;
+  /** Share of signals with a positive return, 0..1. */
+  hitRate: number | null;
+  /** Mean percent return. */
+  meanReturn: number | null;
+}
+
 export interface BacktestResult {
+  period: string;
+  bars: number | null;
   signals: BacktestSignal[];
   count: number;
-  hitRate: number | null;
-  meanReturns: Record<string, number | null>;
+  horizons: BacktestHorizon[];
 }
 
 type Json = Record<string, unknown>;
@@ -351,25 +362,23 @@ export function readBacktest(raw: unknown): BacktestResult {
   const signals = arr(o, "signals").map((s) => {
     const so = obj(s);
     const returns: Record<string, number | null> = {};
-    const r = obj(so.returns ?? so.forward_returns);
-    for (const [k, v] of Object.entries(r)) returns[k] = typeof v === "number" ? v : null;
-    for (const n of ["1", "5", "20"]) {
-      const direct = num(so, `return_${n}`, `ret_${n}`);
-      if (direct !== null) returns[n] = direct;
-    }
-    return { time: str(so, "bar_time", "time") ?? "", price: num(so, "price", "close"), returns };
+    for (const [k, v] of Object.entries(obj(so.returns))) returns[k] = typeof v === "number" ? v : null;
+    return { time: str(so, "bar_time", "time") ?? "", price: num(so, "close", "price"), returns };
   });
-  const meanReturns: Record<string, number | null> = {};
-  const mr = obj(summary.mean_returns ?? summary.mean_return);
-  for (const [k, v] of Object.entries(mr)) meanReturns[k] = typeof v === "number" ? v : null;
-  for (const n of ["1", "5", "20"]) {
-    const direct = num(summary, `mean_return_${n}`, `mean_${n}`);
-    if (direct !== null) meanReturns[n] = direct;
-  }
+  const horizons = arr(summary, "horizons").map((x) => {
+    const ho = obj(x);
+    return {
+      bars: num(ho, "bars") ?? 0,
+      samples: num(ho, "samples") ?? 0,
+      hitRate: num(ho, "hit_rate"),
+      meanReturn: num(ho, "mean_return"),
+    };
+  });
   return {
+    period: str(o, "period") ?? "",
+    bars: num(o, "bars"),
     signals,
-    count: num(summary, "count", "signals") ?? signals.length,
-    hitRate: num(summary, "hit_rate"),
-    meanReturns,
+    count: num(summary, "count") ?? signals.length,
+    horizons,
   };
 }

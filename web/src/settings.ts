@@ -15,7 +15,7 @@ const DEFAULTS: Settings = { openMode: "window", notify: false, sound: false };
 
 /** Reads the settings, ignoring anything malformed field by field (a bad value never loses the others). */
 export function loadSettings(storage: Pick<Storage, "getItem"> | undefined = globalThis.localStorage): Settings {
-  let raw: unknown = null;
+  let raw: unknown;
   try {
     raw = JSON.parse(storage?.getItem(STORAGE_KEY) ?? "null");
   } catch {
