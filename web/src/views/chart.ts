@@ -126,6 +126,8 @@ export class CandleChart {
       );
     }
     this.chart.timeScale().scrollToRealTime();
+    this.el.dataset.period = period;
+    this.el.dataset.bars = String(bars.length);
     this.placeMarkers();
   }
 
