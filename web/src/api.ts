@@ -8,6 +8,7 @@ import {
   readBacktest,
   readCandleSet,
   readCondition,
+  readQuote,
   readSearchHit,
   readSnapshot,
   readTrigger,
@@ -15,6 +16,7 @@ import {
   type BacktestResult,
   type CandleSet,
   type Condition,
+  type Quote,
   type SearchHit,
   type Snapshot,
   type Trigger,
@@ -118,6 +120,10 @@ export class Api {
 
   snapshot(code: string, signal?: AbortSignal): Promise<Snapshot> {
     return this.request("GET", `/api/v1/stocks/${enc(code)}/snapshot`, undefined, signal).then((r) => readSnapshot(r, code));
+  }
+
+  price(code: string, signal?: AbortSignal): Promise<Quote> {
+    return this.request("GET", `/api/v1/stocks/${enc(code)}/price`, undefined, signal).then((r) => readQuote(r, { code }));
   }
 
   candles(code: string, period: string, count = 400, signal?: AbortSignal): Promise<CandleSet> {

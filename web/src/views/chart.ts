@@ -32,7 +32,7 @@ export const MA_COLORS: Record<(typeof MA_WINDOWS)[number], string> = {
   "20": "#f08c00",
   "60": "#2b8a3e",
   "120": "#7048e8",
-  "240": "#495057",
+  "240": "#0c8599",
 };
 
 export interface Marker {
@@ -55,6 +55,9 @@ export class CandleChart {
   private times: number[] = [];
   private markers: Marker[] = [];
   private readonly resize: ResizeObserver;
+  private period = "";
+  /** Whether a marker waits for a bar the chart does not have yet. */
+  pendingMarkers = false;
 
   constructor() {
     this.canvasHost = h("div", { class: "chart-canvas" });
@@ -111,6 +114,7 @@ export class CandleChart {
 
   /** Replaces the data (a page open or a period switch). */
   setData(period: string, bars: Candle[]): void {
+    this.period = period;
     this.chart.applyOptions({ timeScale: { timeVisible: INTRADAY.has(period) } });
     this.bars = bars.slice();
     this.times = bars.map((b) => chartTime(b.time));
@@ -160,9 +164,16 @@ export class CandleChart {
     this.placeMarkers();
   }
 
-  /** The index of the bar a trigger belongs to: the last bar starting at or before its bar time. */
+  /**
+   * The index of the bar a trigger belongs to: the bar starting at its bar time (intraday), or the daily /
+   * weekly / monthly bar containing it; -1 when the chart does not have that bar (yet).
+   */
   private barIndex(barTime: string): number {
     const t = chartTime(barTime);
+    if (INTRADAY.has(this.period)) {
+      const i = this.times.indexOf(t);
+      return i;
+    }
     let lo = 0;
     let hi = this.times.length - 1;
     let found = -1;
@@ -179,9 +190,15 @@ export class CandleChart {
   private placeMarkers(): void {
     const arrows: HTMLElement[] = [];
     const seen = new Set<number>();
+    const lastTime = this.times[this.times.length - 1] ?? Infinity;
+    this.pendingMarkers = false;
     for (const m of this.markers) {
       const i = this.barIndex(m.barTime);
-      if (i < 0 || seen.has(i)) continue;
+      if (i < 0) {
+        if (chartTime(m.barTime) > lastTime) this.pendingMarkers = true;
+        continue;
+      }
+      if (seen.has(i)) continue;
       seen.add(i);
       const x = this.chart.timeScale().timeToCoordinate(this.times[i] as UTCTimestamp);
       const y = this.candles.priceToCoordinate(this.bars[i].low);

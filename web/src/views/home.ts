@@ -33,6 +33,9 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
   let periods: string[] = [];
   let releaseLive: (() => void) | null = null;
   const blinking = new Set<string>();
+  const lastLive = new Map<string, number>();
+  const lastAlignment = new Map<string, number>();
+  let destroyed = false;
 
   const tbody = h("tbody");
   const table = h(
@@ -280,6 +283,7 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
     live.on("tick", (msg) => {
       const row = typeof msg.code === "string" ? rows.get(msg.code) : undefined;
       if (!row) return;
+      lastLive.set(row.item.code, performance.now());
       row.item.quote = merge(row.item.quote, readQuote(msg, row.item));
       const st = readStatus(msg.status);
       if (st) row.item.status = st;
@@ -320,11 +324,54 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
     }),
   );
 
+  /**
+   * While the WebSocket brings no ticks for a stock (the service polls it, or has no realtime hub), its row is
+   * refreshed over HTTP: one request at a time, each price at most every few seconds, each alignment about once
+   * a minute. The service answers these from its caches; a live tick stops them for that stock.
+   */
+  async function refreshLoop(): Promise<void> {
+    while (!destroyed) {
+      for (const code of [...order]) {
+        if (destroyed) return;
+        const row = rows.get(code);
+        if (!row) continue;
+        const now = performance.now();
+        try {
+          if (now - (lastLive.get(code) ?? -Infinity) > PRICE_REFRESH_MS) {
+            const q = await api.price(code);
+            if (destroyed) return;
+            const current = rows.get(code);
+            if (current && now - (lastLive.get(code) ?? -Infinity) > PRICE_REFRESH_MS) {
+              current.item.quote = merge(current.item.quote, q);
+              paintRow(current, true);
+            }
+          }
+          if (periods.length && now - (lastAlignment.get(code) ?? -Infinity) > ALIGNMENT_REFRESH_MS) {
+            lastAlignment.set(code, now);
+            for (const p of periods) {
+              const set = await api.candles(code, p, 1);
+              if (destroyed) return;
+              const current = rows.get(code);
+              if (current) {
+                current.item.alignment[p] = set.alignment;
+                paintRow(current, false);
+              }
+            }
+          }
+        } catch {
+          // The status line tells about the upstream; the row keeps its last values.
+        }
+      }
+      await new Promise((r) => setTimeout(r, PRICE_REFRESH_MS));
+    }
+  }
+
   renderTriggers();
-  void load();
+  void load().then(() => refreshLoop());
   search.focus();
 
   return () => {
+    destroyed = true;
     for (const c of cleanups) c();
     releaseLive?.();
   };
@@ -338,6 +385,9 @@ function merge(prev: Quote | null, next: Quote): Quote {
   }
   return out;
 }
+
+const PRICE_REFRESH_MS = 4000;
+const ALIGNMENT_REFRESH_MS = 60_000;
 
 const PERIOD_ORDER = ["1m", "3m", "5m", "10m", "15m", "30m", "60m", "D", "W", "M"];
 function periodOrder(a: string, b: string): number {

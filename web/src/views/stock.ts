@@ -33,7 +33,7 @@ import { renderOrderBook } from "./orderbook";
 
 export const PERIODS = ["1m", "5m", "30m", "60m", "D", "W", "M"] as const;
 const PERIOD_LABEL: Record<string, string> = { "1m": "1분", "5m": "5분", "30m": "30분", "60m": "60분", D: "일", W: "주", M: "월" };
-const POLL_SNAPSHOT_MS = 4000;
+const POLL_SNAPSHOT_MS = 3000;
 const POLL_CANDLES_MS = 15000;
 
 export function mountStock(root: HTMLElement, code: string, initialPeriod: string | null): () => void {
@@ -252,10 +252,12 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     const now = performance.now();
     try {
       if (now - lastLiveTick > POLL_SNAPSHOT_MS) applySnapshot(await api.snapshot(code));
-      if (chart && now - lastLiveCandle > POLL_CANDLES_MS && now - lastCandlePoll > POLL_CANDLES_MS) {
+      // A trigger's bar not drawn yet (it fired on the forming bar) is fetched at once rather than in 15 s.
+      const due = chart?.pendingMarkers || (now - lastLiveCandle > POLL_CANDLES_MS && now - lastCandlePoll > POLL_CANDLES_MS);
+      if (chart && due) {
         lastCandlePoll = now;
         const p = period;
-        const set = await api.candles(code, p, 2);
+        const set = await api.candles(code, p, 3);
         if (!destroyed && p === period) {
           for (const c of set.candles) chart.update(c);
           if (set.alignment !== alignment) {
