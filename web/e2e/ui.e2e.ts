@@ -164,7 +164,13 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     await win.locator('.stock-page[data-ready="true"]').waitFor();
     // The trigger fired on the forming bar; the service's candles (60 s cache until the realtime hub pushes
     // `candle` messages) may need up to a minute to include it. The arrow sits under that bar only.
-    await until(async () => Number(await win.getByTestId("chart").getAttribute("data-markers")) >= 1, "a marker on the chart", 90_000);
+    try {
+      await until(async () => Number(await win.getByTestId("chart").getAttribute("data-markers")) >= 1, "a marker on the chart", 90_000);
+    } catch (err) {
+      const candles = (await api<{ candles: Array<{ time: string }> }>(app.url, "GET", `/api/v1/stocks/${code}/candles?period=1m&count=3`)).body;
+      const lastBar = await win.getByTestId("chart").getAttribute("data-last-bar");
+      throw new Error(`${String(err)}; trigger bar ${stored!.bar_time}; chart's last bar ${lastBar}; service's last bars ${candles.candles.map((c) => c.time).join(", ")}`, { cause: err });
+    }
     const arrow = win.locator(`.trigger-arrow[data-trigger-id="${triggerId}"]`);
     await arrow.waitFor();
     expect(await arrow.getAttribute("data-bar-time")).toBe(stored!.bar_time);

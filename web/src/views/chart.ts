@@ -106,7 +106,9 @@ export class CandleChart {
       { priceFormat: { type: "volume" }, lastValueVisible: false, priceLineVisible: false },
       1,
     );
-    this.chart.panes()[1]?.setHeight(80);
+    // Candles get four fifths of the height, volume the rest.
+    this.chart.panes()[0]?.setStretchFactor(4);
+    this.chart.panes()[1]?.setStretchFactor(1);
     this.chart.timeScale().subscribeVisibleLogicalRangeChange(() => this.placeMarkers());
     this.resize = new ResizeObserver(() => requestAnimationFrame(() => this.placeMarkers()));
     this.resize.observe(this.canvasHost);
@@ -192,6 +194,7 @@ export class CandleChart {
     const seen = new Set<number>();
     const lastTime = this.times[this.times.length - 1] ?? Infinity;
     this.pendingMarkers = false;
+    this.el.dataset.lastBar = this.bars[this.bars.length - 1]?.time ?? "";
     for (const m of this.markers) {
       const i = this.barIndex(m.barTime);
       if (i < 0) {

@@ -33,7 +33,7 @@ export function renderOrderBook(book: OrderBook, quote: Quote | null): HTMLEleme
     "div",
     { class: "ob-row totals" },
     h("div", { class: "num down" }, formatKrw(book.totalAsk)),
-    h("div", { class: "ob-label" }, `${t("totalAsk")} / ${t("totalBid")}`),
+    h("div", { class: "ob-label" }, t("totals")),
     h("div", { class: "num up" }, formatKrw(book.totalBid)),
   );
   return h("div", { class: "ob" }, asks, mid, bids, totals);

@@ -193,17 +193,24 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
 
   async function load(): Promise<void> {
     setChildren(chartBox, skeleton("chart-skeleton", 1));
+    // Both requests go out together; each part of the page is drawn as soon as its answer arrives.
+    const snap = api.snapshot(code).then((s) => {
+      if (!destroyed) applySnapshot(s);
+    });
+    const candles = api.candles(code, period).then((set) => {
+      if (!destroyed) applyCandles(set);
+    });
     try {
-      const [snap, set] = await Promise.all([api.snapshot(code), api.candles(code, period)]);
+      await Promise.all([snap, candles]);
       if (destroyed) return;
-      applySnapshot(snap);
-      applyCandles(set);
       page.dataset.renderMs = String(Math.round(performance.now() - started));
       page.dataset.ready = "true";
       void loadMarkers();
       schedulePoll();
     } catch (err) {
       if (destroyed) return;
+      // Wait for the other request too, so a retry never overlaps it.
+      await Promise.allSettled([snap, candles]);
       showError(err, () => void load());
     }
   }
