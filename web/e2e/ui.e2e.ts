@@ -176,6 +176,13 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     expect(await arrow.getAttribute("data-bar-time")).toBe(stored!.bar_time);
     await screenshot(page, "home-triggered");
     await win.setViewportSize({ width: 1280, height: 800 });
+    // The arrow sits inside the plot, under its bar: close to the bar's x, below the bar's low.
+    await until(async () => {
+      const a = await arrow.boundingBox();
+      const c = await win.getByTestId("chart").boundingBox();
+      return a && c && a.x > c.x && a.x + a.width < c.x + c.width && a.y > c.y && a.y + a.height < c.y + c.height;
+    }, "the arrow inside the chart");
+    console.log("arrow", await arrow.boundingBox(), "chart", await win.getByTestId("chart").boundingBox(), await arrow.getAttribute("style"));
     await screenshot(win, "stock-trigger");
 
     // Acknowledging clears the mark.

@@ -115,7 +115,7 @@ export class CandleChart {
   }
 
   /** Replaces the data (a page open or a period switch). */
-  setData(period: string, bars: Candle[]): void {
+  setData(period: string, bars: Candle[], keepView = false): void {
     this.period = period;
     this.chart.applyOptions({ timeScale: { timeVisible: INTRADAY.has(period) } });
     this.bars = bars.slice();
@@ -131,7 +131,7 @@ export class CandleChart {
         }),
       );
     }
-    this.chart.timeScale().scrollToRealTime();
+    if (!keepView) this.chart.timeScale().scrollToRealTime();
     this.el.dataset.period = period;
     this.el.dataset.bars = String(bars.length);
     this.placeMarkers();

@@ -159,14 +159,14 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     if (s.strength !== null) setText(strengthEl, `${t("strength")} ${s.strength.toFixed(2)}%`);
   }
 
-  function applyCandles(set: CandleSet): void {
+  function applyCandles(set: CandleSet, keepView = false): void {
     if (!chart) {
       chart = new CandleChart();
       setChildren(chartBox, chart.el);
     } else if (!chartBox.contains(chart.el)) {
       setChildren(chartBox, chart.el);
     }
-    chart.setData(period, set.candles);
+    chart.setData(period, set.candles, keepView);
     alignment = set.alignment;
     paintAlignment();
     const h = set.history;
@@ -266,7 +266,15 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
         const p = period;
         const set = await api.candles(code, p, 3);
         if (!destroyed && p === period) {
-          for (const c of set.candles) chart.update(c);
+          const last = chart.lastBar;
+          const first = set.candles[0];
+          if (last && first && first.time > last.time) {
+            // Bars were missed between the refreshes (the service's candles come in steps): load them all.
+            const full = await api.candles(code, p);
+            if (!destroyed && p === period) applyCandles(full, true);
+          } else {
+            for (const c of set.candles) chart.update(c);
+          }
           if (set.alignment !== alignment) {
             alignment = set.alignment;
             paintAlignment();
