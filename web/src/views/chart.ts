@@ -117,6 +117,8 @@ export class CandleChart {
   /** Replaces the data (a page open or a period switch). */
   setData(period: string, bars: Candle[], keepView = false): void {
     this.period = period;
+    // A refresh keeps the user's place in history, but a chart showing the latest bar keeps following it.
+    const following = !keepView || this.times.length === 0 || this.chart.timeScale().scrollPosition() > -2;
     this.chart.applyOptions({ timeScale: { timeVisible: INTRADAY.has(period) } });
     this.bars = bars.slice();
     this.times = bars.map((b) => chartTime(b.time));
@@ -131,7 +133,7 @@ export class CandleChart {
         }),
       );
     }
-    if (!keepView) this.chart.timeScale().scrollToRealTime();
+    if (following) this.chart.timeScale().scrollToRealTime();
     this.el.dataset.period = period;
     this.el.dataset.bars = String(bars.length);
     this.placeMarkers();
@@ -206,7 +208,10 @@ export class CandleChart {
       const x = this.chart.timeScale().timeToCoordinate(this.times[i] as UTCTimestamp);
       const y = this.candles.priceToCoordinate(this.bars[i].low);
       const arrow = h("div", { class: "trigger-arrow", "data-trigger-id": m.id, "data-bar-time": this.bars[i].time }, "▲");
-      if (x === null || y === null) arrow.hidden = true;
+      const width = this.chart.timeScale().width();
+      const height = this.chart.panes()[0]?.getHeight() ?? Infinity;
+      // Scrolled out of the plot (or under the price axis): not shown, still counted as drawn.
+      if (x === null || y === null || x < 0 || x > width || y < 0 || y > height) arrow.hidden = true;
       else arrow.style.transform = `translate(${Math.round(x)}px, ${Math.round(y) + 6}px)`;
       arrows.push(arrow);
     }
