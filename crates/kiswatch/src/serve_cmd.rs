@@ -185,6 +185,7 @@ impl App {
             token: config.token.clone(),
             started: Instant::now(),
             changed,
+            metrics: api::metrics::recorder(),
         });
         let listener = TcpListener::bind(config.bind)
             .await
@@ -257,10 +258,47 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let demo = matches!(config.upstream, crate::config::UpstreamConfig::Demo { .. });
     let app = App::start(config.clone()).await?;
     banner(&app, &config, demo);
+    let progress = tokio::spawn(report_backfill(app.state().clone()));
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    progress.abort();
     eprintln!("stopping…");
     app.shutdown().await;
     Ok(())
+}
+
+/// Prints the backfill's progress every ten seconds while it has work left, and once when it is done.
+async fn report_backfill(state: AppState) {
+    let Some(backfill) = state.backfill.clone() else {
+        return;
+    };
+    let mut reported_done = true;
+    loop {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let all = backfill.progress();
+        if all.is_empty() {
+            continue;
+        }
+        let done = all.iter().filter(|p| p.done).count();
+        if done == all.len() {
+            if !reported_done {
+                println!(
+                    "  history: all {} stocks have what their conditions need",
+                    all.len()
+                );
+                reported_done = true;
+            }
+            continue;
+        }
+        reported_done = false;
+        let have: usize = all.iter().map(|p| p.minutes.have).sum();
+        let need: usize = all.iter().map(|p| p.minutes.need).sum();
+        let calls: usize = all.iter().map(|p| p.calls_left).sum();
+        let eta: f64 = all.iter().map(|p| p.eta_secs).sum();
+        println!(
+            "  history: {done}/{} stocks done, 1-minute bars {have}/{need}, about {calls} calls ({eta:.0} s) left",
+            all.len()
+        );
+    }
 }
 
 fn banner(app: &App, config: &ServeConfig, demo: bool) {

@@ -154,6 +154,11 @@ impl TriggerService {
         self.live.is_fresh(code, Duration::from_secs(30))
     }
 
+    /// Triggers stored and delivered so far.
+    pub fn fired(&self) -> u64 {
+        self.fired.load(Ordering::Relaxed)
+    }
+
     pub fn stats(&self) -> Value {
         json!({
             "feed": self.live.stats(),

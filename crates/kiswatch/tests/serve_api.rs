@@ -303,6 +303,24 @@ async fn triggers_search_health_the_simulator_and_the_ui() {
     }
     let (status, e) = t.get("/no/such/page").await;
     assert_eq!((status, error_code(&e)), (404, "not_found"));
+    if kiswatch::web::is_built() {
+        // Vite's fingerprinted assets are cached for good; the page itself is revalidated.
+        let page = t.get_full("/").await;
+        assert_eq!(page.headers()["cache-control"], "no-cache");
+        let html = page.text().await.unwrap();
+        let asset = html
+            .split('"')
+            .find(|s| s.starts_with("/assets/"))
+            .expect("the built page links an asset");
+        let r = t.get_full(asset).await;
+        assert_eq!(r.status().as_u16(), 200, "{asset}");
+        assert!(
+            r.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+    }
     t.stop().await;
 }
 
@@ -320,6 +338,7 @@ async fn a_token_guards_the_api_but_not_the_page() {
     assert_eq!((status, error_code(&e)), (401, "unauthorized"));
     let (status, _) = t.get("/sim/stats").await;
     assert_eq!(status, 401);
+    assert_eq!(t.get_full("/metrics").await.status().as_u16(), 401);
     let r = t
         .http
         .get(format!("{}/api/v1/health", t.url))
@@ -393,5 +412,45 @@ async fn a_backtest_runs_a_condition_over_daily_history() {
         )
         .await;
     assert_eq!((status, error_code(&e)), (400, "invalid_date"));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_in_prometheus_text() {
+    let t = spawn_demo(false).await;
+    let before = t.get_full("/metrics").await.text().await.unwrap();
+    let calls = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("kiswatch_upstream_calls_total{kind=\"price\"}"))
+            .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let (status, _) = t.get("/api/v1/stocks/005930/price").await;
+    assert_eq!(status, 200);
+    t.get("/api/v1/stocks/005930/price").await;
+    let r = t.get_full("/metrics").await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = r.text().await.unwrap();
+    assert_eq!(
+        calls(&text),
+        calls(&before) + 1,
+        "the second price came from the cache: {text}"
+    );
+    for name in [
+        "kiswatch_governor_slots 20",
+        "kiswatch_governor_queued{priority=\"interactive\"}",
+        "kiswatch_cache_hits_total",
+        "kiswatch_governor_rate_limited_seen_total 0",
+        "kiswatch_triggers_fired_total 0",
+        "kiswatch_backfill_calls_left",
+    ] {
+        assert!(text.contains(name), "{name} missing from:\n{text}");
+    }
     t.stop().await;
 }

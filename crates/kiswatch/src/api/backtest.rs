@@ -10,11 +10,12 @@ use market::Condition;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::error::ErrorBody;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState, parse_code};
 use crate::backfill::{Need, Urgency, ensure_daily};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BacktestRequest {
     code: String,
@@ -22,6 +23,7 @@ pub struct BacktestRequest {
     from: Option<String>,
 }
 
+#[utoipa::path(post, operation_id = "backtest_run", path = "/api/v1/backtest", tag = "backtest", request_body = BacktestRequest, responses((status = 200, description = "signals with returns after 1/5/20 bars, and a summary"), (status = 422, description = "the condition does not parse (with position)", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
 pub async fn run(State(state): State<AppState>, Body(req): Body<BacktestRequest>) -> ApiResult<Json<Value>> {
     let code = parse_code(&req.code)?;
     let condition = Condition::parse(&req.condition).map_err(|e| ApiError {

@@ -11,6 +11,7 @@ use market::trigger::Mode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::error::ErrorBody;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState};
 use crate::store::{ConditionRow, NewCondition};
@@ -36,7 +37,7 @@ pub fn condition_json(c: &ConditionRow) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionRequest {
     name: Option<String>,
@@ -129,17 +130,20 @@ fn id_of(raw: &str) -> ApiResult<u64> {
     })
 }
 
+#[utoipa::path(get, operation_id = "conditions_list", path = "/api/v1/conditions", tag = "conditions", responses((status = 200, description = "every condition")))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let rows = state.store.conditions().await?;
     Ok(Json(Value::Array(rows.iter().map(condition_json).collect())))
 }
 
+#[utoipa::path(get, operation_id = "conditions_get_one", path = "/api/v1/conditions/{id}", tag = "conditions", params(("id" = u64, Path, description = "condition id")), responses((status = 200, description = "the condition"), (status = 404, description = "no such condition", body = ErrorBody)))]
 pub async fn get_one(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let id = id_of(&raw)?;
     let row = state.store.condition(id).await?.ok_or_else(|| no_such(id))?;
     Ok(Json(condition_json(&row)))
 }
 
+#[utoipa::path(post, operation_id = "conditions_create", path = "/api/v1/conditions", tag = "conditions", request_body = ConditionRequest, responses((status = 201, description = "stored"), (status = 400, description = "bad option", body = ErrorBody), (status = 422, description = "the expression does not parse (with position)", body = ErrorBody)))]
 pub async fn create(State(state): State<AppState>, Body(req): Body<ConditionRequest>) -> ApiResult<Response> {
     let new = validate(req)?;
     let row = state.store.add_condition(new).await?;
@@ -147,6 +151,7 @@ pub async fn create(State(state): State<AppState>, Body(req): Body<ConditionRequ
     Ok((StatusCode::CREATED, Json(condition_json(&row))).into_response())
 }
 
+#[utoipa::path(put, operation_id = "conditions_update", path = "/api/v1/conditions/{id}", tag = "conditions", params(("id" = u64, Path, description = "condition id")), request_body = ConditionRequest, responses((status = 200, description = "replaced"), (status = 404, description = "no such condition", body = ErrorBody), (status = 422, description = "the expression does not parse (with position)", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -163,6 +168,7 @@ pub async fn update(
     Ok(Json(condition_json(&row)))
 }
 
+#[utoipa::path(delete, operation_id = "conditions_delete", path = "/api/v1/conditions/{id}", tag = "conditions", params(("id" = u64, Path, description = "condition id")), responses((status = 204, description = "deleted"), (status = 404, description = "no such condition", body = ErrorBody)))]
 pub async fn delete(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<StatusCode> {
     let id = id_of(&raw)?;
     if !state.store.delete_condition(id).await? {

@@ -178,6 +178,22 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The error body, for the OpenAPI document.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code, e.g. `invalid_code`, `not_found`, `upstream_unavailable`.
+    pub code: String,
+    pub message: String,
+    pub message_ko: String,
+    /// For a condition that does not parse: the 0-based character offset of the mistake.
+    pub position: Option<usize>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

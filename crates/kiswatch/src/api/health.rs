@@ -11,6 +11,7 @@ use super::{ApiResult, AppState};
 use crate::clock::rfc3339;
 use crate::gateway::CallKind;
 
+#[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "upstream calls and errors, governor, caches, market time, backfill progress, live feed")))]
 pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let g = &state.gateway;
     let c = &g.counters;

@@ -10,6 +10,8 @@ pub mod conditions;
 pub mod error;
 pub mod health;
 pub mod json;
+pub mod metrics;
+pub mod openapi;
 pub mod sim;
 pub mod stocks;
 pub mod triggers;
@@ -54,6 +56,8 @@ pub struct Services {
     /// Bumped when the watchlist or the conditions change (a `watch` channel: a change is never
     /// missed by a listener that was busy when it happened).
     pub changed: Arc<watch::Sender<u64>>,
+    /// The recorder `/metrics` renders (this service's own).
+    pub metrics: metrics_exporter_prometheus::PrometheusRecorder,
 }
 
 pub type AppState = Arc<Services>;
@@ -93,6 +97,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/backtest", post(backtest::run))
         .route("/api/{*rest}", axum::routing::any(not_found))
         .route("/sim/{*rest}", axum::routing::any(sim::proxy))
+        .route("/metrics", get(metrics::metrics))
+        .route("/api/openapi.json", get(openapi::openapi))
         .layer(middleware::from_fn_with_state(state.clone(), authorize));
     api.fallback(crate::web::serve).with_state(state)
 }

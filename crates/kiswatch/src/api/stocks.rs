@@ -10,6 +10,7 @@ use market::{Period, StockCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::error::ErrorBody;
 use super::{ApiError, ApiResult, AppState, parse_code};
 use crate::candles::{self, DEFAULT_COUNT, MAX_COUNT};
 use crate::clock::rfc3339;
@@ -115,6 +116,7 @@ fn merge(mut base: Value, extra: Value) -> Value {
     base
 }
 
+#[utoipa::path(get, operation_id = "stocks_stock", path = "/api/v1/stocks/{code}", tag = "stocks", params(("code" = String, Path, description = "stock code, e.g. 005930")), responses((status = 200, description = "code, name, market, kind, status (realtime|polled|stale), watched, armed periods, backfill"), (status = 404, description = "unknown code", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
 pub async fn stock(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let (code, head) = head(&state, &raw).await?;
     let watched = state.store.watchlist().await?.iter().any(|w| w.code == code);
@@ -131,18 +133,21 @@ pub async fn stock(State(state): State<AppState>, Path(raw): Path<String>) -> Ap
     )))
 }
 
+#[utoipa::path(get, operation_id = "stocks_price", path = "/api/v1/stocks/{code}/price", tag = "stocks", params(("code" = String, Path, description = "stock code, e.g. 005930")), responses((status = 200, description = "price, change, sign, change_rate, open/high/low, limits, volume, turnover"), (status = 404, description = "unknown code", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
 pub async fn price(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let (code, head) = head(&state, &raw).await?;
     let p = state.gateway.price(code, Priority::Interactive).await?;
     Ok(Json(merge(head, price_json(&p))))
 }
 
+#[utoipa::path(get, operation_id = "stocks_order_book", path = "/api/v1/stocks/{code}/orderbook", tag = "stocks", params(("code" = String, Path, description = "stock code, e.g. 005930")), responses((status = 200, description = "10 ask and 10 bid levels, totals, expected price"), (status = 404, description = "unknown code", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
 pub async fn order_book(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let (code, head) = head(&state, &raw).await?;
     let b = state.gateway.order_book(code, Priority::Interactive).await?;
     Ok(Json(merge(head, order_book_json(&state, &b))))
 }
 
+#[utoipa::path(get, operation_id = "stocks_executions", path = "/api/v1/stocks/{code}/executions", tag = "stocks", params(("code" = String, Path, description = "stock code, e.g. 005930")), responses((status = 200, description = "the latest executions, newest first"), (status = 404, description = "unknown code", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
 pub async fn executions(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let (code, head) = head(&state, &raw).await?;
     let list = state.gateway.executions(code, Priority::Interactive).await?;
@@ -154,6 +159,7 @@ pub async fn executions(State(state): State<AppState>, Path(raw): Path<String>) 
 
 /// Price, order book and executions in one answer: a page open is one round trip, and the three
 /// upstream calls go out together through the governor.
+#[utoipa::path(get, operation_id = "stocks_snapshot", path = "/api/v1/stocks/{code}/snapshot", tag = "stocks", params(("code" = String, Path, description = "stock code, e.g. 005930")), responses((status = 200, description = "price, orderbook and executions in one answer"), (status = 404, description = "unknown code", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
 pub async fn snapshot(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let (code, head) = head(&state, &raw).await?;
     let g = &state.gateway;
@@ -181,6 +187,7 @@ pub struct CandleQuery {
     count: Option<String>,
 }
 
+#[utoipa::path(get, operation_id = "stocks_candles", path = "/api/v1/stocks/{code}/candles", tag = "stocks", params(("code" = String, Path, description = "stock code, e.g. 005930"), ("period" = Option<String>, Query, description = "1m|3m|5m|10m|15m|30m|60m|D|W|M (default D)"), ("count" = Option<u32>, Query, description = "bars, 1..=2000 (default 200)")), responses((status = 200, description = "candles oldest first with ma {20,60,120,240}, alignment, history {have, need}"), (status = 404, description = "unknown code", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
 pub async fn candles(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -253,6 +260,7 @@ pub struct SearchQuery {
     limit: Option<String>,
 }
 
+#[utoipa::path(get, operation_id = "stocks_search", path = "/api/v1/stocks/search", tag = "stocks", params(("q" = String, Query, description = "code prefix, name or 초성"), ("limit" = Option<u32>, Query, description = "1..=100 (default 20)")), responses((status = 200, description = "[{code, name, market, kind}]"), (status = 400, description = "empty or too long query", body = ErrorBody)))]
 pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> ApiResult<Json<Value>> {
     let query = q.q.unwrap_or_default();
     let query = query.trim();

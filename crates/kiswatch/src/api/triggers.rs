@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::error::ErrorBody;
 use super::{ApiError, ApiResult, AppState, parse_code};
 use crate::store::{TriggerQuery, TriggerRow};
 
@@ -54,6 +55,7 @@ fn whole(name: &'static str, raw: &str, max: u64) -> ApiResult<u64> {
 }
 
 /// `?after=ID` lists later triggers oldest first (for catching up); without it the newest come first.
+#[utoipa::path(get, operation_id = "triggers_list", path = "/api/v1/triggers", tag = "triggers", params(("after" = Option<u64>, Query, description = "only ids above, oldest first"), ("limit" = Option<u32>, Query, description = "1..=1000 (default 100)"), ("code" = Option<String>, Query, description = "one stock")), responses((status = 200, description = "triggers with the values that made them true"), (status = 400, description = "bad parameter", body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
     let after = q
         .after
@@ -85,6 +87,7 @@ pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> 
     Ok(Json(Value::Array(rows.iter().map(trigger_json).collect())))
 }
 
+#[utoipa::path(post, operation_id = "triggers_ack", path = "/api/v1/triggers/{id}/ack", tag = "triggers", params(("id" = u64, Path, description = "trigger id")), responses((status = 200, description = "the acknowledged trigger"), (status = 404, description = "no such trigger", body = ErrorBody)))]
 pub async fn ack(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let id = whole("id", &raw, i64::MAX as u64)?;
     if !state.store.ack_trigger(id).await? {

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::error::ErrorBody;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState, parse_code};
 
@@ -34,17 +35,19 @@ async fn listing(state: &AppState) -> ApiResult<Value> {
     ))
 }
 
+#[utoipa::path(get, operation_id = "watchlist_list", path = "/api/v1/watchlist", tag = "watchlist", responses((status = 200, description = "the watchlist in order, with names")))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(listing(&state).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddRequest {
     code: String,
 }
 
 /// Adds a stock at the end (201), or leaves the list as it is if it is already there (200).
+#[utoipa::path(post, operation_id = "watchlist_add", path = "/api/v1/watchlist", tag = "watchlist", request_body = AddRequest, responses((status = 201, description = "added at the end"), (status = 200, description = "already watched"), (status = 400, description = "bad code or body", body = ErrorBody), (status = 404, description = "unknown code", body = ErrorBody)))]
 pub async fn add(State(state): State<AppState>, Body(req): Body<AddRequest>) -> ApiResult<Response> {
     let code = parse_code(&req.code)?;
     let meta = state.gateway.stock(code).await?;
@@ -62,12 +65,13 @@ pub async fn add(State(state): State<AppState>, Body(req): Body<AddRequest>) -> 
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReorderRequest {
     codes: Vec<String>,
 }
 
+#[utoipa::path(put, operation_id = "watchlist_reorder", path = "/api/v1/watchlist", tag = "watchlist", request_body = ReorderRequest, responses((status = 200, description = "the watchlist in the new order"), (status = 400, description = "not every watched code exactly once", body = ErrorBody)))]
 pub async fn reorder(
     State(state): State<AppState>,
     Body(req): Body<ReorderRequest>,
@@ -87,6 +91,7 @@ pub async fn reorder(
     Ok(Json(listing(&state).await?))
 }
 
+#[utoipa::path(delete, operation_id = "watchlist_remove", path = "/api/v1/watchlist/{code}", tag = "watchlist", params(("code" = String, Path, description = "stock code, e.g. 005930")), responses((status = 204, description = "removed"), (status = 404, description = "not watched", body = ErrorBody)))]
 pub async fn remove(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<StatusCode> {
     let code = parse_code(&raw)?;
     if !state.store.unwatch(code).await? {

@@ -41,6 +41,7 @@ enum ClientMessage {
     },
 }
 
+#[utoipa::path(get, operation_id = "ws_upgrade", path = "/api/v1/ws", tag = "service", responses((status = 101, description = "WebSocket: trigger pushes; {\"op\":\"resume\",\"after_trigger_id\":N}")))]
 pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
     ws.on_upgrade(move |socket| session(state, socket))
 }
