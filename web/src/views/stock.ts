@@ -11,7 +11,7 @@ import { api } from "../api";
 import { live, triggers as triggerCenter } from "../app";
 import { h, setChildren, setText } from "../dom";
 import { formatKoreanAmount, formatMaybe } from "../format";
-import { t } from "../i18n";
+import { lang, t } from "../i18n";
 import {
   readAlignment,
   readCandle,
@@ -32,7 +32,10 @@ import { ExecutionsPanel } from "./executions";
 import { renderOrderBook } from "./orderbook";
 
 export const PERIODS = ["1m", "5m", "30m", "60m", "D", "W", "M"] as const;
-const PERIOD_LABEL: Record<string, string> = { "1m": "1분", "5m": "5분", "30m": "30분", "60m": "60분", D: "일", W: "주", M: "월" };
+const PERIOD_LABEL_KO: Record<string, string> = { "1m": "1분", "5m": "5분", "30m": "30분", "60m": "60분", D: "일", W: "주", M: "월" };
+function periodLabel(p: string): string {
+  return lang() === "en" ? p : (PERIOD_LABEL_KO[p] ?? p);
+}
 const POLL_SNAPSHOT_MS = 3000;
 const POLL_CANDLES_MS = 15000;
 
@@ -93,7 +96,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     "div",
     { class: "period-tabs", role: "tablist" },
     PERIODS.map((p) =>
-      h("button", { type: "button", role: "tab", class: "period-tab", "data-period": p, "aria-selected": String(p === period), onclick: () => switchPeriod(p) }, PERIOD_LABEL[p] ?? p),
+      h("button", { type: "button", role: "tab", class: "period-tab", "data-period": p, "aria-selected": String(p === period), onclick: () => switchPeriod(p) }, periodLabel(p)),
     ),
   );
   const legend = h(
@@ -143,7 +146,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   }
 
   function paintAlignment(): void {
-    setChildren(alignEl, alignmentBadge(alignment, PERIOD_LABEL[period] ?? period));
+    setChildren(alignEl, alignmentBadge(alignment, periodLabel(period)));
   }
 
   function paintBook(): void {
@@ -195,10 +198,14 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     setChildren(chartBox, skeleton("chart-skeleton", 1));
     // Both requests go out together; each part of the page is drawn as soon as its answer arrives.
     const snap = api.snapshot(code).then((s) => {
-      if (!destroyed) applySnapshot(s);
+      if (destroyed) return;
+      applySnapshot(s);
+      page.dataset.snapshotMs = String(Math.round(performance.now() - started));
     });
     const candles = api.candles(code, period).then((set) => {
-      if (!destroyed) applyCandles(set);
+      if (destroyed) return;
+      applyCandles(set);
+      page.dataset.candlesMs = String(Math.round(performance.now() - started));
     });
     try {
       await Promise.all([snap, candles]);
