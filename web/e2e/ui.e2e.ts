@@ -240,7 +240,20 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     expect(await page.locator(".cond-expr").inputValue()).toBe("30m: 정배열");
     await page.locator(".cond-editor button[type=submit]").click();
     await page.locator(".cond-table tr", { hasText: "30m: 정배열" }).waitFor();
+    // Test on history: the summary, then the signals on the chart.
+    await page.locator(".cond-expr").fill("D: 골든크로스");
+    await page.locator(".backtest button", { hasText: "실행" }).click();
+    await page.locator(".bt-summary").waitFor({ timeout: 30_000 });
     await screenshot(page, "conditions");
+    const count = Number((await page.locator(".bt-count").textContent())?.match(/횟수: ([\d,]+)/)?.[1].replace(/,/g, ""));
+    expect(count).toBeGreaterThan(0);
+    await page.locator(".show-on-chart").click();
+    await page.waitForURL(/\/stocks\/005930\?period=D&backtest=1/);
+    await page.locator('.stock-page[data-ready="true"]').waitFor();
+    const drawn = await page.locator(".signal-arrow").count();
+    expect(drawn).toBeGreaterThan(0);
+    expect(drawn).toBeLessThanOrEqual(count);
+    await page.goto(`${app.url}/conditions`);
     // Phone width: the watchlist still fits.
     await page.setViewportSize({ width: 390, height: 800 });
     await page.goto(app.url);

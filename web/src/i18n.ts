@@ -101,6 +101,7 @@ const ko = {
   saved: "저장했습니다",
   loading: "불러오는 중…",
   conditionLabel: "조건",
+  showOnChart: "차트에서 보기",
 } as const;
 
 export type MessageKey = keyof typeof ko;
@@ -200,6 +201,7 @@ const en: Partial<Record<MessageKey, string>> = {
   saved: "Saved",
   loading: "Loading…",
   conditionLabel: "Condition",
+  showOnChart: "Show on chart",
 };
 
 const STORAGE_KEY = "kiswatch.lang";

@@ -39,6 +39,8 @@ export interface Marker {
   id: number;
   /** RFC 3339 start of the bar that fired. */
   barTime: string;
+  /** A trigger (blinking, counted in `data-markers`) or a backtest signal (steady). */
+  kind?: "trigger" | "signal";
 }
 
 const INTRADAY = new Set(["1m", "3m", "5m", "10m", "15m", "30m", "60m"]);
@@ -203,11 +205,15 @@ export class CandleChart {
         if (chartTime(m.barTime) > lastTime) this.pendingMarkers = true;
         continue;
       }
-      if (seen.has(i)) continue;
-      seen.add(i);
+      const slot = m.kind === "signal" ? -1 - i : i;
+      if (seen.has(slot)) continue;
+      seen.add(slot);
       const x = this.chart.timeScale().timeToCoordinate(this.times[i] as UTCTimestamp);
       const y = this.candles.priceToCoordinate(this.bars[i].low);
-      const arrow = h("div", { class: "trigger-arrow", "data-trigger-id": m.id, "data-bar-time": this.bars[i].time }, "▲");
+      const arrow =
+        m.kind === "signal"
+          ? h("div", { class: "signal-arrow", "data-bar-time": this.bars[i].time }, "▲")
+          : h("div", { class: "trigger-arrow", "data-trigger-id": m.id, "data-bar-time": this.bars[i].time }, "▲");
       const width = this.chart.timeScale().width();
       const height = this.chart.panes()[0]?.getHeight() ?? Infinity;
       // Scrolled out of the plot (or under the price axis): not shown, still counted as drawn.
@@ -216,7 +222,7 @@ export class CandleChart {
       arrows.push(arrow);
     }
     this.overlay.replaceChildren(...arrows);
-    this.el.dataset.markers = String(arrows.length);
+    this.el.dataset.markers = String(arrows.filter((a) => a.classList.contains("trigger-arrow")).length);
   }
 
   destroy(): void {

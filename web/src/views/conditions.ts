@@ -7,7 +7,8 @@ import { h, setChildren } from "../dom";
 import { formatKrw, formatKstDateTime, formatRate } from "../format";
 import { lang, t } from "../i18n";
 import type { BacktestResult, Condition } from "../model";
-import { stockUrl } from "../router";
+import { navigate, stockUrl } from "../router";
+import { BACKTEST_KEY } from "./stock";
 import { conditionPeriod, errorMessage, errorPanel, skeleton } from "./common";
 
 const PRESETS: Array<{ ko: string; en: string; expr: string }> = [
@@ -287,7 +288,26 @@ function renderBacktest(r: BacktestResult, code: string): HTMLElement {
         h("tr", null, h("th", null, t("meanReturn")), ...r.horizons.map((x) => h("td", { class: `num ${x.meanReturn === null ? "" : x.meanReturn > 0 ? "up" : x.meanReturn < 0 ? "down" : "flat"}` }, formatRate(x.meanReturn)))),
       ),
     ),
-    h("p", { class: "bt-count" }, `${t("count")}: ${formatKrw(r.count)}`, r.bars !== null ? ` / ${formatKrw(r.bars)} bars (${r.period})` : ""),
+    h(
+      "p",
+      { class: "bt-count" },
+      `${t("count")}: ${formatKrw(r.count)}`,
+      r.bars !== null ? ` / ${formatKrw(r.bars)} bars (${r.period})` : "",
+      r.signals.length
+        ? h(
+            "button",
+            {
+              type: "button",
+              class: "small show-on-chart",
+              onclick: () => {
+                sessionStorage.setItem(BACKTEST_KEY, JSON.stringify({ code, times: r.signals.map((s) => s.time) }));
+                navigate(`${stockUrl(code, { period: r.period })}&backtest=1`);
+              },
+            },
+            t("showOnChart"),
+          )
+        : null,
+    ),
     h(
       "div",
       { class: "bt-signals" },

@@ -175,7 +175,16 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     const h = set.history;
     historyNote.hidden = !(h && h.have < h.need);
     if (h && h.have < h.need) historyNote.textContent = t("maNeeds", { n: h.need - h.have });
-    chart.setMarkers(markers.filter((m) => markerPeriod.get(m.id) === period));
+    drawMarkers();
+  }
+
+  /** Backtest signals handed over by the conditions page (`?backtest=1`), for the period they ran on. */
+  const signals: Marker[] = readBacktestSignals(code);
+  const signalPeriod = new URLSearchParams(location.search).get("backtest") === "1" ? initialPeriod : null;
+
+  function drawMarkers(): void {
+    const own = markers.filter((m) => markerPeriod.get(m.id) === period);
+    chart?.setMarkers(period === signalPeriod ? [...own, ...signals] : own);
   }
 
   const markerPeriod = new Map<number, string>();
@@ -188,7 +197,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
         markerPeriod.set(tr.id, tr.period);
         return { id: tr.id, barTime: tr.barTime };
       });
-      chart?.setMarkers(markers.filter((m) => markerPeriod.get(m.id) === period));
+      drawMarkers();
     } catch (err) {
       console.warn("kiswatch: trigger markers unavailable", err);
     }
@@ -342,7 +351,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
       if (tr.code !== code) return;
       markerPeriod.set(tr.id, tr.period);
       markers = [...markers, { id: tr.id, barTime: tr.barTime }];
-      chart?.setMarkers(markers.filter((m) => markerPeriod.get(m.id) === period));
+      drawMarkers();
     }),
   );
 
@@ -359,6 +368,19 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     executions.destroy();
     document.title = "kiswatch";
   };
+}
+
+export const BACKTEST_KEY = "kiswatch.backtest";
+
+function readBacktestSignals(code: string): Marker[] {
+  if (new URLSearchParams(location.search).get("backtest") !== "1") return [];
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(BACKTEST_KEY) ?? "null") as { code?: string; times?: unknown } | null;
+    if (!saved || saved.code !== code || !Array.isArray(saved.times)) return [];
+    return saved.times.filter((x): x is string => typeof x === "string").map((barTime, i) => ({ id: -1 - i, barTime, kind: "signal" as const }));
+  } catch {
+    return [];
+  }
 }
 
 function definedOnly(q: Quote): Partial<Quote> {
