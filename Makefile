@@ -1,7 +1,7 @@
 # kiswatch — two commands: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: run test lint web-deps web-build fmt build bench clean conformance-python
+.PHONY: run test lint web-deps web-build web-unit e2e e2e-prereqs fmt build bench clean conformance-python
 
 ## Start the product on its embedded default (the built-in KIS simulator, no credentials needed):
 ## `kiswatch serve` in demo mode, web UI at http://127.0.0.1:8080 (the banner says what to open).
@@ -16,6 +16,8 @@ web-build: web-deps
 test: lint
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	$(MAKE) web-unit
+	$(MAKE) e2e
 	$(MAKE) conformance-python
 
 ## The unmodified python-kis (pinned) against `kiswatch sim`; skipped with a reason without Python 3.
@@ -46,3 +48,27 @@ bench:
 
 clean:
 	$(CARGO) clean
+
+## ---- Web UI tests (web/) ----------------------------------------------------------------------------
+CHROMIUM ?= /usr/bin/chromium
+
+## Unit tests of the UI (vitest): formatting, colour rules, the WebSocket store.
+web-unit: web-deps
+	cd web && npm run --silent test
+
+## Debian's Chromium for the end-to-end tests, installed when missing (needs root and the Debian archive).
+e2e-prereqs:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "e2e: $(CHROMIUM) is missing; installing Debian's chromium package"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update && apt-get install -y chromium; \
+	  else \
+	    echo "e2e: cannot install Chromium here: run 'apt-get install -y chromium' as root, or set CHROMIUM=/path/to/chromium" >&2; exit 1; \
+	  fi; \
+	fi
+
+## End-to-end tests: the real kiswatch (debug build, demo simulator) driven through Chromium by playwright-core.
+## Screenshots land in target/e2e-screenshots/.
+e2e: e2e-prereqs web-build
+	$(CARGO) build -p kiswatch
+	cd web && CHROMIUM=$(CHROMIUM) npm run --silent e2e

@@ -1,7 +1,114 @@
-// Number formatting shared by every view: Korean thousands separators.
-const krw = new Intl.NumberFormat("ko-KR");
+// Number formatting and the Korean colour rules shared by every view.
+//
+// Korean screens read up as red and down as blue (the opposite of TradingView's defaults), show a change as
+// `▲ 1,500` / `▼ 1,500` and a rate as `+1.23%`, and mark the daily price limits (상한가 / 하한가) with a
+// filled badge. Every view asks this module instead of deciding on its own, so the rules cannot drift apart.
+
+const integer = new Intl.NumberFormat("ko-KR", { maximumFractionDigits: 0 });
+const decimal = new Intl.NumberFormat("ko-KR", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 /** Formats a KRW amount or a share count with thousands separators: 1234567 → "1,234,567". */
 export function formatKrw(value: number): string {
-  return krw.format(value);
+  return integer.format(value);
+}
+
+/** Formats a value that may be missing; missing shows as an em dash so a row keeps its shape. */
+export function formatMaybe(value: number | null | undefined): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? "—" : formatKrw(value);
+}
+
+/** Which way a price moved, for colour and arrow. */
+export type Direction = "up" | "down" | "flat";
+
+/** The KIS `prdy_vrss_sign` states: 1 upper limit, 2 up, 3 flat, 4 lower limit, 5 down. */
+export type Sign = "upper_limit" | "up" | "flat" | "lower_limit" | "down";
+
+/**
+ * Reads a sign in any of the spellings an API may use (the KIS digit, the word, or nothing) and falls back
+ * to the change's own sign.
+ */
+export function toSign(sign: unknown, change: number | null | undefined): Sign {
+  switch (sign) {
+    case 1: case "1": case "upper_limit": case "upper": case "limit_up": return "upper_limit";
+    case 2: case "2": case "up": case "rise": return "up";
+    case 3: case "3": case "flat": case "unchanged": return "flat";
+    case 4: case "4": case "lower_limit": case "lower": case "limit_down": return "lower_limit";
+    case 5: case "5": case "down": case "fall": return "down";
+  }
+  const d = direction(change ?? 0);
+  return d;
+}
+
+/** The direction of a change: positive up, negative down, zero (or unknown) flat. */
+export function direction(change: number | null | undefined): Direction {
+  if (change === null || change === undefined || !Number.isFinite(change) || change === 0) return "flat";
+  return change > 0 ? "up" : "down";
+}
+
+/** The direction a sign implies (limits count as up/down). */
+export function signDirection(sign: Sign): Direction {
+  if (sign === "upper_limit" || sign === "up") return "up";
+  if (sign === "lower_limit" || sign === "down") return "down";
+  return "flat";
+}
+
+/** CSS class for a direction: `up` (red), `down` (blue), `flat` (grey). */
+export function directionClass(d: Direction): string {
+  return d;
+}
+
+/** The change as Koreans read it: `▲ 1,500`, `▼ 1,500`, or `0` when flat. */
+export function formatChange(change: number | null | undefined): string {
+  if (change === null || change === undefined || !Number.isFinite(change)) return "—";
+  if (change === 0) return "0";
+  return `${change > 0 ? "▲" : "▼"} ${formatKrw(Math.abs(change))}`;
+}
+
+/** The rate with an explicit sign and two decimals: `+1.23%`, `-1.23%`, `0.00%`. */
+export function formatRate(rate: number | null | undefined): string {
+  if (rate === null || rate === undefined || !Number.isFinite(rate)) return "—";
+  const sign = rate > 0 ? "+" : rate < 0 ? "-" : "";
+  return `${sign}${decimal.format(Math.abs(rate))}%`;
+}
+
+/** The filled badge for a price limit: `↑` at 상한가, `↓` at 하한가, nothing otherwise. */
+export function limitBadge(sign: Sign): { text: string; cls: string } | null {
+  if (sign === "upper_limit") return { text: "↑", cls: "limit up" };
+  if (sign === "lower_limit") return { text: "↓", cls: "limit down" };
+  return null;
+}
+
+/** Large amounts in Korean units for the header (거래대금): 1.2조, 3,456억, 7,890만. */
+export function formatKoreanAmount(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  const abs = Math.abs(value);
+  if (abs >= 1e12) return `${decimal.format(value / 1e12)}조`;
+  if (abs >= 1e8) return `${formatKrw(Math.round(value / 1e8))}억`;
+  if (abs >= 1e4) return `${formatKrw(Math.round(value / 1e4))}만`;
+  return formatKrw(value);
+}
+
+const KST_OFFSET_SECS = 9 * 3600;
+
+/**
+ * Seconds for the chart's time axis: the chart library shows timestamps as UTC, so a KST bar time is shifted
+ * by +9 h and then reads 09:00 where the market opened at 09:00.
+ */
+export function chartTime(rfc3339: string): number {
+  return Math.floor(Date.parse(rfc3339) / 1000) + KST_OFFSET_SECS;
+}
+
+/** `HH:MM:SS` in KST of an RFC 3339 time, whatever the browser's own time zone. */
+export function formatKstTime(rfc3339: string): string {
+  const ms = Date.parse(rfc3339);
+  if (Number.isNaN(ms)) return "—";
+  return new Date(ms + KST_OFFSET_SECS * 1000).toISOString().slice(11, 19);
+}
+
+/** `YYYY-MM-DD HH:MM` in KST. */
+export function formatKstDateTime(rfc3339: string): string {
+  const ms = Date.parse(rfc3339);
+  if (Number.isNaN(ms)) return "—";
+  const s = new Date(ms + KST_OFFSET_SECS * 1000).toISOString();
+  return `${s.slice(0, 10)} ${s.slice(11, 16)}`;
 }

@@ -1,8 +1,150 @@
-// The kiswatch UI entry point. The watchlist and detail pages arrive with the service (`kiswatch serve`);
-// until then this page only says where the simulator is.
-import { formatKrw } from "./format";
+// The kiswatch UI: the page shell (top bar, status line, banners, settings) and the router that mounts one
+// view at a time. Views: the watchlist (`/`), a stock (`/stocks/{code}`), the conditions (`/conditions`).
 
-const app = document.querySelector<HTMLElement>("#app");
-if (app) {
-  app.textContent = `kiswatch — 준비 중입니다 (${formatKrw(0)})`;
+import "pretendard/dist/web/variable/pretendardvariable-dynamic-subset.css";
+import "./style.css";
+import { requestNotificationPermission, soundUnlocked, unlockSound } from "./alerts";
+import { live, settings, settingsChanged, triggers, updateSettings, upstream } from "./app";
+import { h, setChildren } from "./dom";
+import { lang, setLang, t, type MessageKey } from "./i18n";
+import { installLinkInterception, onRouteChange, parseRoute } from "./router";
+import { mountConditions } from "./views/conditions";
+import { mountHome } from "./views/home";
+import { mountStock } from "./views/stock";
+
+const shell = document.querySelector<HTMLElement>("#app") ?? document.body;
+const connectionBanner = h("div", { class: "connection-banner", "data-testid": "connection-banner", role: "status", hidden: true });
+const banners = h("div", { class: "banners" });
+const statusLine = h("span", { class: "status-line" });
+const nav = h("nav", { class: "nav" });
+const settingsBox = h("details", { class: "settings" });
+const langBtn = h("button", { type: "button", class: "lang", onclick: () => toggleLang() });
+const view = h("main", { class: "view" });
+let unmount: (() => void) | null = null;
+let wasOpen = false;
+
+setChildren(
+  shell,
+  connectionBanner,
+  h("header", { class: "topbar" }, h("a", { href: "/", "data-nav": true, class: "brand" }, "kiswatch"), nav, h("div", { class: "topbar-right" }, statusLine, langBtn, settingsBox)),
+  banners,
+  view,
+);
+
+function renderChrome(): void {
+  document.documentElement.lang = lang();
+  const path = location.pathname;
+  setChildren(
+    nav,
+    h("a", { href: "/", "data-nav": true, class: path === "/" ? "active" : "" }, t("navWatchlist")),
+    h("a", { href: "/conditions", "data-nav": true, class: path === "/conditions" ? "active" : "" }, t("navConditions")),
+  );
+  langBtn.textContent = lang() === "ko" ? "EN" : "한국어";
+  langBtn.title = t("language");
+  renderSettings();
+  renderStatus();
 }
+
+function renderSettings(): void {
+  const s = settings();
+  const radio = (value: "window" | "tab", label: MessageKey) =>
+    h(
+      "label",
+      { class: "check" },
+      h("input", { type: "radio", name: "openMode", value, checked: s.openMode === value, onchange: () => updateSettings({ openMode: value }) }),
+      t(label),
+    );
+  const notifyInput = h("input", { type: "checkbox", checked: s.notify });
+  notifyInput.addEventListener("change", async () => {
+    const on = notifyInput.checked && (await requestNotificationPermission());
+    notifyInput.checked = on;
+    updateSettings({ notify: on });
+  });
+  const soundInput = h("input", { type: "checkbox", checked: s.sound });
+  soundInput.addEventListener("change", () => {
+    if (soundInput.checked) unlockSound();
+    updateSettings({ sound: soundInput.checked });
+  });
+  const open = settingsBox.open;
+  setChildren(
+    settingsBox,
+    h("summary", { title: t("settings") }, "⚙ ", h("span", { class: "settings-label" }, t("settings"))),
+    h(
+      "div",
+      { class: "settings-panel" },
+      h("div", { class: "settings-title" }, t("openMode")),
+      radio("window", "openWindow"),
+      radio("tab", "openTab"),
+      h("label", { class: "check" }, notifyInput, t("notify")),
+      h("label", { class: "check" }, soundInput, t("sound")),
+    ),
+  );
+  settingsBox.open = open;
+}
+
+function renderStatus(): void {
+  const ws = live.connection;
+  const up = upstream.state;
+  const key: MessageKey =
+    ws === "reconnecting" ? "upstreamReconnecting" : up === "down" ? "upstreamDown" : up === "reconnecting" ? "upstreamReconnecting" : up === "polling" ? "upstreamPolling" : "upstreamConnected";
+  statusLine.className = `status-line ${key}`;
+  statusLine.textContent = t(key);
+  // The banner: the browser's own connection is gone (and had been up), or the service says KIS is down.
+  if (ws === "open") wasOpen = true;
+  const browserDown = (ws === "reconnecting" || ws === "connecting") && wasOpen;
+  const upstreamDown = up === "down" || up === "reconnecting";
+  connectionBanner.hidden = !(browserDown || upstreamDown);
+  connectionBanner.textContent = browserDown ? t("connectionLost") : t(up === "down" ? "upstreamDown" : "upstreamReconnecting");
+}
+
+function soundPrompt(): void {
+  banners.querySelector(".banner.sound")?.remove();
+  if (!settings().sound || soundUnlocked()) return;
+  banners.appendChild(h("div", { class: "banner sound" }, t("soundPrompt")));
+}
+
+function route(): void {
+  unmount?.();
+  unmount = null;
+  window.scrollTo(0, 0);
+  const r = parseRoute(location.pathname, location.search);
+  renderChrome();
+  document.body.dataset.route = r.name;
+  if (r.name === "home") unmount = mountHome(view, banners);
+  else if (r.name === "stock") unmount = mountStock(view, r.code, r.period);
+  else if (r.name === "conditions") unmount = mountConditions(view);
+  else setChildren(view, h("div", { class: "not-found" }, h("h1", null, t("notFound")), h("a", { href: "/", "data-nav": true }, t("home"))));
+}
+
+function toggleLang(): void {
+  setLang(lang() === "ko" ? "en" : "ko");
+  route();
+}
+
+// The first interaction unlocks sound (autoplay policy), once.
+document.addEventListener(
+  "pointerdown",
+  () => {
+    if (settings().sound) unlockSound();
+    setTimeout(soundPrompt, 100);
+  },
+  { once: true },
+);
+
+const reducedMotion = window.matchMedia?.("(prefers-reduced-motion: reduce)");
+document.documentElement.classList.toggle("reduced-motion", reducedMotion?.matches ?? false);
+
+live.on("connection", renderStatus);
+upstream.changed.on(renderStatus);
+settingsChanged.on(() => {
+  renderSettings();
+  soundPrompt();
+});
+onRouteChange(route);
+installLinkInterception();
+route();
+soundPrompt();
+triggers
+  .load()
+  .catch((err: unknown) => console.warn("kiswatch: trigger history unavailable", err))
+  .finally(() => live.connect());

@@ -1,0 +1,267 @@
+// The UI in a real browser against the real service (demo simulator): search and add, the stock page's chart
+// (candles, four unlabeled MA lines), periods, the executions panel's own scrolling, a forced trigger from
+// the row to the opened window's arrow, an upstream fault and its retry, a WebSocket drop and its banner.
+// Screenshots go to target/e2e-screenshots/.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page, WebSocketRoute } from "playwright-core";
+import { api, launchBrowser, missingPrerequisite, screenshot, startServe, until, type Browser, type Proc } from "./harness";
+
+const missing = missingPrerequisite();
+if (missing) console.warn(`\n  e2e SKIPPED: ${missing}\n`);
+
+const MA_COLORS = { ma20: [0xf0, 0x8c, 0x00], ma60: [0x2b, 0x8a, 0x3e], ma120: [0x70, 0x48, 0xe8], ma240: [0x0c, 0x85, 0x99] };
+const CANDLE_COLORS = { up: [0xe0, 0x31, 0x3b], down: [0x1f, 0x5f, 0xd6] };
+
+/** Counts pixels near each colour on the chart's canvases, split into the plot pane and the axes. */
+async function chartPixels(page: Page): Promise<{ pane: Record<string, number>; axes: Record<string, number> }> {
+  return page.evaluate(
+    ({ colors }) => {
+      const chart = document.querySelector('[data-testid="chart"]')!;
+      const box = chart.getBoundingClientRect();
+      const pane: Record<string, number> = {};
+      const axes: Record<string, number> = {};
+      for (const name of Object.keys(colors)) {
+        pane[name] = 0;
+        axes[name] = 0;
+      }
+      for (const canvas of chart.querySelectorAll("canvas")) {
+        const r = canvas.getBoundingClientRect();
+        if (r.width < 2 || r.height < 2) continue;
+        const ctx = canvas.getContext("2d");
+        if (!ctx) continue;
+        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+        // The plot pane spans most of the width; price/time axes are narrow strips.
+        const target = r.width > box.width * 0.6 && r.height > 60 ? pane : axes;
+        for (let i = 0; i < data.length; i += 4) {
+          for (const [name, [cr, cg, cb]] of Object.entries(colors)) {
+            if (Math.abs(data[i] - cr) < 12 && Math.abs(data[i + 1] - cg) < 12 && Math.abs(data[i + 2] - cb) < 12 && data[i + 3] > 200) target[name]++;
+          }
+        }
+      }
+      return { pane, axes };
+    },
+    { colors: { ...MA_COLORS, ...CANDLE_COLORS } },
+  );
+}
+
+describe.skipIf(missing !== null)("kiswatch UI", () => {
+  let app: Proc;
+  let browser: Browser;
+  let page: Page;
+  let wsRoute: WebSocketRoute | null = null;
+
+  beforeAll(async () => {
+    // No seeded watchlist or conditions: the test builds what it checks.
+    app = await startServe(["--no-demo-content"]);
+    await api(app.url, "POST", "/sim/clock", { speed: 10 });
+    browser = await launchBrowser();
+    page = browser.page;
+    // Every page's WebSocket goes through a route the test can cut (the "drop" below).
+    await browser.context.routeWebSocket(/\/api\/v1\/ws$/, (ws) => {
+      wsRoute = ws;
+      ws.connectToServer();
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it("finds 삼성전자 by its initials ㅅㅅㅈㅈ and adds it with the keyboard", async () => {
+    await page.goto(app.url);
+    const search = page.getByTestId("search");
+    await search.click();
+    await search.pressSequentially("ㅅㅅㅈㅈ");
+    await page.locator('.search-results li[data-code="005930"]').waitFor();
+    await search.press("Enter");
+    const row = page.locator('[data-testid="watchlist-row"][data-code="005930"]');
+    await row.waitFor();
+    expect(await row.locator(".stock-name").textContent()).toBe("삼성전자");
+    // The price arrives (from the service's polling) and is formatted with separators.
+    await until(async () => /^\d{1,3}(,\d{3})+$/.test((await row.locator("td.price").textContent()) ?? ""), "a price in the row");
+    await screenshot(page, "home");
+    expect(browser.consoleErrors.join("\n")).toBe("");
+  });
+
+  it("opens the stock page: candles, four MA lines, no MA label on the chart, order book, executions", async () => {
+    await page.locator('[data-testid="watchlist-row"][data-code="005930"] a.stock-name').click();
+    await page.waitForURL(/\/stocks\/005930/);
+    await page.locator('.stock-page[data-ready="true"]').waitFor();
+    const chart = page.getByTestId("chart");
+    expect(Number(await chart.getAttribute("data-bars"))).toBeGreaterThan(100);
+    await page.getByTestId("orderbook").locator(".ob-row.ask").first().waitFor();
+    expect(await page.getByTestId("orderbook").locator(".ob-row.ask").count()).toBe(10);
+    expect(await page.getByTestId("orderbook").locator(".ob-row.bid").count()).toBe(10);
+    await page.getByTestId("executions").locator(".ex-list .ex-row").first().waitFor();
+    // The chart paints on the next animation frame after its data: wait for the paint itself.
+    const px = await until(async () => {
+      const p = await chartPixels(page);
+      return p.pane.up + p.pane.down > 200 && p.pane.ma240 > 20 ? p : null;
+    }, "candles and the MA lines painted");
+    expect(px.pane.up + px.pane.down, "candles drawn in the Korean colours").toBeGreaterThan(200);
+    for (const ma of ["ma20", "ma60", "ma120", "ma240"]) {
+      expect(px.pane[ma], `${ma} line drawn`).toBeGreaterThan(20);
+      // A last-value label or price line label would paint a box of the line's colour on the price axis.
+      expect(px.axes[ma], `${ma} label on the axis`).toBe(0);
+    }
+    // The legend naming the averages sits outside the canvas.
+    expect(await page.locator(".ma-legend").textContent()).toContain("MA240");
+    expect(await page.getByTestId("home").isVisible()).toBe(true);
+    await screenshot(page, "stock");
+    expect(browser.consoleErrors.join("\n")).toBe("");
+  });
+
+  it("switches periods", async () => {
+    for (const p of ["1m", "5m", "30m", "60m", "W", "M", "D"]) {
+      await page.locator(`.period-tab[data-period="${p}"]`).click();
+      await page.locator(`[data-testid="chart"][data-period="${p}"]`).waitFor();
+      expect(Number(await page.getByTestId("chart").getAttribute("data-bars")), `${p} bars`).toBeGreaterThan(0);
+      expect(await page.locator(".period-tab[aria-selected=true]").getAttribute("data-period")).toBe(p);
+    }
+    expect(await page.getByTestId("error-retry").count()).toBe(0);
+    expect(browser.consoleErrors.join("\n")).toBe("");
+  });
+
+  it("scrolls the executions panel without scrolling the page", async () => {
+    const scroller = page.getByTestId("executions").locator(".ex-scroll");
+    const canScroll = await scroller.evaluate((el) => el.scrollHeight > el.clientHeight);
+    expect(canScroll, "enough executions to scroll").toBe(true);
+    await scroller.hover(); // brings the panel into view first
+    const pageBefore = await page.evaluate(() => window.scrollY);
+    for (let i = 0; i < 6; i++) await page.mouse.wheel(0, 400);
+    await until(async () => (await scroller.evaluate((el) => el.scrollTop)) > 0, "the panel scrolled");
+    const atEnd = await scroller.evaluate((el) => Math.abs(el.scrollHeight - el.clientHeight - el.scrollTop) < 2);
+    expect(atEnd, "the panel reached its end").toBe(true);
+    expect(await page.evaluate(() => window.scrollY)).toBe(pageBefore);
+  });
+
+  it("a forced trigger marks the row, opens the stock window and puts the arrow under the bar", async () => {
+    await page.getByTestId("home").click();
+    await page.locator('[data-testid="watchlist-row"][data-code="005930"]').waitFor();
+    const code = "005930";
+    const price = (await api<{ price: number }>(app.url, "GET", `/api/v1/stocks/${code}/price`)).body.price;
+    const level = Math.ceil((price * 1.04) / 100) * 100;
+    const cond = await api(app.url, "POST", "/api/v1/conditions", { name: "돌파", expr: `1m: close >= ${level}` });
+    expect(cond.status, JSON.stringify(cond.body)).toBe(201);
+    await until(async () => {
+      const s = (await api<{ status: string; armed: string[] }>(app.url, "GET", `/api/v1/stocks/${code}`)).body;
+      return s.armed?.includes("1m");
+    }, "the condition armed on 005930", 30_000);
+    const popup = browser.context.waitForEvent("page", { timeout: 60_000 });
+    const path = [1, 2, 3, 4].map((i) => Math.round(price + ((level - price) * i) / 4 + 100));
+    const scen = await api(app.url, "POST", "/sim/scenario", { code, pattern: "path", prices: path });
+    expect(scen.status).toBe(200);
+
+    const row = page.locator(`[data-testid="watchlist-row"][data-code="${code}"]`);
+    await until(async () => (await row.getAttribute("class"))?.includes("triggered"), "the row marked triggered", 45_000);
+    const win = await popup;
+    await win.waitForURL(/\/stocks\/005930\?period=1m&trigger=\d+/);
+    const triggerId = Number(new URL(win.url()).searchParams.get("trigger"));
+    const stored = (await api<Array<{ id: number; bar_time: string }>>(app.url, "GET", `/api/v1/triggers?code=${code}`)).body.find((t) => t.id === triggerId);
+    expect(stored).toBeDefined();
+    await win.locator('.stock-page[data-ready="true"]').waitFor();
+    // The trigger fired on the forming bar; the service's candles (60 s cache until the realtime hub pushes
+    // `candle` messages) may need up to a minute to include it. The arrow sits under that bar only.
+    try {
+      await until(async () => Number(await win.getByTestId("chart").getAttribute("data-markers")) >= 1, "a marker on the chart", 90_000);
+    } catch (err) {
+      const candles = (await api<{ candles: Array<{ time: string }> }>(app.url, "GET", `/api/v1/stocks/${code}/candles?period=1m&count=3`)).body;
+      const lastBar = await win.getByTestId("chart").getAttribute("data-last-bar");
+      throw new Error(`${String(err)}; trigger bar ${stored!.bar_time}; chart's last bar ${lastBar}; service's last bars ${candles.candles.map((c) => c.time).join(", ")}`, { cause: err });
+    }
+    const arrow = win.locator(`.trigger-arrow[data-trigger-id="${triggerId}"]`);
+    await arrow.waitFor();
+    expect(await arrow.getAttribute("data-bar-time")).toBe(stored!.bar_time);
+    await screenshot(page, "home-triggered");
+    await win.setViewportSize({ width: 1280, height: 800 });
+    // The arrow sits inside the plot, under its bar: close to the bar's x, below the bar's low.
+    await until(async () => {
+      const a = await arrow.boundingBox();
+      const c = await win.getByTestId("chart").boundingBox();
+      return a && c && a.x > c.x && a.x + a.width < c.x + c.width && a.y > c.y && a.y + a.height < c.y + c.height;
+    }, "the arrow inside the chart");
+    console.log("arrow", await arrow.boundingBox(), "chart", await win.getByTestId("chart").boundingBox(), await arrow.getAttribute("style"));
+    await screenshot(win, "stock-trigger");
+
+    // Acknowledging clears the mark.
+    await row.locator("button.ack").click();
+    await until(async () => !(await row.getAttribute("class"))?.includes("triggered"), "the mark cleared");
+    await win.close();
+    expect(browser.consoleErrors.join("\n")).toBe("");
+  });
+
+  it("shows the error state on an upstream fault, and retry recovers", async () => {
+    await api(app.url, "POST", "/sim/faults", { error_rate: 1.0 });
+    try {
+      await page.goto(`${app.url}/stocks/000660`);
+      await page.getByTestId("error-retry").waitFor({ timeout: 30_000 });
+      expect(await page.locator(".error-panel").textContent()).toMatch(/[가-힣]/);
+    } finally {
+      await api(app.url, "POST", "/sim/faults", { error_rate: 0 });
+    }
+    await page.getByTestId("error-retry").click();
+    await page.locator('.stock-page[data-ready="true"]').waitFor({ timeout: 30_000 });
+    expect(Number(await page.getByTestId("chart").getAttribute("data-bars"))).toBeGreaterThan(0);
+    // The 503s are logged by the browser as failed resources; nothing else may be.
+    const unexpected = browser.consoleErrors.filter((e) => !/status of 503/.test(e));
+    expect(unexpected.join("\n")).toBe("");
+    browser.consoleErrors.length = 0;
+  });
+
+  it("shows the connection banner while the WebSocket is down and hides it after reconnecting", async () => {
+    const banner = page.getByTestId("connection-banner");
+    await until(() => wsRoute !== null, "a WebSocket");
+    expect(await banner.isVisible()).toBe(false);
+    const before = wsRoute;
+    await before!.close({ code: 1012, reason: "test drop" });
+    await banner.waitFor({ state: "visible" });
+    await banner.waitFor({ state: "hidden", timeout: 20_000 });
+    expect(wsRoute).not.toBe(before);
+    // The upstream feed dropping (a simulator fault) does not break the page either.
+    await api(app.url, "POST", "/sim/faults", { drop_ws: true });
+    expect(await page.locator('.stock-page[data-ready="true"]').count()).toBe(1);
+    expect(browser.consoleErrors.join("\n")).toBe("");
+  });
+
+  it("conditions page: inline parse error at the position, presets, and a screenshot", async () => {
+    await page.goto(`${app.url}/conditions`);
+    await page.locator(".cond-table").waitFor();
+    await page.locator(".cond-expr").fill("30m: ma(20) >");
+    await page.locator(".cond-editor button[type=submit]").click();
+    const err = page.locator(".expr-error");
+    await err.waitFor();
+    expect(await err.textContent()).toContain("13번째");
+    // The browser logs the expected 422 as a failed resource; nothing else may be logged.
+    expect(browser.consoleErrors.filter((e) => !/status of 422/.test(e)).join("\n")).toBe("");
+    browser.consoleErrors.length = 0;
+    await page.locator(".preset", { hasText: "정배열" }).first().click();
+    expect(await page.locator(".cond-expr").inputValue()).toBe("30m: 정배열");
+    await page.locator(".cond-editor button[type=submit]").click();
+    await page.locator(".cond-table tr", { hasText: "30m: 정배열" }).waitFor();
+    // Test on history: the summary, then the signals on the chart.
+    await page.locator(".cond-expr").fill("D: 골든크로스");
+    await page.locator(".backtest button", { hasText: "실행" }).click();
+    await page.locator(".bt-summary").waitFor({ timeout: 30_000 });
+    await screenshot(page, "conditions");
+    const count = Number((await page.locator(".bt-count").textContent())?.match(/횟수: ([\d,]+)/)?.[1].replace(/,/g, ""));
+    expect(count).toBeGreaterThan(0);
+    await page.locator(".show-on-chart").click();
+    await page.waitForURL(/\/stocks\/005930\?period=D&backtest=1/);
+    await page.locator('.stock-page[data-ready="true"]').waitFor();
+    const drawn = await page.locator(".signal-arrow").count();
+    expect(drawn).toBeGreaterThan(0);
+    expect(drawn).toBeLessThanOrEqual(count);
+    await page.goto(`${app.url}/conditions`);
+    // Phone width: the watchlist still fits.
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.goto(app.url);
+    await page.locator('[data-testid="watchlist-row"]').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, "home-phone");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(browser.consoleErrors.join("\n")).toBe("");
+  });
+});

@@ -1,0 +1,57 @@
+// A tiny element builder: the views are plain TypeScript, and this keeps them readable without a framework
+// (the bundle stays small and nothing re-renders behind our back while a price ticks).
+
+type Child = Node | string | number | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs | null = null,
+  ...children: Array<Child | Child[]>
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (attrs) {
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k.startsWith("on") && typeof v === "function") {
+        el.addEventListener(k.slice(2).toLowerCase(), v);
+      } else if (k === "class") {
+        el.className = String(v);
+      } else if (v === true) {
+        el.setAttribute(k, "");
+      } else {
+        el.setAttribute(k, String(v));
+      }
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el: Node, children: Array<Child | Child[]>): void {
+  for (const c of children) {
+    if (Array.isArray(c)) append(el, c);
+    else if (c === null || c === undefined || c === false) continue;
+    else el.appendChild(typeof c === "object" ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** Replaces an element's children. */
+export function setChildren(el: Element, ...children: Array<Child | Child[]>): void {
+  el.replaceChildren();
+  append(el, children);
+}
+
+/** Sets text only when it changed (cheap for ticking numbers) and reports whether it did. */
+export function setText(el: Element, text: string): boolean {
+  if (el.textContent === text) return false;
+  el.textContent = text;
+  return true;
+}
+
+/** Restarts a CSS animation class (a flash on a changed value). */
+export function flash(el: Element, cls = "flash"): void {
+  el.classList.remove(cls);
+  void (el as HTMLElement).offsetWidth;
+  el.classList.add(cls);
+}

@@ -1,0 +1,399 @@
+// The home page: the watchlist (dense rows, live prices, alignment per condition period), the search that
+// adds to it, and the trigger list. A trigger arriving here marks its row (a yellow blink, then a steady mark
+// until acknowledged) and opens the stock's page as the settings say.
+
+import { beep, notify, openTriggerPage, popupBlockedBanner, soundUnlocked } from "../alerts";
+import { api } from "../api";
+import { live, settings, triggers } from "../app";
+import { flash, h, setChildren, setText } from "../dom";
+import { formatKrw, formatKstDateTime, formatMaybe, formatKstTime } from "../format";
+import { t } from "../i18n";
+import { readAlignment, readQuote, readStatus, type Quote, type Trigger, type WatchItem } from "../model";
+import { stockUrl } from "../router";
+import { alignmentBadge, conditionPeriod, errorPanel, paintQuote, skeleton, statusBadge } from "./common";
+import { searchBox } from "./search";
+
+interface Row {
+  item: WatchItem;
+  tr: HTMLTableRowElement;
+  price: HTMLElement;
+  change: HTMLElement;
+  rate: HTMLElement;
+  volume: HTMLElement;
+  limit: HTMLElement;
+  align: HTMLElement;
+  status: HTMLElement;
+  ack: HTMLButtonElement;
+}
+
+export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
+  const cleanups: Array<() => void> = [];
+  let rows = new Map<string, Row>();
+  let order: string[] = [];
+  let periods: string[] = [];
+  let releaseLive: (() => void) | null = null;
+  const blinking = new Set<string>();
+  const lastLive = new Map<string, number>();
+  const lastAlignment = new Map<string, number>();
+  let destroyed = false;
+
+  const tbody = h("tbody");
+  const table = h(
+    "table",
+    { class: "watchlist" },
+    h(
+      "thead",
+      null,
+      h(
+        "tr",
+        null,
+        h("th", { class: "col-handle" }),
+        h("th", { class: "col-name" }, t("name")),
+        h("th", { class: "num" }, t("price")),
+        h("th", { class: "num" }, t("change")),
+        h("th", { class: "num" }, t("rate")),
+        h("th", { class: "num col-volume" }, t("volume")),
+        h("th", { class: "col-align" }, t("alignment")),
+        h("th", { class: "col-status" }, t("status")),
+        h("th", { class: "col-actions" }),
+      ),
+    ),
+    tbody,
+  );
+  const listBox = h("section", { class: "watchlist-box" }, skeleton("rows", 8));
+  const triggerList = h("ol", { class: "trigger-list" });
+  const ackAll = h("button", { type: "button", class: "small", onclick: () => void acknowledge(triggers.items.filter((x) => !x.acked).map((x) => x.id)) }, t("ackAll"));
+  const search = searchBox((hit) => void add(hit.code));
+
+  setChildren(
+    root,
+    h(
+      "div",
+      { class: "home" },
+      h("div", { class: "home-main" }, h("div", { class: "toolbar" }, search.el), listBox),
+      h("aside", { class: "home-side" }, h("div", { class: "panel-head" }, h("h2", null, t("triggers")), ackAll), triggerList),
+    ),
+  );
+
+  async function load(): Promise<void> {
+    try {
+      const [items, conds] = await Promise.all([api.watchlist(), api.conditions().catch(() => [])]);
+      periods = [...new Set(conds.filter((c) => c.enabled).map((c) => conditionPeriod(c.expr)))].sort(periodOrder);
+      for (const it of items) for (const p of Object.keys(it.alignment)) if (!periods.includes(p)) periods.push(p);
+      build(items);
+    } catch (err) {
+      setChildren(listBox, errorPanel(err, () => void load()));
+    }
+  }
+
+  function build(items: WatchItem[]): void {
+    const old = rows;
+    rows = new Map();
+    order = items.map((i) => i.code);
+    for (const item of items) {
+      const prev = old.get(item.code);
+      if (prev && !item.quote) item.quote = prev.item.quote;
+      for (const [p, a] of Object.entries(prev?.item.alignment ?? {})) if (!(p in item.alignment)) item.alignment[p] = a;
+      rows.set(item.code, makeRow(item));
+    }
+    setChildren(tbody, order.map((c) => rows.get(c)!.tr));
+    setChildren(listBox, items.length ? table : h("p", { class: "empty" }, t("emptyWatchlist")));
+    markTriggered();
+    resubscribe();
+  }
+
+  function resubscribe(): void {
+    releaseLive?.();
+    releaseLive = order.length ? live.subscribe(order, ["tick", ...periods.map((p) => `candle:${p}`)]) : null;
+  }
+
+  function makeRow(item: WatchItem): Row {
+    const price = h("td", { class: "num price" });
+    const change = h("td", { class: "num" });
+    const rate = h("td", { class: "num" });
+    const volume = h("td", { class: "num col-volume" });
+    const limit = h("span", { hidden: true });
+    const align = h("td", { class: "col-align" });
+    const status = h("td", { class: "col-status" });
+    const ack = h("button", { type: "button", class: "small ack", hidden: true, onclick: () => void acknowledge(unackedIds(item.code)) }, t("ack"));
+    const tr = h(
+      "tr",
+      { "data-testid": "watchlist-row", "data-code": item.code, draggable: "true" },
+      h("td", { class: "col-handle", title: "drag" }, "⠿"),
+      h(
+        "td",
+        { class: "col-name" },
+        h("a", { href: stockUrl(item.code), "data-nav": true, class: "stock-name" }, item.name),
+        h("span", { class: "code" }, item.code),
+        limit,
+      ),
+      price,
+      change,
+      rate,
+      volume,
+      align,
+      status,
+      h(
+        "td",
+        { class: "col-actions" },
+        ack,
+        h("button", { type: "button", class: "icon remove", title: t("remove"), "aria-label": `${t("remove")} ${item.name}`, onclick: () => void remove(item.code) }, "×"),
+      ),
+    ) as HTMLTableRowElement;
+    const row: Row = { item, tr, price, change, rate, volume, limit, align, status, ack };
+    paintRow(row, false);
+    wireDrag(tr, item.code);
+    return row;
+  }
+
+  function paintRow(row: Row, animate: boolean): void {
+    const q = row.item.quote;
+    const before = row.price.textContent;
+    if (q) {
+      paintQuote(q, { price: row.price, change: row.change, rate: row.rate, badge: row.limit });
+      setText(row.volume, formatMaybe(q.volume));
+    } else {
+      for (const el of [row.price, row.change, row.rate, row.volume]) el.textContent = "—";
+    }
+    if (animate && before !== row.price.textContent) flash(row.price, q && (q.change ?? 0) < 0 ? "flash-down" : "flash-up");
+    setChildren(row.align, periods.map((p) => alignmentBadge(row.item.alignment[p] ?? null, p)));
+    setChildren(row.status, statusBadge(row.item.status ?? q?.status ?? null));
+  }
+
+  function unackedIds(code: string): number[] {
+    return triggers.items.filter((x) => x.code === code && !x.acked).map((x) => x.id);
+  }
+
+  function markTriggered(): void {
+    const codes = triggers.unackedCodes();
+    for (const [code, row] of rows) {
+      const on = codes.has(code);
+      row.tr.classList.toggle("triggered", on);
+      row.tr.classList.toggle("blink", on && blinking.has(code));
+      row.ack.hidden = !on;
+    }
+  }
+
+  function renderTriggers(): void {
+    ackAll.hidden = !triggers.items.some((x) => !x.acked);
+    if (triggers.items.length === 0) {
+      setChildren(triggerList, h("li", { class: "empty" }, t("noTriggers")));
+      return;
+    }
+    setChildren(triggerList, triggers.items.slice(0, 100).map(triggerItem));
+  }
+
+  function triggerItem(tr: Trigger): HTMLElement {
+    const values = Object.entries(tr.values).map(([k, v]) =>
+      h("span", { class: "value" }, h("span", { class: "value-key" }, k), " ", typeof v === "number" ? formatValue(v) : String(v)),
+    );
+    return h(
+      "li",
+      { class: `trigger-item${tr.acked ? " acked" : ""}`, "data-trigger-id": tr.id },
+      h(
+        "div",
+        { class: "trigger-head" },
+        h("span", { class: "trigger-time", title: formatKstDateTime(tr.time) }, formatKstTime(tr.time)),
+        h("a", { href: stockUrl(tr.code, { period: tr.period || undefined, trigger: tr.id }), "data-nav": true, class: "stock-name" }, tr.name),
+        h("span", { class: "code" }, tr.code),
+        tr.late ? h("span", { class: "badge late" }, t("late")) : null,
+        tr.acked
+          ? h("span", { class: "muted" }, t("acked"))
+          : h("button", { type: "button", class: "small ack", onclick: () => void acknowledge([tr.id]) }, t("ack")),
+      ),
+      h(
+        "div",
+        { class: "trigger-body" },
+        h("span", { class: "badge period" }, tr.period),
+        h("span", { class: "trigger-cond" }, tr.conditionName),
+        tr.price !== null ? h("span", { class: "num" }, formatKrw(tr.price)) : null,
+      ),
+      values.length ? h("div", { class: "trigger-values" }, values) : null,
+    );
+  }
+
+  async function acknowledge(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      await triggers.ack(ids);
+    } catch (err) {
+      console.warn("kiswatch: ack failed", err);
+    }
+  }
+
+  async function add(code: string): Promise<void> {
+    try {
+      await api.addToWatchlist(code);
+      build(await api.watchlist());
+      rows.get(code)?.tr.scrollIntoView({ block: "nearest" });
+      if (rows.get(code)) flash(rows.get(code)!.tr, "flash-new");
+    } catch (err) {
+      console.warn("kiswatch: add failed", err);
+    }
+  }
+
+  async function remove(code: string): Promise<void> {
+    try {
+      await api.removeFromWatchlist(code);
+      build(await api.watchlist());
+    } catch (err) {
+      console.warn("kiswatch: remove failed", err);
+    }
+  }
+
+  let dragging: string | null = null;
+  function wireDrag(tr: HTMLTableRowElement, code: string): void {
+    tr.addEventListener("dragstart", (ev) => {
+      dragging = code;
+      tr.classList.add("dragging");
+      ev.dataTransfer?.setData("text/plain", code);
+      if (ev.dataTransfer) ev.dataTransfer.effectAllowed = "move";
+    });
+    tr.addEventListener("dragend", () => {
+      tr.classList.remove("dragging");
+      dragging = null;
+    });
+    tr.addEventListener("dragover", (ev) => {
+      if (!dragging || dragging === code) return;
+      ev.preventDefault();
+      const rect = tr.getBoundingClientRect();
+      const after = ev.clientY > rect.top + rect.height / 2;
+      const moving = rows.get(dragging)?.tr;
+      if (moving) tbody.insertBefore(moving, after ? tr.nextSibling : tr);
+    });
+    tr.addEventListener("drop", (ev) => {
+      ev.preventDefault();
+      void commitOrder();
+    });
+  }
+
+  async function commitOrder(): Promise<void> {
+    const next = [...tbody.querySelectorAll<HTMLElement>("tr[data-code]")].map((r) => r.dataset.code!);
+    if (next.join() === order.join()) return;
+    order = next;
+    try {
+      await api.reorderWatchlist(next);
+    } catch (err) {
+      console.warn("kiswatch: reorder failed", err);
+      build(await api.watchlist());
+    }
+  }
+
+  cleanups.push(
+    live.on("tick", (msg) => {
+      const row = typeof msg.code === "string" ? rows.get(msg.code) : undefined;
+      if (!row) return;
+      lastLive.set(row.item.code, performance.now());
+      row.item.quote = merge(row.item.quote, readQuote(msg, row.item));
+      const st = readStatus(msg.status);
+      if (st) row.item.status = st;
+      paintRow(row, true);
+    }),
+    live.on("candle", (msg) => {
+      const row = typeof msg.code === "string" ? rows.get(msg.code) : undefined;
+      if (!row || typeof msg.period !== "string") return;
+      const a = readAlignment(msg.alignment);
+      if (a !== row.item.alignment[msg.period]) {
+        row.item.alignment[msg.period] = a;
+        paintRow(row, false);
+      }
+    }),
+    live.on("status", (msg) => {
+      const row = typeof msg.code === "string" ? rows.get(msg.code) : undefined;
+      const st = readStatus(msg.status ?? msg.state);
+      if (row && st) {
+        row.item.status = st;
+        paintRow(row, false);
+      }
+    }),
+    triggers.changed.on(() => {
+      markTriggered();
+      renderTriggers();
+    }),
+    triggers.onNew((tr) => {
+      blinking.add(tr.code);
+      setTimeout(() => {
+        blinking.delete(tr.code);
+        rows.get(tr.code)?.tr.classList.remove("blink");
+      }, 4000);
+      markTriggered();
+      const s = settings();
+      if (openTriggerPage(tr, s) === "blocked") popupBlockedBanner(tr, banners);
+      if (s.notify) notify(tr);
+      if (s.sound && soundUnlocked()) beep();
+    }),
+  );
+
+  /**
+   * While the WebSocket brings no ticks for a stock (the service polls it, or has no realtime hub), its row is
+   * refreshed over HTTP: one request at a time, each price at most every few seconds, each alignment about once
+   * a minute. The service answers these from its caches; a live tick stops them for that stock.
+   */
+  async function refreshLoop(): Promise<void> {
+    while (!destroyed) {
+      for (const code of [...order]) {
+        if (destroyed) return;
+        const row = rows.get(code);
+        if (!row) continue;
+        const now = performance.now();
+        try {
+          if (now - (lastLive.get(code) ?? -Infinity) > PRICE_REFRESH_MS) {
+            const q = await api.price(code);
+            if (destroyed) return;
+            const current = rows.get(code);
+            if (current && now - (lastLive.get(code) ?? -Infinity) > PRICE_REFRESH_MS) {
+              current.item.quote = merge(current.item.quote, q);
+              paintRow(current, true);
+            }
+          }
+          if (periods.length && now - (lastAlignment.get(code) ?? -Infinity) > ALIGNMENT_REFRESH_MS) {
+            lastAlignment.set(code, now);
+            for (const p of periods) {
+              const set = await api.candles(code, p, 1);
+              if (destroyed) return;
+              const current = rows.get(code);
+              if (current) {
+                current.item.alignment[p] = set.alignment;
+                paintRow(current, false);
+              }
+            }
+          }
+        } catch {
+          // The status line tells about the upstream; the row keeps its last values.
+        }
+      }
+      await new Promise((r) => setTimeout(r, PRICE_REFRESH_MS));
+    }
+  }
+
+  renderTriggers();
+  void load().then(() => refreshLoop());
+  search.focus();
+
+  return () => {
+    destroyed = true;
+    for (const c of cleanups) c();
+    releaseLive?.();
+  };
+}
+
+function merge(prev: Quote | null, next: Quote): Quote {
+  if (!prev) return next;
+  const out = { ...prev };
+  for (const [k, v] of Object.entries(next) as Array<[keyof Quote, Quote[keyof Quote]]>) {
+    if (v !== null && v !== "") (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+const PRICE_REFRESH_MS = 4000;
+const ALIGNMENT_REFRESH_MS = 60_000;
+
+const PERIOD_ORDER = ["1m", "3m", "5m", "10m", "15m", "30m", "60m", "D", "W", "M"];
+function periodOrder(a: string, b: string): number {
+  return PERIOD_ORDER.indexOf(a) - PERIOD_ORDER.indexOf(b);
+}
+
+function formatValue(v: number): string {
+  return Number.isInteger(v) ? formatKrw(v) : v.toLocaleString("ko-KR", { maximumFractionDigits: 2 });
+}

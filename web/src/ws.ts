@@ -1,0 +1,347 @@
+// The one browser WebSocket to kiswatch (`/api/v1/ws`), shared by every view of a page.
+//
+// Why a store and not a socket per view: the service fans one upstream registration out to many browsers,
+// and the UI does the same inside a page. Views ask for (code, channel) pairs; the store reference-counts
+// them, sends `subscribe`/`unsubscribe` only when a pair appears or disappears, and replays every live pair
+// after a reconnect. It also:
+// * reconnects with exponential backoff and jitter (never a tight loop against a restarting server);
+// * after every (re)connect sends `{"op":"resume","after_trigger_id":N}` with the last trigger it saw, so the
+//   triggers fired while it was away arrive from the service's store, in order; a trigger id it has already
+//   seen is dropped, so a trigger is delivered to the views exactly once;
+// * coalesces bursts per animation frame: ticks and order books keep the latest per stock, candles the latest
+//   per (stock, period, bar), executions are batched; triggers and status messages are never coalesced and
+//   are delivered at once.
+// Everything time-related (sockets, timers, frames, randomness) is injected so the unit tests drive it with a
+// fake socket and vitest's fake timers.
+
+export interface SocketLike {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: { code?: number; reason?: string }) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+export type ConnectionState = "idle" | "connecting" | "open" | "reconnecting" | "closed";
+
+export type ServerMessage = { type: string; code?: string; [key: string]: unknown };
+
+export interface StoreEvents {
+  tick: ServerMessage;
+  orderbook: ServerMessage;
+  candle: ServerMessage;
+  /** All executions messages for one stock that arrived within one frame, oldest first. */
+  executions: ServerMessage[];
+  trigger: ServerMessage;
+  status: ServerMessage;
+  connection: ConnectionState;
+}
+
+export interface LiveStoreOptions {
+  url: string;
+  createSocket?: (url: string) => SocketLike;
+  scheduleFrame?: (cb: () => void) => void;
+  setTimer?: (cb: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
+  random?: () => number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+type Listener<K extends keyof StoreEvents> = (value: StoreEvents[K]) => void;
+
+/** A frame callback that still runs (at 4 Hz) in a background tab, where animation frames pause. */
+export function defaultScheduleFrame(cb: () => void): void {
+  let done = false;
+  const run = () => {
+    if (!done) {
+      done = true;
+      cb();
+    }
+  };
+  if (typeof requestAnimationFrame === "function") requestAnimationFrame(run);
+  setTimeout(run, 250);
+}
+
+/** The trigger id in a `trigger` message (the trigger may be nested under `trigger` or flat). */
+export function triggerId(msg: ServerMessage): number | null {
+  const inner = msg.trigger;
+  const id = inner && typeof inner === "object" ? (inner as Record<string, unknown>).id : msg.id;
+  return typeof id === "number" && Number.isFinite(id) ? id : null;
+}
+
+export class LiveStore {
+  private readonly opts: Required<Omit<LiveStoreOptions, "url">> & { url: string };
+  private socket: SocketLike | null = null;
+  private state: ConnectionState = "idle";
+  private attempts = 0;
+  private reconnectTimer: unknown = null;
+  private stopped = false;
+  private lastTrigger: number | null = null;
+  private readonly refs = new Map<string, number>();
+  private readonly listeners = new Map<keyof StoreEvents, Set<Listener<keyof StoreEvents>>>();
+  private pending = new Map<string, ServerMessage | ServerMessage[]>();
+  private frameRequested = false;
+
+  constructor(options: LiveStoreOptions) {
+    this.opts = {
+      createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+      scheduleFrame: defaultScheduleFrame,
+      setTimer: (cb, ms) => setTimeout(cb, ms),
+      clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+      random: Math.random,
+      initialBackoffMs: 500,
+      maxBackoffMs: 15_000,
+      ...options,
+    };
+  }
+
+  get connection(): ConnectionState {
+    return this.state;
+  }
+
+  get lastTriggerId(): number | null {
+    return this.lastTrigger;
+  }
+
+  /** Tells the store the newest trigger the page already has (from `GET /api/v1/triggers`). */
+  noteTriggerId(id: number): void {
+    if (this.lastTrigger === null || id > this.lastTrigger) this.lastTrigger = id;
+  }
+
+  on<K extends keyof StoreEvents>(type: K, cb: Listener<K>): () => void {
+    let set = this.listeners.get(type);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(type, set);
+    }
+    set.add(cb as Listener<keyof StoreEvents>);
+    return () => set.delete(cb as Listener<keyof StoreEvents>);
+  }
+
+  connect(): void {
+    this.stopped = false;
+    if (this.socket || this.state === "connecting") return;
+    this.open();
+  }
+
+  /** Closes for good (no reconnect). */
+  close(): void {
+    this.stopped = true;
+    if (this.reconnectTimer !== null) this.opts.clearTimer(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const s = this.socket;
+    this.socket = null;
+    if (s) {
+      s.onclose = null;
+      s.close(1000, "page closed");
+    }
+    this.setState("closed");
+  }
+
+  /**
+   * Asks for `channels` of `codes`; returns the function that gives them back. Pairs are reference-counted:
+   * two views watching the same stock cost one subscription.
+   */
+  subscribe(codes: string[], channels: string[]): () => void {
+    const added: Array<[string, string]> = [];
+    for (const code of codes) {
+      for (const ch of channels) {
+        const key = `${code}\u0000${ch}`;
+        const n = this.refs.get(key) ?? 0;
+        this.refs.set(key, n + 1);
+        if (n === 0) added.push([code, ch]);
+      }
+    }
+    if (this.state === "open") this.sendGrouped("subscribe", added);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const removed: Array<[string, string]> = [];
+      for (const code of codes) {
+        for (const ch of channels) {
+          const key = `${code}\u0000${ch}`;
+          const n = (this.refs.get(key) ?? 0) - 1;
+          if (n <= 0) {
+            this.refs.delete(key);
+            removed.push([code, ch]);
+          } else {
+            this.refs.set(key, n);
+          }
+        }
+      }
+      if (this.state === "open") this.sendGrouped("unsubscribe", removed);
+    };
+  }
+
+  private open(): void {
+    this.setState(this.attempts === 0 && this.state !== "reconnecting" ? "connecting" : "reconnecting");
+    let socket: SocketLike;
+    try {
+      socket = this.opts.createSocket(this.opts.url);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      this.attempts = 0;
+      this.setState("open");
+      const pairs = [...this.refs.keys()].map((k) => k.split("\u0000") as [string, string]);
+      this.sendGrouped("subscribe", pairs);
+      if (this.lastTrigger !== null) this.send({ op: "resume", after_trigger_id: this.lastTrigger });
+    };
+    socket.onmessage = (ev) => {
+      if (this.socket !== socket) return;
+      this.receive(ev.data);
+    };
+    socket.onerror = () => {
+      // A close event always follows; reconnecting is decided there.
+    };
+    socket.onclose = () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (this.stopped) {
+        this.setState("closed");
+        return;
+      }
+      this.scheduleReconnect();
+    };
+  }
+
+  /** The delay before reconnect attempt `attempt` (1-based): exponential, capped, with ±25% jitter. */
+  backoffMs(attempt: number): number {
+    const base = Math.min(this.opts.maxBackoffMs, this.opts.initialBackoffMs * 2 ** Math.max(0, attempt - 1));
+    return Math.round(base * (0.75 + this.opts.random() * 0.5));
+  }
+
+  private scheduleReconnect(): void {
+    this.attempts += 1;
+    this.setState("reconnecting");
+    const delay = this.backoffMs(this.attempts);
+    this.reconnectTimer = this.opts.setTimer(() => {
+      this.reconnectTimer = null;
+      if (!this.stopped) this.open();
+    }, delay);
+  }
+
+  private setState(next: ConnectionState): void {
+    if (next === this.state) return;
+    this.state = next;
+    this.emit("connection", next);
+  }
+
+  private send(msg: unknown): void {
+    try {
+      this.socket?.send(JSON.stringify(msg));
+    } catch {
+      // The socket is closing; the replay after reconnect sends it again.
+    }
+  }
+
+  /** One message per distinct channel set, so a watchlist of 40 stocks is one `subscribe`, not 40. */
+  private sendGrouped(op: "subscribe" | "unsubscribe", pairs: Array<[string, string]>): void {
+    if (pairs.length === 0) return;
+    const byCode = new Map<string, string[]>();
+    for (const [code, ch] of pairs) {
+      const list = byCode.get(code) ?? [];
+      list.push(ch);
+      byCode.set(code, list);
+    }
+    const byChannels = new Map<string, { codes: string[]; channels: string[] }>();
+    for (const [code, chs] of byCode) {
+      const channels = [...chs].sort();
+      const key = channels.join(",");
+      const group = byChannels.get(key) ?? { codes: [], channels };
+      group.codes.push(code);
+      byChannels.set(key, group);
+    }
+    for (const g of byChannels.values()) this.send({ op, codes: g.codes, channels: g.channels });
+  }
+
+  private receive(data: unknown): void {
+    if (typeof data !== "string") return;
+    let msg: ServerMessage;
+    try {
+      const parsed: unknown = JSON.parse(data);
+      if (!parsed || typeof parsed !== "object" || typeof (parsed as ServerMessage).type !== "string") return;
+      msg = parsed as ServerMessage;
+    } catch {
+      return;
+    }
+    switch (msg.type) {
+      case "trigger": {
+        const id = triggerId(msg);
+        if (id !== null) {
+          if (this.lastTrigger !== null && id <= this.lastTrigger) return;
+          this.lastTrigger = id;
+        }
+        this.emit("trigger", msg);
+        return;
+      }
+      case "status":
+        this.emit("status", msg);
+        return;
+      case "tick":
+      case "orderbook":
+        this.queue(`${msg.type}\u0000${msg.code ?? ""}`, msg);
+        return;
+      case "candle": {
+        const c = msg.candle && typeof msg.candle === "object" ? (msg.candle as Record<string, unknown>) : msg;
+        this.queue(`candle\u0000${msg.code ?? ""}\u0000${String(msg.period ?? "")}\u0000${String(c.time ?? "")}`, msg);
+        return;
+      }
+      case "executions": {
+        const key = `executions\u0000${msg.code ?? ""}`;
+        const batch = this.pending.get(key);
+        if (Array.isArray(batch)) batch.push(msg);
+        else this.queue(key, [msg]);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private queue(key: string, value: ServerMessage | ServerMessage[]): void {
+    // Re-inserting moves nothing in a Map: the first arrival keeps its place, the latest value wins.
+    this.pending.set(key, value);
+    if (!this.frameRequested) {
+      this.frameRequested = true;
+      this.opts.scheduleFrame(() => this.flush());
+    }
+  }
+
+  /** Delivers everything queued since the last frame. */
+  flush(): void {
+    this.frameRequested = false;
+    const batch = this.pending;
+    this.pending = new Map();
+    for (const [key, value] of batch) {
+      const type = key.slice(0, key.indexOf("\u0000")) as "tick" | "orderbook" | "candle" | "executions";
+      if (type === "executions") this.emit("executions", value as ServerMessage[]);
+      else this.emit(type, value as ServerMessage);
+    }
+  }
+
+  private emit<K extends keyof StoreEvents>(type: K, value: StoreEvents[K]): void {
+    const set = this.listeners.get(type);
+    if (!set) return;
+    for (const cb of [...set]) {
+      try {
+        (cb as Listener<K>)(value);
+      } catch (err) {
+        // One broken view must not starve the others of data.
+        console.warn("kiswatch: a live-data listener failed", err);
+      }
+    }
+  }
+}
+
+/** The URL of the service's WebSocket for this page. */
+export function wsUrl(loc: Pick<Location, "protocol" | "host"> = location): string {
+  return `${loc.protocol === "https:" ? "wss:" : "ws:"}//${loc.host}/api/v1/ws`;
+}

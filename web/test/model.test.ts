@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { openTriggerPage, windowName } from "../src/alerts";
+import { errorFromResponse } from "../src/api";
+import { readBacktest, readSnapshot, readTrigger } from "../src/model";
+import { parseRoute } from "../src/router";
+
+// A snapshot as `kiswatch serve` answers it (price nested, order book totals, executions with `volume`).
+const snapshot = {
+  code: "005930",
+  name: "삼성전자",
+  market: "KOSPI",
+  status: "polled",
+  price: { price: 71300, change: -200, sign: "down", change_rate: -0.28, open: 71200, high: 71500, low: 71000, volume: 890693, turnover: 63_400_000_000 },
+  orderbook: {
+    asks: [{ price: 71400, quantity: 10 }, { price: 71500, quantity: 20 }],
+    bids: [{ price: 71300, quantity: 30 }, { price: 71200, quantity: 40 }],
+    total_ask_quantity: 30,
+    total_bid_quantity: 70,
+  },
+  executions: [
+    { time: "2026-11-27T09:00:53+09:00", price: 71200, change: -300, sign: "down", volume: 2394, strength: 98.5 },
+    { time: "2026-11-27T09:00:55+09:00", price: 71300, change: -200, sign: "down", volume: 1039, strength: 98.6 },
+  ],
+};
+
+describe("readers", () => {
+  it("reads the service's snapshot into one typed shape", () => {
+    const s = readSnapshot(snapshot, "005930");
+    expect(s.quote).toMatchObject({ code: "005930", name: "삼성전자", market: "KOSPI", price: 71300, change: -200, rate: -0.28, sign: "down", status: "polled", turnover: 63_400_000_000 });
+    expect(s.orderbook).toEqual({
+      asks: [{ price: 71400, quantity: 10 }, { price: 71500, quantity: 20 }],
+      bids: [{ price: 71300, quantity: 30 }, { price: 71200, quantity: 40 }],
+      totalAsk: 30,
+      totalBid: 70,
+    });
+    // Newest first, quantity from `volume`.
+    expect(s.executions.map((e) => [e.price, e.quantity])).toEqual([
+      [71300, 1039],
+      [71200, 2394],
+    ]);
+  });
+
+  it("reads a flat trigger message and the backtest summary", () => {
+    const tr = readTrigger({ type: "trigger", id: 4, code: "005930", name: "삼성전자", condition_id: 2, condition_name: "돌파", period: "1m", bar_time: "2026-11-27T09:04:00+09:00", time: "2026-11-27T09:04:12+09:00", price: 74200, values: { close: 74200 }, late: false, acked: false });
+    expect(tr).toMatchObject({ id: 4, conditionName: "돌파", period: "1m", barTime: "2026-11-27T09:04:00+09:00", values: { close: 74200 } });
+    const bt = readBacktest({ period: "D", bars: 400, signals: [{ time: "2026-01-05T00:00:00+09:00", close: 100, returns: { "1": 1.5, "5": null, "20": -2 } }], summary: { count: 1, horizons: [{ bars: 1, samples: 1, hit_rate: 1, mean_return: 1.5 }] } });
+    expect(bt.count).toBe(1);
+    expect(bt.horizons[0]).toEqual({ bars: 1, samples: 1, hitRate: 1, meanReturn: 1.5 });
+    expect(bt.signals[0].returns).toEqual({ "1": 1.5, "5": null, "20": -2 });
+  });
+
+  it("turns the contract's error body and Retry-After into an ApiError", async () => {
+    const res = new Response(JSON.stringify({ error: { code: "invalid_condition", message: "at position 13: …", message_ko: "13번째 위치: …", position: 13 } }), { status: 422 });
+    const e = await errorFromResponse(res);
+    expect([e.status, e.code, e.position, e.messageKo]).toEqual([422, "invalid_condition", 13, "13번째 위치: …"]);
+    const busy = await errorFromResponse(new Response(JSON.stringify({ error: { code: "upstream_unavailable", message: "x", message_ko: "y" } }), { status: 503, headers: { "Retry-After": "5" } }));
+    expect(busy.retryAfter).toBe(5);
+    const bare = await errorFromResponse(new Response("oops", { status: 502 }));
+    expect(bare.code).toBe("http_502");
+  });
+});
+
+describe("opening a trigger's page", () => {
+  const tr = readTrigger({ id: 9, code: "005930", period: "30m", bar_time: "2026-11-27T10:00:00+09:00" })!;
+
+  it("opens one named window per stock, and reports the popup blocker", () => {
+    const opened: Array<[string, string]> = [];
+    const ok = openTriggerPage(tr, { openMode: "window", notify: false, sound: false }, { open: (u, n) => (opened.push([u, n]), {}), navigate: () => {} });
+    expect(ok).toBe("window");
+    expect(opened).toEqual([["/stocks/005930?period=30m&trigger=9", "kiswatch-005930"]]);
+    const blocked = openTriggerPage(tr, { openMode: "window", notify: false, sound: false }, { open: () => null, navigate: () => {} });
+    expect(blocked).toBe("blocked");
+    expect(windowName("000660")).toBe("kiswatch-000660");
+  });
+
+  it("navigates this tab when the setting says so", () => {
+    const went: string[] = [];
+    const r = openTriggerPage(tr, { openMode: "tab", notify: false, sound: false }, { open: () => { throw new Error("no window"); }, navigate: (u) => went.push(u) });
+    expect(r).toBe("tab");
+    expect(went).toEqual(["/stocks/005930?period=30m&trigger=9"]);
+  });
+
+  it("routes the trigger's URL back to the stock page with its period and id", () => {
+    expect(parseRoute("/stocks/005930", "?period=30m&trigger=9")).toEqual({ name: "stock", code: "005930", period: "30m", trigger: 9 });
+    expect(parseRoute("/")).toEqual({ name: "home" });
+    expect(parseRoute("/conditions/")).toEqual({ name: "conditions" });
+    expect(parseRoute("/stocks/12")).toEqual({ name: "notFound" });
+  });
+});
+
+describe("settings", () => {
+  it("keeps every valid field of a damaged stored value and defaults the rest", async () => {
+    const { loadSettings } = await import("../src/settings");
+    const store = (v: string | null) => ({ getItem: () => v });
+    expect(loadSettings(store(null))).toEqual({ openMode: "window", notify: false, sound: false });
+    expect(loadSettings(store("{not json"))).toEqual({ openMode: "window", notify: false, sound: false });
+    expect(loadSettings(store(JSON.stringify({ openMode: "tab", notify: "yes", sound: true })))).toEqual({ openMode: "tab", notify: false, sound: true });
+  });
+});
