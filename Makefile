@@ -13,7 +13,7 @@ web-build: web-deps
 	cd web && npm run build
 
 ## Every test: formatting, lints, unit, property and integration tests.
-test: lint
+test: lint web-build
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 	$(MAKE) web-unit
