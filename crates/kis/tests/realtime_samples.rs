@@ -9,7 +9,10 @@ use kis::realtime::{ParseError, TradeSide};
 use market::krx::Sign;
 
 fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/kis"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/kis"
+    ))
 }
 
 fn read(name: &str) -> String {

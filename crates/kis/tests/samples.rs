@@ -18,7 +18,10 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/kis"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/kis"
+    ))
 }
 
 fn sample(name: &str) -> Vec<u8> {
