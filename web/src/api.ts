@@ -1,4 +1,4 @@
-// The typed client for kiswatch's HTTP API (DESIGN.md "External contract").
+// The typed client for kiswatch's HTTP API (docs/design.md, "The external contract").
 //
 // Every failure becomes an `ApiError` carrying what the service said: its error code, the Korean and English
 // messages, the parse position of a bad condition (422), and for an upstream outage (503) the `Retry-After`

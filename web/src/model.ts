@@ -1,6 +1,6 @@
 // The shapes the views work with, and the readers that build them from the service's JSON.
 //
-// The contract (DESIGN.md "External contract") fixes the resources and most names but not every field of a
+// The contract (docs/design.md, "The external contract") fixes the resources and most names but not every field of a
 // quote, an order book or an execution. The readers here accept the few spellings such a field plausibly has
 // (`change_rate` or `rate`, `quantity` or `qty`) and turn everything into one typed shape, so the views never
 // guess and a renamed field degrades to "—" instead of breaking a page.

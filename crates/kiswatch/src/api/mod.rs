@@ -1,4 +1,4 @@
-//! The HTTP API of `kiswatch serve` (DESIGN.md "External contract"), one module per resource.
+//! The HTTP API of `kiswatch serve` (docs/design.md, "The external contract"), one module per resource.
 //!
 //! JSON everywhere; every number is a JSON number; times are RFC 3339 with `+09:00`; a stock appears
 //! with its name wherever its code does. Errors are [`error::ApiError`]. With `KISWATCH_TOKEN` set,

@@ -1,0 +1,362 @@
+//! The browser fan-out: connections, their subscriptions, and every live message serialised once
+//! and pushed to the [`Outbox`] of each client that wants it.
+//!
+//! The service's WebSocket handler for `/api/v1/ws` does three things with a [`Hub`]:
+//!
+//! 1. on upgrade, [`Hub::connect`] → a client id and its [`Outbox`]; a writer task loops on
+//!    [`Outbox::recv`] and sends each message (or the close frame, then stops);
+//! 2. each text frame from the browser goes to [`Hub::handle_text`]; bad requests are answered with
+//!    an `error` message on the same socket; [`ClientAction::Resume`] asks the service to read the
+//!    stored triggers after the id and hand them to [`Hub::finish_resume`];
+//! 3. when the socket ends, [`Hub::disconnect`].
+//!
+//! The realtime side calls the `publish_*` methods from the task that reads the KIS feed (the same
+//! task that updates live state, candles and the trigger engine: no extra hop). Publishing never
+//! waits on a browser: a push into a bounded, coalescing queue is a short lock, and a client that
+//! falls too far behind is cut off (its queue closes with 1008 "too slow: N messages behind") and
+//! removed here.
+//!
+//! [`ClientAction::Interest`] and [`Hub::open_pages`] feed the planner's [`crate::planner::Demand`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use jiff::civil::Date;
+use kis::realtime::{Execution, OrderBook};
+use market::{Candle, Period, StockCode};
+use serde_json::{Map, Value};
+
+use super::protocol::{
+    BrowserChannel, CandleMessage, ClientOp, ErrorMessage, ExecutionItem, OrderBookMessage, ServerMessage,
+    StatusMessage, StockStatusEntry, TickMessage, TriggerMessage, UpstreamState, parse_client_op,
+};
+use super::queue::{Key, Outbox, QueueConfig};
+use super::registry::{ClientId, InterestChange, Registry};
+use crate::planner::status::StockStatus;
+
+/// The close code of a server shutdown ("going away").
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// What the service must do after a client's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientAction {
+    /// Nothing (a bad request was answered with an `error` message, or nothing changed upstream).
+    None,
+    /// Upstream interest changed: re-plan the registrations.
+    Interest(InterestChange),
+    /// Read every stored trigger with an id above this and call [`Hub::finish_resume`].
+    Resume { after_trigger_id: u64 },
+}
+
+#[derive(Default)]
+struct State {
+    registry: Registry,
+    clients: HashMap<ClientId, Outbox>,
+    names: HashMap<StockCode, Arc<str>>,
+    next_id: ClientId,
+}
+
+/// All browser connections of the service.
+pub struct Hub {
+    config: QueueConfig,
+    state: RwLock<State>,
+}
+
+impl Hub {
+    pub fn new(config: QueueConfig) -> Hub {
+        Hub {
+            config,
+            state: RwLock::new(State::default()),
+        }
+    }
+
+    /// Sets a stock's display name (messages carry `code` and `name`).
+    pub fn set_name(&self, code: StockCode, name: &str) {
+        self.write().names.insert(code, Arc::from(name));
+    }
+
+    /// A new browser connection.
+    pub fn connect(&self) -> (ClientId, Outbox) {
+        let mut state = self.write();
+        state.next_id += 1;
+        let id = state.next_id;
+        let outbox = Outbox::new(self.config);
+        state.clients.insert(id, outbox.clone());
+        (id, outbox)
+    }
+
+    /// The connection ended (or was cut off).
+    pub fn disconnect(&self, id: ClientId) -> InterestChange {
+        let mut state = self.write();
+        state.clients.remove(&id);
+        state.registry.remove_client(id)
+    }
+
+    pub fn clients(&self) -> usize {
+        self.read().clients.len()
+    }
+
+    /// One text frame from a browser.
+    pub fn handle_text(&self, id: ClientId, text: &str) -> ClientAction {
+        let op = match parse_client_op(text) {
+            Ok(op) => op,
+            Err(e) => {
+                let reply = ServerMessage::Error(ErrorMessage::from(&e)).to_text();
+                if let Some(outbox) = self.read().clients.get(&id) {
+                    let _ = outbox.push_reply(Arc::from(reply));
+                }
+                return ClientAction::None;
+            }
+        };
+        let mut state = self.write();
+        if !state.clients.contains_key(&id) {
+            return ClientAction::None;
+        }
+        let change = match op {
+            ClientOp::Subscribe { codes, channels } => state.registry.subscribe(id, &codes, &channels),
+            ClientOp::Unsubscribe { codes, channels } => {
+                state.registry.unsubscribe(id, &codes, channels.as_deref())
+            }
+            ClientOp::Resume { after_trigger_id } => {
+                if let Some(outbox) = state.clients.get(&id) {
+                    outbox.with(|q| q.begin_resume(after_trigger_id));
+                }
+                return ClientAction::Resume { after_trigger_id };
+            }
+        };
+        if change.is_empty() {
+            ClientAction::None
+        } else {
+            ClientAction::Interest(change)
+        }
+    }
+
+    /// The stored triggers after the client's resume point (each as the API's trigger object).
+    pub fn finish_resume(&self, id: ClientId, stored: Vec<(u64, Map<String, Value>)>) {
+        let texts = stored
+            .into_iter()
+            .map(|(tid, fields)| (tid, trigger_text(tid, fields)))
+            .collect();
+        let closed = match self.read().clients.get(&id) {
+            Some(outbox) => outbox
+                .with(|q| q.finish_resume(texts, tokio::time::Instant::now()))
+                .is_err(),
+            None => false,
+        };
+        if closed {
+            self.drop_clients(&[id]);
+        }
+    }
+
+    /// A trade: a `tick` to its tick subscribers, the trade to its executions subscribers.
+    pub fn publish_execution(&self, e: &Execution) {
+        let mut closed = Vec::new();
+        {
+            let state = self.read();
+            let name = name_of(&state, e.code);
+            let mut ticks = state
+                .registry
+                .subscribers(e.code, BrowserChannel::Tick)
+                .peekable();
+            if ticks.peek().is_some() {
+                let text: Arc<str> =
+                    Arc::from(ServerMessage::Tick(TickMessage::from_execution(e, &name)).to_text());
+                for id in ticks {
+                    push(&state, id, &mut closed, |o| {
+                        o.push(Key::Tick(e.code), text.clone())
+                    });
+                }
+            }
+            let mut trades = state
+                .registry
+                .subscribers(e.code, BrowserChannel::Executions)
+                .peekable();
+            if trades.peek().is_some() {
+                let prefix = executions_prefix(e.code, &name);
+                let item: Arc<str> =
+                    Arc::from(serde_json::to_string(&ExecutionItem::from_execution(e)).unwrap_or_default());
+                for id in trades {
+                    push(&state, id, &mut closed, |o| {
+                        o.with(|q| {
+                            q.push_execution(e.code, &prefix, item.clone(), tokio::time::Instant::now())
+                        })
+                    });
+                }
+            }
+        }
+        self.drop_clients(&closed);
+    }
+
+    /// An order book; `date` is the stock's market date (the frame has only a time of day).
+    pub fn publish_order_book(&self, b: &OrderBook, date: Option<Date>) {
+        self.publish(
+            b.code,
+            BrowserChannel::OrderBook,
+            Key::OrderBook(b.code),
+            |name| ServerMessage::OrderBook(OrderBookMessage::from_order_book(b, name, date)),
+        );
+    }
+
+    /// The forming (or just closed) bar of a period.
+    pub fn publish_candle(&self, code: StockCode, period: Period, candle: &Candle, closed: bool) {
+        self.publish(
+            code,
+            BrowserChannel::Candle(period),
+            Key::Candle(code, period),
+            |name| ServerMessage::Candle(CandleMessage::new(code, name, period, candle, closed)),
+        );
+    }
+
+    /// A stored trigger to every client (never dropped, never coalesced).
+    pub fn publish_trigger(&self, id: u64, fields: Map<String, Value>) {
+        let text = trigger_text(id, fields);
+        let state = self.read();
+        let mut closed = Vec::new();
+        for cid in state.clients.keys() {
+            push(&state, *cid, &mut closed, |o| o.push_trigger(id, text.clone()));
+        }
+        drop(state);
+        self.drop_clients(&closed);
+    }
+
+    /// The upstream state to every client (the latest replaces an unsent one).
+    pub fn publish_upstream(&self, upstream: UpstreamState) {
+        let text: Arc<str> = Arc::from(
+            ServerMessage::Status(StatusMessage {
+                upstream: Some(upstream),
+                stocks: Vec::new(),
+            })
+            .to_text(),
+        );
+        let state = self.read();
+        let mut closed = Vec::new();
+        for cid in state.clients.keys() {
+            push(&state, *cid, &mut closed, |o| {
+                o.push(Key::UpstreamStatus, text.clone())
+            });
+        }
+        drop(state);
+        self.drop_clients(&closed);
+    }
+
+    /// A stock's status to every client watching it on any channel.
+    pub fn publish_stock_status(&self, code: StockCode, status: StockStatus) {
+        let text: Arc<str> = Arc::from(
+            ServerMessage::Status(StatusMessage {
+                upstream: None,
+                stocks: vec![StockStatusEntry::new(code, status)],
+            })
+            .to_text(),
+        );
+        let state = self.read();
+        let channels = [
+            BrowserChannel::Tick,
+            BrowserChannel::OrderBook,
+            BrowserChannel::Executions,
+        ]
+        .into_iter()
+        .chain(Period::ALL.into_iter().map(BrowserChannel::Candle));
+        let watchers: BTreeSet<ClientId> = channels
+            .flat_map(|ch| state.registry.subscribers(code, ch))
+            .collect();
+        let mut closed = Vec::new();
+        for cid in watchers {
+            push(&state, cid, &mut closed, |o| {
+                o.push(Key::StockStatus(code), text.clone())
+            });
+        }
+        drop(state);
+        self.drop_clients(&closed);
+    }
+
+    /// Stocks with an open detail page and their viewers (the planner's `open_pages`).
+    pub fn open_pages(&self) -> BTreeMap<StockCode, u32> {
+        self.read().registry.open_pages()
+    }
+
+    /// Every stock a client watches on any channel.
+    pub fn watched(&self) -> BTreeMap<StockCode, u32> {
+        self.read().registry.watched().clone()
+    }
+
+    /// Closes every connection with a close frame (server shutdown).
+    pub fn shutdown(&self) {
+        for outbox in self.read().clients.values() {
+            outbox.close(CLOSE_GOING_AWAY, "server shutting down");
+        }
+    }
+
+    fn publish(
+        &self,
+        code: StockCode,
+        channel: BrowserChannel,
+        key: Key,
+        message: impl FnOnce(&str) -> ServerMessage,
+    ) {
+        let state = self.read();
+        let mut ids = state.registry.subscribers(code, channel).peekable();
+        if ids.peek().is_none() {
+            return;
+        }
+        let text: Arc<str> = Arc::from(message(&name_of(&state, code)).to_text());
+        let mut closed = Vec::new();
+        for id in ids {
+            push(&state, id, &mut closed, |o| o.push(key, text.clone()));
+        }
+        drop(state);
+        self.drop_clients(&closed);
+    }
+
+    /// Removes clients whose queues closed (too slow); their writers send the close frame.
+    fn drop_clients(&self, ids: &[ClientId]) {
+        if ids.is_empty() {
+            return;
+        }
+        let mut state = self.write();
+        for id in ids {
+            state.clients.remove(id);
+            state.registry.remove_client(*id);
+        }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn name_of(state: &State, code: StockCode) -> Arc<str> {
+    state.names.get(&code).cloned().unwrap_or_else(|| Arc::from(""))
+}
+
+fn push(
+    state: &State,
+    id: ClientId,
+    closed: &mut Vec<ClientId>,
+    f: impl FnOnce(&Outbox) -> Result<(), super::queue::Closed>,
+) {
+    if let Some(outbox) = state.clients.get(&id)
+        && f(outbox).is_err()
+    {
+        closed.push(id);
+    }
+}
+
+fn trigger_text(id: u64, fields: Map<String, Value>) -> Arc<str> {
+    Arc::from(ServerMessage::Trigger(TriggerMessage::new(id, fields)).to_text())
+}
+
+/// `{"type":"executions","code":..,"name":..,"executions":[` — the batch is closed by the queue.
+fn executions_prefix(code: StockCode, name: &str) -> Arc<str> {
+    let head = serde_json::json!({"type": "executions", "code": code, "name": name}).to_string();
+    // `head` ends with `}`: reopen it for the array.
+    let mut s = head[..head.len() - 1].to_owned();
+    s.push_str(",\"executions\":[");
+    Arc::from(s)
+}
+
+#[cfg(test)]
+mod tests;
