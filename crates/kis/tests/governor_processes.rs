@@ -295,7 +295,10 @@ async fn an_interactive_request_in_one_process_goes_before_background_work_in_an
         "the interactive request waited {waited:?} behind a backfill of 30 in another process; \
          {overtaking} background grants meanwhile"
     );
-    assert_eq!(overtaking, 0, "no background request overtook it");
+    // `asked` is read just before the request reaches the ledger: one background grant decided in
+    // that instant, before the interactive marker was visible, is not an overtake. Without the
+    // cross-process rule the backfill keeps winning slots (each second brings two grants).
+    assert!(overtaking <= 1, "no background request overtook it: {overtaking}");
     // The next slot to come free is at most 1 s + ε + 50 ms away; a queue place behind the
     // backfill would be 15 s. The bound leaves room for a loaded machine.
     assert!(waited < Duration::from_secs(5), "{waited:?}");
