@@ -7,7 +7,7 @@ use jiff::civil::{date, time};
 use kis::KisError;
 use kis::wire::auth::{parse_approval, parse_token};
 use kis::wire::chart::{BarPeriod, PastMinuteChartRequest, PeriodChartRequest, TodayMinuteChartRequest};
-use kis::wire::info::{HolidayRequest, StockInfoRequest};
+use kis::wire::info::{HolidayRequest, ProductInfoRequest, StockInfoRequest};
 use kis::wire::quotations::{
     DailyPriceRequest, ExecutionsRequest, InvestorRequest, OrderBookRequest, PriceRequest, RecentPeriod,
 };
@@ -47,6 +47,7 @@ fn every_rest_sample_is_known() {
         "error-EGW00123-token-expired.json",
         "error-EGW00201-rate-limit.json",
         "error-EGW02004-domain-mismatch.json",
+        "search-info.json",
         // Request bodies: the client builds these itself (checked in `auth_request_bodies`).
         "tokenP-request.json",
         "approval-request.json",
@@ -88,6 +89,30 @@ fn inquire_price_sample() {
     assert_eq!(p.market_name, "KOSPI200");
     assert_eq!(p.sector, "전기.전자");
     assert!(!p.halted);
+}
+
+/// The portal's search-info example is an overseas product (AAPL): its envelope (KIOK0530) is a
+/// success, a non-domestic short code is refused naming the field, and the same body with a domestic
+/// code gives the names and the ISIN.
+#[test]
+fn search_info_sample() {
+    let body = sample("search-info.json");
+    check_envelope(ProductInfoRequest::TR_ID, 200, &body).unwrap();
+    let request = ProductInfoRequest { code: code("005930") };
+    match request.parse(&body).unwrap_err() {
+        KisError::Parse { field, raw, .. } => assert_eq!((field, raw.as_str()), ("shtn_pdno", "AAPL")),
+        other => panic!("expected a parse error naming shtn_pdno, got {other:?}"),
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    v["output"]["shtn_pdno"] = "005930".into();
+    let info = request.parse(&serde_json::to_vec(&v).unwrap()).unwrap();
+    assert_eq!(info.code, code("005930"));
+    assert_eq!(
+        (info.name.as_str(), info.english_name.as_str()),
+        ("애플", "APPLE INC")
+    );
+    assert_eq!(info.isin, "US0378331005");
+    assert_eq!(info.product_type, "512");
 }
 
 #[test]
