@@ -5,8 +5,6 @@
 //! It talks to the same upstreams as `serve` (default: the embedded simulator when `KIS_APP_KEY` is
 //! unset) and fetches directly, without the service's store.
 
-use std::path::PathBuf;
-
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::ToSpan;
@@ -15,7 +13,7 @@ use kis::wire::chart::BarPeriod;
 use market::krx::Calendar;
 use market::{Candle, Condition, StockCode};
 
-use crate::config::{KisMode, KisProfile, RawConfig};
+use crate::config::{RawConfig, UpstreamArgs};
 use crate::upstream::Upstream;
 
 #[derive(Debug, clap::Args)]
@@ -29,21 +27,8 @@ pub struct BacktestArgs {
     /// First date of history to test (default: three years back for D/W/M, 20 sessions for intraday).
     #[arg(long)]
     pub from: Option<Date>,
-    /// Which KIS: default `demo` when KIS_APP_KEY is unset, else `real`.
-    #[arg(long, value_enum)]
-    pub kis: Option<KisMode>,
-    #[arg(long)]
-    pub kis_rest_url: Option<String>,
-    #[arg(long)]
-    pub kis_ws_url: Option<String>,
-    #[arg(long, value_enum)]
-    pub kis_profile: Option<KisProfile>,
-    /// Token cache directory (as for `serve`).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// A credentials file (mode 0600), as for `serve`.
-    #[arg(long)]
-    pub credentials: Option<PathBuf>,
+    #[command(flatten)]
+    pub upstream: UpstreamArgs,
 }
 
 fn candle(date: Date, time: Time, o: i64, h: i64, l: i64, c: i64, v: u64) -> Candle {
@@ -61,14 +46,8 @@ pub async fn run(args: BacktestArgs) -> anyhow::Result<()> {
     let code = StockCode::parse(&args.code)?;
     let condition = Condition::parse(&args.condition).map_err(|e| anyhow::anyhow!("{e}"))?;
     let config = RawConfig {
-        data_dir: args.data_dir,
-        kis: args.kis,
-        kis_rest_url: args.kis_rest_url,
-        kis_ws_url: args.kis_ws_url,
-        kis_profile: args.kis_profile,
-        credentials_file: args.credentials,
         no_demo_content: true,
-        ..RawConfig::default()
+        ..args.upstream.raw()
     }
     .resolve()?;
     let upstream = Upstream::start(&config.upstream, &config.data_dir).await?;

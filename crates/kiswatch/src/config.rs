@@ -147,6 +147,47 @@ pub struct ServeConfig {
     pub background: bool,
 }
 
+/// The flags that choose and reach the upstream KIS, shared by every subcommand that talks to it
+/// (`serve`, `backtest`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct UpstreamArgs {
+    /// Where the database and token cache live (default $XDG_DATA_HOME/kiswatch, else
+    /// ~/.local/share/kiswatch).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Which KIS: default `demo` (the embedded simulator) when KIS_APP_KEY is unset, else `real`.
+    #[arg(long, value_enum)]
+    pub kis: Option<KisMode>,
+    /// REST base URL for `--kis custom`.
+    #[arg(long)]
+    pub kis_rest_url: Option<String>,
+    /// WebSocket base URL for `--kis custom` (default: the REST URL with ws://).
+    #[arg(long)]
+    pub kis_ws_url: Option<String>,
+    /// How a `custom` server behaves: `real` (20/s, every TR) or `vts` (2/s, no real-only TRs).
+    #[arg(long, value_enum)]
+    pub kis_profile: Option<KisProfile>,
+    /// A file with KIS_APP_KEY=... and KIS_APP_SECRET=... lines, mode 0600 (default
+    /// <data-dir>/credentials when it exists).
+    #[arg(long)]
+    pub credentials: Option<PathBuf>,
+}
+
+impl UpstreamArgs {
+    /// These flags as raw configuration; the caller fills in the rest.
+    pub fn raw(self) -> RawConfig {
+        RawConfig {
+            data_dir: self.data_dir,
+            kis: self.kis,
+            kis_rest_url: self.kis_rest_url,
+            kis_ws_url: self.kis_ws_url,
+            kis_profile: self.kis_profile,
+            credentials_file: self.credentials,
+            ..RawConfig::default()
+        }
+    }
+}
+
 /// Raw inputs, as the CLI collected them.
 #[derive(Debug, Clone, Default)]
 pub struct RawConfig {

@@ -6,7 +6,6 @@
 //! again, exactly as the binary does.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::{self, AppState, Services};
 use crate::backfill::Backfill;
-use crate::config::{KisMode, KisProfile, RawConfig, ServeConfig, TOKEN_VAR};
+use crate::config::{RawConfig, ServeConfig, TOKEN_VAR, UpstreamArgs};
 use crate::gateway::{Gateway, Ttls};
 use crate::live::Poller;
 use crate::stocks::{StockDirectory, StockMeta};
@@ -30,26 +29,8 @@ pub struct ServeArgs {
     /// Address to listen on; anything but loopback requires KISWATCH_TOKEN.
     #[arg(long, default_value = crate::config::DEFAULT_BIND)]
     pub bind: Option<SocketAddr>,
-    /// Where the database and token cache live (default $XDG_DATA_HOME/kiswatch, else
-    /// ~/.local/share/kiswatch).
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Which KIS: default `demo` (the embedded simulator) when KIS_APP_KEY is unset, else `real`.
-    #[arg(long, value_enum)]
-    pub kis: Option<KisMode>,
-    /// REST base URL for `--kis custom`.
-    #[arg(long)]
-    pub kis_rest_url: Option<String>,
-    /// WebSocket base URL for `--kis custom` (default: the REST URL with ws://).
-    #[arg(long)]
-    pub kis_ws_url: Option<String>,
-    /// How a `custom` server behaves: `real` (20/s, every TR) or `vts` (2/s, no real-only TRs).
-    #[arg(long, value_enum)]
-    pub kis_profile: Option<KisProfile>,
-    /// A file with KIS_APP_KEY=... and KIS_APP_SECRET=... lines, mode 0600 (default
-    /// <data-dir>/credentials when it exists).
-    #[arg(long)]
-    pub credentials: Option<PathBuf>,
+    #[command(flatten)]
+    pub upstream: UpstreamArgs,
     /// Demo: the simulated market's seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -70,16 +51,11 @@ impl ServeArgs {
     fn raw(self) -> RawConfig {
         RawConfig {
             bind: self.bind,
-            data_dir: self.data_dir,
-            kis: self.kis,
-            kis_rest_url: self.kis_rest_url,
-            kis_ws_url: self.kis_ws_url,
-            kis_profile: self.kis_profile,
-            credentials_file: self.credentials,
             seed: self.seed,
             speed: self.speed,
             token: std::env::var(TOKEN_VAR).ok(),
             no_demo_content: self.no_demo_content,
+            ..self.upstream.raw()
         }
     }
 }

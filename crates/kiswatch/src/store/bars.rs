@@ -33,6 +33,27 @@ fn candle(time: DateTime, r: &rusqlite::Row<'_>) -> rusqlite::Result<Candle> {
     })
 }
 
+/// Runs one table's insert-or-replace statement for every bar, `key` giving the bar's time column.
+fn upsert(
+    st: &mut rusqlite::CachedStatement<'_>,
+    code: StockCode,
+    bars: &[Candle],
+    key: fn(&Candle) -> String,
+) -> Result<usize, StoreError> {
+    for b in bars {
+        st.execute(params![
+            code.as_str(),
+            key(b),
+            b.open,
+            b.high,
+            b.low,
+            b.close,
+            b.volume as i64
+        ])?;
+    }
+    Ok(bars.len())
+}
+
 impl Store {
     /// Inserts or replaces 1-minute bars (a later fetch of the same minute wins).
     pub async fn put_minutes(&self, code: StockCode, bars: Vec<Candle>) -> Result<usize, StoreError> {
@@ -46,18 +67,7 @@ impl Store {
                  ON CONFLICT (code, time) DO UPDATE SET open = excluded.open, high = excluded.high,
                    low = excluded.low, close = excluded.close, volume = excluded.volume",
             )?;
-            for b in &bars {
-                st.execute(params![
-                    code.as_str(),
-                    b.time.to_string(),
-                    b.open,
-                    b.high,
-                    b.low,
-                    b.close,
-                    b.volume as i64
-                ])?;
-            }
-            Ok(bars.len())
+            upsert(&mut st, code, &bars, |b| b.time.to_string())
         })
         .await
     }
@@ -194,18 +204,7 @@ impl Store {
                  ON CONFLICT (code, date) DO UPDATE SET open = excluded.open, high = excluded.high,
                    low = excluded.low, close = excluded.close, volume = excluded.volume",
             )?;
-            for b in &bars {
-                st.execute(params![
-                    code.as_str(),
-                    b.time.date().to_string(),
-                    b.open,
-                    b.high,
-                    b.low,
-                    b.close,
-                    b.volume as i64
-                ])?;
-            }
-            Ok(bars.len())
+            upsert(&mut st, code, &bars, |b| b.time.date().to_string())
         })
         .await
     }
