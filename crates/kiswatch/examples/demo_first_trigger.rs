@@ -98,8 +98,14 @@ async fn one_run(bin: &PathBuf, limit: Duration) -> anyhow::Result<Run> {
     let out_tx = tx.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.split("open ").nth(1).filter(|u| u.starts_with("http://")) {
-                let _ = out_tx.send((start.elapsed(), Seen::Url(url.trim().to_string())));
+            // The banner's first line: "kiswatch X — open http://127.0.0.1:PORT in your browser".
+            let url = line
+                .split_whitespace()
+                .skip_while(|w| *w != "open")
+                .nth(1)
+                .filter(|u| u.starts_with("http://"));
+            if let Some(url) = url {
+                let _ = out_tx.send((start.elapsed(), Seen::Url(url.to_string())));
             }
         }
         let _ = out_tx.send((start.elapsed(), Seen::Exited));
