@@ -56,9 +56,10 @@ async fn an_outage_is_503_everywhere_upstream_is_needed_and_passes_with_no_reque
     sim_faults(&t.http, &sim.rest_url(), json!({"error_rate": 1.0})).await;
     // 000660 was never asked for: nothing cached, every path needs upstream. Asked together (each one
     // goes through the client's retries before it gives up).
-    let answers = futures_util::future::join_all(STOCK_ENDPOINTS.iter().skip(1).map(|path| async {
+    let app = &t;
+    let answers = futures_util::future::join_all(STOCK_ENDPOINTS.iter().skip(1).map(|path| async move {
         let url = format!("/api/v1/stocks/000660{path}");
-        let r = t.get_full(&url).await;
+        let r = app.get_full(&url).await;
         (url, r)
     }))
     .await;
