@@ -2,14 +2,18 @@
 //! the failure to beat is a stock page firing four requests at once and getting HTTP 500s.
 //!
 //! * The simulator on the real profile (20 requests/s per app key) with 5..100 ms injected latency.
-//! * Cold: 50 stocks × the four detail requests (price, order book, executions, daily candles with
-//!   MA240) fired at once at a fresh kiswatch → every status, the wall time against the ideal
+//! * Cold: 50 stocks × the four detail requests (price, order book, executions, and the daily chart
+//!   the web UI's stock page asks for, `candles?period=D&count=400` with MA240) fired at once at a
+//!   fresh kiswatch → every status, the wall time against the ideal
 //!   `upstream calls / (20 / (1 s + RTT))`, and the simulator's `rate_limited` and `max_window`.
 //! * Warm: for each stock, the four requests again right after a first round filled the caches →
 //!   p50/p99 latency.
 //! * Baseline, same run: the same upstream calls (price, order book, executions, daily chart per
 //!   stock) sent straight to the simulator by a client that sends one request at a time and waits
 //!   250 ms after each (a common fix), with its own app key.
+//!
+//! It prints a Markdown table for BENCHMARKS.md, the load average before the run, and a verdict per
+//! target; it exits with status 1 when a target is missed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +28,7 @@ use kiswatch::config::{DemoContent, KisProfile, LiveConfig, ServeConfig, Upstrea
 use market::StockCode;
 use tokio::sync::Semaphore;
 
+/// The figure; `SERVE_LOAD_STOCKS=N` for a quick look with fewer.
 const STOCKS: usize = 50;
 const LATENCY: (u64, u64) = (5, 100);
 
@@ -40,7 +45,7 @@ fn paths(code: &str) -> [String; 4] {
         format!("/api/v1/stocks/{code}/price"),
         format!("/api/v1/stocks/{code}/orderbook"),
         format!("/api/v1/stocks/{code}/executions"),
-        format!("/api/v1/stocks/{code}/candles?period=D&count=120"),
+        format!("/api/v1/stocks/{code}/candles?period=D&count=400"),
     ]
 }
 
@@ -99,6 +104,13 @@ async fn raw_get<R: Request>(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let stocks: usize = std::env::var("SERVE_LOAD_STOCKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(STOCKS);
     let sim = SimServer::start(
         SimConfig {
             profile: Profile::Real,
@@ -113,7 +125,7 @@ async fn main() -> anyhow::Result<()> {
         .market()
         .stocks()
         .iter()
-        .take(STOCKS)
+        .take(stocks)
         .map(|s| s.code)
         .collect();
     let dir = tempfile::tempdir()?;
@@ -148,16 +160,22 @@ async fn main() -> anyhow::Result<()> {
     let after = sim.stats();
     let upstream = after.requests - before.requests;
     let ok = cold.iter().filter(|(s, _)| *s == 200).count();
+    let mut other: Vec<u16> = cold.iter().map(|(s, _)| *s).filter(|s| *s != 200).collect();
+    other.sort_unstable();
+    other.dedup();
     let cold_lat: Vec<Duration> = cold.iter().map(|(_, d)| *d).collect();
 
     // Warm: per stock, a first round fills the caches, the second is measured.
     let mut warm = Vec::new();
+    let mut warm_by_kind: [Vec<Duration>; 4] = Default::default();
     let mut warm_ok = 0;
     for c in &codes {
         fire(&http, &base, paths(c.as_str()).to_vec()).await;
-        for (s, d) in fire(&http, &base, paths(c.as_str()).to_vec()).await {
+        let measured = fire(&http, &base, paths(c.as_str()).to_vec()).await;
+        for (k, (s, d)) in measured.into_iter().enumerate() {
             warm_ok += usize::from(s == 200);
             warm.push(d);
+            warm_by_kind[k].push(d);
         }
     }
     let warm_stats = sim.stats();
@@ -196,6 +214,7 @@ async fn main() -> anyhow::Result<()> {
                 token.clone(),
                 bkey.clone(),
             );
+            let issued = Instant::now();
             tasks.push(tokio::spawn(async move {
                 let _one = gate.acquire().await.ok()?;
                 let r = match k {
@@ -213,17 +232,20 @@ async fn main() -> anyhow::Result<()> {
                         raw_get(&http, &url, &token, &key, &r).await
                     }
                 };
+                let answered = issued.elapsed();
                 tokio::time::sleep(Duration::from_millis(250)).await;
-                Some(r)
+                Some((r.0, r.1, answered))
             }));
         }
     }
     let mut base_ok = 0;
     let mut rtts = Vec::new();
+    let mut base_lat = Vec::new();
     for t in tasks {
-        if let Ok(Some((ok, rtt))) = t.await {
+        if let Ok(Some((ok, rtt, answered))) = t.await {
             base_ok += usize::from(ok);
             rtts.push(rtt);
+            base_lat.push(answered);
         }
     }
     let base_wall = t.elapsed();
@@ -231,9 +253,15 @@ async fn main() -> anyhow::Result<()> {
     let mean_rtt = rtts.iter().sum::<Duration>() / rtts.len().max(1) as u32;
     let ideal = Duration::from_secs_f64(upstream as f64 / (20.0 / (1.0 + mean_rtt.as_secs_f64())));
 
+    let rate_limited = after.rate_limited - before.rate_limited;
+    let warm_p99 = percentile(warm.clone(), 0.99);
     println!(
-        "kiswatch serve load: {STOCKS} stocks × 4 detail requests, simulator real profile (20/s), latency {}..{} ms",
+        "kiswatch serve load: {stocks} stocks × 4 detail requests, simulator real profile (20/s), latency {}..{} ms",
         LATENCY.0, LATENCY.1
+    );
+    println!(
+        "machine: {cpus} CPUs; load average before the run {}",
+        load.join(" ")
     );
     println!();
     println!(
@@ -241,13 +269,12 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| kiswatch cold | {} | {ok} | {upstream} | {:.2} s | {:.2} s | {} ms | {} ms | {} | {} |",
+        "| kiswatch cold | {} | {ok} | {upstream} | {:.2} s | {:.2} s | {} ms | {} ms | {rate_limited} | {} |",
         cold.len(),
         cold_wall.as_secs_f64(),
         ideal.as_secs_f64(),
         percentile(cold_lat.clone(), 0.5).as_millis(),
         percentile(cold_lat, 0.99).as_millis(),
-        after.rate_limited - before.rate_limited,
         after.max_window,
     );
     println!(
@@ -255,20 +282,67 @@ async fn main() -> anyhow::Result<()> {
         warm.len(),
         warm_stats.requests - after.requests,
         percentile(warm.clone(), 0.5).as_secs_f64() * 1000.0,
-        percentile(warm, 0.99).as_secs_f64() * 1000.0,
+        warm_p99.as_secs_f64() * 1000.0,
         warm_stats.rate_limited - after.rate_limited,
     );
     println!(
-        "| semaphore(1) + 250 ms, same upstream calls | {} | {base_ok} | {} | {:.2} s | – | – | – | {base_rejected} | – |",
+        "| semaphore(1) + 250 ms, same calls straight to the simulator | {} | {base_ok} | {} | {:.2} s | – | {} ms | {} ms | {base_rejected} | – |",
         codes.len() * 4,
         codes.len() * 4,
         base_wall.as_secs_f64(),
+        percentile(base_lat.clone(), 0.5).as_millis(),
+        percentile(base_lat, 0.99).as_millis(),
     );
     println!();
     println!(
-        "mean upstream RTT {:.1} ms (measured by the baseline); ideal = upstream calls / (20 / (1 s + RTT))",
-        mean_rtt.as_secs_f64() * 1000.0
+        "mean upstream RTT {:.1} ms (measured by the baseline); ideal = upstream calls / (20 / (1 s + RTT)) = {upstream} / {:.2} per s",
+        mean_rtt.as_secs_f64() * 1000.0,
+        20.0 / (1.0 + mean_rtt.as_secs_f64()),
     );
+    let kinds = ["price", "orderbook", "executions", "candles"];
+    let by_kind: Vec<String> = kinds
+        .iter()
+        .zip(&warm_by_kind)
+        .map(|(k, v)| {
+            format!(
+                "{k} {:.2}/{:.2}",
+                percentile(v.clone(), 0.5).as_secs_f64() * 1000.0,
+                percentile(v.clone(), 0.99).as_secs_f64() * 1000.0
+            )
+        })
+        .collect();
+    println!("warm p50/p99 by request (ms): {}", by_kind.join(", "));
+    println!(
+        "cold wall / ideal = {:.3}; baseline wall / kiswatch cold wall = {:.2}×",
+        cold_wall.as_secs_f64() / ideal.as_secs_f64(),
+        base_wall.as_secs_f64() / cold_wall.as_secs_f64(),
+    );
+    let verdicts = [
+        (
+            "every cold response 200",
+            ok == cold.len(),
+            format!("{ok}/{} (others: {other:?})", cold.len()),
+        ),
+        ("rate_limited 0", rate_limited == 0, rate_limited.to_string()),
+        (
+            "max_window ≤ 20",
+            after.max_window <= 20,
+            after.max_window.to_string(),
+        ),
+        (
+            "warm p99 < 5 ms",
+            warm_p99 < Duration::from_millis(5),
+            format!("{:.2} ms", warm_p99.as_secs_f64() * 1000.0),
+        ),
+    ];
+    let mut missed = false;
+    for (what, held, figure) in verdicts {
+        println!("{} {what}: {figure}", if held { "ok  " } else { "MISS" });
+        missed |= !held;
+    }
     sim.shutdown().await;
+    if missed {
+        std::process::exit(1);
+    }
     Ok(())
 }

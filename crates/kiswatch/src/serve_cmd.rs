@@ -285,28 +285,31 @@ fn banner(app: &App, config: &ServeConfig, demo: bool) {
     };
     let url = format!("http://{host}");
     println!();
-    println!("  kiswatch {} — open {url}", env!("CARGO_PKG_VERSION"));
+    println!(
+        "  kiswatch {} — open {url} in your browser",
+        env!("CARGO_PKG_VERSION")
+    );
     println!();
     if demo {
-        println!(
-            "  DEMO: no KIS credentials, so kiswatch runs its built-in KIS simulator (a virtual session that"
-        );
-        println!(
-            "  is always open, here at {}× speed). It watches ten large caps with two conditions,",
-            match config.upstream {
-                crate::config::UpstreamConfig::Demo { speed, .. } => speed,
-                _ => 1.0,
-            }
-        );
-        println!(
-            "  \"30m: 정배열\" and \"1m: 정배열\" (bullish alignment), fetches their history, and steers the"
-        );
-        println!(
-            "  simulator so that a 1-minute 정배열 forms: expect a trigger (a blinking row) within about two"
-        );
-        println!(
-            "  minutes. The trigger engine evaluates the real bars; nothing is faked after the simulator."
-        );
+        let speed = match config.upstream {
+            crate::config::UpstreamConfig::Demo { speed, .. } => speed,
+            _ => 1.0,
+        };
+        for line in [
+            "DEMO: no KIS credentials, so kiswatch runs its built-in KIS simulator: a virtual session"
+                .to_string(),
+            format!(
+                "that is always open, here at {speed}× speed. On its first start it watches ten large caps"
+            ),
+            "with two conditions, \"30m: 정배열\" and \"1m: 정배열\" (moving averages in bullish order),"
+                .into(),
+            "fetches their history and steers the simulator so that a 1-minute 정배열 forms. Expect a".into(),
+            "trigger within about two minutes: the stock's row on the watchlist lights up. The trigger"
+                .into(),
+            "engine evaluates the real bars; only the simulator's future trades are steered.".into(),
+        ] {
+            println!("  {line}");
+        }
         println!();
         println!(
             "  데모: 내장 KIS 시뮬레이터로 실행 중입니다. 관심종목 10개와 조건(30분봉/1분봉 정배열)이 준비되어 있고,"
