@@ -7,6 +7,9 @@
 
 import { toSign, type Sign } from "./format";
 
+/** The moving averages drawn and sent by the service (`ma` keys of a candle). */
+export const MA_WINDOWS = ["20", "60", "120", "240"] as const;
+
 export type Alignment = "bullish" | "bearish" | "mixed";
 export type StockStatus = "realtime" | "polled" | "stale";
 
@@ -203,6 +206,15 @@ export function readQuote(raw: unknown, fallback: { code?: string; name?: string
   };
 }
 
+/**
+ * A WebSocket `tick` as a quote. Its `volume` is that one trade's size; the day's volume is `acc_volume`
+ * (a tick carries no turnover and no status: those stay as the page last had them).
+ */
+export function readTick(raw: unknown, fallback: { code?: string; name?: string; market?: string } = {}): Quote {
+  const o = obj(raw);
+  return { ...readQuote(o, fallback), volume: num(o, "acc_volume", "accumulated_volume"), turnover: null, status: null };
+}
+
 function readLevels(v: unknown[]): Level[] {
   return v
     .map((l) => {
@@ -381,4 +393,27 @@ export function readBacktest(raw: unknown): BacktestResult {
     count: num(summary, "count") ?? signals.length,
     horizons,
   };
+}
+
+/**
+ * The bar with every missing average filled: the mean of the last `w` closes (this bar's included) when the
+ * chart holds enough bars; otherwise, for an update of the bar already shown, the average it had (the
+ * service's, exact over its full history, slightly behind the forming close). Left out when neither exists.
+ */
+export function fillAverages(bar: Candle, shown: readonly Candle[], replacesLast: boolean): Candle {
+  const ma: Record<string, number | null> = { ...bar.ma };
+  const before = replacesLast ? shown.slice(0, -1) : shown;
+  for (const w of MA_WINDOWS) {
+    if (typeof ma[w] === "number") continue;
+    const n = Number(w);
+    if (before.length >= n - 1) {
+      let sum = bar.close;
+      for (let i = before.length - (n - 1); i < before.length; i++) sum += before[i].close;
+      ma[w] = sum / n;
+    } else {
+      const prev = replacesLast ? shown[shown.length - 1]?.ma[w] : undefined;
+      ma[w] = typeof prev === "number" ? prev : null;
+    }
+  }
+  return { ...bar, ma };
 }

@@ -8,7 +8,8 @@ import { live, settings, triggers } from "../app";
 import { flash, h, setChildren, setText } from "../dom";
 import { formatKrw, formatKstDateTime, formatMaybe, formatKstTime } from "../format";
 import { t } from "../i18n";
-import { readAlignment, readQuote, readStatus, type Quote, type Trigger, type WatchItem } from "../model";
+import { LIVE_FRESH_MS } from "../feed";
+import { readTick, type Quote, type Trigger, type WatchItem } from "../model";
 import { stockUrl } from "../router";
 import { alignmentBadge, conditionPeriod, errorPanel, paintQuote, skeleton, statusBadge } from "./common";
 import { searchBox } from "./search";
@@ -33,7 +34,6 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
   let periods: string[] = [];
   let releaseLive: (() => void) | null = null;
   const blinking = new Set<string>();
-  const lastLive = new Map<string, number>();
   const lastAlignment = new Map<string, number>();
   let destroyed = false;
 
@@ -102,9 +102,15 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
     resubscribe();
   }
 
+  /**
+   * Ticks of every row. The new set is taken before the old one is given back, so the reference counts of the
+   * stocks in both never reach zero: adding or removing a row sends only that row's (un)subscribe.
+   * (Alignment is not on the WebSocket: it comes with the candles over HTTP, about once a minute.)
+   */
   function resubscribe(): void {
-    releaseLive?.();
-    releaseLive = order.length ? live.subscribe(order, ["tick", ...periods.map((p) => `candle:${p}`)]) : null;
+    const previous = releaseLive;
+    releaseLive = order.length ? live.subscribe(order, ["tick"]) : null;
+    previous?.();
   }
 
   function makeRow(item: WatchItem): Row {
@@ -148,6 +154,8 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
 
   function paintRow(row: Row, animate: boolean): void {
     const q = row.item.quote;
+    const pushed = live.connection === "open" ? live.stockStatus(row.item.code) : null;
+    if (pushed) row.item.status = pushed.status;
     const before = row.price.textContent;
     if (q) {
       paintQuote(q, { price: row.price, change: row.change, rate: row.rate, badge: row.limit });
@@ -283,27 +291,16 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
     live.on("tick", (msg) => {
       const row = typeof msg.code === "string" ? rows.get(msg.code) : undefined;
       if (!row) return;
-      lastLive.set(row.item.code, performance.now());
-      row.item.quote = merge(row.item.quote, readQuote(msg, row.item));
-      const st = readStatus(msg.status);
-      if (st) row.item.status = st;
+      row.item.quote = merge(row.item.quote, readTick(msg, row.item));
       paintRow(row, true);
     }),
-    live.on("candle", (msg) => {
-      const row = typeof msg.code === "string" ? rows.get(msg.code) : undefined;
-      if (!row || typeof msg.period !== "string") return;
-      const a = readAlignment(msg.alignment);
-      if (a !== row.item.alignment[msg.period]) {
-        row.item.alignment[msg.period] = a;
-        paintRow(row, false);
-      }
-    }),
-    live.on("status", (msg) => {
-      const row = typeof msg.code === "string" ? rows.get(msg.code) : undefined;
-      const st = readStatus(msg.status ?? msg.state);
-      if (row && st) {
-        row.item.status = st;
-        paintRow(row, false);
+    live.on("status", (update) => {
+      for (const entry of update.stocks) {
+        const row = rows.get(entry.code);
+        if (row && row.item.status !== entry.status) {
+          row.item.status = entry.status;
+          paintRow(row, false);
+        }
       }
     }),
     triggers.changed.on(() => {
@@ -337,11 +334,11 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
         if (!row) continue;
         const now = performance.now();
         try {
-          if (now - (lastLive.get(code) ?? -Infinity) > PRICE_REFRESH_MS) {
+          if (!live.isLive(code, LIVE_FRESH_MS)) {
             const q = await api.price(code);
             if (destroyed) return;
             const current = rows.get(code);
-            if (current && now - (lastLive.get(code) ?? -Infinity) > PRICE_REFRESH_MS) {
+            if (current && !live.isLive(code, LIVE_FRESH_MS)) {
               current.item.quote = merge(current.item.quote, q);
               paintRow(current, true);
             }

@@ -3,12 +3,19 @@
 // stored triggers, which never reaches KIS); a failure shows an error panel with 재시도 instead of a blank
 // chart.
 //
-// While the service sends no live data for this stock over the WebSocket (a polled stock, or a service without
-// the realtime hub), the page refreshes itself with one snapshot every few seconds and the last two bars now
-// and then — one request at a time, never a burst.
+// Drawing is progressive: the header and the order book as soon as the snapshot answers, the chart as soon as
+// the candles do (each request alone; the slower one never holds the other back). The candles asked for are
+// the bars the chart shows at its width (`barsToShow`), not the whole history: on a 2 requests/s account every
+// extra page of history is another half second before the chart appears.
+//
+// Live data comes over the one WebSocket (`StockFeed`: tick, order book, executions and the shown period's
+// candle). While the service sends nothing live for this stock (a polled stock, or a service without the
+// realtime hub), the page refreshes itself with one snapshot every few seconds and the last bars now and
+// then — one request at a time, never a burst.
 
 import { api } from "../api";
 import { live, triggers as triggerCenter } from "../app";
+import { StockFeed } from "../feed";
 import { h, setChildren, setText } from "../dom";
 import { formatKoreanAmount, formatMaybe } from "../format";
 import { lang, t } from "../i18n";
@@ -17,8 +24,7 @@ import {
   readCandle,
   readExecution,
   readOrderBook,
-  readQuote,
-  readStatus,
+  readTick,
   type Alignment,
   type CandleSet,
   type Execution,
@@ -47,9 +53,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   let chart: CandleChart | null = null;
   let markers: Marker[] = [];
   let destroyed = false;
-  let releaseLive: (() => void) | null = null;
-  let lastLiveTick = 0;
-  let lastLiveCandle = 0;
+  const feed = new StockFeed(live, code, period);
   let pollTimer: ReturnType<typeof setTimeout> | null = null;
   let lastCandlePoll = 0;
   const cleanups: Array<() => void> = [];
@@ -155,6 +159,9 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
 
   function applySnapshot(s: Snapshot): void {
     quote = quote ? { ...quote, ...definedOnly(s.quote) } : s.quote;
+    // The WebSocket's status is pushed on every change, so while it is open it is the newer word.
+    const pushed = live.connection === "open" ? live.stockStatus(code) : null;
+    if (pushed) quote.status = pushed.status;
     book = s.orderbook ?? book;
     paintHeader();
     paintBook();
@@ -211,7 +218,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
       applySnapshot(s);
       page.dataset.snapshotMs = String(Math.round(performance.now() - started));
     });
-    const candles = api.candles(code, period).then((set) => {
+    const candles = api.candles(code, period, barsToShow(chartBox)).then((set) => {
       if (destroyed) return;
       applyCandles(set);
       page.dataset.candlesMs = String(Math.round(performance.now() - started));
@@ -243,10 +250,10 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     const url = new URL(location.href);
     url.searchParams.set("period", p);
     history.replaceState(null, "", url.pathname + url.search);
-    resubscribe();
+    feed.setPeriod(p);
     if (chart) chart.el.classList.add("loading");
     try {
-      const set = await api.candles(code, p);
+      const set = await api.candles(code, p, barsToShow(chartBox));
       if (destroyed || p !== period) return;
       applyCandles(set);
       chart?.el.classList.remove("loading");
@@ -259,11 +266,6 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     }
   }
 
-  function resubscribe(): void {
-    releaseLive?.();
-    releaseLive = live.subscribe([code], ["tick", "orderbook", "executions", `candle:${period}`]);
-  }
-
   /** One request at a time, only while the WebSocket brings nothing for this stock. */
   function schedulePoll(): void {
     if (pollTimer) clearTimeout(pollTimer);
@@ -274,9 +276,9 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     if (destroyed) return;
     const now = performance.now();
     try {
-      if (now - lastLiveTick > POLL_SNAPSHOT_MS) applySnapshot(await api.snapshot(code));
+      if (feed.needsSnapshotPoll) applySnapshot(await api.snapshot(code));
       // A trigger's bar not drawn yet (it fired on the forming bar) is fetched at once rather than in 15 s.
-      const due = chart?.pendingMarkers || (now - lastLiveCandle > POLL_CANDLES_MS && now - lastCandlePoll > POLL_CANDLES_MS);
+      const due = chart?.pendingMarkers || (feed.needsCandlePoll && now - lastCandlePoll > POLL_CANDLES_MS);
       if (chart && due) {
         lastCandlePoll = now;
         const p = period;
@@ -286,7 +288,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
           const first = set.candles[0];
           if (last && first && first.time > last.time) {
             // Bars were missed between the refreshes (the service's candles come in steps): load them all.
-            const full = await api.candles(code, p);
+            const full = await api.candles(code, p, barsToShow(chartBox));
             if (!destroyed && p === period) applyCandles(full, true);
           } else {
             for (const c of set.candles) chart.update(c);
@@ -306,13 +308,12 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   cleanups.push(
     live.on("tick", (msg) => {
       if (msg.code !== code) return;
-      lastLiveTick = performance.now();
-      quote = quote ? { ...quote, ...definedOnly(readQuote(msg)) } : readQuote(msg, { code });
+      const tick = readTick(msg, { code });
+      quote = quote ? { ...quote, ...definedOnly(tick) } : tick;
       paintHeader();
     }),
     live.on("orderbook", (msg) => {
       if (msg.code !== code) return;
-      lastLiveTick = performance.now();
       book = readOrderBook(msg.orderbook ?? msg) ?? book;
       paintBook();
     }),
@@ -330,7 +331,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     }),
     live.on("candle", (msg) => {
       if (msg.code !== code || msg.period !== period || !chart) return;
-      lastLiveCandle = performance.now();
+      feed.noteCandle(period);
       const c = readCandle(msg.candle ?? msg);
       if (c) chart.update(c);
       const a = readAlignment(msg.alignment);
@@ -339,13 +340,11 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
         paintAlignment();
       }
     }),
-    live.on("status", (msg) => {
-      if (msg.code !== code || !quote) return;
-      const st = readStatus(msg.status ?? msg.state);
-      if (st) {
-        quote.status = st;
-        paintHeader();
-      }
+    live.on("status", (update) => {
+      const entry = update.stocks.find((e) => e.code === code);
+      if (!entry || !quote || quote.status === entry.status) return;
+      quote.status = entry.status;
+      paintHeader();
     }),
     triggerCenter.onNew((tr) => {
       if (tr.code !== code) return;
@@ -355,7 +354,6 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     }),
   );
 
-  resubscribe();
   paintAlignment();
   void load();
 
@@ -363,11 +361,20 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     destroyed = true;
     if (pollTimer) clearTimeout(pollTimer);
     for (const c of cleanups) c();
-    releaseLive?.();
+    feed.close();
     chart?.destroy();
     executions.destroy();
     document.title = "kiswatch";
   };
+}
+
+/**
+ * The bars the chart shows at its width (the library's default spacing is 6 px a bar), with a margin for a
+ * little scrolling back; history beyond that is not worth a slower first draw.
+ */
+export function barsToShow(box: HTMLElement): number {
+  const width = box.clientWidth || 800;
+  return Math.min(400, Math.max(60, Math.ceil(width / 6) + 20));
 }
 
 export const BACKTEST_KEY = "kiswatch.backtest";
