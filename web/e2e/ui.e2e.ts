@@ -89,6 +89,9 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     await page.locator('[data-testid="watchlist-row"][data-code="005930"] a.stock-name').click();
     await page.waitForURL(/\/stocks\/005930/);
     await page.locator('.stock-page[data-ready="true"]').waitFor();
+    // A cold stock is drawn from its recent bars first; the page draws it again once the service's backfill
+    // has the history the averages need.
+    await page.locator(".stock-page[data-history-ms]").waitFor({ timeout: 30_000 });
     const chart = page.getByTestId("chart");
     expect(Number(await chart.getAttribute("data-bars"))).toBeGreaterThan(100);
     await page.getByTestId("orderbook").locator(".ob-row.ask").first().waitFor();

@@ -75,6 +75,35 @@ export interface CandleSet {
   candles: Candle[];
   alignment: Alignment | null;
   history: { have: number; need: number } | null;
+  /** The service's history fetching for this stock, when it has a job for it. */
+  backfill: Backfill | null;
+}
+
+/** A stock's history backfill as the service reports it (`backfill` of `/stocks/{code}` and `/candles`). */
+export interface Backfill {
+  done: boolean;
+  daily: { have: number; need: number };
+  minutes: { have: number; need: number };
+}
+
+export function readBackfill(raw: unknown): Backfill | null {
+  if (!raw || typeof raw !== "object") return null;
+  const o = obj(raw);
+  const have = (v: unknown) => {
+    const x = obj(v);
+    return { have: num(x, "have") ?? 0, need: num(x, "need") ?? 0 };
+  };
+  return { done: o.done === true, daily: have(o.daily), minutes: have(o.minutes) };
+}
+
+/**
+ * Whether the history behind a chart of `period` is still being fetched: the page asks for its candles again
+ * once it is not. Daily, weekly and monthly charts stand on daily bars, intraday ones on minutes.
+ */
+export function historyPending(b: Backfill | null, period: string): boolean {
+  if (!b || b.done) return false;
+  const part = /^\d+m$/.test(period) ? b.minutes : b.daily;
+  return part.have < part.need;
 }
 
 export interface Trigger {
@@ -292,6 +321,7 @@ export function readCandleSet(raw: unknown): CandleSet {
     candles: arr(o, "candles").map(readCandle).filter((c): c is Candle => c !== null),
     alignment: readAlignment(o.alignment),
     history: have !== null && need !== null ? { have, need } : null,
+    backfill: readBackfill(o.backfill),
   };
 }
 

@@ -25,6 +25,7 @@ import {
   readExecution,
   readOrderBook,
   readTick,
+  historyPending,
   type Alignment,
   type CandleSet,
   type Execution,
@@ -44,6 +45,9 @@ function periodLabel(p: string): string {
 }
 const POLL_SNAPSHOT_MS = 3000;
 const POLL_CANDLES_MS = 15000;
+/** How often the page asks how far the history fetch got, and for how long at most. */
+const HISTORY_POLL_MS = 1500;
+const HISTORY_WATCH_MS = 180_000;
 
 export function mountStock(root: HTMLElement, code: string, initialPeriod: string | null): () => void {
   let period = initialPeriod && (PERIODS as readonly string[]).includes(initialPeriod) ? initialPeriod : "D";
@@ -55,6 +59,9 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   let destroyed = false;
   const feed = new StockFeed(live, code, period);
   let pollTimer: ReturnType<typeof setTimeout> | null = null;
+  let historyTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The chart's history is still being fetched by the service (the first answer had the recent bars). */
+  let historyLoading = false;
   let lastCandlePoll = 0;
   const cleanups: Array<() => void> = [];
   const started = performance.now();
@@ -180,9 +187,43 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     alignment = set.alignment;
     paintAlignment();
     const h = set.history;
-    historyNote.hidden = !(h && h.have < h.need);
-    if (h && h.have < h.need) historyNote.textContent = t("maNeeds", { n: h.need - h.have });
+    historyLoading = historyPending(set.backfill, period);
+    historyNote.hidden = !historyLoading && !(h && h.have < h.need);
+    if (historyLoading) historyNote.textContent = t("historyLoading");
+    else if (h && h.have < h.need) historyNote.textContent = t("maNeeds", { n: h.need - h.have });
     drawMarkers();
+    if (historyLoading) watchHistory(period, performance.now());
+    else if (page.dataset.ready === "true" && !page.dataset.historyMs) noteHistoryDrawn();
+  }
+
+  /** For the e2e's figures: when the chart first stood on its whole history. */
+  function noteHistoryDrawn(): void {
+    page.dataset.historyMs = String(Math.round(performance.now() - started));
+  }
+
+  /**
+   * While the service still fetches the history behind the chart (a cold stock: the first answer has the
+   * recent bars only), asks how far it got — an answer from the service's memory, no upstream call — and
+   * draws the candles again once it is there.
+   */
+  function watchHistory(p: string, since: number): void {
+    if (historyTimer) clearTimeout(historyTimer);
+    historyTimer = setTimeout(async () => {
+      historyTimer = null;
+      if (destroyed || p !== period) return;
+      try {
+        const { backfill } = await api.stock(code);
+        if (destroyed || p !== period) return;
+        if (!historyPending(backfill, p)) {
+          const set = await api.candles(code, p, barsToShow(chartBox));
+          if (!destroyed && p === period) applyCandles(set, true);
+          return;
+        }
+      } catch {
+        // Asked again below; the chart keeps what it has.
+      }
+      if (performance.now() - since < HISTORY_WATCH_MS) watchHistory(p, since);
+    }, HISTORY_POLL_MS);
   }
 
   /** Backtest signals handed over by the conditions page (`?backtest=1`), for the period they ran on. */
@@ -228,6 +269,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
       if (destroyed) return;
       page.dataset.renderMs = String(Math.round(performance.now() - started));
       page.dataset.ready = "true";
+      if (!historyLoading) noteHistoryDrawn();
       void loadMarkers();
       schedulePoll();
     } catch (err) {
@@ -360,6 +402,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   return () => {
     destroyed = true;
     if (pollTimer) clearTimeout(pollTimer);
+    if (historyTimer) clearTimeout(historyTimer);
     for (const c of cleanups) c();
     feed.close();
     chart?.destroy();
