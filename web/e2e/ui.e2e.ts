@@ -50,6 +50,10 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
   let browser: Browser;
   let page: Page;
   let wsRoute: WebSocketRoute | null = null;
+  /** Every request the pages sent on the WebSocket, in order. */
+  const wsSent: Array<{ op?: string; codes?: string[]; channels?: string[] }> = [];
+  const sentOp = (op: string, code: string, channel: string) =>
+    wsSent.some((m) => m.op === op && m.codes?.includes(code) && (m.channels === undefined || m.channels.includes(channel)));
 
   beforeAll(async () => {
     // No seeded watchlist or conditions: the test builds what it checks.
@@ -60,7 +64,11 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     // Every page's WebSocket goes through a route the test can cut (the "drop" below).
     await browser.context.routeWebSocket(/\/api\/v1\/ws$/, (ws) => {
       wsRoute = ws;
-      ws.connectToServer();
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        if (typeof m === "string") wsSent.push(JSON.parse(m) as (typeof wsSent)[number]);
+        server.send(m);
+      });
     });
   });
 
@@ -112,6 +120,8 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     // The legend naming the averages sits outside the canvas.
     expect(await page.locator(".ma-legend").textContent()).toContain("MA240");
     expect(await page.getByTestId("home").isVisible()).toBe(true);
+    // Everything live over the one WebSocket: the page subscribed its stock's channels.
+    for (const ch of ["tick", "orderbook", "executions", "candle:D"]) expect(sentOp("subscribe", "005930", ch), ch).toBe(true);
     await screenshot(page, "stock");
     expect(browser.consoleErrors.join("\n")).toBe("");
   });
@@ -124,6 +134,10 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
       expect(await page.locator(".period-tab[aria-selected=true]").getAttribute("data-period")).toBe(p);
     }
     expect(await page.getByTestId("error-retry").count()).toBe(0);
+    // A period switch swaps the candle channel only (the one given back lingers a moment first).
+    expect(sentOp("subscribe", "005930", "candle:1m")).toBe(true);
+    await until(() => sentOp("unsubscribe", "005930", "candle:1m") && sentOp("unsubscribe", "005930", "candle:M"), "the candle channels given back");
+    expect(sentOp("unsubscribe", "005930", "orderbook")).toBe(false);
     expect(browser.consoleErrors.join("\n")).toBe("");
   });
 
@@ -143,6 +157,9 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
   it("a forced trigger marks the row, opens the stock window and puts the arrow under the bar", async () => {
     await page.getByTestId("home").click();
     await page.locator('[data-testid="watchlist-row"][data-code="005930"]').waitFor();
+    // Leaving the stock page gave its channels back; the watchlist row keeps its ticks.
+    await until(() => sentOp("unsubscribe", "005930", "orderbook") && sentOp("unsubscribe", "005930", "executions"), "the page's unsubscribe");
+    expect(wsSent.filter((m) => m.op === "unsubscribe" && m.channels?.includes("tick"))).toEqual([]);
     const code = "005930";
     const price = (await api<{ price: number }>(app.url, "GET", `/api/v1/stocks/${code}/price`)).body.price;
     const level = Math.ceil((price * 1.04) / 100) * 100;
@@ -264,6 +281,12 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, "home-phone");
+    await page.goto(`${app.url}/stocks/005930`);
+    await page.locator('.stock-page[data-ready="true"]').waitFor();
+    const stockOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(stockOverflow).toBeLessThanOrEqual(0);
+    expect(await page.getByTestId("home").isVisible()).toBe(true);
+    await screenshot(page, "stock-phone");
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(browser.consoleErrors.join("\n")).toBe("");
   });

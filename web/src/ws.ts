@@ -2,8 +2,10 @@
 //
 // Why a store and not a socket per view: the service fans one upstream registration out to many browsers,
 // and the UI does the same inside a page. Views ask for (code, channel) pairs; the store reference-counts
-// them, sends `subscribe`/`unsubscribe` only when a pair appears or disappears, and replays every live pair
-// after a reconnect. It also:
+// them, sends `subscribe`/`unsubscribe` only when a pair appears or disappears (an unsubscribe lingers two seconds,
+// so a route change that gives a pair back and takes it again once the next view has loaded sends nothing),
+// and replays
+// every live pair after a reconnect. It also:
 // * reconnects with exponential backoff and jitter (never a tight loop against a restarting server);
 // * after every (re)connect sends `{"op":"resume","after_trigger_id":N}` with the last trigger it saw, so the
 //   triggers fired while it was away arrive from the service's store, in order; a trigger id it has already
@@ -111,6 +113,8 @@ export interface LiveStoreOptions {
   random?: () => number;
   /** Milliseconds on a monotonic clock (liveness of stocks). */
   now?: () => number;
+  /** How long a pair given back stays subscribed in case a view takes it again (a route change). */
+  releaseLingerMs?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -153,6 +157,9 @@ export class LiveStore {
   private readonly statuses = new Map<string, StockStatusEntry>();
   private readonly liveAt = new Map<string, number>();
   private closes = { tooSlow: 0 };
+  /** Pairs given back, unsubscribed after `releaseLingerMs` unless taken again. */
+  private readonly releasing = new Set<string>();
+  private releaseScheduled = false;
 
   constructor(options: LiveStoreOptions) {
     this.opts = {
@@ -162,6 +169,7 @@ export class LiveStore {
       clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
       random: Math.random,
       now: () => performance.now(),
+      releaseLingerMs: 2_000,
       initialBackoffMs: 500,
       maxBackoffMs: 15_000,
       ...options,
@@ -246,7 +254,8 @@ export class LiveStore {
         const key = `${code}\u0000${ch}`;
         const n = this.refs.get(key) ?? 0;
         this.refs.set(key, n + 1);
-        if (n === 0) added.push([code, ch]);
+        // A pair given back earlier in this task is still subscribed at the service: nothing to send.
+        if (n === 0 && !this.releasing.delete(key)) added.push([code, ch]);
       }
     }
     if (this.state === "open") this.sendGrouped("subscribe", added);
@@ -254,21 +263,35 @@ export class LiveStore {
     return () => {
       if (released) return;
       released = true;
-      const removed: Array<[string, string]> = [];
       for (const code of codes) {
         for (const ch of channels) {
           const key = `${code}\u0000${ch}`;
           const n = (this.refs.get(key) ?? 0) - 1;
           if (n <= 0) {
             this.refs.delete(key);
-            removed.push([code, ch]);
+            this.releasing.add(key);
           } else {
             this.refs.set(key, n);
           }
         }
       }
-      if (this.state === "open") this.sendGrouped("unsubscribe", removed);
+      if (this.releasing.size > 0 && !this.releaseScheduled) {
+        this.releaseScheduled = true;
+        this.opts.setTimer(() => this.sendReleases(), this.opts.releaseLingerMs);
+      }
     };
+  }
+
+  /**
+   * Unsubscribes what was given back and not taken again since: a route change unmounts one view and mounts
+   * the next, which may take the same stock a moment later (once its list has loaded); the service's
+   * realtime registration of that stock should not churn for it.
+   */
+  private sendReleases(): void {
+    this.releaseScheduled = false;
+    const pairs = [...this.releasing].map((k) => k.split("\u0000") as [string, string]);
+    this.releasing.clear();
+    if (this.state === "open") this.sendGrouped("unsubscribe", pairs);
   }
 
   private open(): void {
@@ -285,6 +308,8 @@ export class LiveStore {
       if (this.socket !== socket) return;
       this.attempts = 0;
       this.setState("open");
+      // A new session holds only what is replayed below: nothing lingers on it.
+      this.releasing.clear();
       const pairs = [...this.refs.keys()].map((k) => k.split("\u0000") as [string, string]);
       this.sendGrouped("subscribe", pairs);
       if (this.lastTrigger !== null) this.send({ op: "resume", after_trigger_id: this.lastTrigger });

@@ -36,6 +36,12 @@ class FakeSocket implements SocketLike {
 }
 
 let frames: Array<() => void> = [];
+const LINGER_MS = 2_000;
+
+/** Lets the store's lingering unsubscribes go out. */
+function endTask(): void {
+  vi.advanceTimersByTime(LINGER_MS);
+}
 
 function makeStore(): LiveStore {
   return new LiveStore({
@@ -44,6 +50,7 @@ function makeStore(): LiveStore {
     scheduleFrame: (cb) => frames.push(cb),
     random: () => 0.5, // no jitter: the delays below are exact
     now: () => Date.now(), // vitest's fake clock
+    releaseLingerMs: LINGER_MS,
     initialBackoffMs: 500,
     maxBackoffMs: 8_000,
   });
@@ -89,8 +96,12 @@ describe("subscriptions", () => {
     ]);
     a();
     a(); // releasing twice changes nothing
+    endTask();
     expect(last().sent).toHaveLength(2);
     b();
+    vi.advanceTimersByTime(LINGER_MS - 1);
+    expect(last().sent).toHaveLength(2); // it lingers first
+    vi.advanceTimersByTime(1);
     expect(last().sent[2]).toEqual({ op: "unsubscribe", codes: ["005930"], channels: ["orderbook", "tick"] });
   });
 });
@@ -140,6 +151,7 @@ describe("reconnect", () => {
     last().drop();
     vi.advanceTimersByTime(500);
     last().open();
+    endTask(); // the pair given back before the drop is not unsubscribed on the new session
     expect(last().sent).toEqual([{ op: "subscribe", codes: ["005930"], channels: ["executions", "tick"] }]);
   });
 
@@ -281,16 +293,15 @@ describe("the protocol of the realtime hub", () => {
     // A period switch swaps the candle channel only: the stock's realtime registrations never churn.
     feed.setPeriod("30m");
     feed.setPeriod("30m");
+    endTask();
     expect(last().sent.slice(2)).toEqual([
       { op: "subscribe", codes: ["005930"], channels: ["candle:30m"] },
       { op: "unsubscribe", codes: ["005930"], channels: ["candle:D"] },
     ]);
     feed.close();
     feed.close();
-    expect(last().sent.slice(4)).toEqual([
-      { op: "unsubscribe", codes: ["005930"], channels: ["candle:30m"] },
-      { op: "unsubscribe", codes: ["005930"], channels: ["executions", "orderbook", "tick"] },
-    ]);
+    endTask();
+    expect(last().sent.slice(4)).toEqual([{ op: "unsubscribe", codes: ["005930"], channels: ["candle:30m", "executions", "orderbook", "tick"] }]);
     // Nothing of the page is replayed after a reconnect.
     last().drop();
     vi.advanceTimersByTime(500);
@@ -306,8 +317,29 @@ describe("the protocol of the realtime hub", () => {
     const feed = new StockFeed(store, "005930", "D", () => Date.now());
     last().sent = [];
     home();
+    endTask();
     expect(last().sent).toEqual([{ op: "unsubscribe", codes: ["000660"], channels: ["tick"] }]);
     feed.close();
+  });
+
+  it("sends nothing for a stock both views show when a route swaps the stock page for the watchlist", () => {
+    const store = makeStore();
+    store.connect();
+    last().open();
+    const feed = new StockFeed(store, "005930", "D", () => Date.now());
+    last().sent = [];
+    // The router unmounts the stock page and mounts home, which subscribes once its list has loaded.
+    feed.close();
+    vi.advanceTimersByTime(300);
+    const home = store.subscribe(["005930", "000660"], ["tick"]);
+    endTask();
+    expect(last().sent).toEqual([
+      { op: "subscribe", codes: ["000660"], channels: ["tick"] },
+      { op: "unsubscribe", codes: ["005930"], channels: ["candle:D", "executions", "orderbook"] },
+    ]);
+    home();
+    endTask();
+    expect(last().sent[2]).toEqual({ op: "unsubscribe", codes: ["005930", "000660"], channels: ["tick"] });
   });
 
   it("sends only the difference when a list is re-taken before the old one is given back", () => {
@@ -317,6 +349,7 @@ describe("the protocol of the realtime hub", () => {
     const before = store.subscribe(["005930", "000660"], ["tick"]);
     const after = store.subscribe(["005930", "035720"], ["tick"]);
     before();
+    endTask();
     expect(last().sent.slice(1)).toEqual([
       { op: "subscribe", codes: ["035720"], channels: ["tick"] },
       { op: "unsubscribe", codes: ["000660"], channels: ["tick"] },
