@@ -88,6 +88,9 @@ export interface ProtocolError {
   message: string;
 }
 
+/** The most codes the service accepts in one request (`MAX_CODES_PER_REQUEST` of the hub's protocol). */
+export const MAX_CODES_PER_REQUEST = 200;
+
 /** The close code a service uses when it drops a client that cannot keep up (RFC 6455 "policy violation"). */
 export const CLOSE_TOO_SLOW = 1008;
 
@@ -383,7 +386,11 @@ export class LiveStore {
       group.codes.push(code);
       byChannels.set(key, group);
     }
-    for (const g of byChannels.values()) this.send({ op, codes: g.codes, channels: g.channels });
+    for (const g of byChannels.values()) {
+      for (let i = 0; i < g.codes.length; i += MAX_CODES_PER_REQUEST) {
+        this.send({ op, codes: g.codes.slice(i, i + MAX_CODES_PER_REQUEST), channels: g.channels });
+      }
+    }
   }
 
   private receive(data: unknown): void {

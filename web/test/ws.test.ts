@@ -357,6 +357,18 @@ describe("the protocol of the realtime hub", () => {
     after();
   });
 
+  it("splits a long watchlist into requests of at most 200 codes", () => {
+    const store = makeStore();
+    store.connect();
+    last().open();
+    const codes = Array.from({ length: 450 }, (_, i) => String(i).padStart(6, "0"));
+    store.subscribe(codes, ["tick"]);
+    const sent = last().sent as Array<{ op: string; codes: string[]; channels: string[] }>;
+    expect(sent.map((m) => m.codes.length)).toEqual([200, 200, 50]);
+    expect(sent.flatMap((m) => m.codes)).toEqual(codes);
+    expect(sent.every((m) => m.op === "subscribe" && m.channels.join() === "tick")).toBe(true);
+  });
+
   it("reads status messages: the upstream state and each stock's realtime / polled / stale", () => {
     const store = makeStore();
     const updates: StatusUpdate[] = [];
