@@ -93,6 +93,38 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     expect(browser.consoleErrors.join("\n")).toBe("");
   });
 
+  it("takes live data and statuses as the realtime hub sends them", async () => {
+    // Today's service polls; the hub's messages are played into the page's own socket here.
+    const row = page.locator('[data-testid="watchlist-row"][data-code="005930"]');
+    await until(() => wsRoute !== null && sentOp("subscribe", "005930", "tick"), "the row's tick subscription");
+    wsRoute!.send(JSON.stringify({ type: "status", upstream: "connected", stocks: [{ code: "005930", status: "realtime", age_ms: 40, bound_ms: null }] }));
+    await row.locator('[data-status="realtime"]').waitFor();
+    await until(async () => (await page.locator(".status-line").textContent()) === "실시간", "the upstream line saying realtime");
+    const tick = {
+      type: "tick",
+      code: "005930",
+      name: "삼성전자",
+      time: "2026-11-27T10:00:00+09:00",
+      price: 123_400,
+      change: 1_400,
+      change_rate: 1.15,
+      sign: "up",
+      volume: 7,
+      acc_volume: 9_876_543,
+      open: 122_000,
+      high: 123_500,
+      low: 121_900,
+    };
+    wsRoute!.send(JSON.stringify(tick));
+    await until(async () => (await row.locator("td.price").textContent()) === "123,400", "the tick's price in the row");
+    expect(await row.locator("td.col-volume").textContent()).toBe("9,876,543"); // the day's volume, not the trade's
+    // A refused request is reported on the console as a warning, never as an error, and the page stays.
+    wsRoute!.send(JSON.stringify({ type: "error", code: "bad_channel", message: "test" }));
+    wsRoute!.send(JSON.stringify({ type: "status", upstream: "polling", stocks: [{ code: "005930", status: "polled", age_ms: 900, bound_ms: 4000 }] }));
+    await row.locator('[data-status="polled"]').waitFor();
+    expect(browser.consoleErrors.join("\n")).toBe("");
+  });
+
   it("opens the stock page: candles, four MA lines, no MA label on the chart, order book, executions", async () => {
     await page.locator('[data-testid="watchlist-row"][data-code="005930"] a.stock-name').click();
     await page.waitForURL(/\/stocks\/005930/);
