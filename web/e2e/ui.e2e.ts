@@ -158,6 +158,36 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     expect(browser.consoleErrors.join("\n")).toBe("");
   });
 
+  it("draws the hub's order book, executions and forming bar on the stock page", async () => {
+    const book = page.getByTestId("orderbook");
+    const asks = Array.from({ length: 10 }, (_, i) => ({ price: 200_000 + i * 100, quantity: 1_000 + i }));
+    const bids = Array.from({ length: 10 }, (_, i) => ({ price: 199_900 - i * 100, quantity: 2_000 + i }));
+    wsRoute!.send(JSON.stringify({ type: "orderbook", code: "005930", name: "삼성전자", time: null, asks, bids, total_ask_quantity: 10_045, total_bid_quantity: 20_045, expected: null }));
+    await until(async () => (await book.textContent())?.includes("200,900"), "the hub's order book");
+    expect(await book.locator(".ob-row.ask").count()).toBe(10);
+
+    // One trade a second after the newest shown, bought at the ask: on top, in red, with its own size.
+    const newest = (await page.getByTestId("executions").locator(".ex-list .ex-row").first().getAttribute("data-key"))!.split("|")[0];
+    const next = new Date(Date.parse(newest) + 1_000 + 9 * 3_600_000).toISOString().slice(0, 19) + "+09:00";
+    const trade = { time: next, price: 199_950, change: 100, change_rate: 0.05, sign: "up", volume: 777_777, side: "buy", strength: 101.2 };
+    wsRoute!.send(JSON.stringify({ type: "executions", code: "005930", name: "삼성전자", executions: [trade] }));
+    const top = page.getByTestId("executions").locator(".ex-list .ex-row").first();
+    await until(async () => (await top.textContent())?.includes("777,777"), "the hub's trade on top");
+    expect(await top.getAttribute("class")).toContain("up");
+
+    // The forming bar of the shown period (no averages on the wire: the page computes them).
+    const chart = page.getByTestId("chart");
+    const bars = await chart.getAttribute("data-bars");
+    const lastBar = (await chart.getAttribute("data-last-bar"))!;
+    wsRoute!.send(
+      JSON.stringify({ type: "candle", code: "005930", name: "삼성전자", period: "D", candle: { time: lastBar, open: 199_000, high: 201_000, low: 198_000, close: 199_950, volume: 5 }, closed: false }),
+    );
+    await until(async () => (await chart.getAttribute("data-last-close")) === "199950", "the forming bar updated");
+    expect(await chart.getAttribute("data-bars")).toBe(bars);
+    expect(await chart.getAttribute("data-last-bar")).toBe(lastBar);
+    expect(browser.consoleErrors.join("\n")).toBe("");
+  });
+
   it("switches periods", async () => {
     for (const p of ["1m", "5m", "30m", "60m", "W", "M", "D"]) {
       await page.locator(`.period-tab[data-period="${p}"]`).click();

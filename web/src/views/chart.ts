@@ -204,6 +204,7 @@ export class CandleChart {
     const lastTime = this.times[this.times.length - 1] ?? Infinity;
     this.pendingMarkers = false;
     this.el.dataset.lastBar = this.bars[this.bars.length - 1]?.time ?? "";
+    this.el.dataset.lastClose = String(this.bars[this.bars.length - 1]?.close ?? "");
     for (const m of this.markers) {
       const i = this.barIndex(m.barTime);
       if (i < 0) {
