@@ -6,8 +6,9 @@
 // realtime registrations; leaving the page gives both back.
 //
 // The page polls REST for what the WebSocket does not bring: while no live data arrived for the stock within
-// `LIVE_FRESH_MS` (a stock the service polls, a service without the realtime hub, or a dropped socket), it
-// refreshes with a snapshot every few seconds; the candles likewise while no live bar of the period arrived.
+// `LIVE_FRESH_MS` and the service does not say it is realtime (a stock the service polls, a service without
+// the realtime hub, or a dropped socket), it refreshes with a snapshot every few seconds; the candles likewise
+// while no live bar of the period arrived.
 
 import type { LiveStore } from "./ws";
 
@@ -50,7 +51,7 @@ export class StockFeed {
 
   /** Whether the price, order book and executions must come from REST now. */
   get needsSnapshotPoll(): boolean {
-    return !this.live.isLive(this.code, LIVE_FRESH_MS);
+    return !this.live.coversLive(this.code, LIVE_FRESH_MS);
   }
 
   /** Whether the shown period's bars must come from REST now. */

@@ -211,6 +211,16 @@ export class LiveStore {
     return at !== undefined && this.opts.now() - at <= withinMs;
   }
 
+  /**
+   * Whether the WebSocket covers `code` now: live data arrived within `withinMs`, or the service says the
+   * stock is realtime on this open connection (an illiquid stock can be silent for minutes without being
+   * stale). A view polls REST for a stock only while this is false.
+   */
+  coversLive(code: string, withinMs: number): boolean {
+    if (this.isLive(code, withinMs)) return true;
+    return this.state === "open" && this.statuses.get(code)?.status === "realtime";
+  }
+
   /** Tells the store the newest trigger the page already has (from `GET /api/v1/triggers`). */
   noteTriggerId(id: number): void {
     if (this.lastTrigger === null || id > this.lastTrigger) this.lastTrigger = id;
@@ -313,6 +323,8 @@ export class LiveStore {
       this.setState("open");
       // A new session holds only what is replayed below: nothing lingers on it.
       this.releasing.clear();
+      // Statuses are the old session's word until the service speaks again.
+      this.statuses.clear();
       const pairs = [...this.refs.keys()].map((k) => k.split("\u0000") as [string, string]);
       this.sendGrouped("subscribe", pairs);
       if (this.lastTrigger !== null) this.send({ op: "resume", after_trigger_id: this.lastTrigger });

@@ -426,6 +426,25 @@ describe("the protocol of the realtime hub", () => {
     warn.mockRestore();
   });
 
+  it("does not poll a realtime stock that is merely quiet, and trusts no old status after a drop", () => {
+    const store = makeStore();
+    store.connect();
+    last().open();
+    const feed = new StockFeed(store, "005930", "D", () => Date.now());
+    last().push({ type: "status", stocks: [{ code: "005930", status: "realtime", age_ms: 60_000, bound_ms: null }] });
+    expect(feed.needsSnapshotPoll).toBe(false); // no trade for a minute, but registered on a live session
+    last().push({ type: "status", stocks: [{ code: "005930", status: "polled", age_ms: 100, bound_ms: 4000 }] });
+    expect(feed.needsSnapshotPoll).toBe(true);
+    last().push({ type: "status", stocks: [{ code: "005930", status: "realtime", age_ms: 0, bound_ms: null }] });
+    last().drop();
+    expect(feed.needsSnapshotPoll).toBe(true); // the socket is gone
+    vi.advanceTimersByTime(500);
+    last().open();
+    expect(store.stockStatus("005930")).toBeNull();
+    expect(feed.needsSnapshotPoll).toBe(true);
+    feed.close();
+  });
+
   it("says whether live data arrives for a stock, so the page polls REST only while it does not", () => {
     const store = makeStore();
     store.connect();

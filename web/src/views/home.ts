@@ -35,6 +35,7 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
   let releaseLive: (() => void) | null = null;
   const blinking = new Set<string>();
   const lastAlignment = new Map<string, number>();
+  let lastConditions = -Infinity;
   let destroyed = false;
 
   const tbody = h("tbody");
@@ -78,7 +79,8 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
   async function load(): Promise<void> {
     try {
       const [items, conds] = await Promise.all([api.watchlist(), api.conditions().catch(() => [])]);
-      periods = [...new Set(conds.filter((c) => c.enabled).map((c) => conditionPeriod(c.expr)))].sort(periodOrder);
+      periods = conditionPeriods(conds);
+      lastConditions = performance.now();
       for (const it of items) for (const p of Object.keys(it.alignment)) if (!periods.includes(p)) periods.push(p);
       build(items);
     } catch (err) {
@@ -326,19 +328,31 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
    * refreshed over HTTP: one request at a time, each price at most every few seconds, each alignment about once
    * a minute. The service answers these from its caches; a live tick stops them for that stock.
    */
+  /** The periods the enabled conditions use, read again now and then (they may change on another page). */
+  async function refreshPeriods(): Promise<void> {
+    if (performance.now() - lastConditions < ALIGNMENT_REFRESH_MS) return;
+    lastConditions = performance.now();
+    const next = conditionPeriods(await api.conditions());
+    if (destroyed || next.join() === periods.join()) return;
+    periods = next;
+    lastAlignment.clear();
+    for (const row of rows.values()) paintRow(row, false);
+  }
+
   async function refreshLoop(): Promise<void> {
     while (!destroyed) {
+      await refreshPeriods().catch(() => undefined);
       for (const code of [...order]) {
         if (destroyed) return;
         const row = rows.get(code);
         if (!row) continue;
         const now = performance.now();
         try {
-          if (!live.isLive(code, LIVE_FRESH_MS)) {
+          if (!live.coversLive(code, LIVE_FRESH_MS)) {
             const q = await api.price(code);
             if (destroyed) return;
             const current = rows.get(code);
-            if (current && !live.isLive(code, LIVE_FRESH_MS)) {
+            if (current && !live.coversLive(code, LIVE_FRESH_MS)) {
               current.item.quote = merge(current.item.quote, q);
               paintRow(current, true);
             }
@@ -381,6 +395,10 @@ function merge(prev: Quote | null, next: Quote): Quote {
     if (v !== null && v !== "") (out as Record<string, unknown>)[k] = v;
   }
   return out;
+}
+
+function conditionPeriods(conds: Array<{ enabled: boolean; expr: string }>): string[] {
+  return [...new Set(conds.filter((c) => c.enabled).map((c) => conditionPeriod(c.expr)))].sort(periodOrder);
 }
 
 const PRICE_REFRESH_MS = 4000;
