@@ -50,6 +50,10 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
   let browser: Browser;
   let page: Page;
   let wsRoute: WebSocketRoute | null = null;
+  /** Every request the pages sent on the WebSocket, in order. */
+  const wsSent: Array<{ op?: string; codes?: string[]; channels?: string[] }> = [];
+  const sentOp = (op: string, code: string, channel: string) =>
+    wsSent.some((m) => m.op === op && m.codes?.includes(code) && (m.channels === undefined || m.channels.includes(channel)));
 
   beforeAll(async () => {
     // No seeded watchlist or conditions: the test builds what it checks.
@@ -60,7 +64,11 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     // Every page's WebSocket goes through a route the test can cut (the "drop" below).
     await browser.context.routeWebSocket(/\/api\/v1\/ws$/, (ws) => {
       wsRoute = ws;
-      ws.connectToServer();
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        if (typeof m === "string") wsSent.push(JSON.parse(m) as (typeof wsSent)[number]);
+        server.send(m);
+      });
     });
   });
 
@@ -85,10 +93,45 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     expect(browser.consoleErrors.join("\n")).toBe("");
   });
 
+  it("takes live data and statuses as the realtime hub sends them", async () => {
+    // Today's service polls; the hub's messages are played into the page's own socket here.
+    const row = page.locator('[data-testid="watchlist-row"][data-code="005930"]');
+    await until(() => wsRoute !== null && sentOp("subscribe", "005930", "tick"), "the row's tick subscription");
+    wsRoute!.send(JSON.stringify({ type: "status", upstream: "connected", stocks: [{ code: "005930", status: "realtime", age_ms: 40, bound_ms: null }] }));
+    await row.locator('[data-status="realtime"]').waitFor();
+    await until(async () => (await page.locator(".status-line").textContent()) === "실시간", "the upstream line saying realtime");
+    const tick = {
+      type: "tick",
+      code: "005930",
+      name: "삼성전자",
+      time: "2026-11-27T10:00:00+09:00",
+      price: 123_400,
+      change: 1_400,
+      change_rate: 1.15,
+      sign: "up",
+      volume: 7,
+      acc_volume: 9_876_543,
+      open: 122_000,
+      high: 123_500,
+      low: 121_900,
+    };
+    wsRoute!.send(JSON.stringify(tick));
+    await until(async () => (await row.locator("td.price").textContent()) === "123,400", "the tick's price in the row");
+    expect(await row.locator("td.col-volume").textContent()).toBe("9,876,543"); // the day's volume, not the trade's
+    // A refused request is reported on the console as a warning, never as an error, and the page stays.
+    wsRoute!.send(JSON.stringify({ type: "error", code: "bad_channel", message: "test" }));
+    wsRoute!.send(JSON.stringify({ type: "status", upstream: "polling", stocks: [{ code: "005930", status: "polled", age_ms: 900, bound_ms: 4000 }] }));
+    await row.locator('[data-status="polled"]').waitFor();
+    expect(browser.consoleErrors.join("\n")).toBe("");
+  });
+
   it("opens the stock page: candles, four MA lines, no MA label on the chart, order book, executions", async () => {
     await page.locator('[data-testid="watchlist-row"][data-code="005930"] a.stock-name').click();
     await page.waitForURL(/\/stocks\/005930/);
     await page.locator('.stock-page[data-ready="true"]').waitFor();
+    // A cold stock is drawn from its recent bars first; the page draws it again once the service's backfill
+    // has the history the averages need.
+    await page.locator(".stock-page[data-history-ms]").waitFor({ timeout: 30_000 });
     const chart = page.getByTestId("chart");
     expect(Number(await chart.getAttribute("data-bars"))).toBeGreaterThan(100);
     await page.getByTestId("orderbook").locator(".ob-row.ask").first().waitFor();
@@ -109,7 +152,39 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     // The legend naming the averages sits outside the canvas.
     expect(await page.locator(".ma-legend").textContent()).toContain("MA240");
     expect(await page.getByTestId("home").isVisible()).toBe(true);
+    // Everything live over the one WebSocket: the page subscribed its stock's channels.
+    for (const ch of ["tick", "orderbook", "executions", "candle:D"]) expect(sentOp("subscribe", "005930", ch), ch).toBe(true);
     await screenshot(page, "stock");
+    expect(browser.consoleErrors.join("\n")).toBe("");
+  });
+
+  it("draws the hub's order book, executions and forming bar on the stock page", async () => {
+    const book = page.getByTestId("orderbook");
+    const asks = Array.from({ length: 10 }, (_, i) => ({ price: 200_000 + i * 100, quantity: 1_000 + i }));
+    const bids = Array.from({ length: 10 }, (_, i) => ({ price: 199_900 - i * 100, quantity: 2_000 + i }));
+    wsRoute!.send(JSON.stringify({ type: "orderbook", code: "005930", name: "삼성전자", time: null, asks, bids, total_ask_quantity: 10_045, total_bid_quantity: 20_045, expected: null }));
+    await until(async () => (await book.textContent())?.includes("200,900"), "the hub's order book");
+    expect(await book.locator(".ob-row.ask").count()).toBe(10);
+
+    // One trade a second after the newest shown, bought at the ask: on top, in red, with its own size.
+    const newest = (await page.getByTestId("executions").locator(".ex-list .ex-row").first().getAttribute("data-key"))!.split("|")[0];
+    const next = new Date(Date.parse(newest) + 1_000 + 9 * 3_600_000).toISOString().slice(0, 19) + "+09:00";
+    const trade = { time: next, price: 199_950, change: 100, change_rate: 0.05, sign: "up", volume: 777_777, side: "buy", strength: 101.2 };
+    wsRoute!.send(JSON.stringify({ type: "executions", code: "005930", name: "삼성전자", executions: [trade] }));
+    const top = page.getByTestId("executions").locator(".ex-list .ex-row").first();
+    await until(async () => (await top.textContent())?.includes("777,777"), "the hub's trade on top");
+    expect(await top.getAttribute("class")).toContain("up");
+
+    // The forming bar of the shown period (no averages on the wire: the page computes them).
+    const chart = page.getByTestId("chart");
+    const bars = await chart.getAttribute("data-bars");
+    const lastBar = (await chart.getAttribute("data-last-bar"))!;
+    wsRoute!.send(
+      JSON.stringify({ type: "candle", code: "005930", name: "삼성전자", period: "D", candle: { time: lastBar, open: 199_000, high: 201_000, low: 198_000, close: 199_950, volume: 5 }, closed: false }),
+    );
+    await until(async () => (await chart.getAttribute("data-last-close")) === "199950", "the forming bar updated");
+    expect(await chart.getAttribute("data-bars")).toBe(bars);
+    expect(await chart.getAttribute("data-last-bar")).toBe(lastBar);
     expect(browser.consoleErrors.join("\n")).toBe("");
   });
 
@@ -121,6 +196,10 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
       expect(await page.locator(".period-tab[aria-selected=true]").getAttribute("data-period")).toBe(p);
     }
     expect(await page.getByTestId("error-retry").count()).toBe(0);
+    // A period switch swaps the candle channel only (the one given back lingers a moment first).
+    expect(sentOp("subscribe", "005930", "candle:1m")).toBe(true);
+    await until(() => sentOp("unsubscribe", "005930", "candle:1m") && sentOp("unsubscribe", "005930", "candle:M"), "the candle channels given back");
+    expect(sentOp("unsubscribe", "005930", "orderbook")).toBe(false);
     expect(browser.consoleErrors.join("\n")).toBe("");
   });
 
@@ -140,6 +219,9 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
   it("a forced trigger marks the row, opens the stock window and puts the arrow under the bar", async () => {
     await page.getByTestId("home").click();
     await page.locator('[data-testid="watchlist-row"][data-code="005930"]').waitFor();
+    // Leaving the stock page gave its channels back; the watchlist row keeps its ticks.
+    await until(() => sentOp("unsubscribe", "005930", "orderbook") && sentOp("unsubscribe", "005930", "executions"), "the page's unsubscribe");
+    expect(wsSent.filter((m) => m.op === "unsubscribe" && m.channels?.includes("tick"))).toEqual([]);
     const code = "005930";
     const price = (await api<{ price: number }>(app.url, "GET", `/api/v1/stocks/${code}/price`)).body.price;
     const level = Math.ceil((price * 1.04) / 100) * 100;
@@ -261,6 +343,12 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, "home-phone");
+    await page.goto(`${app.url}/stocks/005930`);
+    await page.locator('.stock-page[data-ready="true"]').waitFor();
+    const stockOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(stockOverflow).toBeLessThanOrEqual(0);
+    expect(await page.getByTestId("home").isVisible()).toBe(true);
+    await screenshot(page, "stock-phone");
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(browser.consoleErrors.join("\n")).toBe("");
   });

@@ -5,6 +5,7 @@
 // seconds. Views show `messageKo` (or `message` in English) and never a raw status line.
 
 import {
+  readBackfill,
   readBacktest,
   readCandleSet,
   readCondition,
@@ -13,6 +14,7 @@ import {
   readSnapshot,
   readTrigger,
   readWatchItem,
+  type Backfill,
   type BacktestResult,
   type CandleSet,
   type Condition,
@@ -116,6 +118,13 @@ export class Api {
     if (res.status === 204) return undefined as T;
     const text = await res.text();
     return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** The stock's facts and its history backfill's progress (answered without an upstream call once known). */
+  stock(code: string, signal?: AbortSignal): Promise<{ backfill: Backfill | null }> {
+    return this.request("GET", `/api/v1/stocks/${enc(code)}`, undefined, signal).then((r) => ({
+      backfill: readBackfill(r && typeof r === "object" ? (r as Record<string, unknown>).backfill : null),
+    }));
   }
 
   snapshot(code: string, signal?: AbortSignal): Promise<Snapshot> {

@@ -4,9 +4,9 @@
 import { api } from "./api";
 import { readTrigger, type Trigger } from "./model";
 import { loadSettings, saveSettings, type Settings } from "./settings";
-import { LiveStore, wsUrl, type ServerMessage } from "./ws";
+import { LiveStore, wsUrl, type UpstreamState } from "./ws";
 
-export type Upstream = "connected" | "reconnecting" | "polling" | "down" | null;
+export type Upstream = UpstreamState | null;
 
 type Listener = () => void;
 
@@ -84,15 +84,12 @@ export function updateSettings(patch: Partial<Settings>): void {
   settingsChanged.emit();
 }
 
-/** The upstream (KIS) state the service reports in `status` messages without a stock code. */
+/** The upstream (KIS) state the service reports in `status` messages. */
 export const upstream = { state: null as Upstream, changed: new Emitter() };
 
-live.on("status", (msg: ServerMessage) => {
-  if (typeof msg.code === "string") return;
-  const raw = msg.upstream ?? msg.state ?? msg.status;
-  const s = raw === "connected" || raw === "reconnecting" || raw === "polling" || raw === "down" ? raw : null;
-  if (s !== upstream.state) {
-    upstream.state = s;
+live.on("status", (update) => {
+  if (update.upstream !== null && update.upstream !== upstream.state) {
+    upstream.state = update.upstream;
     upstream.changed.emit();
   }
 });

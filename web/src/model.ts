@@ -7,6 +7,9 @@
 
 import { toSign, type Sign } from "./format";
 
+/** The moving averages drawn and sent by the service (`ma` keys of a candle). */
+export const MA_WINDOWS = ["20", "60", "120", "240"] as const;
+
 export type Alignment = "bullish" | "bearish" | "mixed";
 export type StockStatus = "realtime" | "polled" | "stale";
 
@@ -72,6 +75,35 @@ export interface CandleSet {
   candles: Candle[];
   alignment: Alignment | null;
   history: { have: number; need: number } | null;
+  /** The service's history fetching for this stock, when it has a job for it. */
+  backfill: Backfill | null;
+}
+
+/** A stock's history backfill as the service reports it (`backfill` of `/stocks/{code}` and `/candles`). */
+export interface Backfill {
+  done: boolean;
+  daily: { have: number; need: number };
+  minutes: { have: number; need: number };
+}
+
+export function readBackfill(raw: unknown): Backfill | null {
+  if (!raw || typeof raw !== "object") return null;
+  const o = obj(raw);
+  const have = (v: unknown) => {
+    const x = obj(v);
+    return { have: num(x, "have") ?? 0, need: num(x, "need") ?? 0 };
+  };
+  return { done: o.done === true, daily: have(o.daily), minutes: have(o.minutes) };
+}
+
+/**
+ * Whether the history behind a chart of `period` is still being fetched: the page asks for its candles again
+ * once it is not. Daily, weekly and monthly charts stand on daily bars, intraday ones on minutes.
+ */
+export function historyPending(b: Backfill | null, period: string): boolean {
+  if (!b || b.done) return false;
+  const part = /^\d+m$/.test(period) ? b.minutes : b.daily;
+  return part.have < part.need;
 }
 
 export interface Trigger {
@@ -203,6 +235,15 @@ export function readQuote(raw: unknown, fallback: { code?: string; name?: string
   };
 }
 
+/**
+ * A WebSocket `tick` as a quote. Its `volume` is that one trade's size; the day's volume is `acc_volume`
+ * (a tick carries no turnover and no status: those stay as the page last had them).
+ */
+export function readTick(raw: unknown, fallback: { code?: string; name?: string; market?: string } = {}): Quote {
+  const o = obj(raw);
+  return { ...readQuote(o, fallback), volume: num(o, "acc_volume", "accumulated_volume"), turnover: null, status: null };
+}
+
 function readLevels(v: unknown[]): Level[] {
   return v
     .map((l) => {
@@ -280,6 +321,7 @@ export function readCandleSet(raw: unknown): CandleSet {
     candles: arr(o, "candles").map(readCandle).filter((c): c is Candle => c !== null),
     alignment: readAlignment(o.alignment),
     history: have !== null && need !== null ? { have, need } : null,
+    backfill: readBackfill(o.backfill),
   };
 }
 
@@ -381,4 +423,27 @@ export function readBacktest(raw: unknown): BacktestResult {
     count: num(summary, "count") ?? signals.length,
     horizons,
   };
+}
+
+/**
+ * The bar with every missing average filled: the mean of the last `w` closes (this bar's included) when the
+ * chart holds enough bars; otherwise, for an update of the bar already shown, the average it had (the
+ * service's, exact over its full history, slightly behind the forming close). Left out when neither exists.
+ */
+export function fillAverages(bar: Candle, shown: readonly Candle[], replacesLast: boolean): Candle {
+  const ma: Record<string, number | null> = { ...bar.ma };
+  const before = replacesLast ? shown.slice(0, -1) : shown;
+  for (const w of MA_WINDOWS) {
+    if (typeof ma[w] === "number") continue;
+    const n = Number(w);
+    if (before.length >= n - 1) {
+      let sum = bar.close;
+      for (let i = before.length - (n - 1); i < before.length; i++) sum += before[i].close;
+      ma[w] = sum / n;
+    } else {
+      const prev = replacesLast ? shown[shown.length - 1]?.ma[w] : undefined;
+      ma[w] = typeof prev === "number" ? prev : null;
+    }
+  }
+  return { ...bar, ma };
 }

@@ -2,15 +2,22 @@
 //
 // Why a store and not a socket per view: the service fans one upstream registration out to many browsers,
 // and the UI does the same inside a page. Views ask for (code, channel) pairs; the store reference-counts
-// them, sends `subscribe`/`unsubscribe` only when a pair appears or disappears, and replays every live pair
-// after a reconnect. It also:
+// them, sends `subscribe`/`unsubscribe` only when a pair appears or disappears (an unsubscribe lingers two seconds,
+// so a route change that gives a pair back and takes it again once the next view has loaded sends nothing),
+// and replays
+// every live pair after a reconnect. It also:
 // * reconnects with exponential backoff and jitter (never a tight loop against a restarting server);
 // * after every (re)connect sends `{"op":"resume","after_trigger_id":N}` with the last trigger it saw, so the
 //   triggers fired while it was away arrive from the service's store, in order; a trigger id it has already
 //   seen is dropped, so a trigger is delivered to the views exactly once;
 // * coalesces bursts per animation frame: ticks and order books keep the latest per stock, candles the latest
-//   per (stock, period, bar), executions are batched; triggers and status messages are never coalesced and
-//   are delivered at once.
+//   per (stock, period, bar), executions are batched; triggers, status and error messages are never coalesced
+//   and are delivered at once;
+// * keeps what `status` messages say (the upstream state and each stock's realtime / polled / stale) and when
+//   live data last arrived for each stock, so a view can fall back to REST polling for a stock the service
+//   sends nothing for (a polled stock, or a service without the realtime hub);
+// * treats a close with 1008 (the service dropping a client too slow to keep up) like any other drop: it
+//   reconnects, re-subscribes and resumes, so nothing but coalesced market data is lost.
 // Everything time-related (sockets, timers, frames, randomness) is injected so the unit tests drive it with a
 // fake socket and vitest's fake timers.
 
@@ -27,6 +34,66 @@ export type ConnectionState = "idle" | "connecting" | "open" | "reconnecting" | 
 
 export type ServerMessage = { type: string; code?: string; [key: string]: unknown };
 
+export type UpstreamState = "connected" | "reconnecting" | "polling" | "down";
+export type FeedStatus = "realtime" | "polled" | "stale";
+
+/** One stock's line of a `status` message. */
+export interface StockStatusEntry {
+  code: string;
+  status: FeedStatus;
+  /** Milliseconds since its last data (`null` when nothing arrived yet). */
+  ageMs: number | null;
+  /** How old its data may get before it is stale (`null` while realtime). */
+  boundMs: number | null;
+}
+
+/** What a `status` message says: `{"upstream":..,"stocks":[{code,status,age_ms,bound_ms}]}`, either part optional. */
+export interface StatusUpdate {
+  upstream: UpstreamState | null;
+  stocks: StockStatusEntry[];
+}
+
+function upstreamState(v: unknown): UpstreamState | null {
+  return v === "connected" || v === "reconnecting" || v === "polling" || v === "down" ? v : null;
+}
+
+function feedStatus(v: unknown): FeedStatus | null {
+  return v === "realtime" || v === "polled" || v === "stale" ? v : null;
+}
+
+function finiteOrNull(v: unknown): number | null {
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+/** Reads a `status` message; entries it cannot read are skipped (a flat `{code,status}` is one entry). */
+export function readStatusMessage(msg: ServerMessage): StatusUpdate {
+  const entry = (raw: unknown): StockStatusEntry | null => {
+    if (!raw || typeof raw !== "object") return null;
+    const o = raw as Record<string, unknown>;
+    const status = feedStatus(o.status ?? o.state);
+    if (typeof o.code !== "string" || status === null) return null;
+    return { code: o.code, status, ageMs: finiteOrNull(o.age_ms), boundMs: finiteOrNull(o.bound_ms) };
+  };
+  const stocks = Array.isArray(msg.stocks) ? msg.stocks.map(entry).filter((e): e is StockStatusEntry => e !== null) : [];
+  if (typeof msg.code === "string") {
+    const flat = entry(msg);
+    if (flat) stocks.push(flat);
+  }
+  return { upstream: upstreamState(msg.upstream), stocks };
+}
+
+/** An `error` message: the service refused a request (nothing of it was applied). */
+export interface ProtocolError {
+  code: string;
+  message: string;
+}
+
+/** The most codes the service accepts in one request (`MAX_CODES_PER_REQUEST` of the hub's protocol). */
+export const MAX_CODES_PER_REQUEST = 200;
+
+/** The close code a service uses when it drops a client that cannot keep up (RFC 6455 "policy violation"). */
+export const CLOSE_TOO_SLOW = 1008;
+
 export interface StoreEvents {
   tick: ServerMessage;
   orderbook: ServerMessage;
@@ -34,7 +101,9 @@ export interface StoreEvents {
   /** All executions messages for one stock that arrived within one frame, oldest first. */
   executions: ServerMessage[];
   trigger: ServerMessage;
-  status: ServerMessage;
+  /** A `status` message, read. The store's `upstream` and `stockStatus` are updated before it is emitted. */
+  status: StatusUpdate;
+  error: ProtocolError;
   connection: ConnectionState;
 }
 
@@ -45,6 +114,10 @@ export interface LiveStoreOptions {
   setTimer?: (cb: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
   random?: () => number;
+  /** Milliseconds on a monotonic clock (liveness of stocks). */
+  now?: () => number;
+  /** How long a pair given back stays subscribed in case a view takes it again (a route change). */
+  releaseLingerMs?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -83,6 +156,13 @@ export class LiveStore {
   private readonly listeners = new Map<keyof StoreEvents, Set<Listener<keyof StoreEvents>>>();
   private pending = new Map<string, ServerMessage | ServerMessage[]>();
   private frameRequested = false;
+  private upstreamState: UpstreamState | null = null;
+  private readonly statuses = new Map<string, StockStatusEntry>();
+  private readonly liveAt = new Map<string, number>();
+  private closes = { tooSlow: 0 };
+  /** Pairs given back, unsubscribed after `releaseLingerMs` unless taken again. */
+  private readonly releasing = new Set<string>();
+  private releaseScheduled = false;
 
   constructor(options: LiveStoreOptions) {
     this.opts = {
@@ -91,6 +171,8 @@ export class LiveStore {
       setTimer: (cb, ms) => setTimeout(cb, ms),
       clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
       random: Math.random,
+      now: () => performance.now(),
+      releaseLingerMs: 2_000,
       initialBackoffMs: 500,
       maxBackoffMs: 15_000,
       ...options,
@@ -103,6 +185,40 @@ export class LiveStore {
 
   get lastTriggerId(): number | null {
     return this.lastTrigger;
+  }
+
+  /** The upstream state the service last reported (`null` before any `status`). */
+  get upstream(): UpstreamState | null {
+    return this.upstreamState;
+  }
+
+  /** A stock's feed status as the service last reported it. */
+  stockStatus(code: string): StockStatusEntry | null {
+    return this.statuses.get(code) ?? null;
+  }
+
+  /** How often the service dropped this page for being too slow (close 1008). */
+  get tooSlowCloses(): number {
+    return this.closes.tooSlow;
+  }
+
+  /**
+   * Whether live market data (tick, order book, executions or a candle) arrived for `code` within the last
+   * `withinMs`. A view polls REST for a stock while this is false.
+   */
+  isLive(code: string, withinMs: number): boolean {
+    const at = this.liveAt.get(code);
+    return at !== undefined && this.opts.now() - at <= withinMs;
+  }
+
+  /**
+   * Whether the WebSocket covers `code` now: live data arrived within `withinMs`, or the service says the
+   * stock is realtime on this open connection (an illiquid stock can be silent for minutes without being
+   * stale). A view polls REST for a stock only while this is false.
+   */
+  coversLive(code: string, withinMs: number): boolean {
+    if (this.isLive(code, withinMs)) return true;
+    return this.state === "open" && this.statuses.get(code)?.status === "realtime";
   }
 
   /** Tells the store the newest trigger the page already has (from `GET /api/v1/triggers`). */
@@ -151,7 +267,8 @@ export class LiveStore {
         const key = `${code}\u0000${ch}`;
         const n = this.refs.get(key) ?? 0;
         this.refs.set(key, n + 1);
-        if (n === 0) added.push([code, ch]);
+        // A pair given back earlier in this task is still subscribed at the service: nothing to send.
+        if (n === 0 && !this.releasing.delete(key)) added.push([code, ch]);
       }
     }
     if (this.state === "open") this.sendGrouped("subscribe", added);
@@ -159,21 +276,35 @@ export class LiveStore {
     return () => {
       if (released) return;
       released = true;
-      const removed: Array<[string, string]> = [];
       for (const code of codes) {
         for (const ch of channels) {
           const key = `${code}\u0000${ch}`;
           const n = (this.refs.get(key) ?? 0) - 1;
           if (n <= 0) {
             this.refs.delete(key);
-            removed.push([code, ch]);
+            this.releasing.add(key);
           } else {
             this.refs.set(key, n);
           }
         }
       }
-      if (this.state === "open") this.sendGrouped("unsubscribe", removed);
+      if (this.releasing.size > 0 && !this.releaseScheduled) {
+        this.releaseScheduled = true;
+        this.opts.setTimer(() => this.sendReleases(), this.opts.releaseLingerMs);
+      }
     };
+  }
+
+  /**
+   * Unsubscribes what was given back and not taken again since: a route change unmounts one view and mounts
+   * the next, which may take the same stock a moment later (once its list has loaded); the service's
+   * realtime registration of that stock should not churn for it.
+   */
+  private sendReleases(): void {
+    this.releaseScheduled = false;
+    const pairs = [...this.releasing].map((k) => k.split("\u0000") as [string, string]);
+    this.releasing.clear();
+    if (this.state === "open") this.sendGrouped("unsubscribe", pairs);
   }
 
   private open(): void {
@@ -190,6 +321,10 @@ export class LiveStore {
       if (this.socket !== socket) return;
       this.attempts = 0;
       this.setState("open");
+      // A new session holds only what is replayed below: nothing lingers on it.
+      this.releasing.clear();
+      // Statuses are the old session's word until the service speaks again.
+      this.statuses.clear();
       const pairs = [...this.refs.keys()].map((k) => k.split("\u0000") as [string, string]);
       this.sendGrouped("subscribe", pairs);
       if (this.lastTrigger !== null) this.send({ op: "resume", after_trigger_id: this.lastTrigger });
@@ -201,9 +336,13 @@ export class LiveStore {
     socket.onerror = () => {
       // A close event always follows; reconnecting is decided there.
     };
-    socket.onclose = () => {
+    socket.onclose = (ev) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (ev?.code === CLOSE_TOO_SLOW) {
+        this.closes.tooSlow += 1;
+        console.warn("kiswatch: the service dropped this page for falling behind; reconnecting", ev.reason ?? "");
+      }
       if (this.stopped) {
         this.setState("closed");
         return;
@@ -259,7 +398,11 @@ export class LiveStore {
       group.codes.push(code);
       byChannels.set(key, group);
     }
-    for (const g of byChannels.values()) this.send({ op, codes: g.codes, channels: g.channels });
+    for (const g of byChannels.values()) {
+      for (let i = 0; i < g.codes.length; i += MAX_CODES_PER_REQUEST) {
+        this.send({ op, codes: g.codes.slice(i, i + MAX_CODES_PER_REQUEST), channels: g.channels });
+      }
+    }
   }
 
   private receive(data: unknown): void {
@@ -282,19 +425,36 @@ export class LiveStore {
         this.emit("trigger", msg);
         return;
       }
-      case "status":
-        this.emit("status", msg);
+      case "status": {
+        const update = readStatusMessage(msg);
+        if (update.upstream !== null) this.upstreamState = update.upstream;
+        for (const e of update.stocks) this.statuses.set(e.code, e);
+        this.emit("status", update);
         return;
+      }
+      case "error": {
+        const err = {
+          code: typeof msg.code === "string" ? msg.code : "error",
+          message: typeof msg.message === "string" ? msg.message : JSON.stringify(msg),
+        };
+        // A refused request is a bug in this page, not the user's problem: tell the developer console.
+        console.warn(`kiswatch: the service refused a request (${err.code}): ${err.message}`);
+        this.emit("error", err);
+        return;
+      }
       case "tick":
       case "orderbook":
+        this.markLive(msg);
         this.queue(`${msg.type}\u0000${msg.code ?? ""}`, msg);
         return;
       case "candle": {
+        this.markLive(msg);
         const c = msg.candle && typeof msg.candle === "object" ? (msg.candle as Record<string, unknown>) : msg;
         this.queue(`candle\u0000${msg.code ?? ""}\u0000${String(msg.period ?? "")}\u0000${String(c.time ?? "")}`, msg);
         return;
       }
       case "executions": {
+        this.markLive(msg);
         const key = `executions\u0000${msg.code ?? ""}`;
         const batch = this.pending.get(key);
         if (Array.isArray(batch)) batch.push(msg);
@@ -304,6 +464,10 @@ export class LiveStore {
       default:
         return;
     }
+  }
+
+  private markLive(msg: ServerMessage): void {
+    if (typeof msg.code === "string") this.liveAt.set(msg.code, this.opts.now());
   }
 
   private queue(key: string, value: ServerMessage | ServerMessage[]): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { openTriggerPage, windowName } from "../src/alerts";
 import { errorFromResponse } from "../src/api";
-import { readBacktest, readSnapshot, readTrigger } from "../src/model";
+import { fillAverages, readBacktest, readSnapshot, readTick, readTrigger, type Candle } from "../src/model";
 import { parseRoute } from "../src/router";
 
 // A snapshot as `kiswatch serve` answers it (price nested, order book totals, executions with `volume`).
@@ -95,5 +95,57 @@ describe("settings", () => {
     expect(loadSettings(store(null))).toEqual({ openMode: "window", notify: false, sound: false });
     expect(loadSettings(store("{not json"))).toEqual({ openMode: "window", notify: false, sound: false });
     expect(loadSettings(store(JSON.stringify({ openMode: "tab", notify: "yes", sound: true })))).toEqual({ openMode: "tab", notify: false, sound: true });
+  });
+});
+
+describe("live messages", () => {
+  it("reads a tick's day volume from acc_volume, not the trade's size", () => {
+    const q = readTick({
+      type: "tick",
+      code: "005930",
+      name: "삼성전자",
+      time: "2026-11-27T10:00:01+09:00",
+      price: 71_200,
+      change: 700,
+      change_rate: 0.99,
+      sign: "up",
+      volume: 15,
+      acc_volume: 8_123_456,
+      open: 70_600,
+      high: 71_300,
+      low: 70_500,
+    });
+    expect(q).toMatchObject({ code: "005930", name: "삼성전자", price: 71_200, change: 700, rate: 0.99, sign: "up", volume: 8_123_456, high: 71_300 });
+    expect(q.turnover).toBeNull(); // not on a tick: the page keeps what it had
+  });
+
+  const bar = (i: number, close: number, ma: Record<string, number | null> = {}): Candle => ({
+    time: `2026-11-27T09:${String(i).padStart(2, "0")}:00+09:00`,
+    open: close,
+    high: close,
+    low: close,
+    close,
+    volume: 1,
+    ma,
+  });
+
+  it("fills a live bar's averages from the closes shown, exactly", () => {
+    const shown = Array.from({ length: 59 }, (_, i) => bar(i, 100 + i));
+    const next = fillAverages(bar(59, 200), shown, false);
+    // MA20: closes 140..158 and 200; MA60: 100..158 and 200.
+    const sum = (from: number, to: number) => ((from + to) * (to - from + 1)) / 2;
+    expect(next.ma["20"]).toBe((sum(140, 158) + 200) / 20);
+    expect(next.ma["60"]).toBe((sum(100, 158) + 200) / 60);
+    expect(next.ma["120"]).toBeNull(); // not enough bars and no earlier value for this bar
+  });
+
+  it("recomputes the forming bar's averages without counting its old close, and keeps the service's where bars are too few", () => {
+    const shown = [...Array.from({ length: 19 }, (_, i) => bar(i, 100)), bar(19, 100, { "20": 100, "60": 98.5, "120": null, "240": null })];
+    const updated = fillAverages(bar(19, 120), shown, true);
+    expect(updated.ma["20"]).toBe((19 * 100 + 120) / 20);
+    expect(updated.ma["60"]).toBe(98.5); // too few bars here: the service's value for this bar
+    expect(updated.ma["240"]).toBeNull();
+    // An average that came with the bar is kept as it is.
+    expect(fillAverages(bar(20, 130, { "20": 7 }), shown, false).ma["20"]).toBe(7);
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { LiveStore, type ConnectionState, type ServerMessage, type SocketLike } from "../src/ws";
+import { LIVE_FRESH_MS, StockFeed } from "../src/feed";
+import { LiveStore, readStatusMessage, type ConnectionState, type ProtocolError, type ServerMessage, type SocketLike, type StatusUpdate } from "../src/ws";
 
 /** A WebSocket double the test opens, feeds and drops by hand; it records what the store sent. */
 class FakeSocket implements SocketLike {
@@ -25,9 +26,9 @@ class FakeSocket implements SocketLike {
   open(): void {
     this.onopen?.({});
   }
-  drop(): void {
+  drop(code = 1006, reason = ""): void {
     this.closed = true;
-    this.onclose?.({ code: 1006, reason: "" });
+    this.onclose?.({ code, reason });
   }
   push(msg: unknown): void {
     this.onmessage?.({ data: JSON.stringify(msg) });
@@ -35,6 +36,12 @@ class FakeSocket implements SocketLike {
 }
 
 let frames: Array<() => void> = [];
+const LINGER_MS = 2_000;
+
+/** Lets the store's lingering unsubscribes go out. */
+function endTask(): void {
+  vi.advanceTimersByTime(LINGER_MS);
+}
 
 function makeStore(): LiveStore {
   return new LiveStore({
@@ -42,6 +49,8 @@ function makeStore(): LiveStore {
     createSocket: (url) => new FakeSocket(url),
     scheduleFrame: (cb) => frames.push(cb),
     random: () => 0.5, // no jitter: the delays below are exact
+    now: () => Date.now(), // vitest's fake clock
+    releaseLingerMs: LINGER_MS,
     initialBackoffMs: 500,
     maxBackoffMs: 8_000,
   });
@@ -87,8 +96,12 @@ describe("subscriptions", () => {
     ]);
     a();
     a(); // releasing twice changes nothing
+    endTask();
     expect(last().sent).toHaveLength(2);
     b();
+    vi.advanceTimersByTime(LINGER_MS - 1);
+    expect(last().sent).toHaveLength(2); // it lingers first
+    vi.advanceTimersByTime(1);
     expect(last().sent[2]).toEqual({ op: "unsubscribe", codes: ["005930"], channels: ["orderbook", "tick"] });
   });
 });
@@ -138,6 +151,7 @@ describe("reconnect", () => {
     last().drop();
     vi.advanceTimersByTime(500);
     last().open();
+    endTask(); // the pair given back before the drop is not unsubscribed on the new session
     expect(last().sent).toEqual([{ op: "subscribe", codes: ["005930"], channels: ["executions", "tick"] }]);
   });
 
@@ -263,5 +277,194 @@ describe("coalescing", () => {
     last().onmessage?.({ data: JSON.stringify({ no: "type" }) });
     runFrame();
     expect(seen).toEqual([]);
+  });
+});
+
+describe("the protocol of the realtime hub", () => {
+  it("subscribes a page's channels as the hub's protocol spells them, and unsubscribes them when the page is left", () => {
+    const store = makeStore();
+    store.connect();
+    last().open();
+    const feed = new StockFeed(store, "005930", "D", () => Date.now());
+    expect(last().sent).toEqual([
+      { op: "subscribe", codes: ["005930"], channels: ["executions", "orderbook", "tick"] },
+      { op: "subscribe", codes: ["005930"], channels: ["candle:D"] },
+    ]);
+    // A period switch swaps the candle channel only: the stock's realtime registrations never churn.
+    feed.setPeriod("30m");
+    feed.setPeriod("30m");
+    endTask();
+    expect(last().sent.slice(2)).toEqual([
+      { op: "subscribe", codes: ["005930"], channels: ["candle:30m"] },
+      { op: "unsubscribe", codes: ["005930"], channels: ["candle:D"] },
+    ]);
+    feed.close();
+    feed.close();
+    endTask();
+    expect(last().sent.slice(4)).toEqual([{ op: "unsubscribe", codes: ["005930"], channels: ["candle:30m", "executions", "orderbook", "tick"] }]);
+    // Nothing of the page is replayed after a reconnect.
+    last().drop();
+    vi.advanceTimersByTime(500);
+    last().open();
+    expect(last().sent).toEqual([]);
+  });
+
+  it("keeps a watchlist row's tick when the home page leaves while a stock page of it stays open", () => {
+    const store = makeStore();
+    store.connect();
+    last().open();
+    const home = store.subscribe(["005930", "000660"], ["tick"]);
+    const feed = new StockFeed(store, "005930", "D", () => Date.now());
+    last().sent = [];
+    home();
+    endTask();
+    expect(last().sent).toEqual([{ op: "unsubscribe", codes: ["000660"], channels: ["tick"] }]);
+    feed.close();
+  });
+
+  it("sends nothing for a stock both views show when a route swaps the stock page for the watchlist", () => {
+    const store = makeStore();
+    store.connect();
+    last().open();
+    const feed = new StockFeed(store, "005930", "D", () => Date.now());
+    last().sent = [];
+    // The router unmounts the stock page and mounts home, which subscribes once its list has loaded.
+    feed.close();
+    vi.advanceTimersByTime(300);
+    const home = store.subscribe(["005930", "000660"], ["tick"]);
+    endTask();
+    expect(last().sent).toEqual([
+      { op: "subscribe", codes: ["000660"], channels: ["tick"] },
+      { op: "unsubscribe", codes: ["005930"], channels: ["candle:D", "executions", "orderbook"] },
+    ]);
+    home();
+    endTask();
+    expect(last().sent[2]).toEqual({ op: "unsubscribe", codes: ["005930", "000660"], channels: ["tick"] });
+  });
+
+  it("sends only the difference when a list is re-taken before the old one is given back", () => {
+    const store = makeStore();
+    store.connect();
+    last().open();
+    const before = store.subscribe(["005930", "000660"], ["tick"]);
+    const after = store.subscribe(["005930", "035720"], ["tick"]);
+    before();
+    endTask();
+    expect(last().sent.slice(1)).toEqual([
+      { op: "subscribe", codes: ["035720"], channels: ["tick"] },
+      { op: "unsubscribe", codes: ["000660"], channels: ["tick"] },
+    ]);
+    after();
+  });
+
+  it("splits a long watchlist into requests of at most 200 codes", () => {
+    const store = makeStore();
+    store.connect();
+    last().open();
+    const codes = Array.from({ length: 450 }, (_, i) => String(i).padStart(6, "0"));
+    store.subscribe(codes, ["tick"]);
+    const sent = last().sent as Array<{ op: string; codes: string[]; channels: string[] }>;
+    expect(sent.map((m) => m.codes.length)).toEqual([200, 200, 50]);
+    expect(sent.flatMap((m) => m.codes)).toEqual(codes);
+    expect(sent.every((m) => m.op === "subscribe" && m.channels.join() === "tick")).toBe(true);
+  });
+
+  it("reads status messages: the upstream state and each stock's realtime / polled / stale", () => {
+    const store = makeStore();
+    const updates: StatusUpdate[] = [];
+    store.on("status", (u) => updates.push(u));
+    store.connect();
+    last().open();
+    last().push({ type: "status", upstream: "connected", stocks: [{ code: "005930", status: "realtime", age_ms: 120, bound_ms: null }] });
+    last().push({ type: "status", stocks: [{ code: "000660", status: "polled", age_ms: 900, bound_ms: 4000 }, { code: "x", status: "bogus" }] });
+    expect(store.upstream).toBe("connected"); // a message without `upstream` leaves it as it was
+    expect(store.stockStatus("005930")).toEqual({ code: "005930", status: "realtime", ageMs: 120, boundMs: null });
+    expect(store.stockStatus("000660")?.status).toBe("polled");
+    expect(store.stockStatus("x")).toBeNull();
+    expect(updates.map((u) => [u.upstream, u.stocks.map((e) => e.code)])).toEqual([
+      ["connected", ["005930"]],
+      [null, ["000660"]],
+    ]);
+    last().push({ type: "status", upstream: "reconnecting" });
+    expect(store.upstream).toBe("reconnecting");
+    // Today's minimal server says `polling` without stocks; an old flat shape still reads.
+    expect(readStatusMessage({ type: "status", upstream: "polling", market_time: "2026-11-27T10:00:00+09:00" })).toEqual({ upstream: "polling", stocks: [] });
+    expect(readStatusMessage({ type: "status", code: "005930", status: "stale" }).stocks[0].status).toBe("stale");
+  });
+
+  it("reports a refused request as an error event and keeps the connection", () => {
+    const store = makeStore();
+    const errors: ProtocolError[] = [];
+    store.on("error", (e) => errors.push(e));
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    store.connect();
+    last().open();
+    last().push({ type: "error", code: "bad_channel", message: 'bad channel "candle:7m" at channels[1]' });
+    expect(errors).toEqual([{ code: "bad_channel", message: 'bad channel "candle:7m" at channels[1]' }]);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining("bad_channel"));
+    expect(store.connection).toBe("open");
+    expect(last().closed).toBe(false);
+    warn.mockRestore();
+  });
+
+  it("after a close for being too slow (1008) reconnects, re-subscribes and resumes after the last trigger", () => {
+    const store = makeStore();
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    store.connect();
+    last().open();
+    store.subscribe(["005930"], ["tick", "orderbook"]);
+    last().push({ type: "trigger", id: 12, code: "005930" });
+    last().drop(1008, "too slow");
+    expect(store.tooSlowCloses).toBe(1);
+    expect(store.connection).toBe("reconnecting");
+    vi.advanceTimersByTime(500);
+    last().open();
+    expect(last().sent).toEqual([
+      { op: "subscribe", codes: ["005930"], channels: ["orderbook", "tick"] },
+      { op: "resume", after_trigger_id: 12 },
+    ]);
+    warn.mockRestore();
+  });
+
+  it("does not poll a realtime stock that is merely quiet, and trusts no old status after a drop", () => {
+    const store = makeStore();
+    store.connect();
+    last().open();
+    const feed = new StockFeed(store, "005930", "D", () => Date.now());
+    last().push({ type: "status", stocks: [{ code: "005930", status: "realtime", age_ms: 60_000, bound_ms: null }] });
+    expect(feed.needsSnapshotPoll).toBe(false); // no trade for a minute, but registered on a live session
+    last().push({ type: "status", stocks: [{ code: "005930", status: "polled", age_ms: 100, bound_ms: 4000 }] });
+    expect(feed.needsSnapshotPoll).toBe(true);
+    last().push({ type: "status", stocks: [{ code: "005930", status: "realtime", age_ms: 0, bound_ms: null }] });
+    last().drop();
+    expect(feed.needsSnapshotPoll).toBe(true); // the socket is gone
+    vi.advanceTimersByTime(500);
+    last().open();
+    expect(store.stockStatus("005930")).toBeNull();
+    expect(feed.needsSnapshotPoll).toBe(true);
+    feed.close();
+  });
+
+  it("says whether live data arrives for a stock, so the page polls REST only while it does not", () => {
+    const store = makeStore();
+    store.connect();
+    last().open();
+    const feed = new StockFeed(store, "005930", "30m", () => Date.now());
+    expect(feed.needsSnapshotPoll).toBe(true); // nothing live yet (e.g. today's server without the hub)
+    expect(feed.needsCandlePoll).toBe(true);
+    last().push({ type: "orderbook", code: "005930", asks: [], bids: [] });
+    last().push({ type: "tick", code: "000660", price: 1 });
+    expect(feed.needsSnapshotPoll).toBe(false);
+    expect(store.isLive("000660", LIVE_FRESH_MS)).toBe(true);
+    feed.noteCandle("D"); // another period's bar does not count
+    expect(feed.needsCandlePoll).toBe(true);
+    feed.noteCandle("30m");
+    expect(feed.needsCandlePoll).toBe(false);
+    vi.advanceTimersByTime(LIVE_FRESH_MS + 1);
+    expect(feed.needsSnapshotPoll).toBe(true); // the stream went quiet (a dropped socket, a polled stock)
+    expect(feed.needsCandlePoll).toBe(true);
+    feed.setPeriod("D");
+    expect(feed.needsCandlePoll).toBe(true);
+    feed.close();
   });
 });

@@ -20,13 +20,14 @@ use std::time::Duration;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use kis::Priority;
+use kis::wire::chart::PERIOD_ROWS_PER_CALL;
 use market::krx::Calendar;
-use market::{Period, StockCode};
+use market::{Candle, Period, StockCode};
 use serde::Serialize;
 use tokio::sync::{Notify, broadcast};
 
 use crate::gateway::{Gateway, GatewayError};
-use crate::store::{DailyCoverage, MinuteDay, Store};
+use crate::store::{DailyCoverage, MinuteDay, Store, StoreError};
 
 /// The longest moving average kiswatch draws and evaluates.
 pub const LONGEST_AVERAGE: usize = 240;
@@ -187,6 +188,10 @@ impl Backfill {
         job.urgency = job.urgency.min(urgency);
         job.need = grown;
         job.progress.urgency = job.urgency;
+        // Said at once, so a page asking right after knows its history is on the way.
+        job.progress.minutes.need = grown.minutes;
+        job.progress.daily.need = grown.daily;
+        job.progress.done = job.done;
         drop(jobs);
         self.wake.notify_one();
     }
@@ -405,33 +410,82 @@ pub async fn ensure_daily(
         return Ok(false);
     };
     let cover = store.daily_coverage(code).await?;
-    // Calendar days that surely hold `need` sessions (about 245 a year: weekends and ~15 holidays).
-    let span_days = (need as i64 * 3 / 2 + 30).min(20_000);
+    let span_days = daily_span_days(need);
     let wanted_first = today.checked_sub(span_days.days()).unwrap_or(today);
-    let (from, to, first) = match cover {
+    let (from, to, first, last) = match cover {
         Some(c) if c.last >= yesterday && (c.complete || c.first <= wanted_first) => return Ok(false),
         // The older part is covered: only the new sessions since.
         Some(c) if c.complete || c.first <= wanted_first => {
-            (c.last.tomorrow().unwrap_or(c.last), yesterday, c.first)
+            (c.last.tomorrow().unwrap_or(c.last), yesterday, c.first, yesterday)
         }
-        _ => (wanted_first, yesterday, wanted_first),
+        // The newer part is covered (a page drew its recent bars first): only the older sessions.
+        Some(c) if c.last >= yesterday => (
+            wanted_first,
+            c.first.yesterday().unwrap_or(c.first),
+            wanted_first,
+            c.last,
+        ),
+        _ => (wanted_first, yesterday, wanted_first, yesterday),
     };
     if from > to {
         return Ok(false);
     }
     let bars = gateway.daily_bars(code, from, to, priority).await?;
-    // Fewer sessions than the span holds: upstream has nothing older (a young listing).
-    let complete = cover.is_some_and(|c| c.complete) || (from == wanted_first && bars.len() < need);
     store.put_daily(code, bars).await?;
+    // Fewer sessions stored than the span holds: upstream has nothing older (a young listing).
+    let complete = cover.is_some_and(|c| c.complete)
+        || (from == wanted_first && store.daily(code, Some(today), need).await?.len() < need);
     store
         .set_daily_coverage(
             code,
             DailyCoverage {
                 first,
-                last: to,
+                last,
                 complete,
             },
         )
         .await?;
     Ok(true)
+}
+
+/// Calendar days that surely hold `need` sessions (about 245 a year: weekends and ~15 holidays).
+pub fn daily_span_days(need: usize) -> i64 {
+    (need as i64 * 3 / 2 + 30).min(20_000)
+}
+
+/// Keeps daily bars fetched for another reason (on VTS the name lookup reads the daily chart of the
+/// span a first draw needs) as the covered range, so [`ensure_daily`] does not ask for them again.
+/// Only for a stock with nothing covered yet (joining ranges is `ensure_daily`'s job). `bars` are
+/// the chart's rows for `from..=today`; a full page (100 rows) may have been cut short, so the range
+/// then starts at its oldest row.
+pub async fn adopt_daily(
+    store: &Store,
+    code: StockCode,
+    today: Date,
+    from: Date,
+    bars: Vec<Candle>,
+) -> Result<(), StoreError> {
+    let Ok(yesterday) = today.yesterday() else {
+        return Ok(());
+    };
+    if bars.is_empty() || store.daily_coverage(code).await?.is_some() {
+        return Ok(());
+    }
+    let first = if bars.len() >= PERIOD_ROWS_PER_CALL {
+        bars.iter().map(|b| b.time.date()).min().unwrap_or(from)
+    } else {
+        from
+    };
+    let past: Vec<Candle> = bars.into_iter().filter(|b| b.time.date() < today).collect();
+    store.put_daily(code, past).await?;
+    store
+        .set_daily_coverage(
+            code,
+            DailyCoverage {
+                first,
+                last: yesterday,
+                complete: false,
+            },
+        )
+        .await
 }

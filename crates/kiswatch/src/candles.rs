@@ -3,7 +3,9 @@
 //! One-minute bars are the stored truth: an intraday period is aggregated from them (anchored at
 //! 09:00 KST), today's forming minute appended from the gateway. Daily bars come from the store (the
 //! range is fetched once, see [`crate::backfill::ensure_daily`]) with today's bar made from the current
-//! price; W and M are aggregated from daily bars. The averages are computed exactly over the bars
+//! price; W and M are aggregated from daily bars. A cold daily chart does not wait for its whole
+//! history: at 2 requests/s (VTS) each page of 100 sessions costs half a second, so the request waits
+//! for one page of recent sessions and the backfill fetches the rest while the chart is already drawn. The averages are computed exactly over the bars
 //! (`market::alignment::average_table`), so they are `null` until enough history exists rather than
 //! averages of too few bars.
 
@@ -19,6 +21,10 @@ use serde::Serialize;
 use crate::backfill::{Backfill, LONGEST_AVERAGE, Need, SESSION_MINUTES, Urgency, ensure_daily};
 use crate::gateway::{Gateway, GatewayError};
 use crate::store::Store;
+
+/// Daily bars a page waits for when its history is not stored: their span (see `ensure_daily`) fits
+/// one upstream page of 100 sessions, so a cold daily chart costs one call before it is drawn.
+pub const FIRST_DRAW_DAYS: usize = 60;
 
 /// The default and largest number of bars one request returns.
 pub const DEFAULT_COUNT: usize = 200;
@@ -81,12 +87,36 @@ pub async fn series(
                 _ => need,
             };
             let price = gateway.price(code, Priority::Interactive).await?;
-            let today = gateway
-                .clock
-                .today()
-                .unwrap_or(gateway.today_minutes(code, Priority::Interactive).await?.date);
-            ensure_daily(gateway, store, code, today, days, Priority::Interactive).await?;
+            let today = match gateway.clock.today() {
+                Some(d) => d,
+                // One minute-chart call names the trading day (today's minutes would cost one per 30).
+                None => match gateway.learn_today(code).await? {
+                    Some(t) => t.date(),
+                    None => market::time::now_kst().date(),
+                },
+            };
+            // The page waits for at most one upstream page of recent sessions; the rest of the history
+            // (the averages' and the older bars') comes from the backfill at open-page urgency, and
+            // `history` / the backfill's progress tell the page to ask again. The backfill is asked
+            // after the page's own fetch, so it fetches only the older sessions; the answer is read
+            // before, so it is what this request waited for.
+            let now_days = if backfill.is_some() {
+                days.min(FIRST_DRAW_DAYS)
+            } else {
+                days
+            };
+            ensure_daily(gateway, store, code, today, now_days, Priority::Interactive).await?;
             let mut daily = store.daily(code, Some(today), days).await?;
+            if let Some(b) = backfill {
+                b.request(
+                    code,
+                    Urgency::OpenPage,
+                    Need {
+                        minutes: 0,
+                        daily: days,
+                    },
+                );
+            }
             if price.volume > 0 && price.open > 0 {
                 daily.push(Candle {
                     time: today.to_datetime(jiff::civil::Time::midnight()),

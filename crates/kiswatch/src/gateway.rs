@@ -422,17 +422,7 @@ impl Gateway {
             .period_bars(code, BarPeriod::Day, from, to)
             .await;
         self.counters.record(CallKind::Daily, &r);
-        Ok(r?
-            .iter()
-            .map(|b| Candle {
-                time: b.date.to_datetime(Time::midnight()),
-                open: b.open,
-                high: b.high,
-                low: b.low,
-                close: b.close,
-                volume: b.volume,
-            })
-            .collect())
+        Ok(r?.iter().map(period_candle).collect())
     }
 
     /// A stock's name and market: from the directory, else from upstream (주식기본조회, or on VTS
@@ -447,13 +437,24 @@ impl Gateway {
                     .clock
                     .today()
                     .unwrap_or_else(|| market::time::now_kst().date());
-                let from = today.checked_sub(10.days()).unwrap_or(today);
+                // The span a chart's first draw needs (one page): the same call then serves the
+                // stock page's candles, which a cold page asks for right after its name.
+                let span = crate::backfill::daily_span_days(crate::candles::FIRST_DRAW_DAYS);
+                let from = today.checked_sub(span.days()).unwrap_or(today);
                 let r = self
                     .at(Priority::Interactive)
                     .period_chart(code, BarPeriod::Day, from, today)
                     .await;
                 self.counters.record(CallKind::Daily, &r);
-                let name = r?.summary.map(|s| s.name).unwrap_or_default();
+                let chart = r?;
+                let name = chart.summary.map(|s| s.name).unwrap_or_default();
+                // Only on the market's own date (a wall-clock guess could keep today's forming bar).
+                if !name.is_empty() && self.clock.today() == Some(today) {
+                    let bars = chart.bars.iter().map(period_candle).collect();
+                    if let Err(e) = crate::backfill::adopt_daily(&self.store, code, today, from, bars).await {
+                        tracing::warn!(%code, error = %e, "keeping the name lookup's daily bars failed");
+                    }
+                }
                 if name.is_empty() {
                     return Err(KisError::NotFound {
                         code: code.to_string(),
@@ -485,5 +486,17 @@ impl Gateway {
         let meta = self.names.try_get_with(code, fetch).await?;
         self.stocks.insert(meta.clone()).await?;
         Ok(meta)
+    }
+}
+
+/// A daily chart row as a bar starting at midnight of its date.
+fn period_candle(b: &kis::wire::chart::PeriodBar) -> Candle {
+    Candle {
+        time: b.date.to_datetime(Time::midnight()),
+        open: b.open,
+        high: b.high,
+        low: b.low,
+        close: b.close,
+        volume: b.volume,
     }
 }

@@ -184,7 +184,13 @@ async fn a_restart_keeps_everything_and_fetches_no_history_again() {
     let (_, watch1) = t.get("/api/v1/watchlist").await;
     let (_, cond1) = t.get("/api/v1/conditions").await;
     let (_, trig1) = t.get("/api/v1/triggers").await;
-    let (_, bars1) = t.get("/api/v1/stocks/005930/candles?period=D&count=50").await;
+    // A chart's first answer may stand on the recent sessions only while the backfill brings the
+    // rest: the days compared after the restart are those of the whole history.
+    let bars1 = eventually(Duration::from_secs(8), "the chart's whole history", || async {
+        let (_, b) = t.get("/api/v1/stocks/005930/candles?period=D&count=50").await;
+        (b["backfill"]["done"] == true).then_some(b)
+    })
+    .await;
     let dir = t.stop().await;
 
     let t = spawn_with(

@@ -92,3 +92,51 @@ async fn the_vts_profile_works_at_two_requests_a_second() {
     t.stop().await;
     sim.shutdown().await;
 }
+
+/// A cold daily chart on VTS waits for one page of recent sessions, not for the whole MA240 history
+/// (nor for today's minutes); that page is the one the name lookup already read (VTS names come
+/// from the daily chart), the backfill brings the older sessions, and then the same request answers
+/// every bar asked for with its averages.
+#[tokio::test]
+async fn a_cold_daily_chart_is_drawn_from_one_page_and_completed_by_the_backfill() {
+    let sim = simulator(Profile::Vts).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::config(dir.path(), custom(&sim, KisProfile::Vts), true);
+    let t = spawn_with(cfg, dir).await;
+    let (status, _) = t.get("/api/v1/stocks/005930").await;
+    assert_eq!(status, 200);
+    let (_, before) = t.get("/api/v1/health").await;
+
+    let (status, first) = t.get("/api/v1/stocks/005930/candles?period=D&count=150").await;
+    assert_eq!(status, 200, "{first}");
+    let bars = first["candles"].as_array().unwrap();
+    // One page of 100 rows at most (plus today's bar from the price): fewer than asked for.
+    assert!(!bars.is_empty() && bars.len() <= 101, "{} bars", bars.len());
+    assert!(bars.last().unwrap()["ma"]["240"].is_null());
+    assert_eq!(first["backfill"]["daily"]["need"], 240 + 150 - 1, "{first}");
+    let (_, after) = t.get("/api/v1/health").await;
+    let calls = |h: &serde_json::Value, kind: &str| h["upstream"]["calls"][kind].as_u64().unwrap();
+    assert!(
+        calls(&after, "today_minutes") <= calls(&before, "today_minutes") + 1,
+        "a daily chart walks no minute chart (one call may name the trading day): {after}"
+    );
+
+    let full = eventually(Duration::from_secs(15), "the daily history", || async {
+        let (_, c) = t.get("/api/v1/stocks/005930/candles?period=D&count=150").await;
+        (c["candles"].as_array()?.len() == 150).then_some(c)
+    })
+    .await;
+    // Every daily-chart call accounted for: the name lookup's (whose page the chart was drawn from),
+    // then the backfill's one for the older sessions; the page's candles made none of their own.
+    let (_, h) = t.get("/api/v1/health").await;
+    assert_eq!(calls(&h, "daily"), calls(&before, "daily") + 1, "{h}");
+    assert!(full["history"]["have"].as_u64() > first["history"]["have"].as_u64());
+    let last = full["candles"].as_array().unwrap().last().unwrap().clone();
+    assert!(last["ma"]["240"].is_number(), "{last}");
+    assert!(full["alignment"].is_string(), "{full}");
+    let stats = sim.stats();
+    assert_eq!(stats.rate_limited, 0, "{stats:?}");
+    assert!(stats.max_window <= 2, "{stats:?}");
+    t.stop().await;
+    sim.shutdown().await;
+}

@@ -23,11 +23,12 @@ import {
 } from "lightweight-charts";
 import { h } from "../dom";
 import { chartTime, formatKrw } from "../format";
-import type { Candle } from "../model";
+import { fillAverages, MA_WINDOWS, type Candle } from "../model";
+
+export { MA_WINDOWS };
 
 export const UP = "#e0313b";
 export const DOWN = "#1f5fd6";
-export const MA_WINDOWS = ["20", "60", "120", "240"] as const;
 export const MA_COLORS: Record<(typeof MA_WINDOWS)[number], string> = {
   "20": "#f08c00",
   "60": "#2b8a3e",
@@ -141,11 +142,15 @@ export class CandleChart {
     this.placeMarkers();
   }
 
-  /** Updates the forming bar (or appends the next one) without redrawing the rest. */
-  update(bar: Candle): void {
-    const time = chartTime(bar.time);
+  /**
+   * Updates the forming bar (or appends the next one) without redrawing the rest. A live bar (the WebSocket's
+   * `candle`) carries no averages: they are computed here from the closes the chart holds (see `fillAverages`).
+   */
+  update(input: Candle): void {
+    const time = chartTime(input.time);
     const last = this.times[this.times.length - 1];
     if (last !== undefined && time < last) return; // older than what is shown: ignore
+    const bar = fillAverages(input, this.bars, last === time);
     const ts = time as UTCTimestamp;
     this.candles.update({ time: ts, open: bar.open, high: bar.high, low: bar.low, close: bar.close });
     this.volume.update({ time: ts, value: bar.volume, color: volumeColor(bar) });
@@ -199,6 +204,7 @@ export class CandleChart {
     const lastTime = this.times[this.times.length - 1] ?? Infinity;
     this.pendingMarkers = false;
     this.el.dataset.lastBar = this.bars[this.bars.length - 1]?.time ?? "";
+    this.el.dataset.lastClose = String(this.bars[this.bars.length - 1]?.close ?? "");
     for (const m of this.markers) {
       const i = this.barIndex(m.barTime);
       if (i < 0) {

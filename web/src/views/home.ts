@@ -8,7 +8,8 @@ import { live, settings, triggers } from "../app";
 import { flash, h, setChildren, setText } from "../dom";
 import { formatKrw, formatKstDateTime, formatMaybe, formatKstTime } from "../format";
 import { t } from "../i18n";
-import { readAlignment, readQuote, readStatus, type Quote, type Trigger, type WatchItem } from "../model";
+import { LIVE_FRESH_MS } from "../feed";
+import { readTick, type Quote, type Trigger, type WatchItem } from "../model";
 import { stockUrl } from "../router";
 import { alignmentBadge, conditionPeriod, errorPanel, paintQuote, skeleton, statusBadge } from "./common";
 import { searchBox } from "./search";
@@ -33,8 +34,8 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
   let periods: string[] = [];
   let releaseLive: (() => void) | null = null;
   const blinking = new Set<string>();
-  const lastLive = new Map<string, number>();
   const lastAlignment = new Map<string, number>();
+  let lastConditions = -Infinity;
   let destroyed = false;
 
   const tbody = h("tbody");
@@ -78,7 +79,8 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
   async function load(): Promise<void> {
     try {
       const [items, conds] = await Promise.all([api.watchlist(), api.conditions().catch(() => [])]);
-      periods = [...new Set(conds.filter((c) => c.enabled).map((c) => conditionPeriod(c.expr)))].sort(periodOrder);
+      periods = conditionPeriods(conds);
+      lastConditions = performance.now();
       for (const it of items) for (const p of Object.keys(it.alignment)) if (!periods.includes(p)) periods.push(p);
       build(items);
     } catch (err) {
@@ -102,9 +104,15 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
     resubscribe();
   }
 
+  /**
+   * Ticks of every row. The new set is taken before the old one is given back, so the reference counts of the
+   * stocks in both never reach zero: adding or removing a row sends only that row's (un)subscribe.
+   * (Alignment is not on the WebSocket: it comes with the candles over HTTP, about once a minute.)
+   */
   function resubscribe(): void {
-    releaseLive?.();
-    releaseLive = order.length ? live.subscribe(order, ["tick", ...periods.map((p) => `candle:${p}`)]) : null;
+    const previous = releaseLive;
+    releaseLive = order.length ? live.subscribe(order, ["tick"]) : null;
+    previous?.();
   }
 
   function makeRow(item: WatchItem): Row {
@@ -148,6 +156,8 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
 
   function paintRow(row: Row, animate: boolean): void {
     const q = row.item.quote;
+    const pushed = live.connection === "open" ? live.stockStatus(row.item.code) : null;
+    if (pushed) row.item.status = pushed.status;
     const before = row.price.textContent;
     if (q) {
       paintQuote(q, { price: row.price, change: row.change, rate: row.rate, badge: row.limit });
@@ -283,27 +293,16 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
     live.on("tick", (msg) => {
       const row = typeof msg.code === "string" ? rows.get(msg.code) : undefined;
       if (!row) return;
-      lastLive.set(row.item.code, performance.now());
-      row.item.quote = merge(row.item.quote, readQuote(msg, row.item));
-      const st = readStatus(msg.status);
-      if (st) row.item.status = st;
+      row.item.quote = merge(row.item.quote, readTick(msg, row.item));
       paintRow(row, true);
     }),
-    live.on("candle", (msg) => {
-      const row = typeof msg.code === "string" ? rows.get(msg.code) : undefined;
-      if (!row || typeof msg.period !== "string") return;
-      const a = readAlignment(msg.alignment);
-      if (a !== row.item.alignment[msg.period]) {
-        row.item.alignment[msg.period] = a;
-        paintRow(row, false);
-      }
-    }),
-    live.on("status", (msg) => {
-      const row = typeof msg.code === "string" ? rows.get(msg.code) : undefined;
-      const st = readStatus(msg.status ?? msg.state);
-      if (row && st) {
-        row.item.status = st;
-        paintRow(row, false);
+    live.on("status", (update) => {
+      for (const entry of update.stocks) {
+        const row = rows.get(entry.code);
+        if (row && row.item.status !== entry.status) {
+          row.item.status = entry.status;
+          paintRow(row, false);
+        }
       }
     }),
     triggers.changed.on(() => {
@@ -329,19 +328,31 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
    * refreshed over HTTP: one request at a time, each price at most every few seconds, each alignment about once
    * a minute. The service answers these from its caches; a live tick stops them for that stock.
    */
+  /** The periods the enabled conditions use, read again now and then (they may change on another page). */
+  async function refreshPeriods(): Promise<void> {
+    if (performance.now() - lastConditions < ALIGNMENT_REFRESH_MS) return;
+    lastConditions = performance.now();
+    const next = conditionPeriods(await api.conditions());
+    if (destroyed || next.join() === periods.join()) return;
+    periods = next;
+    lastAlignment.clear();
+    for (const row of rows.values()) paintRow(row, false);
+  }
+
   async function refreshLoop(): Promise<void> {
     while (!destroyed) {
+      await refreshPeriods().catch(() => undefined);
       for (const code of [...order]) {
         if (destroyed) return;
         const row = rows.get(code);
         if (!row) continue;
         const now = performance.now();
         try {
-          if (now - (lastLive.get(code) ?? -Infinity) > PRICE_REFRESH_MS) {
+          if (!live.coversLive(code, LIVE_FRESH_MS)) {
             const q = await api.price(code);
             if (destroyed) return;
             const current = rows.get(code);
-            if (current && now - (lastLive.get(code) ?? -Infinity) > PRICE_REFRESH_MS) {
+            if (current && !live.coversLive(code, LIVE_FRESH_MS)) {
               current.item.quote = merge(current.item.quote, q);
               paintRow(current, true);
             }
@@ -384,6 +395,10 @@ function merge(prev: Quote | null, next: Quote): Quote {
     if (v !== null && v !== "") (out as Record<string, unknown>)[k] = v;
   }
   return out;
+}
+
+function conditionPeriods(conds: Array<{ enabled: boolean; expr: string }>): string[] {
+  return [...new Set(conds.filter((c) => c.enabled).map((c) => conditionPeriod(c.expr)))].sort(periodOrder);
 }
 
 const PRICE_REFRESH_MS = 4000;

@@ -3,12 +3,19 @@
 // stored triggers, which never reaches KIS); a failure shows an error panel with 재시도 instead of a blank
 // chart.
 //
-// While the service sends no live data for this stock over the WebSocket (a polled stock, or a service without
-// the realtime hub), the page refreshes itself with one snapshot every few seconds and the last two bars now
-// and then — one request at a time, never a burst.
+// Drawing is progressive: the header and the order book as soon as the snapshot answers, the chart as soon as
+// the candles do (each request alone; the slower one never holds the other back). The candles asked for are
+// the bars the chart shows at its width (`barsToShow`), not the whole history: on a 2 requests/s account every
+// extra page of history is another half second before the chart appears.
+//
+// Live data comes over the one WebSocket (`StockFeed`: tick, order book, executions and the shown period's
+// candle). While the service sends nothing live for this stock (a polled stock, or a service without the
+// realtime hub), the page refreshes itself with one snapshot every few seconds and the last bars now and
+// then — one request at a time, never a burst.
 
 import { api } from "../api";
 import { live, triggers as triggerCenter } from "../app";
+import { StockFeed } from "../feed";
 import { h, setChildren, setText } from "../dom";
 import { formatKoreanAmount, formatMaybe } from "../format";
 import { lang, t } from "../i18n";
@@ -17,8 +24,8 @@ import {
   readCandle,
   readExecution,
   readOrderBook,
-  readQuote,
-  readStatus,
+  readTick,
+  historyPending,
   type Alignment,
   type CandleSet,
   type Execution,
@@ -38,6 +45,9 @@ function periodLabel(p: string): string {
 }
 const POLL_SNAPSHOT_MS = 3000;
 const POLL_CANDLES_MS = 15000;
+/** How often the page asks how far the history fetch got, and for how long at most. */
+const HISTORY_POLL_MS = 1500;
+const HISTORY_WATCH_MS = 180_000;
 
 export function mountStock(root: HTMLElement, code: string, initialPeriod: string | null): () => void {
   let period = initialPeriod && (PERIODS as readonly string[]).includes(initialPeriod) ? initialPeriod : "D";
@@ -47,10 +57,11 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   let chart: CandleChart | null = null;
   let markers: Marker[] = [];
   let destroyed = false;
-  let releaseLive: (() => void) | null = null;
-  let lastLiveTick = 0;
-  let lastLiveCandle = 0;
+  const feed = new StockFeed(live, code, period);
   let pollTimer: ReturnType<typeof setTimeout> | null = null;
+  let historyTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The chart's history is still being fetched by the service (the first answer had the recent bars). */
+  let historyLoading = false;
   let lastCandlePoll = 0;
   const cleanups: Array<() => void> = [];
   const started = performance.now();
@@ -155,6 +166,9 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
 
   function applySnapshot(s: Snapshot): void {
     quote = quote ? { ...quote, ...definedOnly(s.quote) } : s.quote;
+    // The WebSocket's status is pushed on every change, so while it is open it is the newer word.
+    const pushed = live.connection === "open" ? live.stockStatus(code) : null;
+    if (pushed) quote.status = pushed.status;
     book = s.orderbook ?? book;
     paintHeader();
     paintBook();
@@ -173,9 +187,43 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     alignment = set.alignment;
     paintAlignment();
     const h = set.history;
-    historyNote.hidden = !(h && h.have < h.need);
-    if (h && h.have < h.need) historyNote.textContent = t("maNeeds", { n: h.need - h.have });
+    historyLoading = historyPending(set.backfill, period);
+    historyNote.hidden = !historyLoading && !(h && h.have < h.need);
+    if (historyLoading) historyNote.textContent = t("historyLoading");
+    else if (h && h.have < h.need) historyNote.textContent = t("maNeeds", { n: h.need - h.have });
     drawMarkers();
+    if (historyLoading) watchHistory(period, performance.now());
+    else if (page.dataset.ready === "true" && !page.dataset.historyMs) noteHistoryDrawn();
+  }
+
+  /** For the e2e's figures: when the chart first stood on its whole history. */
+  function noteHistoryDrawn(): void {
+    page.dataset.historyMs = String(Math.round(performance.now() - started));
+  }
+
+  /**
+   * While the service still fetches the history behind the chart (a cold stock: the first answer has the
+   * recent bars only), asks how far it got — an answer from the service's memory, no upstream call — and
+   * draws the candles again once it is there.
+   */
+  function watchHistory(p: string, since: number): void {
+    if (historyTimer) clearTimeout(historyTimer);
+    historyTimer = setTimeout(async () => {
+      historyTimer = null;
+      if (destroyed || p !== period) return;
+      try {
+        const { backfill } = await api.stock(code);
+        if (destroyed || p !== period) return;
+        if (!historyPending(backfill, p)) {
+          const set = await api.candles(code, p, barsToShow(chartBox));
+          if (!destroyed && p === period) applyCandles(set, true);
+          return;
+        }
+      } catch {
+        // Asked again below; the chart keeps what it has.
+      }
+      if (performance.now() - since < HISTORY_WATCH_MS) watchHistory(p, since);
+    }, HISTORY_POLL_MS);
   }
 
   /** Backtest signals handed over by the conditions page (`?backtest=1`), for the period they ran on. */
@@ -211,7 +259,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
       applySnapshot(s);
       page.dataset.snapshotMs = String(Math.round(performance.now() - started));
     });
-    const candles = api.candles(code, period).then((set) => {
+    const candles = api.candles(code, period, barsToShow(chartBox)).then((set) => {
       if (destroyed) return;
       applyCandles(set);
       page.dataset.candlesMs = String(Math.round(performance.now() - started));
@@ -221,6 +269,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
       if (destroyed) return;
       page.dataset.renderMs = String(Math.round(performance.now() - started));
       page.dataset.ready = "true";
+      if (!historyLoading) noteHistoryDrawn();
       void loadMarkers();
       schedulePoll();
     } catch (err) {
@@ -243,10 +292,10 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     const url = new URL(location.href);
     url.searchParams.set("period", p);
     history.replaceState(null, "", url.pathname + url.search);
-    resubscribe();
+    feed.setPeriod(p);
     if (chart) chart.el.classList.add("loading");
     try {
-      const set = await api.candles(code, p);
+      const set = await api.candles(code, p, barsToShow(chartBox));
       if (destroyed || p !== period) return;
       applyCandles(set);
       chart?.el.classList.remove("loading");
@@ -259,11 +308,6 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     }
   }
 
-  function resubscribe(): void {
-    releaseLive?.();
-    releaseLive = live.subscribe([code], ["tick", "orderbook", "executions", `candle:${period}`]);
-  }
-
   /** One request at a time, only while the WebSocket brings nothing for this stock. */
   function schedulePoll(): void {
     if (pollTimer) clearTimeout(pollTimer);
@@ -274,9 +318,9 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     if (destroyed) return;
     const now = performance.now();
     try {
-      if (now - lastLiveTick > POLL_SNAPSHOT_MS) applySnapshot(await api.snapshot(code));
+      if (feed.needsSnapshotPoll) applySnapshot(await api.snapshot(code));
       // A trigger's bar not drawn yet (it fired on the forming bar) is fetched at once rather than in 15 s.
-      const due = chart?.pendingMarkers || (now - lastLiveCandle > POLL_CANDLES_MS && now - lastCandlePoll > POLL_CANDLES_MS);
+      const due = chart?.pendingMarkers || (feed.needsCandlePoll && now - lastCandlePoll > POLL_CANDLES_MS);
       if (chart && due) {
         lastCandlePoll = now;
         const p = period;
@@ -286,7 +330,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
           const first = set.candles[0];
           if (last && first && first.time > last.time) {
             // Bars were missed between the refreshes (the service's candles come in steps): load them all.
-            const full = await api.candles(code, p);
+            const full = await api.candles(code, p, barsToShow(chartBox));
             if (!destroyed && p === period) applyCandles(full, true);
           } else {
             for (const c of set.candles) chart.update(c);
@@ -306,13 +350,12 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   cleanups.push(
     live.on("tick", (msg) => {
       if (msg.code !== code) return;
-      lastLiveTick = performance.now();
-      quote = quote ? { ...quote, ...definedOnly(readQuote(msg)) } : readQuote(msg, { code });
+      const tick = readTick(msg, { code });
+      quote = quote ? { ...quote, ...definedOnly(tick) } : tick;
       paintHeader();
     }),
     live.on("orderbook", (msg) => {
       if (msg.code !== code) return;
-      lastLiveTick = performance.now();
       book = readOrderBook(msg.orderbook ?? msg) ?? book;
       paintBook();
     }),
@@ -330,7 +373,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     }),
     live.on("candle", (msg) => {
       if (msg.code !== code || msg.period !== period || !chart) return;
-      lastLiveCandle = performance.now();
+      feed.noteCandle(period);
       const c = readCandle(msg.candle ?? msg);
       if (c) chart.update(c);
       const a = readAlignment(msg.alignment);
@@ -339,13 +382,11 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
         paintAlignment();
       }
     }),
-    live.on("status", (msg) => {
-      if (msg.code !== code || !quote) return;
-      const st = readStatus(msg.status ?? msg.state);
-      if (st) {
-        quote.status = st;
-        paintHeader();
-      }
+    live.on("status", (update) => {
+      const entry = update.stocks.find((e) => e.code === code);
+      if (!entry || !quote || quote.status === entry.status) return;
+      quote.status = entry.status;
+      paintHeader();
     }),
     triggerCenter.onNew((tr) => {
       if (tr.code !== code) return;
@@ -355,19 +396,28 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     }),
   );
 
-  resubscribe();
   paintAlignment();
   void load();
 
   return () => {
     destroyed = true;
     if (pollTimer) clearTimeout(pollTimer);
+    if (historyTimer) clearTimeout(historyTimer);
     for (const c of cleanups) c();
-    releaseLive?.();
+    feed.close();
     chart?.destroy();
     executions.destroy();
     document.title = "kiswatch";
   };
+}
+
+/**
+ * The bars the chart shows at its width (the library's default spacing is 6 px a bar), with a margin for a
+ * little scrolling back; history beyond that is not worth a slower first draw.
+ */
+export function barsToShow(box: HTMLElement): number {
+  const width = box.clientWidth || 800;
+  return Math.min(400, Math.max(60, Math.ceil(width / 6) + 20));
 }
 
 export const BACKTEST_KEY = "kiswatch.backtest";
