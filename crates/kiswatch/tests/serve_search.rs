@@ -178,3 +178,16 @@ async fn with_no_master_search_by_code_still_works() {
     t.stop().await;
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_demo_downloads_the_master_from_its_embedded_simulator() {
+    let t = common::spawn_demo(false).await;
+    let m = master_in_state(&t, "loaded").await;
+    let sim_url = t.app.sim_url().unwrap();
+    assert_eq!(m["source"], format!("{sim_url}/common/master"));
+    let (_, stocks) = t.get("/sim/stocks").await;
+    assert_eq!(m["records"], stocks.as_array().unwrap().len());
+    // The demo also knows the simulated companies' English names.
+    assert_eq!(codes(&t, "samsung%20electronics").await[0], "005930");
+    t.stop().await;
+}
