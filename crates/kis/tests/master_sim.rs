@@ -162,3 +162,28 @@ async fn no_copy_and_a_failed_download_is_an_error() {
     assert!(!dir.join("master").join("master.json").exists());
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_cache_from_another_source_is_not_used() {
+    let first = sim().await;
+    let dir = common::temp_dir("master-source");
+    loader(&first, &dir).load(at(FRIDAY_MORNING)).await.unwrap();
+    assert_eq!(first.stats().master_downloads, 2);
+
+    // Another server (another base URL) the same day: its own files, not the first one's cache.
+    let second = sim().await;
+    let other = loader(&second, &dir);
+    let master = other.load(at("2026-11-27T11:00:00")).await.unwrap();
+    assert_eq!(master.origin, Origin::Download);
+    assert_eq!(master.source, format!("{}/common/master", second.rest_url()));
+    assert_eq!(second.stats().master_downloads, 2);
+    // And the cache now belongs to the second server.
+    let again = loader(&second, &dir)
+        .load(at("2026-11-27T12:00:00"))
+        .await
+        .unwrap();
+    assert_eq!(again.origin, Origin::Cache);
+    assert_eq!(second.stats().master_downloads, 2);
+    first.shutdown().await;
+    second.shutdown().await;
+}

@@ -1,6 +1,6 @@
 //! `kiswatch serve` (also `kiswatch` with no subcommand): starts the upstream (the embedded simulator
-//! in demo), the store, gateway, backfill, live feed and trigger service, and serves the HTTP API and
-//! the web UI until Ctrl-C.
+//! in demo), the store, the stock master, gateway, backfill, live feed and trigger service, and serves
+//! the HTTP API and the web UI until Ctrl-C.
 //!
 //! [`App`] is the whole service as a value: tests start it on port 0 against a simulator and stop it
 //! again, exactly as the binary does.
@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use kis::master::{MasterConfig, MasterLoader};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -95,7 +96,18 @@ impl App {
                 })
                 .collect();
             stocks.insert_many(listing).await?;
+            stocks.add_english_names(
+                sim.market()
+                    .stocks()
+                    .iter()
+                    .map(|s| (s.code.to_string(), s.eng_name.to_string())),
+            );
         }
+        // The stock master, in the background: the cache at once, else a download (demo: from the
+        // embedded simulator).
+        let master =
+            MasterConfig::for_environment(upstream.client.environment(), Some(config.data_dir.clone()));
+        let master_task = tokio::spawn(stocks.clone().follow_master(Arc::new(MasterLoader::new(master))));
         let gateway = Arc::new(Gateway::new(
             upstream.client.clone(),
             store.clone(),
@@ -114,7 +126,7 @@ impl App {
             Err(_) => tracing::warn!("upstream too slow to tell the market time at startup"),
         }
         let changed = Arc::new(watch::channel(0u64).0);
-        let mut tasks = Vec::new();
+        let mut tasks = vec![master_task];
         let backfill = config.background.then(|| {
             let b = Backfill::new(gateway.clone(), store.clone(), upstream.has_past_minutes());
             tasks.push(tokio::spawn(b.clone().run()));

@@ -1,19 +1,36 @@
-//! The stock directory: code → name, market, kind, and search over what is known.
+//! The stock directory: code → name, market, kind, and search, from the KIS stock master.
 //!
-//! Names appear wherever a code does in the API, so they must be at hand without an upstream call per
-//! row: the directory holds every name kiswatch has learned (the simulator's listing in demo, then
-//! `search-stock-info` or the daily chart's summary for anything else, see
-//! [`crate::gateway::Gateway::stock`]) and remembers them in the store.
+//! Names appear wherever a code does in the API (watchlist, triggers, a stock's page, WebSocket
+//! messages), so they must be at hand without an upstream call per row. Two sources, the first that
+//! knows a code wins:
 //!
-//! Search is a seam: today it ranks the known names (code prefix, name prefix/substring, 초성); a
-//! full stock master (every listed code, English names) plugs in by filling the directory with
-//! [`StockDirectory::insert_many`] at startup.
+//! 1. **The stock master** ([`kis::master`]): every KOSPI/KOSDAQ listing with its kind (stock, ETF,
+//!    ETN, …). [`StockDirectory::follow_master`] runs in the background from startup: it loads the
+//!    cached copy in the data dir, or downloads both files (from KIS's download host for `real`/`vts`,
+//!    from the upstream server's `/common/master` for `custom` and the demo's embedded simulator),
+//!    and asks the loader again every [`MASTER_CHECK_EVERY`]; the loader itself decides whether that
+//!    means a download (at most once a trading day, a failed refresh keeps the last good copy).
+//! 2. **Names learned one by one** and remembered in the store: the simulator's listing in demo, and
+//!    `search-stock-info` or the daily chart's summary for a code the master does not list (see
+//!    [`crate::gateway::Gateway::stock`]).
+//!
+//! Search is [`market::search::StockIndex`] (code prefix, name, 초성, English; ranked) over the
+//! master's listings plus the learned stocks it does not list. Until the master has arrived, the index
+//! holds what has been learned, so a code or a known name is still found; when the master arrives,
+//! the index is rebuilt and every name fills in. [`StockDirectory::changes`] ticks then, for consumers
+//! that cache names (the realtime hub's `set_name`).
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
 
+use jiff::Timestamp;
+use jiff::civil::Date;
+use kis::master::{Master, MasterLoader, Origin};
 use market::StockCode;
+use market::search::{Hit, Kind, Listing, Market, SearchError, StockIndex};
 use serde::Serialize;
+use tokio::sync::watch;
 
 use crate::store::{Store, StoreError};
 
@@ -24,22 +41,70 @@ pub struct StockMeta {
     pub name: String,
     /// `KOSPI`, `KOSDAQ`, … (empty when unknown).
     pub market: String,
-    /// `stock` for common shares (ETF/ETN once a master tells).
+    /// `stock`, `etf`, `etn`, … ([`Kind::as_str`]); `stock` for a code the master does not list.
     pub kind: String,
 }
 
-/// The longest query search accepts, in characters.
-pub const MAX_QUERY_CHARS: usize = 40;
+/// How often the background task asks the loader for the current master (a no-op while the copy is
+/// fresh or a failed download is waiting for its retry).
+pub const MASTER_CHECK_EVERY: Duration = Duration::from_secs(300);
+
+/// The master as `/api/v1/health` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MasterHealth {
+    /// `loading` (no copy yet, first download under way), `loaded` (current copy), `stale` (a copy
+    /// older than the current trading day's: a refresh failed, see `error`), `failed` (no copy at all).
+    pub state: &'static str,
+    /// Listings in the copy in use (0 before any).
+    pub records: usize,
+    /// The trading day the copy in use is the master of.
+    pub as_of: Option<Date>,
+    pub fetched_at: Option<Timestamp>,
+    /// `download` or `cache` (loaded from the data dir at startup).
+    pub origin: Option<Origin>,
+    /// The base URL it came from.
+    pub source: Option<String>,
+    /// Why the last download attempt failed.
+    pub error: Option<String>,
+    pub last_attempt: Option<Timestamp>,
+}
 
 /// See the module docs.
-#[derive(Debug)]
 pub struct StockDirectory {
+    /// Learned one by one (and remembered in the store).
     known: RwLock<HashMap<StockCode, StockMeta>>,
+    /// The master's listings, once it has arrived.
+    master: RwLock<Option<Arc<StockIndex>>>,
+    /// Search: the master's listings, then learned stocks it does not list.
+    index: RwLock<Arc<StockIndex>>,
+    /// English names by code (the demo's simulator has them; the master has none).
+    english: RwLock<HashMap<String, String>>,
+    loader: OnceLock<Arc<MasterLoader>>,
+    changes: watch::Sender<u64>,
     store: Store,
 }
 
+impl std::fmt::Debug for StockDirectory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StockDirectory")
+            .field("known", &read(&self.known).len())
+            .field("master", &read(&self.master).as_ref().map(|m| m.len()))
+            .field("listings", &self.len())
+            .finish()
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
+}
+
 impl StockDirectory {
-    /// The directory with every name the store remembers.
+    /// The directory with every name the store remembers (the master follows, see
+    /// [`StockDirectory::follow_master`]).
     pub async fn load(store: Store) -> Result<StockDirectory, StoreError> {
         let mut known = HashMap::new();
         for (code, name, market) in store.stocks().await? {
@@ -50,23 +115,37 @@ impl StockDirectory {
                         code,
                         name,
                         market,
-                        kind: "stock".into(),
+                        kind: Kind::Stock.as_str().into(),
                     },
                 );
             }
         }
-        Ok(StockDirectory {
+        let directory = StockDirectory {
             known: RwLock::new(known),
+            master: RwLock::new(None),
+            index: RwLock::new(Arc::new(StockIndex::default())),
+            english: RwLock::new(HashMap::new()),
+            loader: OnceLock::new(),
+            changes: watch::channel(0).0,
             store,
-        })
+        };
+        directory.rebuild();
+        Ok(directory)
     }
 
     pub fn get(&self, code: StockCode) -> Option<StockMeta> {
-        self.known
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&code)
-            .cloned()
+        if let Some(l) = read(&self.master)
+            .as_ref()
+            .and_then(|m| m.get(code.as_str()).cloned())
+        {
+            return Some(StockMeta {
+                code,
+                name: l.name,
+                market: l.market.as_str().into(),
+                kind: l.kind.as_str().into(),
+            });
+        }
+        read(&self.known).get(&code).cloned()
     }
 
     /// The name of a code, or the code itself when no name is known.
@@ -76,13 +155,8 @@ impl StockDirectory {
 
     /// Learns a stock (and remembers it in the store when it is new or changed).
     pub async fn insert(&self, meta: StockMeta) -> Result<(), StoreError> {
-        let changed = {
-            let mut known = self.known.write().unwrap_or_else(|p| p.into_inner());
-            let changed = known.get(&meta.code) != Some(&meta);
-            known.insert(meta.code, meta.clone());
-            changed
-        };
-        if changed {
+        if self.learn(meta.clone()) {
+            self.rebuild();
             self.store
                 .put_stock(meta.code.to_string(), meta.name, meta.market)
                 .await?;
@@ -90,79 +164,144 @@ impl StockDirectory {
         Ok(())
     }
 
-    /// Learns many stocks at once (a listing or a stock master).
+    /// Learns many stocks at once (a listing).
     pub async fn insert_many(&self, metas: Vec<StockMeta>) -> Result<(), StoreError> {
-        for meta in metas {
-            self.insert(meta).await?;
+        let changed: Vec<StockMeta> = metas.into_iter().filter(|m| self.learn(m.clone())).collect();
+        if !changed.is_empty() {
+            self.rebuild();
+        }
+        for meta in changed {
+            self.store
+                .put_stock(meta.code.to_string(), meta.name, meta.market)
+                .await?;
         }
         Ok(())
     }
 
+    /// Whether `meta` was new or changed.
+    fn learn(&self, meta: StockMeta) -> bool {
+        let mut known = write(&self.known);
+        let changed = known.get(&meta.code) != Some(&meta);
+        known.insert(meta.code, meta);
+        changed
+    }
+
+    /// English names to search by (code → name), e.g. the demo simulator's.
+    pub fn add_english_names(&self, names: impl IntoIterator<Item = (String, String)>) {
+        write(&self.english).extend(names);
+        self.rebuild();
+    }
+
+    /// Listings: the master (or nothing yet) and every known stock it does not list.
     pub fn len(&self) -> usize {
-        self.known.read().unwrap_or_else(|p| p.into_inner()).len()
+        read(&self.index).len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Known stocks matching `query` (code prefix, name prefix or substring, or 초성 such as
-    /// `ㅅㅅㅈㅈ`), best first: exact code, code prefix, name prefix, name substring, 초성.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<StockMeta> {
-        let q = query.trim().to_lowercase();
-        if q.is_empty() {
-            return Vec::new();
-        }
-        let q_initials = q.chars().all(is_initial);
-        let known = self.known.read().unwrap_or_else(|p| p.into_inner());
-        let mut hits: Vec<(u8, &StockMeta)> = known
+    /// The best `limit` listings for `query`, see [`StockIndex::search`]; an empty or too long query
+    /// or a limit out of 1..=100 is an error, before any scan.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        let index = read(&self.index).clone();
+        index.search(query, limit)
+    }
+
+    /// Ticks each time the master arrives or is refreshed (names may have changed).
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Uses this master's listings from now on.
+    pub fn set_master(&self, master: &Master) {
+        *write(&self.master) = Some(Arc::new(master.index()));
+        self.rebuild();
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// The search index over the master and the learned stocks it does not list (learned stocks of
+    /// another market, e.g. KONEX, are found by [`StockDirectory::get`] but not searched).
+    fn rebuild(&self) {
+        let master = read(&self.master).clone();
+        let mut extra: Vec<Listing> = read(&self.known)
             .values()
+            .filter(|m| master.as_ref().is_none_or(|i| i.get(m.code.as_str()).is_none()))
             .filter_map(|m| {
-                let name = m.name.to_lowercase();
-                let rank = if m.code.as_str() == q {
-                    0
-                } else if m.code.as_str().starts_with(&q) {
-                    1
-                } else if name.starts_with(&q) {
-                    2
-                } else if name.contains(&q) {
-                    3
-                } else if q_initials && initials(&name).contains(&q) {
-                    4
-                } else {
-                    return None;
+                let market = match m.market.as_str() {
+                    "KOSPI" => Market::Kospi,
+                    "KOSDAQ" => Market::Kosdaq,
+                    _ => return None,
                 };
-                Some((rank, m))
+                Some(Listing {
+                    code: m.code.to_string(),
+                    name: m.name.clone(),
+                    market,
+                    kind: Kind::Stock,
+                    market_cap: None,
+                    english_name: None,
+                })
             })
             .collect();
-        hits.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.code.cmp(&b.1.code)));
-        hits.into_iter().take(limit).map(|(_, m)| m.clone()).collect()
+        extra.sort_by(|a, b| a.code.cmp(&b.code));
+        let listings = master
+            .iter()
+            .flat_map(|i| i.listings().cloned().collect::<Vec<_>>())
+            .chain(extra);
+        let english: Vec<(String, String)> = read(&self.english)
+            .iter()
+            .map(|(c, n)| (c.clone(), n.clone()))
+            .collect();
+        let index = StockIndex::new(listings).with_english_names(english);
+        *write(&self.index) = Arc::new(index);
     }
-}
 
-/// The 19 initial consonants of Hangul syllables, in Unicode order.
-const INITIALS: [char; 19] = [
-    'ㄱ', 'ㄲ', 'ㄴ', 'ㄷ', 'ㄸ', 'ㄹ', 'ㅁ', 'ㅂ', 'ㅃ', 'ㅅ', 'ㅆ', 'ㅇ', 'ㅈ', 'ㅉ', 'ㅊ', 'ㅋ', 'ㅌ',
-    'ㅍ', 'ㅎ',
-];
+    /// Keeps the master current: loads it now (cache or download), then asks the loader again every
+    /// [`MASTER_CHECK_EVERY`], taking each new copy. Runs until aborted.
+    pub async fn follow_master(self: Arc<Self>, loader: Arc<MasterLoader>) {
+        let _ = self.loader.set(loader.clone());
+        let mut tick = tokio::time::interval(MASTER_CHECK_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut current: Option<Arc<Master>> = None;
+        loop {
+            tick.tick().await;
+            // The loader logs a failure; with no copy at all, the learned names keep serving.
+            if let Ok(master) = loader.load(Timestamp::now()).await
+                && !current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &master))
+            {
+                self.set_master(&master);
+                current = Some(master);
+            }
+        }
+    }
 
-fn is_initial(c: char) -> bool {
-    INITIALS.contains(&c)
-}
-
-/// `삼성전자` → `ㅅㅅㅈㅈ`; other characters stay as they are.
-fn initials(s: &str) -> String {
-    s.chars()
-        .map(|c| match c as u32 {
-            0xAC00..=0xD7A3 => INITIALS[((c as u32 - 0xAC00) / 588) as usize],
-            _ => c,
+    /// The master's state for `/api/v1/health`; `None` when no loader follows it.
+    pub fn master_health(&self) -> Option<MasterHealth> {
+        let loader = self.loader.get()?;
+        let s = loader.status();
+        let state = match (s.fetched_at, &s.last_error) {
+            (None, None) => "loading",
+            (None, Some(_)) => "failed",
+            (Some(_), _) if s.stale => "stale",
+            (Some(_), _) => "loaded",
+        };
+        Some(MasterHealth {
+            state,
+            records: s.records,
+            as_of: s.fetched_at.map(|t| loader.master_day(t)),
+            fetched_at: s.fetched_at,
+            origin: s.origin,
+            source: s.source,
+            error: s.last_error,
+            last_attempt: s.last_attempt,
         })
-        .collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kis::master::MasterRecord;
 
     fn meta(code: &str, name: &str) -> StockMeta {
         StockMeta {
@@ -173,36 +312,108 @@ mod tests {
         }
     }
 
+    fn code(c: &str) -> StockCode {
+        StockCode::parse(c).unwrap()
+    }
+
+    fn codes(d: &StockDirectory, q: &str) -> Vec<String> {
+        d.search(q, 10).unwrap().into_iter().map(|h| h.code).collect()
+    }
+
+    /// A master record with only what the directory reads.
+    fn record(code: &str, name: &str, market: Market, group: &str, cap: u64) -> MasterRecord {
+        MasterRecord {
+            market,
+            code: code.into(),
+            standard_code: format!("KR7{code}000"),
+            name: name.into(),
+            group: group.into(),
+            kind: Kind::from_group_code(group),
+            cap_size: None,
+            kospi200_sector: None,
+            base_price: None,
+            par_value: None,
+            listing_date: None,
+            listed_shares_thousands: None,
+            market_cap: Some(cap),
+            halted: false,
+            liquidation: false,
+            administrative: false,
+            warning: kis::master::MarketWarning::None,
+            warning_notice: false,
+            unfaithful_disclosure: false,
+            short_term_overheat: false,
+            spac: false,
+            preferred: false,
+        }
+    }
+
     #[tokio::test]
-    async fn search_ranks_codes_names_and_initials() {
+    async fn learned_names_are_searched_and_survive_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), "t").unwrap();
         let d = StockDirectory::load(store.clone()).await.unwrap();
         d.insert_many(vec![
             meta("005930", "삼성전자"),
             meta("005935", "삼성전자우"),
-            meta("028260", "삼성물산"),
             meta("000660", "SK하이닉스"),
         ])
         .await
         .unwrap();
-        let codes = |q: &str| {
-            d.search(q, 10)
-                .into_iter()
-                .map(|m| m.code.to_string())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(codes("005930"), ["005930"]);
-        assert_eq!(codes("00593"), ["005930", "005935"]);
-        assert_eq!(codes("삼성전자"), ["005930", "005935"]);
-        assert_eq!(codes("하이닉스"), ["000660"]);
-        assert_eq!(codes("sk"), ["000660"], "case-insensitive");
-        assert_eq!(codes("ㅅㅅㅈㅈ"), ["005930", "005935"]);
-        assert_eq!(codes("ㅅㅅ")[..3], ["005930", "005935", "028260"]);
-        assert!(codes("없는종목").is_empty());
-        assert_eq!(d.search("삼성", 1).len(), 1);
-        // Names survive a restart.
+        assert_eq!(codes(&d, "0059"), ["005930", "005935"]);
+        assert_eq!(codes(&d, "ㅅㅅㅈㅈ")[0], "005930");
+        assert_eq!(codes(&d, "sk"), ["000660"]);
+        assert!(matches!(d.search(" ", 10), Err(SearchError::EmptyQuery)));
+        assert!(matches!(d.search("삼성", 0), Err(SearchError::BadLimit { .. })));
         let again = StockDirectory::load(store).await.unwrap();
-        assert_eq!(again.name(StockCode::parse("000660").unwrap()), "SK하이닉스");
+        assert_eq!(again.name(code("000660")), "SK하이닉스");
+        assert_eq!(again.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn the_master_fills_in_names_kinds_and_search() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "t").unwrap();
+        let d = StockDirectory::load(store).await.unwrap();
+        // Before the master: a code learned from upstream (its name not yet known) and a KONEX stock.
+        d.insert(meta("005930", "005930")).await.unwrap();
+        d.insert(StockMeta {
+            market: "KONEX".into(),
+            ..meta("278990", "이엠티")
+        })
+        .await
+        .unwrap();
+        assert_eq!(codes(&d, "0059"), ["005930"], "search by code before the master");
+        assert!(codes(&d, "삼성").is_empty());
+        let mut changes = d.changes();
+
+        d.set_master(&Master {
+            records: vec![
+                record("005930", "삼성전자", Market::Kospi, "ST", 3_000_000),
+                record("069500", "KODEX 200", Market::Kospi, "EF", 80_000),
+                record("247540", "에코프로비엠", Market::Kosdaq, "ST", 200_000),
+            ],
+            fetched_at: Timestamp::UNIX_EPOCH,
+            source: "test".into(),
+            origin: Origin::Download,
+        });
+        assert!(changes.has_changed().unwrap());
+        let _ = changes.borrow_and_update();
+        assert_eq!(d.name(code("005930")), "삼성전자", "the master's name wins");
+        assert_eq!(d.get(code("069500")).unwrap().kind, "etf");
+        assert_eq!(d.get(code("247540")).unwrap().market, "KOSDAQ");
+        assert_eq!(
+            d.name(code("278990")),
+            "이엠티",
+            "a learned stock the master lacks"
+        );
+        assert_eq!(codes(&d, "삼성"), ["005930"]);
+        assert_eq!(codes(&d, "kodex200"), ["069500"]);
+        let hit = &d.search("ㅇㅋㅍㄹ", 5).unwrap()[0];
+        assert_eq!((hit.code.as_str(), hit.kind), ("247540", Kind::Stock));
+        assert_eq!(d.len(), 3, "KONEX is looked up by code, not searched");
+
+        d.add_english_names([("005930".to_string(), "Samsung Electronics".to_string())]);
+        assert_eq!(codes(&d, "samsung"), ["005930"]);
     }
 }

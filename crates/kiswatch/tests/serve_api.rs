@@ -279,7 +279,7 @@ async fn triggers_search_health_the_simulator_and_the_ui() {
     assert_eq!(hits[0]["code"], "005930");
     let (status, e) = t.get("/api/v1/stocks/search?q=").await;
     assert_eq!((status, error_code(&e)), (400, "invalid_query"));
-    let long = "가".repeat(41);
+    let long = "가".repeat(200);
     let (status, _) = t.get(&format!("/api/v1/stocks/search?q={long}")).await;
     assert_eq!(status, 400);
 

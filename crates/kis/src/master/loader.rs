@@ -4,7 +4,8 @@
 //!   with no token and no governor slot (the master is not a KIS REST API and has no rate limit).
 //! * **Cache.** `<data_dir>/master/kospi_code.mst`, `kosdaq_code.mst` (the unzipped files, as served)
 //!   and `master.json` (when and where they were fetched), each written to a temporary file and renamed,
-//!   `master.json` last. A cache that does not parse is ignored (and logged).
+//!   `master.json` last. A cache that does not parse, or was downloaded from another base URL (a
+//!   simulator's listing is not KIS's), is ignored (and logged).
 //! * **Refresh rule.** KIS regenerates the files overnight. The *master day* of an instant is the KRX
 //!   trading day whose files are current then: today from 08:00 KST on a trading day (before the 08:30
 //!   pre-open auction), otherwise the previous trading day ([`market::krx::Calendar::krx`]). A copy is
@@ -313,6 +314,12 @@ impl MasterLoader {
         let meta = std::fs::read(dir.join("master.json")).ok()?;
         let read = || -> Result<Master, String> {
             let meta: CacheMeta = serde_json::from_slice(&meta).map_err(|e| e.to_string())?;
+            if meta.source != self.config.base_url {
+                return Err(format!(
+                    "it was downloaded from {}, not {}",
+                    meta.source, self.config.base_url
+                ));
+            }
             let mut records = Vec::new();
             for market in MARKETS {
                 let path = dir.join(file_name(market));

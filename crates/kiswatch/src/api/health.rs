@@ -1,5 +1,6 @@
 //! `GET /api/v1/health`: is the service well, and what is it doing — the upstream (calls and errors
-//! by kind, whether it is failing), the governor, the caches, market time, backfill progress.
+//! by kind, whether it is failing), the governor, the caches, market time, backfill progress, and the
+//! stock master (whether a current copy is in use, and why not).
 
 use std::sync::atomic::Ordering;
 
@@ -11,7 +12,7 @@ use super::{ApiResult, AppState};
 use crate::clock::rfc3339;
 use crate::gateway::CallKind;
 
-#[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "upstream calls and errors, governor, caches, market time, backfill progress, live feed")))]
+#[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "upstream calls and errors, governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error)")))]
 pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let g = &state.gateway;
     let c = &g.counters;
@@ -60,5 +61,6 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         },
         "backfill": backfill,
         "live": state.triggers.as_ref().map(|t| t.stats()),
+        "master": state.stocks.master_health(),
     })))
 }

@@ -1,5 +1,6 @@
 //! `GET /metrics`: Prometheus text — the governor (queue, in flight, waits, rejections seen), upstream
-//! calls by kind and errors by KIS code, cache hits, triggers fired, backfill progress, the live feed.
+//! calls by kind and errors by KIS code, cache hits, triggers fired, backfill progress, the live feed,
+//! the stock master.
 //!
 //! The numbers live where they are produced (the governor, the gateway's counters, the trigger
 //! service); at each scrape they are copied into a `metrics` recorder owned by this service (not a
@@ -29,6 +30,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let c = &g.counters;
     let backfill = state.backfill.as_ref().map(|b| b.progress()).unwrap_or_default();
     let live = state.triggers.as_ref().map(|t| (t.live().stats(), t.fired()));
+    let master = state.stocks.master_health();
     metrics::with_local_recorder(&state.metrics, || {
         gauge!("kiswatch_governor_slots").set(f64::from(m.slots));
         gauge!("kiswatch_governor_in_flight").set(m.in_flight as f64);
@@ -57,6 +59,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         gauge!("kiswatch_backfill_daily_bars", "of" => "have").set(sum(|p| p.daily.have));
         gauge!("kiswatch_backfill_daily_bars", "of" => "need").set(sum(|p| p.daily.need));
         gauge!("kiswatch_backfill_calls_left").set(sum(|p| p.calls_left));
+        if let Some(m) = &master {
+            gauge!("kiswatch_master_records").set(m.records as f64);
+            gauge!("kiswatch_master_current").set(if m.state == "loaded" { 1.0 } else { 0.0 });
+        }
         if let Some((live, fired)) = &live {
             counter!("kiswatch_triggers_fired_total").absolute(*fired);
             counter!("kiswatch_live_polls_total").absolute(live.polls);

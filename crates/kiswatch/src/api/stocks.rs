@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use kis::Priority;
 use kis::wire::quotations::{Execution, OrderBook, Price};
 use market::krx::Sign;
+use market::search::{MAX_LIMIT, SearchError};
 use market::{Period, StockCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -14,7 +15,6 @@ use super::error::ErrorBody;
 use super::{ApiError, ApiResult, AppState, parse_code};
 use crate::candles::{self, DEFAULT_COUNT, MAX_COUNT};
 use crate::clock::rfc3339;
-use crate::stocks::MAX_QUERY_CHARS;
 
 /// A decimal from KIS (`Decimal`) as a JSON number.
 fn num(d: impl std::fmt::Display) -> Value {
@@ -300,37 +300,43 @@ pub struct SearchQuery {
     limit: Option<String>,
 }
 
-#[utoipa::path(get, operation_id = "stocks_search", path = "/api/v1/stocks/search", tag = "stocks", params(("q" = String, Query, description = "code prefix, name or 초성"), ("limit" = Option<u32>, Query, description = "1..=100 (default 20)")), responses((status = 200, description = "[{code, name, market, kind}]"), (status = 400, description = "empty or too long query", body = ErrorBody)))]
+/// Search over the stock master (see [`crate::stocks`]); bad input is refused before any scan.
+#[utoipa::path(get, operation_id = "stocks_search", path = "/api/v1/stocks/search", tag = "stocks", params(("q" = String, Query, description = "code or code prefix, Korean name or part of it, 초성 (ㅅㅅㅈㅈ, 삼ㅅ), English name; 1..=64 characters"), ("limit" = Option<u32>, Query, description = "1..=100 (default 20)")), responses((status = 200, description = "[{code, name, market (KOSPI|KOSDAQ), kind (stock|etf|etn|reit|fund|dr|warrant|elw|other)}], best first"), (status = 400, description = "empty or too long query (invalid_query), limit out of range (invalid_limit)", body = ErrorBody)))]
 pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> ApiResult<Json<Value>> {
-    let query = q.q.unwrap_or_default();
-    let query = query.trim();
-    if query.is_empty() {
-        return Err(ApiError::bad_request(
+    let limit = match q.limit.as_deref() {
+        None => DEFAULT_SEARCH_LIMIT,
+        Some(l) => l.parse::<usize>().map_err(|_| {
+            search_error(SearchError::BadLimit {
+                limit: 0,
+                max: MAX_LIMIT,
+            })
+        })?,
+    };
+    let hits = state
+        .stocks
+        .search(q.q.as_deref().unwrap_or_default(), limit)
+        .map_err(search_error)?;
+    Ok(Json(json!(hits)))
+}
+
+const DEFAULT_SEARCH_LIMIT: usize = 20;
+
+fn search_error(e: SearchError) -> ApiError {
+    match e {
+        SearchError::EmptyQuery => ApiError::bad_request(
             "invalid_query",
             "q must not be empty (a code, a name or its initial consonants, e.g. 삼성 or ㅅㅅㅈㅈ)",
             "검색어(q)가 비어 있습니다 (종목코드, 종목명 또는 초성, 예: 삼성, ㅅㅅㅈㅈ)",
-        ));
-    }
-    if query.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::bad_request(
+        ),
+        SearchError::QueryTooLong { chars, max } => ApiError::bad_request(
             "invalid_query",
-            format!("q is longer than {MAX_QUERY_CHARS} characters"),
-            format!("검색어가 {MAX_QUERY_CHARS}자를 넘습니다"),
-        ));
+            format!("q is {chars} characters long, at most {max} are accepted"),
+            format!("검색어가 너무 깁니다 ({chars}자, 최대 {max}자)"),
+        ),
+        SearchError::BadLimit { max, .. } => ApiError::bad_request(
+            "invalid_limit",
+            format!("limit must be a whole number from 1 to {max}"),
+            format!("limit는 1부터 {max} 사이의 정수여야 합니다"),
+        ),
     }
-    let limit = match q.limit.as_deref() {
-        None => 20,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=100).contains(&n) => n,
-            _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_limit",
-                    format!("limit must be a whole number from 1 to 100, got {l:?}"),
-                    format!("limit는 1부터 100 사이의 정수여야 합니다 (입력: {l:?})"),
-                ));
-            }
-        },
-    };
-    let hits = state.stocks.search(query, limit);
-    Ok(Json(json!(hits)))
 }
