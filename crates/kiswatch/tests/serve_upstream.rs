@@ -126,10 +126,13 @@ async fn a_cold_daily_chart_is_drawn_from_one_page_and_completed_by_the_backfill
         (c["candles"].as_array()?.len() == 150).then_some(c)
     })
     .await;
-    // Every daily-chart call accounted for: the name lookup's (whose page the chart was drawn from),
-    // then the backfill's one for the older sessions; the page's candles made none of their own.
+    // Every daily-chart call accounted for: two in all. One page of recent sessions, read either by
+    // the name lookup (VTS names come from the daily chart, when the stock master has not arrived
+    // yet; the chart is then drawn from that page with no call of its own) or by the chart itself
+    // (the master named the stock), and the backfill's one for the older sessions.
     let (_, h) = t.get("/api/v1/health").await;
-    assert_eq!(calls(&h, "daily"), calls(&before, "daily") + 1, "{h}");
+    assert!(calls(&before, "daily") <= 1, "{before}");
+    assert_eq!(calls(&h, "daily"), 2, "{h}");
     assert!(full["history"]["have"].as_u64() > first["history"]["have"].as_u64());
     let last = full["candles"].as_array().unwrap().last().unwrap().clone();
     assert!(last["ma"]["240"].is_number(), "{last}");
