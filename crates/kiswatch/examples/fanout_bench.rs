@@ -5,8 +5,10 @@
 //! trade replayed with the code and price varied). A trigger every 500 trades is stored in the
 //! service's store and then published (stored before delivered, as the trigger service does).
 //!
-//! Every 20th client (5 %) stops reading for `pause` seconds (a small receive buffer, so its socket
-//! fills): the service cuts it off (1008) once a write has been blocked for `max_stall`; it then reads
+//! Every 20th client (5 %) watches all the stocks on `tick` and stops reading for `pause` seconds (a
+//! small receive buffer; the loopback send buffer still takes a few MB, hence the long watchlist that
+//! fills it within the run): the service cuts it off (1008) once a write has been blocked for
+//! `max_stall`; it then reads
 //! what it had been sent up to the close frame, reconnects, resubscribes and sends `resume` with the
 //! last trigger id it saw, and reads normally from then on.
 //!
@@ -17,7 +19,7 @@
 //!
 //! ```sh
 //! cargo run --release -p kiswatch --example fanout_bench -- [seconds] [trades/s] [clients] [stocks] [pause s] [max_stall ms]
-//! # defaults: 10 5000 1000 200 4 2000
+//! # defaults: 10 5000 1000 200 8 1000
 //! ```
 
 use std::sync::Arc;
@@ -105,7 +107,11 @@ fn main() -> anyhow::Result<()> {
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn open(addr: std::net::SocketAddr, small_buffer: bool, subscribe: &[String]) -> anyhow::Result<Socket> {
+async fn open(
+    addr: std::net::SocketAddr,
+    small_buffer: bool,
+    subscribe: &[String],
+) -> anyhow::Result<Socket> {
     let socket = tokio::net::TcpSocket::new_v4()?;
     if small_buffer {
         socket.set_recv_buffer_size(4096)?;
@@ -127,8 +133,8 @@ async fn run() -> anyhow::Result<()> {
     let rate = arg(2, 5000);
     let n_clients = arg(3, 1000) as usize;
     let n_stocks = arg(4, 200) as usize;
-    let pause = Duration::from_secs(arg(5, 4));
-    let max_stall = Duration::from_millis(arg(6, 2000));
+    let pause = Duration::from_secs(arg(5, 8));
+    let max_stall = Duration::from_millis(arg(6, 1000));
 
     let frame = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -171,6 +177,8 @@ async fn run() -> anyhow::Result<()> {
     // Publish time of each trade (µs since epoch), by sequence number.
     let published_at: Arc<Vec<AtomicU64>> = Arc::new((0..total + 1).map(|_| AtomicU64::new(0)).collect());
 
+    // Set before the service shuts down: a connection that ends after it is not reconnected.
+    let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let rss_before = rss_kib();
     let mut tasks = Vec::new();
     for i in 0..n_clients {
@@ -182,8 +190,17 @@ async fn run() -> anyhow::Result<()> {
             json!({"op": "subscribe", "codes": [watched[0]], "channels": ["executions"]}).to_string(),
         ];
         let slow = i % SLOW_EVERY == 0;
-        let mut ws = open(addr, slow, &subscribe).await?;
+        // A slow client watches every stock (a long watchlist), so its socket fills within the
+        // run; after its cut-off it comes back with the 20.
+        let first = if slow {
+            let all: Vec<String> = codes.iter().map(ToString::to_string).collect();
+            vec![json!({"op": "subscribe", "codes": all, "channels": ["tick"]}).to_string()]
+        } else {
+            subscribe.clone()
+        };
+        let mut ws = open(addr, slow, &first).await?;
         let published_at = published_at.clone();
+        let finished = finished.clone();
         tasks.push(tokio::spawn(async move {
             let mut report = ClientReport::default();
             if slow {
@@ -206,11 +223,13 @@ async fn run() -> anyhow::Result<()> {
                                 .push(u32::try_from(now.saturating_sub(sent)).unwrap_or(u32::MAX));
                         }
                     }
-                    Some(Ok(Message::Close(frame))) => {
-                        if frame.as_ref().map(|f| u16::from(f.code)) != Some(1008) {
-                            break;
-                        }
-                        // Cut off: reconnect, resubscribe, resume after the last trigger seen.
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None if finished.load(Ordering::Acquire) => {
+                        break;
+                    }
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                        // Cut off (a close frame 1008, or the socket dropped when even the close
+                        // frame could not be written): reconnect, resubscribe, resume after the last
+                        // trigger seen — what the web UI does.
                         report.cut_offs += 1;
                         let after = report.triggers.last().copied().unwrap_or(0);
                         let mut ops = subscribe.clone();
@@ -221,14 +240,13 @@ async fn run() -> anyhow::Result<()> {
                         }
                     }
                     Some(Ok(_)) => {}
-                    Some(Err(_)) | None => break,
                 }
             }
             report
         }));
     }
     // Let every subscription land.
-    while hub.watched().values().sum::<u32>() < (n_clients * STOCKS_PER_CLIENT) as u32 / 2 {
+    while hub.watched().values().sum::<u32>() < (n_clients * STOCKS_PER_CLIENT) as u32 * 9 / 10 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let rss_connected = rss_kib();
@@ -288,6 +306,7 @@ async fn run() -> anyhow::Result<()> {
     let cpu = cpu_secs() - cpu0;
     peak_rss = peak_rss.max(rss_kib());
     let cut_offs_seen = hub.cut_offs();
+    finished.store(true, Ordering::Release);
     app.shutdown().await;
     let mut reports = Vec::new();
     for t in tasks {
@@ -331,7 +350,9 @@ async fn run() -> anyhow::Result<()> {
         "triggers: {} of {n_clients} clients got all {triggers} exactly once in order ({lost_or_dup} did not)",
         n_clients - lost_or_dup
     );
-    println!("cut-offs: slow clients {slow_cut}, healthy clients {healthy_cut} (hub counted {cut_offs_seen})");
+    println!(
+        "cut-offs: slow clients {slow_cut}, healthy clients {healthy_cut} (hub counted {cut_offs_seen})"
+    );
     println!(
         "CPU (server + clients, one process): {cpu:.2} s for {delivered} delivered messages = {:.3} ms per 1,000",
         cpu * 1e6 / delivered.max(1) as f64
