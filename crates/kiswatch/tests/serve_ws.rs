@@ -245,3 +245,52 @@ async fn a_browser_that_stops_reading_is_cut_off_while_a_reading_one_is_served()
         "the reading browser closed only at shutdown"
     );
 }
+
+#[tokio::test]
+async fn resume_delivers_exactly_the_missed_triggers_in_order_once() {
+    let t = spawn_demo(false).await;
+    let store = t.app.state().store.clone();
+    // Three triggers stored while the browser was away.
+    let mut ids = Vec::new();
+    for minute in 0..3 {
+        let row = store
+            .add_trigger(kiswatch::store::NewTrigger {
+                code: "005930".into(),
+                name: "삼성전자".into(),
+                condition_id: 1,
+                condition_name: "test".into(),
+                period: "1m".into(),
+                bar_time: format!("2026-07-24T09:0{minute}:00+09:00"),
+                time: format!("2026-07-24T09:0{minute}:30+09:00"),
+                price: 250_000 + minute,
+                values: vec![("close".into(), (250_000 + minute) as f64)],
+                late: false,
+                message_ko: String::new(),
+                message_en: String::new(),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        ids.push(row.id);
+    }
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(&t)).await.unwrap();
+    next_json(&mut ws).await;
+    // It saw the first one before it went away.
+    send(&mut ws, json!({"op": "resume", "after_trigger_id": ids[0]})).await;
+    for want in &ids[1..] {
+        let got = next_json(&mut ws).await;
+        assert_eq!(got["type"], "trigger", "{got}");
+        assert_eq!(got["id"], *want);
+        assert_eq!(got["code"], "005930");
+        assert_eq!(got["name"], "삼성전자");
+    }
+    // Resuming again from the last one repeats nothing: the next message is the subscribe's answer.
+    send(&mut ws, json!({"op": "resume", "after_trigger_id": ids[2]})).await;
+    send(
+        &mut ws,
+        json!({"op": "subscribe", "codes": ["005930"], "channels": ["tick"]}),
+    )
+    .await;
+    assert_eq!(next_json(&mut ws).await["type"], "status");
+    t.stop().await;
+}
