@@ -152,9 +152,8 @@ impl App {
             )));
         }
         let hub = Arc::new(Hub::new(QueueConfig::default()));
-        for (code, name) in stocks.names() {
-            hub.set_name(code, &name);
-        }
+        let directory = stocks.clone();
+        hub.set_name_source(Arc::new(move |code| directory.get(code).map(|m| m.name)));
         hub.set_status_source(polled_status(triggers.clone()));
         hub.publish_upstream(UpstreamState::Polling);
         tasks.push(tokio::spawn(api::ws::publish_triggers(

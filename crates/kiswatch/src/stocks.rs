@@ -98,16 +98,6 @@ impl StockDirectory {
         Ok(())
     }
 
-    /// Every known code with its name.
-    pub fn names(&self) -> Vec<(StockCode, String)> {
-        self.known
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .map(|m| (m.code, m.name.clone()))
-            .collect()
-    }
-
     pub fn len(&self) -> usize {
         self.known.read().unwrap_or_else(|p| p.into_inner()).len()
     }

@@ -60,6 +60,9 @@ pub enum ClientAction {
 /// A stock's current status, for the answer to a `subscribe` (`None`: unknown, left out).
 pub type StatusSource = Arc<dyn Fn(StockCode) -> Option<StockStatus> + Send + Sync>;
 
+/// A stock's display name, asked when a client subscribes to a code the hub has no name for.
+pub type NameSource = Arc<dyn Fn(StockCode) -> Option<String> + Send + Sync>;
+
 struct State {
     config: QueueConfig,
     registry: Registry,
@@ -69,6 +72,7 @@ struct State {
     /// The latest upstream `status` message, for new connections.
     upstream: Option<Arc<str>>,
     status_source: Option<StatusSource>,
+    name_source: Option<NameSource>,
     shutting_down: bool,
 }
 
@@ -93,6 +97,7 @@ impl Hub {
                 next_id: 0,
                 upstream: None,
                 status_source: None,
+                name_source: None,
                 shutting_down: false,
             }),
             sessions: std::sync::Mutex::new(HashSet::new()),
@@ -104,6 +109,11 @@ impl Hub {
     /// The queue limits of connections opened from now on.
     pub fn set_queue_config(&self, config: QueueConfig) {
         self.write().config = config;
+    }
+
+    /// Where names of subscribed codes come from when [`Hub::set_name`] did not give one.
+    pub fn set_name_source(&self, source: NameSource) {
+        self.write().name_source = Some(source);
     }
 
     /// Where the answer to a `subscribe` gets each stock's status.
@@ -190,6 +200,15 @@ impl Hub {
         }
         let change = match op {
             ClientOp::Subscribe { codes, channels } => {
+                if let Some(source) = state.name_source.clone() {
+                    for code in &codes {
+                        if !state.names.contains_key(code)
+                            && let Some(name) = source(*code)
+                        {
+                            state.names.insert(*code, Arc::from(name));
+                        }
+                    }
+                }
                 if let (Some(source), Some(outbox)) = (&state.status_source, state.clients.get(&id)) {
                     let stocks: Vec<StockStatusEntry> = codes
                         .iter()
