@@ -13,7 +13,7 @@
 //! Triggers reach the hub from [`publish_triggers`]: one task for the service that forwards each
 //! stored trigger from the trigger service's broadcast, and re-reads the store when the broadcast
 //! lagged, so no trigger is lost between the store and the browsers. The `KISWATCH_TOKEN` rule is the
-//! API's (`Authorization: Bearer` or `?token=`, see [`super::authorize`]).
+//! API's (`Authorization: Bearer` or `?token=`, see `api::authorize`).
 
 use std::sync::Arc;
 use std::time::Duration;
