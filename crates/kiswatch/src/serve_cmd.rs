@@ -19,7 +19,10 @@ use crate::api::{self, AppState, Services};
 use crate::backfill::Backfill;
 use crate::config::{RawConfig, ServeConfig, TOKEN_VAR, UpstreamArgs};
 use crate::gateway::{Gateway, Ttls};
+use crate::hub::protocol::UpstreamState;
+use crate::hub::{Hub, QueueConfig};
 use crate::live::Poller;
+use crate::planner::status::{FeedState, StockStatus};
 use crate::stocks::{StockDirectory, StockMeta};
 use crate::store::Store;
 use crate::triggers::TriggerService;
@@ -160,6 +163,16 @@ impl App {
                 Duration::from_secs(120),
             )));
         }
+        let hub = Arc::new(Hub::new(QueueConfig::default()));
+        let directory = stocks.clone();
+        hub.set_name_source(Arc::new(move |code| directory.get(code).map(|m| m.name)));
+        hub.set_status_source(polled_status(triggers.clone()));
+        hub.publish_upstream(UpstreamState::Polling);
+        tasks.push(tokio::spawn(api::ws::publish_triggers(
+            hub.clone(),
+            store.clone(),
+            triggers.subscribe(),
+        )));
         let state: AppState = Arc::new(Services {
             gateway,
             store,
@@ -174,6 +187,7 @@ impl App {
             started: Instant::now(),
             changed,
             metrics: api::metrics::recorder(),
+            hub,
         });
         let listener = TcpListener::bind(config.bind)
             .await
@@ -217,8 +231,17 @@ impl App {
         self.upstream.as_ref().and_then(Upstream::sim_url)
     }
 
-    /// Stops serving, stops the background tasks and the embedded simulator.
+    /// Closes every browser WebSocket with a close frame (1001), stops serving, stops the background
+    /// tasks and the embedded simulator. (The store commits each write as it happens: nothing is
+    /// left to flush.)
     pub async fn shutdown(mut self) {
+        self.state.hub.shutdown();
+        if tokio::time::timeout(Duration::from_secs(3), self.state.hub.sessions_ended())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some browser sockets did not take their close frame in 3 s");
+        }
         let _ = self.stop.send(true);
         if let Some(server) = self.server.take() {
             let _ = server.await;
@@ -239,6 +262,23 @@ impl Drop for App {
             t.abort();
         }
     }
+}
+
+/// Stock statuses for the answer to a WebSocket `subscribe` until the subscription planner owns
+/// them: `polled` while the live poller keeps the stock fresh, else `stale`.
+fn polled_status(triggers: Arc<TriggerService>) -> crate::hub::fanout::StatusSource {
+    Arc::new(move |code| {
+        let state = if triggers.is_polled(code) {
+            FeedState::Polled
+        } else {
+            FeedState::Stale
+        };
+        Some(StockStatus {
+            state,
+            age_ms: None,
+            bound_ms: None,
+        })
+    })
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {

@@ -58,6 +58,8 @@ pub struct Services {
     pub changed: Arc<watch::Sender<u64>>,
     /// The recorder `/metrics` renders (this service's own).
     pub metrics: metrics_exporter_prometheus::PrometheusRecorder,
+    /// The browsers' WebSocket connections (`/api/v1/ws`).
+    pub hub: Arc<crate::hub::Hub>,
 }
 
 pub type AppState = Arc<Services>;

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use kis::Priority;
 use kis::wire::quotations::{Execution, OrderBook, Price};
-use market::krx::Sign;
 use market::search::{MAX_LIMIT, SearchError};
 use market::{Period, StockCode};
 use serde::{Deserialize, Serialize};
@@ -15,20 +14,11 @@ use super::error::ErrorBody;
 use super::{ApiError, ApiResult, AppState, parse_code};
 use crate::candles::{self, DEFAULT_COUNT, MAX_COUNT};
 use crate::clock::rfc3339;
+use crate::hub::protocol::sign_name as sign;
 
 /// A decimal from KIS (`Decimal`) as a JSON number.
 fn num(d: impl std::fmt::Display) -> Value {
     d.to_string().parse::<f64>().map_or(Value::Null, |f| json!(f))
-}
-
-fn sign(s: Sign) -> &'static str {
-    match s {
-        Sign::UpperLimit => "upper_limit",
-        Sign::Up => "up",
-        Sign::Flat => "flat",
-        Sign::LowerLimit => "lower_limit",
-        Sign::Down => "down",
-    }
 }
 
 /// The market time of a time of day on the current trading day.
@@ -92,7 +82,7 @@ fn executions_json(state: &AppState, list: &[Execution]) -> Value {
 }
 
 /// `realtime` (issue 12's hub), `polled` (the live poller keeps it fresh) or `stale`.
-fn status(state: &AppState, code: StockCode) -> &'static str {
+pub(crate) fn status(state: &AppState, code: StockCode) -> &'static str {
     match &state.triggers {
         Some(t) if t.is_polled(code) => "polled",
         _ => "stale",

@@ -1,160 +1,204 @@
-//! `GET /api/v1/ws`: the browser WebSocket, minimal for now — triggers pushed as they are stored, and
-//! `{"op":"resume","after_trigger_id":N}` delivering every stored trigger after N first, in order,
-//! once. Triggers are never dropped: a client that falls behind the live broadcast is caught up from
-//! the store. `subscribe`/`unsubscribe` (ticks, order books, candles) belong to the realtime hub
-//! (issue 12); until then they are acknowledged with a `status` message saying data is polled.
+//! `GET /api/v1/ws`: the browser WebSocket, through the realtime [`Hub`] (protocol:
+//! [`crate::hub::protocol`]).
 //!
-//! Server messages are objects with `type`: `trigger` (the trigger's fields as in
-//! `/api/v1/triggers`), `status`, `error`.
+//! Each connection is two halves:
+//!
+//! * the **reader** hands every text frame to [`Hub::handle_text`]; a `resume` is answered from the
+//!   store (every trigger after the id, paged) through [`Hub::finish_resume`];
+//! * the **writer** takes everything pending in the client's [`crate::hub::Outbox`] at once, feeds it
+//!   to the socket and flushes once, so a burst costs one write, not one per message. A write that
+//!   stays blocked longer than the queue's `max_stall` (the browser stopped reading) cuts the client
+//!   off with close 1008 and the queue's reason; a server shutdown closes with 1001.
+//!
+//! Triggers reach the hub from [`publish_triggers`]: one task for the service that forwards each
+//! stored trigger from the trigger service's broadcast, and re-reads the store when the broadcast
+//! lagged, so no trigger is lost between the store and the browsers. The `KISWATCH_TOKEN` rule is the
+//! API's (`Authorization: Bearer` or `?token=`, see `api::authorize`).
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use serde::Deserialize;
-use serde_json::json;
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde_json::{Map, Value};
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::triggers::trigger_json;
-use crate::store::{StoreError, TriggerQuery};
+use crate::hub::queue::CloseReason;
+use crate::hub::{ClientAction, ClientId, Hub, Outbox};
+use crate::store::{Store, StoreError, TriggerQuery, TriggerRow};
 
-/// Stored triggers sent per store read while catching up.
+/// Stored triggers read per store query while answering a `resume` or catching up.
 const PAGE: usize = 500;
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-enum ClientMessage {
-    Resume {
-        after_trigger_id: u64,
-    },
-    Subscribe {
-        #[serde(default)]
-        codes: Vec<String>,
-        #[serde(default)]
-        channels: Vec<String>,
-    },
-    Unsubscribe {
-        #[serde(default)]
-        codes: Vec<String>,
-        #[serde(default)]
-        channels: Vec<String>,
-    },
-}
+/// Messages written per flush at most (bounds one write's memory; the rest goes in the next).
+const BATCH: usize = 512;
 
-#[utoipa::path(get, operation_id = "ws_upgrade", path = "/api/v1/ws", tag = "service", responses((status = 101, description = "WebSocket: trigger pushes; {\"op\":\"resume\",\"after_trigger_id\":N}")))]
+/// How long a close frame may take to leave before the socket is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+#[utoipa::path(get, operation_id = "ws_upgrade", path = "/api/v1/ws", tag = "service", responses((status = 101, description = "WebSocket: {\"op\":\"subscribe\"|\"unsubscribe\",\"codes\",\"channels\"} and {\"op\":\"resume\",\"after_trigger_id\":N}; messages typed tick, orderbook, executions, candle, trigger, status, error")))]
 pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
     ws.on_upgrade(move |socket| session(state, socket))
 }
 
-fn trigger_message(row: &crate::store::TriggerRow) -> Message {
-    let mut v = trigger_json(row);
-    v["type"] = json!("trigger");
-    Message::Text(v.to_string().into())
-}
-
-fn status(state: &AppState) -> Message {
-    let failing = state.gateway.counters.is_failing();
-    Message::Text(
-        json!({
-            "type": "status",
-            "upstream": if failing { "down" } else { "polling" },
-            "market_time": state.gateway.clock.now().map(crate::clock::rfc3339),
-        })
-        .to_string()
-        .into(),
-    )
-}
-
-/// Sends every stored trigger after `*last`, advancing it.
-async fn catch_up(state: &AppState, socket: &mut WebSocket, last: &mut u64) -> Result<bool, StoreError> {
-    loop {
-        let rows = state
-            .store
-            .triggers(TriggerQuery {
-                after: Some(*last),
-                limit: PAGE,
-                code: None,
-            })
-            .await?;
-        for row in &rows {
-            if socket.send(trigger_message(row)).await.is_err() {
-                return Ok(false);
-            }
-            *last = row.id;
-        }
-        if rows.len() < PAGE {
-            return Ok(true);
-        }
-    }
-}
-
-async fn session(state: AppState, mut socket: WebSocket) {
-    let Some(triggers) = state.triggers.clone() else {
-        return;
-    };
-    // Subscribe before reading the store, so nothing stored in between is missed.
-    let mut live = triggers.subscribe();
-    let mut last = match state.store.last_trigger_id().await {
-        Ok(id) => id,
-        Err(_) => return,
-    };
-    if socket.send(status(&state)).await.is_err() {
-        return;
-    }
+async fn session(state: AppState, socket: WebSocket) {
+    let hub = state.hub.clone();
+    let (id, outbox) = hub.connect();
+    let (sink, mut stream) = socket.split();
+    let mut writer = tokio::spawn(write(hub.clone(), id, outbox.clone(), sink));
     loop {
         tokio::select! {
-            incoming = socket.recv() => {
-                let text = match incoming {
-                    Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                    Some(Ok(_)) => continue,
-                };
-                let reply = match serde_json::from_str::<ClientMessage>(&text) {
-                    Ok(ClientMessage::Resume { after_trigger_id }) => {
-                        last = after_trigger_id;
-                        match catch_up(&state, &mut socket, &mut last).await {
-                            Ok(true) => None,
-                            Ok(false) | Err(_) => return,
-                        }
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    if let Err(e) = handle(&state, id, &text).await {
+                        tracing::warn!(error = %e, "reading stored triggers for a resume failed");
+                        break;
                     }
-                    Ok(ClientMessage::Subscribe { codes, channels } | ClientMessage::Unsubscribe { codes, channels }) => {
-                        Some(json!({
-                            "type": "status",
-                            "upstream": "polling",
-                            "codes": codes,
-                            "channels": channels,
-                            "message": "live ticks, order books and candles over the WebSocket come with the realtime hub; triggers are pushed now",
-                        }))
-                    }
-                    Err(e) => Some(json!({
-                        "type": "error",
-                        "code": "invalid_message",
-                        "message": format!("unknown or malformed message: {e}"),
-                        "message_ko": "알 수 없거나 잘못된 메시지입니다",
-                    })),
-                };
-                if let Some(reply) = reply
-                    && socket.send(Message::Text(reply.to_string().into())).await.is_err()
-                {
-                    return;
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            _ = &mut writer => {
+                hub.disconnect(id);
+                return;
+            }
+        }
+    }
+    // The browser left (or the store failed): end the writer with a close frame.
+    outbox.close(1000, "closing");
+    if tokio::time::timeout(CLOSE_GRACE, &mut writer).await.is_err() {
+        writer.abort();
+    }
+    hub.disconnect(id);
+}
+
+/// One client frame.
+async fn handle(state: &AppState, id: ClientId, text: &str) -> Result<(), StoreError> {
+    if let ClientAction::Resume { after_trigger_id } = state.hub.handle_text(id, text) {
+        let mut stored = Vec::new();
+        let mut after = after_trigger_id;
+        loop {
+            let rows = stored_after(&state.store, after).await?;
+            let n = rows.len();
+            for row in rows {
+                after = row.id;
+                stored.push((row.id, fields(&row)));
+            }
+            if n < PAGE {
+                break;
+            }
+        }
+        state.hub.finish_resume(id, stored);
+    }
+    // `Interest` changes are read by the subscription planner from `Hub::open_pages`/`watched`.
+    Ok(())
+}
+
+/// The writer half: batches out of the outbox, one flush each.
+async fn write(hub: Arc<Hub>, id: ClientId, outbox: Outbox, mut sink: SplitSink<WebSocket, Message>) {
+    let max_stall = outbox.config().max_stall;
+    let mut batch = Vec::with_capacity(64);
+    loop {
+        batch.clear();
+        if let Err(reason) = outbox.recv_batch(&mut batch, BATCH).await {
+            close(&mut sink, reason).await;
+            return;
+        }
+        let sent = tokio::time::timeout(max_stall, async {
+            for d in batch.drain(..) {
+                sink.feed(Message::Text(d.text.as_ref().into())).await?;
+            }
+            sink.flush().await
+        })
+        .await;
+        match sent {
+            Ok(Ok(())) => outbox.written(),
+            Ok(Err(_)) => return,
+            Err(_) => {
+                // The socket did not drain within the bound: the browser stopped reading.
+                hub.cut_off(id);
+                if let Some(reason) = outbox.close_reason() {
+                    close(&mut sink, reason).await;
+                }
+                return;
+            }
+        }
+    }
+}
+
+async fn close(sink: &mut SplitSink<WebSocket, Message>, reason: CloseReason) {
+    let frame = Message::Close(Some(CloseFrame {
+        code: reason.code,
+        reason: reason.reason.into(),
+    }));
+    let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(frame)).await;
+}
+
+async fn stored_after(store: &Store, after: u64) -> Result<Vec<TriggerRow>, StoreError> {
+    store
+        .triggers(TriggerQuery {
+            after: Some(after),
+            limit: PAGE,
+            code: None,
+        })
+        .await
+}
+
+/// A stored trigger as the API's trigger object.
+fn fields(row: &TriggerRow) -> Map<String, Value> {
+    match trigger_json(row) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// Forwards every stored trigger to the hub, in id order, each once. Subscribes before reading the
+/// store's last id, so a trigger stored in between is in the broadcast; on `Lagged` the store is read
+/// after the last forwarded id.
+pub async fn publish_triggers(hub: Arc<Hub>, store: Store, mut live: broadcast::Receiver<TriggerRow>) {
+    let mut last = match store.last_trigger_id().await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!(error = %e, "no trigger pushes: the store's last trigger id is unreadable");
+            return;
+        }
+    };
+    loop {
+        match live.recv().await {
+            Ok(row) => {
+                if row.id > last {
+                    last = row.id;
+                    hub.publish_trigger(row.id, fields(&row));
                 }
             }
-            pushed = live.recv() => match pushed {
-                Ok(row) => {
-                    if row.id > last {
-                        if socket.send(trigger_message(&row)).await.is_err() {
-                            return;
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "trigger broadcast lagged: catching up from the store");
+                loop {
+                    match stored_after(&store, last).await {
+                        Ok(rows) => {
+                            let n = rows.len();
+                            for row in rows {
+                                last = row.id;
+                                hub.publish_trigger(row.id, fields(&row));
+                            }
+                            if n < PAGE {
+                                break;
+                            }
                         }
-                        last = row.id;
+                        Err(e) => {
+                            tracing::error!(error = %e, "catching up triggers from the store failed");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
                     }
                 }
-                // Behind the broadcast: the store has every trigger.
-                Err(RecvError::Lagged(_)) => match catch_up(&state, &mut socket, &mut last).await {
-                    Ok(true) => {}
-                    Ok(false) | Err(_) => return,
-                },
-                Err(RecvError::Closed) => return,
-            },
+            }
+            Err(RecvError::Closed) => return,
         }
     }
 }

@@ -4,11 +4,17 @@
 //! The service's WebSocket handler for `/api/v1/ws` does three things with a [`Hub`]:
 //!
 //! 1. on upgrade, [`Hub::connect`] → a client id and its [`Outbox`]; a writer task loops on
-//!    [`Outbox::recv`] and sends each message (or the close frame, then stops);
+//!    [`Outbox::recv_batch`], writes the batch with one flush and reports [`Outbox::written`] (or
+//!    sends the close frame, then stops);
 //! 2. each text frame from the browser goes to [`Hub::handle_text`]; bad requests are answered with
 //!    an `error` message on the same socket; [`ClientAction::Resume`] asks the service to read the
 //!    stored triggers after the id and hand them to [`Hub::finish_resume`];
 //! 3. when the socket ends, [`Hub::disconnect`].
+//!
+//! A new connection first gets the latest upstream `status`; a `subscribe` is answered with a
+//! `status` of the stocks it names, from the [`StatusSource`] the service installs. After
+//! [`Hub::shutdown`] every connection (and any that arrives later) gets close 1001, and
+//! [`Hub::sessions_ended`] resolves once every connection's handler has disconnected.
 //!
 //! The realtime side calls the `publish_*` methods from the task that reads the KIS feed (the same
 //! task that updates live state, candles and the trigger engine: no extra hop). Publishing never
@@ -18,7 +24,8 @@
 //!
 //! [`ClientAction::Interest`] and [`Hub::open_pages`] feed the planner's [`crate::planner::Demand`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use jiff::civil::Date;
@@ -37,6 +44,8 @@ use crate::planner::status::StockStatus;
 /// The close code of a server shutdown ("going away").
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 
+const SHUTDOWN_REASON: &str = "server shutting down";
+
 /// What the service must do after a client's request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientAction {
@@ -48,26 +57,73 @@ pub enum ClientAction {
     Resume { after_trigger_id: u64 },
 }
 
-#[derive(Default)]
+/// A stock's current status, for the answer to a `subscribe` (`None`: unknown, left out).
+pub type StatusSource = Arc<dyn Fn(StockCode) -> Option<StockStatus> + Send + Sync>;
+
+/// A stock's display name, asked when a client subscribes to a code the hub has no name for.
+pub type NameSource = Arc<dyn Fn(StockCode) -> Option<String> + Send + Sync>;
+
 struct State {
+    config: QueueConfig,
     registry: Registry,
     clients: HashMap<ClientId, Outbox>,
     names: HashMap<StockCode, Arc<str>>,
     next_id: ClientId,
+    /// The latest upstream `status` message, for new connections.
+    upstream: Option<Arc<str>>,
+    status_source: Option<StatusSource>,
+    name_source: Option<NameSource>,
+    shutting_down: bool,
 }
 
 /// All browser connections of the service.
 pub struct Hub {
-    config: QueueConfig,
     state: RwLock<State>,
+    /// Connections whose handler has not called [`Hub::disconnect`] yet (cut-off ones included,
+    /// while their close frame is being sent).
+    sessions: std::sync::Mutex<HashSet<ClientId>>,
+    sessions_changed: tokio::sync::watch::Sender<usize>,
+    cut_offs: AtomicU64,
 }
 
 impl Hub {
     pub fn new(config: QueueConfig) -> Hub {
         Hub {
-            config,
-            state: RwLock::new(State::default()),
+            state: RwLock::new(State {
+                config,
+                registry: Registry::default(),
+                clients: HashMap::new(),
+                names: HashMap::new(),
+                next_id: 0,
+                upstream: None,
+                status_source: None,
+                name_source: None,
+                shutting_down: false,
+            }),
+            sessions: std::sync::Mutex::new(HashSet::new()),
+            sessions_changed: tokio::sync::watch::channel(0).0,
+            cut_offs: AtomicU64::new(0),
         }
+    }
+
+    /// The queue limits of connections opened from now on.
+    pub fn set_queue_config(&self, config: QueueConfig) {
+        self.write().config = config;
+    }
+
+    /// Where names of subscribed codes come from when [`Hub::set_name`] did not give one.
+    pub fn set_name_source(&self, source: NameSource) {
+        self.write().name_source = Some(source);
+    }
+
+    /// Where the answer to a `subscribe` gets each stock's status.
+    pub fn set_status_source(&self, source: StatusSource) {
+        self.write().status_source = Some(source);
+    }
+
+    /// Clients cut off for being too slow, since the start.
+    pub fn cut_offs(&self) -> u64 {
+        self.cut_offs.load(Ordering::Relaxed)
     }
 
     /// Sets a stock's display name (messages carry `code` and `name`).
@@ -80,16 +136,46 @@ impl Hub {
         let mut state = self.write();
         state.next_id += 1;
         let id = state.next_id;
-        let outbox = Outbox::new(self.config);
-        state.clients.insert(id, outbox.clone());
+        let outbox = Outbox::new(state.config);
+        if state.shutting_down {
+            outbox.close(CLOSE_GOING_AWAY, SHUTDOWN_REASON);
+        } else {
+            if let Some(text) = &state.upstream {
+                let _ = outbox.push(Key::UpstreamStatus, text.clone());
+            }
+            state.clients.insert(id, outbox.clone());
+        }
+        drop(state);
+        self.session_count(|s| {
+            s.insert(id);
+        });
         (id, outbox)
     }
 
-    /// The connection ended (or was cut off).
+    /// The connection's handler ended (closed, failed or cut off).
     pub fn disconnect(&self, id: ClientId) -> InterestChange {
-        let mut state = self.write();
-        state.clients.remove(&id);
-        state.registry.remove_client(id)
+        let change = {
+            let mut state = self.write();
+            state.clients.remove(&id);
+            state.registry.remove_client(id)
+        };
+        self.session_count(|s| {
+            s.remove(&id);
+        });
+        change
+    }
+
+    /// Resolves once no connection handler is left (after [`Hub::shutdown`]: every close frame
+    /// was sent or its socket failed).
+    pub async fn sessions_ended(&self) {
+        let mut rx = self.sessions_changed.subscribe();
+        let _ = rx.wait_for(|n| *n == 0).await;
+    }
+
+    fn session_count(&self, f: impl FnOnce(&mut HashSet<ClientId>)) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut sessions);
+        self.sessions_changed.send_replace(sessions.len());
     }
 
     pub fn clients(&self) -> usize {
@@ -113,7 +199,32 @@ impl Hub {
             return ClientAction::None;
         }
         let change = match op {
-            ClientOp::Subscribe { codes, channels } => state.registry.subscribe(id, &codes, &channels),
+            ClientOp::Subscribe { codes, channels } => {
+                if let Some(source) = state.name_source.clone() {
+                    for code in &codes {
+                        if !state.names.contains_key(code)
+                            && let Some(name) = source(*code)
+                        {
+                            state.names.insert(*code, Arc::from(name));
+                        }
+                    }
+                }
+                if let (Some(source), Some(outbox)) = (&state.status_source, state.clients.get(&id)) {
+                    let stocks: Vec<StockStatusEntry> = codes
+                        .iter()
+                        .filter_map(|c| source(*c).map(|s| StockStatusEntry::new(*c, s)))
+                        .collect();
+                    if !stocks.is_empty() {
+                        let text = ServerMessage::Status(StatusMessage {
+                            upstream: None,
+                            stocks,
+                        })
+                        .to_text();
+                        let _ = outbox.push_reply(Arc::from(text));
+                    }
+                }
+                state.registry.subscribe(id, &codes, &channels)
+            }
             ClientOp::Unsubscribe { codes, channels } => {
                 state.registry.unsubscribe(id, &codes, channels.as_deref())
             }
@@ -228,6 +339,7 @@ impl Hub {
             })
             .to_text(),
         );
+        self.write().upstream = Some(text.clone());
         let state = self.read();
         let mut closed = Vec::new();
         for cid in state.clients.keys() {
@@ -279,10 +391,13 @@ impl Hub {
         self.read().registry.watched().clone()
     }
 
-    /// Closes every connection with a close frame (server shutdown).
+    /// Closes every connection with a close frame 1001 (server shutdown); later connections are
+    /// closed at once.
     pub fn shutdown(&self) {
-        for outbox in self.read().clients.values() {
-            outbox.close(CLOSE_GOING_AWAY, "server shutting down");
+        let mut state = self.write();
+        state.shutting_down = true;
+        for outbox in state.clients.values() {
+            outbox.close(CLOSE_GOING_AWAY, SHUTDOWN_REASON);
         }
     }
 
@@ -314,9 +429,19 @@ impl Hub {
         }
         let mut state = self.write();
         for id in ids {
-            state.clients.remove(id);
+            if state.clients.remove(id).is_some() {
+                self.cut_offs.fetch_add(1, Ordering::Relaxed);
+            }
             state.registry.remove_client(*id);
         }
+    }
+
+    /// A client whose writer gave up on a blocked socket write: cut off (close 1008) and forgotten.
+    pub fn cut_off(&self, id: ClientId) {
+        if let Some(outbox) = self.read().clients.get(&id) {
+            outbox.cut_off();
+        }
+        self.drop_clients(&[id]);
     }
 
     fn read(&self) -> RwLockReadGuard<'_, State> {

@@ -13,13 +13,14 @@
 //!   the REST wire types, so a realtime stock costs no REST call.
 //! * [`protocol`]: the client ops and server messages of `/api/v1/ws`, with specific errors.
 //! * [`queue`]: one client's bounded queue (latest wins for ticks, books, candles; trades batched;
-//!   triggers never dropped; slow clients cut off with a reason).
+//!   triggers never dropped; a client whose socket stops draining cut off with a reason).
 //! * [`registry`]: who watches what, reference-counted per stock.
 //! * [`fanout`]: the [`Hub`] tying them together for the service's WebSocket handler.
 //! * [`gap`]: which minutes to refetch after a feed gap.
 //!
-//! Wiring into `serve` (the axum WebSocket route, the task that reads `RealtimeEvent`s, the store
-//! read for `resume`) is pending; the seams are the public functions named above.
+//! The browser side is wired into `serve` by [`crate::api::ws`] (the `/api/v1/ws` route, the
+//! store read for `resume`, stored triggers forwarded to [`Hub::publish_trigger`]); the task that
+//! reads `RealtimeEvent`s calls the other `publish_*` functions.
 
 pub mod fanout;
 pub mod gap;

@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use jiff::civil::{Date, DateTime};
+use jiff::civil::Date;
 use kis::realtime::{Execution, OrderBook, TradeSide};
 use market::krx::Sign;
 use market::{Candle, Period, StockCode};
@@ -24,6 +24,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::clock::rfc3339;
 use crate::planner::status::StockStatus;
 
 /// The most codes one request may name (a page of watchlist rows, with room to spare).
@@ -249,16 +250,12 @@ fn channels(
 // ---------------------------------------------------------------------------------------------
 // Server → client.
 
-/// A KST wall-clock time as RFC 3339 with the `+09:00` offset.
-pub fn rfc3339(at: DateTime) -> String {
-    format!("{}+09:00", at.strftime("%Y-%m-%dT%H:%M:%S"))
-}
-
 fn decimal(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(0.0)
 }
 
-fn sign_name(s: Sign) -> &'static str {
+/// The API's name of a KRX change sign (`up`, `down`, …), for the HTTP API and the WebSocket alike.
+pub fn sign_name(s: Sign) -> &'static str {
     match s {
         Sign::UpperLimit => "upper_limit",
         Sign::Up => "up",

@@ -142,7 +142,7 @@ async fn triggers_go_to_everyone_and_resume_fills_the_gap_once() {
 #[tokio::test(start_paused = true)]
 async fn a_slow_client_is_cut_off_and_forgotten_while_a_fast_one_is_served() {
     let config = QueueConfig {
-        max_lag: Duration::from_secs(2),
+        max_stall: Duration::from_secs(2),
         ..QueueConfig::default()
     };
     let hub = Hub::new(config);
@@ -155,14 +155,21 @@ async fn a_slow_client_is_cut_off_and_forgotten_while_a_fast_one_is_served() {
         );
     }
     let e = testdata::execution();
-    let mut fast_ticks = 0;
+    hub.publish_execution(&e);
+    // The slow browser's writer takes its batch and the socket write never completes (it stopped
+    // reading); the fast one's writes complete at once.
+    let mut stuck = Vec::new();
+    slow_box.recv_batch(&mut stuck, 64).await.unwrap();
+    assert_eq!(stuck.len(), 1);
+    let mut fast_ticks = drain(&fast_box).await.len();
     for _ in 0..30 {
         hub.publish_execution(&e);
         hub.publish_order_book(&testdata::order_book(), None);
         fast_ticks += drain(&fast_box).await.len();
         tokio::time::advance(Duration::from_millis(100)).await;
     }
-    assert_eq!(fast_ticks, 60);
+    assert_eq!(fast_ticks, 61);
+    assert_eq!(hub.cut_offs(), 1);
     match slow_box.recv().await {
         Outgoing::Close(reason) => {
             assert_eq!(reason.code, 1008);

@@ -18,7 +18,7 @@ fn text(s: &str) -> Arc<str> {
 fn roomy() -> QueueConfig {
     QueueConfig {
         max_pending: usize::MAX,
-        max_lag: Duration::from_secs(3600),
+        max_stall: Duration::from_secs(3600),
         max_batched_executions: 3,
     }
 }
@@ -80,14 +80,18 @@ fn triggers_and_replies_jump_the_line_in_order_and_once() {
 }
 
 #[test]
-fn a_client_behind_too_long_is_cut_off_with_a_reason() {
+fn a_client_whose_socket_stops_draining_is_cut_off_with_a_reason() {
     let config = QueueConfig {
-        max_lag: Duration::from_secs(1),
+        max_stall: Duration::from_secs(1),
         ..roomy()
     };
     let mut q = OutQueue::new(config);
     let t = Instant::now();
     q.push(Key::Tick(code(0)), text("a"), t).unwrap();
+    let mut batch = Vec::new();
+    // The writer takes the tick and its socket write blocks.
+    q.take_batch(&mut batch, 64, t);
+    assert_eq!(batch.len(), 1);
     q.push(Key::Tick(code(0)), text("b"), t + Duration::from_millis(500))
         .unwrap();
     q.push_trigger(1, text("t1"), t + Duration::from_millis(900))
@@ -100,7 +104,7 @@ fn a_client_behind_too_long_is_cut_off_with_a_reason() {
         q.close_reason(),
         Some(&CloseReason {
             code: 1008,
-            reason: "too slow: 4 messages behind".into()
+            reason: "too slow: 3 messages behind".into()
         })
     );
     assert_eq!(q.pending(), 0);
@@ -109,17 +113,53 @@ fn a_client_behind_too_long_is_cut_off_with_a_reason() {
 }
 
 #[test]
+fn a_client_waiting_for_its_turn_is_not_slow() {
+    // Nothing is taken for a long time (the runtime is busy, the writer has not run): the client
+    // is not cut off, and what waits is one entry per key, the latest value.
+    let config = QueueConfig {
+        max_stall: Duration::from_millis(100),
+        ..roomy()
+    };
+    let mut q = OutQueue::new(config);
+    let mut t = Instant::now();
+    for i in 0..10_000u32 {
+        t += Duration::from_millis(1);
+        q.push(Key::Tick(code(i as usize % 20)), text(&i.to_string()), t)
+            .unwrap();
+    }
+    assert!(q.close_reason().is_none());
+    assert_eq!((q.pending(), q.behind()), (20, 10_000));
+    // Its writer gets a turn: one batch of 20, written at once.
+    let mut batch = Vec::new();
+    q.take_batch(&mut batch, 64, t);
+    q.written();
+    assert_eq!(batch.len(), 20);
+    assert_eq!(&*batch[19].text, "9999");
+    t += Duration::from_secs(60);
+    q.push(Key::Tick(code(0)), text("x"), t).unwrap();
+    assert!(q.close_reason().is_none());
+}
+
+#[test]
 fn a_client_that_keeps_up_is_never_cut_off() {
     let config = QueueConfig {
-        max_lag: Duration::from_millis(100),
+        max_stall: Duration::from_millis(100),
         max_pending: 2,
         ..roomy()
     };
     let mut q = OutQueue::new(config);
     let mut t = Instant::now();
+    let mut batch = Vec::new();
     for i in 0..1000 {
         t += Duration::from_millis(60);
         q.push(Key::Tick(code(i % 2)), text("x"), t).unwrap();
+        batch.clear();
+        q.take_batch(&mut batch, 64, t);
+        assert_eq!(batch.len(), 1);
+        // Each write takes 90 ms: slow, but under the bound.
+        q.push(Key::Tick(code(i % 2)), text("y"), t + Duration::from_millis(90))
+            .unwrap();
+        q.written();
         q.pop().unwrap();
     }
     assert!(q.close_reason().is_none());
@@ -127,6 +167,21 @@ fn a_client_that_keeps_up_is_never_cut_off() {
     q.push(Key::Tick(code(0)), text("x"), t).unwrap();
     q.push(Key::Tick(code(1)), text("x"), t).unwrap();
     assert_eq!(q.push(Key::Tick(code(2)), text("x"), t), Err(Closed));
+}
+
+#[test]
+fn a_batch_is_bounded_and_in_order() {
+    let mut q = OutQueue::new(roomy());
+    let t = Instant::now();
+    for i in 0..5 {
+        q.push(Key::Tick(code(i)), text(&format!("tick {i}")), t).unwrap();
+    }
+    q.push_trigger(1, text("t1"), t).unwrap();
+    let mut batch = Vec::new();
+    q.take_batch(&mut batch, 4, t);
+    let texts: Vec<&str> = batch.iter().map(|d| &*d.text).collect();
+    assert_eq!(texts, ["t1", "tick 0", "tick 1", "tick 2"]);
+    assert_eq!(drain(&mut q), ["tick 3", "tick 4"]);
 }
 
 #[test]
@@ -183,6 +238,8 @@ enum Op {
     Trigger,
     Pop(usize),
     Wait(u64),
+    /// The writer takes a batch and its socket write blocks (until the next `Pop`).
+    Stall,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -193,6 +250,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Trigger),
         3 => (0usize..4).prop_map(Op::Pop),
         1 => (0u64..800).prop_map(Op::Wait),
+        1 => Just(Op::Stall),
     ]
 }
 
@@ -223,6 +281,15 @@ proptest! {
                     }
                 },
                 Op::Wait(_) => {}
+                Op::Stall => {
+                    let mut batch = Vec::new();
+                    q.take_batch(&mut batch, 4, t);
+                    for d in batch {
+                        if d.trigger_id.is_some() { undelivered_triggers -= 1; }
+                        delivered.push(d.text.to_string());
+                    }
+                    q.written();
+                }
             }
             prop_assert!(q.pending() <= 15 + undelivered_triggers);
         }
@@ -244,7 +311,7 @@ proptest! {
     /// trigger it got, and over all its connections receives every trigger exactly once, in order.
     #[test]
     fn triggers_survive_cut_offs_through_resume(ops in proptest::collection::vec(op(), 1..400)) {
-        let config = QueueConfig { max_lag: Duration::from_secs(1), max_pending: 8, max_batched_executions: 3 };
+        let config = QueueConfig { max_stall: Duration::from_secs(1), max_pending: 8, max_batched_executions: 3 };
         let mut store: Vec<(u64, Arc<str>)> = Vec::new();
         let mut q = OutQueue::new(config);
         let mut now = Instant::now();
@@ -263,12 +330,20 @@ proptest! {
                     q.push_trigger(id, store[store.len() - 1].1.clone(), now)
                 }
                 Op::Pop(n) => {
+                    q.written();
                     for _ in 0..n {
                         if let Some(id) = q.pop().and_then(|d| d.trigger_id) { got.push(id); }
                     }
                     Ok(())
                 }
                 Op::Wait(ms) => { now += Duration::from_millis(ms); Ok(()) }
+                Op::Stall => {
+                    // What the writer took reached the browser before its socket blocked.
+                    let mut batch = Vec::new();
+                    q.take_batch(&mut batch, 2, now);
+                    got.extend(batch.iter().filter_map(|d| d.trigger_id));
+                    Ok(())
+                }
             };
             if pushed.is_err() {
                 // The browser reconnects and resumes after the last trigger it saw.
