@@ -18,10 +18,12 @@ use crate::api::{self, AppState, Services};
 use crate::backfill::Backfill;
 use crate::config::{RawConfig, ServeConfig, TOKEN_VAR, UpstreamArgs};
 use crate::gateway::{Gateway, Ttls};
-use crate::live::Poller;
+use crate::hub::{Hub, QueueConfig};
+use crate::live::{LiveFeed, PlannerTask, PollTask, poll_config};
+use crate::planner::PlannerConfig;
 use crate::stocks::{StockDirectory, StockMeta};
 use crate::store::Store;
-use crate::triggers::TriggerService;
+use crate::triggers::{TriggerService, Wiring};
 use crate::upstream::{Upstream, UpstreamKind};
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -71,6 +73,7 @@ pub struct App {
     server: Option<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
     upstream: Option<Upstream>,
+    realtime: Option<kis::realtime::RealtimeHandle>,
 }
 
 impl App {
@@ -123,22 +126,53 @@ impl App {
         if upstream.kind == UpstreamKind::Demo && config.demo.seed_watchlist {
             crate::demo::seed(&store, &stocks).await?;
         }
-        let triggers = TriggerService::start(
-            store.clone(),
-            stocks.clone(),
-            backfill.clone(),
-            changed.subscribe(),
-        );
+        let hub = Arc::new(Hub::new(QueueConfig::default()));
+        let live = Arc::new(LiveFeed::new());
+        gateway.set_live(live.clone());
+        // One realtime session per app key; its events go straight into the trigger service's task.
+        let (realtime, events) = match config.background {
+            true => {
+                let (handle, events) = upstream.realtime();
+                (Some(handle), Some(events))
+            }
+            false => (None, None),
+        };
+        let triggers = TriggerService::start(Wiring {
+            store: store.clone(),
+            stocks: stocks.clone(),
+            backfill: backfill.clone(),
+            changed: changed.subscribe(),
+            gateway: gateway.clone(),
+            hub: hub.clone(),
+            live: live.clone(),
+            realtime: events,
+        });
         if config.background {
-            let poller = Poller::new(
-                gateway.clone(),
-                store.clone(),
-                triggers.feed(),
-                triggers.live().clone(),
-                config.live,
-                changed.subscribe(),
-            );
-            tasks.push(tokio::spawn(poller.run()));
+            let polls = poll_config(&gateway, config.live);
+            let (polled, polled_rx) = watch::channel(Vec::new());
+            tasks.push(tokio::spawn(
+                PlannerTask {
+                    store: store.clone(),
+                    hub: hub.clone(),
+                    live: live.clone(),
+                    realtime: realtime.clone(),
+                    changed: changed.subscribe(),
+                    polled,
+                    polls,
+                    config: PlannerConfig::default(),
+                }
+                .run(),
+            ));
+            tasks.push(tokio::spawn(
+                PollTask {
+                    gateway: gateway.clone(),
+                    live: live.clone(),
+                    feed: triggers.feed(),
+                    stocks: polled_rx,
+                    config: polls,
+                }
+                .run(),
+            ));
         }
         if let (Some(b), Some(sim_url), true) = (&backfill, upstream.sim_url(), config.demo.steer) {
             tasks.push(tokio::spawn(crate::demo::steer(
@@ -162,6 +196,8 @@ impl App {
             started: Instant::now(),
             changed,
             metrics: api::metrics::recorder(),
+            hub,
+            live,
         });
         let listener = TcpListener::bind(config.bind)
             .await
@@ -184,6 +220,7 @@ impl App {
             server: Some(server),
             tasks,
             upstream: Some(upstream),
+            realtime,
         })
     }
 
@@ -213,6 +250,10 @@ impl App {
         }
         for t in self.tasks.drain(..) {
             t.abort();
+        }
+        // Closing the session ends every upstream registration with it.
+        if let Some(r) = self.realtime.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), r.close()).await;
         }
         if let Some(u) = self.upstream.take() {
             u.shutdown().await;
