@@ -489,8 +489,9 @@ impl PollTask {
     pub async fn run(mut self) {
         let mut scheduler = PollScheduler::new(self.config);
         let mut cursors: HashMap<StockCode, Cursor> = HashMap::new();
+        let mut refresh = true;
         loop {
-            if self.stocks.has_changed().unwrap_or(true) {
+            if std::mem::take(&mut refresh) || self.stocks.has_changed().unwrap_or(false) {
                 let stocks = self.stocks.borrow_and_update().clone();
                 cursors.retain(|c, _| stocks.contains(c));
                 scheduler.set_stocks(stocks);
@@ -511,7 +512,10 @@ impl PollTask {
                 PollDecision::Idle => None,
             };
             tokio::select! {
-                r = self.stocks.changed() => if r.is_err() { return },
+                r = self.stocks.changed() => match r {
+                    Ok(()) => refresh = true,
+                    Err(_) => return,
+                },
                 _ = async {
                     match wait {
                         Some(t) => tokio::time::sleep_until(t).await,
@@ -609,6 +613,7 @@ pub fn spawn_gap_repair(
     if plan.is_empty() || plan.codes.is_empty() {
         return;
     }
+    tracing::info!(spans = ?plan.spans, ?last_received, %resumed_at, "gap: refetching minutes");
     tokio::spawn(async move {
         let Some(last) = plan.spans.last().map(|s| s.date.to_datetime(s.last)) else {
             return;
@@ -625,8 +630,9 @@ pub fn spawn_gap_repair(
                 let fetched = if Some(span.date) == gateway.clock.today() {
                     gateway.invalidate_today(code).await;
                     match gateway.today_minutes(code, Priority::Background).await {
-                        // The closed minutes are in the store now.
-                        Ok(_) => gateway
+                        // The closed minutes are in the store now; the newest one upstream (which
+                        // the gateway keeps as forming) is closed too when it lies in the span.
+                        Ok(today) => gateway
                             .store()
                             .minutes(
                                 code,
@@ -638,6 +644,14 @@ pub fn spawn_gap_repair(
                                 span.minutes() + 1,
                             )
                             .await
+                            .map(|mut bars| {
+                                if let Some(f) = today.forming
+                                    && bars.last().is_none_or(|l| l.time < f.time)
+                                {
+                                    bars.push(f);
+                                }
+                                bars
+                            })
                             .map_err(crate::gateway::GatewayError::from),
                         Err(e) => Err(e),
                     }

@@ -237,6 +237,11 @@ impl App {
         &self.state
     }
 
+    /// The embedded simulator (demo only).
+    pub fn sim(&self) -> Option<&kis_sim::SimServer> {
+        self.upstream.as_ref().and_then(|u| u.sim.as_ref())
+    }
+
     /// The embedded simulator's URL (demo only).
     pub fn sim_url(&self) -> Option<String> {
         self.upstream.as_ref().and_then(Upstream::sim_url)

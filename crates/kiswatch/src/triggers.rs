@@ -88,6 +88,9 @@ struct Worker {
     feed: mpsc::Sender<Feed>,
     /// The market time of the last realtime trade (where a gap starts).
     last_received: Option<DateTime>,
+    /// Per stock, the time of the newest trade taken in from the realtime feed and from polls.
+    newest_live: HashMap<StockCode, DateTime>,
+    newest_polled: HashMap<StockCode, DateTime>,
     /// Per (stock, period): whether its stored history covers MA240. A condition that "became true"
     /// because older history arrived is an artifact of the backfill, not a market event, so triggers
     /// count only once a stock's history was enough before the trades that made them.
@@ -147,6 +150,8 @@ impl TriggerService {
             gateway,
             feed: feed.clone(),
             last_received: None,
+            newest_live: HashMap::new(),
+            newest_polled: HashMap::new(),
             readiness: HashMap::new(),
             armed: armed.clone(),
         };
@@ -237,7 +242,7 @@ impl Worker {
         loop {
             tokio::select! {
                 msg = feed.recv() => match msg {
-                    Some(Feed::Trades { code, trades }) => self.on_trades(code, &trades).await,
+                    Some(Feed::Trades { code, trades }) => self.on_polled(code, trades).await,
                     Some(Feed::Gap { code, bars }) => self.on_gap(code, bars).await,
                     None => return,
                 },
@@ -421,6 +426,14 @@ impl Worker {
                     price: e.price,
                     volume: e.volume,
                 };
+                // A poll that ran while the session was down may have taken this trade in already.
+                let live = self.newest_live.get(&e.code).copied();
+                let polled = self.newest_polled.get(&e.code).copied();
+                let newest = self.newest_live.entry(e.code).or_insert(at);
+                *newest = (*newest).max(at);
+                if polled.is_some_and(|p| Some(p) > live && at <= p) {
+                    return;
+                }
                 self.on_trades(e.code, &[trade]).await;
             }
             RealtimeEvent::OrderBook(b) => {
@@ -529,6 +542,26 @@ impl Worker {
             if self.readiness.get(&(code, t.period)) == Some(&Readiness::Armed) {
                 self.record(t, true).await;
             }
+        }
+    }
+
+    /// Polled trades: only those newer than anything already taken in. A stock that moves between
+    /// realtime and polling (a drop, a page closed) gets its latest executions again in its first
+    /// poll; counting them twice would double its bars' volume.
+    async fn on_polled(&mut self, code: StockCode, mut trades: Vec<Trade>) {
+        let seen = [self.newest_live.get(&code), self.newest_polled.get(&code)]
+            .into_iter()
+            .flatten()
+            .max()
+            .copied();
+        if let Some(newest) = seen {
+            trades.retain(|t| t.time > newest);
+        }
+        if let Some(last) = trades.last() {
+            self.newest_polled.insert(code, last.time);
+        }
+        if !trades.is_empty() {
+            self.on_trades(code, &trades).await;
         }
     }
 
