@@ -86,8 +86,10 @@ struct Worker {
     hub: Arc<Hub>,
     gateway: Arc<Gateway>,
     feed: mpsc::Sender<Feed>,
-    /// The market time of the last realtime trade (where a gap starts).
-    last_received: Option<DateTime>,
+    /// Each stock's last realtime trade when the session dropped (where its gap starts).
+    at_drop: HashMap<StockCode, DateTime>,
+    /// A reconnect whose gap is repaired once the first trade after it shows the market time.
+    pending_gap: Option<Duration>,
     /// Per stock, the time of the newest trade taken in from the realtime feed and from polls.
     newest_live: HashMap<StockCode, DateTime>,
     newest_polled: HashMap<StockCode, DateTime>,
@@ -149,7 +151,8 @@ impl TriggerService {
             hub,
             gateway,
             feed: feed.clone(),
-            last_received: None,
+            at_drop: HashMap::new(),
+            pending_gap: None,
             newest_live: HashMap::new(),
             newest_polled: HashMap::new(),
             readiness: HashMap::new(),
@@ -419,7 +422,9 @@ impl Worker {
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let at = e.datetime();
                 self.gateway.clock.observe(at);
-                self.last_received = Some(self.last_received.map_or(at, |l| l.max(at)));
+                if let Some(gap) = self.pending_gap.take() {
+                    self.repair_gap(at, gap);
+                }
                 self.hub.publish_execution(&e);
                 let trade = Trade {
                     time: at,
@@ -444,6 +449,9 @@ impl Worker {
             RealtimeEvent::Connected => self.upstream(UpstreamState::Connected),
             RealtimeEvent::Disconnected { reason, retry_in } => {
                 tracing::warn!(%reason, ?retry_in, "realtime: session lost; reconnecting");
+                if self.pending_gap.is_none() {
+                    self.at_drop = self.newest_live.clone();
+                }
                 self.upstream(UpstreamState::Reconnecting);
             }
             RealtimeEvent::ConnectFailed { reason, retry_in } => {
@@ -457,24 +465,32 @@ impl Worker {
             }
             RealtimeEvent::Reconnected { gap } => {
                 self.upstream(UpstreamState::Connected);
-                let codes = self.live.realtime_codes();
-                if let Some(now) = self.gateway.clock.now() {
-                    tracing::info!(?gap, stocks = codes.len(), "realtime: back; repairing the gap");
-                    spawn_gap_repair(
-                        self.gateway.clone(),
-                        self.feed.clone(),
-                        codes,
-                        self.last_received,
-                        now,
-                        gap,
-                    );
-                }
+                // The market time moves with data only: the first trade after the reconnect says
+                // where the gap ends.
+                self.pending_gap = Some(self.pending_gap.map_or(gap, |g| g.max(gap)));
             }
             RealtimeEvent::SubscriptionLost { topic, error } => {
                 tracing::warn!(?topic, %error, "realtime: a registration was not restored");
             }
             RealtimeEvent::Notice(_) => {}
             RealtimeEvent::Malformed(e) => tracing::debug!(error = %e, "realtime: unreadable message"),
+        }
+    }
+
+    /// Refetches, for every realtime stock, the minutes from its last trade before the drop to
+    /// `resumed_at`.
+    fn repair_gap(&self, resumed_at: DateTime, gap: Duration) {
+        let codes = self.live.realtime_codes();
+        tracing::info!(?gap, %resumed_at, stocks = codes.len(), "realtime: back; repairing the gap");
+        for code in codes {
+            spawn_gap_repair(
+                self.gateway.clone(),
+                self.feed.clone(),
+                vec![code],
+                self.at_drop.get(&code).copied(),
+                resumed_at,
+                gap,
+            );
         }
     }
 
