@@ -350,6 +350,8 @@ impl PlannerTask {
                     None => pending = false,
                 }
             }
+            // More changes to make: the next round at once (the client paces the requests).
+            let pause = if pending { Duration::ZERO } else { PAGES_EVERY };
             tokio::select! {
                 r = self.changed.changed() => {
                     if r.is_err() {
@@ -357,7 +359,7 @@ impl PlannerTask {
                     }
                     pending = true;
                 }
-                _ = tokio::time::sleep(PAGES_EVERY) => {}
+                _ = tokio::time::sleep(pause) => {}
             }
         }
     }
@@ -429,12 +431,17 @@ impl PlannerTask {
             .map(|(c, _)| c)
             .filter(|c| held.contains(&Topic::stock(kis::realtime::Channel::Executions, *c)))
             .collect();
-        // While the session is down, the realtime stocks are polled too.
+        // Polled: what neither holds a registration nor is about to get one in the next rounds (a
+        // stock on its way in would only spend the poll budget for a second or two). While the
+        // session is down, everything is polled.
+        let executions = |c: &StockCode| Topic::stock(kis::realtime::Channel::Executions, *c);
         let polled: Vec<StockCode> = demand
             .stocks()
             .into_iter()
             .map(|(c, _)| c)
-            .filter(|c| !realtime.contains(c) || !self.live.session_up())
+            .filter(|c| {
+                !self.live.session_up() || !(realtime.contains(c) || round.target.contains(&executions(c)))
+            })
             .collect();
         let bound = self.polls.bound(polled.len());
         self.live.set_sources(realtime, &polled, bound);

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use common::{TestApp, config, eventually, spawn_with};
 use kiswatch::config::UpstreamConfig;
-use kiswatch::hub::Outgoing;
 use market::StockCode;
 use serde_json::{Value, json};
 
@@ -72,7 +71,6 @@ async fn sixty_watched_stocks_are_41_realtime_and_19_polled_within_the_budget() 
     let rows = eventually(Duration::from_secs(9), "41 realtime + 19 polled rows", || async {
         let (_, rows) = t.get("/api/v1/watchlist").await;
         let by = rows_by_status(&rows);
-        eprintln!("{by:?} {}", t.app.state().live.stats().polls);
         (by.get("realtime") == Some(&41) && by.get("polled") == Some(&19)).then_some(rows)
     })
     .await;
@@ -109,7 +107,6 @@ async fn sixty_watched_stocks_are_41_realtime_and_19_polled_within_the_budget() 
         calls(&before, "price"),
         "no REST price call"
     );
-    // Polling for the others goes on meanwhile, so the executions count may only move by polls.
     assert!(codes.contains(&realtime));
     let s = sim_stats(&t).await;
     assert_eq!(s["rate_limited"], 0, "{s}");
@@ -163,7 +160,6 @@ fn upstream_states(outbox: &kiswatch::hub::Outbox, seen: &mut Vec<String>) {
             seen.push(u.to_string());
         }
     }
-    let _ = Outgoing::Close;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,7 +225,6 @@ async fn a_dropped_session_comes_back_whole_and_its_gap_is_repaired() {
         .filter(|b| b.time >= from && b.time < current)
         .collect();
     assert!(ours.len() >= 3, "{} minutes compared", ours.len());
-    eprintln!("dropped at {dropped_at}, now {now}");
     for b in &ours {
         assert_eq!(
             truth.get(&b.time),
