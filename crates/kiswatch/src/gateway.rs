@@ -11,6 +11,9 @@
 //! Every answer from upstream also moves the [`MarketClock`]: the dates of minute bars and the
 //! times of executions are the market's own time.
 //!
+//! While a stock is realtime, [`crate::live::LiveFeed`] answers its price, order book and
+//! executions from the feed before any cache or upstream call is considered.
+//!
 //! Errors are shared too (an `Arc` of the one upstream error) and are not cached: the next caller
 //! tries again.
 
@@ -28,6 +31,7 @@ use market::{Candle, StockCode};
 use moka::future::Cache;
 
 use crate::clock::MarketClock;
+use crate::live::LiveFeed;
 use crate::stocks::{StockDirectory, StockMeta};
 use crate::store::{Store, StoreError};
 
@@ -205,6 +209,8 @@ pub struct Gateway {
     executions: Cache<StockCode, Arc<Vec<Execution>>>,
     today: Cache<StockCode, Arc<TodayMinutes>>,
     names: Cache<StockCode, StockMeta>,
+    /// The realtime feed's live state: consulted first, so a realtime stock costs no REST call.
+    live: std::sync::OnceLock<Arc<LiveFeed>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -251,7 +257,18 @@ impl Gateway {
             executions: cache(ttls.executions),
             today: cache(ttls.candles),
             names: cache(Duration::from_secs(3600)),
+            live: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Lets the gateway answer price, order book and executions of realtime stocks from the feed.
+    pub fn set_live(&self, live: Arc<LiveFeed>) {
+        let _ = self.live.set(live);
+    }
+
+    /// The store the gateway writes fetched bars to.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     pub fn client(&self) -> &KisClient {
@@ -273,6 +290,9 @@ impl Gateway {
 
     /// 주식현재가 (cached 2 s).
     pub async fn price(&self, code: StockCode, priority: Priority) -> Result<Arc<Price>, GatewayError> {
+        if let Some(p) = self.live.get().and_then(|l| l.price(code)) {
+            return Ok(Arc::new(p));
+        }
         self.hit(self.prices.contains_key(&code));
         let fetch = async {
             let r = self.at(priority).price(code).await;
@@ -288,6 +308,9 @@ impl Gateway {
         code: StockCode,
         priority: Priority,
     ) -> Result<Arc<OrderBook>, GatewayError> {
+        if let Some(b) = self.live.get().and_then(|l| l.order_book(code)) {
+            return Ok(Arc::new(b));
+        }
         self.hit(self.books.contains_key(&code));
         let fetch = async {
             let r = self.at(priority).order_book(code).await;
@@ -303,6 +326,9 @@ impl Gateway {
         code: StockCode,
         priority: Priority,
     ) -> Result<Arc<Vec<Execution>>, GatewayError> {
+        if let Some(list) = self.live.get().and_then(|l| l.executions(code)) {
+            return Ok(Arc::new(list));
+        }
         self.hit(self.executions.contains_key(&code));
         let fetch = async {
             let r = self.at(priority).executions(code).await;

@@ -1,30 +1,57 @@
-//! The live feed until the realtime hub exists: watched stocks' executions polled over REST at
-//! background priority, inside a bounded share of the rate budget, turned into trades for the trigger
-//! engine.
+//! The live feed: the realtime session's bookkeeping, the subscription planner's rounds and the
+//! polling of the stocks past the realtime cap.
 //!
-//! The seam is [`Feed`]: whatever produces trades (this poller now, the realtime hub later) sends
-//! them on the trigger service's channel; the service does not know where they came from.
+//! ```text
+//! planner task ── every second and on change ──▶ SubscriptionPlanner::plan
+//!      │  Round.subscribe / unsubscribe ──▶ kis::realtime::RealtimeHandle
+//!      │  Round.realtime ──▶ LiveFeed (who is realtime)       Round.polled ──▶ poll task
+//! poll task ── PollScheduler (bounded share, background priority) ──▶ gateway.executions ──▶ Feed
+//! realtime events + Feed ──▶ the trigger service's one task (crate::triggers)
+//! ```
 //!
-//! Polling: one stock per turn, round robin; the interval per stock is `stocks / (rate × share)`
-//! (never below the configured minimum), so interactive requests keep most of the budget. Each
-//! answer holds the latest executions (newest first, times of day only): those after the previous
-//! answer's newest are new; the date is the market's current trading day ([`crate::clock`]), and a
-//! time that jumps back by hours means a new session, whose date is asked upstream.
+//! [`LiveFeed`] is what the API and the gateway read: the [`LiveState`] of realtime stocks (price,
+//! order book, executions from the feed, no REST call), today's 1-minute bars built from live trades,
+//! each stock's [`StockStatus`] and the upstream state. Only the trigger service's task writes the
+//! live data (it receives the realtime events); the planner task writes who is realtime and polled.
+//!
+//! Polling answers hold the latest executions (newest first, times of day only): those after the
+//! previous answer's newest are new; the date is the market's current trading day
+//! ([`crate::clock`]), and a time that jumps back by hours means a new session. An answer that does
+//! not reach back to the previous one means trades were missed in between: those minutes are
+//! repaired from the REST minute chart like a realtime gap ([`Feed::Gap`]).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jiff::civil::{DateTime, Time};
 use kis::Priority;
-use market::StockCode;
+use kis::realtime::{RealtimeHandle, Topic};
+use market::{Candle, StockCode};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 use crate::config::LiveConfig;
 use crate::gateway::Gateway;
+use crate::hub::Hub;
+use crate::hub::live_state::LiveState;
+use crate::hub::protocol::UpstreamState;
+use crate::planner::poll::{PollConfig, PollDecision, PollScheduler};
+use crate::planner::status::{FeedState, StatusInput, StockStatus};
+use crate::planner::{Demand, PlannerConfig, Round, SubscriptionPlanner};
 use crate::store::Store;
+
+/// Executions kept per realtime stock (what the REST list holds).
+pub const KEEP_EXECUTIONS: usize = 30;
+
+/// How often the planner runs a round when nothing changed.
+const ROUND_EVERY: Duration = Duration::from_secs(1);
+/// How often the planner looks for newly opened pages.
+const PAGES_EVERY: Duration = Duration::from_millis(200);
+/// The longest a subscribe/unsubscribe may take before the round moves on.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One trade, in market time (KST).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,58 +61,624 @@ pub struct Trade {
     pub volume: u64,
 }
 
-/// What the live sources send to the trigger service.
+/// What the live sources send to the trigger service (besides the realtime events themselves).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Feed {
-    /// New trades of one stock, oldest first.
+    /// New trades of one stock, oldest first (from polling).
     Trades { code: StockCode, trades: Vec<Trade> },
-}
-
-/// Freshness of each polled stock.
-#[derive(Debug, Default)]
-pub struct LiveStatus {
-    last_ok: RwLock<HashMap<StockCode, Instant>>,
-    pub polls: AtomicU64,
-    pub trades: AtomicU64,
-    pub failures: AtomicU64,
+    /// Closed 1-minute bars refetched over REST for minutes the feed missed, oldest first.
+    Gap { code: StockCode, bars: Vec<Candle> },
 }
 
 /// Counters for the health endpoint.
 #[derive(Debug, Clone, Serialize)]
 pub struct LiveStats {
-    pub source: &'static str,
-    pub stocks: usize,
+    pub upstream: UpstreamState,
+    pub realtime: usize,
+    pub polled: usize,
     pub polls: u64,
-    pub trades: u64,
     pub failures: u64,
+    pub trades: u64,
+    pub gaps_repaired: u64,
 }
 
-impl LiveStatus {
-    /// Whether the stock was polled successfully within `fresh`.
-    pub fn is_fresh(&self, code: StockCode, fresh: Duration) -> bool {
-        self.last_ok
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&code)
-            .is_some_and(|t| t.elapsed() <= fresh)
+#[derive(Debug, Default)]
+struct Sources {
+    /// Stocks whose executions are registered.
+    realtime: HashSet<StockCode>,
+    /// Stocks in the poll schedule and their last successful poll.
+    polled: HashMap<StockCode, Option<Instant>>,
+    poll_bound: Duration,
+}
+
+/// The shared live picture (see the module docs).
+#[derive(Debug)]
+pub struct LiveFeed {
+    state: RwLock<LiveState>,
+    /// Today's 1-minute bars built from live trades (and repaired from REST after gaps).
+    minutes: RwLock<HashMap<StockCode, BTreeMap<DateTime, Candle>>>,
+    sources: RwLock<Sources>,
+    session_up: AtomicBool,
+    upstream: RwLock<UpstreamState>,
+    pub polls: AtomicU64,
+    pub poll_failures: AtomicU64,
+    pub trades: AtomicU64,
+    pub gaps_repaired: AtomicU64,
+}
+
+impl Default for LiveFeed {
+    fn default() -> LiveFeed {
+        LiveFeed {
+            state: RwLock::new(LiveState::new(KEEP_EXECUTIONS)),
+            minutes: RwLock::default(),
+            sources: RwLock::default(),
+            session_up: AtomicBool::new(false),
+            upstream: RwLock::new(UpstreamState::Reconnecting),
+            polls: AtomicU64::new(0),
+            poll_failures: AtomicU64::new(0),
+            trades: AtomicU64::new(0),
+            gaps_repaired: AtomicU64::new(0),
+        }
+    }
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+impl LiveFeed {
+    pub fn new() -> LiveFeed {
+        LiveFeed::default()
     }
 
-    fn mark(&self, code: StockCode) {
-        self.last_ok
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(code, Instant::now());
+    /// Updates the live state (the trigger service's task only).
+    pub fn with_state<T>(&self, f: impl FnOnce(&mut LiveState) -> T) -> T {
+        f(&mut write(&self.state))
+    }
+
+    /// Whether the stock is realtime now: registered on a connected session.
+    pub fn is_realtime(&self, code: StockCode) -> bool {
+        self.session_up.load(Ordering::Relaxed) && read(&self.sources).realtime.contains(&code)
+    }
+
+    /// The stock's price from the feed while it is realtime and a trade has arrived.
+    pub fn price(&self, code: StockCode) -> Option<kis::wire::quotations::Price> {
+        self.is_realtime(code)
+            .then(|| read(&self.state).price(code))
+            .flatten()
+    }
+
+    /// The stock's order book from the feed while it is realtime and one has arrived.
+    pub fn order_book(&self, code: StockCode) -> Option<kis::wire::quotations::OrderBook> {
+        self.is_realtime(code)
+            .then(|| read(&self.state).order_book(code))
+            .flatten()
+    }
+
+    /// The stock's latest executions from the feed while it is realtime and one has arrived.
+    pub fn executions(&self, code: StockCode) -> Option<Vec<kis::wire::quotations::Execution>> {
+        self.is_realtime(code)
+            .then(|| read(&self.state).executions(code))
+            .flatten()
+    }
+
+    /// The market date of the stock's latest live trade.
+    pub fn market_date(&self, code: StockCode) -> Option<jiff::civil::Date> {
+        read(&self.state).market_date(code)
+    }
+
+    /// Today's live 1-minute bars of a stock, oldest first.
+    pub fn minutes(&self, code: StockCode) -> Vec<Candle> {
+        read(&self.minutes)
+            .get(&code)
+            .map(|m| m.values().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Adds trades to today's live bars; returns the bars they touched (oldest first).
+    pub fn absorb(&self, code: StockCode, trades: &[Trade]) -> Vec<Candle> {
+        let mut all = write(&self.minutes);
+        let minutes = all.entry(code).or_default();
+        let mut touched = BTreeSet::new();
+        for t in trades {
+            // Bars of an earlier session are history now (the store has them).
+            if minutes
+                .last_key_value()
+                .is_some_and(|(k, _)| k.date() != t.time.date())
+            {
+                minutes.clear();
+            }
+            let minute = minute_of(t.time);
+            let part = Candle::from_trade(minute, t.price, t.volume);
+            minutes
+                .entry(minute)
+                .and_modify(|b| b.absorb(&part))
+                .or_insert(part);
+            touched.insert(minute);
+        }
+        touched
+            .into_iter()
+            .filter_map(|m| minutes.get(&m).copied())
+            .collect()
+    }
+
+    /// Replaces live bars with bars refetched over REST (closed minutes the feed missed part of).
+    pub fn repair(&self, code: StockCode, bars: &[Candle]) {
+        let mut all = write(&self.minutes);
+        let minutes = all.entry(code).or_default();
+        for b in bars {
+            minutes.insert(b.time, *b);
+        }
+    }
+
+    /// The stock's status at `now`.
+    pub fn status(&self, code: StockCode, now: Instant) -> StockStatus {
+        let sources = read(&self.sources);
+        let registered = sources.realtime.contains(&code);
+        let polled = sources.polled.get(&code).copied();
+        let live = read(&self.state).last_update(code);
+        let last_data = match (registered, polled) {
+            (true, _) => live,
+            (false, Some(p)) => p,
+            (false, None) => None,
+        };
+        StockStatus::of(
+            StatusInput {
+                registered,
+                session_up: self.session_up.load(Ordering::Relaxed),
+                polled: polled.is_some(),
+                last_data,
+                poll_bound: sources.poll_bound,
+            },
+            now,
+        )
+    }
+
+    pub fn upstream(&self) -> UpstreamState {
+        *read(&self.upstream)
+    }
+
+    /// Records the session's state; `true` when it changed.
+    pub fn set_upstream(&self, state: UpstreamState) -> bool {
+        self.session_up
+            .store(state == UpstreamState::Connected, Ordering::Relaxed);
+        let mut u = write(&self.upstream);
+        let changed = *u != state;
+        *u = state;
+        changed
+    }
+
+    pub fn session_up(&self) -> bool {
+        self.session_up.load(Ordering::Relaxed)
+    }
+
+    /// The stocks whose executions are registered.
+    pub fn realtime_codes(&self) -> Vec<StockCode> {
+        let mut v: Vec<StockCode> = read(&self.sources).realtime.iter().copied().collect();
+        v.sort();
+        v
+    }
+
+    /// The stocks in the poll schedule.
+    pub fn polled_codes(&self) -> Vec<StockCode> {
+        let mut v: Vec<StockCode> = read(&self.sources).polled.keys().copied().collect();
+        v.sort();
+        v
+    }
+
+    fn set_sources(&self, realtime: HashSet<StockCode>, polled: &[StockCode], bound: Duration) {
+        let gone: Vec<StockCode> = {
+            let mut s = write(&self.sources);
+            let gone = s.realtime.difference(&realtime).copied().collect();
+            s.realtime = realtime;
+            let old = std::mem::take(&mut s.polled);
+            s.polled = polled
+                .iter()
+                .map(|c| (*c, old.get(c).copied().flatten()))
+                .collect();
+            s.poll_bound = bound;
+            gone
+        };
+        // Data of a stock that is no longer realtime is never served as live.
+        let mut state = write(&self.state);
+        for code in gone {
+            state.forget(code);
+        }
+    }
+
+    fn record_poll(&self, code: StockCode, now: Instant) {
+        if let Some(p) = write(&self.sources).polled.get_mut(&code) {
+            *p = Some(now);
+        }
     }
 
     pub fn stats(&self) -> LiveStats {
+        let s = read(&self.sources);
         LiveStats {
-            source: "polling",
-            stocks: self.last_ok.read().unwrap_or_else(|p| p.into_inner()).len(),
+            upstream: self.upstream(),
+            realtime: s.realtime.len(),
+            polled: s.polled.len(),
             polls: self.polls.load(Ordering::Relaxed),
+            failures: self.poll_failures.load(Ordering::Relaxed),
             trades: self.trades.load(Ordering::Relaxed),
-            failures: self.failures.load(Ordering::Relaxed),
+            gaps_repaired: self.gaps_repaired.load(Ordering::Relaxed),
         }
     }
+}
+
+/// The start of a moment's minute.
+pub fn minute_of(t: DateTime) -> DateTime {
+    t.date().to_datetime(Time::constant(t.hour(), t.minute(), 0, 0))
+}
+
+/// What the planner needs to know to run its rounds.
+pub struct PlannerTask {
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub live: Arc<LiveFeed>,
+    /// `None`: no realtime session (everything is polled).
+    pub realtime: Option<RealtimeHandle>,
+    pub changed: watch::Receiver<u64>,
+    pub polled: watch::Sender<Vec<StockCode>>,
+    pub polls: PollConfig,
+    pub config: PlannerConfig,
+}
+
+impl PlannerTask {
+    /// Runs rounds until the service stops.
+    pub async fn run(mut self) {
+        let mut planner = SubscriptionPlanner::new(self.config);
+        let mut published: HashMap<StockCode, FeedState> = HashMap::new();
+        let mut last_pages = BTreeMap::new();
+        let mut last_round = Instant::now() - ROUND_EVERY;
+        let mut pending = false;
+        loop {
+            let pages = self.hub.open_pages();
+            let due = pending || pages != last_pages || last_round.elapsed() >= ROUND_EVERY;
+            if due {
+                last_pages = pages.clone();
+                last_round = Instant::now();
+                match self.round(&mut planner, pages).await {
+                    Some(round) => {
+                        pending = round.pending > 0;
+                        self.publish_statuses(&round, &mut published);
+                    }
+                    None => pending = false,
+                }
+            }
+            // More changes to make: the next round at once (the client paces the requests).
+            let pause = if pending { Duration::ZERO } else { PAGES_EVERY };
+            tokio::select! {
+                r = self.changed.changed() => {
+                    if r.is_err() {
+                        return;
+                    }
+                    pending = true;
+                }
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    async fn round(
+        &self,
+        planner: &mut SubscriptionPlanner,
+        open_pages: BTreeMap<StockCode, u32>,
+    ) -> Option<Round> {
+        let (watchlist, conditions) = match (self.store.watchlist().await, self.store.conditions().await) {
+            (Ok(w), Ok(c)) => (w, c),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "planner: reading the watchlist or conditions failed");
+                return None;
+            }
+        };
+        let watchlist: Vec<StockCode> = watchlist.into_iter().map(|w| w.code).collect();
+        // Conditions apply to every watched stock.
+        let with_conditions = if conditions.iter().any(|c| c.enabled) {
+            watchlist.iter().copied().collect()
+        } else {
+            BTreeSet::new()
+        };
+        let demand = Demand {
+            open_pages,
+            with_conditions,
+            watchlist,
+        };
+        let Some(handle) = &self.realtime else {
+            // No session: every demanded stock is polled.
+            let polled: Vec<StockCode> = demand.stocks().into_iter().map(|(c, _)| c).collect();
+            self.live
+                .set_sources(HashSet::new(), &polled, self.polls.bound(polled.len()));
+            let _ = self.polled.send(polled);
+            let round = planner.plan(&demand, &BTreeSet::new(), Instant::now());
+            return Some(round);
+        };
+        let current: BTreeSet<Topic> = match handle.registrations().await {
+            Ok(r) => r.into_iter().collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "planner: the realtime client is gone");
+                return None;
+            }
+        };
+        let round = planner.plan(&demand, &current, Instant::now());
+        for topic in &round.unsubscribe {
+            match tokio::time::timeout(REQUEST_TIMEOUT, handle.unsubscribe_topic(topic.clone())).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(?topic, error = %e, "planner: unsubscribe failed"),
+                Err(_) => tracing::warn!(?topic, "planner: unsubscribe not acknowledged in time"),
+            }
+        }
+        for topic in &round.subscribe {
+            match tokio::time::timeout(REQUEST_TIMEOUT, handle.subscribe_topic(topic.clone())).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(?topic, error = %e, "planner: subscribe failed"),
+                Err(_) => tracing::debug!(?topic, "planner: subscribe waits for the session"),
+            }
+        }
+        // What the client holds now (a failed request leaves things as they were).
+        let held: BTreeSet<Topic> = handle
+            .registrations()
+            .await
+            .map(|r| r.into_iter().collect())
+            .unwrap_or(round.after.clone());
+        let realtime: HashSet<StockCode> = demand
+            .stocks()
+            .into_iter()
+            .map(|(c, _)| c)
+            .filter(|c| held.contains(&Topic::stock(kis::realtime::Channel::Executions, *c)))
+            .collect();
+        // Polled: what neither holds a registration nor is about to get one in the next rounds (a
+        // stock on its way in would only spend the poll budget for a second or two). While the
+        // session is down, everything is polled.
+        let executions = |c: &StockCode| Topic::stock(kis::realtime::Channel::Executions, *c);
+        let polled: Vec<StockCode> = demand
+            .stocks()
+            .into_iter()
+            .map(|(c, _)| c)
+            .filter(|c| {
+                !self.live.session_up() || !(realtime.contains(c) || round.target.contains(&executions(c)))
+            })
+            .collect();
+        let bound = self.polls.bound(polled.len());
+        self.live.set_sources(realtime, &polled, bound);
+        self.polled.send_if_modified(|p| {
+            let changed = *p != polled;
+            *p = polled;
+            changed
+        });
+        Some(round)
+    }
+
+    /// Publishes the status of every demanded stock whose state changed.
+    fn publish_statuses(&self, round: &Round, published: &mut HashMap<StockCode, FeedState>) {
+        let now = Instant::now();
+        let demanded: HashSet<StockCode> = round
+            .realtime
+            .iter()
+            .chain(&round.polled)
+            .map(|(c, _)| *c)
+            .collect();
+        published.retain(|c, _| demanded.contains(c));
+        for code in demanded {
+            let status = self.live.status(code, now);
+            if published.insert(code, status.state) != Some(status.state) {
+                self.hub.publish_stock_status(code, status);
+            }
+        }
+    }
+}
+
+/// The poll scheduler's budget for an upstream.
+pub fn poll_config(gateway: &Gateway, live: LiveConfig) -> PollConfig {
+    PollConfig {
+        rate_per_sec: gateway.client().environment().rate().max(1),
+        share: live.poll_share,
+        min_interval: live.min_interval,
+        ..PollConfig::default()
+    }
+}
+
+/// Polls the stocks the planner leaves to polling.
+pub struct PollTask {
+    pub gateway: Arc<Gateway>,
+    pub live: Arc<LiveFeed>,
+    pub feed: mpsc::Sender<Feed>,
+    pub stocks: watch::Receiver<Vec<StockCode>>,
+    pub config: PollConfig,
+}
+
+impl PollTask {
+    /// Polls until the feed's receiver or the planner is gone.
+    pub async fn run(mut self) {
+        let mut scheduler = PollScheduler::new(self.config);
+        let mut cursors: HashMap<StockCode, Cursor> = HashMap::new();
+        let mut refresh = true;
+        loop {
+            if std::mem::take(&mut refresh) || self.stocks.has_changed().unwrap_or(false) {
+                let stocks = self.stocks.borrow_and_update().clone();
+                cursors.retain(|c, _| stocks.contains(c));
+                scheduler.set_stocks(stocks);
+            }
+            let wait = match scheduler.next(Instant::now()) {
+                PollDecision::Poll(code) => {
+                    let ok = match self.poll(code, &mut cursors).await {
+                        Ok(ok) => ok,
+                        Err(()) => return,
+                    };
+                    scheduler.record(code, ok, Instant::now());
+                    if ok {
+                        self.live.record_poll(code, Instant::now());
+                    }
+                    continue;
+                }
+                PollDecision::WaitUntil(t) => Some(t),
+                PollDecision::Idle => None,
+            };
+            tokio::select! {
+                r = self.stocks.changed() => match r {
+                    Ok(()) => refresh = true,
+                    Err(_) => return,
+                },
+                _ = async {
+                    match wait {
+                        Some(t) => tokio::time::sleep_until(t).await,
+                        None => std::future::pending().await,
+                    }
+                } => {}
+            }
+        }
+    }
+
+    /// One poll: `Ok(true)` when it succeeded, `Err` when the feed is closed.
+    async fn poll(&self, code: StockCode, cursors: &mut HashMap<StockCode, Cursor>) -> Result<bool, ()> {
+        self.live.polls.fetch_add(1, Ordering::Relaxed);
+        let list = match self.gateway.executions(code, Priority::Background).await {
+            Ok(list) => list,
+            Err(e) => {
+                self.live.poll_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(%code, error = %e, "live: poll failed");
+                return Ok(false);
+            }
+        };
+        let rows: Vec<(Time, i64, u64)> = list.iter().map(|e| (e.time, e.price, e.volume)).collect();
+        let previous = cursors.get(&code).copied();
+        let (fresh, cursor, new_day) = new_since(previous, &rows);
+        if new_day || self.gateway.clock.today().is_none() {
+            // A new session (or none known yet): its date comes from today's minutes upstream.
+            self.gateway.invalidate_today(code).await;
+            if let Err(e) = self.gateway.today_minutes(code, Priority::Background).await {
+                tracing::debug!(%code, error = %e, "live: learning the trading day failed");
+                return Ok(false);
+            }
+        }
+        if let Some(c) = cursor {
+            cursors.insert(code, c);
+        }
+        let Some(today) = self.gateway.clock.today() else {
+            return Ok(true);
+        };
+        if let Some(last) = fresh.last() {
+            self.gateway.clock.observe(today.to_datetime(last.0));
+        }
+        // The answer does not reach back to the previous one: trades in between were missed.
+        let missed = match (previous, rows.last()) {
+            (Some(p), Some(oldest)) if !new_day => oldest.0 > p.time,
+            _ => false,
+        };
+        if missed && let (Some(p), Some(newest)) = (previous, rows.first()) {
+            spawn_gap_repair(
+                self.gateway.clone(),
+                self.feed.clone(),
+                vec![code],
+                Some(today.to_datetime(p.time)),
+                today.to_datetime(newest.0),
+                Duration::ZERO,
+            );
+        }
+        if fresh.is_empty() {
+            return Ok(true);
+        }
+        self.live.trades.fetch_add(fresh.len() as u64, Ordering::Relaxed);
+        let trades = fresh
+            .into_iter()
+            .map(|(t, price, volume)| Trade {
+                time: today.to_datetime(t),
+                price,
+                volume,
+            })
+            .collect();
+        self.feed
+            .send(Feed::Trades { code, trades })
+            .await
+            .map_err(|_| ())?;
+        Ok(true)
+    }
+}
+
+/// Refetches the minutes a feed gap covered, in the background, once they are closed, and sends
+/// them to the trigger service as [`Feed::Gap`]. `last_received`: the market time of the last data
+/// before the gap; `resumed_at`: the market time when data flowed again; `gap`: the drop's length.
+pub fn spawn_gap_repair(
+    gateway: Arc<Gateway>,
+    feed: mpsc::Sender<Feed>,
+    codes: Vec<StockCode>,
+    last_received: Option<DateTime>,
+    resumed_at: DateTime,
+    gap: Duration,
+) {
+    let plan = crate::hub::gap::gap_repair_plan(
+        &codes,
+        last_received,
+        resumed_at,
+        gap,
+        market::krx::Calendar::krx(),
+    );
+    if plan.is_empty() || plan.codes.is_empty() {
+        return;
+    }
+    tracing::info!(spans = ?plan.spans, ?last_received, %resumed_at, "gap: refetching minutes");
+    tokio::spawn(async move {
+        let Some(last) = plan.spans.last().map(|s| s.date.to_datetime(s.last)) else {
+            return;
+        };
+        // The resumption's minute was only partly missed: wait until it is closed upstream, so the
+        // refetched bar is final (market time, which runs with the feed).
+        let closed_at = last.saturating_add(jiff::SignedDuration::from_mins(1));
+        while gateway.clock.now().is_none_or(|now| now < closed_at) {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        for code in plan.codes.iter().copied() {
+            let mut bars = Vec::new();
+            for span in &plan.spans {
+                let fetched = if Some(span.date) == gateway.clock.today() {
+                    gateway.invalidate_today(code).await;
+                    match gateway.today_minutes(code, Priority::Background).await {
+                        // The closed minutes are in the store now; the newest one upstream (which
+                        // the gateway keeps as forming) is closed too when it lies in the span.
+                        Ok(today) => gateway
+                            .store()
+                            .minutes(
+                                code,
+                                Some(
+                                    span.date
+                                        .to_datetime(span.last)
+                                        .saturating_add(jiff::SignedDuration::from_mins(1)),
+                                ),
+                                span.minutes() + 1,
+                            )
+                            .await
+                            .map(|mut bars| {
+                                if let Some(f) = today.forming
+                                    && bars.last().is_none_or(|l| l.time < f.time)
+                                {
+                                    bars.push(f);
+                                }
+                                bars
+                            })
+                            .map_err(crate::gateway::GatewayError::from),
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    gateway.past_minutes(code, span.date).await
+                };
+                match fetched {
+                    Ok(got) => bars.extend(got.into_iter().filter(|b| {
+                        b.time.date() == span.date
+                            && b.time.time() >= span.first
+                            && b.time.time() <= span.last
+                    })),
+                    Err(e) => tracing::warn!(%code, error = %e, "gap: refetching minutes failed"),
+                }
+            }
+            if !bars.is_empty() && feed.send(Feed::Gap { code, bars }).await.is_err() {
+                return;
+            }
+        }
+    });
 }
 
 /// Where each stock's previous answer ended.
@@ -128,127 +721,6 @@ fn new_since(
         }),
         new_day,
     )
-}
-
-/// The poller.
-pub struct Poller {
-    gateway: Arc<Gateway>,
-    store: Store,
-    feed: mpsc::Sender<Feed>,
-    status: Arc<LiveStatus>,
-    config: LiveConfig,
-    changed: watch::Receiver<u64>,
-}
-
-impl Poller {
-    pub fn new(
-        gateway: Arc<Gateway>,
-        store: Store,
-        feed: mpsc::Sender<Feed>,
-        status: Arc<LiveStatus>,
-        config: LiveConfig,
-        changed: watch::Receiver<u64>,
-    ) -> Poller {
-        Poller {
-            gateway,
-            store,
-            feed,
-            status,
-            config,
-            changed,
-        }
-    }
-
-    /// Polls until the feed's receiver is gone.
-    pub async fn run(mut self) {
-        let rate = f64::from(self.gateway.client().environment().rate().max(1));
-        let budget = (rate * self.config.poll_share.clamp(0.01, 1.0)).max(0.05);
-        let mut cursors: HashMap<StockCode, Cursor> = HashMap::new();
-        let mut codes: Vec<StockCode> = Vec::new();
-        let mut refreshed = Instant::now() - Duration::from_secs(3600);
-        let mut turn = 0usize;
-        loop {
-            if refreshed.elapsed() > Duration::from_secs(5) {
-                match self.store.watchlist().await {
-                    Ok(list) => codes = list.into_iter().map(|w| w.code).collect(),
-                    Err(e) => tracing::warn!(error = %e, "live: reading the watchlist failed"),
-                }
-                refreshed = Instant::now();
-            }
-            if codes.is_empty() {
-                tokio::select! {
-                    r = self.changed.changed() => {
-                        if r.is_err() {
-                            return;
-                        }
-                        refreshed = Instant::now() - Duration::from_secs(3600);
-                    }
-                    _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                }
-                continue;
-            }
-            // Each stock every `n / budget` seconds, at least `min_interval` apart.
-            let per_stock = (codes.len() as f64 / budget).max(self.config.min_interval.as_secs_f64());
-            let pause = Duration::from_secs_f64(per_stock / codes.len() as f64);
-            let code = codes[turn % codes.len()];
-            turn = turn.wrapping_add(1);
-            if let Err(()) = self.poll(code, &mut cursors).await {
-                return;
-            }
-            tokio::time::sleep(pause).await;
-        }
-    }
-
-    /// One poll; `Err` when the feed is closed.
-    async fn poll(&self, code: StockCode, cursors: &mut HashMap<StockCode, Cursor>) -> Result<(), ()> {
-        self.status.polls.fetch_add(1, Ordering::Relaxed);
-        let list = match self.gateway.executions(code, Priority::Background).await {
-            Ok(list) => list,
-            Err(e) => {
-                self.status.failures.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(%code, error = %e, "live: poll failed");
-                return Ok(());
-            }
-        };
-        let rows: Vec<(Time, i64, u64)> = list.iter().map(|e| (e.time, e.price, e.volume)).collect();
-        let (fresh, cursor, new_day) = new_since(cursors.get(&code).copied(), &rows);
-        if new_day || self.gateway.clock.today().is_none() {
-            // A new session (or none known yet): its date comes from today's minutes upstream.
-            self.gateway.invalidate_today(code).await;
-            if let Err(e) = self.gateway.today_minutes(code, Priority::Background).await {
-                tracing::debug!(%code, error = %e, "live: learning the trading day failed");
-                return Ok(());
-            }
-        }
-        if let Some(c) = cursor {
-            cursors.insert(code, c);
-        }
-        self.status.mark(code);
-        let Some(today) = self.gateway.clock.today() else {
-            return Ok(());
-        };
-        if let Some(last) = fresh.last() {
-            self.gateway.clock.observe(today.to_datetime(last.0));
-        }
-        if fresh.is_empty() {
-            return Ok(());
-        }
-        self.status
-            .trades
-            .fetch_add(fresh.len() as u64, Ordering::Relaxed);
-        let trades = fresh
-            .into_iter()
-            .map(|(t, price, volume)| Trade {
-                time: today.to_datetime(t),
-                price,
-                volume,
-            })
-            .collect();
-        self.feed
-            .send(Feed::Trades { code, trades })
-            .await
-            .map_err(|_| ())
-    }
 }
 
 #[cfg(test)]

@@ -21,11 +21,11 @@ use crate::config::{RawConfig, ServeConfig, TOKEN_VAR, UpstreamArgs};
 use crate::gateway::{Gateway, Ttls};
 use crate::hub::protocol::UpstreamState;
 use crate::hub::{Hub, QueueConfig};
-use crate::live::Poller;
-use crate::planner::status::{FeedState, StockStatus};
+use crate::live::{LiveFeed, PlannerTask, PollTask, poll_config};
+use crate::planner::PlannerConfig;
 use crate::stocks::{StockDirectory, StockMeta};
 use crate::store::Store;
-use crate::triggers::TriggerService;
+use crate::triggers::{TriggerService, Wiring};
 use crate::upstream::{Upstream, UpstreamKind};
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -75,6 +75,7 @@ pub struct App {
     server: Option<JoinHandle<()>>,
     tasks: Vec<JoinHandle<()>>,
     upstream: Option<Upstream>,
+    realtime: Option<kis::realtime::RealtimeHandle>,
 }
 
 impl App {
@@ -138,22 +139,64 @@ impl App {
         if upstream.kind == UpstreamKind::Demo && config.demo.seed_watchlist {
             crate::demo::seed(&store, &stocks).await?;
         }
-        let triggers = TriggerService::start(
-            store.clone(),
-            stocks.clone(),
-            backfill.clone(),
-            changed.subscribe(),
-        );
+        let hub = Arc::new(Hub::new(QueueConfig::default()));
+        let live = Arc::new(LiveFeed::new());
+        gateway.set_live(live.clone());
+        let directory = stocks.clone();
+        hub.set_name_source(Arc::new(move |code| directory.get(code).map(|m| m.name)));
+        let statuses = live.clone();
+        hub.set_status_source(Arc::new(move |code| {
+            Some(statuses.status(code, tokio::time::Instant::now()))
+        }));
+        // What a browser hears before the session reports: without a realtime session (no
+        // background work) nothing will, and the stocks are answered over REST on request.
+        if !config.background {
+            hub.publish_upstream(UpstreamState::Polling);
+        }
+        // One realtime session per app key; its events go straight into the trigger service's task.
+        let (realtime, events) = match config.background {
+            true => {
+                let (handle, events) = upstream.realtime();
+                (Some(handle), Some(events))
+            }
+            false => (None, None),
+        };
+        let triggers = TriggerService::start(Wiring {
+            store: store.clone(),
+            stocks: stocks.clone(),
+            backfill: backfill.clone(),
+            changed: changed.subscribe(),
+            gateway: gateway.clone(),
+            hub: hub.clone(),
+            live: live.clone(),
+            realtime: events,
+        });
         if config.background {
-            let poller = Poller::new(
-                gateway.clone(),
-                store.clone(),
-                triggers.feed(),
-                triggers.live().clone(),
-                config.live,
-                changed.subscribe(),
-            );
-            tasks.push(tokio::spawn(poller.run()));
+            let polls = poll_config(&gateway, config.live);
+            let (polled, polled_rx) = watch::channel(Vec::new());
+            tasks.push(tokio::spawn(
+                PlannerTask {
+                    store: store.clone(),
+                    hub: hub.clone(),
+                    live: live.clone(),
+                    realtime: realtime.clone(),
+                    changed: changed.subscribe(),
+                    polled,
+                    polls,
+                    config: PlannerConfig::default(),
+                }
+                .run(),
+            ));
+            tasks.push(tokio::spawn(
+                PollTask {
+                    gateway: gateway.clone(),
+                    live: live.clone(),
+                    feed: triggers.feed(),
+                    stocks: polled_rx,
+                    config: polls,
+                }
+                .run(),
+            ));
         }
         if let (Some(b), Some(sim_url), true) = (&backfill, upstream.sim_url(), config.demo.steer) {
             tasks.push(tokio::spawn(crate::demo::steer(
@@ -163,11 +206,6 @@ impl App {
                 Duration::from_secs(120),
             )));
         }
-        let hub = Arc::new(Hub::new(QueueConfig::default()));
-        let directory = stocks.clone();
-        hub.set_name_source(Arc::new(move |code| directory.get(code).map(|m| m.name)));
-        hub.set_status_source(polled_status(triggers.clone()));
-        hub.publish_upstream(UpstreamState::Polling);
         tasks.push(tokio::spawn(api::ws::publish_triggers(
             hub.clone(),
             store.clone(),
@@ -188,6 +226,7 @@ impl App {
             changed,
             metrics: api::metrics::recorder(),
             hub,
+            live,
         });
         let listener = TcpListener::bind(config.bind)
             .await
@@ -210,6 +249,7 @@ impl App {
             server: Some(server),
             tasks,
             upstream: Some(upstream),
+            realtime,
         })
     }
 
@@ -224,6 +264,11 @@ impl App {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The embedded simulator (demo only).
+    pub fn sim(&self) -> Option<&kis_sim::SimServer> {
+        self.upstream.as_ref().and_then(|u| u.sim.as_ref())
     }
 
     /// The embedded simulator's URL (demo only).
@@ -249,6 +294,10 @@ impl App {
         for t in self.tasks.drain(..) {
             t.abort();
         }
+        // Closing the session ends every upstream registration with it.
+        if let Some(r) = self.realtime.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(2), r.close()).await;
+        }
         if let Some(u) = self.upstream.take() {
             u.shutdown().await;
         }
@@ -262,23 +311,6 @@ impl Drop for App {
             t.abort();
         }
     }
-}
-
-/// Stock statuses for the answer to a WebSocket `subscribe` until the subscription planner owns
-/// them: `polled` while the live poller keeps the stock fresh, else `stale`.
-fn polled_status(triggers: Arc<TriggerService>) -> crate::hub::fanout::StatusSource {
-    Arc::new(move |code| {
-        let state = if triggers.is_polled(code) {
-            FeedState::Polled
-        } else {
-            FeedState::Stale
-        };
-        Some(StockStatus {
-            state,
-            age_ms: None,
-            bound_ms: None,
-        })
-    })
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {

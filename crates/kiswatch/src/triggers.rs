@@ -1,8 +1,16 @@
 //! The trigger service: `market::TriggerEngine` wired to the store, the live feed, the backfill and
 //! the world outside.
 //!
-//! * One task owns the engine; trades ([`Feed`]) arrive on a channel and are evaluated in that task
-//!   as they come (no extra hop between a trade and its trigger).
+//! * One task owns the engine and reads the realtime session's events itself: a trade updates the
+//!   live state, the live 1-minute bars and the engine, and goes to the hub, all in that task (no
+//!   extra hop between a trade and its trigger). Polled trades and gap repairs ([`Feed`]) arrive on
+//!   a channel into the same task.
+//! * Upstream state changes (connected / reconnecting / down) go to the hub as they happen. After
+//!   `Reconnected { gap }` the missed minutes are refetched in the background
+//!   ([`crate::live::spawn_gap_repair`]); when they come back they replace the live bars, the engine
+//!   is reseeded (bars and averages as if nothing had dropped), and the gap's bars are replayed
+//!   through a scratch engine seeded with the history before them: a condition that became true
+//!   inside the gap fires once, marked `late` (the store keeps one trigger per condition and bar).
 //! * The engine watches the enabled conditions on every watched stock. It is rebuilt when either
 //!   changes, and each stock's series are seeded from the store (1-minute bars for intraday periods,
 //!   daily bars for D/W/M) whenever the backfill brings more history, so averages are right from the
@@ -13,7 +21,7 @@
 //! * Webhooks are posted from their own tasks with retries and backoff, so a slow or dead endpoint
 //!   never holds up evaluation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -28,9 +36,13 @@ use tokio::sync::{broadcast, mpsc, watch};
 use crate::api::triggers::trigger_json;
 use crate::backfill::{Backfill, LONGEST_AVERAGE, Need, SESSION_MINUTES, Urgency};
 use crate::clock::rfc3339;
-use crate::live::{Feed, LiveStatus};
+use crate::gateway::Gateway;
+use crate::hub::Hub;
+use crate::hub::protocol::UpstreamState;
+use crate::live::{Feed, LiveFeed, Trade, spawn_gap_repair};
 use crate::stocks::StockDirectory;
 use crate::store::{ConditionRow, NewTrigger, Store, TriggerRow};
+use kis::realtime::RealtimeEvent;
 
 /// Webhook attempts in all (1 s, 2 s, 4 s … between them).
 const WEBHOOK_ATTEMPTS: u32 = 4;
@@ -49,7 +61,7 @@ enum Readiness {
 pub struct TriggerService {
     feed: mpsc::Sender<Feed>,
     armed: Arc<std::sync::RwLock<std::collections::HashSet<(StockCode, Period)>>>,
-    live: Arc<LiveStatus>,
+    live: Arc<LiveFeed>,
     events: broadcast::Sender<TriggerRow>,
     fired: Arc<AtomicU64>,
     webhooks_failed: Arc<AtomicU64>,
@@ -67,10 +79,20 @@ struct Worker {
     engine: TriggerEngine,
     conditions: HashMap<u64, ConditionRow>,
     watched: Vec<StockCode>,
-    /// Today's 1-minute bars built from live trades, per stock: a reseed from the store (whose
-    /// today's minutes end where the last fetch ended) puts them back on top, so bars formed since
-    /// are not lost and conditions do not flap.
-    live_minutes: HashMap<StockCode, BTreeMap<DateTime, Candle>>,
+    /// Live state and today's 1-minute bars built from live trades: a reseed from the store (whose
+    /// today's minutes end where the last fetch ended) puts those bars back on top, so bars formed
+    /// since are not lost and conditions do not flap.
+    live: Arc<LiveFeed>,
+    hub: Arc<Hub>,
+    gateway: Arc<Gateway>,
+    feed: mpsc::Sender<Feed>,
+    /// Each stock's last realtime trade when the session dropped (where its gap starts).
+    at_drop: HashMap<StockCode, DateTime>,
+    /// A reconnect whose gap is repaired once the first trade after it shows the market time.
+    pending_gap: Option<Duration>,
+    /// Per stock, the time of the newest trade taken in from the realtime feed and from polls.
+    newest_live: HashMap<StockCode, DateTime>,
+    newest_polled: HashMap<StockCode, DateTime>,
     /// Per (stock, period): whether its stored history covers MA240. A condition that "became true"
     /// because older history arrived is an artifact of the backfill, not a market event, so triggers
     /// count only once a stock's history was enough before the trades that made them.
@@ -79,14 +101,33 @@ struct Worker {
     armed: Arc<std::sync::RwLock<std::collections::HashSet<(StockCode, Period)>>>,
 }
 
+/// What the trigger service is wired to.
+pub struct Wiring {
+    pub store: Store,
+    pub stocks: Arc<StockDirectory>,
+    pub backfill: Option<Arc<Backfill>>,
+    /// Moves when the watchlist or conditions change.
+    pub changed: watch::Receiver<u64>,
+    pub gateway: Arc<Gateway>,
+    pub hub: Arc<Hub>,
+    pub live: Arc<LiveFeed>,
+    /// The realtime session's events (`None`: no session).
+    pub realtime: Option<mpsc::Receiver<RealtimeEvent>>,
+}
+
 impl TriggerService {
-    /// Starts the engine task. `changed` moves when the watchlist or conditions change.
-    pub fn start(
-        store: Store,
-        stocks: Arc<StockDirectory>,
-        backfill: Option<Arc<Backfill>>,
-        changed: watch::Receiver<u64>,
-    ) -> Arc<TriggerService> {
+    /// Starts the engine task.
+    pub fn start(w: Wiring) -> Arc<TriggerService> {
+        let Wiring {
+            store,
+            stocks,
+            backfill,
+            changed,
+            gateway,
+            hub,
+            live,
+            realtime,
+        } = w;
         let (feed, rx) = mpsc::channel(1024);
         let events = broadcast::channel(1024).0;
         let fired = Arc::new(AtomicU64::new(0));
@@ -106,15 +147,22 @@ impl TriggerService {
             engine: TriggerEngine::default(),
             conditions: HashMap::new(),
             watched: Vec::new(),
-            live_minutes: HashMap::new(),
+            live: live.clone(),
+            hub,
+            gateway,
+            feed: feed.clone(),
+            at_drop: HashMap::new(),
+            pending_gap: None,
+            newest_live: HashMap::new(),
+            newest_polled: HashMap::new(),
             readiness: HashMap::new(),
             armed: armed.clone(),
         };
-        tokio::spawn(worker.run(rx, changed, backfill.map(|b| b.subscribe())));
+        tokio::spawn(worker.run(rx, realtime, changed, backfill.map(|b| b.subscribe())));
         Arc::new(TriggerService {
             feed,
             armed,
-            live: Arc::new(LiveStatus::default()),
+            live,
             events,
             fired,
             webhooks_failed,
@@ -126,8 +174,8 @@ impl TriggerService {
         self.feed.clone()
     }
 
-    /// The freshness of the live feed (shared with the poller).
-    pub fn live(&self) -> &Arc<LiveStatus> {
+    /// The live feed (shared with the planner, the poller and the API).
+    pub fn live(&self) -> &Arc<LiveFeed> {
         &self.live
     }
 
@@ -147,11 +195,6 @@ impl TriggerService {
             .collect();
         out.sort();
         out
-    }
-
-    /// Whether the live feed keeps the stock fresh.
-    pub fn is_polled(&self, code: StockCode) -> bool {
-        self.live.is_fresh(code, Duration::from_secs(30))
     }
 
     /// Triggers stored and delivered so far.
@@ -194,6 +237,7 @@ impl Worker {
     async fn run(
         mut self,
         mut feed: mpsc::Receiver<Feed>,
+        mut realtime: Option<mpsc::Receiver<RealtimeEvent>>,
         mut changed: watch::Receiver<u64>,
         mut advanced: Option<broadcast::Receiver<crate::backfill::Advanced>>,
     ) {
@@ -201,8 +245,21 @@ impl Worker {
         loop {
             tokio::select! {
                 msg = feed.recv() => match msg {
-                    Some(Feed::Trades { code, trades }) => self.on_trades(code, &trades).await,
+                    Some(Feed::Trades { code, trades }) => self.on_polled(code, trades).await,
+                    Some(Feed::Gap { code, bars }) => self.on_gap(code, bars).await,
                     None => return,
+                },
+                event = async {
+                    match realtime.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => match event {
+                    Some(e) => self.on_realtime(e).await,
+                    None => {
+                        tracing::warn!("triggers: the realtime session ended");
+                        realtime = None;
+                    }
                 },
                 r = changed.changed() => match r {
                     Ok(()) => self.reload().await,
@@ -302,10 +359,13 @@ impl Worker {
             let want = longest * minutes as usize + SESSION_MINUTES;
             match self.store.minutes(code, None, want).await {
                 Ok(mut bars) => {
-                    if let Some(live) = self.live_minutes.get(&code) {
-                        let last = bars.last().map(|b| b.time);
-                        bars.extend(live.values().filter(|b| last.is_none_or(|l| b.time > l)).copied());
-                    }
+                    let last = bars.last().map(|b| b.time);
+                    bars.extend(
+                        self.live
+                            .minutes(code)
+                            .into_iter()
+                            .filter(|b| last.is_none_or(|l| b.time > l)),
+                    );
                     self.engine.seed_from_minutes(stock, &bars);
                     for p in periods.iter().filter(|p| p.is_intraday()) {
                         let enough = bars.len() >= LONGEST_AVERAGE * p.minutes().unwrap_or(1) as usize;
@@ -351,30 +411,185 @@ impl Worker {
         }
     }
 
-    async fn on_trades(&mut self, code: StockCode, trades: &[crate::live::Trade]) {
+    /// One event of the realtime session.
+    async fn on_realtime(&mut self, event: RealtimeEvent) {
+        match event {
+            RealtimeEvent::Execution(e) => {
+                let now = tokio::time::Instant::now();
+                self.live.with_state(|s| s.on_execution(&e, now));
+                self.live
+                    .trades
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let at = e.datetime();
+                self.gateway.clock.observe(at);
+                if let Some(gap) = self.pending_gap.take() {
+                    self.repair_gap(at, gap);
+                }
+                self.hub.publish_execution(&e);
+                let trade = Trade {
+                    time: at,
+                    price: e.price,
+                    volume: e.volume,
+                };
+                // A poll that ran while the session was down may have taken this trade in already.
+                let live = self.newest_live.get(&e.code).copied();
+                let polled = self.newest_polled.get(&e.code).copied();
+                let newest = self.newest_live.entry(e.code).or_insert(at);
+                *newest = (*newest).max(at);
+                if polled.is_some_and(|p| Some(p) > live && at <= p) {
+                    return;
+                }
+                self.on_trades(e.code, &[trade]).await;
+            }
+            RealtimeEvent::OrderBook(b) => {
+                let now = tokio::time::Instant::now();
+                self.live.with_state(|s| s.on_order_book(&b, now));
+                self.hub.publish_order_book(&b, self.live.market_date(b.code));
+            }
+            RealtimeEvent::Connected => self.upstream(UpstreamState::Connected),
+            RealtimeEvent::Disconnected { reason, retry_in } => {
+                tracing::warn!(%reason, ?retry_in, "realtime: session lost; reconnecting");
+                if self.pending_gap.is_none() {
+                    self.at_drop = self.newest_live.clone();
+                }
+                self.upstream(UpstreamState::Reconnecting);
+            }
+            RealtimeEvent::ConnectFailed { reason, retry_in } => {
+                tracing::warn!(%reason, ?retry_in, "realtime: could not connect");
+                let state = if self.gateway.counters.is_failing() {
+                    UpstreamState::Down
+                } else {
+                    UpstreamState::Reconnecting
+                };
+                self.upstream(state);
+            }
+            RealtimeEvent::Reconnected { gap } => {
+                self.upstream(UpstreamState::Connected);
+                // The market time moves with data only: the first trade after the reconnect says
+                // where the gap ends.
+                self.pending_gap = Some(self.pending_gap.map_or(gap, |g| g.max(gap)));
+            }
+            RealtimeEvent::SubscriptionLost { topic, error } => {
+                tracing::warn!(?topic, %error, "realtime: a registration was not restored");
+            }
+            RealtimeEvent::Notice(_) => {}
+            RealtimeEvent::Malformed(e) => tracing::debug!(error = %e, "realtime: unreadable message"),
+        }
+    }
+
+    /// Refetches, for every realtime stock, the minutes from its last trade before the drop to
+    /// `resumed_at`.
+    fn repair_gap(&self, resumed_at: DateTime, gap: Duration) {
+        let codes = self.live.realtime_codes();
+        tracing::info!(?gap, %resumed_at, stocks = codes.len(), "realtime: back; repairing the gap");
+        for code in codes {
+            spawn_gap_repair(
+                self.gateway.clone(),
+                self.feed.clone(),
+                vec![code],
+                self.at_drop.get(&code).copied(),
+                resumed_at,
+                gap,
+            );
+        }
+    }
+
+    fn upstream(&self, state: UpstreamState) {
+        if self.live.set_upstream(state) {
+            self.hub.publish_upstream(state);
+        }
+    }
+
+    /// Closed minutes refetched after a gap: they replace the live bars, the engine is reseeded,
+    /// and what would have fired inside the gap fires now, marked late.
+    async fn on_gap(&mut self, code: StockCode, bars: Vec<Candle>) {
+        let Some(first) = bars.first().map(|b| b.time) else {
+            return;
+        };
+        self.live.repair(code, &bars);
+        self.live
+            .gaps_repaired
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for b in &bars {
+            self.hub.publish_candle(code, Period::M1, b, true);
+        }
+        self.reseed(code).await;
+        // Replay the gap through a scratch engine that knows the history before it.
+        let mut scratch = TriggerEngine::default();
+        let mut periods = Vec::new();
+        for c in self.conditions.values() {
+            let Ok(parsed) = Condition::parse(&c.expr) else {
+                continue;
+            };
+            periods.push(parsed.period);
+            let options = ConditionOptions {
+                mode: c.mode,
+                cooldown: None,
+            };
+            let _ = scratch.add_condition(c.id, parsed, options);
+        }
+        let Ok(stock) = scratch.add_stock(code) else {
+            return;
+        };
+        let longest = DEFAULT_PERIODS[DEFAULT_PERIODS.len() - 1] + 2;
+        let Some(minutes) = periods.iter().filter_map(|p| p.minutes()).max() else {
+            return;
+        };
+        let want = longest * minutes as usize + SESSION_MINUTES;
+        let before = match self.store.minutes(code, Some(first), want).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(%code, error = %e, "gap: reading minutes failed");
+                return;
+            }
+        };
+        scratch.seed_from_minutes(stock, &before);
+        let mut out = Vec::new();
+        for b in &bars {
+            scratch.on_minute_bar(stock, *b, &mut out);
+        }
+        if let Some(last) = bars.last() {
+            scratch.close_bars_until(
+                last.time.saturating_add(jiff::SignedDuration::from_mins(1)),
+                &mut out,
+            );
+        }
+        for t in out {
+            if self.readiness.get(&(code, t.period)) == Some(&Readiness::Armed) {
+                self.record(t, true).await;
+            }
+        }
+    }
+
+    /// Polled trades: only those newer than anything already taken in. A stock that moves between
+    /// realtime and polling (a drop, a page closed) gets its latest executions again in its first
+    /// poll; counting them twice would double its bars' volume.
+    async fn on_polled(&mut self, code: StockCode, mut trades: Vec<Trade>) {
+        let seen = [self.newest_live.get(&code), self.newest_polled.get(&code)]
+            .into_iter()
+            .flatten()
+            .max()
+            .copied();
+        if let Some(newest) = seen {
+            trades.retain(|t| t.time > newest);
+        }
+        if let Some(last) = trades.last() {
+            self.newest_polled.insert(code, last.time);
+        }
+        if !trades.is_empty() {
+            self.on_trades(code, &trades).await;
+        }
+    }
+
+    async fn on_trades(&mut self, code: StockCode, trades: &[Trade]) {
+        let touched = self.live.absorb(code, trades);
+        for bar in &touched {
+            self.hub.publish_candle(code, Period::M1, bar, false);
+        }
         let Some(stock) = self.engine.stock_id(code) else {
             return;
         };
         let mut out = Vec::new();
-        let minutes = self.live_minutes.entry(code).or_default();
-        for t in trades {
-            // Bars of an earlier session are history now (the store has them).
-            if minutes
-                .last_key_value()
-                .is_some_and(|(k, _)| k.date() != t.time.date())
-            {
-                minutes.clear();
-            }
-            let minute =
-                t.time
-                    .date()
-                    .to_datetime(jiff::civil::Time::constant(t.time.hour(), t.time.minute(), 0, 0));
-            let part = Candle::from_trade(minute, t.price, t.volume);
-            minutes
-                .entry(minute)
-                .and_modify(|b| b.absorb(&part))
-                .or_insert(part);
-        }
         for t in trades {
             self.engine.on_tick(
                 Tick {
@@ -391,7 +606,7 @@ impl Worker {
         }
         for t in out {
             if self.readiness.get(&(code, t.period)) == Some(&Readiness::Armed) {
-                self.record(t).await;
+                self.record(t, false).await;
             } else {
                 tracing::debug!(%code, period = %t.period, "triggers: priming after new history; not fired");
             }
@@ -409,7 +624,7 @@ impl Worker {
     }
 
     /// Stores a trigger, then tells everyone.
-    async fn record(&mut self, t: Trigger) {
+    async fn record(&mut self, t: Trigger, late: bool) {
         let Some(condition) = self.conditions.get(&t.condition).cloned() else {
             return;
         };
@@ -426,7 +641,7 @@ impl Worker {
             time: rfc3339(t.time),
             price: t.price,
             values: t.values.clone(),
-            late: false,
+            late,
             message_ko: ko,
             message_en: en,
         };

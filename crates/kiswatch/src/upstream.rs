@@ -1,5 +1,6 @@
-//! The upstream KIS: `demo | real | vts | custom` → one [`kis::KisClient`] (governor, tokens, retries),
-//! plus, in demo, the embedded simulator it talks to.
+//! The upstream KIS: `demo | real | vts | custom` → one [`kis::KisClient`] (governor, tokens, retries)
+//! and one realtime WebSocket session per app key ([`Upstream::realtime`]), plus, in demo, the
+//! embedded simulator they talk to.
 //!
 //! The demo is not a shortcut: the simulator runs in-process on a loopback port with the open clock
 //! and its control API on, and kiswatch reaches it through the same client over real HTTP, exactly as
@@ -13,6 +14,7 @@
 
 use std::time::Duration;
 
+use kis::realtime::{RealtimeClient, RealtimeConfig, RealtimeEvent, RealtimeHandle};
 use kis::{ClientConfig, Credentials, Environment, KisClient};
 use kis_sim::{ClockMode, Profile, SimConfig, SimServer};
 
@@ -149,6 +151,14 @@ impl Upstream {
     /// Whether past days' minute bars can be fetched (not on VTS-like servers).
     pub fn has_past_minutes(&self) -> bool {
         !self.client.environment().is_vts()
+    }
+
+    /// Opens the one realtime session of this app key (demo: the embedded simulator's WebSocket,
+    /// spoken to exactly as KIS's). The approval key comes from the client's token store.
+    pub fn realtime(&self) -> (RealtimeHandle, tokio::sync::mpsc::Receiver<RealtimeEvent>) {
+        let config = RealtimeConfig::new(self.client.environment().ws_url());
+        let approval: std::sync::Arc<dyn kis::realtime::ApprovalSource> = self.client.tokens().clone();
+        RealtimeClient::connect(config, approval)
     }
 
     /// The base URL of the embedded simulator's control API (demo only).

@@ -56,10 +56,13 @@ pub struct Services {
     /// Bumped when the watchlist or the conditions change (a `watch` channel: a change is never
     /// missed by a listener that was busy when it happened).
     pub changed: Arc<watch::Sender<u64>>,
+    /// The realtime hub: the browsers' WebSocket connections (`/api/v1/ws`), their subscriptions
+    /// and the fan-out.
+    pub hub: Arc<crate::hub::Hub>,
+    /// The live feed: live state of realtime stocks, each stock's status, the upstream state.
+    pub live: Arc<crate::live::LiveFeed>,
     /// The recorder `/metrics` renders (this service's own).
     pub metrics: metrics_exporter_prometheus::PrometheusRecorder,
-    /// The browsers' WebSocket connections (`/api/v1/ws`).
-    pub hub: Arc<crate::hub::Hub>,
 }
 
 pub type AppState = Arc<Services>;

@@ -81,12 +81,19 @@ fn executions_json(state: &AppState, list: &[Execution]) -> Value {
     )
 }
 
-/// `realtime` (issue 12's hub), `polled` (the live poller keeps it fresh) or `stale`.
+/// `realtime` (registered on the live session), `polled` (polled within its freshness bound) or
+/// `stale`, and beside it `feed`: `{state, age_ms, bound_ms}` (the age of the last data and how old
+/// it may get before the stock is stale; `null` when unknown or, for `bound_ms`, while realtime).
 pub(crate) fn status(state: &AppState, code: StockCode) -> &'static str {
-    match &state.triggers {
-        Some(t) if t.is_polled(code) => "polled",
-        _ => "stale",
-    }
+    state
+        .live
+        .status(code, tokio::time::Instant::now())
+        .state
+        .as_str()
+}
+
+pub(crate) fn feed(state: &AppState, code: StockCode) -> Value {
+    json!(state.live.status(code, tokio::time::Instant::now()))
 }
 
 /// The name and market, known or looked up (404 for a code upstream does not know).
@@ -116,6 +123,7 @@ pub async fn stock(State(state): State<AppState>, Path(raw): Path<String>) -> Ap
         json!({
             "kind": "stock",
             "status": status(&state, code),
+            "feed": feed(&state, code),
             "watched": watched,
             "armed": state.triggers.as_ref().map(|t| t.armed_periods(code).iter().map(|p| p.as_str()).collect::<Vec<_>>()).unwrap_or_default(),
             "backfill": backfill,
@@ -163,6 +171,7 @@ pub async fn snapshot(State(state): State<AppState>, Path(raw): Path<String>) ->
         head,
         json!({
             "status": status(&state, code),
+            "feed": feed(&state, code),
             "price": price_json(&p),
             "orderbook": order_book_json(&state, &b),
             "executions": executions_json(&state, &e),

@@ -25,10 +25,8 @@ async fn listing(state: &AppState) -> ApiResult<Value> {
                     "market": meta.map(|m| m.market).unwrap_or_default(),
                     "position": i,
                     "added_at": w.added_at,
-                    "status": match &state.triggers {
-                        Some(t) if t.is_polled(w.code) => "polled",
-                        _ => "stale",
-                    },
+                    "status": super::stocks::status(state, w.code),
+                    "feed": super::stocks::feed(state, w.code),
                 })
             })
             .collect(),

@@ -31,8 +31,8 @@
 //! the returned [`Round`] through the client, and polls [`Round::polled`]. Registrations that are not
 //! stock executions or order books (account notices) are left alone but count against the cap.
 //!
-//! Wiring into `serve` is pending: the service calls [`SubscriptionPlanner::plan`] on a timer and
-//! whenever [`crate::hub::Registry`] or the watchlist changes.
+//! In `serve`, [`crate::live::PlannerTask`] calls [`SubscriptionPlanner::plan`] about once a second
+//! and at once when the hub's open pages, the watchlist or the conditions change.
 
 pub mod poll;
 pub mod status;

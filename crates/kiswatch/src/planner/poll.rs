@@ -56,6 +56,17 @@ impl PollConfig {
         (f64::from(self.rate_per_sec) * share).max(1.0 / 60.0)
     }
 
+    /// How often each of `stocks` polled stocks is polled.
+    pub fn interval(&self, stocks: usize) -> Duration {
+        let n = u32::try_from(stocks.max(1)).unwrap_or(u32::MAX);
+        self.spacing().saturating_mul(n).max(self.min_interval)
+    }
+
+    /// How old a polled stock's data may be and still count as fresh, with `stocks` polled stocks.
+    pub fn bound(&self, stocks: usize) -> Duration {
+        self.interval(stocks).saturating_mul(2).max(self.min_bound)
+    }
+
     /// The least time between two polls, rounded up to the nanosecond so that rounding can never
     /// fit one poll too many into a second.
     pub fn spacing(&self) -> Duration {
@@ -132,16 +143,12 @@ impl PollScheduler {
 
     /// How often each stock is polled with the current number of stocks.
     pub fn interval(&self) -> Duration {
-        let n = u32::try_from(self.stocks.len().max(1)).unwrap_or(u32::MAX);
-        self.config
-            .spacing()
-            .saturating_mul(n)
-            .max(self.config.min_interval)
+        self.config.interval(self.stocks.len())
     }
 
     /// How old a polled stock's data may be and still count as fresh.
     pub fn bound(&self) -> Duration {
-        self.interval().saturating_mul(2).max(self.config.min_bound)
+        self.config.bound(self.stocks.len())
     }
 
     /// The last successful poll of a stock.
