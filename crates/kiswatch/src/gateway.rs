@@ -5,8 +5,9 @@
 //! `try_get_with`) makes the first caller fetch while the others wait for its answer, and keeps the
 //! answer for its TTL: price 2 s, order book 1 s, executions 3 s, today's minutes 60 s. Below the
 //! caches, [`kis::KisClient`] sends every call through the governor (zero rate-limit rejections) at
-//! the caller's priority: a page open is [`Priority::Interactive`], backfill and polling are
-//! [`Priority::Background`].
+//! the caller's priority: a page open is [`Priority::Interactive`], and so are polls (paced by
+//! their own scheduler to a bounded share; [`crate::live::POLL_PRIORITY`]); backfill and gap
+//! repair are [`Priority::Background`].
 //!
 //! Every answer from upstream also moves the [`MarketClock`]: the dates of minute bars and the
 //! times of executions are the market's own time.
@@ -300,6 +301,14 @@ impl Gateway {
             r.map(Arc::new)
         };
         Ok(self.prices.try_get_with(code, fetch).await?)
+    }
+
+    /// One uncached price call at background priority, to learn whether a failing upstream is
+    /// well again (a service whose stocks are all realtime makes no REST call of its own).
+    pub async fn probe(&self, code: StockCode) -> bool {
+        let r = self.at(Priority::Background).price(code).await;
+        self.counters.record(CallKind::Price, &r);
+        r.is_ok()
     }
 
     /// The 10-level order book (cached 1 s).

@@ -5,7 +5,7 @@
 //! planner task ── every second and on change ──▶ SubscriptionPlanner::plan
 //!      │  Round.subscribe / unsubscribe ──▶ kis::realtime::RealtimeHandle
 //!      │  Round.realtime ──▶ LiveFeed (who is realtime)       Round.polled ──▶ poll task
-//! poll task ── PollScheduler (bounded share, background priority) ──▶ gateway.executions ──▶ Feed
+//! poll task ── PollScheduler (bounded share, interactive priority) ──▶ gateway.executions ──▶ Feed
 //! realtime events + Feed ──▶ the trigger service's one task (crate::triggers)
 //! ```
 //!
@@ -19,6 +19,12 @@
 //! ([`crate::clock`]), and a time that jumps back by hours means a new session. An answer that does
 //! not reach back to the previous one means trades were missed in between: those minutes are
 //! repaired from the REST minute chart like a realtime gap ([`Feed::Gap`]).
+//!
+//! Polls go at [`POLL_PRIORITY`], ahead of the backfill: a watched stock's price being fresh matters
+//! more than history arriving a little sooner, and the scheduler's pacing (a bounded share of the
+//! rate, 25 % by default) is what keeps headroom for pages, not the governor's priority. At
+//! background priority, the first polls of a 60-stock watchlist waited seven seconds behind its
+//! backfill.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,6 +34,16 @@ use std::time::Duration;
 use jiff::civil::{DateTime, Time};
 use kis::Priority;
 use kis::realtime::{RealtimeHandle, Topic};
+
+/// The governor priority of a poll (see the module doc for why not background).
+pub const POLL_PRIORITY: Priority = Priority::Interactive;
+
+/// How often the poll task, with nothing to poll, checks whether to probe a failing upstream.
+const PROBE_EVERY: Duration = Duration::from_secs(2);
+
+/// The stock asked for when only the upstream's health or the market's time is wanted (listed on
+/// every KIS server).
+pub const PROBE_CODE: &str = "005930";
 use market::{Candle, StockCode};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
@@ -516,8 +532,12 @@ impl PollTask {
                     continue;
                 }
                 PollDecision::WaitUntil(t) => Some(t),
-                PollDecision::Idle => None,
+                // Nothing to poll: look again in a while, and if the upstream is failing then,
+                // probe it, so the service notices the recovery by itself (503s stop, health is
+                // `ok` again) even when every stock is realtime.
+                PollDecision::Idle => Some(Instant::now() + PROBE_EVERY),
             };
+            let idle = scheduler.is_empty();
             tokio::select! {
                 r = self.stocks.changed() => match r {
                     Ok(()) => refresh = true,
@@ -528,7 +548,13 @@ impl PollTask {
                         Some(t) => tokio::time::sleep_until(t).await,
                         None => std::future::pending().await,
                     }
-                } => {}
+                } => {
+                    if idle && self.gateway.counters.is_failing() {
+                        let code = StockCode::parse(PROBE_CODE).expect("a valid code");
+                        let ok = self.gateway.probe(code).await;
+                        tracing::debug!(ok, "live: probed the failing upstream");
+                    }
+                }
             }
         }
     }
@@ -536,7 +562,7 @@ impl PollTask {
     /// One poll: `Ok(true)` when it succeeded, `Err` when the feed is closed.
     async fn poll(&self, code: StockCode, cursors: &mut HashMap<StockCode, Cursor>) -> Result<bool, ()> {
         self.live.polls.fetch_add(1, Ordering::Relaxed);
-        let list = match self.gateway.executions(code, Priority::Background).await {
+        let list = match self.gateway.executions(code, POLL_PRIORITY).await {
             Ok(list) => list,
             Err(e) => {
                 self.live.poll_failures.fetch_add(1, Ordering::Relaxed);
@@ -550,7 +576,7 @@ impl PollTask {
         if new_day || self.gateway.clock.today().is_none() {
             // A new session (or none known yet): its date comes from today's minutes upstream.
             self.gateway.invalidate_today(code).await;
-            if let Err(e) = self.gateway.today_minutes(code, Priority::Background).await {
+            if let Err(e) = self.gateway.today_minutes(code, POLL_PRIORITY).await {
                 tracing::debug!(%code, error = %e, "live: learning the trading day failed");
                 return Ok(false);
             }

@@ -64,9 +64,6 @@ impl ServeArgs {
     }
 }
 
-/// The stock asked for the market's time when the watchlist is empty (listed on every KIS server).
-const PROBE_CODE: &str = "005930";
-
 /// A running service.
 pub struct App {
     addr: SocketAddr,
@@ -121,7 +118,7 @@ impl App {
         // Market time comes from upstream: learn the trading day before serving anything dated.
         let probe = match store.watchlist().await?.first() {
             Some(w) => w.code,
-            None => market::StockCode::parse(PROBE_CODE)?,
+            None => market::StockCode::parse(crate::live::PROBE_CODE)?,
         };
         match tokio::time::timeout(Duration::from_secs(10), gateway.learn_today(probe)).await {
             Ok(Ok(Some(now))) => tracing::info!(%now, "market time learned from upstream"),

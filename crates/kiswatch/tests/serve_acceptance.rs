@@ -41,16 +41,20 @@ async fn an_outage_is_503_everywhere_upstream_is_needed_and_passes_with_no_reque
         dir,
     )
     .await;
-    // A watched stock with a condition: the live poller asks upstream for it on its own.
+    // A watched stock with a condition, followed on its own (realtime, or polled past the cap).
     t.post("/api/v1/watchlist", json!({"code": "005930"})).await;
     let (status, _) = t
         .post("/api/v1/conditions", json!({"expr": "1m: close > 1"}))
         .await;
     assert_eq!(status, 201);
-    eventually(Duration::from_secs(8), "the poller to follow 005930", || async {
-        let (_, s) = t.get("/api/v1/stocks/005930").await;
-        (s["status"] == "polled").then_some(())
-    })
+    eventually(
+        Duration::from_secs(8),
+        "the live feed to follow 005930",
+        || async {
+            let (_, s) = t.get("/api/v1/stocks/005930").await;
+            (s["status"] == "realtime" || s["status"] == "polled").then_some(())
+        },
+    )
     .await;
 
     sim_faults(&t.http, &sim.rest_url(), json!({"error_rate": 1.0})).await;
@@ -74,8 +78,8 @@ async fn an_outage_is_503_everywhere_upstream_is_needed_and_passes_with_no_reque
     let (_, h) = t.get("/api/v1/health").await;
     assert_eq!(h["status"], "degraded", "{h}");
 
-    // The fault passes. Nobody asks for anything but the health report: the service's own polling
-    // finds the upstream well again.
+    // The fault passes. Nobody asks for anything but the health report: the service finds the
+    // upstream well again by itself (its polls, or with every stock realtime, its probe).
     sim_faults(&t.http, &sim.rest_url(), json!({"error_rate": 0.0})).await;
     let h = eventually(Duration::from_secs(8), "the service to recover", || async {
         let (_, h) = t.get("/api/v1/health").await;
