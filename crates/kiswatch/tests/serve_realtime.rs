@@ -164,7 +164,7 @@ fn upstream_states(outbox: &kiswatch::hub::Outbox, seen: &mut Vec<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_session_comes_back_whole_and_its_gap_is_repaired() {
-    let (t, codes) = watching(3, 60.0).await;
+    let (t, codes) = watching(3, 120.0).await;
     registered(&t, 3).await;
     let state = t.app.state();
     let (_client, outbox) = state.hub.connect();
