@@ -1,0 +1,118 @@
+//! A dropped upstream session as the browser sees it, with a real WebSocket client on `/api/v1/ws`
+//! against kiswatch on port 0 and its embedded simulator: the page is told the upstream is
+//! `reconnecting`, then `connected`, and the watched stock's ticks keep coming after the reconnect.
+//!
+//! Waiting is on observable effects (messages on the socket, the simulator's counters), never on a
+//! fixed sleep.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{TestApp, config, eventually, spawn_with};
+use futures_util::{SinkExt as _, StreamExt as _};
+use kiswatch::config::UpstreamConfig;
+use market::StockCode;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// kiswatch in demo mode at `speed` virtual seconds per real second, half an hour into the session,
+/// watching the simulator's first `n` stocks.
+async fn watching(n: usize, speed: f64) -> (TestApp, Vec<StockCode>) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), UpstreamConfig::Demo { seed: 7, speed }, true);
+    let t = spawn_with(cfg, dir).await;
+    let (status, c) = t.post("/sim/clock", json!({"advance_secs": 1800})).await;
+    assert_eq!(status, 200, "{c}");
+    let codes: Vec<StockCode> = t
+        .app
+        .sim()
+        .unwrap()
+        .market()
+        .stocks()
+        .iter()
+        .map(|s| s.code)
+        .take(n)
+        .collect();
+    let state = t.app.state();
+    for code in &codes {
+        state.store.watch(*code).await.unwrap();
+    }
+    state.changed.send_modify(|v| *v += 1);
+    (t, codes)
+}
+
+/// Waits until the simulator holds `n` registrations and the service agrees on who is realtime.
+async fn registered(t: &TestApp, n: usize) {
+    eventually(Duration::from_secs(9), "the registrations", || async {
+        let (_, s) = t.get("/sim/stats").await;
+        (s["subscriptions"] == n as u64 && t.app.state().live.realtime_codes().len() == n).then_some(())
+    })
+    .await;
+}
+
+/// The next text message within what is left of `deadline`.
+async fn next_json(ws: &mut Socket, deadline: Instant, waiting_for: &str) -> Value {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let msg = tokio::time::timeout(left, ws.next())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {waiting_for}"))
+            .expect("the socket is open")
+            .expect("a frame");
+        if let Message::Text(t) = msg {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_sees_the_drop_and_the_reconnect_and_keeps_getting_ticks() {
+    let (t, codes) = watching(1, 60.0).await;
+    registered(&t, 1).await;
+    let code = codes[0];
+    let url = format!("{}/api/v1/ws", t.url.replacen("http", "ws", 1));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let hello = next_json(&mut ws, deadline, "the hello").await;
+    assert_eq!(hello, json!({"type": "status", "upstream": "connected"}));
+    let subscribe = json!({"op": "subscribe", "codes": [code.as_str()], "channels": ["tick"]});
+    ws.send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
+    // A live tick of the stock before the drop.
+    loop {
+        let m = next_json(&mut ws, deadline, "a tick before the drop").await;
+        if m["type"] == "tick" {
+            assert_eq!(m["code"], code.as_str(), "{m}");
+            break;
+        }
+    }
+    let (status, f) = t.post("/sim/faults", json!({"drop_ws": true})).await;
+    assert_eq!(status, 200, "{f}");
+    // The page is told, in this order: reconnecting, connected; then ticks again.
+    let mut upstream = Vec::new();
+    let tick_after = loop {
+        let m = next_json(&mut ws, deadline, "reconnecting, connected, then a tick").await;
+        match m["type"].as_str() {
+            Some("status") if m.get("upstream").is_some() => {
+                assert_eq!(m, json!({"type": "status", "upstream": m["upstream"]}), "{m}");
+                upstream.push(m["upstream"].as_str().unwrap().to_string());
+            }
+            Some("tick") if upstream.last().is_some_and(|u| u == "connected") => break m,
+            _ => {}
+        }
+    };
+    assert_eq!(
+        upstream,
+        ["reconnecting", "connected"],
+        "the upstream states the page saw"
+    );
+    assert_eq!(tick_after["code"], code.as_str(), "{tick_after}");
+    assert!(tick_after["price"].as_i64().unwrap() > 0, "{tick_after}");
+    // And the registration is back upstream.
+    registered(&t, 1).await;
+    t.stop().await;
+}
