@@ -543,8 +543,16 @@ impl Worker {
                 return;
             }
         };
-        scratch.seed_from_minutes(stock, &before);
+        // The engine fires on a condition turning true, so it must know where each condition stood
+        // before the gap: seeded bars are never evaluated, so the last `minutes` of the history are
+        // replayed (their triggers, seen live already, discarded) and the gap's first bar can fire.
+        let (seeded, replayed) = before.split_at(before.len().saturating_sub(minutes as usize));
+        scratch.seed_from_minutes(stock, seeded);
         let mut out = Vec::new();
+        for b in replayed {
+            scratch.on_minute_bar(stock, *b, &mut out);
+        }
+        out.clear();
         for b in &bars {
             scratch.on_minute_bar(stock, *b, &mut out);
         }
