@@ -3,7 +3,7 @@
 // the row to the opened window's arrow, an upstream fault and its retry, a WebSocket drop and its banner.
 // Screenshots go to target/e2e-screenshots/.
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Page, WebSocketRoute } from "playwright-core";
 import { api, launchBrowser, missingPrerequisite, screenshot, startServe, until, type Browser, type Proc } from "./harness";
 
@@ -50,6 +50,8 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
   let browser: Browser;
   let page: Page;
   let wsRoute: WebSocketRoute | null = null;
+  /** A stock whose messages from the service are not passed to the page (see the route below). */
+  let muted: string | null = null;
   /** Every request the pages sent on the WebSocket, in order. */
   const wsSent: Array<{ op?: string; codes?: string[]; channels?: string[] }> = [];
   const sentOp = (op: string, code: string, channel: string) =>
@@ -65,11 +67,21 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     await browser.context.routeWebSocket(/\/api\/v1\/ws$/, (ws) => {
       wsRoute = ws;
       const server = ws.connectToServer();
+      // The service's own live messages for a muted stock are held back while a test plays the hub's
+      // messages into the page, so the two do not race.
+      server.onMessage((m) => {
+        if (muted !== null && typeof m === "string" && m.includes(`"code":"${muted}"`)) return;
+        ws.send(m);
+      });
       ws.onMessage((m) => {
         if (typeof m === "string") wsSent.push(JSON.parse(m) as (typeof wsSent)[number]);
         server.send(m);
       });
     });
+  });
+
+  afterEach(() => {
+    muted = null;
   });
 
   afterAll(async () => {
@@ -94,7 +106,8 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
   });
 
   it("takes live data and statuses as the realtime hub sends them", async () => {
-    // Today's service polls; the hub's messages are played into the page's own socket here.
+    // The hub's messages are played into the page's own socket here, the service's own held back.
+    muted = "005930";
     const row = page.locator('[data-testid="watchlist-row"][data-code="005930"]');
     await until(() => wsRoute !== null && sentOp("subscribe", "005930", "tick"), "the row's tick subscription");
     wsRoute!.send(JSON.stringify({ type: "status", upstream: "connected", stocks: [{ code: "005930", status: "realtime", age_ms: 40, bound_ms: null }] }));
@@ -123,6 +136,7 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     wsRoute!.send(JSON.stringify({ type: "status", upstream: "polling", stocks: [{ code: "005930", status: "polled", age_ms: 900, bound_ms: 4000 }] }));
     await row.locator('[data-status="polled"]').waitFor();
     expect(browser.consoleErrors.join("\n")).toBe("");
+    muted = null;
   });
 
   it("opens the stock page: candles, four MA lines, no MA label on the chart, order book, executions", async () => {
@@ -159,6 +173,7 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
   });
 
   it("draws the hub's order book, executions and forming bar on the stock page", async () => {
+    muted = "005930";
     const book = page.getByTestId("orderbook");
     const asks = Array.from({ length: 10 }, (_, i) => ({ price: 200_000 + i * 100, quantity: 1_000 + i }));
     const bids = Array.from({ length: 10 }, (_, i) => ({ price: 199_900 - i * 100, quantity: 2_000 + i }));
@@ -186,6 +201,7 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     expect(await chart.getAttribute("data-bars")).toBe(bars);
     expect(await chart.getAttribute("data-last-bar")).toBe(lastBar);
     expect(browser.consoleErrors.join("\n")).toBe("");
+    muted = null;
   });
 
   it("switches periods", async () => {

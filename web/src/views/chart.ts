@@ -139,7 +139,7 @@ export class CandleChart {
     if (following) this.chart.timeScale().scrollToRealTime();
     this.el.dataset.period = period;
     this.el.dataset.bars = String(bars.length);
-    this.placeMarkers();
+    this.placeMarkersAfterPaint();
   }
 
   /**
@@ -163,7 +163,7 @@ export class CandleChart {
       this.bars.push(bar);
       this.times.push(time);
     }
-    this.placeMarkers();
+    this.placeMarkersAfterPaint();
   }
 
   get lastBar(): Candle | undefined {
@@ -196,6 +196,15 @@ export class CandleChart {
       } else hi = mid - 1;
     }
     return found;
+  }
+
+  /**
+   * Places the arrows now and again after the chart's next paint: new data can move the price scale
+   * (autoscale), and the coordinates an arrow needs are only right once the chart has drawn with it.
+   */
+  private placeMarkersAfterPaint(): void {
+    this.placeMarkers();
+    requestAnimationFrame(() => requestAnimationFrame(() => this.placeMarkers()));
   }
 
   private placeMarkers(): void {
