@@ -152,6 +152,9 @@ export class CandleChart {
     if (last !== undefined && time < last) return; // older than what is shown: ignore
     const bar = fillAverages(input, this.bars, last === time);
     const ts = time as UTCTimestamp;
+    // A chart showing the latest bar keeps showing it when the next one opens (a trigger's arrow sits
+    // under that bar); one scrolled back into history stays where the user put it.
+    const following = last === undefined || this.chart.timeScale().scrollPosition() > -2;
     this.candles.update({ time: ts, open: bar.open, high: bar.high, low: bar.low, close: bar.close });
     this.volume.update({ time: ts, value: bar.volume, color: volumeColor(bar) });
     for (const [w, series] of this.mas) {
@@ -162,6 +165,7 @@ export class CandleChart {
     else {
       this.bars.push(bar);
       this.times.push(time);
+      if (following) this.chart.timeScale().scrollToRealTime();
     }
     this.placeMarkersAfterPaint();
   }
@@ -232,7 +236,10 @@ export class CandleChart {
       const width = this.chart.timeScale().width();
       const height = this.chart.panes()[0]?.getHeight() ?? Infinity;
       // Scrolled out of the plot (or under the price axis): not shown, still counted as drawn.
-      if (x === null || y === null || x < 0 || x > width || y < 0 || y > height) arrow.hidden = true;
+      if (x === null || y === null || x < 0 || x > width || y < 0 || y > height) {
+        arrow.hidden = true;
+        arrow.dataset.off = `${x},${y} of ${width}x${height}`;
+      }
       else arrow.style.transform = `translate(${Math.round(x)}px, ${Math.round(y) + 6}px)`;
       arrows.push(arrow);
     }
