@@ -10,49 +10,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::{TestApp, config, eventually, spawn_with};
-use kiswatch::config::UpstreamConfig;
-use market::StockCode;
+use common::{TestApp, eventually, registered, watching};
 use serde_json::{Value, json};
-
-/// kiswatch in demo mode at `speed` virtual seconds per real second, watching `n` stocks.
-async fn watching(n: usize, speed: f64) -> (TestApp, Vec<StockCode>) {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), UpstreamConfig::Demo { seed: 7, speed }, true);
-    let t = spawn_with(cfg, dir).await;
-    // Well into the session: the opening auction's minute is not what these tests are about.
-    let (status, c) = t.post("/sim/clock", json!({"advance_secs": 1800})).await;
-    assert_eq!(status, 200, "{c}");
-    let codes: Vec<StockCode> = t
-        .app
-        .sim()
-        .unwrap()
-        .market()
-        .stocks()
-        .iter()
-        .map(|s| s.code)
-        .take(n)
-        .collect();
-    assert_eq!(codes.len(), n, "the simulator lists enough stocks");
-    let state = t.app.state();
-    for code in &codes {
-        state.store.watch(*code).await.unwrap();
-    }
-    state.changed.send_modify(|v| *v += 1);
-    (t, codes)
-}
 
 async fn sim_stats(t: &TestApp) -> Value {
     t.get("/sim/stats").await.1
-}
-
-/// Waits until the simulator holds `n` registrations and the service agrees on who is realtime.
-async fn registered(t: &TestApp, n: usize) {
-    eventually(Duration::from_secs(9), "the registrations", || async {
-        let s = sim_stats(t).await;
-        (s["subscriptions"] == n as u64 && t.app.state().live.realtime_codes().len() == n).then_some(())
-    })
-    .await;
 }
 
 fn rows_by_status(rows: &Value) -> BTreeMap<String, usize> {

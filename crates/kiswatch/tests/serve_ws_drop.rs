@@ -16,49 +16,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TestApp, config, eventually, spawn_with};
+use common::{eventually, registered, watching};
 use futures_util::{SinkExt as _, StreamExt as _};
-use kiswatch::config::UpstreamConfig;
-use market::StockCode;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// kiswatch in demo mode at `speed` virtual seconds per real second, half an hour into the session,
-/// watching the simulator's first `n` stocks.
-async fn watching(n: usize, speed: f64) -> (TestApp, Vec<StockCode>) {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), UpstreamConfig::Demo { seed: 7, speed }, true);
-    let t = spawn_with(cfg, dir).await;
-    let (status, c) = t.post("/sim/clock", json!({"advance_secs": 1800})).await;
-    assert_eq!(status, 200, "{c}");
-    let codes: Vec<StockCode> = t
-        .app
-        .sim()
-        .unwrap()
-        .market()
-        .stocks()
-        .iter()
-        .map(|s| s.code)
-        .take(n)
-        .collect();
-    let state = t.app.state();
-    for code in &codes {
-        state.store.watch(*code).await.unwrap();
-    }
-    state.changed.send_modify(|v| *v += 1);
-    (t, codes)
-}
-
-/// Waits until the simulator holds `n` registrations and the service agrees on who is realtime.
-async fn registered(t: &TestApp, n: usize) {
-    eventually(Duration::from_secs(9), "the registrations", || async {
-        let (_, s) = t.get("/sim/stats").await;
-        (s["subscriptions"] == n as u64 && t.app.state().live.realtime_codes().len() == n).then_some(())
-    })
-    .await;
-}
 
 /// The next text message within what is left of `deadline`.
 async fn next_json(ws: &mut Socket, deadline: Instant, waiting_for: &str) -> Value {

@@ -159,3 +159,42 @@ pub fn error_code(v: &Value) -> &str {
 pub fn is_kst(v: &Value) -> bool {
     v.as_str().is_some_and(|s| s.ends_with("+09:00") && s.len() == 25)
 }
+
+/// kiswatch in demo mode (seed 7) at `speed` virtual seconds per real second, half an hour into the
+/// session (the opening auction's minute is not what the realtime tests are about), watching the
+/// simulator's first `n` stocks.
+pub async fn watching(n: usize, speed: f64) -> (TestApp, Vec<market::StockCode>) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), UpstreamConfig::Demo { seed: 7, speed }, true);
+    let t = spawn_with(cfg, dir).await;
+    let (status, c) = t
+        .post("/sim/clock", serde_json::json!({"advance_secs": 1800}))
+        .await;
+    assert_eq!(status, 200, "{c}");
+    let codes: Vec<market::StockCode> = t
+        .app
+        .sim()
+        .unwrap()
+        .market()
+        .stocks()
+        .iter()
+        .map(|s| s.code)
+        .take(n)
+        .collect();
+    assert_eq!(codes.len(), n, "the simulator lists enough stocks");
+    let state = t.app.state();
+    for code in &codes {
+        state.store.watch(*code).await.unwrap();
+    }
+    state.changed.send_modify(|v| *v += 1);
+    (t, codes)
+}
+
+/// Waits until the simulator holds `n` registrations and the service agrees on who is realtime.
+pub async fn registered(t: &TestApp, n: usize) {
+    eventually(Duration::from_secs(9), "the registrations", || async {
+        let (_, s) = t.get("/sim/stats").await;
+        (s["subscriptions"] == n as u64 && t.app.state().live.realtime_codes().len() == n).then_some(())
+    })
+    .await;
+}
