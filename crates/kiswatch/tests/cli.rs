@@ -1,41 +1,15 @@
 //! The `kiswatch` binary as a user runs it: `kiswatch sim` serving on a loopback port, `kiswatch quote`
 //! through the embedded simulator, and clear errors for bad input.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Output, Stdio};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
+mod binary;
+
+use binary::{Running, http_get};
+
 const KISWATCH: &str = env!("CARGO_BIN_EXE_kiswatch");
-
-/// Kills the child when the test ends, whatever happens.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A plain HTTP/1.1 GET; returns the status code and the body.
-fn http_get(base: &str, path: &str) -> (u16, String) {
-    let host = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
 
 /// `kiswatch` run to completion with no KIS credentials in its environment.
 fn kiswatch(args: &[&str], data_dir: &std::path::Path) -> Output {

@@ -2,23 +2,16 @@
 //! to open, the URL in it answers, the demo's watchlist is there; and binding off loopback without
 //! `KISWATCH_TOKEN` is refused at startup with a message that says what to do.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod binary;
+
+use binary::{Running, http_get};
+
 const KISWATCH: &str = env!("CARGO_BIN_EXE_kiswatch");
-
-/// Kills the child when the test ends, whatever happens.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn serve(args: &[&str], data_dir: &std::path::Path) -> Command {
     let mut c = Command::new(KISWATCH);
@@ -31,25 +24,6 @@ fn serve(args: &[&str], data_dir: &std::path::Path) -> Command {
         .env_remove("KISWATCH_TOKEN")
         .env("RUST_LOG", "warn");
     c
-}
-
-/// A plain HTTP/1.1 GET; the status code and the body.
-fn http_get(base: &str, path: &str) -> (u16, String) {
-    let host = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
 }
 
 #[test]
