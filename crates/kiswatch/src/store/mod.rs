@@ -3,6 +3,7 @@
 //!
 //! * WAL journal: readers never wait for the writer. One writer connection (behind a mutex, used
 //!   from blocking threads) serialises every write; a few reader connections serve queries.
+//! * WAL checkpoints run on a thread of their own ([`checkpoint`]), never inside a write.
 //! * Migrations are numbered SQL batches applied in order and recorded in `PRAGMA user_version`;
 //!   a database from a newer kiswatch is refused rather than misread.
 //! * What it keeps: the watchlist (ordered), conditions, triggers, 1-minute and daily bars, which past
@@ -10,6 +11,7 @@
 //!   flags. One-minute and daily bars are the stored truth: nothing stored is fetched again.
 
 mod bars;
+mod checkpoint;
 mod conditions;
 mod triggers;
 mod watchlist;
@@ -84,6 +86,8 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// Declared last: dropped after the writer and readers, so its connection is the last to close.
+    _checkpointer: checkpoint::Checkpointer,
 }
 
 impl std::fmt::Debug for Store {
@@ -124,7 +128,7 @@ impl Store {
         writer
             .execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
-                 PRAGMA busy_timeout = 5000;",
+                 PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;",
             )
             .map_err(open_error)?;
         migrate(&mut writer, &shown)?;
@@ -140,12 +144,14 @@ impl Store {
                 Ok(Mutex::new(c))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let checkpointer = checkpoint::Checkpointer::start(&path).map_err(open_error)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path,
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: AtomicUsize::new(0),
+                _checkpointer: checkpointer,
             }),
         })
     }
@@ -170,6 +176,28 @@ impl Store {
         })
         .await
         .map_err(|_| StoreError::Worker)?
+    }
+
+    /// Like [`Store::write`], but on the calling thread where the runtime allows it
+    /// (`block_in_place` on a multi-thread runtime; a current-thread runtime, as in unit tests,
+    /// falls back to [`Store::write`]). For the trigger path: its insert takes tens of microseconds,
+    /// and sending it to a blocking thread and waking the task again cost several times that.
+    pub(crate) async fn write_here<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        if Handle::current().runtime_flavor() != RuntimeFlavor::MultiThread {
+            return self.write(f).await;
+        }
+        tokio::task::block_in_place(|| {
+            let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let tx = conn.transaction()?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
     }
 
     /// Runs `f` with a reader connection, on a blocking thread.

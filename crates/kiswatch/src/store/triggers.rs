@@ -79,7 +79,7 @@ impl Store {
     /// session's trades does not fire twice).
     pub async fn add_trigger(&self, t: NewTrigger) -> Result<Option<TriggerRow>, StoreError> {
         let recorded_at = now_text();
-        self.write(move |tx| {
+        self.write_here(move |tx| {
             let vals = serde_json::to_string(&t.values).unwrap_or_else(|_| "[]".into());
             let n = tx.execute(
                 "INSERT OR IGNORE INTO triggers (code, name, condition_id, condition_name, period, bar_time, time, price,
