@@ -59,3 +59,57 @@ impl Drop for Checkpointer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use jiff::civil::date;
+    use market::{Candle, StockCode};
+
+    use super::super::Store;
+
+    fn bars(n: i64) -> Vec<Candle> {
+        let start = date(2026, 7, 23).at(9, 0, 0, 0);
+        (0..n)
+            .map(|m| Candle {
+                time: start.saturating_add(jiff::SignedDuration::from_mins(m)),
+                open: 100,
+                high: 100,
+                low: 100,
+                close: 100,
+                volume: 1,
+            })
+            .collect()
+    }
+
+    /// Writes land in the WAL; only the checkpoint thread copies them into the database file (the
+    /// writer's autocheckpoint is off), and the last connection closing leaves no WAL behind.
+    #[tokio::test]
+    async fn the_checkpoint_thread_copies_the_wal_into_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "t").unwrap();
+        let db = store.path().to_path_buf();
+        let wal = db.with_extension("sqlite3-wal");
+        let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let before = size(&db);
+        let code = StockCode::parse("005930").unwrap();
+        store.put_minutes(code, bars(20_000)).await.unwrap();
+        assert!(size(&wal) > 100_000, "the bars went to the WAL");
+        let deadline = Instant::now() + 10 * super::EVERY;
+        while size(&db) <= before && Instant::now() < deadline {
+            tokio::time::sleep(super::EVERY / 10).await;
+        }
+        assert!(
+            size(&db) > before + 100_000,
+            "the checkpoint thread copied the WAL back"
+        );
+        drop(store);
+        assert!(
+            !wal.exists(),
+            "closing the store checkpointed the rest and removed the WAL"
+        );
+        let store = Store::open(dir.path(), "t").unwrap();
+        assert_eq!(store.minutes(code, None, 30_000).await.unwrap().len(), 20_000);
+    }
+}
