@@ -390,6 +390,7 @@ impl Inner {
     ) -> Answer {
         let url = format!("{}{}", self.env.rest_url(), path);
         let permit = self.governor.acquire(priority).await;
+        tracing::debug!(tr_id, path, ?priority, "request sent");
         let exchange = async {
             let response = self
                 .http

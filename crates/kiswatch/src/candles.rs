@@ -86,7 +86,6 @@ pub async fn series(
                 Period::Month => need * 21,
                 _ => need,
             };
-            let price = gateway.price(code, Priority::Interactive).await?;
             let today = match gateway.clock.today() {
                 Some(d) => d,
                 // One minute-chart call names the trading day (today's minutes would cost one per 30).
@@ -105,7 +104,12 @@ pub async fn series(
             } else {
                 days
             };
-            ensure_daily(gateway, store, code, today, now_days, Priority::Interactive).await?;
+            // Today's bar (from the price) and the stored sessions are fetched together: one after
+            // the other, the chart call queued behind a rate window the price had just opened.
+            let (price, _) = tokio::try_join!(
+                gateway.price(code, Priority::Interactive),
+                ensure_daily(gateway, store, code, today, now_days, Priority::Interactive)
+            )?;
             let mut daily = store.daily(code, Some(today), days).await?;
             if let Some(b) = backfill {
                 b.request(

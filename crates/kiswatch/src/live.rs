@@ -35,6 +35,10 @@ use jiff::civil::{DateTime, Time};
 use kis::Priority;
 use kis::realtime::{RealtimeHandle, Topic};
 
+/// How long a new session may take to report before its stocks are polled instead (see
+/// [`LiveFeed::session_expected`]).
+pub const SESSION_STARTUP_GRACE: Duration = Duration::from_secs(5);
+
 /// The governor priority of a poll (see the module doc for why not background).
 pub const POLL_PRIORITY: Priority = Priority::Interactive;
 
@@ -115,6 +119,9 @@ pub struct LiveFeed {
     minutes: RwLock<HashMap<StockCode, BTreeMap<DateTime, Candle>>>,
     sources: RwLock<Sources>,
     session_up: AtomicBool,
+    /// Whether the session reported anything yet (connected, failed, lost).
+    session_reported: AtomicBool,
+    created: Instant,
     upstream: RwLock<UpstreamState>,
     pub polls: AtomicU64,
     pub poll_failures: AtomicU64,
@@ -129,6 +136,8 @@ impl Default for LiveFeed {
             minutes: RwLock::default(),
             sources: RwLock::default(),
             session_up: AtomicBool::new(false),
+            session_reported: AtomicBool::new(false),
+            created: Instant::now(),
             upstream: RwLock::new(UpstreamState::Reconnecting),
             polls: AtomicU64::new(0),
             poll_failures: AtomicU64::new(0),
@@ -262,6 +271,7 @@ impl LiveFeed {
     pub fn set_upstream(&self, state: UpstreamState) -> bool {
         self.session_up
             .store(state == UpstreamState::Connected, Ordering::Relaxed);
+        self.session_reported.store(true, Ordering::Relaxed);
         let mut u = write(&self.upstream);
         let changed = *u != state;
         *u = state;
@@ -270,6 +280,17 @@ impl LiveFeed {
 
     pub fn session_up(&self) -> bool {
         self.session_up.load(Ordering::Relaxed)
+    }
+
+    /// The session is up, or it is still starting (it has not reported yet, for at most
+    /// [`SESSION_STARTUP_GRACE`]). Stocks on their way to a registration are not polled meanwhile:
+    /// at startup the approval key and the connection take about a second, and polling every
+    /// open page and watched stock for that second spent the rate budget a page's first requests
+    /// were waiting for (on VTS, 2 requests/s, a cold stock page drew a second later).
+    pub fn session_expected(&self, now: Instant) -> bool {
+        self.session_up()
+            || (!self.session_reported.load(Ordering::Relaxed)
+                && now.saturating_duration_since(self.created) < SESSION_STARTUP_GRACE)
     }
 
     /// The stocks whose executions are registered.
@@ -449,15 +470,14 @@ impl PlannerTask {
             .collect();
         // Polled: what neither holds a registration nor is about to get one in the next rounds (a
         // stock on its way in would only spend the poll budget for a second or two). While the
-        // session is down, everything is polled.
+        // session is down, everything is polled; while it is still starting, nothing it will take.
         let executions = |c: &StockCode| Topic::stock(kis::realtime::Channel::Executions, *c);
+        let expected = self.live.session_expected(Instant::now());
         let polled: Vec<StockCode> = demand
             .stocks()
             .into_iter()
             .map(|(c, _)| c)
-            .filter(|c| {
-                !self.live.session_up() || !(realtime.contains(c) || round.target.contains(&executions(c)))
-            })
+            .filter(|c| !expected || !(realtime.contains(c) || round.target.contains(&executions(c))))
             .collect();
         let bound = self.polls.bound(polled.len());
         self.live.set_sources(realtime, &polled, bound);
@@ -755,6 +775,26 @@ mod tests {
 
     fn t(h: i8, m: i8, s: i8) -> Time {
         Time::constant(h, m, s, 0)
+    }
+
+    #[test]
+    fn a_starting_session_is_expected_until_it_reports_or_the_grace_ends() {
+        let feed = LiveFeed::new();
+        let now = Instant::now();
+        assert!(feed.session_expected(now), "starting: its stocks are not polled");
+        assert!(
+            !feed.session_expected(now + SESSION_STARTUP_GRACE),
+            "never reported: polled"
+        );
+        feed.set_upstream(UpstreamState::Reconnecting);
+        assert!(
+            !feed.session_expected(now),
+            "a failed first connection: polled at once"
+        );
+        feed.set_upstream(UpstreamState::Connected);
+        assert!(feed.session_expected(now + SESSION_STARTUP_GRACE * 10));
+        feed.set_upstream(UpstreamState::Reconnecting);
+        assert!(!feed.session_expected(now), "lost after it was up: polled");
     }
 
     #[test]
