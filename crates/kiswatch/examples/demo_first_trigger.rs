@@ -13,6 +13,8 @@
 //! after `DEMO_LIMIT_SECS` (default 300 s) and the example then exits with status 1; it also exits 1
 //! when a run takes longer than the demo's promise of two minutes.
 
+mod bench;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -20,6 +22,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use bench::load_average;
 use serde_json::Value;
 
 /// The demo's promise: a trigger within two minutes of `make run`.
@@ -184,11 +187,10 @@ async fn main() -> anyhow::Result<()> {
             .unwrap_or(300),
     );
     let bin = binary()?;
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "demo first trigger: {} serve (demo, fresh data dir), {runs} run(s); load average before: {}",
         bin.display(),
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load_average()
     );
     println!();
     println!("| run | banner | first steer | first trigger | stock | condition | why |");

@@ -22,10 +22,13 @@
 //! # defaults: 10 5000 1000 200 8 1000
 //! ```
 
+mod bench;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bench::percentile;
 use futures_util::{SinkExt as _, StreamExt as _};
 use kis::realtime::messages::{Message as Frame, decode_frame};
 use kiswatch::App;
@@ -73,13 +76,6 @@ fn cpu_secs() -> f64 {
     let f: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
-}
-
-fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 /// The number after `"acc_volume":` in a tick.

@@ -15,9 +15,12 @@
 //! It prints a Markdown table for BENCHMARKS.md, the load average before the run, and a verdict per
 //! target; it exits with status 1 when a target is missed.
 
+mod bench;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bench::{load_average, percentile};
 use kis::wire::Request;
 use kis::wire::chart::{BarPeriod, PeriodChartRequest};
 use kis::wire::quotations::{ExecutionsRequest, OrderBookRequest, PriceRequest};
@@ -32,12 +35,10 @@ use tokio::sync::Semaphore;
 const STOCKS: usize = 50;
 const LATENCY: (u64, u64) = (5, 100);
 
-fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
+/// The `p` quantile of an unsorted sample.
+fn quantile(mut v: Vec<Duration>, p: f64) -> Duration {
     v.sort();
-    if v.is_empty() {
-        return Duration::ZERO;
-    }
-    v[((v.len() - 1) as f64 * p).round() as usize]
+    percentile(&v, p)
 }
 
 fn paths(code: &str) -> [String; 4] {
@@ -104,8 +105,7 @@ async fn raw_get<R: Request>(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    let load = load_average();
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let stocks: usize = std::env::var("SERVE_LOAD_STOCKS")
         .ok()
@@ -254,15 +254,12 @@ async fn main() -> anyhow::Result<()> {
     let ideal = Duration::from_secs_f64(upstream as f64 / (20.0 / (1.0 + mean_rtt.as_secs_f64())));
 
     let rate_limited = after.rate_limited - before.rate_limited;
-    let warm_p99 = percentile(warm.clone(), 0.99);
+    let warm_p99 = quantile(warm.clone(), 0.99);
     println!(
         "kiswatch serve load: {stocks} stocks × 4 detail requests, simulator real profile (20/s), latency {}..{} ms",
         LATENCY.0, LATENCY.1
     );
-    println!(
-        "machine: {cpus} CPUs; load average before the run {}",
-        load.join(" ")
-    );
+    println!("machine: {cpus} CPUs; load average before the run {}", load);
     println!();
     println!(
         "| run | requests | 200 | upstream calls | wall | ideal | p50 | p99 | rate_limited | max_window |"
@@ -273,15 +270,15 @@ async fn main() -> anyhow::Result<()> {
         cold.len(),
         cold_wall.as_secs_f64(),
         ideal.as_secs_f64(),
-        percentile(cold_lat.clone(), 0.5).as_millis(),
-        percentile(cold_lat, 0.99).as_millis(),
+        quantile(cold_lat.clone(), 0.5).as_millis(),
+        quantile(cold_lat, 0.99).as_millis(),
         after.max_window,
     );
     println!(
         "| kiswatch warm | {} | {warm_ok} | {} | – | – | {:.2} ms | {:.2} ms | {} | – |",
         warm.len(),
         warm_stats.requests - after.requests,
-        percentile(warm.clone(), 0.5).as_secs_f64() * 1000.0,
+        quantile(warm.clone(), 0.5).as_secs_f64() * 1000.0,
         warm_p99.as_secs_f64() * 1000.0,
         warm_stats.rate_limited - after.rate_limited,
     );
@@ -290,8 +287,8 @@ async fn main() -> anyhow::Result<()> {
         codes.len() * 4,
         codes.len() * 4,
         base_wall.as_secs_f64(),
-        percentile(base_lat.clone(), 0.5).as_millis(),
-        percentile(base_lat, 0.99).as_millis(),
+        quantile(base_lat.clone(), 0.5).as_millis(),
+        quantile(base_lat, 0.99).as_millis(),
     );
     println!();
     println!(
@@ -306,8 +303,8 @@ async fn main() -> anyhow::Result<()> {
         .map(|(k, v)| {
             format!(
                 "{k} {:.2}/{:.2}",
-                percentile(v.clone(), 0.5).as_secs_f64() * 1000.0,
-                percentile(v.clone(), 0.99).as_secs_f64() * 1000.0
+                quantile(v.clone(), 0.5).as_secs_f64() * 1000.0,
+                quantile(v.clone(), 0.99).as_secs_f64() * 1000.0
             )
         })
         .collect();

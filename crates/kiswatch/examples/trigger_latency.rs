@@ -33,10 +33,13 @@
 //! # defaults: 40 100 500 200000
 //! ```
 
+mod bench;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bench::{load_average, percentile};
 use jiff::civil::{Date, DateTime, Time, date};
 use kis::realtime::messages::{Message as Frame, decode_frame};
 use kis::realtime::{Execution, RealtimeEvent};
@@ -64,13 +67,6 @@ fn arg(n: usize, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 fn summary(name: &str, mut us: Vec<u64>) {
     us.sort_unstable();
     println!(
@@ -82,12 +78,6 @@ fn summary(name: &str, mut us: Vec<u64>) {
         percentile(&us, 0.999),
         us.last().copied().unwrap_or(0)
     );
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 /// The recorded 2026-07-24 trade.

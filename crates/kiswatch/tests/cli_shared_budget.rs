@@ -3,38 +3,14 @@
 //! both succeed, the simulator sees no `EGW00201` and never more than 20 arrivals in a second, and
 //! the runs say that they wait for the rate limit instead of looking hung.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+mod binary;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use binary::{Running, http_get};
 
 const KISWATCH: &str = env!("CARGO_BIN_EXE_kiswatch");
-
-/// Kills the child when the test ends, whatever happens.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A plain HTTP/1.1 GET; returns the body.
-fn http_get(base: &str, path: &str) -> String {
-    let host = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default()
-}
 
 #[test]
 fn two_quote_runs_on_one_key_share_the_rate_limit() {
@@ -63,7 +39,7 @@ fn two_quote_runs_on_one_key_share_the_rate_limit() {
         }
     }
     let rest = rest.expect("the simulator's REST address");
-    let stocks: serde_json::Value = serde_json::from_str(&http_get(&rest, "/sim/stocks")).unwrap();
+    let stocks: serde_json::Value = serde_json::from_str(&http_get(&rest, "/sim/stocks").1).unwrap();
     let codes: Vec<String> = stocks
         .as_array()
         .unwrap()
@@ -101,7 +77,7 @@ fn two_quote_runs_on_one_key_share_the_rate_limit() {
             codes.len() + 1
         );
     }
-    let stats: serde_json::Value = serde_json::from_str(&http_get(&rest, "/sim/stats")).unwrap();
+    let stats: serde_json::Value = serde_json::from_str(&http_get(&rest, "/sim/stats").1).unwrap();
     assert_eq!(stats["rate_limited"], 0, "{stats}");
     assert!(stats["max_window"].as_u64().unwrap() <= 20, "{stats}");
     let said: Vec<String> = outputs
