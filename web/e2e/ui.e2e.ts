@@ -136,6 +136,10 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     wsRoute!.send(JSON.stringify({ type: "status", upstream: "polling", stocks: [{ code: "005930", status: "polled", age_ms: 900, bound_ms: 4000 }] }));
     await row.locator('[data-status="polled"]').waitFor();
     expect(browser.consoleErrors.join("\n")).toBe("");
+    // The service only says what changes: give the page its real upstream state back for the later tests.
+    const real = (await api<{ live: { feed: { upstream: string } } }>(app.url, "GET", "/api/v1/health")).body.live.feed.upstream;
+    wsRoute!.send(JSON.stringify({ type: "status", upstream: real, stocks: [] }));
+    if (real === "connected") await until(async () => (await page.locator(".status-line").textContent()) === "실시간", "the page back on the real upstream state");
     muted = null;
   });
 

@@ -25,7 +25,7 @@
 mod bench;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bench::percentile;
@@ -175,6 +175,9 @@ async fn run() -> anyhow::Result<()> {
 
     // Set before the service shuts down: a connection that ends after it is not reconnected.
     let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Clients holding every trigger the run will publish (one per TRIGGER_EVERY trades).
+    let all_triggers = total as u64 / TRIGGER_EVERY;
+    let complete = Arc::new(AtomicUsize::new(0));
     let rss_before = rss_kib();
     let mut tasks = Vec::new();
     for i in 0..n_clients {
@@ -197,6 +200,7 @@ async fn run() -> anyhow::Result<()> {
         let mut ws = open(addr, slow, &first).await?;
         let published_at = published_at.clone();
         let finished = finished.clone();
+        let complete = complete.clone();
         tasks.push(tokio::spawn(async move {
             let mut report = ClientReport::default();
             if slow {
@@ -208,6 +212,9 @@ async fn run() -> anyhow::Result<()> {
                         report.messages += 1;
                         if let Some(id) = trigger_id(&text) {
                             report.triggers.push(id);
+                            if report.triggers.len() as u64 == all_triggers {
+                                complete.fetch_add(1, Ordering::Release);
+                            }
                         } else if !slow
                             && text.starts_with("{\"type\":\"tick\"")
                             && let Some(seq) = seq_of(&text)
@@ -298,7 +305,14 @@ async fn run() -> anyhow::Result<()> {
         }
     }
     let produce_secs = started.elapsed().as_secs_f64();
+    // The ticks in flight land within the 2 s; a slow client cut off near the end may still be
+    // reconnecting and resuming: wait for every client to hold every trigger (at most 30 s more).
     tokio::time::sleep(Duration::from_secs(2)).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while complete.load(Ordering::Acquire) < n_clients && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let drained_secs = started.elapsed().as_secs_f64() - produce_secs;
     let cpu = cpu_secs() - cpu0;
     peak_rss = peak_rss.max(rss_kib());
     let cut_offs_seen = hub.cut_offs();
@@ -318,6 +332,17 @@ async fn run() -> anyhow::Result<()> {
         delivered += r.messages;
         if r.triggers != expected {
             lost_or_dup += 1;
+            let mut seen = r.triggers.clone();
+            seen.sort_unstable();
+            seen.dedup();
+            eprintln!(
+                "client {i} ({}): {} trigger messages, {} distinct, in order: {}, cut off {} times",
+                if i % SLOW_EVERY == 0 { "slow" } else { "healthy" },
+                r.triggers.len(),
+                seen.len(),
+                r.triggers.is_sorted(),
+                r.cut_offs
+            );
         }
         if i % SLOW_EVERY == 0 {
             slow_cut += r.cut_offs;
@@ -343,7 +368,8 @@ async fn run() -> anyhow::Result<()> {
         healthy.len()
     );
     println!(
-        "triggers: {} of {n_clients} clients got all {triggers} exactly once in order ({lost_or_dup} did not)",
+        "triggers: {} of {n_clients} clients got all {triggers} exactly once in order ({lost_or_dup} did not); \
+         the last arrived {drained_secs:.1} s after the last publish",
         n_clients - lost_or_dup
     );
     println!(

@@ -294,3 +294,78 @@ async fn resume_delivers_exactly_the_missed_triggers_in_order_once() {
     assert_eq!(next_json(&mut ws).await["type"], "status");
     t.stop().await;
 }
+
+/// A trigger stored and published for the test (what the trigger service and `publish_triggers` do).
+async fn fire(t: &common::TestApp, minute: i64) -> u64 {
+    let state = t.app.state();
+    let row = state
+        .store
+        .add_trigger(kiswatch::store::NewTrigger {
+            code: "005930".into(),
+            name: "삼성전자".into(),
+            condition_id: 1,
+            condition_name: "test".into(),
+            period: "1m".into(),
+            bar_time: format!("2026-07-24T09:{minute:02}:00+09:00"),
+            time: format!("2026-07-24T09:{minute:02}:30+09:00"),
+            price: 250_000 + minute,
+            values: vec![("close".into(), (250_000 + minute) as f64)],
+            late: false,
+            message_ko: String::new(),
+            message_en: String::new(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let fields = kiswatch::api::triggers::trigger_json(&row);
+    state
+        .hub
+        .publish_trigger(row.id, fields.as_object().cloned().unwrap());
+    row.id
+}
+
+/// The race the fan-out benchmark caught: a trigger fired after the browser reconnected but before
+/// its `resume` arrived went out live, ahead of the missed ones, and then again with them.
+#[tokio::test]
+async fn a_trigger_fired_while_the_browser_reconnects_follows_the_missed_ones_once() {
+    let t = spawn_demo(false).await;
+    let seen = fire(&t, 0).await;
+    let missed = fire(&t, 1).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(&t)).await.unwrap();
+    next_json(&mut ws).await;
+    // Connected, resume not sent yet: a new trigger fires.
+    let fired_meanwhile = fire(&t, 2).await;
+    send(&mut ws, json!({"op": "resume", "after_trigger_id": seen})).await;
+    for want in [missed, fired_meanwhile] {
+        let got = next_json(&mut ws).await;
+        assert_eq!(got["type"], "trigger", "{got}");
+        assert_eq!(got["id"], want, "{got}");
+    }
+    // Nothing twice: the next message is the subscribe's answer.
+    send(
+        &mut ws,
+        json!({"op": "subscribe", "codes": ["005930"], "channels": ["tick"]}),
+    )
+    .await;
+    assert_eq!(next_json(&mut ws).await["type"], "status");
+    t.stop().await;
+}
+
+/// A browser with nothing to resume still gets the triggers of its first moments (after the grace).
+#[tokio::test]
+async fn a_browser_that_does_not_resume_gets_triggers_fired_as_it_connected() {
+    let t = spawn_demo(false).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(&t)).await.unwrap();
+    next_json(&mut ws).await;
+    let first = fire(&t, 0).await;
+    let got = next_json(&mut ws).await;
+    assert_eq!(
+        (got["type"].as_str(), got["id"].as_u64()),
+        (Some("trigger"), Some(first)),
+        "{got}"
+    );
+    // After the grace, triggers go out as they fire.
+    let second = fire(&t, 1).await;
+    assert_eq!(next_json(&mut ws).await["id"], second);
+    t.stop().await;
+}

@@ -39,6 +39,11 @@ const PAGE: usize = 500;
 /// Messages written per flush at most (bounds one write's memory; the rest goes in the next).
 const BATCH: usize = 512;
 
+/// How long a new connection's triggers wait for its `resume` before they go out anyway (a
+/// browser sends it as soon as the socket opens; one that has nothing to resume waits this long
+/// for the triggers of its first moments only).
+const RESUME_GRACE: Duration = Duration::from_secs(1);
+
 /// How long a close frame may take to leave before the socket is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -49,11 +54,18 @@ pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Res
 
 async fn session(state: AppState, socket: WebSocket) {
     let hub = state.hub.clone();
-    let (id, outbox) = hub.connect();
+    let (id, outbox) = hub.connect_resumable();
     let (sink, mut stream) = socket.split();
     let mut writer = tokio::spawn(write(hub.clone(), id, outbox.clone(), sink));
+    let hold = tokio::time::sleep(RESUME_GRACE);
+    tokio::pin!(hold);
+    let mut holding = true;
     loop {
         tokio::select! {
+            _ = &mut hold, if holding => {
+                holding = false;
+                hub.release_hold(id);
+            }
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     if let Err(e) = handle(&state, id, &text).await {

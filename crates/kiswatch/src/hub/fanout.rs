@@ -133,10 +133,25 @@ impl Hub {
 
     /// A new browser connection.
     pub fn connect(&self) -> (ClientId, Outbox) {
+        self.connect_with(false)
+    }
+
+    /// A browser's connection: its triggers are held until it resumes or [`Hub::release_hold`]
+    /// (see [`OutQueue::hold_triggers`](super::queue::OutQueue::hold_triggers)), so a trigger fired while it reconnects is not sent ahead
+    /// of the missed ones its `resume` asks for.
+    pub fn connect_resumable(&self) -> (ClientId, Outbox) {
+        self.connect_with(true)
+    }
+
+    fn connect_with(&self, hold: bool) -> (ClientId, Outbox) {
         let mut state = self.write();
         state.next_id += 1;
         let id = state.next_id;
         let outbox = Outbox::new(state.config);
+        if hold {
+            // Before the client is listed: no trigger can reach it unheld.
+            outbox.with(|q| q.hold_triggers());
+        }
         if state.shutting_down {
             outbox.close(CLOSE_GOING_AWAY, SHUTDOWN_REASON);
         } else {
@@ -239,6 +254,19 @@ impl Hub {
             ClientAction::None
         } else {
             ClientAction::Interest(change)
+        }
+    }
+
+    /// Ends a connection's trigger hold if it did not resume (see [`Hub::connect_resumable`]).
+    pub fn release_hold(&self, id: ClientId) {
+        let closed = match self.read().clients.get(&id) {
+            Some(outbox) => outbox
+                .with(|q| q.release_hold(tokio::time::Instant::now()))
+                .is_err(),
+            None => false,
+        };
+        if closed {
+            self.drop_clients(&[id]);
         }
     }
 

@@ -205,6 +205,42 @@ fn resume_delivers_stored_then_held_each_once() {
     assert_eq!(drain(&mut q), ["t3", "t5", "t6", "t7", "t8 live"]);
 }
 
+#[test]
+fn a_new_connection_holds_triggers_until_it_resumes() {
+    let mut q = OutQueue::new(roomy());
+    let t = Instant::now();
+    q.hold_triggers();
+    // Fired while the browser reconnects, before its resume (it last saw 2).
+    q.push_trigger(5, text("t5 live"), t).unwrap();
+    assert_eq!(q.pending(), 0, "held");
+    q.begin_resume(2);
+    // The grace ending while the store is read changes nothing: the resume delivers.
+    q.release_hold(t).unwrap();
+    assert_eq!(q.pending(), 0);
+    q.push_trigger(6, text("t6 live"), t).unwrap();
+    let stored = vec![(3, text("t3")), (4, text("t4")), (5, text("t5"))];
+    q.finish_resume(stored, t).unwrap();
+    assert_eq!(drain(&mut q), ["t3", "t4", "t5", "t6 live"]);
+    q.push_trigger(7, text("t7"), t).unwrap();
+    assert_eq!(drain(&mut q), ["t7"], "no hold after the resume");
+}
+
+#[test]
+fn a_connection_that_does_not_resume_gets_its_held_triggers_when_the_grace_ends() {
+    let mut q = OutQueue::new(roomy());
+    let t = Instant::now();
+    q.hold_triggers();
+    q.push_trigger(8, text("t8"), t).unwrap();
+    q.push(Key::Tick(code(0)), text("tick"), t).unwrap();
+    assert_eq!(drain(&mut q), ["tick"], "market data is not held");
+    q.push_trigger(9, text("t9"), t).unwrap();
+    q.release_hold(t).unwrap();
+    q.push_trigger(10, text("t10"), t).unwrap();
+    assert_eq!(drain(&mut q), ["t8", "t9", "t10"]);
+    q.release_hold(t).unwrap();
+    assert_eq!(q.pending(), 0, "releasing again does nothing");
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_writer_wakes_for_each_message_and_stops_at_the_close() {
     let outbox = Outbox::new(QueueConfig::default());
