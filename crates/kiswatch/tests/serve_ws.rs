@@ -249,29 +249,10 @@ async fn a_browser_that_stops_reading_is_cut_off_while_a_reading_one_is_served()
 #[tokio::test]
 async fn resume_delivers_exactly_the_missed_triggers_in_order_once() {
     let t = spawn_demo(false).await;
-    let store = t.app.state().store.clone();
     // Three triggers stored while the browser was away.
     let mut ids = Vec::new();
     for minute in 0..3 {
-        let row = store
-            .add_trigger(kiswatch::store::NewTrigger {
-                code: "005930".into(),
-                name: "삼성전자".into(),
-                condition_id: 1,
-                condition_name: "test".into(),
-                period: "1m".into(),
-                bar_time: format!("2026-07-24T09:0{minute}:00+09:00"),
-                time: format!("2026-07-24T09:0{minute}:30+09:00"),
-                price: 250_000 + minute,
-                values: vec![("close".into(), (250_000 + minute) as f64)],
-                late: false,
-                message_ko: String::new(),
-                message_en: String::new(),
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        ids.push(row.id);
+        ids.push(store_trigger(&t, minute).await.id);
     }
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(&t)).await.unwrap();
     next_json(&mut ws).await;
@@ -295,10 +276,10 @@ async fn resume_delivers_exactly_the_missed_triggers_in_order_once() {
     t.stop().await;
 }
 
-/// A trigger stored and published for the test (what the trigger service and `publish_triggers` do).
-async fn fire(t: &common::TestApp, minute: i64) -> u64 {
-    let state = t.app.state();
-    let row = state
+/// A trigger stored (as the trigger service stores one) on the 1-minute bar `minute` after 09:00.
+async fn store_trigger(t: &common::TestApp, minute: i64) -> kiswatch::store::TriggerRow {
+    t.app
+        .state()
         .store
         .add_trigger(kiswatch::store::NewTrigger {
             code: "005930".into(),
@@ -316,9 +297,15 @@ async fn fire(t: &common::TestApp, minute: i64) -> u64 {
         })
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+}
+
+/// A trigger stored and published (what the trigger service and `publish_triggers` do).
+async fn fire(t: &common::TestApp, minute: i64) -> u64 {
+    let row = store_trigger(t, minute).await;
     let fields = kiswatch::api::triggers::trigger_json(&row);
-    state
+    t.app
+        .state()
         .hub
         .publish_trigger(row.id, fields.as_object().cloned().unwrap());
     row.id

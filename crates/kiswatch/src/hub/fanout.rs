@@ -37,7 +37,7 @@ use super::protocol::{
     BrowserChannel, CandleMessage, ClientOp, ErrorMessage, ExecutionItem, OrderBookMessage, ServerMessage,
     StatusMessage, StockStatusEntry, TickMessage, TriggerMessage, UpstreamState, parse_client_op,
 };
-use super::queue::{Key, Outbox, QueueConfig};
+use super::queue::{Closed, Key, OutQueue, Outbox, QueueConfig};
 use super::registry::{ClientId, InterestChange, Registry};
 use crate::planner::status::StockStatus;
 
@@ -137,8 +137,8 @@ impl Hub {
     }
 
     /// A browser's connection: its triggers are held until it resumes or [`Hub::release_hold`]
-    /// (see [`OutQueue::hold_triggers`](super::queue::OutQueue::hold_triggers)), so a trigger fired while it reconnects is not sent ahead
-    /// of the missed ones its `resume` asks for.
+    /// (see [`OutQueue::hold_triggers`]), so a trigger fired while it reconnects is not sent
+    /// ahead of the missed ones its `resume` asks for.
     pub fn connect_resumable(&self) -> (ClientId, Outbox) {
         self.connect_with(true)
     }
@@ -259,15 +259,7 @@ impl Hub {
 
     /// Ends a connection's trigger hold if it did not resume (see [`Hub::connect_resumable`]).
     pub fn release_hold(&self, id: ClientId) {
-        let closed = match self.read().clients.get(&id) {
-            Some(outbox) => outbox
-                .with(|q| q.release_hold(tokio::time::Instant::now()))
-                .is_err(),
-            None => false,
-        };
-        if closed {
-            self.drop_clients(&[id]);
-        }
+        self.deliver_to(id, |q| q.release_hold(tokio::time::Instant::now()));
     }
 
     /// The stored triggers after the client's resume point (each as the API's trigger object).
@@ -276,10 +268,14 @@ impl Hub {
             .into_iter()
             .map(|(tid, fields)| (tid, trigger_text(tid, fields)))
             .collect();
+        self.deliver_to(id, |q| q.finish_resume(texts, tokio::time::Instant::now()));
+    }
+
+    /// Runs `f` on one client's queue; a queue that closed on it (the client fell too far behind)
+    /// is dropped.
+    fn deliver_to(&self, id: ClientId, f: impl FnOnce(&mut OutQueue) -> Result<(), Closed>) {
         let closed = match self.read().clients.get(&id) {
-            Some(outbox) => outbox
-                .with(|q| q.finish_resume(texts, tokio::time::Instant::now()))
-                .is_err(),
+            Some(outbox) => outbox.with(f).is_err(),
             None => false,
         };
         if closed {

@@ -276,11 +276,11 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use jiff::civil::date;
 
-    fn bar(t: DateTime, close: i64) -> Candle {
+    pub(in crate::store) fn bar(t: DateTime, close: i64) -> Candle {
         Candle {
             time: t,
             open: close,

@@ -68,18 +68,12 @@ mod tests {
     use market::{Candle, StockCode};
 
     use super::super::Store;
+    use super::super::bars::tests::bar;
 
     fn bars(n: i64) -> Vec<Candle> {
         let start = date(2026, 7, 23).at(9, 0, 0, 0);
         (0..n)
-            .map(|m| Candle {
-                time: start.saturating_add(jiff::SignedDuration::from_mins(m)),
-                open: 100,
-                high: 100,
-                low: 100,
-                close: 100,
-                volume: 1,
-            })
+            .map(|m| bar(start.saturating_add(jiff::SignedDuration::from_mins(m)), 100))
             .collect()
     }
 

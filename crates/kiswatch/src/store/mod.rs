@@ -3,7 +3,7 @@
 //!
 //! * WAL journal: readers never wait for the writer. One writer connection (behind a mutex, used
 //!   from blocking threads) serialises every write; a few reader connections serve queries.
-//! * WAL checkpoints run on a thread of their own ([`checkpoint`]), never inside a write.
+//! * WAL checkpoints run on a thread of their own (`checkpoint.rs`), never inside a write.
 //! * Migrations are numbered SQL batches applied in order and recorded in `PRAGMA user_version`;
 //!   a database from a newer kiswatch is refused rather than misread.
 //! * What it keeps: the watchlist (ordered), conditions, triggers, 1-minute and daily bars, which past
@@ -111,6 +111,20 @@ fn file_name(namespace: &str) -> String {
     format!("{safe}.sqlite3")
 }
 
+impl Inner {
+    /// Runs `f` with the one writer connection inside a transaction, on this thread.
+    fn in_transaction<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
 impl Store {
     /// Opens (creating and migrating as needed) the database of `namespace` under `dir`.
     pub fn open(dir: &Path, namespace: &str) -> Result<Store, StoreError> {
@@ -167,15 +181,9 @@ impl Store {
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn.transaction()?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
-        .map_err(|_| StoreError::Worker)?
+        tokio::task::spawn_blocking(move || inner.in_transaction(f))
+            .await
+            .map_err(|_| StoreError::Worker)?
     }
 
     /// Like [`Store::write`], but on the calling thread where the runtime allows it
@@ -191,13 +199,7 @@ impl Store {
         if Handle::current().runtime_flavor() != RuntimeFlavor::MultiThread {
             return self.write(f).await;
         }
-        tokio::task::block_in_place(|| {
-            let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn.transaction()?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })
+        tokio::task::block_in_place(|| self.inner.in_transaction(f))
     }
 
     /// Runs `f` with a reader connection, on a blocking thread.
