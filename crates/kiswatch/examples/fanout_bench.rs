@@ -295,8 +295,7 @@ async fn run() -> anyhow::Result<()> {
                     .await?;
                 if let Some(row) = row {
                     triggers += 1;
-                    let fields = kiswatch::api::triggers::trigger_json(&row);
-                    hub.publish_trigger(row.id, fields.as_object().cloned().unwrap_or_default());
+                    hub.publish_trigger(&kiswatch::contract::Trigger::from(&row));
                 }
             }
         }

@@ -44,12 +44,12 @@ use jiff::civil::{Date, DateTime, Time, date};
 use kis::realtime::messages::{Message as Frame, decode_frame};
 use kis::realtime::{Execution, RealtimeEvent};
 use kiswatch::clock::rfc3339;
-use kiswatch::gateway::{Gateway, Ttls};
 use kiswatch::hub::{Hub, QueueConfig};
-use kiswatch::live::LiveFeed;
-use kiswatch::stocks::{StockDirectory, StockMeta};
+use kiswatch::live::{GapRepair, Ingest, Inputs, LiveFeed};
 use kiswatch::store::{NewCondition, Store};
-use kiswatch::triggers::{TriggerService, Wiring};
+use kiswatch::tasks::Tasks;
+use kiswatch::triggers::TriggerService;
+use kiswatch::upstream::{Gateway, StockDirectory, StockMeta, Ttls};
 use market::trigger::Mode;
 use market::{Candle, StockCode};
 use tokio::sync::{mpsc, watch};
@@ -192,26 +192,28 @@ async fn main() -> anyhow::Result<()> {
         stocks.clone(),
         Ttls::default(),
     ));
+    let tasks = Tasks::new();
     let hub = Arc::new(Hub::new(QueueConfig::default()));
     let live = Arc::new(LiveFeed::new());
-    gateway.set_live(live.clone());
     let changed = watch::channel(0u64).0;
     let (events, events_rx) = mpsc::channel(CHANNEL);
-    let triggers = TriggerService::start(Wiring {
-        store: store.clone(),
-        stocks: stocks.clone(),
-        backfill: None,
-        changed: changed.subscribe(),
-        gateway,
-        hub: hub.clone(),
-        live,
-        realtime: Some(events_rx),
-    });
-    tokio::spawn(kiswatch::api::ws::publish_triggers(
-        hub.clone(),
-        store.clone(),
-        triggers.subscribe(),
-    ));
+    let (triggers, evaluator) = TriggerService::new(store.clone(), stocks.clone(), None, tasks.clone());
+    tasks.spawn(
+        triggers
+            .delivery()
+            .clone()
+            .forward_to_hub(hub.clone(), store.clone()),
+    );
+    let (feed, feed_rx) = mpsc::channel(1024);
+    let gaps = GapRepair::new(gateway.clone(), feed, tasks.clone());
+    tasks.spawn(
+        Ingest::new(live, hub.clone(), gateway, gaps, evaluator).run(Inputs {
+            feed: feed_rx,
+            realtime: Some(events_rx),
+            changed: changed.subscribe(),
+            advanced: None,
+        }),
+    );
 
     // Receivers: the broadcast (stored triggers) and one hub client's outbox.
     let mut stored = triggers.subscribe();

@@ -2,8 +2,8 @@
 //!
 //! One-minute bars are the stored truth: an intraday period is aggregated from them (anchored at
 //! 09:00 KST), today's forming minute appended from the gateway. Daily bars come from the store (the
-//! range is fetched once, see [`crate::backfill::ensure_daily`]) with today's bar made from the current
-//! price; W and M are aggregated from daily bars. A cold daily chart does not wait for its whole
+//! range is fetched once, see [`crate::history::ensure_daily`]) with today's bar made from the current
+//! price (live while the stock is realtime, [`Quotes`]); W and M are aggregated from daily bars. A cold daily chart does not wait for its whole
 //! history: at 2 requests/s (VTS) each page of 100 sessions costs half a second, so the request waits
 //! for one page of recent sessions and the backfill fetches the rest while the chart is already drawn. The averages are computed exactly over the bars
 //! (`market::alignment::average_table`), so they are `null` until enough history exists rather than
@@ -18,13 +18,11 @@ use market::krx::Calendar;
 use market::{Candle, Period, StockCode};
 use serde::Serialize;
 
-use crate::backfill::{Backfill, LONGEST_AVERAGE, Need, SESSION_MINUTES, Urgency, ensure_daily};
-use crate::gateway::{Gateway, GatewayError};
+use crate::history::{Backfill, LONGEST_AVERAGE, Need, SESSION_MINUTES, Urgency, ensure_daily};
+use crate::live::Quotes;
 use crate::store::Store;
-
-/// Daily bars a page waits for when its history is not stored: their span (see `ensure_daily`) fits
-/// one upstream page of 100 sessions, so a cold daily chart costs one call before it is drawn.
-pub const FIRST_DRAW_DAYS: usize = 60;
+use crate::upstream::gateway::FIRST_DRAW_DAYS;
+use crate::upstream::{Gateway, GatewayError};
 
 /// The default and largest number of bars one request returns.
 pub const DEFAULT_COUNT: usize = 200;
@@ -57,6 +55,7 @@ pub struct Series {
 /// Builds the series of `count` bars of `period`, asking the backfill for what is missing.
 pub async fn series(
     gateway: &Gateway,
+    quotes: &Quotes,
     store: &Store,
     backfill: Option<&Arc<Backfill>>,
     code: StockCode,
@@ -107,7 +106,7 @@ pub async fn series(
             // Today's bar (from the price) and the stored sessions are fetched together: one after
             // the other, the chart call queued behind a rate window the price had just opened.
             let (price, _) = tokio::try_join!(
-                gateway.price(code, Priority::Interactive),
+                quotes.price(code, Priority::Interactive),
                 ensure_daily(gateway, store, code, today, now_days, Priority::Interactive)
             )?;
             let mut daily = store.daily(code, Some(today), days).await?;

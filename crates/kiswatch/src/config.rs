@@ -102,6 +102,8 @@ pub enum UpstreamConfig {
         rest_url: String,
         ws_url: String,
         profile: KisProfile,
+        /// Requests per second per app key, when the server allows other than the profile's.
+        rate: Option<u32>,
         credentials: Credentials,
     },
 }
@@ -148,7 +150,7 @@ pub struct ServeConfig {
 }
 
 /// The flags that choose and reach the upstream KIS, shared by every subcommand that talks to it
-/// (`serve`, `backtest`).
+/// (`serve`, `quote`, `backtest`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct UpstreamArgs {
     /// Where the database and token cache live (default $XDG_DATA_HOME/kiswatch, else
@@ -167,6 +169,9 @@ pub struct UpstreamArgs {
     /// How a `custom` server behaves: `real` (20/s, every TR) or `vts` (2/s, no real-only TRs).
     #[arg(long, value_enum)]
     pub kis_profile: Option<KisProfile>,
+    /// Requests per second per app key for `--kis custom` (default: the profile's, 20 or 2).
+    #[arg(long)]
+    pub kis_rate: Option<u32>,
     /// A file with KIS_APP_KEY=... and KIS_APP_SECRET=... lines, mode 0600 (default
     /// <data-dir>/credentials when it exists).
     #[arg(long)]
@@ -182,6 +187,7 @@ impl UpstreamArgs {
             kis_rest_url: self.kis_rest_url,
             kis_ws_url: self.kis_ws_url,
             kis_profile: self.kis_profile,
+            kis_rate: self.kis_rate,
             credentials_file: self.credentials,
             ..RawConfig::default()
         }
@@ -197,6 +203,7 @@ pub struct RawConfig {
     pub kis_rest_url: Option<String>,
     pub kis_ws_url: Option<String>,
     pub kis_profile: Option<KisProfile>,
+    pub kis_rate: Option<u32>,
     pub credentials_file: Option<PathBuf>,
     pub seed: Option<u64>,
     pub speed: Option<f64>,
@@ -263,6 +270,7 @@ impl RawConfig {
                     rest_url,
                     ws_url,
                     profile: self.kis_profile.unwrap_or(KisProfile::Real),
+                    rate: self.kis_rate,
                     credentials: need(credentials)?,
                 }
             }

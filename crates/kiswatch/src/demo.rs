@@ -17,9 +17,9 @@ use std::time::Duration;
 use market::StockCode;
 use serde_json::json;
 
-use crate::backfill::{Backfill, LONGEST_AVERAGE};
-use crate::stocks::StockDirectory;
+use crate::history::{Backfill, LONGEST_AVERAGE};
 use crate::store::{NewCondition, Store, StoreError};
+use crate::upstream::StockDirectory;
 
 /// Ten large caps (in the simulator's listing), the first three steered first.
 pub const DEMO_STOCKS: [&str; 10] = [

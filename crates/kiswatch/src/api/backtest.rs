@@ -13,7 +13,8 @@ use serde_json::Value;
 use super::error::ErrorBody;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState, parse_code};
-use crate::backfill::{Need, Urgency, ensure_daily};
+use crate::history::backtest::{closed_bars, report};
+use crate::history::{Need, Urgency, ensure_daily};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,9 +66,9 @@ pub async fn run(State(state): State<AppState>, Body(req): Body<BacktestRequest>
         ensure_daily(g, &state.store, code, today, days, Priority::Interactive).await?;
         state.store.daily(code, Some(today), usize::MAX / 4).await?
     };
-    let bars = crate::backtest::closed_bars(&source, period, from, Some(today));
+    let bars = closed_bars(&source, period, from, Some(today));
     let result = market::backtest::backtest(&condition, &bars);
-    Ok(Json(crate::backtest::report(
+    Ok(Json(report(
         code.as_str(),
         &meta.name,
         &condition,

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use kis::KisError;
 use serde_json::json;
 
-use crate::gateway::GatewayError;
 use crate::store::StoreError;
+use crate::upstream::GatewayError;
 
 /// Seconds a client should wait after a 503.
 pub const RETRY_AFTER_SECS: u64 = 2;

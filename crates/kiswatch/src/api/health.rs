@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::{ApiResult, AppState};
 use crate::clock::rfc3339;
-use crate::gateway::CallKind;
+use crate::upstream::CallKind;
 
 #[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "upstream calls and errors, governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error)")))]
 pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
@@ -60,7 +60,11 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
             "today": g.clock.today().map(|d| d.to_string()),
         },
         "backfill": backfill,
-        "live": state.triggers.as_ref().map(|t| t.stats()),
+        "live": state.triggers.as_ref().map(|t| json!({
+            "feed": state.live.stats(),
+            "triggers_fired": t.fired(),
+            "webhooks_failed": t.webhooks_failed(),
+        })),
         "master": state.stocks.master_health(),
     })))
 }

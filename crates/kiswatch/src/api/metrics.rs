@@ -16,7 +16,7 @@ use metrics::{counter, gauge};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 
 use super::AppState;
-use crate::gateway::CallKind;
+use crate::upstream::CallKind;
 
 /// The service's own recorder.
 pub fn recorder() -> PrometheusRecorder {
@@ -29,7 +29,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let m = g.client().governor_metrics();
     let c = &g.counters;
     let backfill = state.backfill.as_ref().map(|b| b.progress()).unwrap_or_default();
-    let live = state.triggers.as_ref().map(|t| (t.live().stats(), t.fired()));
+    let live = state.triggers.as_ref().map(|t| (state.live.stats(), t.fired()));
     let master = state.stocks.master_health();
     metrics::with_local_recorder(&state.metrics, || {
         gauge!("kiswatch_governor_slots").set(f64::from(m.slots));
@@ -51,7 +51,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         counter!("kiswatch_cache_hits_total").absolute(c.cache_hits.load(Ordering::Relaxed));
         counter!("kiswatch_cache_misses_total").absolute(c.cache_misses.load(Ordering::Relaxed));
         gauge!("kiswatch_upstream_failing").set(if c.is_failing() { 1.0 } else { 0.0 });
-        let sum = |f: fn(&crate::backfill::Progress) -> usize| backfill.iter().map(f).sum::<usize>() as f64;
+        let sum = |f: fn(&crate::history::Progress) -> usize| backfill.iter().map(f).sum::<usize>() as f64;
         gauge!("kiswatch_backfill_stocks").set(backfill.len() as f64);
         gauge!("kiswatch_backfill_stocks_done").set(backfill.iter().filter(|p| p.done).count() as f64);
         gauge!("kiswatch_backfill_minute_bars", "of" => "have").set(sum(|p| p.minutes.have));

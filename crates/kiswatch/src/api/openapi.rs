@@ -5,6 +5,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use super::error::{ErrorBody, ErrorDetail};
+use crate::contract::{Trigger, TriggerValues};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,7 +37,7 @@ use super::error::{ErrorBody, ErrorDetail};
         super::ws::upgrade,
         super::metrics::metrics,
     ),
-    components(schemas(ErrorBody, ErrorDetail))
+    components(schemas(ErrorBody, ErrorDetail, Trigger, TriggerValues))
 )]
 pub struct ApiDoc;
 

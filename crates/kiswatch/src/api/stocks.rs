@@ -134,21 +134,21 @@ pub async fn stock(State(state): State<AppState>, Path(raw): Path<String>) -> Ap
 #[utoipa::path(get, operation_id = "stocks_price", path = "/api/v1/stocks/{code}/price", tag = "stocks", params(("code" = String, Path, description = "stock code, e.g. 005930")), responses((status = 200, description = "price, change, sign, change_rate, open/high/low, limits, volume, turnover"), (status = 404, description = "unknown code", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
 pub async fn price(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let (code, head) = head(&state, &raw).await?;
-    let p = state.gateway.price(code, Priority::Interactive).await?;
+    let p = state.quotes.price(code, Priority::Interactive).await?;
     Ok(Json(merge(head, price_json(&p))))
 }
 
 #[utoipa::path(get, operation_id = "stocks_order_book", path = "/api/v1/stocks/{code}/orderbook", tag = "stocks", params(("code" = String, Path, description = "stock code, e.g. 005930")), responses((status = 200, description = "10 ask and 10 bid levels, totals, expected price"), (status = 404, description = "unknown code", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
 pub async fn order_book(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let (code, head) = head(&state, &raw).await?;
-    let b = state.gateway.order_book(code, Priority::Interactive).await?;
+    let b = state.quotes.order_book(code, Priority::Interactive).await?;
     Ok(Json(merge(head, order_book_json(&state, &b))))
 }
 
 #[utoipa::path(get, operation_id = "stocks_executions", path = "/api/v1/stocks/{code}/executions", tag = "stocks", params(("code" = String, Path, description = "stock code, e.g. 005930")), responses((status = 200, description = "the latest executions, newest first"), (status = 404, description = "unknown code", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
 pub async fn executions(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let (code, head) = head(&state, &raw).await?;
-    let list = state.gateway.executions(code, Priority::Interactive).await?;
+    let list = state.quotes.executions(code, Priority::Interactive).await?;
     Ok(Json(merge(
         head,
         json!({"executions": executions_json(&state, &list)}),
@@ -160,11 +160,11 @@ pub async fn executions(State(state): State<AppState>, Path(raw): Path<String>) 
 #[utoipa::path(get, operation_id = "stocks_snapshot", path = "/api/v1/stocks/{code}/snapshot", tag = "stocks", params(("code" = String, Path, description = "stock code, e.g. 005930")), responses((status = 200, description = "price, orderbook and executions in one answer"), (status = 404, description = "unknown code", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
 pub async fn snapshot(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let (code, head) = head(&state, &raw).await?;
-    let g = &state.gateway;
+    let q = &state.quotes;
     let (p, b, e) = tokio::join!(
-        g.price(code, Priority::Interactive),
-        g.order_book(code, Priority::Interactive),
-        g.executions(code, Priority::Interactive)
+        q.price(code, Priority::Interactive),
+        q.order_book(code, Priority::Interactive),
+        q.executions(code, Priority::Interactive)
     );
     let (p, b, e) = (p?, b?, e?);
     Ok(Json(merge(
@@ -175,7 +175,7 @@ pub async fn snapshot(State(state): State<AppState>, Path(raw): Path<String>) ->
             "price": price_json(&p),
             "orderbook": order_book_json(&state, &b),
             "executions": executions_json(&state, &e),
-            "time": g.clock.now().map(rfc3339),
+            "time": state.gateway.clock.now().map(rfc3339),
         }),
     )))
 }
@@ -217,6 +217,7 @@ pub async fn candles(
     let (_, head) = head(&state, &raw).await?;
     let s = candles::series(
         &state.gateway,
+        &state.quotes,
         &state.store,
         state.backfill.as_ref(),
         code,
@@ -245,7 +246,7 @@ pub struct CandlesAnswer {
     candles: Vec<BarAnswer>,
     alignment: Option<&'static str>,
     history: candles::History,
-    backfill: Option<crate::backfill::Progress>,
+    backfill: Option<crate::history::Progress>,
 }
 
 #[derive(Serialize)]
@@ -299,7 +300,7 @@ pub struct SearchQuery {
     limit: Option<String>,
 }
 
-/// Search over the stock master (see [`crate::stocks`]); bad input is refused before any scan.
+/// Search over the stock master (see [`crate::upstream::directory`]); bad input is refused before any scan.
 #[utoipa::path(get, operation_id = "stocks_search", path = "/api/v1/stocks/search", tag = "stocks", params(("q" = String, Query, description = "code or code prefix, Korean name or part of it, 초성 (ㅅㅅㅈㅈ, 삼ㅅ), English name; 1..=64 characters"), ("limit" = Option<u32>, Query, description = "1..=100 (default 20)")), responses((status = 200, description = "[{code, name, market (KOSPI|KOSDAQ), kind (stock|etf|etn|reit|fund|dr|warrant|elw|other)}], best first"), (status = 400, description = "empty or too long query (invalid_query), limit out of range (invalid_limit)", body = ErrorBody)))]
 pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> ApiResult<Json<Value>> {
     let limit = match q.limit.as_deref() {

@@ -22,7 +22,7 @@
 //! falls too far behind is cut off (its queue closes with 1008 "too slow: N messages behind") and
 //! removed here.
 //!
-//! [`ClientAction::Interest`] and [`Hub::open_pages`] feed the planner's [`crate::planner::Demand`].
+//! [`ClientAction::Interest`] and [`Hub::open_pages`] feed the planner's [`crate::live::planner::Demand`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,15 +31,15 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use jiff::civil::Date;
 use kis::realtime::{Execution, OrderBook};
 use market::{Candle, Period, StockCode};
-use serde_json::{Map, Value};
 
 use super::protocol::{
     BrowserChannel, CandleMessage, ClientOp, ErrorMessage, ExecutionItem, OrderBookMessage, ServerMessage,
-    StatusMessage, StockStatusEntry, TickMessage, TriggerMessage, UpstreamState, parse_client_op,
+    StatusMessage, StockStatusEntry, TickMessage, parse_client_op,
 };
 use super::queue::{Closed, Key, OutQueue, Outbox, QueueConfig};
 use super::registry::{ClientId, InterestChange, Registry};
-use crate::planner::status::StockStatus;
+use crate::contract::Trigger;
+use crate::status::{StockStatus, UpstreamState};
 
 /// The close code of a server shutdown ("going away").
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -263,11 +263,8 @@ impl Hub {
     }
 
     /// The stored triggers after the client's resume point (each as the API's trigger object).
-    pub fn finish_resume(&self, id: ClientId, stored: Vec<(u64, Map<String, Value>)>) {
-        let texts = stored
-            .into_iter()
-            .map(|(tid, fields)| (tid, trigger_text(tid, fields)))
-            .collect();
+    pub fn finish_resume(&self, id: ClientId, stored: &[Trigger]) {
+        let texts = stored.iter().map(|t| (t.id, trigger_text(t))).collect();
         self.deliver_to(id, |q| q.finish_resume(texts, tokio::time::Instant::now()));
     }
 
@@ -343,8 +340,8 @@ impl Hub {
     }
 
     /// A stored trigger to every client (never dropped, never coalesced).
-    pub fn publish_trigger(&self, id: u64, fields: Map<String, Value>) {
-        let text = trigger_text(id, fields);
+    pub fn publish_trigger(&self, trigger: &Trigger) {
+        let (id, text) = (trigger.id, trigger_text(trigger));
         let state = self.read();
         let mut closed = Vec::new();
         for cid in state.clients.keys() {
@@ -494,8 +491,8 @@ fn push(
     }
 }
 
-fn trigger_text(id: u64, fields: Map<String, Value>) -> Arc<str> {
-    Arc::from(ServerMessage::Trigger(TriggerMessage::new(id, fields)).to_text())
+fn trigger_text(trigger: &Trigger) -> Arc<str> {
+    Arc::from(ServerMessage::Trigger(trigger.clone()).to_text())
 }
 
 /// `{"type":"executions","code":..,"name":..,"executions":[` — the batch is closed by the queue.

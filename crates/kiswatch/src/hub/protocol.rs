@@ -19,13 +19,12 @@ use jiff::civil::Date;
 use kis::realtime::{Execution, OrderBook, TradeSide};
 use market::krx::Sign;
 use market::{Candle, Period, StockCode};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::clock::rfc3339;
-use crate::planner::status::StockStatus;
+use crate::contract::{Trigger, decimal};
+use crate::status::{StockStatus, UpstreamState};
 
 /// The most codes one request may name (a page of watchlist rows, with room to spare).
 pub const MAX_CODES_PER_REQUEST: usize = 200;
@@ -250,10 +249,6 @@ fn channels(
 // ---------------------------------------------------------------------------------------------
 // Server → client.
 
-fn decimal(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(0.0)
-}
-
 /// The API's name of a KRX change sign (`up`, `down`, …), for the HTTP API and the WebSocket alike.
 pub fn sign_name(s: Sign) -> &'static str {
     match s {
@@ -265,20 +260,6 @@ pub fn sign_name(s: Sign) -> &'static str {
     }
 }
 
-/// Upstream state for the connection banner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UpstreamState {
-    /// The realtime session is up.
-    Connected,
-    /// The session dropped; the client is reconnecting (registrations will be restored).
-    Reconnecting,
-    /// No realtime session (e.g. VTS without WebSocket); everything is polled.
-    Polling,
-    /// Neither realtime nor REST answers.
-    Down,
-}
-
 /// Every message the server sends.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -288,7 +269,7 @@ pub enum ServerMessage {
     OrderBook(OrderBookMessage),
     Executions(ExecutionsMessage),
     Candle(CandleMessage),
-    Trigger(TriggerMessage),
+    Trigger(Trigger),
     Status(StatusMessage),
     Error(ErrorMessage),
 }
@@ -469,24 +450,6 @@ impl CandleMessage {
     }
 }
 
-/// A stored trigger: `id` plus the fields of the API's trigger object (`code`, `name`,
-/// `condition_id`, `period`, `bar_time`, `time`, `price`, `values`, `late`, `acked`, …), flattened.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TriggerMessage {
-    pub id: u64,
-    #[serde(flatten)]
-    pub fields: Map<String, Value>,
-}
-
-impl TriggerMessage {
-    /// `fields` is the API's trigger JSON object; its own `id` and `type`, if any, are replaced.
-    pub fn new(id: u64, mut fields: Map<String, Value>) -> TriggerMessage {
-        fields.remove("id");
-        fields.remove("type");
-        TriggerMessage { id, fields }
-    }
-}
-
 /// One stock's status line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StockStatusEntry {
@@ -624,11 +587,32 @@ mod tests {
             text,
             r#"{"type":"error","code":"unknown_op","message":"unknown op \"x\" (expected subscribe, unsubscribe or resume)"}"#
         );
-        let mut fields = Map::new();
-        fields.insert("code".into(), Value::from("005930"));
-        fields.insert("id".into(), Value::from(999));
-        let t = ServerMessage::Trigger(TriggerMessage::new(7, fields)).to_text();
-        assert_eq!(t, r#"{"type":"trigger","id":7,"code":"005930"}"#);
+        let t = ServerMessage::Trigger(crate::contract::Trigger {
+            id: 7,
+            code: "005930".into(),
+            name: "삼성전자".into(),
+            condition_id: 1,
+            condition_name: "정배열".into(),
+            period: "1m".into(),
+            bar_time: "2026-11-27T09:30:00+09:00".into(),
+            time: "2026-11-27T09:30:05+09:00".into(),
+            price: 1_000,
+            values: crate::contract::TriggerValues(vec![("ma(60)".into(), 2.0), ("ma(20)".into(), 1.0)]),
+            late: false,
+            acked: false,
+            message: String::new(),
+            message_ko: String::new(),
+            recorded_at: String::new(),
+        })
+        .to_text();
+        assert!(
+            t.starts_with(r#"{"type":"trigger","id":7,"code":"005930","#),
+            "{t}"
+        );
+        assert!(
+            t.contains(r#""values":{"ma(60)":2.0,"ma(20)":1.0}"#),
+            "the condition's order: {t}"
+        );
         let s = ServerMessage::Status(StatusMessage {
             upstream: Some(UpstreamState::Reconnecting),
             stocks: vec![],

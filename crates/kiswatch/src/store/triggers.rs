@@ -42,6 +42,9 @@ pub struct TriggerQuery {
     pub code: Option<String>,
 }
 
+/// Stored triggers read per query by [`Store::triggers_after`].
+pub const TRIGGER_PAGE: usize = 500;
+
 const COLUMNS: &str =
     "id, code, name, condition_id, condition_name, period, bar_time, time, price, vals, late, acked,
     message_ko, message_en, recorded_at";
@@ -134,6 +137,30 @@ impl Store {
             Ok(out)
         })
         .await
+    }
+
+    /// Every trigger with an id above `after`, oldest first, read a page of [`TRIGGER_PAGE`] at a
+    /// time (a browser's `resume`, the hub catching up after a lag).
+    pub async fn triggers_after(&self, after: u64) -> Result<Vec<TriggerRow>, StoreError> {
+        let mut all = Vec::new();
+        let mut after = after;
+        loop {
+            let page = self
+                .triggers(TriggerQuery {
+                    after: Some(after),
+                    limit: TRIGGER_PAGE,
+                    code: None,
+                })
+                .await?;
+            let n = page.len();
+            if let Some(last) = page.last() {
+                after = last.id;
+            }
+            all.extend(page);
+            if n < TRIGGER_PAGE {
+                return Ok(all);
+            }
+        }
     }
 
     pub async fn trigger(&self, id: u64) -> Result<Option<TriggerRow>, StoreError> {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::hub::queue::{Delivery, Outgoing};
-use crate::hub::testdata;
+use crate::testdata;
 
 fn code(s: &str) -> StockCode {
     StockCode::parse(s).unwrap()
@@ -28,11 +28,24 @@ async fn drain(outbox: &Outbox) -> Vec<Value> {
     }
 }
 
-fn trigger_fields(code: &str) -> Map<String, Value> {
-    json!({"code": code, "name": "삼성전자", "condition_id": 1, "period": "30m", "late": false})
-        .as_object()
-        .unwrap()
-        .clone()
+fn trigger(id: u64, code: &str) -> Trigger {
+    Trigger {
+        id,
+        code: code.into(),
+        name: "삼성전자".into(),
+        condition_id: 1,
+        condition_name: "30m 정배열".into(),
+        period: "30m".into(),
+        bar_time: "2026-11-27T09:30:00+09:00".into(),
+        time: "2026-11-27T09:31:00+09:00".into(),
+        price: 1_000,
+        values: Default::default(),
+        late: false,
+        acked: false,
+        message: String::new(),
+        message_ko: String::new(),
+        recorded_at: String::new(),
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -111,19 +124,16 @@ async fn triggers_go_to_everyone_and_resume_fills_the_gap_once() {
     let hub = Hub::new(QueueConfig::default());
     let (a, outbox_a) = hub.connect();
     let (_b, outbox_b) = hub.connect();
-    hub.publish_trigger(1, trigger_fields("005930"));
+    hub.publish_trigger(&trigger(1, "005930"));
     assert_eq!(drain(&outbox_b).await[0]["id"], 1);
     // Client a resumes after trigger 0: the store holds 1 and 2; 2 is also pushed live meanwhile.
     assert_eq!(
         hub.handle_text(a, r#"{"op":"resume","after_trigger_id":0}"#),
         ClientAction::Resume { after_trigger_id: 0 }
     );
-    hub.publish_trigger(2, trigger_fields("000660"));
-    hub.publish_trigger(3, trigger_fields("000660"));
-    hub.finish_resume(
-        a,
-        vec![(1, trigger_fields("005930")), (2, trigger_fields("000660"))],
-    );
+    hub.publish_trigger(&trigger(2, "000660"));
+    hub.publish_trigger(&trigger(3, "000660"));
+    hub.finish_resume(a, &[trigger(1, "005930"), trigger(2, "000660")]);
     let ids: Vec<u64> = drain(&outbox_a)
         .await
         .iter()
@@ -192,7 +202,7 @@ async fn status_and_shutdown() {
     hub.publish_upstream(UpstreamState::Reconnecting);
     hub.publish_upstream(UpstreamState::Connected);
     let status = StockStatus::of(
-        crate::planner::status::StatusInput {
+        crate::status::StatusInput {
             registered: false,
             session_up: true,
             polled: true,
