@@ -12,9 +12,10 @@ run: web-build
 web-build: web-deps
 	cd web && npm run build
 
-## Every test: formatting, lints, unit, property and integration tests.
+## Every test: formatting, lints, unit, property and integration tests. Examples and benchmarks are
+## compiled by `lint` (clippy --all-targets type-checks them); linking them too is not a test.
 test: lint web-build
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --lib --bins --tests
 	$(CARGO) test --workspace --doc
 	$(MAKE) web-unit
 	$(MAKE) e2e

@@ -1,5 +1,5 @@
-//! The local store: SQLite, one database file per upstream namespace (`<data-dir>/<namespace>.sqlite3`),
-//! so that demo bars never mix with real ones.
+//! The local store: SQLite, one database file per upstream namespace
+//! (`<data-dir>/db/<namespace>.sqlite3`), so that demo bars never mix with real ones.
 //!
 //! * WAL journal: readers never wait for the writer. One writer connection (behind a mutex, used
 //!   from blocking threads) serialises every write; a few reader connections serve queries.
