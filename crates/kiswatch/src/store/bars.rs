@@ -34,42 +34,64 @@ fn candle(time: DateTime, r: &rusqlite::Row<'_>) -> rusqlite::Result<Candle> {
 }
 
 /// Runs one table's insert-or-replace statement for every bar, `key` giving the bar's time column.
-fn upsert(
-    st: &mut rusqlite::CachedStatement<'_>,
-    code: StockCode,
-    bars: &[Candle],
-    key: fn(&Candle) -> String,
-) -> Result<usize, StoreError> {
-    for b in bars {
-        st.execute(params![
-            code.as_str(),
-            key(b),
-            b.open,
-            b.high,
-            b.low,
-            b.close,
-            b.volume as i64
-        ])?;
-    }
-    Ok(bars.len())
+/// Which bars table, and how a bar's time becomes its key there.
+#[derive(Clone, Copy)]
+enum Bars {
+    Minute,
+    Daily,
 }
 
-impl Store {
-    /// Inserts or replaces 1-minute bars (a later fetch of the same minute wins).
-    pub async fn put_minutes(&self, code: StockCode, bars: Vec<Candle>) -> Result<usize, StoreError> {
-        if bars.is_empty() {
-            return Ok(0);
-        }
-        self.write(move |tx| {
-            let mut st = tx.prepare_cached(
+impl Bars {
+    /// Inserts or replaces `bars` (a later fetch of the same key wins).
+    fn upsert(
+        self,
+        tx: &rusqlite::Transaction<'_>,
+        code: StockCode,
+        bars: &[Candle],
+    ) -> Result<usize, StoreError> {
+        let (sql, key): (&str, fn(&Candle) -> String) = match self {
+            Bars::Minute => (
                 "INSERT INTO minute_bars (code, time, open, high, low, close, volume)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (code, time) DO UPDATE SET open = excluded.open, high = excluded.high,
                    low = excluded.low, close = excluded.close, volume = excluded.volume",
-            )?;
-            upsert(&mut st, code, &bars, |b| b.time.to_string())
-        })
-        .await
+                |b| b.time.to_string(),
+            ),
+            Bars::Daily => (
+                "INSERT INTO daily_bars (code, date, open, high, low, close, volume)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (code, date) DO UPDATE SET open = excluded.open, high = excluded.high,
+                   low = excluded.low, close = excluded.close, volume = excluded.volume",
+                |b| b.time.date().to_string(),
+            ),
+        };
+        let mut st = tx.prepare_cached(sql)?;
+        for b in bars {
+            st.execute(params![
+                code.as_str(),
+                key(b),
+                b.open,
+                b.high,
+                b.low,
+                b.close,
+                b.volume as i64
+            ])?;
+        }
+        Ok(bars.len())
+    }
+}
+
+impl Store {
+    async fn put_bars(&self, table: Bars, code: StockCode, bars: Vec<Candle>) -> Result<usize, StoreError> {
+        if bars.is_empty() {
+            return Ok(0);
+        }
+        self.write(move |tx| table.upsert(tx, code, &bars)).await
+    }
+
+    /// Inserts or replaces 1-minute bars (a later fetch of the same minute wins).
+    pub async fn put_minutes(&self, code: StockCode, bars: Vec<Candle>) -> Result<usize, StoreError> {
+        self.put_bars(Bars::Minute, code, bars).await
     }
 
     /// The last `limit` 1-minute bars before `before` (all if `None`), oldest first.
@@ -194,19 +216,7 @@ impl Store {
 
     /// Inserts or replaces daily bars (`time` at 00:00 of the date).
     pub async fn put_daily(&self, code: StockCode, bars: Vec<Candle>) -> Result<usize, StoreError> {
-        if bars.is_empty() {
-            return Ok(0);
-        }
-        self.write(move |tx| {
-            let mut st = tx.prepare_cached(
-                "INSERT INTO daily_bars (code, date, open, high, low, close, volume)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (code, date) DO UPDATE SET open = excluded.open, high = excluded.high,
-                   low = excluded.low, close = excluded.close, volume = excluded.volume",
-            )?;
-            upsert(&mut st, code, &bars, |b| b.time.date().to_string())
-        })
-        .await
+        self.put_bars(Bars::Daily, code, bars).await
     }
 
     /// The last `limit` daily bars before `before` (all if `None`), oldest first.
