@@ -1,9 +1,7 @@
 //! The REST client against the simulator over real HTTP: every typed endpoint, paging, not-found,
 //! coalescing, retries, and VTS restrictions.
 
-mod common;
-
-use common::{client, spawn_sim, temp_dir};
+use crate::common::{self, client, spawn_sim, temp_dir};
 use jiff::ToSpan;
 use kis::KisError;
 use kis::wire::chart::BarPeriod;

@@ -3,7 +3,7 @@
 //! and a failed refresh (the route answering 500) that keeps the last good copy and says so. Downloads
 //! are counted at the simulator (`master_downloads`); time is passed in, never waited for.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

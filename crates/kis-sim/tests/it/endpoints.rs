@@ -1,8 +1,6 @@
 //! The quotation endpoints' behaviour (rows, order, limits, paging) and their answers to bad input.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kis_sim::{Profile, SimConfig, SimServer};
 use serde_json::Value;
 

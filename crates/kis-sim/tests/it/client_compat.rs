@@ -3,11 +3,9 @@
 //! python-kis (`search-info` for `kis.stock(code)`, `FID_INPUT_HOUR_1=000000` on today's minute
 //! chart). The python-kis package itself runs against the simulator in `make conformance-python`.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
+use crate::common::*;
 use kis_sim::{Profile, SimServer};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -1,8 +1,6 @@
 //! The `/sim/*` control API: stats, stocks, faults, scenario, clock; absent without `control`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kis_sim::{Profile, SimConfig};
 use serde_json::{Value, json};
 

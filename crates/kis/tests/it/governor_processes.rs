@@ -1,6 +1,7 @@
 //! One app key, several processes: the governor's promise across them, through the file slot
 //! ledger in a shared data dir. The processes are this test binary run again as children (each
-//! child is the `child_process_entry` test, which does nothing unless `KIS_LEDGER_CHILD` is set).
+//! child is the `child_process_entry` test, named by its full path `CHILD_TEST`, which does nothing
+//! unless `KIS_LEDGER_CHILD` is set).
 //!
 //! * two and four processes, 400 requests in all, against the simulator with 5..100 ms latency: no
 //!   EGW00201 and no window above N at the simulator (its own counters). The simulator runs at
@@ -11,8 +12,6 @@
 //! * processes hammering one ledger while being SIGKILLed at random: every snapshot of the file
 //!   is a valid ledger with at most N leases.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -20,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{spawn_sim, temp_dir};
+use crate::common::{spawn_sim, temp_dir};
 use kis::ledger::{Claim, FileLedger, LedgerState, SlotLedger};
 use kis::{ClientConfig, Credentials, Environment, KisClient, Priority};
 use kis_sim::{Profile, SimConfig, demo_credentials};
@@ -31,6 +30,9 @@ const CODES: [&str; 6] = ["005930", "000660", "005380", "000270", "068270", "035
 /// The rate of the multi-process test (a fast simulator keeps the test short).
 const RATE: u32 = 100;
 const KEY: u32 = 3;
+/// The children's test by its full name in this crate's one test binary (`it`): `--exact` matches
+/// the whole path, so a bare `child_process_entry` would run nothing.
+const CHILD_TEST: &str = "governor_processes::child_process_entry";
 
 fn child_client(url: &str, dir: &Path, rate: u32, timeout: Duration) -> KisClient {
     let (key, secret) = demo_credentials(Profile::Real, KEY);
@@ -160,12 +162,7 @@ fn hammer_ledger(dir: &Path) -> FileLedger {
 
 fn spawn_child(mode: &str, dir: &Path, envs: &[(&str, String)]) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_process_entry",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", CHILD_TEST, "--nocapture", "--test-threads=1"])
         .env("KIS_LEDGER_CHILD", mode)
         .env("KIS_LEDGER_DIR", dir)
         .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))

@@ -2,14 +2,12 @@
 //! processes starting at once, reuse across restarts, a 0600 cache file, a corrupt cache replaced,
 //! revocation survived a full minute after the last issuance (in tokio's paused time).
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{client, client_config, spawn_sim, temp_dir};
+use crate::common::{self, client, client_config, spawn_sim, temp_dir};
 use kis::KisClient;
 use kis::clock::{Clock, TokioClock};
 use kis_sim::SimConfig;
@@ -120,6 +118,10 @@ async fn the_client_keeps_the_minute_even_when_the_server_would_not_refuse() {
     sim.shutdown().await;
 }
 
+/// The child's test by its full name in this crate's one test binary (`it`): `--exact` matches the
+/// whole path, so a bare `child_process_entry` would run nothing.
+const CHILD_TEST: &str = "token_sim::child_process_entry";
+
 /// Not a test of its own: the body of each child process that
 /// `two_processes_starting_at_once_issue_one_token` starts (with `--ignored --exact`), one price call
 /// through a fresh client on the shared data dir. Ignored in normal runs, so it never passes without
@@ -155,7 +157,7 @@ async fn two_processes_starting_at_once_issue_one_token() {
         Command::new(&exe)
             .args([
                 "--exact",
-                "child_process_entry",
+                CHILD_TEST,
                 "--ignored",
                 "--nocapture",
                 "--test-threads=1",

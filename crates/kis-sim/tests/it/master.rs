@@ -2,7 +2,7 @@
 //! out here a second time (widths from the `stocks_info` sample parsers of KIS's open-trading-api and
 //! the matching C headers), independently of both the simulator's writer and the client's parser.
 
-mod common;
+use crate::common;
 
 use std::io::{Cursor, Read};
 

@@ -1,9 +1,7 @@
 //! 상품기본조회 (CTPF1604R, `KisClient::product_info`) against the simulator over real HTTP: names and
 //! ISIN for every simulated stock, not-found for an unknown code, refused locally on 모의투자.
 
-mod common;
-
-use common::{client, spawn_sim, temp_dir};
+use crate::common::{client, spawn_sim, temp_dir};
 use kis::KisError;
 use kis_sim::{Profile, SimConfig};
 use market::StockCode;

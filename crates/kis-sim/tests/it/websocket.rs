@@ -1,11 +1,9 @@
 //! The realtime server over a real WebSocket: acks, the 41-registration cap, one session per app key,
 //! PINGPONG liveness, drop_ws, and frames consistent with REST.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use kis_sim::{Profile, SimConfig, SimServer, demo_credentials};
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 //! daily history (~650 days) and the minute bars of its last five finished sessions are measured; each
 //! statistic is asserted as a range, the real-market reference and its source beside it. The numbers are
 //! a deterministic function of the seeds, so the test cannot flake; it prints the table it measured
-//! (`cargo test -p kis-sim --test stylized_facts -- --nocapture`; BENCHMARKS.md keeps a copy).
+//! (`cargo test -p kis-sim --test it stylized_facts -- --nocapture`; BENCHMARKS.md keeps a copy).
 //!
 //! References:
 //! * Cont, R. (2001), "Empirical properties of asset returns: stylized facts and statistical issues",
@@ -30,9 +30,7 @@ use jiff::civil::{date, time};
 use kis_sim::model::{Market, MarketKind, MinuteBar};
 use market::krx::{Calendar, price_limits};
 
-mod common;
-
-use common::fixed_market as market;
+use crate::common::fixed_market as market;
 
 fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len() as f64

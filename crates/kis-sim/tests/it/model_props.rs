@@ -8,9 +8,7 @@ use market::code::StockCode;
 use market::krx::{Calendar, is_on_tick, price_limits};
 use proptest::prelude::*;
 
-mod common;
-
-use common::fixed_market as market;
+use crate::common::fixed_market as market;
 
 fn all_days(m: &Market, code: &StockCode) -> Vec<DailyBar> {
     m.daily_bars(code, date(2000, 1, 1), date(2100, 1, 1))

@@ -2,12 +2,10 @@
 //! concurrent mixed requests, zero EGW00201, every call succeeds, and interactive requests jump
 //! the background queue. (The 2,000-request comparison with other strategies is the benchmark.)
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{client_config, spawn_sim, temp_dir};
+use crate::common::{client_config, spawn_sim, temp_dir};
 use kis::wire::quotations::RecentPeriod;
 use kis::{KisClient, Priority};
 use kis_sim::{Profile, SimConfig};

@@ -9,11 +9,9 @@
 //! says so and runs it again on a fresh simulator (up to [`ATTEMPTS`] times). The exact window
 //! arithmetic itself is unit-tested with explicit instants in `src/ratelimit.rs`.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use kis_sim::{Profile, SimConfig, SimStats};
 use serde_json::json;
 use tokio::sync::Barrier;

@@ -1,8 +1,6 @@
 //! Tokens, credentials and the REST error bodies, over real HTTP.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kis_sim::{Profile, SimConfig, demo_credentials};
 use serde_json::json;
 

@@ -6,9 +6,7 @@ use kis_sim::model::{Market, MinuteBar, Scenario, ScenarioPeriod};
 use market::code::StockCode;
 use market::krx::Calendar;
 
-mod common;
-
-use common::fixed_market as market;
+use crate::common::fixed_market as market;
 
 fn code(s: &str) -> StockCode {
     StockCode::parse(s).unwrap()

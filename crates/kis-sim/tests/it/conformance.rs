@@ -3,12 +3,10 @@
 //! partial), every value that is a number in the sample is a string that parses as one, sign codes
 //! follow the table (1..5), and realtime records have exactly the sample's field count.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use kis_sim::{Profile, SimConfig, demo_credentials};
 use serde_json::{Value, json};
