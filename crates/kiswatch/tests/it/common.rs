@@ -181,19 +181,22 @@ pub async fn watching(n: usize, speed: f64) -> (TestApp, Vec<market::StockCode>)
         .take(n)
         .collect();
     assert_eq!(codes.len(), n, "the simulator lists enough stocks");
-    let state = t.app.state();
     for code in &codes {
-        state.store.watch(*code).await.unwrap();
+        let (status, body) = t
+            .post("/api/v1/watchlist", serde_json::json!({"code": code.as_str()}))
+            .await;
+        assert_eq!(status, 201, "{body}");
     }
-    state.changed.send_modify(|v| *v += 1);
     (t, codes)
 }
 
-/// Waits until the simulator holds `n` registrations and the service agrees on who is realtime.
+/// Waits until the simulator holds `n` registrations and the service agrees on who is realtime
+/// (`/api/v1/health`'s live feed).
 pub async fn registered(t: &TestApp, n: usize) {
     eventually(Duration::from_secs(9), "the registrations", || async {
         let (_, s) = t.get("/sim/stats").await;
-        (s["subscriptions"] == n as u64 && t.app.state().live.realtime_codes().len() == n).then_some(())
+        let (_, h) = t.get("/api/v1/health").await;
+        (s["subscriptions"] == n as u64 && h["live"]["feed"]["realtime"] == n as u64).then_some(())
     })
     .await;
 }
