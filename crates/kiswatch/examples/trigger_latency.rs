@@ -46,6 +46,7 @@ use kis::realtime::{Execution, RealtimeEvent};
 use kiswatch::clock::rfc3339;
 use kiswatch::hub::{Hub, QueueConfig};
 use kiswatch::live::{GapRepair, Ingest, Inputs, LiveFeed};
+use kiswatch::outbound::{Outbound, OutboundPolicy};
 use kiswatch::store::{NewCondition, Store};
 use kiswatch::tasks::Tasks;
 use kiswatch::triggers::TriggerService;
@@ -197,7 +198,13 @@ async fn main() -> anyhow::Result<()> {
     let live = Arc::new(LiveFeed::new());
     let changed = watch::channel(0u64).0;
     let (events, events_rx) = mpsc::channel(CHANNEL);
-    let (triggers, evaluator) = TriggerService::new(store.clone(), stocks.clone(), None, tasks.clone());
+    let (triggers, evaluator) = TriggerService::new(
+        store.clone(),
+        stocks.clone(),
+        None,
+        tasks.clone(),
+        Outbound::new(OutboundPolicy::default()),
+    );
     tasks.spawn(
         triggers
             .delivery()

@@ -21,6 +21,7 @@ use crate::history::Backfill;
 use crate::hub::{Hub, QueueConfig};
 use crate::live::planner::PlannerConfig;
 use crate::live::{GapRepair, Ingest, Inputs, LiveFeed, PlannerTask, PollTask, Quotes, poll_config};
+use crate::outbound::Outbound;
 use crate::status::UpstreamState;
 use crate::store::Store;
 use crate::tasks::Tasks;
@@ -46,6 +47,10 @@ pub struct ServeArgs {
     /// Demo: start with an empty watchlist and no steering.
     #[arg(long)]
     pub no_demo_content: bool,
+    /// Let webhooks (and other destinations saved through the API) reach private, loopback,
+    /// link-local and other local addresses; without it they must be public.
+    #[arg(long)]
+    pub allow_private_webhooks: bool,
 }
 
 impl ServeArgs {
@@ -61,6 +66,7 @@ impl ServeArgs {
             speed: self.speed,
             token: std::env::var(TOKEN_VAR).ok(),
             no_demo_content: self.no_demo_content,
+            allow_private_webhooks: self.allow_private_webhooks,
             ..self.upstream.raw()
         }
     }
@@ -140,8 +146,13 @@ impl App {
         if upstream.kind == UpstreamKind::Demo && config.demo.seed_watchlist {
             crate::demo::seed(&store, &stocks).await?;
         }
-        let (triggers, evaluator) =
-            TriggerService::new(store.clone(), stocks.clone(), backfill.clone(), tasks.clone());
+        let (triggers, evaluator) = TriggerService::new(
+            store.clone(),
+            stocks.clone(),
+            backfill.clone(),
+            tasks.clone(),
+            Outbound::new(config.outbound),
+        );
         let hub = Arc::new(Hub::new(QueueConfig::default()));
         let live = Arc::new(LiveFeed::new());
         let directory = stocks.clone();

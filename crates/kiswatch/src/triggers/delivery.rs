@@ -6,8 +6,10 @@
 //! * **Browsers**: [`Delivery::forward_to_hub`] runs as one task for the service. It forwards each
 //!   stored trigger from the broadcast, in id order, each once, and re-reads the store after the last
 //!   forwarded id when the broadcast lagged, so no trigger is lost between the store and the hub.
-//! * **Webhooks**: posted from tasks of their own with retries and backoff, so a slow or dead
-//!   endpoint never holds up evaluation.
+//! * **Webhooks**: posted through [`Outbound`] (the outgoing-URL policy: public addresses only
+//!   unless `--allow-private-webhooks`, no redirects, timeouts, a capped answer) from tasks of their
+//!   own, with retries and backoff for failures that may pass, so a slow or dead endpoint never
+//!   holds up evaluation.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +20,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::contract::Trigger;
 use crate::hub::Hub;
+use crate::outbound::Outbound;
 use crate::store::{Store, TriggerRow};
 use crate::tasks::Tasks;
 
@@ -28,19 +31,16 @@ const WEBHOOK_ATTEMPTS: u32 = 4;
 #[derive(Clone)]
 pub struct Delivery {
     events: broadcast::Sender<TriggerRow>,
-    http: reqwest::Client,
+    outbound: Outbound,
     webhooks_failed: Arc<AtomicU64>,
     tasks: Tasks,
 }
 
 impl Delivery {
-    pub fn new(tasks: Tasks) -> Delivery {
+    pub fn new(tasks: Tasks, outbound: Outbound) -> Delivery {
         Delivery {
             events: broadcast::channel(1024).0,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap_or_default(),
+            outbound,
             webhooks_failed: Arc::new(AtomicU64::new(0)),
             tasks,
         }
@@ -51,7 +51,7 @@ impl Delivery {
         self.events.subscribe()
     }
 
-    /// Webhook deliveries that failed after every attempt.
+    /// Webhook deliveries that failed after every attempt (or were refused).
     pub fn webhooks_failed(&self) -> u64 {
         self.webhooks_failed.load(Ordering::Relaxed)
     }
@@ -60,11 +60,11 @@ impl Delivery {
     pub fn deliver(&self, row: &TriggerRow, webhook: Option<String>) {
         let _ = self.events.send(row.clone());
         if let Some(url) = webhook {
-            let http = self.http.clone();
+            let outbound = self.outbound.clone();
             let failed = self.webhooks_failed.clone();
             let body = Trigger::from(row);
             self.tasks.spawn(async move {
-                if !post_webhook(&http, &url, &body).await {
+                if !post_webhook(&outbound, &url, &body).await {
                     failed.fetch_add(1, Ordering::Relaxed);
                 }
             });
@@ -116,18 +116,20 @@ impl Delivery {
     }
 }
 
-/// POSTs `body` to `url`, retrying failures with backoff; `true` once a 2xx came back.
-pub async fn post_webhook(http: &reqwest::Client, url: &str, body: &Trigger) -> bool {
+/// POSTs `body` to `url` through `outbound`, retrying failures that may pass with backoff; `true`
+/// once a 2xx came back. A refused destination is not retried. Logs name the destination's host,
+/// never its path or query.
+pub async fn post_webhook(outbound: &Outbound, url: &str, body: &Trigger) -> bool {
     let mut wait = Duration::from_secs(1);
     for attempt in 1..=WEBHOOK_ATTEMPTS {
-        match http.post(url).json(body).send().await {
-            Ok(r) if r.status().is_success() => return true,
-            Ok(r) => tracing::warn!(
-                attempt,
-                status = r.status().as_u16(),
-                "webhook answered with an error"
-            ),
-            Err(e) => tracing::warn!(attempt, error = %e.without_url(), "webhook failed"),
+        match outbound.post_json(url, body).await {
+            Ok(a) if a.is_success() => return true,
+            Ok(a) => tracing::warn!(attempt, status = a.status, "webhook answered with an error"),
+            Err(e) if !e.is_transient() => {
+                tracing::warn!(error = %e, "webhook not delivered");
+                return false;
+            }
+            Err(e) => tracing::warn!(attempt, error = %e, "webhook failed"),
         }
         if attempt < WEBHOOK_ATTEMPTS {
             tokio::time::sleep(wait).await;

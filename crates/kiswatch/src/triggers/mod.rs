@@ -3,12 +3,12 @@
 //! ```text
 //! live::ingest ── trades ──▶ Evaluator (market::TriggerEngine) ── decided ──▶ store (stored first)
 //!     ──▶ Delivery ──┬▶ hub (every browser; resumable from the store)
-//!                    └▶ the condition's webhook (retried, off the evaluation path)
+//!                    └▶ the condition's webhook (outbound policy, retried, off the evaluation path)
 //! ```
 //!
 //! * [`evaluator`]: the engine wired to the watchlist, the conditions and their history; decides and
 //!   records each trigger (store, then deliver).
-//! * [`delivery`]: the stored trigger to the hub and to webhooks.
+//! * [`delivery`]: the stored trigger to the hub and to webhooks (through [`crate::outbound`]).
 //! * [`message`]: the trigger's text in Korean and English.
 //!
 //! The JSON shape of a trigger is [`crate::contract::Trigger`], the same for REST, the WebSocket and
@@ -29,6 +29,7 @@ pub use delivery::Delivery;
 pub use evaluator::Evaluator;
 
 use crate::history::Backfill;
+use crate::outbound::Outbound;
 use crate::store::{Store, TriggerRow};
 use crate::tasks::Tasks;
 use crate::upstream::StockDirectory;
@@ -43,13 +44,15 @@ pub struct TriggerService {
 
 impl TriggerService {
     /// The service and the evaluator it reports on; the evaluator goes to the live ingest task.
+    /// Webhooks go through `outbound`.
     pub fn new(
         store: Store,
         stocks: Arc<StockDirectory>,
         backfill: Option<Arc<Backfill>>,
         tasks: Tasks,
+        outbound: Outbound,
     ) -> (Arc<TriggerService>, Evaluator) {
-        let delivery = Delivery::new(tasks);
+        let delivery = Delivery::new(tasks, outbound);
         let fired = Arc::new(AtomicU64::new(0));
         let armed = Arc::new(RwLock::new(HashSet::new()));
         let evaluator = Evaluator::new(

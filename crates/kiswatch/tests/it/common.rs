@@ -28,6 +28,7 @@ pub fn config(dir: &std::path::Path, upstream: UpstreamConfig, background: bool)
         },
         live: LiveConfig::default(),
         background,
+        outbound: Default::default(),
     }
 }
 
