@@ -49,7 +49,7 @@ use kiswatch::live::{GapRepair, Ingest, Inputs, LiveFeed};
 use kiswatch::outbound::{Outbound, OutboundPolicy};
 use kiswatch::store::{NewCondition, Store};
 use kiswatch::tasks::Tasks;
-use kiswatch::triggers::TriggerService;
+use kiswatch::triggers::{TriggerEvent, TriggerService};
 use kiswatch::upstream::{Gateway, StockDirectory, StockMeta, Ttls};
 use market::trigger::Mode;
 use market::{Candle, StockCode};
@@ -205,12 +205,7 @@ async fn main() -> anyhow::Result<()> {
         tasks.clone(),
         Outbound::new(OutboundPolicy::default()),
     );
-    tasks.spawn(
-        triggers
-            .delivery()
-            .clone()
-            .forward_to_hub(hub.clone(), store.clone()),
-    );
+    tasks.spawn(triggers.forward_to_hub(hub.clone(), store.clone()));
     let (feed, feed_rx) = mpsc::channel(1024);
     let gaps = GapRepair::new(gateway.clone(), feed, tasks.clone());
     tasks.spawn(
@@ -228,7 +223,13 @@ async fn main() -> anyhow::Result<()> {
         let mut got: Vec<(u64, String, String, Instant)> = Vec::new();
         loop {
             match stored.recv().await {
-                Ok(row) => got.push((row.id, row.trigger.code, row.trigger.time, Instant::now())),
+                Ok(TriggerEvent::Stored(row)) => got.push((
+                    row.id,
+                    row.trigger.code.clone(),
+                    row.trigger.time.clone(),
+                    Instant::now(),
+                )),
+                Ok(_) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                     eprintln!("subscribe() lagged by {n} triggers");
                 }

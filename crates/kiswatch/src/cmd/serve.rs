@@ -90,7 +90,9 @@ impl App {
     pub async fn start(config: ServeConfig) -> anyhow::Result<App> {
         let tasks = Tasks::new();
         let upstream = Upstream::start(&config.upstream, &config.data_dir).await?;
-        let store = Store::open(&config.data_dir.join("db"), &upstream.namespace)?;
+        // Opening checks the whole file (`PRAGMA quick_check`): off the async threads.
+        let (db_dir, namespace) = (config.data_dir.join("db"), upstream.namespace.clone());
+        let store = tokio::task::spawn_blocking(move || Store::open(&db_dir, &namespace)).await??;
         let stocks = Arc::new(StockDirectory::load(store.clone()).await?);
         if let Some(sim) = &upstream.sim {
             // The demo's session starts over with each process: today's minutes from an earlier run
@@ -161,12 +163,7 @@ impl App {
         hub.set_status_source(Arc::new(move |code| {
             Some(statuses.status(code, tokio::time::Instant::now()))
         }));
-        tasks.spawn(
-            triggers
-                .delivery()
-                .clone()
-                .forward_to_hub(hub.clone(), store.clone()),
-        );
+        tasks.spawn(triggers.forward_to_hub(hub.clone(), store.clone()));
         // What a browser hears before the session reports: without a realtime session (no
         // background work) nothing will, and the stocks are answered over REST on request.
         if !config.background {
@@ -431,6 +428,19 @@ fn banner(app: &App, config: &ServeConfig, demo: bool) {
             app.state().upstream.as_str(),
             app.state().namespace
         );
+    }
+    let store = &app.state().store;
+    if let Some(emptied) = &store.opened().emptied {
+        let db = store.path().display();
+        println!("  WARNING: the database {db} was found emptied ({emptied}):");
+        println!("  what it held (watchlist, conditions, triggers, history) is gone; it runs empty now.");
+        if demo {
+            println!("  The demo does not seed it again; delete the file to start the demo afresh.");
+        }
+        println!(
+            "  경고: 데이터베이스가 비어 있는 채로 발견되었습니다. 백업이 있다면 kiswatch를 멈추고 되돌리세요."
+        );
+        println!();
     }
     println!("  API: {url}/api/v1/health   Data: {}", config.data_dir.display());
     if config.token.is_some() {

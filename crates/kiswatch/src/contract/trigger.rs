@@ -4,13 +4,21 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use utoipa::ToSchema;
 
-use crate::store::TriggerRow;
+use crate::store::{NewTrigger, TriggerRow};
 
-/// A stored trigger, as `GET /api/v1/triggers` lists it, the WebSocket's `trigger` message carries
-/// it and a webhook receives it.
+/// A trigger, as `GET /api/v1/triggers` lists it, the WebSocket's `trigger` message carries it and
+/// a webhook receives it.
+///
+/// Triggers are stored before they are delivered. One the store could not write yet (a full disk)
+/// is delivered at once anyway with `persisted: false` and `id: null`, and known by its `key` until
+/// the store writes again; then it comes once more over the WebSocket, with its id and
+/// `persisted: true` (a browser replaces the unstored one with the same `key`). Only stored
+/// triggers have ids, so resuming after the highest id seen stays exact. The listing holds stored
+/// triggers only.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Trigger {
-    pub id: u64,
+    /// The stored row's id; `null` while not stored yet (`persisted: false`).
+    pub id: Option<u64>,
     pub code: String,
     pub name: String,
     pub condition_id: u64,
@@ -30,8 +38,13 @@ pub struct Trigger {
     pub message: String,
     /// Why it fired, in Korean.
     pub message_ko: String,
-    /// When it was stored (RFC 3339).
-    pub recorded_at: String,
+    /// When it was stored (RFC 3339); `null` while not stored yet.
+    pub recorded_at: Option<String>,
+    /// Whether the trigger is in the store.
+    pub persisted: bool,
+    /// `<condition_id>:<code>:<period>:<bar_time>`: the trigger's identity before and after it is
+    /// stored (one trigger per condition, stock, period and bar).
+    pub key: String,
 }
 
 /// The values that made a condition true, by label (`ma(20)`, `close`, …), in the order the
@@ -53,21 +66,36 @@ impl Serialize for TriggerValues {
 impl From<&TriggerRow> for Trigger {
     fn from(t: &TriggerRow) -> Trigger {
         Trigger {
-            id: t.id,
-            code: t.trigger.code.clone(),
-            name: t.trigger.name.clone(),
-            condition_id: t.trigger.condition_id,
-            condition_name: t.trigger.condition_name.clone(),
-            period: t.trigger.period.clone(),
-            bar_time: t.trigger.bar_time.clone(),
-            time: t.trigger.time.clone(),
-            price: t.trigger.price,
-            values: TriggerValues(t.trigger.values.clone()),
-            late: t.trigger.late,
+            id: Some(t.id),
+            persisted: true,
             acked: t.acked,
-            message: t.trigger.message_en.clone(),
-            message_ko: t.trigger.message_ko.clone(),
-            recorded_at: t.recorded_at.clone(),
+            recorded_at: Some(t.recorded_at.clone()),
+            ..Trigger::unstored(&t.trigger)
+        }
+    }
+}
+
+impl Trigger {
+    /// A trigger not stored (yet): no id, `persisted: false`.
+    pub fn unstored(t: &NewTrigger) -> Trigger {
+        Trigger {
+            id: None,
+            persisted: false,
+            key: t.key(),
+            code: t.code.clone(),
+            name: t.name.clone(),
+            condition_id: t.condition_id,
+            condition_name: t.condition_name.clone(),
+            period: t.period.clone(),
+            bar_time: t.bar_time.clone(),
+            time: t.time.clone(),
+            price: t.price,
+            values: TriggerValues(t.values.clone()),
+            late: t.late,
+            acked: false,
+            message: t.message_en.clone(),
+            message_ko: t.message_ko.clone(),
+            recorded_at: None,
         }
     }
 }

@@ -588,7 +588,7 @@ mod tests {
             r#"{"type":"error","code":"unknown_op","message":"unknown op \"x\" (expected subscribe, unsubscribe or resume)"}"#
         );
         let t = ServerMessage::Trigger(crate::contract::Trigger {
-            id: 7,
+            id: Some(7),
             code: "005930".into(),
             name: "삼성전자".into(),
             condition_id: 1,
@@ -602,7 +602,9 @@ mod tests {
             acked: false,
             message: String::new(),
             message_ko: String::new(),
-            recorded_at: String::new(),
+            recorded_at: Some(String::new()),
+            persisted: true,
+            key: String::new(),
         })
         .to_text();
         assert!(

@@ -24,6 +24,20 @@ pub struct NewTrigger {
     pub message_en: String,
 }
 
+impl NewTrigger {
+    /// The trigger's identity before it has an id: what the store keeps one row for (its unique
+    /// index on condition, stock, period and bar), as [`trigger_key`] writes it.
+    pub fn key(&self) -> String {
+        trigger_key(self.condition_id, &self.code, &self.period, &self.bar_time)
+    }
+}
+
+/// `<condition id>:<code>:<period>:<bar time>`: one trigger per (condition, stock, period, bar), the
+/// store's unique key, as text. An unstored trigger is known by it until it has an id.
+pub fn trigger_key(condition_id: u64, code: &str, period: &str, bar_time: &str) -> String {
+    format!("{condition_id}:{code}:{period}:{bar_time}")
+}
+
 /// A recorded trigger.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TriggerRow {

@@ -1,15 +1,19 @@
-//! Delivery: a stored trigger goes to every browser (through the hub) and to its condition's
-//! webhook. A trigger reaches here only once it is stored (see [`super::evaluator`]), so a delivery
-//! that fails or is cut short by a shutdown leaves the trigger in the store, where a browser's
-//! `resume` finds it.
+//! Delivery: a trigger goes to every browser (through the hub) and to its condition's webhook.
+//! A trigger normally reaches here once it is stored (see [`super::evaluator`]), so a delivery that
+//! fails or is cut short by a shutdown leaves it in the store, where a browser's `resume` finds it.
+//! One the store could not take is delivered at once all the same, unstored (no id), and again to
+//! the browsers once the backlog has stored it ([`super::backlog`]).
 //!
 //! * **Browsers**: [`Delivery::forward_to_hub`] runs as one task for the service. It forwards each
-//!   stored trigger from the broadcast, in id order, each once, and re-reads the store after the last
-//!   forwarded id when the broadcast lagged, so no trigger is lost between the store and the hub.
+//!   [`TriggerEvent`] from the broadcast in order: stored triggers by id, each once, re-reading the
+//!   store after the last forwarded id when the broadcast lagged (and asking the backlog which
+//!   triggers are still unstored), so no trigger is lost between the store and the hub.
 //! * **Webhooks**: posted through [`Outbound`] (the outgoing-URL policy: public addresses only
 //!   unless `--allow-private-webhooks`, no redirects, timeouts, a capped answer) from tasks of their
 //!   own, with retries and backoff for failures that may pass, so a slow or dead endpoint never
-//!   holds up evaluation.
+//!   holds up evaluation. A webhook gets each trigger once, when it is first delivered: an unstored
+//!   trigger is posted with `"persisted": false` and `"id": null` and not posted again once stored
+//!   (a receiver cannot tell a second post from a second trigger; the alert is what is urgent).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,16 +25,28 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::contract::Trigger;
 use crate::hub::Hub;
 use crate::outbound::Outbound;
-use crate::store::{Store, TriggerRow};
+use crate::store::{NewTrigger, Store, TriggerRow};
 use crate::tasks::Tasks;
 
 /// Webhook attempts in all (1 s, 2 s, 4 s … between them).
 const WEBHOOK_ATTEMPTS: u32 = 4;
 
-/// Where stored triggers go. Cheap to clone.
+/// What happened to a trigger, in the order it happened.
+#[derive(Debug, Clone)]
+pub enum TriggerEvent {
+    /// Stored (at once, or from the backlog once the store wrote again).
+    Stored(Arc<TriggerRow>),
+    /// Delivered before it could be stored. `kept`: the backlog holds it and will store it;
+    /// `false` when the backlog was full (it will never be stored).
+    Unstored { trigger: Arc<NewTrigger>, kept: bool },
+    /// A held trigger the backlog will not store after all (already stored, or refused): by key.
+    Settled(String),
+}
+
+/// Where triggers go. Cheap to clone.
 #[derive(Clone)]
 pub struct Delivery {
-    events: broadcast::Sender<TriggerRow>,
+    events: broadcast::Sender<TriggerEvent>,
     outbound: Outbound,
     webhooks_failed: Arc<AtomicU64>,
     tasks: Tasks,
@@ -46,8 +62,8 @@ impl Delivery {
         }
     }
 
-    /// Triggers as they are stored.
-    pub fn subscribe(&self) -> broadcast::Receiver<TriggerRow> {
+    /// Triggers as they are delivered and stored.
+    pub fn subscribe(&self) -> broadcast::Receiver<TriggerEvent> {
         self.events.subscribe()
     }
 
@@ -56,25 +72,53 @@ impl Delivery {
         self.webhooks_failed.load(Ordering::Relaxed)
     }
 
-    /// Tells everyone about a stored trigger.
+    /// Tells everyone about a trigger stored at once.
     pub fn deliver(&self, row: &TriggerRow, webhook: Option<String>) {
-        let _ = self.events.send(row.clone());
+        let _ = self.events.send(TriggerEvent::Stored(Arc::new(row.clone())));
         if let Some(url) = webhook {
-            let outbound = self.outbound.clone();
-            let failed = self.webhooks_failed.clone();
-            let body = Trigger::from(row);
-            self.tasks.spawn(async move {
-                if !post_webhook(&outbound, &url, &body).await {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                }
-            });
+            self.post(url, Trigger::from(row));
         }
     }
 
-    /// Forwards every stored trigger to the hub, in id order, each once. Subscribes before reading
-    /// the store's last id, so a trigger stored in between is in the broadcast; on `Lagged` the store
-    /// is read after the last forwarded id. Runs until the broadcast closes.
-    pub async fn forward_to_hub(self, hub: Arc<Hub>, store: Store) {
+    /// Tells everyone about a trigger the store could not take (yet).
+    pub fn deliver_unstored(&self, trigger: Arc<NewTrigger>, kept: bool, webhook: Option<String>) {
+        let body = Trigger::unstored(&trigger);
+        let _ = self.events.send(TriggerEvent::Unstored { trigger, kept });
+        if let Some(url) = webhook {
+            self.post(url, body);
+        }
+    }
+
+    /// A held trigger, stored now: to the browsers again, with its id (its webhook had it already).
+    pub fn stored_late(&self, row: &TriggerRow) {
+        let _ = self.events.send(TriggerEvent::Stored(Arc::new(row.clone())));
+    }
+
+    /// A held trigger the backlog gave up on or found stored already.
+    pub fn settle(&self, key: String) {
+        let _ = self.events.send(TriggerEvent::Settled(key));
+    }
+
+    fn post(&self, url: String, body: Trigger) {
+        let outbound = self.outbound.clone();
+        let failed = self.webhooks_failed.clone();
+        self.tasks.spawn(async move {
+            if !post_webhook(&outbound, &url, &body).await {
+                failed.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+    }
+
+    /// Forwards every trigger event to the hub, in order; stored triggers by id, each once.
+    /// Subscribes before reading the store's last id, so a trigger stored in between is in the
+    /// broadcast; on `Lagged` the store is read after the last forwarded id, and `unstored` (the
+    /// backlog's triggers still waiting) re-sent. Runs until the broadcast closes.
+    pub async fn forward_to_hub(
+        self,
+        hub: Arc<Hub>,
+        store: Store,
+        unstored: impl Fn() -> Vec<Arc<NewTrigger>> + Send + 'static,
+    ) {
         let mut live = self.subscribe();
         let mut last = match store.last_trigger_id().await {
             Ok(id) => id,
@@ -86,12 +130,16 @@ impl Delivery {
         drop(self);
         loop {
             match live.recv().await {
-                Ok(row) => {
+                Ok(TriggerEvent::Stored(row)) => {
                     if row.id > last {
                         last = row.id;
-                        hub.publish_trigger(&Trigger::from(&row));
+                        hub.publish_trigger(&Trigger::from(&*row));
                     }
                 }
+                Ok(TriggerEvent::Unstored { trigger, kept }) => {
+                    hub.publish_unstored_trigger(&Trigger::unstored(&trigger), kept);
+                }
+                Ok(TriggerEvent::Settled(key)) => hub.settle_unstored(&key),
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "trigger broadcast lagged: catching up from the store");
                     loop {
@@ -109,6 +157,10 @@ impl Delivery {
                             }
                         }
                     }
+                    // The hub's unstored triggers become the backlog's: missed ones are sent now
+                    // (a browser knows them by key), stored ones are no longer replayed.
+                    let waiting: Vec<Trigger> = unstored().iter().map(|t| Trigger::unstored(t)).collect();
+                    hub.sync_unstored(&waiting);
                 }
                 Err(RecvError::Closed) => return,
             }

@@ -12,12 +12,14 @@ mod common;
 
 mod cli;
 mod cli_shared_budget;
+mod cli_store;
 mod serve_acceptance;
 mod serve_acceptance_cli;
 mod serve_api;
 mod serve_openapi;
 mod serve_realtime;
 mod serve_search;
+mod serve_store;
 mod serve_triggers;
 mod serve_upstream;
 mod serve_ws;
