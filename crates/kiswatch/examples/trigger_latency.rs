@@ -207,7 +207,7 @@ async fn main() -> anyhow::Result<()> {
     let (feed, feed_rx) = mpsc::channel(1024);
     let gaps = GapRepair::new(gateway.clone(), feed, tasks.clone());
     tasks.spawn(
-        Ingest::new(live, hub.clone(), gateway, gaps, evaluator).run(Inputs {
+        Ingest::new(live, store.clone(), hub.clone(), gateway, gaps, evaluator).run(Inputs {
             feed: feed_rx,
             realtime: Some(events_rx),
             changed: changed.subscribe(),

@@ -218,6 +218,7 @@ pub async fn candles(
     let s = candles::series(
         &state.gateway,
         &state.quotes,
+        &state.live,
         &state.store,
         state.backfill.as_ref(),
         code,
