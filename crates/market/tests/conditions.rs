@@ -156,7 +156,7 @@ fn errors_say_where_and_what() {
     let e = err("close");
     assert_eq!((e.position, e.kind), (0, ErrorKind::NeedCondition));
     let e = err(&format!("{}close > 1{}", "(".repeat(100), ")".repeat(100)));
-    assert_eq!(e.kind, ErrorKind::TooDeep);
+    assert!(matches!(e.kind, ErrorKind::TooDeep { .. }), "{e}");
     let e = err("close > 1234567890123456789");
     assert_eq!((e.position, e.kind), (8, ErrorKind::NumberTooLong));
     // Display carries both languages.
