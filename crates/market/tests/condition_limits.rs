@@ -140,7 +140,7 @@ fn the_reported_crashes_are_refused_with_the_limit_and_the_value() {
     assert_eq!(e.position, MAX_CHARS);
     assert_eq!(
         e.message_en(),
-        format!("at position 4,000: the condition has 111,999 characters; at most 4,000 are accepted")
+        format!("at character 4,001: the condition has 111,999 characters; at most 4,000 are accepted")
     );
     assert_eq!(chars, 111_999);
     assert!(
@@ -166,11 +166,11 @@ fn the_reported_crashes_are_refused_with_the_limit_and_the_value() {
     );
     assert_eq!(
         e.message_en(),
-        "at position 521: the condition has 1,001 terms (numbers and names); at most 256 are accepted"
+        "at character 522: the condition has 1,001 terms (numbers and names); at most 256 are accepted"
     );
     assert_eq!(
         e.message_ko(),
-        "521번째 위치: 조건에 항(숫자와 이름)이 1,001개 있습니다. 최대 256개까지 허용됩니다"
+        "522번째 글자: 조건에 항(숫자와 이름)이 1,001개 있습니다. 최대 256개까지 허용됩니다"
     );
 
     let src = format!("D: {} close > 1", "!".repeat(1_000));
@@ -480,6 +480,8 @@ fn soup() -> impl Strategy<Value = String> {
         "/",
         "30m:",
         "D:",
+        "30분:",
+        "일봉:",
         ":",
         "정배열",
         "정배얼",

@@ -1,5 +1,6 @@
-//! Parse errors of the condition language: a position (0-based character offset into the source) and
-//! what was expected, in English and Korean.
+//! Parse errors of the condition language: a position (0-based character offset into the source, for
+//! the UI's caret), what went wrong, perhaps a suggestion ("did you mean 정배열?"), and messages in
+//! English and Korean that count characters from 1, as people do ("at character 5", "5번째 글자").
 
 use std::fmt;
 
@@ -94,7 +95,7 @@ pub enum ErrorKind {
     UnexpectedChar { found: char },
     /// Something else stood where `expected` should be; `found` is its text (empty at the end).
     Unexpected { expected: Expected, found: String },
-    /// A name that is no field, function or preset.
+    /// A name that is no field, function or preset (see [`ParseError::suggestion`] for a near one).
     UnknownName { name: String },
     /// `xx:` before the condition is not a period.
     UnknownPeriod { name: String },
@@ -123,13 +124,17 @@ pub enum ErrorKind {
     ChainTooLong { chain: Chain, length: usize, max: usize },
 }
 
-/// A parse error: where, and what.
+/// A parse error: where, what, and perhaps what was meant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 pub struct ParseError {
-    /// 0-based character offset into the source.
+    /// 0-based character offset into the source (the messages say `position + 1`).
     pub position: usize,
     #[serde(flatten)]
     pub kind: ErrorKind,
+    /// For an unknown name or period: the known one closest to it, if one is close (a few edits
+    /// away, counting Hangul syllables as characters), e.g. `정배열` for `정배얼`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
 }
 
 fn shown(found: &str) -> String {
@@ -165,24 +170,42 @@ const NAMES_EN: &str = "fields: open, high, low, close, volume, change_pct; func
                         cross_down, bullish, bearish; presets: 정배열, 역배열, 골든크로스, 데드크로스, 이평선돌파";
 const NAMES_KO: &str = "항목: open, high, low, close, volume, change_pct; 함수: ma, avg, cross_up, cross_down, \
                         bullish, bearish; 프리셋: 정배열, 역배열, 골든크로스, 데드크로스, 이평선돌파";
-const PERIODS_EN: &str = "1m, 3m, 5m, 10m, 15m, 30m, 60m, D, W or M";
-const PERIODS_KO: &str = "1m, 3m, 5m, 10m, 15m, 30m, 60m, D, W, M";
+const PERIODS_EN: &str =
+    "1m, 3m, 5m, 10m, 15m, 30m, 60m, D, W or M; also 1분 … 60분, 30분봉, 일(봉), 주(봉), 월(봉)";
+const PERIODS_KO: &str =
+    "1m, 3m, 5m, 10m, 15m, 30m, 60m, D, W, M 또는 1분 … 60분, 30분봉, 일(봉), 주(봉), 월(봉)";
 
 impl ParseError {
     pub(crate) fn new(position: usize, kind: ErrorKind) -> ParseError {
-        ParseError { position, kind }
+        ParseError {
+            position,
+            kind,
+            suggestion: None,
+        }
     }
 
-    /// The message in English, e.g. "at position 7: expected ')', found 'and'".
+    pub(crate) fn with_suggestion(mut self, suggestion: Option<String>) -> ParseError {
+        self.suggestion = suggestion;
+        self
+    }
+
+    /// The message in English, e.g. "at character 8: expected ')', found 'and'" (characters counted
+    /// from 1).
     pub fn message_en(&self) -> String {
-        let at = format!("at position {}", grouped(self.position));
+        let at = format!("at character {}", grouped(self.position + 1));
         let body = match &self.kind {
             ErrorKind::UnexpectedChar { found } => format!("unexpected character '{found}'"),
             ErrorKind::Unexpected { expected, found } => {
                 format!("expected {}, found {}", expected.en(), shown(found))
             }
-            ErrorKind::UnknownName { name } => format!("unknown name '{name}' ({NAMES_EN})"),
-            ErrorKind::UnknownPeriod { name } => format!("unknown period '{name}' (expected {PERIODS_EN})"),
+            ErrorKind::UnknownName { name } => match &self.suggestion {
+                Some(s) => format!("unknown name '{name}' — did you mean '{s}'?"),
+                None => format!("unknown name '{name}' ({NAMES_EN})"),
+            },
+            ErrorKind::UnknownPeriod { name } => match &self.suggestion {
+                Some(s) => format!("unknown period '{name}' — did you mean '{s}'?"),
+                None => format!("unknown period '{name}' (expected {PERIODS_EN})"),
+            },
             ErrorKind::NumberTooLong => "number too long (at most 18 digits)".to_string(),
             ErrorKind::WindowOutOfRange { value } => {
                 format!("window length {value} must be a whole number from 1 to 1000")
@@ -220,9 +243,10 @@ impl ParseError {
         format!("{at}: {body}")
     }
 
-    /// The message in Korean, e.g. "7번째 위치: ')'이(가) 필요하지만 'and'이(가) 있습니다".
+    /// The message in Korean, e.g. "8번째 글자: ')'이(가) 필요하지만 'and'이(가) 있습니다" (characters
+    /// counted from 1).
     pub fn message_ko(&self) -> String {
-        let at = format!("{}번째 위치", grouped(self.position));
+        let at = format!("{}번째 글자", grouped(self.position + 1));
         let body = match &self.kind {
             ErrorKind::UnexpectedChar { found } => format!("알 수 없는 문자 '{found}'"),
             ErrorKind::Unexpected { expected, found } => {
@@ -232,8 +256,14 @@ impl ParseError {
                     shown_ko(found)
                 )
             }
-            ErrorKind::UnknownName { name } => format!("알 수 없는 이름 '{name}' ({NAMES_KO})"),
-            ErrorKind::UnknownPeriod { name } => format!("알 수 없는 주기 '{name}' ({PERIODS_KO} 중 하나)"),
+            ErrorKind::UnknownName { name } => match &self.suggestion {
+                Some(s) => format!("'{name}'을(를) 알 수 없습니다. '{s}'을(를) 찾으셨나요?"),
+                None => format!("'{name}'을(를) 알 수 없습니다 ({NAMES_KO})"),
+            },
+            ErrorKind::UnknownPeriod { name } => match &self.suggestion {
+                Some(s) => format!("알 수 없는 주기 '{name}'. '{s}'을(를) 찾으셨나요?"),
+                None => format!("알 수 없는 주기 '{name}' ({PERIODS_KO} 중 하나)"),
+            },
             ErrorKind::NumberTooLong => "숫자가 너무 깁니다 (최대 18자리)".to_string(),
             ErrorKind::WindowOutOfRange { value } => {
                 format!("기간 {value}은(는) 1부터 1000 사이의 정수여야 합니다")

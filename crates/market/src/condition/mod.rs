@@ -15,6 +15,7 @@ pub mod lexer;
 pub mod limits;
 pub mod parser;
 pub mod program;
+mod suggest;
 
 use std::fmt;
 

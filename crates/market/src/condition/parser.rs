@@ -27,12 +27,33 @@ use super::ast::{ArithOp, Expr, ExprKind};
 use super::error::{Chain, ErrorKind, Expected, ParseError};
 use super::lexer::{Tok, Token, tokenize};
 use super::limits::{MAX_CHAIN, MAX_CHARS, MAX_DEPTH, MAX_OPERATORS, MAX_TERMS};
+use super::suggest::closest;
 use crate::alignment::DEFAULT_PERIODS;
 use crate::candle::Period;
 use crate::preset::Preset;
 use crate::state::Field;
 
 const MAX_WINDOW: usize = 1000;
+
+/// The names of the fields, functions and keywords, for suggestions (with the presets' names).
+const KNOWN_NAMES: [&str; 16] = [
+    "close",
+    "open",
+    "high",
+    "low",
+    "volume",
+    "price",
+    "change_pct",
+    "ma",
+    "avg",
+    "cross_up",
+    "cross_down",
+    "bullish",
+    "bearish",
+    "and",
+    "or",
+    "not",
+];
 
 /// Parses a whole condition: its optional period prefix and its expression.
 pub fn parse(src: &str) -> Result<(Option<Period>, Expr), ParseError> {
@@ -300,7 +321,10 @@ impl Parser {
             }
         };
         let Some(period) = period else {
-            return Err(ParseError::new(t.pos, ErrorKind::UnknownPeriod { name: t.text }));
+            let suggestion = closest(&t.text, Period::NAMES).map(str::to_string);
+            return Err(
+                ParseError::new(t.pos, ErrorKind::UnknownPeriod { name: t.text }).with_suggestion(suggestion)
+            );
         };
         self.bump(); // the colon
         Ok(Some(period))
@@ -550,12 +574,15 @@ impl Parser {
                     return Ok(Node { expr, depth });
                 }
                 None => {
+                    let presets = Preset::ALL.iter().flat_map(|p| [p.korean(), p.english()]);
+                    let suggestion = closest(name, KNOWN_NAMES.into_iter().chain(presets));
                     return Err(ParseError::new(
                         pos,
                         ErrorKind::UnknownName {
                             name: name.to_string(),
                         },
-                    ));
+                    )
+                    .with_suggestion(suggestion.map(str::to_string)));
                 }
             },
         };
