@@ -19,6 +19,8 @@
 //! * [`TriggerEngine::seed`] loads stored history without firing; history and live trades merge with
 //!   neither duplicate nor gap (the live forming bar is kept on top of the history). Add the conditions
 //!   first: a period's series exist once some condition watches it.
+//! * [`TriggerEngine::replay`] finds what would have fired inside a gap of the live feed, from the
+//!   1-minute bars fetched for it and those stored before it.
 //! * [`TriggerEngine::on_ticks`] takes trades in batches (e.g. the records of one realtime frame) and
 //!   prefetches the state of the trades a few places ahead; with thousands of stocks in random order
 //!   the state does not fit in cache and that overlap is worth 15–40% (see BENCHMARKS.md).
@@ -611,6 +613,84 @@ impl TriggerEngine {
             let bars = aggregate(minutes, period, &self.calendar);
             self.seed(stock, period, &bars);
         }
+    }
+
+    /// What `conditions` would have fired for the stock `code` during a gap of the live feed, given the
+    /// gap's closed 1-minute bars (`gap`, oldest first) and the stored 1-minute bars before it
+    /// (`history`, oldest first, ending where the gap starts). Runs on a scratch engine of its own
+    /// (the KRX calendar); nothing else is touched.
+    ///
+    /// The engine fires on a condition turning true, so it must know where each condition stood when
+    /// the gap began, and whether it was armed:
+    /// 1. every watched period (intraday, and D/W/M built from the same minutes) is seeded from
+    ///    `history` up to the start of the gap's day, but at least the last `n` minutes are held
+    ///    back, `n` being the longest intraday period watched (in minutes);
+    /// 2. the bars held back (the gap day's minutes before it, or the last `n`) are replayed and what
+    ///    they fire is discarded: they were seen live. The conditions' last values, the re-arming
+    ///    after a fire, cooldowns and `once_per_day` therefore stand as they did live before the gap;
+    /// 3. the gap's minutes are fed, then [`TriggerEngine::close_bars_until`] one minute after the
+    ///    last one (closing the bars the gap completes): what fires is returned, with the market
+    ///    time of the minute bar (its start) or of that close.
+    ///
+    /// So a condition that turns true inside the gap is found once; one already true before the gap
+    /// is not. `history` must reach back far enough for the averages the conditions use (a 30-minute
+    /// MA240 needs 7,200 minutes; D/W/M bars are rebuilt from these minutes too, so a daily MA20 needs
+    /// 20 trading days of them): an average it cannot fill stays unknown, and a condition that is
+    /// unknown does not fire. The options are used as given (pass `cooldown: None` to ignore
+    /// cooldowns); a duplicate condition id keeps the first.
+    pub fn replay(
+        conditions: &[(ConditionId, Condition, ConditionOptions)],
+        code: StockCode,
+        history: &[Candle],
+        gap: &[Candle],
+    ) -> Vec<Trigger> {
+        let Some(first) = gap.first() else {
+            return Vec::new();
+        };
+        let mut engine = TriggerEngine::default();
+        for (id, condition, options) in conditions {
+            // A duplicate id keeps the first; nothing else can fail.
+            let _ = engine.add_condition(*id, condition.clone(), *options);
+        }
+        let Ok(stock) = engine.add_stock(code) else {
+            return Vec::new();
+        };
+        let longest = conditions
+            .iter()
+            .filter_map(|(_, c, _)| c.period.minutes())
+            .max()
+            .unwrap_or(1);
+        let held_back = usize::try_from(longest).unwrap_or(1);
+        let gap_day = first.time.date();
+        let day_starts = history
+            .iter()
+            .position(|b| b.time.date() >= gap_day)
+            .unwrap_or(history.len());
+        let split = day_starts.min(history.len().saturating_sub(held_back));
+        let (seeded, replayed) = history.split_at(split);
+        engine.seed_from_minutes(stock, seeded);
+        let long: Vec<Period> = engine
+            .books
+            .iter()
+            .map(|b| b.period)
+            .filter(|p| !p.is_intraday())
+            .collect();
+        for period in long {
+            let bars = aggregate(seeded, period, &engine.calendar);
+            engine.seed(stock, period, &bars);
+        }
+        let mut out = Vec::new();
+        for bar in replayed {
+            engine.on_minute_bar(stock, *bar, &mut out);
+        }
+        out.clear();
+        for bar in gap {
+            engine.on_minute_bar(stock, *bar, &mut out);
+        }
+        if let Some(last) = gap.last() {
+            engine.close_bars_until(last.time.saturating_add(SignedDuration::from_mins(1)), &mut out);
+        }
+        out
     }
 
     /// Bytes held by the engine's state (series, conditions' per-stock states, stock tables), counted
