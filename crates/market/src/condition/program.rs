@@ -94,6 +94,12 @@ impl Program {
         self.pred.truth(s) == Some(true)
     }
 
+    /// The condition's value on the series' current bar: `None` while it is unknown (an average
+    /// without its `n` bars yet, no previous bar for a crossing).
+    pub fn truth(&self, s: &SeriesState) -> Option<bool> {
+        self.pred.truth(s)
+    }
+
     /// The labelled values on the current bar, for display.
     pub fn values(&self, s: &SeriesState) -> Vec<(String, f64)> {
         self.labels
