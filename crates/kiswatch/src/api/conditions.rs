@@ -30,6 +30,7 @@ pub fn condition_json(c: &ConditionRow) -> Value {
         "mode": match c.mode {
             Mode::EveryTick => "every_tick",
             Mode::OnClose => "on_close",
+            Mode::OncePerDay => "once_per_day",
         },
         "cooldown_secs": c.cooldown_secs,
         "webhook": c.webhook,

@@ -34,6 +34,7 @@ pub(crate) fn mode_text(mode: Mode) -> &'static str {
     match mode {
         Mode::EveryTick => "every_tick",
         Mode::OnClose => "on_close",
+        Mode::OncePerDay => "once_per_day",
     }
 }
 
