@@ -27,11 +27,7 @@ pub fn condition_json(c: &ConditionRow) -> Value {
         "expr": c.expr,
         "period": period,
         "enabled": c.enabled,
-        "mode": match c.mode {
-            Mode::EveryTick => "every_tick",
-            Mode::OnClose => "on_close",
-            Mode::OncePerDay => "once_per_day",
-        },
+        "mode": c.mode.as_str(),
         "cooldown_secs": c.cooldown_secs,
         "webhook": c.webhook,
         "created_at": c.created_at,
@@ -74,15 +70,16 @@ pub fn validate(req: ConditionRequest) -> ApiResult<NewCondition> {
         ));
     }
     let mode = match req.mode.as_deref() {
-        None | Some("every_tick") => Mode::EveryTick,
-        Some("on_close") => Mode::OnClose,
-        Some(other) => {
-            return Err(ApiError::bad_request(
+        None => Mode::default(),
+        Some(m) => Mode::parse(m).ok_or_else(|| {
+            ApiError::bad_request(
                 "invalid_mode",
-                format!("mode must be \"every_tick\" or \"on_close\", got {other:?}"),
-                format!("mode는 \"every_tick\" 또는 \"on_close\"여야 합니다 (입력: {other:?})"),
-            ));
-        }
+                format!("mode must be \"every_tick\", \"on_close\" or \"once_per_day\", got {m:?}"),
+                format!(
+                    "mode는 \"every_tick\", \"on_close\", \"once_per_day\" 중 하나여야 합니다 (입력: {m:?})"
+                ),
+            )
+        })?,
     };
     let cooldown_secs = req.cooldown_secs.unwrap_or(0);
     if cooldown_secs > MAX_COOLDOWN_SECS {

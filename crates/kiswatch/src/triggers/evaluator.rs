@@ -282,6 +282,8 @@ impl Evaluator {
                 ))
             })
             .collect();
+        // The history the replay needs: enough for the longest average of the longest intraday
+        // period watched, and the gap day's minutes before the gap.
         let longest = DEFAULT_PERIODS[DEFAULT_PERIODS.len() - 1] + 2;
         let Some(minutes) = conditions.iter().filter_map(|(_, c, _)| c.period.minutes()).max() else {
             return;
@@ -294,7 +296,7 @@ impl Evaluator {
                 return;
             }
         };
-        for t in replay(&conditions, code, &before, bars) {
+        for t in TriggerEngine::replay(&conditions, code, &before, bars) {
             if self.is_armed(code, t.period) {
                 self.record(t, true).await;
             }
@@ -346,44 +348,4 @@ fn options(c: &ConditionRow) -> ConditionOptions {
         mode: c.mode,
         cooldown: (c.cooldown_secs > 0).then(|| jiff::SignedDuration::from_secs(c.cooldown_secs as i64)),
     }
-}
-
-/// What fires inside a gap: a scratch engine with `conditions` learns where each condition stood from
-/// `history` (the 1-minute bars before the gap) and then sees the gap's bars.
-fn replay(
-    conditions: &[(u64, Condition, ConditionOptions)],
-    code: StockCode,
-    history: &[Candle],
-    gap: &[Candle],
-) -> Vec<Trigger> {
-    let mut scratch = TriggerEngine::default();
-    for (id, condition, options) in conditions {
-        let _ = scratch.add_condition(*id, condition.clone(), *options);
-    }
-    let Ok(stock) = scratch.add_stock(code) else {
-        return Vec::new();
-    };
-    let Some(minutes) = conditions.iter().filter_map(|(_, c, _)| c.period.minutes()).max() else {
-        return Vec::new();
-    };
-    // The engine fires on a condition turning true, so it must know where each condition stood
-    // before the gap: seeded bars are never evaluated, so the last `minutes` of the history are
-    // replayed (their triggers, seen live already, discarded) and the gap's first bar can fire.
-    let (seeded, replayed) = history.split_at(history.len().saturating_sub(minutes as usize));
-    scratch.seed_from_minutes(stock, seeded);
-    let mut out = Vec::new();
-    for b in replayed {
-        scratch.on_minute_bar(stock, *b, &mut out);
-    }
-    out.clear();
-    for b in gap {
-        scratch.on_minute_bar(stock, *b, &mut out);
-    }
-    if let Some(last) = gap.last() {
-        scratch.close_bars_until(
-            last.time.saturating_add(jiff::SignedDuration::from_mins(1)),
-            &mut out,
-        );
-    }
-    out
 }

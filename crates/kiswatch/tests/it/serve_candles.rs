@@ -86,7 +86,10 @@ fn assert_matches(candles: &[Value], truth: &BTreeMap<DateTime, (i64, i64, i64, 
         closed.len() >= 3,
         "{} closed minutes compared at {now}: {:?}",
         closed.len(),
-        candles.iter().map(|c| c["time"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        candles
+            .iter()
+            .map(|c| c["time"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
     );
     for c in &closed {
         let time = parse_time(&c["time"]);
