@@ -4,9 +4,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 
-use super::error::ErrorBody;
 use super::{ApiError, ApiResult, AppState, parse_code};
-use crate::contract::Trigger;
+use crate::contract::{ErrorBody, Trigger};
 use crate::store::TriggerQuery;
 
 #[derive(Debug, Deserialize)]

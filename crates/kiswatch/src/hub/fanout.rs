@@ -33,12 +33,12 @@ use kis::realtime::{Execution, OrderBook};
 use market::{Candle, Period, StockCode};
 
 use super::protocol::{
-    BrowserChannel, CandleMessage, ClientOp, ErrorMessage, ExecutionItem, OrderBookMessage, ServerMessage,
-    StatusMessage, StockStatusEntry, TickMessage, parse_client_op,
+    BrowserChannel, CandleMessage, ClientOp, ErrorMessage, OrderBookMessage, ServerMessage, StatusMessage,
+    StockStatusEntry, TickMessage, parse_client_op,
 };
 use super::queue::{Closed, Key, OutQueue, Outbox, QueueConfig};
 use super::registry::{ClientId, InterestChange, Registry};
-use crate::contract::Trigger;
+use crate::contract::{self, Trigger};
 use crate::status::{StockStatus, UpstreamState};
 
 /// The close code of a server shutdown ("going away").
@@ -305,8 +305,9 @@ impl Hub {
                 .peekable();
             if trades.peek().is_some() {
                 let prefix = executions_prefix(e.code, &name);
-                let item: Arc<str> =
-                    Arc::from(serde_json::to_string(&ExecutionItem::from_execution(e)).unwrap_or_default());
+                let item: Arc<str> = Arc::from(
+                    serde_json::to_string(&contract::Execution::from_realtime(e)).unwrap_or_default(),
+                );
                 for id in trades {
                     push(&state, id, &mut closed, |o| {
                         o.with(|q| {
@@ -355,7 +356,7 @@ impl Hub {
     pub fn publish_upstream(&self, upstream: UpstreamState) {
         let text: Arc<str> = Arc::from(
             ServerMessage::Status(StatusMessage {
-                upstream: Some(upstream),
+                upstream: Some(upstream.into()),
                 stocks: Vec::new(),
             })
             .to_text(),

@@ -38,7 +38,7 @@ async fn sixty_watched_stocks_are_41_realtime_and_19_polled_within_the_budget() 
     .await;
     for r in rows.as_array().unwrap() {
         let feed = &r["feed"];
-        assert_eq!(feed["state"], r["status"], "{r}");
+        assert_eq!(feed["status"], r["status"], "{r}");
         if r["status"] == "polled" {
             assert!(
                 feed["age_ms"].as_u64().unwrap() <= feed["bound_ms"].as_u64().unwrap(),
