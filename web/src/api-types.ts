@@ -522,6 +522,32 @@ export interface components {
             bound_ms: number | null;
             status: components["schemas"]["FeedState"];
         };
+        /**
+         * @description What fired: the stock, the condition, the bar and the values that made it true, with its text.
+         *     The evaluator records this; the store gives it an id.
+         */
+        Fired: {
+            /** @description The start of the bar that made the condition true (where the chart's arrow points). */
+            bar_time: string;
+            code: string;
+            /** Format: int64 */
+            condition_id: number;
+            condition_name: string;
+            /** @description Found after the fact, in minutes refetched after a feed gap. */
+            late: boolean;
+            /** @description Why it fired, in English. */
+            message: string;
+            /** @description Why it fired, in Korean. */
+            message_ko: string;
+            name: string;
+            /** @description The condition's period (`1m` … `60m`, `D`, `W`, `M`). */
+            period: string;
+            /** Format: int64 */
+            price: number;
+            /** @description The market time of the trade (or bar close) that made it true. */
+            time: string;
+            values: components["schemas"]["TriggerValues"];
+        };
         /** @description Percent return after 1, 5 and 20 bars, `null` where the history ends first. */
         ForwardReturns: {
             /** Format: double */
@@ -884,34 +910,14 @@ export interface components {
         };
         /**
          * @description A stored trigger, as `GET /api/v1/triggers` lists it, the WebSocket's `trigger` message carries
-         *     it and a webhook receives it.
+         *     it and a webhook receives it. The store returns it as it is.
          */
-        Trigger: {
+        Trigger: components["schemas"]["Fired"] & {
             acked: boolean;
-            /** @description The start of the bar that made the condition true (where the chart's arrow points). */
-            bar_time: string;
-            code: string;
-            /** Format: int64 */
-            condition_id: number;
-            condition_name: string;
             /** Format: int64 */
             id: number;
-            /** @description Found after the fact, in minutes refetched after a feed gap. */
-            late: boolean;
-            /** @description Why it fired, in English. */
-            message: string;
-            /** @description Why it fired, in Korean. */
-            message_ko: string;
-            name: string;
-            /** @description The condition's period (`1m` … `60m`, `D`, `W`, `M`). */
-            period: string;
-            /** Format: int64 */
-            price: number;
             /** @description When it was stored (RFC 3339). */
             recorded_at: string;
-            /** @description The market time of the trade (or bar close) that made it true. */
-            time: string;
-            values: components["schemas"]["TriggerValues"];
         };
         /**
          * @description The values that made a condition true, by label (`ma(20)`, `close`, …), in the order the

@@ -12,7 +12,7 @@
 //! at 9,900 makes it false again, so the next minute's 10,100 fires again.
 //!
 //! Measured per trigger: the time from sending the firing trade into the channel to the stored
-//! `TriggerRow` arriving on `TriggerService::subscribe()`, and to the trigger's delivery landing in
+//! stored `Trigger` arriving on `TriggerService::subscribe()`, and to the trigger's delivery landing in
 //! a hub client's `Outbox` (one in-process client, forwarded by `api::ws::publish_triggers` as in
 //! serve; no socket). Pairs are sent at a steady pace (`pairs/s`), one stock after another.
 //!
@@ -221,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
         let mut got: Vec<(u64, String, String, Instant)> = Vec::new();
         loop {
             match stored.recv().await {
-                Ok(row) => got.push((row.id, row.trigger.code, row.trigger.time, Instant::now())),
+                Ok(row) => got.push((row.id, row.fired.code, row.fired.time, Instant::now())),
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                     eprintln!("subscribe() lagged by {n} triggers");
                 }
@@ -311,7 +311,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(row) = store.trigger(1).await? {
         let earlier = date(2026, 7, 22);
         for i in 0..expected.min(390 * n_stocks as usize) as u64 {
-            let mut t = row.trigger.clone();
+            let mut t = row.fired.clone();
             t.code = codes[(i % n_stocks) as usize].to_string();
             let bar = DateTime::from_parts(earlier, at(i / n_stocks, 0));
             t.bar_time = rfc3339(bar);

@@ -85,13 +85,7 @@ async fn session(state: AppState, socket: WebSocket) {
 /// One client frame.
 async fn handle(state: &AppState, id: ClientId, text: &str) -> Result<(), StoreError> {
     if let ClientAction::Resume { after_trigger_id } = state.hub.handle_text(id, text) {
-        let stored: Vec<Trigger> = state
-            .store
-            .triggers_after(after_trigger_id)
-            .await?
-            .iter()
-            .map(Trigger::from)
-            .collect();
+        let stored: Vec<Trigger> = state.store.triggers_after(after_trigger_id).await?;
         state.hub.finish_resume(id, &stored);
     }
     // `Interest` changes are read by the subscription planner from `Hub::open_pages`/`watched`.

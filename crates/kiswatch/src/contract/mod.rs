@@ -43,7 +43,7 @@ pub use health::{
 pub use quote::{Execution, Level, OrderBook, Price, PriceMove, Side, Sign};
 pub use status::{FeedState, FeedStatus, UpstreamState};
 pub use stock::{SearchHit, Snapshot, Stock, StockExecutions, StockOrderBook, StockPrice, StockRef};
-pub use trigger::{Trigger, TriggerValues};
+pub use trigger::{Fired, Trigger, TriggerValues};
 pub use watchlist::{WatchlistAdded, WatchlistItem};
 
 use rust_decimal::Decimal;

@@ -4,13 +4,22 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use utoipa::ToSchema;
 
-use crate::store::TriggerRow;
-
 /// A stored trigger, as `GET /api/v1/triggers` lists it, the WebSocket's `trigger` message carries
-/// it and a webhook receives it.
+/// it and a webhook receives it. The store returns it as it is.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Trigger {
     pub id: u64,
+    #[serde(flatten)]
+    pub fired: Fired,
+    pub acked: bool,
+    /// When it was stored (RFC 3339).
+    pub recorded_at: String,
+}
+
+/// What fired: the stock, the condition, the bar and the values that made it true, with its text.
+/// The evaluator records this; the store gives it an id.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Fired {
     pub code: String,
     pub name: String,
     pub condition_id: u64,
@@ -25,13 +34,10 @@ pub struct Trigger {
     pub values: TriggerValues,
     /// Found after the fact, in minutes refetched after a feed gap.
     pub late: bool,
-    pub acked: bool,
     /// Why it fired, in English.
     pub message: String,
     /// Why it fired, in Korean.
     pub message_ko: String,
-    /// When it was stored (RFC 3339).
-    pub recorded_at: String,
 }
 
 /// The values that made a condition true, by label (`ma(20)`, `close`, …), in the order the
@@ -47,27 +53,5 @@ impl Serialize for TriggerValues {
             map.serialize_entry(label, value)?;
         }
         map.end()
-    }
-}
-
-impl From<&TriggerRow> for Trigger {
-    fn from(t: &TriggerRow) -> Trigger {
-        Trigger {
-            id: t.id,
-            code: t.trigger.code.clone(),
-            name: t.trigger.name.clone(),
-            condition_id: t.trigger.condition_id,
-            condition_name: t.trigger.condition_name.clone(),
-            period: t.trigger.period.clone(),
-            bar_time: t.trigger.bar_time.clone(),
-            time: t.trigger.time.clone(),
-            price: t.trigger.price,
-            values: TriggerValues(t.trigger.values.clone()),
-            late: t.trigger.late,
-            acked: t.acked,
-            message: t.trigger.message_en.clone(),
-            message_ko: t.trigger.message_ko.clone(),
-            recorded_at: t.recorded_at.clone(),
-        }
     }
 }

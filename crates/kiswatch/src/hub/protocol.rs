@@ -508,19 +508,21 @@ mod tests {
         );
         let t = ServerMessage::Trigger(crate::contract::Trigger {
             id: 7,
-            code: "005930".into(),
-            name: "삼성전자".into(),
-            condition_id: 1,
-            condition_name: "정배열".into(),
-            period: "1m".into(),
-            bar_time: "2026-11-27T09:30:00+09:00".into(),
-            time: "2026-11-27T09:30:05+09:00".into(),
-            price: 1_000,
-            values: crate::contract::TriggerValues(vec![("ma(60)".into(), 2.0), ("ma(20)".into(), 1.0)]),
-            late: false,
+            fired: crate::contract::Fired {
+                code: "005930".into(),
+                name: "삼성전자".into(),
+                condition_id: 1,
+                condition_name: "정배열".into(),
+                period: "1m".into(),
+                bar_time: "2026-11-27T09:30:00+09:00".into(),
+                time: "2026-11-27T09:30:05+09:00".into(),
+                price: 1_000,
+                values: crate::contract::TriggerValues(vec![("ma(60)".into(), 2.0), ("ma(20)".into(), 1.0)]),
+                late: false,
+                message: String::new(),
+                message_ko: String::new(),
+            },
             acked: false,
-            message: String::new(),
-            message_ko: String::new(),
             recorded_at: String::new(),
         })
         .to_text();

@@ -24,7 +24,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use bars::{DailyCoverage, MinuteDay};
 pub use conditions::{ConditionRow, NewCondition};
-pub use triggers::{NewTrigger, TriggerQuery, TriggerRow};
+pub use triggers::TriggerQuery;
 pub use watchlist::WatchItem;
 
 /// Errors of the store.

@@ -18,7 +18,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::contract::Trigger;
 use crate::hub::Hub;
-use crate::store::{Store, TriggerRow};
+use crate::store::Store;
 use crate::tasks::Tasks;
 
 /// Webhook attempts in all (1 s, 2 s, 4 s … between them).
@@ -27,7 +27,7 @@ const WEBHOOK_ATTEMPTS: u32 = 4;
 /// Where stored triggers go. Cheap to clone.
 #[derive(Clone)]
 pub struct Delivery {
-    events: broadcast::Sender<TriggerRow>,
+    events: broadcast::Sender<Trigger>,
     http: reqwest::Client,
     webhooks_failed: Arc<AtomicU64>,
     tasks: Tasks,
@@ -47,7 +47,7 @@ impl Delivery {
     }
 
     /// Triggers as they are stored.
-    pub fn subscribe(&self) -> broadcast::Receiver<TriggerRow> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Trigger> {
         self.events.subscribe()
     }
 
@@ -57,12 +57,12 @@ impl Delivery {
     }
 
     /// Tells everyone about a stored trigger.
-    pub fn deliver(&self, row: &TriggerRow, webhook: Option<String>) {
+    pub fn deliver(&self, row: &Trigger, webhook: Option<String>) {
         let _ = self.events.send(row.clone());
         if let Some(url) = webhook {
             let http = self.http.clone();
             let failed = self.webhooks_failed.clone();
-            let body = Trigger::from(row);
+            let body = row.clone();
             self.tasks.spawn(async move {
                 if !post_webhook(&http, &url, &body).await {
                     failed.fetch_add(1, Ordering::Relaxed);
@@ -89,7 +89,7 @@ impl Delivery {
                 Ok(row) => {
                     if row.id > last {
                         last = row.id;
-                        hub.publish_trigger(&Trigger::from(&row));
+                        hub.publish_trigger(&row);
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {
@@ -99,7 +99,7 @@ impl Delivery {
                             Ok(rows) => {
                                 for row in rows {
                                     last = row.id;
-                                    hub.publish_trigger(&Trigger::from(&row));
+                                    hub.publish_trigger(&row);
                                 }
                                 break;
                             }

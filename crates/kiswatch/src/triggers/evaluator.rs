@@ -29,8 +29,9 @@ use market::{Candle, Condition, Period, StockCode, Trade, TriggerEngine};
 use super::delivery::Delivery;
 use super::message::describe;
 use crate::clock::rfc3339;
+use crate::contract::{Fired, TriggerValues};
 use crate::history::{Backfill, LONGEST_AVERAGE, Need, SESSION_MINUTES, Urgency};
-use crate::store::{ConditionRow, NewTrigger, Store};
+use crate::store::{ConditionRow, Store};
 use crate::upstream::StockDirectory;
 
 /// Whether a (stock, period)'s history supports firing.
@@ -311,7 +312,7 @@ impl Evaluator {
         let code = t.stock.to_string();
         let name = self.stocks.name(t.stock);
         let (ko, en) = describe(&name, &code, &condition.name, &t);
-        let new = NewTrigger {
+        let new = Fired {
             code,
             name,
             condition_id: t.condition,
@@ -320,10 +321,10 @@ impl Evaluator {
             bar_time: rfc3339(t.bar_time),
             time: rfc3339(t.time),
             price: t.price,
-            values: t.values.clone(),
+            values: TriggerValues(t.values.clone()),
             late,
+            message: en,
             message_ko: ko,
-            message_en: en,
         };
         let row = match self.store.add_trigger(new).await {
             Ok(Some(row)) => row,
@@ -337,7 +338,7 @@ impl Evaluator {
             }
         };
         self.fired.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(id = row.id, code = %row.trigger.code, "{}", row.trigger.message_en);
+        tracing::info!(id = row.id, code = %row.fired.code, "{}", row.fired.message);
         self.delivery.deliver(&row, condition.webhook);
     }
 }

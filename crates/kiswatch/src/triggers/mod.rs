@@ -28,8 +28,9 @@ use tokio::sync::broadcast;
 pub use delivery::Delivery;
 pub use evaluator::Evaluator;
 
+use crate::contract::Trigger;
 use crate::history::Backfill;
-use crate::store::{Store, TriggerRow};
+use crate::store::Store;
 use crate::tasks::Tasks;
 use crate::upstream::StockDirectory;
 
@@ -74,7 +75,7 @@ impl TriggerService {
     }
 
     /// Triggers as they are stored.
-    pub fn subscribe(&self) -> broadcast::Receiver<TriggerRow> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Trigger> {
         self.delivery.subscribe()
     }
 

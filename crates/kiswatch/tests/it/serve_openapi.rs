@@ -330,19 +330,21 @@ async fn the_real_answers_fit_their_schemas() {
             hub.publish_candle(code, market::Period::M1, &bar, false);
             hub.publish_trigger(&kiswatch::contract::Trigger {
                 id: 1,
-                code: "005930".into(),
-                name: "삼성전자".into(),
-                condition_id: 1,
-                condition_name: "정배열".into(),
-                period: "D".into(),
-                bar_time: "2026-07-24T00:00:00+09:00".into(),
-                time: "2026-07-24T09:30:05+09:00".into(),
-                price: trade.price,
-                values: kiswatch::contract::TriggerValues(vec![("ma(20)".into(), 1.5)]),
-                late: false,
+                fired: kiswatch::contract::Fired {
+                    code: "005930".into(),
+                    name: "삼성전자".into(),
+                    condition_id: 1,
+                    condition_name: "정배열".into(),
+                    period: "D".into(),
+                    bar_time: "2026-07-24T00:00:00+09:00".into(),
+                    time: "2026-07-24T09:30:05+09:00".into(),
+                    price: trade.price,
+                    values: kiswatch::contract::TriggerValues(vec![("ma(20)".into(), 1.5)]),
+                    late: false,
+                    message: "m".into(),
+                    message_ko: "k".into(),
+                },
                 acked: false,
-                message: "m".into(),
-                message_ko: "k".into(),
                 recorded_at: "2026-07-24T09:30:05+09:00".into(),
             });
         }

@@ -31,19 +31,21 @@ async fn drain(outbox: &Outbox) -> Vec<Value> {
 fn trigger(id: u64, code: &str) -> Trigger {
     Trigger {
         id,
-        code: code.into(),
-        name: "삼성전자".into(),
-        condition_id: 1,
-        condition_name: "30m 정배열".into(),
-        period: "30m".into(),
-        bar_time: "2026-11-27T09:30:00+09:00".into(),
-        time: "2026-11-27T09:31:00+09:00".into(),
-        price: 1_000,
-        values: Default::default(),
-        late: false,
+        fired: crate::contract::Fired {
+            code: code.into(),
+            name: "삼성전자".into(),
+            condition_id: 1,
+            condition_name: "30m 정배열".into(),
+            period: "30m".into(),
+            bar_time: "2026-11-27T09:30:00+09:00".into(),
+            time: "2026-11-27T09:31:00+09:00".into(),
+            price: 1_000,
+            values: Default::default(),
+            late: false,
+            message: String::new(),
+            message_ko: String::new(),
+        },
         acked: false,
-        message: String::new(),
-        message_ko: String::new(),
         recorded_at: String::new(),
     }
 }
