@@ -17,7 +17,8 @@ use std::time::Instant;
 
 use jiff::SignedDuration;
 use jiff::civil::Date;
-use kiswatch::store::{NewTrigger, Store};
+use kiswatch::contract::{Fired, TriggerValues};
+use kiswatch::store::Store;
 use market::{Candle, StockCode};
 
 const STOCKS: usize = 60;
@@ -92,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
             let day = sessions[t / MINUTES as usize % SESSIONS];
             let bar_time = format!("{}T{:02}:{:02}:00+09:00", day, 9 + minute / 60, minute % 60);
             store
-                .add_trigger(NewTrigger {
+                .add_trigger(Fired {
                     code: format!("{:06}", 5930 + (t % STOCKS) * 10),
                     name: "종목".into(),
                     condition_id: 1 + (t / (MINUTES as usize * SESSIONS)) as u64,
@@ -101,10 +102,10 @@ async fn main() -> anyhow::Result<()> {
                     time: bar_time.replace(":00+09:00", ":31+09:00"),
                     bar_time,
                     price: 70_000,
-                    values: vec![("ma(20)".into(), 70_100.0), ("ma(60)".into(), 70_000.0)],
+                    values: TriggerValues(vec![("ma(20)".into(), 70_100.0), ("ma(60)".into(), 70_000.0)]),
                     late: false,
                     message_ko: "종목(005930) 1m봉 09:05 봉에서 조건 '30m: 정배열' 충족".into(),
-                    message_en: "종목 (005930): '30m: 정배열' became true on the 1m bar of 09:05".into(),
+                    message: "종목 (005930): '30m: 정배열' became true on the 1m bar of 09:05".into(),
                 })
                 .await?;
         }

@@ -12,7 +12,7 @@
 //! at 9,900 makes it false again, so the next minute's 10,100 fires again.
 //!
 //! Measured per trigger: the time from sending the firing trade into the channel to the stored
-//! `TriggerRow` arriving on `TriggerService::subscribe()`, and to the trigger's delivery landing in
+//! stored `Trigger` arriving on `TriggerService::subscribe()`, and to the trigger's delivery landing in
 //! a hub client's `Outbox` (one in-process client, forwarded by `api::ws::publish_triggers` as in
 //! serve; no socket). Pairs are sent at a steady pace (`pairs/s`), one stock after another.
 //!
@@ -209,7 +209,7 @@ async fn main() -> anyhow::Result<()> {
     let (feed, feed_rx) = mpsc::channel(1024);
     let gaps = GapRepair::new(gateway.clone(), feed, tasks.clone());
     tasks.spawn(
-        Ingest::new(live, hub.clone(), gateway, gaps, evaluator).run(Inputs {
+        Ingest::new(live, store.clone(), hub.clone(), gateway, gaps, evaluator).run(Inputs {
             feed: feed_rx,
             realtime: Some(events_rx),
             changed: changed.subscribe(),
@@ -225,8 +225,8 @@ async fn main() -> anyhow::Result<()> {
             match stored.recv().await {
                 Ok(TriggerEvent::Stored(row)) => got.push((
                     row.id,
-                    row.trigger.code.clone(),
-                    row.trigger.time.clone(),
+                    row.fired.code.clone(),
+                    row.fired.time.clone(),
                     Instant::now(),
                 )),
                 Ok(_) => {}
@@ -319,7 +319,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(row) = store.trigger(1).await? {
         let earlier = date(2026, 7, 22);
         for i in 0..expected.min(390 * n_stocks as usize) as u64 {
-            let mut t = row.trigger.clone();
+            let mut t = row.fired.clone();
             t.code = codes[(i % n_stocks) as usize].to_string();
             let bar = DateTime::from_parts(earlier, at(i / n_stocks, 0));
             t.bar_time = rfc3339(bar);

@@ -8,11 +8,10 @@ use axum::http::StatusCode;
 use kis::Priority;
 use market::Condition;
 use serde::Deserialize;
-use serde_json::Value;
 
-use super::error::ErrorBody;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState, parse_code};
+use crate::contract::{BacktestReport, ErrorBody};
 use crate::history::backtest::{closed_bars, report};
 use crate::history::{Need, Urgency, ensure_daily};
 
@@ -24,8 +23,11 @@ pub struct BacktestRequest {
     from: Option<String>,
 }
 
-#[utoipa::path(post, operation_id = "backtest_run", path = "/api/v1/backtest", tag = "backtest", request_body = BacktestRequest, responses((status = 200, description = "signals with returns after 1/5/20 bars, and a summary"), (status = 422, description = "the condition does not parse (with position)", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
-pub async fn run(State(state): State<AppState>, Body(req): Body<BacktestRequest>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, operation_id = "backtest_run", path = "/api/v1/backtest", tag = "backtest", request_body = BacktestRequest, responses((status = 200, description = "signals with returns after 1/5/20 bars, and a summary", body = BacktestReport), (status = 422, description = "the condition does not parse (with position)", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
+pub async fn run(
+    State(state): State<AppState>,
+    Body(req): Body<BacktestRequest>,
+) -> ApiResult<Json<BacktestReport>> {
     let code = parse_code(&req.code)?;
     let condition = Condition::parse(&req.condition).map_err(|e| ApiError {
         position: Some(e.position),

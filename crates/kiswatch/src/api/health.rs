@@ -6,19 +6,22 @@ use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Map, Value, json};
 
 use super::{ApiResult, AppState};
 use crate::clock::rfc3339;
+use crate::contract::{
+    BackfillProgress, Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus,
+    HealthUpstream, LiveFeedStats, StockMaster,
+};
 use crate::upstream::CallKind;
 
-#[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "upstream calls and errors, governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error)")))]
-pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "upstream calls and errors, governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error)", body = Health)))]
+pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     let g = &state.gateway;
     let c = &g.counters;
-    let calls: Map<String, Value> = CallKind::ALL
+    let calls = CallKind::ALL
         .iter()
-        .map(|k| (k.as_str().to_string(), json!(c.calls(*k))))
+        .map(|k| (k.as_str().to_string(), c.calls(*k)))
         .collect();
     let history_calls: u64 = CallKind::ALL
         .iter()
@@ -28,43 +31,47 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let m = g.client().governor_metrics();
     let failing = c.is_failing();
     let backfill = state.backfill.as_ref().map(|b| b.progress()).unwrap_or_default();
-    Ok(Json(json!({
-        "status": if failing { "degraded" } else { "ok" },
-        "version": env!("CARGO_PKG_VERSION"),
-        "uptime_secs": state.started.elapsed().as_secs(),
-        "upstream": {
-            "kind": state.upstream.as_str(),
-            "namespace": state.namespace,
-            "failing": failing,
-            "calls": calls,
-            "history_calls": history_calls,
-            "errors": c.errors(),
+    Ok(Json(Health {
+        status: if failing {
+            HealthStatus::Degraded
+        } else {
+            HealthStatus::Ok
         },
-        "governor": {
-            "slots": m.slots,
-            "in_flight": m.in_flight,
-            "cooling": m.cooling,
-            "queued_interactive": m.queued_interactive,
-            "queued_background": m.queued_background,
-            "granted": m.granted,
-            "mean_wait_ms": m.mean_wait().as_secs_f64() * 1000.0,
-            "max_wait_ms": m.max_wait.as_secs_f64() * 1000.0,
-            "rate_limited_seen": m.rate_limited_seen,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        uptime_secs: state.started.elapsed().as_secs(),
+        upstream: HealthUpstream {
+            kind: state.upstream.as_str().to_owned(),
+            namespace: state.namespace.clone(),
+            failing,
+            calls,
+            history_calls,
+            errors: c.errors(),
         },
-        "cache": {
-            "hits": c.cache_hits.load(Ordering::Relaxed),
-            "misses": c.cache_misses.load(Ordering::Relaxed),
+        governor: HealthGovernor {
+            slots: m.slots,
+            in_flight: m.in_flight,
+            cooling: m.cooling,
+            queued_interactive: m.queued_interactive,
+            queued_background: m.queued_background,
+            granted: m.granted,
+            mean_wait_ms: m.mean_wait().as_secs_f64() * 1000.0,
+            max_wait_ms: m.max_wait.as_secs_f64() * 1000.0,
+            rate_limited_seen: m.rate_limited_seen,
         },
-        "market": {
-            "now": g.clock.now().map(rfc3339),
-            "today": g.clock.today().map(|d| d.to_string()),
+        cache: HealthCache {
+            hits: c.cache_hits.load(Ordering::Relaxed),
+            misses: c.cache_misses.load(Ordering::Relaxed),
         },
-        "backfill": backfill,
-        "live": state.triggers.as_ref().map(|t| json!({
-            "feed": state.live.stats(),
-            "triggers_fired": t.fired(),
-            "webhooks_failed": t.webhooks_failed(),
-        })),
-        "master": state.stocks.master_health(),
-    })))
+        market: HealthMarket {
+            now: g.clock.now().map(rfc3339),
+            today: g.clock.today().map(|d| d.to_string()),
+        },
+        backfill: backfill.iter().map(BackfillProgress::from).collect(),
+        live: state.triggers.as_ref().map(|t| HealthLive {
+            feed: LiveFeedStats::from(&state.live.stats()),
+            triggers_fired: t.fired(),
+            webhooks_failed: t.webhooks_failed(),
+        }),
+        master: state.stocks.master_health().as_ref().map(StockMaster::from),
+    }))
 }

@@ -23,7 +23,7 @@ pub fn recorder() -> PrometheusRecorder {
     PrometheusBuilder::new().build_recorder()
 }
 
-#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text")))]
+#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let g = &state.gateway;
     let m = g.client().governor_metrics();

@@ -4,9 +4,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 
-use super::error::ErrorBody;
 use super::{ApiError, ApiResult, AppState, parse_code};
-use crate::contract::Trigger;
+use crate::contract::{ErrorBody, Trigger};
 use crate::store::TriggerQuery;
 
 #[derive(Debug, Deserialize)]
@@ -60,7 +59,7 @@ pub async fn list(
             code: code.map(|c| c.to_string()),
         })
         .await?;
-    Ok(Json(rows.iter().map(Trigger::from).collect()))
+    Ok(Json(rows))
 }
 
 #[utoipa::path(post, operation_id = "triggers_ack", path = "/api/v1/triggers/{id}/ack", tag = "triggers", params(("id" = u64, Path, description = "trigger id")), responses((status = 200, description = "the acknowledged trigger", body = Trigger), (status = 404, description = "no such trigger", body = ErrorBody)))]
@@ -75,5 +74,5 @@ pub async fn ack(State(state): State<AppState>, Path(raw): Path<String>) -> ApiR
     let row = state.store.trigger(id).await?.ok_or_else(|| {
         ApiError::not_found(format!("no trigger {id}"), format!("트리거 {id}이(가) 없습니다"))
     })?;
-    Ok(Json(Trigger::from(&row)))
+    Ok(Json(row))
 }

@@ -39,7 +39,7 @@ const RESUME_GRACE: Duration = Duration::from_secs(1);
 /// How long a close frame may take to leave before the socket is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-#[utoipa::path(get, operation_id = "ws_upgrade", path = "/api/v1/ws", tag = "service", responses((status = 101, description = "WebSocket: {\"op\":\"subscribe\"|\"unsubscribe\",\"codes\",\"channels\"} and {\"op\":\"resume\",\"after_trigger_id\":N}; messages typed tick, orderbook, executions, candle, trigger, status, error")))]
+#[utoipa::path(get, operation_id = "ws_upgrade", path = "/api/v1/ws", tag = "service", responses((status = 101, description = "WebSocket: {\"op\":\"subscribe\"|\"unsubscribe\",\"codes\",\"channels\"} and {\"op\":\"resume\",\"after_trigger_id\":N}; messages typed tick, orderbook, executions, candle, trigger, trigger_unstored (a trigger the store could not write yet: persisted false, no id, its key), status, error")))]
 pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
     ws.on_upgrade(move |socket| session(state, socket))
 }
@@ -85,13 +85,7 @@ async fn session(state: AppState, socket: WebSocket) {
 /// One client frame.
 async fn handle(state: &AppState, id: ClientId, text: &str) -> Result<(), StoreError> {
     if let ClientAction::Resume { after_trigger_id } = state.hub.handle_text(id, text) {
-        let stored: Vec<Trigger> = state
-            .store
-            .triggers_after(after_trigger_id)
-            .await?
-            .iter()
-            .map(Trigger::from)
-            .collect();
+        let stored: Vec<Trigger> = state.store.triggers_after(after_trigger_id).await?;
         state.hub.finish_resume(id, &stored);
     }
     // `Interest` changes are read by the subscription planner from `Hub::open_pages`/`watched`.

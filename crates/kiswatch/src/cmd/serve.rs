@@ -181,6 +181,7 @@ impl App {
         let gaps = GapRepair::new(gateway.clone(), feed.clone(), tasks.clone());
         let ingest = Ingest::new(
             live.clone(),
+            store.clone(),
             hub.clone(),
             gateway.clone(),
             gaps.clone(),

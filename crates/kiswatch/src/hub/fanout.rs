@@ -33,14 +33,13 @@ use kis::realtime::{Execution, OrderBook};
 use market::{Candle, Period, StockCode};
 
 use super::protocol::{
-    BrowserChannel, CandleMessage, ClientOp, ErrorMessage, ExecutionItem, OrderBookMessage, ServerMessage,
-    StatusMessage, StockStatusEntry, TickMessage, parse_client_op,
+    BrowserChannel, CandleMessage, ClientOp, ErrorMessage, OrderBookMessage, ServerMessage, StatusMessage,
+    StockStatusEntry, TickMessage, parse_client_op,
 };
 use super::queue::{Closed, Key, OutQueue, Outbox, QueueConfig};
 use super::registry::{ClientId, InterestChange, Registry};
-use crate::contract::Trigger;
+use crate::contract::{self, Trigger, UnstoredTrigger};
 use crate::status::{StockStatus, UpstreamState};
-use crate::store::trigger_key;
 
 /// The close code of a server shutdown ("going away").
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -276,10 +275,7 @@ impl Hub {
     /// The stored triggers after the client's resume point (each as the API's trigger object),
     /// then the triggers still unstored.
     pub fn finish_resume(&self, id: ClientId, stored: &[Trigger]) {
-        let texts = stored
-            .iter()
-            .filter_map(|t| Some((t.id?, trigger_text(t))))
-            .collect();
+        let texts = stored.iter().map(|t| (t.id, trigger_text(t))).collect();
         self.deliver_to(id, |q| q.finish_resume(texts, tokio::time::Instant::now()));
     }
 
@@ -337,8 +333,9 @@ impl Hub {
                 .peekable();
             if trades.peek().is_some() {
                 let prefix = executions_prefix(e.code, &name);
-                let item: Arc<str> =
-                    Arc::from(serde_json::to_string(&ExecutionItem::from_execution(e)).unwrap_or_default());
+                let item: Arc<str> = Arc::from(
+                    serde_json::to_string(&contract::Execution::from_realtime(e)).unwrap_or_default(),
+                );
                 for id in trades {
                     push(&state, id, &mut closed, |o| {
                         o.with(|q| {
@@ -374,17 +371,9 @@ impl Hub {
     /// A stored trigger to every client (never dropped, never coalesced). If it was delivered
     /// unstored before, it is no longer replayed as such.
     pub fn publish_trigger(&self, trigger: &Trigger) {
-        let Some(id) = trigger.id else {
-            return self.publish_unstored_trigger(trigger, true);
-        };
-        let text = trigger_text(trigger);
+        let (id, text) = (trigger.id, trigger_text(trigger));
         if !self.read().unstored_keys.is_empty() {
-            self.settle_unstored(&trigger_key(
-                trigger.condition_id,
-                &trigger.code,
-                &trigger.period,
-                &trigger.bar_time,
-            ));
+            self.settle_unstored(&trigger.key);
         }
         let state = self.read();
         let mut closed = Vec::new();
@@ -399,14 +388,9 @@ impl Hub {
     /// once (a key already delivered unstored is not sent again). `keep`: replay it to connections
     /// that resume or connect until it is stored (or settled); a trigger the backlog could not keep
     /// is delivered once, live.
-    pub fn publish_unstored_trigger(&self, trigger: &Trigger, keep: bool) {
-        let key = trigger_key(
-            trigger.condition_id,
-            &trigger.code,
-            &trigger.period,
-            &trigger.bar_time,
-        );
-        let text = trigger_text(trigger);
+    pub fn publish_unstored_trigger(&self, trigger: &UnstoredTrigger, keep: bool) {
+        let key = trigger.key.clone();
+        let text: Arc<str> = Arc::from(ServerMessage::TriggerUnstored(trigger.clone()).to_text());
         let mut state = self.write();
         if state.unstored_keys.contains(&key) {
             return;
@@ -440,11 +424,8 @@ impl Hub {
 
     /// Makes `current` (oldest first) the unstored triggers: those not known yet go to every
     /// client, those no longer in it are no longer replayed (after the trigger broadcast lagged).
-    pub fn sync_unstored(&self, current: &[Trigger]) {
-        let keys: HashSet<String> = current
-            .iter()
-            .map(|t| trigger_key(t.condition_id, &t.code, &t.period, &t.bar_time))
-            .collect();
+    pub fn sync_unstored(&self, current: &[UnstoredTrigger]) {
+        let keys: HashSet<String> = current.iter().map(|t| t.key.clone()).collect();
         {
             let mut state = self.write();
             state.unstored.retain(|(k, _)| keys.contains(k));
@@ -464,7 +445,7 @@ impl Hub {
     pub fn publish_upstream(&self, upstream: UpstreamState) {
         let text: Arc<str> = Arc::from(
             ServerMessage::Status(StatusMessage {
-                upstream: Some(upstream),
+                upstream: Some(upstream.into()),
                 stocks: Vec::new(),
             })
             .to_text(),

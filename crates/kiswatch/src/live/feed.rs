@@ -9,16 +9,18 @@
 //! Only the ingest task ([`super::ingest`]) writes the live data and the upstream state; the
 //! planner task writes who is realtime and polled. Readers take short locks.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use jiff::civil::{Date, DateTime, Time};
+use jiff::civil::{Date, DateTime};
 use market::{Candle, StockCode, Trade};
 use serde::Serialize;
 use tokio::time::Instant;
 
+use super::bars::LiveBars;
+pub use super::bars::minute_of;
 use super::state::LiveState;
 use crate::status::{StatusInput, StockStatus, UpstreamState};
 
@@ -65,7 +67,7 @@ struct Sources {
 pub struct LiveFeed {
     state: RwLock<LiveState>,
     /// Today's 1-minute bars built from live trades (and repaired from REST after gaps).
-    minutes: RwLock<HashMap<StockCode, BTreeMap<DateTime, Candle>>>,
+    minutes: RwLock<HashMap<StockCode, LiveBars>>,
     sources: RwLock<Sources>,
     session_up: AtomicBool,
     /// Whether the session reported anything yet (connected, failed, lost).
@@ -149,44 +151,49 @@ impl LiveFeed {
     pub fn minutes(&self, code: StockCode) -> Vec<Candle> {
         read(&self.minutes)
             .get(&code)
-            .map(|m| m.values().copied().collect())
+            .map(LiveBars::all)
             .unwrap_or_default()
+    }
+
+    /// A stock's live bars as they are now (for the chart).
+    pub fn bars(&self, code: StockCode) -> Option<LiveBars> {
+        read(&self.minutes).get(&code).cloned()
     }
 
     /// Adds trades to today's live bars; returns the bars they touched (oldest first).
     pub fn absorb(&self, code: StockCode, trades: &[Trade]) -> Vec<Candle> {
         let mut all = write(&self.minutes);
-        let minutes = all.entry(code).or_default();
-        let mut touched = BTreeSet::new();
-        for t in trades {
-            // Bars of an earlier session are history now (the store has them).
-            if minutes
-                .last_key_value()
-                .is_some_and(|(k, _)| k.date() != t.time.date())
-            {
-                minutes.clear();
-            }
-            let minute = minute_of(t.time);
-            let part = Candle::from_trade(minute, t.price, t.volume);
-            minutes
-                .entry(minute)
-                .and_modify(|b| b.absorb(&part))
-                .or_insert(part);
-            touched.insert(minute);
-        }
-        touched
-            .into_iter()
-            .filter_map(|m| minutes.get(&m).copied())
-            .collect()
+        let bars = all.entry(code).or_default();
+        let touched = bars.absorb(trades);
+        touched.into_iter().filter_map(|m| bars.get(m)).collect()
+    }
+
+    /// Marks a stock's minutes from `from`'s to `to`'s as possibly missing trades (see
+    /// [`LiveBars::mark_unsure`]).
+    pub fn mark_unsure(&self, code: StockCode, from: DateTime, to: DateTime) {
+        write(&self.minutes)
+            .entry(code)
+            .or_default()
+            .mark_unsure(from, to);
     }
 
     /// Replaces live bars with bars refetched over REST (closed minutes the feed missed part of).
     pub fn repair(&self, code: StockCode, bars: &[Candle]) {
-        let mut all = write(&self.minutes);
-        let minutes = all.entry(code).or_default();
-        for b in bars {
-            minutes.insert(b.time, *b);
-        }
+        write(&self.minutes).entry(code).or_default().repair(bars);
+    }
+
+    /// The stock's complete live minutes that closed before `now`'s minute and were not taken yet
+    /// (each once: the ingest stores them).
+    pub fn take_closed(&self, code: StockCode, now: DateTime) -> Vec<Candle> {
+        write(&self.minutes)
+            .get_mut(&code)
+            .map(|b| b.take_closed(now))
+            .unwrap_or_default()
+    }
+
+    /// Notes that the stock's today's minutes were read from upstream at market time `at`.
+    pub fn checked_upstream(&self, code: StockCode, at: DateTime) {
+        write(&self.minutes).entry(code).or_default().checked_upstream(at);
     }
 
     /// The stock's status at `now`.
@@ -294,11 +301,6 @@ impl LiveFeed {
             gaps_repaired: self.gaps_repaired.load(Ordering::Relaxed),
         }
     }
-}
-
-/// The start of a moment's minute.
-pub fn minute_of(t: DateTime) -> DateTime {
-    t.date().to_datetime(Time::constant(t.hour(), t.minute(), 0, 0))
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! * A trade updates the live state, the live bars, the hub and the engine in this task: no hop
-//!   between a trade and its trigger.
+//!   between a trade and its trigger. A minute it closes is stored right after (see
+//!   [`super::bars`]): the store holds today's closed minutes, the live feed the forming one.
 //! * Upstream state changes (connected / reconnecting / down) go to the hub as they happen. After
 //!   `Reconnected { gap }` the missed minutes are refetched in the background ([`GapRepair`]); when
 //!   they come back they replace the live bars, and the evaluator reseeds and replays them (a
@@ -32,6 +33,7 @@ use super::gap::GapRepair;
 use crate::history::Advanced;
 use crate::hub::Hub;
 use crate::status::UpstreamState;
+use crate::store::Store;
 use crate::triggers::Evaluator;
 use crate::upstream::Gateway;
 
@@ -50,6 +52,7 @@ pub struct Inputs {
 /// See the module docs.
 pub struct Ingest {
     pub live: Arc<LiveFeed>,
+    pub store: Store,
     pub hub: Arc<Hub>,
     pub gateway: Arc<Gateway>,
     pub gaps: GapRepair,
@@ -66,6 +69,7 @@ pub struct Ingest {
 impl Ingest {
     pub fn new(
         live: Arc<LiveFeed>,
+        store: Store,
         hub: Arc<Hub>,
         gateway: Arc<Gateway>,
         gaps: GapRepair,
@@ -73,6 +77,7 @@ impl Ingest {
     ) -> Ingest {
         Ingest {
             live,
+            store,
             hub,
             gateway,
             gaps,
@@ -165,6 +170,13 @@ impl Ingest {
                 if polled.is_some_and(|p| Some(p) > live && at <= p) {
                     return;
                 }
+                // The first realtime trade of the day, or the first after polls: trades before it
+                // (since the last poll) may be missing from the live bars.
+                match (live, polled) {
+                    (None, None) => self.live.mark_unsure(e.code, at, at),
+                    (_, Some(p)) if Some(p) > live => self.live.mark_unsure(e.code, p, at),
+                    _ => {}
+                }
                 self.on_trades(e.code, &[trade]).await;
             }
             RealtimeEvent::OrderBook(b) => {
@@ -227,6 +239,7 @@ impl Ingest {
         }
         self.live.repair(code, &bars);
         self.live.gaps_repaired.fetch_add(1, Ordering::Relaxed);
+        self.persist(code, bars.clone()).await;
         for b in &bars {
             self.hub.publish_candle(code, Period::M1, b, true);
         }
@@ -237,11 +250,19 @@ impl Ingest {
     /// realtime and polling (a drop, a page closed) gets its latest executions again in its first
     /// poll; counting them twice would double its bars' volume.
     async fn on_polled(&mut self, code: StockCode, mut trades: Vec<Trade>) {
-        let seen = [self.newest_live.get(&code), self.newest_polled.get(&code)]
-            .into_iter()
-            .flatten()
-            .max()
-            .copied();
+        let live = self.newest_live.get(&code).copied();
+        let polled = self.newest_polled.get(&code).copied();
+        let seen = live.max(polled);
+        // The first poll of the day, or the first after realtime: its oldest minute may lack earlier
+        // trades, and trades between the last realtime one and it may be missing. (Polls after
+        // polls find their own gaps: see the poll task.)
+        if let Some(oldest) = trades.first().map(|t| t.time) {
+            match seen {
+                None => self.live.mark_unsure(code, oldest, oldest),
+                Some(s) if live == seen && oldest > s => self.live.mark_unsure(code, s, oldest),
+                _ => {}
+            }
+        }
         if let Some(newest) = seen {
             trades.retain(|t| t.time > newest);
         }
@@ -259,5 +280,20 @@ impl Ingest {
             self.hub.publish_candle(code, Period::M1, bar, false);
         }
         self.evaluator.on_trades(code, trades).await;
+        // Minutes this trade closed are final: stored, so the chart and the engine's next reseed
+        // read them from the store (after the evaluation, off the trade-to-trigger path).
+        if let Some(last) = trades.last() {
+            let closed = self.live.take_closed(code, last.time);
+            self.persist(code, closed).await;
+        }
+    }
+
+    async fn persist(&self, code: StockCode, bars: Vec<Candle>) {
+        if bars.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.put_minutes(code, bars).await {
+            tracing::warn!(%code, error = %e, "ingest: storing closed live minutes failed");
+        }
     }
 }

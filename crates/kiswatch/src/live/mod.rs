@@ -11,12 +11,14 @@
 //! * [`feed`]: [`LiveFeed`], the shared live picture (live state, today's live bars, sources,
 //!   upstream state).
 //! * [`state`]: each realtime stock's last price, order book and executions, in the REST wire types.
+//! * [`bars`]: a stock's live 1-minute bars of today, the truth for today's intraday chart.
 //! * [`ingest`]: the one task that takes every event in.
 //! * [`planner`] (pure) and [`planner_task`]: which stocks hold the 41 realtime registrations.
 //! * [`poll_task`]: polling the rest inside a bounded share of the rate.
 //! * [`gap`]: which minutes a gap covered, and refetching them.
 //! * [`quotes`]: the API's price, order book and executions, live first.
 
+pub mod bars;
 pub mod feed;
 pub mod gap;
 pub mod ingest;
@@ -26,7 +28,8 @@ pub mod poll_task;
 pub mod quotes;
 pub mod state;
 
-pub use feed::{Feed, LiveFeed, LiveStats, minute_of};
+pub use bars::{LiveBars, minute_of};
+pub use feed::{Feed, LiveFeed, LiveStats};
 pub use gap::GapRepair;
 pub use ingest::{Ingest, Inputs};
 pub use planner_task::PlannerTask;

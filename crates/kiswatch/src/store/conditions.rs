@@ -30,22 +30,11 @@ pub struct NewCondition {
     pub webhook: Option<String>,
 }
 
-pub(crate) fn mode_text(mode: Mode) -> &'static str {
-    match mode {
-        Mode::EveryTick => "every_tick",
-        Mode::OnClose => "on_close",
-    }
-}
-
 fn mode_of(s: &str) -> Result<Mode, StoreError> {
-    match s {
-        "every_tick" => Ok(Mode::EveryTick),
-        "on_close" => Ok(Mode::OnClose),
-        other => Err(StoreError::Corrupt {
-            what: "condition mode",
-            value: other.to_string(),
-        }),
-    }
+    Mode::parse(s).ok_or_else(|| StoreError::Corrupt {
+        what: "condition mode",
+        value: s.to_string(),
+    })
 }
 
 const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at";
@@ -97,7 +86,7 @@ impl Store {
                     new.name,
                     new.expr,
                     new.enabled,
-                    mode_text(new.mode),
+                    new.mode.as_str(),
                     new.cooldown_secs as i64,
                     new.webhook,
                     created_at
@@ -132,7 +121,7 @@ impl Store {
                     new.name,
                     new.expr,
                     new.enabled,
-                    mode_text(new.mode),
+                    new.mode.as_str(),
                     new.cooldown_secs as i64,
                     new.webhook
                 ],

@@ -34,7 +34,7 @@ use tokio::sync::watch;
 pub use bars::{DailyCoverage, MinuteDay};
 pub use conditions::{ConditionRow, NewCondition};
 pub use integrity::Origin;
-pub use triggers::{NewTrigger, TriggerQuery, TriggerRow, trigger_key};
+pub use triggers::TriggerQuery;
 pub use watchlist::WatchItem;
 
 /// Errors of the store.

@@ -13,7 +13,7 @@
 //!   them oldest first, one at a time, taking each off the backlog only once its write committed.
 //!   So stored ids still increase in firing order.
 //! * **Once each.** A held trigger is known by its key (condition, stock, period, bar: the store's
-//!   unique key, [`NewTrigger::key`]); the same key firing again while held is ignored like a
+//!   unique key, [`Fired::key`]); the same key firing again while held is ignored like a
 //!   stored duplicate, and the store's `INSERT OR IGNORE` makes a retry of a write that did land
 //!   harmless.
 //! * **Ids.** Only stored triggers have ids: an id is the store's row id and nothing else, so a
@@ -44,7 +44,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::delivery::Delivery;
-use crate::store::{NewTrigger, Store, StoreError};
+use crate::contract::Fired;
+use crate::store::{Store, StoreError};
 use crate::tasks::Tasks;
 
 /// The most triggers held in memory while the store cannot write.
@@ -110,7 +111,7 @@ impl BacklogStatus {
 }
 
 struct Held {
-    trigger: Arc<NewTrigger>,
+    trigger: Arc<Fired>,
     key: String,
     /// RFC 3339, when it was held.
     at: String,
@@ -170,7 +171,7 @@ impl Recorder {
 
     /// Stores the trigger and delivers it (to `webhook` too); or, when the store cannot write or
     /// triggers are held already, delivers it unstored and holds it.
-    pub async fn record(&self, new: NewTrigger, webhook: Option<String>) -> Recorded {
+    pub async fn record(&self, new: Fired, webhook: Option<String>) -> Recorded {
         let key = new.key();
         {
             let state = self.lock();
@@ -192,13 +193,7 @@ impl Recorder {
         }
     }
 
-    fn hold(
-        &self,
-        new: NewTrigger,
-        key: String,
-        webhook: Option<String>,
-        error: Option<StoreError>,
-    ) -> Recorded {
+    fn hold(&self, new: Fired, key: String, webhook: Option<String>, error: Option<StoreError>) -> Recorded {
         let trigger = Arc::new(new);
         let refused = error.as_ref().is_some_and(|e| !e.is_write_failure());
         let mut state = self.lock();
@@ -242,13 +237,13 @@ impl Recorder {
                         error = %e,
                         unkept = n,
                         "triggers: the store refused a trigger; delivered unstored, it will not be stored: {}",
-                        trigger.message_en
+                        trigger.message
                     ),
                     _ => tracing::error!(
                         unkept = n,
                         "triggers: {capacity} triggers are waiting for the store already; this one is \
                          delivered unstored and will not be stored: {}",
-                        trigger.message_en
+                        trigger.message
                     ),
                 }
             }
@@ -258,7 +253,7 @@ impl Recorder {
     }
 
     /// The held triggers, oldest first.
-    pub fn waiting(&self) -> Vec<Arc<NewTrigger>> {
+    pub fn waiting(&self) -> Vec<Arc<Fired>> {
         self.lock().waiting.iter().map(|h| h.trigger.clone()).collect()
     }
 
@@ -296,7 +291,7 @@ impl Recorder {
                  and are lost to the store"
             );
             for t in left.iter().take(LOGGED_AT_SHUTDOWN) {
-                tracing::error!(code = %t.code, bar_time = %t.bar_time, "trigger not stored: {}", t.message_en);
+                tracing::error!(code = %t.code, bar_time = %t.bar_time, "trigger not stored: {}", t.message);
             }
         }
     }
@@ -353,7 +348,7 @@ impl Recorder {
                     error = %e,
                     unkept = n,
                     "triggers: the store refused a held trigger; it will not be stored: {}",
-                    trigger.message_en
+                    trigger.message
                 );
                 delivery.settle(key.clone());
             }

@@ -22,23 +22,31 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::contract::Trigger;
+use crate::contract::{Fired, Trigger, UnstoredTrigger};
 use crate::hub::Hub;
 use crate::outbound::Outbound;
-use crate::store::{NewTrigger, Store, TriggerRow};
+use crate::store::Store;
 use crate::tasks::Tasks;
 
 /// Webhook attempts in all (1 s, 2 s, 4 s … between them).
 const WEBHOOK_ATTEMPTS: u32 = 4;
 
+/// What a webhook receives: the trigger as stored, or as delivered before it could be.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(untagged)]
+pub enum Body {
+    Stored(Trigger),
+    Unstored(UnstoredTrigger),
+}
+
 /// What happened to a trigger, in the order it happened.
 #[derive(Debug, Clone)]
 pub enum TriggerEvent {
     /// Stored (at once, or from the backlog once the store wrote again).
-    Stored(Arc<TriggerRow>),
+    Stored(Arc<Trigger>),
     /// Delivered before it could be stored. `kept`: the backlog holds it and will store it;
     /// `false` when the backlog was full (it will never be stored).
-    Unstored { trigger: Arc<NewTrigger>, kept: bool },
+    Unstored { trigger: Arc<Fired>, kept: bool },
     /// A held trigger the backlog will not store after all (already stored, or refused): by key.
     Settled(String),
 }
@@ -73,16 +81,16 @@ impl Delivery {
     }
 
     /// Tells everyone about a trigger stored at once.
-    pub fn deliver(&self, row: &TriggerRow, webhook: Option<String>) {
+    pub fn deliver(&self, row: &Trigger, webhook: Option<String>) {
         let _ = self.events.send(TriggerEvent::Stored(Arc::new(row.clone())));
         if let Some(url) = webhook {
-            self.post(url, Trigger::from(row));
+            self.post(url, Body::Stored(row.clone()));
         }
     }
 
     /// Tells everyone about a trigger the store could not take (yet).
-    pub fn deliver_unstored(&self, trigger: Arc<NewTrigger>, kept: bool, webhook: Option<String>) {
-        let body = Trigger::unstored(&trigger);
+    pub fn deliver_unstored(&self, trigger: Arc<Fired>, kept: bool, webhook: Option<String>) {
+        let body = Body::Unstored(UnstoredTrigger::new((*trigger).clone()));
         let _ = self.events.send(TriggerEvent::Unstored { trigger, kept });
         if let Some(url) = webhook {
             self.post(url, body);
@@ -90,7 +98,7 @@ impl Delivery {
     }
 
     /// A held trigger, stored now: to the browsers again, with its id (its webhook had it already).
-    pub fn stored_late(&self, row: &TriggerRow) {
+    pub fn stored_late(&self, row: &Trigger) {
         let _ = self.events.send(TriggerEvent::Stored(Arc::new(row.clone())));
     }
 
@@ -99,7 +107,7 @@ impl Delivery {
         let _ = self.events.send(TriggerEvent::Settled(key));
     }
 
-    fn post(&self, url: String, body: Trigger) {
+    fn post(&self, url: String, body: Body) {
         let outbound = self.outbound.clone();
         let failed = self.webhooks_failed.clone();
         self.tasks.spawn(async move {
@@ -117,7 +125,7 @@ impl Delivery {
         self,
         hub: Arc<Hub>,
         store: Store,
-        unstored: impl Fn() -> Vec<Arc<NewTrigger>> + Send + 'static,
+        unstored: impl Fn() -> Vec<Arc<Fired>> + Send + 'static,
     ) {
         let mut live = self.subscribe();
         let mut last = match store.last_trigger_id().await {
@@ -133,11 +141,11 @@ impl Delivery {
                 Ok(TriggerEvent::Stored(row)) => {
                     if row.id > last {
                         last = row.id;
-                        hub.publish_trigger(&Trigger::from(&*row));
+                        hub.publish_trigger(&row);
                     }
                 }
                 Ok(TriggerEvent::Unstored { trigger, kept }) => {
-                    hub.publish_unstored_trigger(&Trigger::unstored(&trigger), kept);
+                    hub.publish_unstored_trigger(&UnstoredTrigger::new((*trigger).clone()), kept);
                 }
                 Ok(TriggerEvent::Settled(key)) => hub.settle_unstored(&key),
                 Err(RecvError::Lagged(missed)) => {
@@ -147,7 +155,7 @@ impl Delivery {
                             Ok(rows) => {
                                 for row in rows {
                                     last = row.id;
-                                    hub.publish_trigger(&Trigger::from(&row));
+                                    hub.publish_trigger(&row);
                                 }
                                 break;
                             }
@@ -159,7 +167,10 @@ impl Delivery {
                     }
                     // The hub's unstored triggers become the backlog's: missed ones are sent now
                     // (a browser knows them by key), stored ones are no longer replayed.
-                    let waiting: Vec<Trigger> = unstored().iter().map(|t| Trigger::unstored(t)).collect();
+                    let waiting: Vec<UnstoredTrigger> = unstored()
+                        .iter()
+                        .map(|t| UnstoredTrigger::new((**t).clone()))
+                        .collect();
                     hub.sync_unstored(&waiting);
                 }
                 Err(RecvError::Closed) => return,
@@ -171,7 +182,7 @@ impl Delivery {
 /// POSTs `body` to `url` through `outbound`, retrying failures that may pass with backoff; `true`
 /// once a 2xx came back. A refused destination is not retried. Logs name the destination's host,
 /// never its path or query.
-pub async fn post_webhook(outbound: &Outbound, url: &str, body: &Trigger) -> bool {
+pub async fn post_webhook(outbound: &Outbound, url: &str, body: &Body) -> bool {
     let mut wait = Duration::from_secs(1);
     for attempt in 1..=WEBHOOK_ATTEMPTS {
         match outbound.post_json(url, body).await {

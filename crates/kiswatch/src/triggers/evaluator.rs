@@ -31,8 +31,9 @@ use market::{Candle, Condition, Period, StockCode, Trade, TriggerEngine};
 use super::backlog::{Recorded, Recorder};
 use super::message::describe;
 use crate::clock::rfc3339;
+use crate::contract::{Fired, TriggerValues};
 use crate::history::{Backfill, LONGEST_AVERAGE, Need, SESSION_MINUTES, Urgency};
-use crate::store::{ConditionRow, NewTrigger, Store};
+use crate::store::{ConditionRow, Store};
 use crate::upstream::StockDirectory;
 
 /// Whether a (stock, period)'s history supports firing.
@@ -284,6 +285,8 @@ impl Evaluator {
                 ))
             })
             .collect();
+        // The history the replay needs: enough for the longest average of the longest intraday
+        // period watched, and the gap day's minutes before the gap.
         let longest = DEFAULT_PERIODS[DEFAULT_PERIODS.len() - 1] + 2;
         let Some(minutes) = conditions.iter().filter_map(|(_, c, _)| c.period.minutes()).max() else {
             return;
@@ -296,7 +299,7 @@ impl Evaluator {
                 return;
             }
         };
-        for t in replay(&conditions, code, &before, bars) {
+        for t in TriggerEngine::replay(&conditions, code, &before, bars) {
             if self.is_armed(code, t.period) {
                 self.record(t, true).await;
             }
@@ -312,7 +315,7 @@ impl Evaluator {
         let code = t.stock.to_string();
         let name = self.stocks.name(t.stock);
         let (ko, en) = describe(&name, &code, &condition.name, &t);
-        let new = NewTrigger {
+        let new = Fired {
             code,
             name,
             condition_id: t.condition,
@@ -321,12 +324,12 @@ impl Evaluator {
             bar_time: rfc3339(t.bar_time),
             time: rfc3339(t.time),
             price: t.price,
-            values: t.values.clone(),
+            values: TriggerValues(t.values.clone()),
             late,
+            message: en,
             message_ko: ko,
-            message_en: en,
         };
-        let message = new.message_en.clone();
+        let message = new.message.clone();
         match self.recorder.record(new, condition.webhook).await {
             Recorded::Stored(id) => {
                 self.fired.fetch_add(1, Ordering::Relaxed);
@@ -349,44 +352,4 @@ fn options(c: &ConditionRow) -> ConditionOptions {
         mode: c.mode,
         cooldown: (c.cooldown_secs > 0).then(|| jiff::SignedDuration::from_secs(c.cooldown_secs as i64)),
     }
-}
-
-/// What fires inside a gap: a scratch engine with `conditions` learns where each condition stood from
-/// `history` (the 1-minute bars before the gap) and then sees the gap's bars.
-fn replay(
-    conditions: &[(u64, Condition, ConditionOptions)],
-    code: StockCode,
-    history: &[Candle],
-    gap: &[Candle],
-) -> Vec<Trigger> {
-    let mut scratch = TriggerEngine::default();
-    for (id, condition, options) in conditions {
-        let _ = scratch.add_condition(*id, condition.clone(), *options);
-    }
-    let Ok(stock) = scratch.add_stock(code) else {
-        return Vec::new();
-    };
-    let Some(minutes) = conditions.iter().filter_map(|(_, c, _)| c.period.minutes()).max() else {
-        return Vec::new();
-    };
-    // The engine fires on a condition turning true, so it must know where each condition stood
-    // before the gap: seeded bars are never evaluated, so the last `minutes` of the history are
-    // replayed (their triggers, seen live already, discarded) and the gap's first bar can fire.
-    let (seeded, replayed) = history.split_at(history.len().saturating_sub(minutes as usize));
-    scratch.seed_from_minutes(stock, seeded);
-    let mut out = Vec::new();
-    for b in replayed {
-        scratch.on_minute_bar(stock, *b, &mut out);
-    }
-    out.clear();
-    for b in gap {
-        scratch.on_minute_bar(stock, *b, &mut out);
-    }
-    if let Some(last) = gap.last() {
-        scratch.close_bars_until(
-            last.time.saturating_add(jiff::SignedDuration::from_mins(1)),
-            &mut out,
-        );
-    }
-    out
 }

@@ -3,7 +3,7 @@
 //! A browser opening a stock page, a second browser opening the same page, the live poller and the
 //! backfill may all want the same price at the same moment. Each cache ([`moka::future::Cache`] with
 //! `try_get_with`) makes the first caller fetch while the others wait for its answer, and keeps the
-//! answer for its TTL: price 2 s, order book 1 s, executions 3 s, today's minutes 60 s. Below the
+//! answer for its TTL: price 2 s, order book 1 s, executions 3 s, today's minutes 2 s. Below the
 //! caches, [`kis::KisClient`] sends every call through the governor (zero rate-limit rejections) at
 //! the caller's priority: a page open is [`Priority::Interactive`], and so are polls (paced by
 //! their own scheduler to a bounded share); backfill and gap repair are [`Priority::Background`].
@@ -69,6 +69,8 @@ impl From<KisError> for GatewayError {
 pub struct TodayMinutes {
     pub date: Date,
     pub forming: Option<Candle>,
+    /// The market time of the read (`None` while no market time is known).
+    pub as_of: Option<DateTime>,
 }
 
 /// The TTLs of the caches.
@@ -86,7 +88,10 @@ impl Default for Ttls {
             price: Duration::from_secs(2),
             order_book: Duration::from_secs(1),
             executions: Duration::from_secs(3),
-            candles: Duration::from_secs(60),
+            // Single flight for a burst (a page and the backfill asking together), not a cache of
+            // the chart: today's chart is the live bars, and this read only fills what came
+            // before the feed started (see `live::bars`).
+            candles: Duration::from_secs(2),
         }
     }
 }
@@ -217,7 +222,8 @@ impl Gateway {
         Ok(list)
     }
 
-    /// Today's minutes (cached 60 s): the closed ones go to the store, the forming one is returned.
+    /// Today's minutes (single-flight for 2 s): the closed ones go to the store, the forming one is
+    /// returned.
     /// A fetch walks back from now only until it reaches what is stored.
     pub async fn today_minutes(
         &self,
@@ -274,6 +280,7 @@ impl Gateway {
         let Some(date) = day else {
             // No trade yet today: nothing forms.
             return Ok(TodayMinutes {
+                as_of: self.clock.now(),
                 date: self
                     .clock
                     .today()
@@ -286,7 +293,11 @@ impl Gateway {
             self.clock.observe(f.time);
         }
         self.store.put_minutes(code, bars.into_values().collect()).await?;
-        Ok(TodayMinutes { date, forming })
+        Ok(TodayMinutes {
+            date,
+            forming,
+            as_of: self.clock.now(),
+        })
     }
 
     /// Learns the trading day (and time) upstream is on from one minute-chart call; nothing stored.

@@ -150,5 +150,8 @@ fn backtest_rejects_a_bad_condition_with_its_position() {
     );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("position") && stderr.contains("번째"), "{stderr}");
+    assert!(
+        stderr.contains("at character 12") && stderr.contains("12번째 글자"),
+        "{stderr}"
+    );
 }

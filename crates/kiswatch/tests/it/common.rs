@@ -202,8 +202,8 @@ pub async fn registered(t: &TestApp, n: usize) {
     .await;
 }
 
-/// Every `trigger` message one browser connection receives, collected in the background: the
-/// connection resumes after 0 at once (so its trigger hold ends), as the web UI does.
+/// Every `trigger` and `trigger_unstored` message one browser connection receives, collected in the
+/// background: the connection resumes after 0 at once (so its trigger hold ends), as the web UI does.
 pub struct TriggerWatch {
     seen: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
     task: tokio::task::JoinHandle<()>,
@@ -229,7 +229,7 @@ impl TriggerWatch {
             while let Some(Ok(msg)) = ws.next().await {
                 if let Message::Text(t) = msg
                     && let Ok(v) = serde_json::from_str::<Value>(&t)
-                    && v["type"] == "trigger"
+                    && (v["type"] == "trigger" || v["type"] == "trigger_unstored")
                 {
                     into.lock().unwrap().push(v);
                 }
@@ -243,16 +243,19 @@ impl TriggerWatch {
         self.seen.lock().unwrap().clone()
     }
 
-    /// The stored ones (with an id).
+    /// The stored ones (`trigger`, with an id).
     pub fn stored(&self) -> Vec<Value> {
-        self.seen().into_iter().filter(|t| t["id"].is_u64()).collect()
+        self.seen()
+            .into_iter()
+            .filter(|t| t["type"] == "trigger")
+            .collect()
     }
 
-    /// The unstored ones (`persisted: false`, no id).
+    /// The unstored ones (`trigger_unstored`: `persisted: false`, no id).
     pub fn unstored(&self) -> Vec<Value> {
         self.seen()
             .into_iter()
-            .filter(|t| t["persisted"] == false)
+            .filter(|t| t["type"] == "trigger_unstored")
             .collect()
     }
 }

@@ -16,6 +16,7 @@ mod cli_store;
 mod serve_acceptance;
 mod serve_acceptance_cli;
 mod serve_api;
+mod serve_candles;
 mod serve_openapi;
 mod serve_realtime;
 mod serve_search;

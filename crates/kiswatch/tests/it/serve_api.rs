@@ -204,13 +204,14 @@ async fn conditions_are_checked_and_a_bad_one_is_422_with_its_position() {
         e["error"]["message"]
             .as_str()
             .unwrap()
-            .contains(&format!("position {position}"))
+            .contains(&format!("at character {}", position + 1)),
+        "messages count characters from 1: {e}"
     );
     assert!(
         e["error"]["message_ko"]
             .as_str()
             .unwrap()
-            .contains(&format!("{position}번째"))
+            .contains(&format!("{}번째 글자", position + 1))
     );
     let (_, l) = t.get("/api/v1/conditions").await;
     assert_eq!(l.as_array().unwrap().len(), 1, "nothing stored for the bad one");

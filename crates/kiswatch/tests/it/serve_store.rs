@@ -1,8 +1,9 @@
 //! A store that cannot write never costs a trigger: with every write failing as on a full disk
-//! (SQLITE_FULL, injected into the store), triggers still reach the browser at once, marked
-//! `persisted: false` without an id; once the store writes again each is stored exactly once and
-//! reaches the browser again with its id. Against kiswatch on port 0 and its embedded simulator, a
-//! condition that flips often (`1m: close > open`) on a few stocks at 60× speed.
+//! (SQLITE_FULL, injected into the store), triggers still reach the browser at once, as
+//! `trigger_unstored` messages (`persisted: false`, no id); once the store writes again each is
+//! stored exactly once and reaches the browser again as a `trigger` with its id. Against kiswatch
+//! on port 0 and its embedded simulator, a condition that flips often (`1m: close > open`) on a
+//! few stocks at 60× speed.
 
 use crate::common;
 
@@ -57,7 +58,7 @@ async fn a_full_disk_delays_storing_triggers_but_loses_and_doubles_none() {
     .await;
     for u in &unstored {
         assert_eq!(u["id"], Value::Null, "{u}");
-        assert_eq!(u["recorded_at"], Value::Null, "{u}");
+        assert_eq!(u["persisted"], false, "{u}");
         assert!(
             u["key"]
                 .as_str()

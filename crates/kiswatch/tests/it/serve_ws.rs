@@ -277,11 +277,11 @@ async fn resume_delivers_exactly_the_missed_triggers_in_order_once() {
 }
 
 /// A trigger stored (as the trigger service stores one) on the 1-minute bar `minute` after 09:00.
-async fn store_trigger(t: &common::TestApp, minute: i64) -> kiswatch::store::TriggerRow {
+async fn store_trigger(t: &common::TestApp, minute: i64) -> kiswatch::contract::Trigger {
     t.app
         .state()
         .store
-        .add_trigger(kiswatch::store::NewTrigger {
+        .add_trigger(kiswatch::contract::Fired {
             code: "005930".into(),
             name: "삼성전자".into(),
             condition_id: 1,
@@ -290,10 +290,10 @@ async fn store_trigger(t: &common::TestApp, minute: i64) -> kiswatch::store::Tri
             bar_time: format!("2026-07-24T09:{minute:02}:00+09:00"),
             time: format!("2026-07-24T09:{minute:02}:30+09:00"),
             price: 250_000 + minute,
-            values: vec![("close".into(), (250_000 + minute) as f64)],
+            values: kiswatch::contract::TriggerValues(vec![("close".into(), (250_000 + minute) as f64)]),
             late: false,
+            message: String::new(),
             message_ko: String::new(),
-            message_en: String::new(),
         })
         .await
         .unwrap()
@@ -303,10 +303,7 @@ async fn store_trigger(t: &common::TestApp, minute: i64) -> kiswatch::store::Tri
 /// A trigger stored and published (what the evaluator and the delivery to the hub do).
 async fn fire(t: &common::TestApp, minute: i64) -> u64 {
     let row = store_trigger(t, minute).await;
-    t.app
-        .state()
-        .hub
-        .publish_trigger(&kiswatch::contract::Trigger::from(&row));
+    t.app.state().hub.publish_trigger(&row);
     row.id
 }
 

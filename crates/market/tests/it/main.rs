@@ -9,7 +9,12 @@
 //! proptest keeps its failure seeds for a module in `tests/proptest-regressions/NAME.txt` (its
 //! default next to the directory holding `main.rs`).
 
+mod alerts;
 mod averages;
+mod backtest_report;
 mod candles;
+mod condition_limits;
+mod condition_messages;
 mod conditions;
+mod replay;
 mod triggers;

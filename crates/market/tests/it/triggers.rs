@@ -1,5 +1,6 @@
-//! The trigger engine: false→true firing, no refire while true, once per bar under many ticks, cooldown,
-//! on-close mode, history seeding, and what a trigger carries.
+//! The trigger engine: false→true firing, no refire while true, once per bar under many ticks, re-arming
+//! on a closed false bar, cooldown, on-close mode, history seeding, and what a trigger carries (the
+//! once-per-day mode, re-arming and gap replay in detail: `alerts.rs`).
 
 use jiff::SignedDuration;
 use jiff::civil::{DateTime, date};
@@ -101,12 +102,14 @@ fn cooldown_holds() {
     let mut r = Rig::new("1m: close > 100", options);
     r.trade(t(9, 0, 0), 99);
     let mut fired_at = Vec::new();
-    // Each minute: false at :00, true at :30.
+    // Each minute: false at :00, true at :30, false again at :50 (so every bar closes false and
+    // re-arms the condition; only the cooldown holds it back).
     for m in 1..=12 {
         r.trade(t(9, m, 0), 99);
         if r.trade(t(9, m, 30), 101) == 1 {
             fired_at.push(m);
         }
+        r.trade(t(9, m, 50), 99);
     }
     // 09:01:30, then quiet until 09:06:30, then 09:11:30.
     assert_eq!(fired_at, vec![1, 6, 11]);
@@ -469,17 +472,26 @@ mod against_naive {
                 (0..3).map(|_| conditions.iter().map(|c| BarSeries::new(c.period)).collect()).collect();
             let mut last: Vec<Vec<Option<bool>>> = vec![vec![None; conditions.len()]; 3];
             let mut fired_bar: Vec<Vec<Option<DateTime>>> = vec![vec![None; conditions.len()]; 3];
+            // After firing, disarmed until a closed bar is false.
+            let mut armed: Vec<Vec<bool>> = vec![vec![true; conditions.len()]; 3];
             let mut expected = Vec::new();
             for tick in &ticks {
                 let s = tick.stock.index();
                 for (k, c) in conditions.iter().enumerate() {
-                    series[s][k].apply_trade(tick.time, tick.price, tick.volume, cal);
+                    let effect = series[s][k].apply_trade(tick.time, tick.price, tick.volume, cal);
                     let bars = series[s][k].bars();
+                    if effect == market::series::TradeEffect::Opened
+                        && bars.len() >= 2
+                        && !holds_from_scratch(c, &bars[..bars.len() - 1])
+                    {
+                        armed[s][k] = true;
+                    }
                     let holds = holds_from_scratch(c, bars);
                     let was = last[s][k].replace(holds);
                     let bar = bars.last().unwrap().time;
-                    if holds && was == Some(false) && fired_bar[s][k] != Some(bar) {
+                    if holds && was == Some(false) && fired_bar[s][k] != Some(bar) && armed[s][k] {
                         fired_bar[s][k] = Some(bar);
+                        armed[s][k] = false;
                         expected.push((CODES[s].to_string(), k as u64, bar, tick.time, tick.price));
                     }
                 }

@@ -30,21 +30,23 @@ async fn drain(outbox: &Outbox) -> Vec<Value> {
 
 fn trigger(id: u64, code: &str) -> Trigger {
     Trigger {
-        id: Some(id),
-        code: code.into(),
-        name: "삼성전자".into(),
-        condition_id: 1,
-        condition_name: "30m 정배열".into(),
-        period: "30m".into(),
-        bar_time: "2026-11-27T09:30:00+09:00".into(),
-        time: "2026-11-27T09:31:00+09:00".into(),
-        price: 1_000,
-        values: Default::default(),
-        late: false,
+        id,
+        fired: crate::contract::Fired {
+            code: code.into(),
+            name: "삼성전자".into(),
+            condition_id: 1,
+            condition_name: "30m 정배열".into(),
+            period: "30m".into(),
+            bar_time: "2026-11-27T09:30:00+09:00".into(),
+            time: "2026-11-27T09:31:00+09:00".into(),
+            price: 1_000,
+            values: Default::default(),
+            late: false,
+            message: String::new(),
+            message_ko: String::new(),
+        },
         acked: false,
-        message: String::new(),
-        message_ko: String::new(),
-        recorded_at: Some(String::new()),
+        recorded_at: String::new(),
         persisted: true,
         key: String::new(),
     }
@@ -152,25 +154,14 @@ async fn triggers_go_to_everyone_and_resume_fills_the_gap_once() {
 }
 
 /// A trigger the store could not take yet: no id, `persisted: false`, known by its key.
-fn unstored(minute: u32) -> Trigger {
-    let bar_time = format!("2026-11-27T10:{minute:02}:00+09:00");
-    Trigger {
-        id: None,
-        persisted: false,
-        recorded_at: None,
-        key: trigger_key(1, "005930", "30m", &bar_time),
-        bar_time,
-        ..trigger(0, "005930")
-    }
+fn unstored(minute: u32) -> UnstoredTrigger {
+    let mut fired = trigger(0, "005930").fired;
+    fired.bar_time = format!("2026-11-27T10:{minute:02}:00+09:00");
+    UnstoredTrigger::new(fired)
 }
 
-fn stored_as(t: &Trigger, id: u64) -> Trigger {
-    Trigger {
-        id: Some(id),
-        persisted: true,
-        recorded_at: Some(String::new()),
-        ..t.clone()
-    }
+fn stored_as(t: &UnstoredTrigger, id: u64) -> Trigger {
+    Trigger::stored(id, t.fired.clone(), false, String::new())
 }
 
 /// Unstored triggers reach every client at once (they have no id to deduplicate by), are held

@@ -3,11 +3,12 @@ use std::collections::HashSet;
 use tokio::sync::broadcast;
 
 use super::*;
+use crate::contract::TriggerValues;
 use crate::outbound::{Outbound, OutboundPolicy};
 use crate::triggers::TriggerEvent;
 
-fn trigger(minute: u32) -> NewTrigger {
-    NewTrigger {
+fn trigger(minute: u32) -> Fired {
+    Fired {
         code: "005930".into(),
         name: "삼성전자".into(),
         condition_id: 1,
@@ -16,11 +17,11 @@ fn trigger(minute: u32) -> NewTrigger {
         bar_time: format!("2026-11-27T{:02}:{:02}:00+09:00", 9 + minute / 60, minute % 60),
         time: format!("2026-11-27T{:02}:{:02}:31+09:00", 9 + minute / 60, minute % 60),
         price: 71_000,
-        values: vec![("close".into(), 71_000.0)],
+        values: TriggerValues(vec![("close".into(), 71_000.0)]),
         late: false,
         // Long enough that a page of the triggers table fills after a few rows.
         message_ko: "메시지 ".repeat(40),
-        message_en: format!("trigger of minute {minute} ") + &"x".repeat(200),
+        message: format!("trigger of minute {minute} ") + &"x".repeat(200),
     }
 }
 
@@ -122,7 +123,7 @@ async fn a_full_database_holds_triggers_and_stores_each_once_when_space_returns(
             late.push(row);
         }
     }
-    assert_eq!(late.iter().map(|r| r.trigger.key()).collect::<Vec<_>>(), held);
+    assert_eq!(late.iter().map(|r| r.key.clone()).collect::<Vec<_>>(), held);
     let last = *stored.last().unwrap();
     assert!(late.windows(2).all(|w| w[0].id < w[1].id) && late[0].id > last);
     let status = recorder.status();
@@ -131,7 +132,7 @@ async fn a_full_database_holds_triggers_and_stores_each_once_when_space_returns(
     assert!(store.write_health().failing.is_none());
     let all = store.triggers_after(0).await.unwrap();
     assert_eq!(all.len(), stored.len() + 6, "none lost");
-    let keys: HashSet<String> = all.iter().map(|r| r.trigger.key()).collect();
+    let keys: HashSet<String> = all.iter().map(|r| r.key.clone()).collect();
     assert_eq!(keys.len(), all.len(), "none twice");
     // And new triggers are stored at once again.
     assert!(matches!(
