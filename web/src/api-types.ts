@@ -566,7 +566,13 @@ export interface components {
             live: null | components["schemas"]["HealthLive"];
             market: components["schemas"]["HealthMarket"];
             master: null | components["schemas"]["StockMaster"];
+            /**
+             * @description Why the status is `degraded`, one line each (`upstream: …`, `store: 3 triggers waiting to
+             *     be stored: database or disk is full`); empty while `ok`.
+             */
+            reasons: string[];
             status: components["schemas"]["HealthStatus"];
+            store: components["schemas"]["HealthStore"];
             upstream: components["schemas"]["HealthUpstream"];
             /** Format: int64 */
             uptime_secs: number;
@@ -619,10 +625,54 @@ export interface components {
             today: string | null;
         };
         /**
-         * @description `ok`, or `degraded` while the upstream fails.
+         * @description `ok`, or `degraded` while the upstream fails or the store cannot write (`reasons` say why).
          * @enum {string}
          */
         HealthStatus: "ok" | "degraded";
+        /**
+         * @description The local database: how it was found at start, whether writes succeed, and the triggers waiting
+         *     for it.
+         */
+        HealthStore: {
+            /**
+             * Format: double
+             * @description How long the integrity check (`PRAGMA quick_check`) took at start.
+             */
+            check_ms: number;
+            /**
+             * @description When a start found this database emptied, and how it was recognised (kept for every later
+             *     start); `null` if never.
+             */
+            emptied: string | null;
+            failing: null | components["schemas"]["StoreFailure"];
+            /** @description When the oldest of them fired (RFC 3339); `null` when none waits. */
+            oldest_waiting: string | null;
+            /**
+             * @description How the file was found at start: `created` (there was none: a first run), `existing`, or
+             *     `emptied` (a file was there with its content gone, see `emptied`).
+             */
+            origin: components["schemas"]["StoreOrigin"];
+            /** @description The database file. */
+            path: string;
+            /**
+             * Format: int64
+             * @description Triggers stored after waiting, since the start.
+             */
+            triggers_stored_late: number;
+            /**
+             * Format: int64
+             * @description Triggers delivered that will never be stored (more were waiting than the backlog holds, or
+             *     the store refused them), since the start.
+             */
+            triggers_unkept: number;
+            /** @description Triggers delivered (unstored) and waiting for the store to write again. */
+            triggers_waiting: number;
+            /**
+             * Format: int64
+             * @description Writes that failed since the start.
+             */
+            write_failures: number;
+        };
         /** @description The upstream: which, and its calls and errors. */
         HealthUpstream: {
             /**
@@ -895,6 +945,23 @@ export interface components {
         StockStatusEntry: components["schemas"]["FeedStatus"] & {
             code: string;
         };
+        /** @description Writes failing now. */
+        StoreFailure: {
+            /**
+             * Format: int64
+             * @description Failed writes in this run.
+             */
+            count: number;
+            /** @description SQLite's words for the latest failure (`database or disk is full`). */
+            error: string;
+            /** @description The first failure of this run of failures (RFC 3339). */
+            since: string;
+        };
+        /**
+         * @description How the database file was found at start.
+         * @enum {string}
+         */
+        StoreOrigin: "created" | "existing" | "emptied";
         /** @description The latest trade of a stock, with the day's move. */
         TickMessage: components["schemas"]["PriceMove"] & {
             /**
@@ -1220,7 +1287,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description upstream calls and errors, governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error) */
+            /** @description status ok|degraded with its reasons, upstream calls and errors, the store (origin, emptied, integrity check time, failing writes, triggers waiting to be stored), governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error) */
             200: {
                 headers: {
                     [name: string]: unknown;

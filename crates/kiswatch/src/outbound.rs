@@ -211,9 +211,9 @@ pub enum OutboundError {
     #[error("{shown}: the address has no host")]
     NoHost { shown: String },
     #[error(
-        "{host} is {} ({ip}): destinations saved through the API may not reach it \
+        "{}: destinations saved through the API may not reach it \
          (`kiswatch serve --allow-private-webhooks` allows private and local addresses)",
-        .kind.en()
+        refused_en(.host, .ip, .kind)
     )]
     Refused { host: String, ip: IpAddr, kind: Refusal },
     #[error(
@@ -234,6 +234,16 @@ pub enum OutboundError {
     Timeout { shown: String },
     #[error("{shown}: {detail}")]
     Failed { shown: String, detail: String },
+}
+
+/// `10.0.0.7 is a private-network address`, or `hooks.example.test is a loopback address
+/// (127.0.0.1)` for a name.
+fn refused_en(host: &str, ip: &IpAddr, kind: &Refusal) -> String {
+    if *host == ip.to_string() {
+        format!("{host} is {}", kind.en())
+    } else {
+        format!("{host} is {} ({ip})", kind.en())
+    }
 }
 
 impl OutboundError {
@@ -267,10 +277,17 @@ impl OutboundError {
                 "{shown}: 주소에 사용자 이름이나 비밀번호를 넣을 수 없습니다 (평문으로 저장·전송됩니다)"
             ),
             OutboundError::NoHost { shown } => format!("{shown}: 주소에 호스트가 없습니다"),
-            OutboundError::Refused { host, ip, kind } => format!(
-                "{host}은(는) {}({ip})입니다: API로 저장한 주소는 여기에 접근할 수 없습니다 {FLAG}",
-                kind.ko()
-            ),
+            OutboundError::Refused { host, ip, kind } => {
+                let via = if *host == ip.to_string() {
+                    String::new()
+                } else {
+                    format!("({ip})")
+                };
+                format!(
+                    "{host}은(는) {}{via}입니다: API로 저장한 주소는 여기에 접근할 수 없습니다 {FLAG}",
+                    kind.ko()
+                )
+            }
             OutboundError::LocalName { host } => {
                 format!(
                     "{host}은(는) 로컬 이름(루프백)입니다: API로 저장한 주소는 여기에 접근할 수 없습니다 {FLAG}"

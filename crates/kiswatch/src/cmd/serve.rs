@@ -148,12 +148,13 @@ impl App {
         if upstream.kind == UpstreamKind::Demo && config.demo.seed_watchlist {
             crate::demo::seed(&store, &stocks).await?;
         }
+        let outbound = Outbound::new(config.outbound);
         let (triggers, evaluator) = TriggerService::new(
             store.clone(),
             stocks.clone(),
             backfill.clone(),
             tasks.clone(),
-            Outbound::new(config.outbound),
+            outbound.clone(),
         );
         let hub = Arc::new(Hub::new(QueueConfig::default()));
         let live = Arc::new(LiveFeed::new());
@@ -240,6 +241,7 @@ impl App {
             namespace: upstream.namespace.clone(),
             sim_url: upstream.sim_url(),
             http: reqwest::Client::new(),
+            outbound,
             token: config.token.clone(),
             started: Instant::now(),
             changed,

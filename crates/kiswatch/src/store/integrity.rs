@@ -10,8 +10,9 @@
 //!   of starting empty as if nothing had happened; and the copy is named after the damaged file's
 //!   modification time, so a service manager restarting kiswatch in a loop makes one copy, not one
 //!   per attempt. `quick_check` reads every page once (O(file size)); it skips only the index-order
-//!   checks of the full `integrity_check`. Measured on a 60-stock × 20-session minute database in
-//!   the README's security section.
+//!   checks of the full `integrity_check`. On a 31 MB database (60 stocks × 20 sessions of minutes,
+//!   370 daily bars each, 10,000 triggers; `examples/store_check.rs`) it took 0.18–0.24 s with the
+//!   file in the page cache and 0.66–0.80 s with it evicted (dev build, 2 shared cores).
 //! * **Emptied.** A new database is built under a temporary name and renamed into place once its
 //!   schema is committed, so kiswatch itself never leaves a zero-byte database behind. A
 //!   database file that exists with zero bytes (and no write-ahead log) therefore was emptied by

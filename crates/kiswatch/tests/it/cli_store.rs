@@ -167,6 +167,14 @@ async fn a_zero_byte_database_is_not_silently_re_seeded() {
     // The demo seeds before the service listens: nothing came back behind the user's back.
     assert_eq!(get(&http, &format!("{url}/api/v1/watchlist")).await, json!([]));
     assert_eq!(get(&http, &format!("{url}/api/v1/conditions")).await, json!([]));
+    let health = get(&http, &format!("{url}/api/v1/health")).await;
+    assert_eq!(health["store"]["origin"], "emptied", "{health}");
+    assert!(
+        health["store"]["emptied"]
+            .as_str()
+            .is_some_and(|e| e.contains("zero bytes")),
+        "{health}"
+    );
 }
 
 /// SIGKILL while triggers, live bars and the backfill are all being written: every trigger the

@@ -23,5 +23,6 @@ mod serve_search;
 mod serve_store;
 mod serve_triggers;
 mod serve_upstream;
+mod serve_webhooks;
 mod serve_ws;
 mod serve_ws_drop;

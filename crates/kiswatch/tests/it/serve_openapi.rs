@@ -244,7 +244,7 @@ async fn the_real_answers_fit_their_schemas() {
     use reqwest::Method as M;
     let t = common::spawn_demo(false).await;
     let doc = serde_json::to_value(kiswatch::api::openapi::document()).unwrap();
-    let condition = json!({"name": "정배열", "expr": "D: 정배열", "mode": "on_close", "webhook": "http://127.0.0.1:9/hook"});
+    let condition = json!({"name": "정배열", "expr": "D: 정배열", "mode": "on_close", "webhook": "https://hooks.example.com/kiswatch"});
     let backtest = json!({"code": "005930", "condition": "D: cross_up(close, ma(20))", "from": "2025-06-01"});
     let stock = "/api/v1/stocks/{code}";
     #[rustfmt::skip]

@@ -3,7 +3,8 @@
 //! `trigger_unstored` messages (`persisted: false`, no id); once the store writes again each is
 //! stored exactly once and reaches the browser again as a `trigger` with its id. Against kiswatch
 //! on port 0 and its embedded simulator, a condition that flips often (`1m: close > open`) on a
-//! few stocks at 60× speed.
+//! few stocks at 60× speed. Meanwhile `/api/v1/health` is `degraded` and says why, and `/metrics`
+//! counts the triggers waiting; both recover once everything is stored.
 
 use crate::common;
 
@@ -38,6 +39,9 @@ async fn a_full_disk_delays_storing_triggers_but_loses_and_doubles_none() {
         )
         .await;
     assert_eq!(status, 201, "{c}");
+    let (_, h) = t.get("/api/v1/health").await;
+    assert_eq!(h["store"]["origin"], "created", "{h}");
+    assert_eq!(h["store"]["failing"], Value::Null, "{h}");
     eventually(Duration::from_secs(60), "triggers stored as usual", || async {
         (watch.stored().len() >= 2).then_some(())
     })
@@ -71,6 +75,25 @@ async fn a_full_disk_delays_storing_triggers_but_loses_and_doubles_none() {
         before_full.len(),
         "nothing was stored while the disk was full"
     );
+    // Health says so, and why.
+    let (_, h) = t.get("/api/v1/health").await;
+    assert_eq!(h["status"], "degraded", "{h}");
+    let reasons = h["reasons"].as_array().unwrap();
+    assert!(
+        reasons.iter().any(|r| {
+            let r = r.as_str().unwrap();
+            r.starts_with("store: ") && r.contains("waiting to be stored") && r.contains("disk is full")
+        }),
+        "{h}"
+    );
+    assert!(h["store"]["triggers_waiting"].as_u64().unwrap() >= 1, "{h}");
+    assert!(
+        h["store"]["failing"]["error"].as_str().unwrap().contains("full"),
+        "{h}"
+    );
+    let metrics = t.get_full("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("kiswatch_store_failing 1"), "{metrics}");
+    assert!(!metrics.contains("kiswatch_triggers_waiting 0\n"), "{metrics}");
 
     // Space returns: each trigger delivered unstored is stored once and comes again with its id.
     store.inject_full_disk(false);
@@ -95,6 +118,26 @@ async fn a_full_disk_delays_storing_triggers_but_loses_and_doubles_none() {
     )
     .await;
     assert!(stored_again.iter().all(|s| s["persisted"] == true));
+    // Health is ok again once everything is stored.
+    let h = eventually(Duration::from_secs(10), "health ok again", || async {
+        let (_, h) = t.get("/api/v1/health").await;
+        (h["status"] == "ok").then_some(h)
+    })
+    .await;
+    assert_eq!(h["reasons"], json!([]), "{h}");
+    assert_eq!(h["store"]["triggers_waiting"], 0, "{h}");
+    assert!(
+        h["store"]["triggers_stored_late"].as_u64().unwrap() >= keys.len() as u64,
+        "{h}"
+    );
+    assert_eq!(h["store"]["triggers_unkept"], 0, "{h}");
+    let metrics = t.get_full("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("kiswatch_store_failing 0"), "{metrics}");
+    assert!(metrics.contains("kiswatch_triggers_waiting 0"), "{metrics}");
+    assert!(
+        metrics.contains("kiswatch_triggers_stored_late_total"),
+        "{metrics}"
+    );
     let all = all_triggers(&t.http, &t.url).await;
     let mut seen_keys = HashSet::new();
     for row in &all {
