@@ -364,6 +364,7 @@ fn added_latency(rt: &tokio::runtime::Runtime) {
         slots: 10_000,
         window: Duration::from_millis(1),
         margin: Duration::ZERO,
+        ..GovernorConfig::per_second(1).without_start_pacing()
     };
     let dir = std::env::temp_dir().join(format!("kis-bench-ledger-{}", std::process::id()));
     let file = FileLedger::open(

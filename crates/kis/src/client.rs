@@ -17,7 +17,7 @@ use crate::credentials::Credentials;
 use crate::env::Environment;
 use crate::error::KisError;
 use crate::governor::{Governor, GovernorConfig, GovernorMetrics, Priority};
-use crate::ledger::FileLedger;
+use crate::ledger::{FileLedger, InProcessLedger};
 use crate::retry::RetryPolicy;
 use crate::token::{Secret, TokenConfig, TokenStore};
 use crate::wire::chart::{
@@ -322,22 +322,30 @@ const LEASE_SLACK: Duration = Duration::from_secs(5);
 /// The governor of `config`: slots shared through the data dir when it has one (and
 /// `share_slots`), else this process's own. An unusable data dir falls back to the latter.
 fn governor(config: &ClientConfig, governor: GovernorConfig) -> Governor {
+    let key = Some(config.credentials.key_fingerprint());
+    let local = || {
+        Governor::for_key(
+            governor,
+            Arc::new(InProcessLedger::with_rules(governor.rules())),
+            key,
+        )
+    };
     let Some(dir) = config.tokens.data_dir.as_ref().filter(|_| config.share_slots) else {
-        return Governor::new(governor);
+        return local();
     };
     let name = format!("{}-{}", config.env.cache_name(), config.credentials.fingerprint());
     let lease = config.request_timeout.max(config.tokens.timeout) + LEASE_SLACK;
-    match FileLedger::open(
+    match FileLedger::open_with_rules(
         &dir.join("governor"),
         &name,
-        governor.slots,
+        governor.rules(),
         governor.hold(),
         lease,
     ) {
-        Ok(ledger) => Governor::with_ledger(governor, Arc::new(ledger)),
+        Ok(ledger) => Governor::for_key(governor, Arc::new(ledger), key),
         Err(e) => {
             tracing::warn!(error = %e, "cannot share the rate limit with other processes; counting this process alone");
-            Governor::new(governor)
+            local()
         }
     }
 }
@@ -361,8 +369,12 @@ impl Inner {
                 Err(e) => e,
             };
             if let KisError::RateLimited { .. } = error {
-                self.governor.record_rate_limited();
-                tracing::warn!(tr_id, "KIS rate limit hit (EGW00201) despite the governor");
+                // Counted and fed to the key's rate by the permit (send_once).
+                tracing::warn!(
+                    tr_id,
+                    rate = self.governor.metrics().effective_rate,
+                    "KIS refused a request (EGW00201); the key's rate is lowered and it is retried"
+                );
             }
             if matches!(error, KisError::TokenExpired { .. }) && !renewed {
                 tracing::info!(tr_id, "access token refused (EGW00123); renewing once");
@@ -410,9 +422,20 @@ impl Inner {
             Ok::<_, reqwest::Error>((status, body))
         };
         let result = exchange.await;
-        // The response is complete (or failed): the slot is held for the window from now.
-        drop(permit);
-        let (status, body) = result.map_err(|e| {
+        // The response is complete (or failed): the slot is held for the window from now, and
+        // the governor learns whether the server counted it inside the limit.
+        let checked = result
+            .as_ref()
+            .ok()
+            .map(|(status, body)| wire::check_envelope(tr_id, *status, body));
+        match &checked {
+            Some(Err(KisError::RateLimited { .. })) => permit.rate_limited(),
+            // A KIS answer, success or refusal of the request itself: it passed the rate gate.
+            // (A bare HTTP error or an unreadable body is no evidence either way.)
+            Some(Ok(()) | Err(KisError::Api { .. } | KisError::TokenExpired { .. })) => permit.accepted(),
+            _ => drop(permit),
+        }
+        let (_, body) = result.map_err(|e| {
             if e.is_timeout() {
                 KisError::Timeout {
                     tr_id: tr_id.into(),
@@ -425,7 +448,9 @@ impl Inner {
                 }
             }
         })?;
-        wire::check_envelope(tr_id, status, &body)?;
+        if let Some(checked) = checked {
+            checked?;
+        }
         Ok(Arc::from(body.as_ref()))
     }
 }

@@ -34,7 +34,7 @@ pub mod token;
 pub mod wire;
 
 pub use client::{ClientConfig, KisClient};
-pub use credentials::Credentials;
+pub use credentials::{Credentials, KeyFingerprint};
 pub use env::Environment;
 pub use error::KisError;
 pub use governor::{Governor, GovernorConfig, GovernorMetrics, Priority};
