@@ -50,7 +50,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::credentials::KeyFingerprint;
-use crate::ledger::{AdaptRules, Claim, InProcessLedger, Lease, PROBE_EVERY, SlotLedger};
+use crate::ledger::{AdaptRules, Claim, InProcessLedger, Lease, LedgerHealth, PROBE_EVERY, SlotLedger};
 
 /// Who is waiting: a person looking at a page, or a background job (backfill, polling).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -136,8 +136,11 @@ pub struct GovernorMetrics {
     pub rate_limited_seen: u64,
     /// Waiters that gave up (dropped) before getting a slot.
     pub cancelled: u64,
-    /// Whether the slots are shared with other processes (a file ledger).
+    /// Whether the slots are shared with other processes (a file or Redis ledger).
     pub shared: bool,
+    /// Where the slots are counted now: local, shared, connecting, or fallback (a shared ledger
+    /// out of reach: a conservative local share of the rate, never the full rate).
+    pub ledger: LedgerHealth,
     /// Other processes seen drawing from the same slots at the last look.
     pub other_processes: u32,
 }
@@ -244,7 +247,7 @@ impl Governor {
             slots: config.slots.max(1),
             ..config
         };
-        Governor {
+        let governor = Governor {
             shared: Arc::new(Shared {
                 config,
                 key,
@@ -259,7 +262,15 @@ impl Governor {
                 }),
                 counters: Counters::default(),
             }),
-        }
+        };
+        // A ledger answering from another task wakes the queue when a slot may be free.
+        let weak = Arc::downgrade(&governor.shared);
+        governor.shared.ledger.set_waker(Arc::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                Shared::dispatch(&shared);
+            }
+        }));
+        governor
     }
 
     pub fn config(&self) -> GovernorConfig {
@@ -358,6 +369,7 @@ impl Governor {
             rate_limited_seen: c.rate_limited.load(Ordering::Relaxed),
             cancelled: c.cancelled.load(Ordering::Relaxed),
             shared: self.shared.ledger.is_shared(),
+            ledger: self.shared.ledger.health(),
             other_processes: self.shared.ledger.other_processes(),
         }
     }

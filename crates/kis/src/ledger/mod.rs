@@ -8,6 +8,7 @@
 //!
 //! * [`InProcessLedger`]: a counter behind the governor's mutex; the default when there is no data
 //!   dir. Today's single-process governor, as fast as before.
+//! * [`RedisLedger`]: Redis, for processes on several machines (below).
 //! * [`FileLedger`]: a small file in the data dir, `governor/<env>-<fingerprint>.ledger` (the
 //!   fingerprint is the token cache's hash of the app key, never the key), holding every process's
 //!   slot leases and waiting-interactive markers, updated under an advisory file lock. See its
@@ -34,15 +35,19 @@
 //!
 //! # A backend shared between machines
 //!
-//! A team on one app key across machines needs the same ledger on a server both can reach, e.g.
-//! Redis: the leases as a sorted set per key scored by deadline, the markers as keys with a TTL,
-//! and `claim`/`complete` as Lua scripts (atomic, like the file lock here). Its clock would be the
-//! server's (`TIME` inside the script), not the machines' own, for the same reason the file ledger
-//! uses one clock for every process. Such a backend is one more `impl SlotLedger` chosen in
-//! [`crate::client::ClientConfig`]; the governor does not change.
+//! [`RedisLedger`] (`redis://host:port/db`, [`crate::client::ClientConfig::ledger_url`]): the
+//! leases as a sorted set scored by deadline, the markers and the rate beside them, each operation
+//! an atomic Lua script on the server's clock; a client task talks to Redis so that no network
+//! I/O runs under the governor's lock (see its module for why a task rather than an async trait,
+//! the fallback to a conservative local share when Redis is away, and new epochs). It shares the
+//! key's tokens too ([`RedisTokens`], through [`crate::token::SharedTokens`]).
+//! [`SlotLedger::health`] says where the slots are counted now (exported as the governor's
+//! `ledger` state).
 
 mod adapt;
 mod file;
+mod redis;
+mod redis_tokens;
 
 use std::fmt;
 use std::sync::Mutex;
@@ -51,6 +56,46 @@ use std::time::Duration;
 
 pub use adapt::{AdaptRules, PROBE_EVERY, RateChange, RateState, Rejection};
 pub use file::{FileLedger, LedgerError, LedgerState, monotonic_now};
+pub use redis::{RedisLedger, RedisLedgerError, is_redis_url};
+pub use redis_tokens::RedisTokens;
+
+/// How a ledger's holder tells the governor that a slot may be free now (a shared ledger whose
+/// answers come from another task: [`RedisLedger`]).
+pub type Waker = std::sync::Arc<dyn Fn() + Send + Sync>;
+
+/// Where the slots are counted right now (exported as the governor's `ledger` state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LedgerHealth {
+    /// This process alone.
+    #[default]
+    Local = 0,
+    /// Shared with other processes or machines, and reachable.
+    Shared = 1,
+    /// A shared ledger not reached yet.
+    Connecting = 2,
+    /// A shared ledger that cannot be reached: a conservative local share of the rate is used.
+    Fallback = 3,
+}
+
+impl LedgerHealth {
+    pub(crate) fn from_u8(v: u8) -> LedgerHealth {
+        match v {
+            1 => LedgerHealth::Shared,
+            2 => LedgerHealth::Connecting,
+            3 => LedgerHealth::Fallback,
+            _ => LedgerHealth::Local,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LedgerHealth::Local => "local",
+            LedgerHealth::Shared => "shared",
+            LedgerHealth::Connecting => "connecting",
+            LedgerHealth::Fallback => "fallback",
+        }
+    }
+}
 
 use crate::governor::Priority;
 
@@ -107,6 +152,19 @@ pub trait SlotLedger: Send + Sync + fmt::Debug {
     /// claim (one gave up): a shared ledger republishes it, so that other processes do not hold
     /// back their background work for a request that left.
     fn waiting(&self, _waiting_interactive: u32) {}
+
+    /// Registers how to wake the governor when a slot may be free without a release in this
+    /// process (a ledger answering from another task). Local ledgers need none.
+    fn set_waker(&self, _waker: Waker) {}
+
+    /// Where the slots are counted right now.
+    fn health(&self) -> LedgerHealth {
+        if self.is_shared() {
+            LedgerHealth::Shared
+        } else {
+            LedgerHealth::Local
+        }
+    }
 
     /// Whether other processes draw from these slots too.
     fn is_shared(&self) -> bool {
