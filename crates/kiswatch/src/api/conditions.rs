@@ -31,15 +31,7 @@ pub struct ConditionRequest {
 
 /// Checks a request; the 422 for an expression that does not parse carries its position.
 pub fn validate(req: ConditionRequest) -> ApiResult<NewCondition> {
-    let condition = Condition::parse(&req.expr).map_err(|e| ApiError {
-        position: Some(e.position),
-        ..ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_condition",
-            e.message_en(),
-            e.message_ko(),
-        )
-    })?;
+    let condition = Condition::parse(&req.expr)?;
     let name = req.name.map(|n| n.trim().to_string()).unwrap_or_default();
     let name = if name.is_empty() {
         condition.source().to_string()

@@ -10,8 +10,7 @@ use axum::extract::State;
 use super::{ApiResult, AppState};
 use crate::clock::rfc3339;
 use crate::contract::{
-    BackfillProgress, Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus,
-    HealthUpstream, LiveFeedStats, StockMaster,
+    Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthUpstream,
 };
 use crate::upstream::CallKind;
 
@@ -66,12 +65,12 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
             now: g.clock.now().map(rfc3339),
             today: g.clock.today().map(|d| d.to_string()),
         },
-        backfill: backfill.iter().map(BackfillProgress::from).collect(),
+        backfill,
         live: state.triggers.as_ref().map(|t| HealthLive {
-            feed: LiveFeedStats::from(&state.live.stats()),
+            feed: state.live.stats(),
             triggers_fired: t.fired(),
             webhooks_failed: t.webhooks_failed(),
         }),
-        master: state.stocks.master_health().as_ref().map(StockMaster::from),
+        master: state.stocks.master_health(),
     }))
 }

@@ -38,11 +38,7 @@ async fn head(state: &AppState, raw: &str) -> ApiResult<(StockCode, StockRef)> {
 }
 
 fn backfill(state: &AppState, code: StockCode) -> Option<BackfillProgress> {
-    state
-        .backfill
-        .as_ref()
-        .and_then(|b| b.progress_of(code))
-        .map(|p| BackfillProgress::from(&p))
+    state.backfill.as_ref().and_then(|b| b.progress_of(code))
 }
 
 #[utoipa::path(get, operation_id = "stocks_stock", path = "/api/v1/stocks/{code}", tag = "stocks", params(("code" = String, Path, description = "stock code, e.g. 005930")), responses((status = 200, description = "code, name, market, kind, status (realtime|polled|stale), watched, armed periods, backfill", body = Stock), (status = 404, description = "unknown code", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
@@ -53,7 +49,7 @@ pub async fn stock(State(state): State<AppState>, Path(raw): Path<String>) -> Ap
     Ok(Json(Stock {
         stock,
         kind: "stock".to_owned(),
-        status: feed.status,
+        status: feed.state,
         feed,
         watched,
         armed: state
@@ -123,7 +119,7 @@ pub async fn snapshot(State(state): State<AppState>, Path(raw): Path<String>) ->
     let feed = feed(&state, code);
     Ok(Json(Snapshot {
         stock,
-        status: feed.status,
+        status: feed.state,
         feed,
         price: Price::from(&*p),
         orderbook: OrderBook::from_rest(&b, today),
