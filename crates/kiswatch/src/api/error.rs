@@ -25,7 +25,7 @@ pub struct ApiError {
     pub message: String,
     pub message_ko: String,
     pub position: Option<usize>,
-    pub suggestion: Option<String>,
+    pub suggestion: Option<Box<str>>,
     pub retry_after: Option<u64>,
 }
 
@@ -164,7 +164,7 @@ impl From<market::condition::ParseError> for ApiError {
     fn from(e: market::condition::ParseError) -> Self {
         ApiError {
             position: Some(e.position),
-            suggestion: e.suggestion.clone(),
+            suggestion: e.suggestion.as_deref().map(Box::from),
             ..ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_condition",
@@ -183,7 +183,7 @@ impl IntoResponse for ApiError {
                 message: self.message,
                 message_ko: self.message_ko,
                 position: self.position,
-                suggestion: self.suggestion,
+                suggestion: self.suggestion.map(String::from),
             },
         };
         let mut response = (self.status, Json(body)).into_response();

@@ -20,7 +20,7 @@ use crate::contract::{
 /// `stale`: the `status` of a stock's answers, beside it its `feed` (the same and the age of the last
 /// data and how old it may get before the stock is stale).
 pub(crate) fn feed(state: &AppState, code: StockCode) -> FeedStatus {
-    state.live.status(code, tokio::time::Instant::now()).into()
+    state.live.status(code, tokio::time::Instant::now())
 }
 
 /// The name and market, known or looked up (404 for a code upstream does not know).
@@ -179,7 +179,7 @@ pub async fn candles(
         period: period.as_str().to_owned(),
         candles: s.bars.iter().map(ChartCandle::from).collect(),
         alignment: s.alignment.map(Into::into),
-        history: s.history.into(),
+        history: s.history,
         backfill: backfill(&state, code),
     }))
 }

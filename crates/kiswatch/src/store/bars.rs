@@ -33,6 +33,9 @@ fn candle(time: DateTime, r: &rusqlite::Row<'_>) -> rusqlite::Result<Candle> {
     })
 }
 
+/// A stored key back to a bar's time.
+type ParseKey = fn(&str) -> Result<DateTime, StoreError>;
+
 /// Which bars table, and how a bar's time becomes its key there.
 #[derive(Clone, Copy)]
 enum Bars {
@@ -49,7 +52,7 @@ impl Bars {
         before: Option<String>,
         limit: usize,
     ) -> Result<Vec<Candle>, StoreError> {
-        let (sql, time): (&str, fn(&str) -> Result<DateTime, StoreError>) = match self {
+        let (sql, time): (&str, ParseKey) = match self {
             Bars::Minute => (
                 "SELECT time, open, high, low, close, volume FROM minute_bars
                  WHERE code = ?1 AND time < ?2 ORDER BY time DESC LIMIT ?3",
