@@ -456,6 +456,11 @@ export interface components {
             message_ko: string;
             /** @description For a condition that does not parse: the 0-based character offset of the mistake. */
             position?: number;
+            /**
+             * @description For a condition with an unknown name close to a known one: that name (`정배열` for
+             *     `정배얼`), for a "did you mean" the UI can offer.
+             */
+            suggestion?: string;
         };
         /** @description A refused request (nothing of it was applied; the connection stays open). */
         ErrorMessage: {
@@ -505,10 +510,7 @@ export interface components {
          * @enum {string}
          */
         FeedState: "realtime" | "polled" | "stale";
-        /**
-         * @description A stock's feed status: the REST answers' `feed` and each entry of the WebSocket's `status`
-         *     message.
-         */
+        /** @description A stock's status: the REST answers' `feed` and each entry of the WebSocket's `status` message. */
         FeedStatus: {
             /**
              * Format: int64
@@ -1032,7 +1034,7 @@ export interface components {
          */
         UpstreamState: "connected" | "reconnecting" | "polling" | "down";
         /**
-         * @description How urgent a stock's history is, most urgent first.
+         * @description How urgent a stock's history is, most urgent first (lower is sooner).
          * @enum {string}
          */
         Urgency: "open_page" | "conditions" | "watched";

@@ -19,8 +19,8 @@ use market::alignment::{Alignment, DEFAULT_PERIODS, average_table};
 use market::candle::aggregate;
 use market::krx::Calendar;
 use market::{Candle, Period, StockCode};
-use serde::Serialize;
 
+use crate::contract::{ChartCandle, MovingAverages};
 use crate::history::{Backfill, LONGEST_AVERAGE, Need, SESSION_MINUTES, Urgency, ensure_daily};
 use crate::live::{LiveFeed, Quotes};
 use crate::store::Store;
@@ -38,12 +38,8 @@ pub struct Bar {
     pub ma: [Option<f64>; 4],
 }
 
-/// How much history backs the longest average.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct History {
-    pub have: usize,
-    pub need: usize,
-}
+/// How much history backs the longest average: bars held and bars needed.
+pub use crate::contract::BarCount as History;
 
 /// A stock's bars on one period.
 #[derive(Debug, Clone, PartialEq)]
@@ -200,6 +196,22 @@ fn overlay(
         }
     }
     by_time.into_values().collect()
+}
+
+/// A bar as the chart gets it.
+impl From<&Bar> for ChartCandle {
+    fn from(b: &Bar) -> Self {
+        let [ma20, ma60, ma120, ma240] = b.ma;
+        ChartCandle {
+            candle: crate::contract::Candle::from(&b.candle),
+            ma: MovingAverages {
+                ma20,
+                ma60,
+                ma120,
+                ma240,
+            },
+        }
+    }
 }
 
 /// Averages over every bar, then the last `count`.

@@ -4,7 +4,7 @@
 //! * On the first start of a demo namespace it watches ten large caps and adds two conditions: the
 //!   seed's own example `30m: 정배열` and `1m: 정배열`, which can form within minutes. Only then:
 //!   a namespace seeded before keeps what the user made of it (even an empty watchlist), and a
-//!   database that existed and was found emptied ([`crate::store::Origin::Emptied`]) is not
+//!   database that existed and was found emptied ([`crate::contract::StoreOrigin::Emptied`]) is not
 //!   seeded over: the user's data vanished, and filling the hole with demo content would hide
 //!   that. It says so instead ([`Seeding::Emptied`]); deleting the file starts the demo afresh.
 //! * Then it steers the simulator honestly: once a stock's 1-minute history is stored (so the engine

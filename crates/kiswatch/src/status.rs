@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tokio::time::Instant;
+use utoipa::ToSchema;
 
 /// The upstream realtime session, for the connection banner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UpstreamState {
     /// The realtime session is up.
@@ -28,8 +29,9 @@ pub enum UpstreamState {
     Down,
 }
 
-/// Where a stock's data comes from now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// Where a stock's data comes from now: `realtime` (registered on the live session), `polled`
+/// (polled within its freshness bound) or `stale` (anything else: show it as old).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedState {
     Realtime,
@@ -62,13 +64,17 @@ pub struct StatusInput {
     pub poll_bound: Duration,
 }
 
-/// A stock's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A stock's status: the REST answers' `feed` and each entry of the WebSocket's `status` message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = FeedStatus)]
 pub struct StockStatus {
+    #[serde(rename = "status")]
     pub state: FeedState,
-    /// Milliseconds since its last data, `None` when nothing arrived yet.
+    /// Milliseconds since its last data, `null` when nothing arrived yet.
+    #[schema(required = true)]
     pub age_ms: Option<u64>,
-    /// Milliseconds the data may age before the stock is stale (`None` while realtime).
+    /// Milliseconds the data may age before the stock is stale (`null` while realtime).
+    #[schema(required = true)]
     pub bound_ms: Option<u64>,
 }
 

@@ -14,8 +14,10 @@
 
 mod common;
 
+mod governor_adaptive;
 mod governor_processes;
 mod governor_sim;
+mod ledger_redis;
 mod master_parse;
 mod master_sim;
 mod product_info_sim;

@@ -4,7 +4,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use kis::Priority;
 use market::Condition;
 use serde::Deserialize;
@@ -29,15 +28,7 @@ pub async fn run(
     Body(req): Body<BacktestRequest>,
 ) -> ApiResult<Json<BacktestReport>> {
     let code = parse_code(&req.code)?;
-    let condition = Condition::parse(&req.condition).map_err(|e| ApiError {
-        position: Some(e.position),
-        ..ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_condition",
-            e.message_en(),
-            e.message_ko(),
-        )
-    })?;
+    let condition = Condition::parse(&req.condition)?;
     let from = req
         .from
         .as_deref()

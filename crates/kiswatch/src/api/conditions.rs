@@ -35,15 +35,7 @@ pub struct ConditionRequest {
 /// link-local or metadata address unless `--allow-private-webhooks`); a refused one is a 400
 /// `invalid_webhook` saying what was refused and why.
 pub fn validate(req: ConditionRequest, outbound: &Outbound) -> ApiResult<NewCondition> {
-    let condition = Condition::parse(&req.expr).map_err(|e| ApiError {
-        position: Some(e.position),
-        ..ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_condition",
-            e.message_en(),
-            e.message_ko(),
-        )
-    })?;
+    let condition = Condition::parse(&req.expr)?;
     let name = req.name.map(|n| n.trim().to_string()).unwrap_or_default();
     let name = if name.is_empty() {
         condition.source().to_string()

@@ -25,6 +25,7 @@ pub struct ApiError {
     pub message: String,
     pub message_ko: String,
     pub position: Option<usize>,
+    pub suggestion: Option<Box<str>>,
     pub retry_after: Option<u64>,
 }
 
@@ -41,6 +42,7 @@ impl ApiError {
             message: message.into(),
             message_ko: message_ko.into(),
             position: None,
+            suggestion: None,
             retry_after: None,
         }
     }
@@ -156,6 +158,23 @@ impl From<GatewayError> for ApiError {
     }
 }
 
+/// A condition that does not parse: 422 with the position of the mistake (and a suggestion for a
+/// misspelt name).
+impl From<market::condition::ParseError> for ApiError {
+    fn from(e: market::condition::ParseError) -> Self {
+        ApiError {
+            position: Some(e.position),
+            suggestion: e.suggestion.as_deref().map(Box::from),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_condition",
+                e.message_en(),
+                e.message_ko(),
+            )
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
@@ -164,6 +183,7 @@ impl IntoResponse for ApiError {
                 message: self.message,
                 message_ko: self.message_ko,
                 position: self.position,
+                suggestion: self.suggestion.map(String::from),
             },
         };
         let mut response = (self.status, Json(body)).into_response();

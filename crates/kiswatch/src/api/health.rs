@@ -12,10 +12,8 @@ use axum::extract::State;
 use super::{ApiResult, AppState};
 use crate::clock::rfc3339;
 use crate::contract::{
-    BackfillProgress, Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus,
-    HealthStore, HealthUpstream, LiveFeedStats, StockMaster, StoreFailure, StoreOrigin,
+    Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthStore, HealthUpstream,
 };
-use crate::store::Origin;
 use crate::upstream::CallKind;
 
 #[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "status ok|degraded with its reasons, upstream calls and errors, the store (origin, emptied, integrity check time, failing writes, triggers waiting to be stored), governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error)", body = Health)))]
@@ -85,13 +83,13 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
             now: g.clock.now().map(rfc3339),
             today: g.clock.today().map(|d| d.to_string()),
         },
-        backfill: backfill.iter().map(BackfillProgress::from).collect(),
+        backfill,
         live: state.triggers.as_ref().map(|t| HealthLive {
-            feed: LiveFeedStats::from(&state.live.stats()),
+            feed: state.live.stats(),
             triggers_fired: t.fired(),
             webhooks_failed: t.webhooks_failed(),
         }),
-        master: state.stocks.master_health().as_ref().map(StockMaster::from),
+        master: state.stocks.master_health(),
     }))
 }
 
@@ -102,18 +100,10 @@ fn store_health(state: &AppState) -> HealthStore {
     let backlog = state.triggers.as_ref().map(|t| t.backlog()).unwrap_or_default();
     HealthStore {
         path: state.store.path().display().to_string(),
-        origin: match opened.origin {
-            Origin::Created => StoreOrigin::Created,
-            Origin::Existing => StoreOrigin::Existing,
-            Origin::Emptied { .. } => StoreOrigin::Emptied,
-        },
+        origin: opened.origin,
         emptied: opened.emptied.clone(),
         check_ms: opened.check.as_secs_f64() * 1000.0,
-        failing: writes.failing.map(|f| StoreFailure {
-            error: f.error,
-            since: f.since,
-            count: f.count,
-        }),
+        failing: writes.failing,
         write_failures: writes.failures,
         triggers_waiting: backlog.waiting,
         oldest_waiting: backlog.oldest,

@@ -75,7 +75,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         gauge!("kiswatch_backfill_calls_left").set(sum(|p| p.calls_left));
         if let Some(m) = &master {
             gauge!("kiswatch_master_records").set(m.records as f64);
-            gauge!("kiswatch_master_current").set(if m.state == "loaded" { 1.0 } else { 0.0 });
+            gauge!("kiswatch_master_current").set(if m.state == crate::contract::MasterState::Loaded {
+                1.0
+            } else {
+                0.0
+            });
         }
         if let Some((live, fired)) = &live {
             counter!("kiswatch_triggers_fired_total").absolute(*fired);

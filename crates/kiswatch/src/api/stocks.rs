@@ -20,7 +20,7 @@ use crate::contract::{
 /// `stale`: the `status` of a stock's answers, beside it its `feed` (the same and the age of the last
 /// data and how old it may get before the stock is stale).
 pub(crate) fn feed(state: &AppState, code: StockCode) -> FeedStatus {
-    state.live.status(code, tokio::time::Instant::now()).into()
+    state.live.status(code, tokio::time::Instant::now())
 }
 
 /// The name and market, known or looked up (404 for a code upstream does not know).
@@ -38,11 +38,7 @@ async fn head(state: &AppState, raw: &str) -> ApiResult<(StockCode, StockRef)> {
 }
 
 fn backfill(state: &AppState, code: StockCode) -> Option<BackfillProgress> {
-    state
-        .backfill
-        .as_ref()
-        .and_then(|b| b.progress_of(code))
-        .map(|p| BackfillProgress::from(&p))
+    state.backfill.as_ref().and_then(|b| b.progress_of(code))
 }
 
 #[utoipa::path(get, operation_id = "stocks_stock", path = "/api/v1/stocks/{code}", tag = "stocks", params(("code" = String, Path, description = "stock code, e.g. 005930")), responses((status = 200, description = "code, name, market, kind, status (realtime|polled|stale), watched, armed periods, backfill", body = Stock), (status = 404, description = "unknown code", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
@@ -53,7 +49,7 @@ pub async fn stock(State(state): State<AppState>, Path(raw): Path<String>) -> Ap
     Ok(Json(Stock {
         stock,
         kind: "stock".to_owned(),
-        status: feed.status,
+        status: feed.state,
         feed,
         watched,
         armed: state
@@ -123,7 +119,7 @@ pub async fn snapshot(State(state): State<AppState>, Path(raw): Path<String>) ->
     let feed = feed(&state, code);
     Ok(Json(Snapshot {
         stock,
-        status: feed.status,
+        status: feed.state,
         feed,
         price: Price::from(&*p),
         orderbook: OrderBook::from_rest(&b, today),
@@ -183,7 +179,7 @@ pub async fn candles(
         period: period.as_str().to_owned(),
         candles: s.bars.iter().map(ChartCandle::from).collect(),
         alignment: s.alignment.map(Into::into),
-        history: s.history.into(),
+        history: s.history,
         backfill: backfill(&state, code),
     }))
 }

@@ -28,7 +28,7 @@ async fn listing(state: &AppState) -> ApiResult<Vec<WatchlistItem>> {
                 },
                 position: i,
                 added_at: w.added_at.clone(),
-                status: feed.status,
+                status: feed.state,
                 feed,
             }
         })

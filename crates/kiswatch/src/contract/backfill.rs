@@ -1,20 +1,18 @@
 //! A stock's history backfill as the API shows it (`backfill` of `/stocks/{code}`, `/candles` and
-//! `/health`), from [`crate::history::Progress`].
+//! `/health`): the backfill keeps its progress in these types ([`crate::history::backfill`]).
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::history;
-
 /// Bars held and bars needed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct BarCount {
     pub have: usize,
     pub need: usize,
 }
 
-/// How urgent a stock's history is, most urgent first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+/// How urgent a stock's history is, most urgent first (lower is sooner).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     /// Someone has its detail page open.
@@ -43,28 +41,4 @@ pub struct BackfillProgress {
     pub note: Option<String>,
     #[schema(required = true)]
     pub error: Option<String>,
-}
-
-impl From<&history::Progress> for BackfillProgress {
-    fn from(p: &history::Progress) -> Self {
-        let count = |h: history::Have| BarCount {
-            have: h.have,
-            need: h.need,
-        };
-        BackfillProgress {
-            code: p.code.to_string(),
-            urgency: match p.urgency {
-                history::Urgency::OpenPage => Urgency::OpenPage,
-                history::Urgency::Conditions => Urgency::Conditions,
-                history::Urgency::Watched => Urgency::Watched,
-            },
-            minutes: count(p.minutes),
-            daily: count(p.daily),
-            calls_left: p.calls_left,
-            eta_secs: p.eta_secs,
-            done: p.done,
-            note: p.note.clone(),
-            error: p.error.clone(),
-        }
-    }
 }

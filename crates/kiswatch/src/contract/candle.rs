@@ -5,7 +5,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{BackfillProgress, BarCount, StockRef};
-use crate::candles;
 use crate::clock::rfc3339;
 
 /// One bar: its start (market time) and OHLCV.
@@ -59,21 +58,6 @@ pub struct ChartCandle {
     pub ma: MovingAverages,
 }
 
-impl From<&candles::Bar> for ChartCandle {
-    fn from(b: &candles::Bar) -> Self {
-        let [ma20, ma60, ma120, ma240] = b.ma;
-        ChartCandle {
-            candle: Candle::from(&b.candle),
-            ma: MovingAverages {
-                ma20,
-                ma60,
-                ma120,
-                ma240,
-            },
-        }
-    }
-}
-
 /// The order of the averages of the last bar: 정배열 (`bullish`, MA20 > MA60 > MA120 > MA240),
 /// 역배열 (`bearish`, the reverse) or `mixed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -114,13 +98,4 @@ pub struct Candles {
     /// The backfill of this stock's history, while it has one.
     #[schema(required = true)]
     pub backfill: Option<BackfillProgress>,
-}
-
-impl From<candles::History> for BarCount {
-    fn from(h: candles::History) -> Self {
-        BarCount {
-            have: h.have,
-            need: h.need,
-        }
-    }
 }

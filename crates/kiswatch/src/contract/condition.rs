@@ -1,10 +1,7 @@
 //! `/api/v1/conditions`: a stored buy condition with its options.
 
-use market::trigger::Mode;
 use serde::Serialize;
 use utoipa::ToSchema;
-
-use crate::store::ConditionRow;
 
 /// When a condition is evaluated and how often it may fire: on every trade, at most once a bar
 /// (`every_tick`, on the forming bar); when a bar closes (`on_close`); on every trade, at most once a
@@ -37,26 +34,4 @@ pub struct Condition {
     pub webhook: Option<String>,
     /// When it was stored (RFC 3339).
     pub created_at: String,
-}
-
-impl From<&ConditionRow> for Condition {
-    fn from(c: &ConditionRow) -> Self {
-        Condition {
-            id: c.id,
-            name: c.name.clone(),
-            expr: c.expr.clone(),
-            period: market::Condition::parse(&c.expr)
-                .ok()
-                .map(|p| p.period.as_str().to_owned()),
-            enabled: c.enabled,
-            mode: match c.mode {
-                Mode::EveryTick => ConditionMode::EveryTick,
-                Mode::OnClose => ConditionMode::OnClose,
-                Mode::OncePerDay => ConditionMode::OncePerDay,
-            },
-            cooldown_secs: c.cooldown_secs,
-            webhook: c.webhook.clone(),
-            created_at: c.created_at.clone(),
-        }
-    }
 }

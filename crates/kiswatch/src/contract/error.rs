@@ -20,6 +20,11 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub position: Option<usize>,
+    /// For a condition with an unknown name close to a known one: that name (`정배열` for
+    /// `정배얼`), for a "did you mean" the UI can offer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub suggestion: Option<String>,
 }
 
 #[cfg(test)]
@@ -34,6 +39,7 @@ mod tests {
                 message: "m".into(),
                 message_ko: "k".into(),
                 position,
+                suggestion: None,
             },
         };
         assert_eq!(

@@ -6,8 +6,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{BackfillProgress, UpstreamState};
-use crate::live::LiveStats;
-use crate::upstream::directory::MasterHealth;
 
 /// `ok`, or `degraded` while the upstream fails or the store cannot write (`reasons` say why).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -166,20 +164,6 @@ pub struct LiveFeedStats {
     pub gaps_repaired: u64,
 }
 
-impl From<&LiveStats> for LiveFeedStats {
-    fn from(s: &LiveStats) -> Self {
-        LiveFeedStats {
-            upstream: s.upstream.into(),
-            realtime: s.realtime,
-            polled: s.polled,
-            polls: s.polls,
-            failures: s.failures,
-            trades: s.trades,
-            gaps_repaired: s.gaps_repaired,
-        }
-    }
-}
-
 /// The stock master's state: `loading` (no copy yet, first download under way), `loaded` (a
 /// current copy), `stale` (a copy older than the current trading day's: a refresh failed, see
 /// `error`) or `failed` (no copy at all).
@@ -224,50 +208,29 @@ pub struct StockMaster {
     pub last_attempt: Option<String>,
 }
 
-impl From<&MasterHealth> for StockMaster {
-    fn from(m: &MasterHealth) -> Self {
-        StockMaster {
-            state: match m.state {
-                "loaded" => MasterState::Loaded,
-                "stale" => MasterState::Stale,
-                "failed" => MasterState::Failed,
-                _ => MasterState::Loading,
-            },
-            records: m.records,
-            as_of: m.as_of.map(|d| d.to_string()),
-            fetched_at: m.fetched_at.map(|t| t.to_string()),
-            origin: m.origin.map(|o| match o {
-                kis::master::Origin::Download => MasterOrigin::Download,
-                kis::master::Origin::Cache => MasterOrigin::Cache,
-            }),
-            source: m.source.clone(),
-            error: m.error.clone(),
-            last_attempt: m.last_attempt.map(|t| t.to_string()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_master_reads_as_it_did_when_serialised_from_its_own_types() {
-        let at: jiff::Timestamp = "2026-11-27T00:05:03.25Z".parse().unwrap();
-        let m = MasterHealth {
-            state: "stale",
+    fn the_master_reads_as_health_has_always_shown_it() {
+        let m = StockMaster {
+            state: MasterState::Stale,
             records: 4_200,
-            as_of: Some(jiff::civil::date(2026, 11, 26)),
-            fetched_at: Some(at),
-            origin: Some(kis::master::Origin::Cache),
+            as_of: Some("2026-11-26".into()),
+            fetched_at: Some("2026-11-27T00:05:03.25Z".into()),
+            origin: Some(MasterOrigin::Cache),
             source: Some("http://127.0.0.1:1/master".into()),
             error: Some("timeout".into()),
             last_attempt: None,
         };
         assert_eq!(
-            serde_json::to_value(StockMaster::from(&m)).unwrap(),
             serde_json::to_value(&m).unwrap(),
-            "the same JSON as the domain type's own Serialize"
+            serde_json::json!({
+                "state": "stale", "records": 4200, "as_of": "2026-11-26",
+                "fetched_at": "2026-11-27T00:05:03.25Z", "origin": "cache",
+                "source": "http://127.0.0.1:1/master", "error": "timeout", "last_attempt": null,
+            })
         );
     }
 }

@@ -112,6 +112,11 @@ pub struct OrderBook {
     pub expected: Option<Level>,
 }
 
+/// `(price, quantity)` pairs, best first, as levels.
+fn levels(side: impl Iterator<Item = (i64, u64)>) -> Vec<Level> {
+    side.map(|(price, quantity)| Level { price, quantity }).collect()
+}
+
 fn at(date: Option<Date>, time: jiff::civil::Time) -> Option<String> {
     date.map(|d| rfc3339(d.to_datetime(time)))
 }
@@ -119,14 +124,7 @@ fn at(date: Option<Date>, time: jiff::civil::Time) -> Option<String> {
 impl OrderBook {
     /// A REST order book; `date`: the current market date.
     pub fn from_rest(b: &rest::OrderBook, date: Option<Date>) -> OrderBook {
-        let levels = |side: &[rest::Level; 10]| {
-            side.iter()
-                .map(|l| Level {
-                    price: l.price,
-                    quantity: l.quantity,
-                })
-                .collect()
-        };
+        let levels = |side: &[rest::Level; 10]| levels(side.iter().map(|l| (l.price, l.quantity)));
         OrderBook {
             time: at(date, b.time),
             asks: levels(&b.asks),
@@ -139,14 +137,7 @@ impl OrderBook {
 
     /// A realtime order book; `date`: the stock's market date (from its latest execution).
     pub fn from_realtime(b: &realtime::OrderBook, date: Option<Date>) -> OrderBook {
-        let levels = |side: &[realtime::Level; 10]| {
-            side.iter()
-                .map(|l| Level {
-                    price: l.price,
-                    quantity: l.quantity,
-                })
-                .collect()
-        };
+        let levels = |side: &[realtime::Level; 10]| levels(side.iter().map(|l| (l.price, l.quantity)));
         OrderBook {
             time: at(date, b.time),
             asks: levels(&b.asks),

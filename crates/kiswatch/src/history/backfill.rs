@@ -24,6 +24,8 @@ use market::{Period, StockCode};
 use serde::Serialize;
 use tokio::sync::{Notify, broadcast};
 
+pub use crate::contract::{BackfillProgress as Progress, BarCount as Have, Urgency};
+
 use super::daily::ensure_daily;
 use super::{LONGEST_AVERAGE, SESSION_MINUTES};
 use crate::store::{MinuteDay, Store};
@@ -31,18 +33,6 @@ use crate::upstream::{Gateway, GatewayError};
 
 /// Past-day minute bars per upstream call.
 const PAST_MINUTES_PER_CALL: usize = 120;
-
-/// How urgent a stock's history is; lower is sooner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Urgency {
-    /// Someone has its detail page open.
-    OpenPage,
-    /// A watched stock that enabled conditions evaluate.
-    Conditions,
-    /// Any other watched stock.
-    Watched,
-}
 
 /// How much history a stock needs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -80,29 +70,6 @@ impl Need {
             daily: self.daily.max(other.daily),
         }
     }
-}
-
-/// One stock's backfill, as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Progress {
-    pub code: StockCode,
-    pub urgency: Urgency,
-    pub minutes: Have,
-    pub daily: Have,
-    /// Upstream calls still to make (estimate).
-    pub calls_left: usize,
-    /// Seconds until done at the background rate (estimate).
-    pub eta_secs: f64,
-    pub done: bool,
-    /// Why it stopped short of the need, if it did (e.g. VTS has no past minutes).
-    pub note: Option<String>,
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Have {
-    pub have: usize,
-    pub need: usize,
 }
 
 /// What changed, for listeners (the trigger service reseeds its engine).
@@ -160,7 +127,7 @@ impl Backfill {
             need,
             done: false,
             progress: Progress {
-                code,
+                code: code.to_string(),
                 urgency,
                 minutes: Have::default(),
                 daily: Have::default(),

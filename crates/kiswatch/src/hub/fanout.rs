@@ -445,7 +445,7 @@ impl Hub {
     pub fn publish_upstream(&self, upstream: UpstreamState) {
         let text: Arc<str> = Arc::from(
             ServerMessage::Status(StatusMessage {
-                upstream: Some(upstream.into()),
+                upstream: Some(upstream),
                 stocks: Vec::new(),
             })
             .to_text(),

@@ -386,7 +386,7 @@ pub struct StockStatusEntry {
 
 impl StockStatusEntry {
     pub fn new(code: StockCode, s: StockStatus) -> StockStatusEntry {
-        StockStatusEntry { code, feed: s.into() }
+        StockStatusEntry { code, feed: s }
     }
 }
 

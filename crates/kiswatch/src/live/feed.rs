@@ -16,12 +16,12 @@ use std::time::Duration;
 
 use jiff::civil::{Date, DateTime};
 use market::{Candle, StockCode, Trade};
-use serde::Serialize;
 use tokio::time::Instant;
 
 use super::bars::LiveBars;
 pub use super::bars::minute_of;
 use super::state::LiveState;
+use crate::contract::LiveFeedStats;
 use crate::status::{StatusInput, StockStatus, UpstreamState};
 
 /// How long a new session may take to report before its stocks are polled instead (see
@@ -40,18 +40,6 @@ pub enum Feed {
 
 /// Executions kept per realtime stock (what the REST list holds).
 pub const KEEP_EXECUTIONS: usize = 30;
-
-/// Counters for the health endpoint.
-#[derive(Debug, Clone, Serialize)]
-pub struct LiveStats {
-    pub upstream: UpstreamState,
-    pub realtime: usize,
-    pub polled: usize,
-    pub polls: u64,
-    pub failures: u64,
-    pub trades: u64,
-    pub gaps_repaired: u64,
-}
 
 #[derive(Debug, Default)]
 struct Sources {
@@ -289,9 +277,10 @@ impl LiveFeed {
         }
     }
 
-    pub fn stats(&self) -> LiveStats {
+    /// Counters for health.
+    pub fn stats(&self) -> LiveFeedStats {
         let s = read(&self.sources);
-        LiveStats {
+        LiveFeedStats {
             upstream: self.upstream(),
             realtime: s.realtime.len(),
             polled: s.polled.len(),

@@ -29,7 +29,7 @@ pub mod quotes;
 pub mod state;
 
 pub use bars::{LiveBars, minute_of};
-pub use feed::{Feed, LiveFeed, LiveStats};
+pub use feed::{Feed, LiveFeed};
 pub use gap::GapRepair;
 pub use ingest::{Ingest, Inputs};
 pub use planner_task::PlannerTask;

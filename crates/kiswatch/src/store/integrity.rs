@@ -18,9 +18,9 @@
 //!   database file that exists with zero bytes (and no write-ahead log) therefore was emptied by
 //!   something else (a truncation, a failed copy, a sync tool), and so was a kiswatch database whose
 //!   `meta` table lost the `created_at` row every kiswatch database carries since schema 2. Such a
-//!   database opens (empty), but as [`Origin::Emptied`]: the fact is logged as an error, recorded in
+//!   database opens (empty), but as [`StoreOrigin::Emptied`]: the fact is logged as an error, recorded in
 //!   `meta` (`emptied`) so later starts still know it, and the demo does not seed it again
-//!   ([`crate::demo::seed`]). A file that does not exist is a first run ([`Origin::Created`]): deleting
+//!   ([`crate::demo::seed`]). A file that does not exist is a first run ([`StoreOrigin::Created`]): deleting
 //!   the file is how a user starts a namespace over. Rows deleted one by one through the API are the
 //!   user's choice and not "emptied".
 
@@ -28,16 +28,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension};
 
-/// How the database was found when it was opened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    /// There was no file: the namespace's first run.
-    Created,
-    /// A kiswatch database that was there before.
-    Existing,
-    /// A file was there but its content was gone (the reason says how it was recognised).
-    Emptied { reason: String },
-}
+use crate::contract::StoreOrigin;
 
 /// What was on disk before the database was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,17 +147,18 @@ pub(super) const CREATED_AT: &str = "created_at";
 /// The `meta` row recording that this database was found emptied: `<when> <reason>`.
 pub(super) const EMPTIED: &str = "emptied";
 
-/// Whether a database that existed (schema `version_before`, read before this open migrated it)
-/// holds what every kiswatch database holds.
-pub(super) fn origin(conn: &Connection, found: Found, version_before: i64) -> rusqlite::Result<Origin> {
+/// How the database was found: created, existing, or emptied (with how that was recognised), for a
+/// database that existed with schema `version_before` (read before this open migrated it).
+pub(super) fn origin(
+    conn: &Connection,
+    found: Found,
+    version_before: i64,
+) -> rusqlite::Result<(StoreOrigin, Option<String>)> {
+    let emptied = |reason: &str| (StoreOrigin::Emptied, Some(reason.to_string()));
     Ok(match found {
-        Found::Absent => Origin::Created,
-        Found::ZeroBytes => Origin::Emptied {
-            reason: "the file was there with zero bytes".into(),
-        },
-        Found::Present if version_before == 0 => Origin::Emptied {
-            reason: "the file was there but held no kiswatch schema".into(),
-        },
+        Found::Absent => (StoreOrigin::Created, None),
+        Found::ZeroBytes => emptied("the file was there with zero bytes"),
+        Found::Present if version_before == 0 => emptied("the file was there but held no kiswatch schema"),
         Found::Present if version_before >= 2 => {
             let created: Option<String> = conn
                 .query_row("SELECT value FROM meta WHERE key = ?1", [CREATED_AT], |r| {
@@ -174,13 +166,11 @@ pub(super) fn origin(conn: &Connection, found: Found, version_before: i64) -> ru
                 })
                 .optional()?;
             match created {
-                Some(_) => Origin::Existing,
-                None => Origin::Emptied {
-                    reason: format!("its meta table had lost the {CREATED_AT} row"),
-                },
+                Some(_) => (StoreOrigin::Existing, None),
+                None => emptied(&format!("its meta table had lost the {CREATED_AT} row")),
             }
         }
-        Found::Present => Origin::Existing,
+        Found::Present => (StoreOrigin::Existing, None),
     })
 }
 
@@ -294,7 +284,7 @@ mod tests {
         // Moved away as the message says: the next start is a first run.
         std::fs::rename(&path, dir.path().join("moved")).unwrap();
         let store = Store::open(dir.path(), "real").unwrap();
-        assert_eq!(store.opened().origin, Origin::Created);
+        assert_eq!(store.opened().origin, StoreOrigin::Created);
     }
 
     #[tokio::test]
@@ -309,17 +299,22 @@ mod tests {
     async fn a_missing_file_is_a_first_run_and_a_zero_byte_one_was_emptied_for_good() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), "fresh").unwrap();
-        assert_eq!(store.opened().origin, Origin::Created);
+        assert_eq!(store.opened().origin, StoreOrigin::Created);
         assert_eq!(store.opened().emptied, None);
         drop(store);
         let store = Store::open(dir.path(), "fresh").unwrap();
-        assert_eq!(store.opened().origin, Origin::Existing);
+        assert_eq!(store.opened().origin, StoreOrigin::Existing);
         drop(store);
 
         std::fs::write(dir.path().join("t.sqlite3"), b"").unwrap();
         let store = Store::open(dir.path(), "t").unwrap();
         assert!(
-            matches!(&store.opened().origin, Origin::Emptied { reason } if reason.contains("zero bytes")),
+            store.opened().origin == StoreOrigin::Emptied
+                && store
+                    .opened()
+                    .emptied
+                    .as_deref()
+                    .is_some_and(|e| e.contains("zero bytes")),
             "{:?}",
             store.opened()
         );
@@ -328,7 +323,7 @@ mod tests {
         drop(store);
         // Later starts still know.
         let store = Store::open(dir.path(), "t").unwrap();
-        assert_eq!(store.opened().origin, Origin::Existing);
+        assert_eq!(store.opened().origin, StoreOrigin::Existing);
         assert_eq!(store.opened().emptied.as_deref(), Some(emptied.as_str()));
         // No temporary file is left behind by a creation.
         let names: Vec<String> = std::fs::read_dir(dir.path())
@@ -347,7 +342,12 @@ mod tests {
         drop(c);
         let store = Store::open(dir.path(), "t").unwrap();
         assert!(
-            matches!(&store.opened().origin, Origin::Emptied { reason } if reason.contains(CREATED_AT)),
+            store.opened().origin == StoreOrigin::Emptied
+                && store
+                    .opened()
+                    .emptied
+                    .as_deref()
+                    .is_some_and(|e| e.contains(CREATED_AT)),
             "{:?}",
             store.opened()
         );

@@ -10,7 +10,7 @@
 //!   days' minutes and which daily ranges were fetched (backfill progress), stock names, and a few
 //!   flags. One-minute and daily bars are the stored truth: nothing stored is fetched again.
 //! * Opening checks the file first (`integrity.rs`): a damaged database is refused (a copy kept
-//!   aside, the error says what to do), an emptied one is recognised as such ([`Origin::Emptied`])
+//!   aside, the error says what to do), an emptied one is recognised as such ([`StoreOrigin::Emptied`])
 //!   and never taken for a first run.
 //! * Every write's outcome is tracked ([`Store::write_health`]): while writes fail (a full disk, an
 //!   I/O error) the store says so, since when and why, and [`Store::recovered`] tells waiters the
@@ -31,9 +31,10 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use tokio::sync::watch;
 
+pub use crate::contract::{StoreFailure, StoreOrigin};
+
 pub use bars::{DailyCoverage, MinuteDay};
 pub use conditions::{ConditionRow, NewCondition};
-pub use integrity::Origin;
 pub use triggers::TriggerQuery;
 pub use watchlist::WatchItem;
 
@@ -189,7 +190,7 @@ fn file_name(namespace: &str) -> String {
 /// How the database was found and checked when it was opened.
 #[derive(Debug, Clone)]
 pub struct Opened {
-    pub origin: Origin,
+    pub origin: StoreOrigin,
     /// Set once a start found this database emptied (`<when> <how it was recognised>`), kept in
     /// `meta` for every later start.
     pub emptied: Option<String>,
@@ -201,19 +202,9 @@ pub struct Opened {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteHealth {
     /// Set while the most recent write failed.
-    pub failing: Option<WriteFailure>,
+    pub failing: Option<StoreFailure>,
     /// Writes that failed since the start.
     pub failures: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WriteFailure {
-    /// SQLite's words for the latest failure (`database or disk is full`).
-    pub error: String,
-    /// RFC 3339: the first failure of this run of failures.
-    pub since: String,
-    /// Failed writes in this run of failures.
-    pub count: u64,
 }
 
 impl Inner {
@@ -276,7 +267,7 @@ impl Inner {
                     }
                     None => {
                         tracing::error!(db = %self.path.display(), %error, "store: a write failed");
-                        h.failing = Some(WriteFailure {
+                        h.failing = Some(StoreFailure {
                             error,
                             since: now_text(),
                             count: 1,
@@ -294,7 +285,7 @@ impl Store {
     /// Opens the database of `namespace` under `dir`: creates it when there is no file (built
     /// under a temporary name and renamed into place), refuses a damaged one
     /// ([`StoreError::Damaged`], after keeping a copy), recognises an emptied one
-    /// ([`Origin::Emptied`]) and migrates the schema. Blocking: `PRAGMA quick_check` reads the
+    /// ([`StoreOrigin::Emptied`]) and migrates the schema. Blocking: `PRAGMA quick_check` reads the
     /// whole file.
     pub fn open(dir: &Path, namespace: &str) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
@@ -344,8 +335,8 @@ impl Store {
             return Err(StoreError::Foreign { path: shown });
         }
         migrate(&mut writer, &shown)?;
-        let origin = integrity::origin(&writer, found, version_before)?;
-        if let Origin::Emptied { reason } = &origin {
+        let (origin, emptied_now) = integrity::origin(&writer, found, version_before)?;
+        if let Some(reason) = &emptied_now {
             tracing::error!(
                 db = %shown,
                 "store: the database existed but was emptied ({reason}): whatever it held (watchlist, \

@@ -105,7 +105,7 @@ impl Evaluator {
         let watched: Vec<StockCode> = watchlist.iter().map(|w| w.code).collect();
         let enabled: HashMap<u64, ConditionRow> = conditions
             .into_iter()
-            .filter(|c| c.enabled)
+            .filter(|c| c.spec.enabled)
             .map(|c| (c.id, c))
             .collect();
         if watched == self.watched && enabled == self.conditions {
@@ -114,8 +114,8 @@ impl Evaluator {
         let mut engine = TriggerEngine::default();
         let mut periods: Vec<Period> = Vec::new();
         for c in enabled.values() {
-            let Ok(parsed) = Condition::parse(&c.expr) else {
-                tracing::warn!(id = c.id, expr = %c.expr, "triggers: a stored condition no longer parses; skipped");
+            let Ok(parsed) = Condition::parse(&c.spec.expr) else {
+                tracing::warn!(id = c.id, expr = %c.spec.expr, "triggers: a stored condition no longer parses; skipped");
                 continue;
             };
             periods.push(parsed.period);
@@ -152,7 +152,7 @@ impl Evaluator {
     fn periods(&self) -> Vec<Period> {
         self.conditions
             .values()
-            .filter_map(|c| Condition::parse(&c.expr).ok().map(|p| p.period))
+            .filter_map(|c| Condition::parse(&c.spec.expr).ok().map(|p| p.period))
             .collect()
     }
 
@@ -274,12 +274,12 @@ impl Evaluator {
             .conditions
             .values()
             .filter_map(|c| {
-                let parsed = Condition::parse(&c.expr).ok()?;
+                let parsed = Condition::parse(&c.spec.expr).ok()?;
                 Some((
                     c.id,
                     parsed,
                     ConditionOptions {
-                        mode: c.mode,
+                        mode: c.spec.mode,
                         cooldown: None,
                     },
                 ))
@@ -314,12 +314,12 @@ impl Evaluator {
         };
         let code = t.stock.to_string();
         let name = self.stocks.name(t.stock);
-        let (ko, en) = describe(&name, &code, &condition.name, &t);
+        let (ko, en) = describe(&name, &code, &condition.spec.name, &t);
         let new = Fired {
             code,
             name,
             condition_id: t.condition,
-            condition_name: condition.name.clone(),
+            condition_name: condition.spec.name.clone(),
             period: t.period.as_str().to_string(),
             bar_time: rfc3339(t.bar_time),
             time: rfc3339(t.time),
@@ -330,7 +330,7 @@ impl Evaluator {
             message_ko: ko,
         };
         let message = new.message.clone();
-        match self.recorder.record(new, condition.webhook).await {
+        match self.recorder.record(new, condition.spec.webhook).await {
             Recorded::Stored(id) => {
                 self.fired.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(id, code = %t.stock, "{message}");
@@ -349,7 +349,8 @@ impl Evaluator {
 /// A condition's engine options from its stored row.
 fn options(c: &ConditionRow) -> ConditionOptions {
     ConditionOptions {
-        mode: c.mode,
-        cooldown: (c.cooldown_secs > 0).then(|| jiff::SignedDuration::from_secs(c.cooldown_secs as i64)),
+        mode: c.spec.mode,
+        cooldown: (c.spec.cooldown_secs > 0)
+            .then(|| jiff::SignedDuration::from_secs(c.spec.cooldown_secs as i64)),
     }
 }

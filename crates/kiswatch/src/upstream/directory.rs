@@ -25,13 +25,13 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use jiff::civil::Date;
 use kis::master::{Master, MasterLoader, Origin};
 use market::StockCode;
 use market::search::{Hit, Kind, Listing, Market, SearchError, StockIndex};
 use serde::Serialize;
 use tokio::sync::watch;
 
+use crate::contract::{MasterOrigin, MasterState, StockMaster};
 use crate::store::{Store, StoreError};
 
 /// What the directory knows about a stock.
@@ -48,26 +48,6 @@ pub struct StockMeta {
 /// How often the background task asks the loader for the current master (a no-op while the copy is
 /// fresh or a failed download is waiting for its retry).
 pub const MASTER_CHECK_EVERY: Duration = Duration::from_secs(300);
-
-/// The master as `/api/v1/health` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MasterHealth {
-    /// `loading` (no copy yet, first download under way), `loaded` (current copy), `stale` (a copy
-    /// older than the current trading day's: a refresh failed, see `error`), `failed` (no copy at all).
-    pub state: &'static str,
-    /// Listings in the copy in use (0 before any).
-    pub records: usize,
-    /// The trading day the copy in use is the master of.
-    pub as_of: Option<Date>,
-    pub fetched_at: Option<Timestamp>,
-    /// `download` or `cache` (loaded from the data dir at startup).
-    pub origin: Option<Origin>,
-    /// The base URL it came from.
-    pub source: Option<String>,
-    /// Why the last download attempt failed.
-    pub error: Option<String>,
-    pub last_attempt: Option<Timestamp>,
-}
 
 /// See the module docs.
 pub struct StockDirectory {
@@ -276,24 +256,27 @@ impl StockDirectory {
     }
 
     /// The master's state for `/api/v1/health`; `None` when no loader follows it.
-    pub fn master_health(&self) -> Option<MasterHealth> {
+    pub fn master_health(&self) -> Option<StockMaster> {
         let loader = self.loader.get()?;
         let s = loader.status();
         let state = match (s.fetched_at, &s.last_error) {
-            (None, None) => "loading",
-            (None, Some(_)) => "failed",
-            (Some(_), _) if s.stale => "stale",
-            (Some(_), _) => "loaded",
+            (None, None) => MasterState::Loading,
+            (None, Some(_)) => MasterState::Failed,
+            (Some(_), _) if s.stale => MasterState::Stale,
+            (Some(_), _) => MasterState::Loaded,
         };
-        Some(MasterHealth {
+        Some(StockMaster {
             state,
             records: s.records,
-            as_of: s.fetched_at.map(|t| loader.master_day(t)),
-            fetched_at: s.fetched_at,
-            origin: s.origin,
+            as_of: s.fetched_at.map(|t| loader.master_day(t).to_string()),
+            fetched_at: s.fetched_at.map(|t| t.to_string()),
+            origin: s.origin.map(|o| match o {
+                Origin::Download => MasterOrigin::Download,
+                Origin::Cache => MasterOrigin::Cache,
+            }),
             source: s.source,
             error: s.last_error,
-            last_attempt: s.last_attempt,
+            last_attempt: s.last_attempt.map(|t| t.to_string()),
         })
     }
 }
