@@ -25,7 +25,11 @@ if [ ! -f "$VENV/.installed" ]; then
         echo "SKIPPED: python3 -m venv cannot create a virtualenv (Debian: apt-get install python3-venv)"
         exit 0
     fi
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION" >&2
+    if ! "$VENV/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION" >&2; then
+        rm -rf "$VENV"
+        echo "SKIPPED: pip could not install aiosmtpd==$AIOSMTPD_VERSION (no package index reachable?)"
+        exit 0
+    fi
     touch "$VENV/.installed"
 fi
 exec "$VENV/bin/python" -u "$HERE/smtp_sink.py"

@@ -60,7 +60,10 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let fakes = [
-        (ChannelKind::Telegram, Fake::start(Provider::Telegram, Some(BOT)).await),
+        (
+            ChannelKind::Telegram,
+            Fake::start(Provider::Telegram, Some(BOT)).await,
+        ),
         (ChannelKind::Discord, Fake::start(Provider::Discord, None).await),
         (ChannelKind::Slack, Fake::start(Provider::Slack, None).await),
         (ChannelKind::Ntfy, Fake::start(Provider::Ntfy, None).await),
@@ -93,12 +96,25 @@ async fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(0, |p| p.get()),
         std::fs::read_to_string("/proc/cpuinfo")
             .ok()
-            .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+            .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l
+                .split(':')
+                .nth(1)
+                .unwrap_or("")
+                .trim()
+                .to_string()))
             .unwrap_or_default(),
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     println!("\ntrigger recorded → fake provider received, one trigger at a time at the provider's rate");
-    println!("{:<9} {:>7} {:>9} {:>9} {:>9}", "provider", "samples", "p50 ms", "p99 ms", "max ms");
+    println!(
+        "{:<9} {:>7} {:>9} {:>9} {:>9}",
+        "provider", "samples", "p50 ms", "p99 ms", "max ms"
+    );
     for ((kind, fake), id) in fakes.iter().zip(&ids) {
         let samples = match kind {
             ChannelKind::Webhook | ChannelKind::Discord => 100,
@@ -120,7 +136,10 @@ async fn main() -> anyhow::Result<()> {
                 status: DeliveryStatus::Pending,
                 last_error: None,
             }];
-            let (_, rows) = store.add_trigger_routed(next(), routes).await?.expect("a new trigger");
+            let (_, rows) = store
+                .add_trigger_routed(next(), routes)
+                .await?
+                .expect("a new trigger");
             channels.enqueued(&rows);
             loop {
                 if let Some(r) = fake.received().get(before) {
@@ -158,7 +177,10 @@ async fn main() -> anyhow::Result<()> {
                 last_error: None,
             })
             .collect();
-        let (t, rows) = store.add_trigger_routed(next(), routes).await?.expect("a new trigger");
+        let (t, rows) = store
+            .add_trigger_routed(next(), routes)
+            .await?
+            .expect("a new trigger");
         channels.enqueued(&rows);
         triggers.push(t.id);
     }
@@ -170,7 +192,10 @@ async fn main() -> anyhow::Result<()> {
                 let mut all = true;
                 for t in &triggers {
                     let d = channels.deliveries(*t).await?;
-                    if d.iter().find(|e| e.channel_id == *id).is_none_or(|e| e.status == DeliveryStatus::Pending) {
+                    if d.iter()
+                        .find(|e| e.channel_id == *id)
+                        .is_none_or(|e| e.status == DeliveryStatus::Pending)
+                    {
                         all = false;
                         break;
                     }
@@ -185,8 +210,14 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    println!("recorded (100 store writes) in {:.1} ms", recorded.as_secs_f64() * 1000.0);
-    println!("{:<9} {:>11} {:>9} {:>11} {:>17}", "provider", "all settled", "messages", "summarised", "rate violations");
+    println!(
+        "recorded (100 store writes) in {:.1} ms",
+        recorded.as_secs_f64() * 1000.0
+    );
+    println!(
+        "{:<9} {:>11} {:>9} {:>11} {:>17}",
+        "provider", "all settled", "messages", "summarised", "rate violations"
+    );
     let mut delivered = 0;
     for (i, ((kind, fake), id)) in fakes.iter().zip(&ids).enumerate() {
         let msgs = fake.received().len() - before[i];

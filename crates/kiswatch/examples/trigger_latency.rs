@@ -200,13 +200,7 @@ async fn main() -> anyhow::Result<()> {
     let live = Arc::new(LiveFeed::new());
     let changed = watch::channel(0u64).0;
     let (events, events_rx) = mpsc::channel(CHANNEL);
-    let (triggers, evaluator) = TriggerService::new(
-        store.clone(),
-        stocks.clone(),
-        None,
-        tasks.clone(),
-        None,
-    );
+    let (triggers, evaluator) = TriggerService::new(store.clone(), stocks.clone(), None, tasks.clone(), None);
     tasks.spawn(triggers.forward_to_hub(hub.clone(), store.clone()));
     let (feed, feed_rx) = mpsc::channel(1024);
     let gaps = GapRepair::new(gateway.clone(), feed, tasks.clone());

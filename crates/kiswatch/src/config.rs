@@ -303,11 +303,12 @@ impl RawConfig {
             public_url: match self.public_url.filter(|u| !u.trim().is_empty()) {
                 None => None,
                 Some(u) => {
-                    let parsed = reqwest::Url::parse(u.trim()).map_err(|e| {
-                        ConfigError::Invalid(format!("--public-url {u:?} is not a URL: {e}"))
-                    })?;
+                    let parsed = reqwest::Url::parse(u.trim())
+                        .map_err(|e| ConfigError::Invalid(format!("--public-url {u:?} is not a URL: {e}")))?;
                     if !matches!(parsed.scheme(), "http" | "https") {
-                        return Err(ConfigError::Invalid(format!("--public-url {u:?} must be http(s)")));
+                        return Err(ConfigError::Invalid(format!(
+                            "--public-url {u:?} must be http(s)"
+                        )));
                     }
                     Some(u.trim().trim_end_matches('/').to_string())
                 }

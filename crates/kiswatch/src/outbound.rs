@@ -555,7 +555,10 @@ impl Outbound {
 /// by the policy, and `localhost` names are local.
 pub fn check_host(host: &str, policy: OutboundPolicy) -> Result<(), OutboundError> {
     let bare = host.trim().trim_start_matches('[').trim_end_matches(']');
-    if bare.is_empty() || bare.len() > 253 || bare.contains(['/', '@', ' ', ':']) && bare.parse::<IpAddr>().is_err() {
+    if bare.is_empty()
+        || bare.len() > 253
+        || bare.contains(['/', '@', ' ', ':']) && bare.parse::<IpAddr>().is_err()
+    {
         return Err(OutboundError::NotAUrl {
             detail: format!("{bare:?} is not a host name"),
         });

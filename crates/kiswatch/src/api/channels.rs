@@ -78,7 +78,11 @@ fn spec(req: ChannelRequest) -> ApiResult<ChannelSpec> {
         ApiError::bad_request(
             "invalid_channel",
             format!("kind must be one of {}, got {:?}", known.join(", "), req.kind),
-            format!("kind는 {} 중 하나여야 합니다 (입력: {:?})", known.join(", "), req.kind),
+            format!(
+                "kind는 {} 중 하나여야 합니다 (입력: {:?})",
+                known.join(", "),
+                req.kind
+            ),
         )
     })?;
     Ok(ChannelSpec {
@@ -128,10 +132,16 @@ pub async fn test(State(state): State<AppState>, Path(raw): Path<String>) -> Api
 }
 
 #[utoipa::path(get, operation_id = "triggers_deliveries", path = "/api/v1/triggers/{id}/deliveries", tag = "triggers", params(("id" = u64, Path, description = "trigger id")), responses((status = 200, description = "the trigger's delivery to each channel: status pending|delivered|failed|skipped, attempts, last error", body = Vec<DeliveryEntry>), (status = 404, description = "no such trigger", body = ErrorBody)))]
-pub async fn deliveries(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Vec<DeliveryEntry>>> {
+pub async fn deliveries(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Vec<DeliveryEntry>>> {
     let id = id_of(&raw)?;
     if state.store.trigger(id).await?.is_none() {
-        return Err(ApiError::not_found(format!("no trigger {id}"), format!("트리거 {id}이(가) 없습니다")));
+        return Err(ApiError::not_found(
+            format!("no trigger {id}"),
+            format!("트리거 {id}이(가) 없습니다"),
+        ));
     }
     Ok(Json(service(&state)?.deliveries(id).await?))
 }

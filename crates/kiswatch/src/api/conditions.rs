@@ -167,7 +167,10 @@ async fn resolve(state: &AppState, routing: Routing, fallback: Vec<u64>) -> ApiR
 /// A condition as answered: its legacy `webhook` is the masked URL of its first webhook channel.
 fn answer(state: &AppState, row: &ConditionRow) -> contract::Condition {
     let mut c = contract::Condition::from(row);
-    c.webhook = state.channels.as_ref().and_then(|ch| ch.webhook_of(&row.spec.channels));
+    c.webhook = state
+        .channels
+        .as_ref()
+        .and_then(|ch| ch.webhook_of(&row.spec.channels));
     c
 }
 

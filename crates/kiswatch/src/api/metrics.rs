@@ -42,7 +42,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     };
     metrics::with_local_recorder(&state.metrics, || {
         for c in &channels {
-            let labels = [("channel", c.id.to_string()), ("kind", c.kind.as_str().to_string())];
+            let labels = [
+                ("channel", c.id.to_string()),
+                ("kind", c.kind.as_str().to_string()),
+            ];
             counter!("kiswatch_channel_delivered_total", &labels).absolute(c.counts.delivered);
             counter!("kiswatch_channel_retried_total", &labels).absolute(c.counts.retried);
             counter!("kiswatch_channel_failed_total", &labels).absolute(c.counts.failed);

@@ -111,7 +111,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/channels", get(channels::list).post(channels::create))
         .route(
             "/api/v1/channels/{id}",
-            get(channels::get_one).put(channels::update).delete(channels::delete),
+            get(channels::get_one)
+                .put(channels::update)
+                .delete(channels::delete),
         )
         .route("/api/v1/channels/{id}/test", post(channels::test))
         .route("/api/v1/push/key", get(channels::push_key))

@@ -41,7 +41,11 @@ fn bad(field: &'static str, en: impl Into<String>, ko: impl Into<String>) -> Con
 }
 
 fn refused(field: &'static str, e: OutboundError) -> ConfigError {
-    bad(field, format!("refused: {e}"), format!("저장할 수 없습니다: {}", e.message_ko()))
+    bad(
+        field,
+        format!("refused: {e}"),
+        format!("저장할 수 없습니다: {}", e.message_ko()),
+    )
 }
 
 /// The secret fields of a kind.
@@ -80,7 +84,10 @@ impl Config {
 
     /// An optional string setting.
     pub fn opt(&self, key: &str) -> Option<&str> {
-        self.map.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+        self.map
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     pub fn number(&self, key: &str) -> Option<u64> {
@@ -198,8 +205,16 @@ pub fn validate(
     if let Some(k) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(bad(
             "config",
-            format!("unknown setting {k:?} for {} (known: {})", kind.as_str(), allowed.join(", ")),
-            format!("{}에 없는 설정입니다: {k:?} (가능: {})", kind.as_str(), allowed.join(", ")),
+            format!(
+                "unknown setting {k:?} for {} (known: {})",
+                kind.as_str(),
+                allowed.join(", ")
+            ),
+            format!(
+                "{}에 없는 설정입니다: {k:?} (가능: {})",
+                kind.as_str(),
+                allowed.join(", ")
+            ),
         ));
     }
     let get = |key: &'static str| -> Result<Option<String>, ConfigError> {
@@ -228,7 +243,9 @@ pub fn validate(
                 !id.is_empty()
                     && id.bytes().all(|b| b.is_ascii_digit())
                     && rest.len() >= 20
-                    && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             });
             if !ok {
                 return Err(bad(
@@ -263,7 +280,11 @@ pub fn validate(
             let server = need("server")?;
             put("server", Value::String(url("server", &server)?));
             let topic = need("topic")?;
-            if topic.len() > 64 || !topic.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            if topic.len() > 64
+                || !topic
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
                 return Err(bad(
                     "topic",
                     "must be 1-64 letters, digits, - or _",
@@ -292,7 +313,11 @@ pub fn validate(
             let port = match get("port")? {
                 None => default_port,
                 Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
-                    bad("port", "must be a port number (1-65535)", "포트 번호(1~65535)여야 합니다")
+                    bad(
+                        "port",
+                        "must be a port number (1-65535)",
+                        "포트 번호(1~65535)여야 합니다",
+                    )
                 })?,
             };
             let username = get("username")?;
@@ -319,7 +344,11 @@ pub fn validate(
                     .collect(),
             };
             if to.is_empty() || to.len() > 20 {
-                return Err(bad("to", "needs 1 to 20 addresses", "받는 주소가 1~20개 필요합니다"));
+                return Err(bad(
+                    "to",
+                    "needs 1 to 20 addresses",
+                    "받는 주소가 1~20개 필요합니다",
+                ));
             }
             for t in &to {
                 mailbox("to", t)?;
@@ -355,8 +384,24 @@ pub fn validate(
 /// The field name as a `'static` (for errors).
 fn field(key: &str) -> &'static str {
     [
-        "bot_token", "chat_id", "api_url", "url", "server", "topic", "token", "host", "port", "tls", "username",
-        "password", "from", "to", "secret", "endpoint", "p256dh", "auth",
+        "bot_token",
+        "chat_id",
+        "api_url",
+        "url",
+        "server",
+        "topic",
+        "token",
+        "host",
+        "port",
+        "tls",
+        "username",
+        "password",
+        "from",
+        "to",
+        "secret",
+        "endpoint",
+        "p256dh",
+        "auth",
     ]
     .into_iter()
     .find(|k| *k == key)
@@ -365,9 +410,13 @@ fn field(key: &str) -> &'static str {
 
 /// An e-mail address (`name@host`, or `Name <name@host>`), as lettre parses it.
 fn mailbox(field: &'static str, s: &str) -> Result<(), ConfigError> {
-    s.parse::<lettre::message::Mailbox>()
-        .map(|_| ())
-        .map_err(|e| bad(field, format!("{s:?} is not an e-mail address ({e})"), format!("{s:?}은(는) 이메일 주소가 아닙니다")))
+    s.parse::<lettre::message::Mailbox>().map(|_| ()).map_err(|e| {
+        bad(
+            field,
+            format!("{s:?} is not an e-mail address ({e})"),
+            format!("{s:?}은(는) 이메일 주소가 아닙니다"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -401,8 +450,13 @@ mod tests {
 
     #[test]
     fn destinations_go_through_the_outgoing_url_policy() {
-        let e = validate(ChannelKind::Slack, &json!({"url": "http://169.254.169.254/x"}), None, &outbound())
-            .unwrap_err();
+        let e = validate(
+            ChannelKind::Slack,
+            &json!({"url": "http://169.254.169.254/x"}),
+            None,
+            &outbound(),
+        )
+        .unwrap_err();
         assert!(e.en.contains("cloud metadata"), "{e}");
         let e = validate(
             ChannelKind::Email,

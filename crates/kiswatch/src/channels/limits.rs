@@ -35,7 +35,9 @@ impl Limits {
         let s = Duration::from_secs;
         let ms = Duration::from_millis;
         let (min_gap, windows, summarize) = match config.kind {
-            ChannelKind::Telegram if config.text("chat_id").starts_with('-') => (s(1), vec![(20, s(60))], true),
+            ChannelKind::Telegram if config.text("chat_id").starts_with('-') => {
+                (s(1), vec![(20, s(60))], true)
+            }
             ChannelKind::Telegram => (s(1), vec![], true),
             ChannelKind::Discord => (ms(0), vec![(5, s(2)), (30, s(60))], true),
             ChannelKind::Slack => (s(1), vec![], true),
@@ -113,7 +115,14 @@ impl Limiter {
 
     pub fn note_sent(&mut self, at: Instant) {
         self.sent.push_back(at);
-        let keep = self.limits.windows.iter().map(|(n, _)| *n).max().unwrap_or(1).max(1);
+        let keep = self
+            .limits
+            .windows
+            .iter()
+            .map(|(n, _)| *n)
+            .max()
+            .unwrap_or(1)
+            .max(1);
         while self.sent.len() > keep {
             self.sent.pop_front();
         }

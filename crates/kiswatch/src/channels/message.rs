@@ -117,7 +117,11 @@ impl Alert {
     pub fn rate_text(&self) -> Option<String> {
         self.rate.map(|r| {
             let r = (r * 100.0).round() / 100.0;
-            if r > 0.0 { format!("+{r:.2}%") } else { format!("{r:.2}%") }
+            if r > 0.0 {
+                format!("+{r:.2}%")
+            } else {
+                format!("{r:.2}%")
+            }
         })
     }
 
@@ -247,7 +251,14 @@ impl Summary {
     }
 
     fn line(a: &Alert) -> String {
-        format!("{}({}) · {} {} · {}", a.name, a.code, a.period, a.condition, a.price_text())
+        format!(
+            "{}({}) · {} {} · {}",
+            a.name,
+            a.code,
+            a.period,
+            a.condition,
+            a.price_text()
+        )
     }
 
     fn rest(&self) -> Option<String> {
@@ -326,7 +337,10 @@ fn html_attr(s: &str) -> String {
 pub fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']' | '(' | ')' | '-' | '@' | ':') {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']' | '(' | ')' | '-' | '@' | ':'
+        ) {
             out.push('\\');
         }
         out.push(c);
@@ -377,7 +391,11 @@ mod tests {
 
     #[test]
     fn a_lock_screen_message_in_korean_with_the_averages_in_order_and_the_link() {
-        let a = Alert::of_trigger(&trigger("삼성전자", "정배열"), Some(70_140), "http://kw.example:8080/");
+        let a = Alert::of_trigger(
+            &trigger("삼성전자", "정배열"),
+            Some(70_140),
+            "http://kw.example:8080/",
+        );
         assert_eq!(a.title(), "삼성전자(005930) 71,000원 (+1.23%)");
         assert_eq!(a.headline(), "30분봉 정배열 · 2026-11-27 10:30 봉");
         let text = a.plain();
@@ -385,24 +403,40 @@ mod tests {
             text.contains("값: ma(20) 70,951 · ma(60) 70,100 · ma(120) 69,800 · ma(240) 68,000"),
             "{text}"
         );
-        assert!(text.contains("차트: http://kw.example:8080/stocks/005930?period=30m&trigger=12"), "{text}");
+        assert!(
+            text.contains("차트: http://kw.example:8080/stocks/005930?period=30m&trigger=12"),
+            "{text}"
+        );
         assert_eq!(period_ko("D"), "일봉");
         assert_eq!(thousands(-1_234_567), "-1,234,567");
     }
 
     #[test]
     fn special_characters_are_escaped_for_each_provider() {
-        let a = Alert::of_trigger(&trigger("A&B <주>", "*굵게*_<b>x</b>"), None, "https://kw.example");
+        let a = Alert::of_trigger(
+            &trigger("A&B <주>", "*굵게*_<b>x</b>"),
+            None,
+            "https://kw.example",
+        );
         let tg = a.telegram_html();
         assert!(tg.contains("A&amp;B &lt;주&gt;"), "{tg}");
         assert!(tg.contains("&lt;b&gt;x&lt;/b&gt;"), "{tg}");
         assert!(!tg.contains("<b>x"), "{tg}");
-        assert!(tg.contains("<a href=\"https://kw.example/stocks/005930?period=30m&amp;trigger=12\">"), "{tg}");
+        assert!(
+            tg.contains("<a href=\"https://kw.example/stocks/005930?period=30m&amp;trigger=12\">"),
+            "{tg}"
+        );
         let d = a.discord().to_string();
-        assert!(d.contains(r"\\*굵게\\*\\_<b>x<\/b>") || d.contains(r"\\*굵게\\*\\_"), "{d}");
+        assert!(
+            d.contains(r"\\*굵게\\*\\_<b>x<\/b>") || d.contains(r"\\*굵게\\*\\_"),
+            "{d}"
+        );
         assert!(d.contains(r#""allowed_mentions":{"parse":[]}"#), "{d}");
         let s = a.slack().to_string();
-        assert!(s.contains("&lt;b&gt;x&lt;/b&gt;") && s.contains("A&amp;B &lt;주&gt;"), "{s}");
+        assert!(
+            s.contains("&lt;b&gt;x&lt;/b&gt;") && s.contains("A&amp;B &lt;주&gt;"),
+            "{s}"
+        );
         let sum = Summary {
             alerts: vec![a.clone(); 30],
             url: "https://kw.example/".into(),

@@ -116,7 +116,15 @@ impl Channels {
         public_url: String,
         tasks: Tasks,
     ) -> Result<Channels, ChannelError> {
-        Channels::start_with(store, outbound, sealer, public_url, tasks, outbox::Timing::default()).await
+        Channels::start_with(
+            store,
+            outbound,
+            sealer,
+            public_url,
+            tasks,
+            outbox::Timing::default(),
+        )
+        .await
     }
 
     /// With the dispatcher's timing (tests shorten the backoff).
@@ -158,7 +166,11 @@ impl Channels {
 
     /// The Web Push public key, when Web Push is on.
     pub fn push_key(&self) -> Option<String> {
-        self.inner.senders.vapid.as_ref().map(|v| v.public_key().to_string())
+        self.inner
+            .senders
+            .vapid
+            .as_ref()
+            .map(|v| v.public_key().to_string())
     }
 
     pub fn public_url(&self) -> &str {
@@ -171,7 +183,11 @@ impl Channels {
         let mut known = HashMap::new();
         for r in rows {
             let masked_url = (r.spec.kind == ChannelKind::Webhook)
-                .then(|| self.config_of(&r).ok().map(|c| c.masked()["url"].as_str().unwrap_or("").to_string()))
+                .then(|| {
+                    self.config_of(&r)
+                        .ok()
+                        .map(|c| c.masked()["url"].as_str().unwrap_or("").to_string())
+                })
                 .flatten();
             known.insert(
                 r.id,
@@ -241,7 +257,12 @@ impl Channels {
     }
 
     pub async fn get(&self, id: u64) -> Result<Channel, ChannelError> {
-        let row = self.inner.store.channel(id).await?.ok_or(ChannelError::NotFound(id))?;
+        let row = self
+            .inner
+            .store
+            .channel(id)
+            .await?
+            .ok_or(ChannelError::NotFound(id))?;
         let pending = self
             .inner
             .store
@@ -289,7 +310,11 @@ impl Channels {
         let config = config::validate(spec.kind, &spec.config, None, &self.inner.senders.outbound)?;
         let row = self.inner.store.add_channel(self.seal(&spec, &config)).await?;
         self.refresh().await?;
-        tracing::info!(id = row.id, kind = spec.kind.as_str(), "channels: saved a new channel");
+        tracing::info!(
+            id = row.id,
+            kind = spec.kind.as_str(),
+            "channels: saved a new channel"
+        );
         Ok(self.to_contract(&row, 0))
     }
 
@@ -297,9 +322,19 @@ impl Channels {
     /// failing mark.
     pub async fn update(&self, id: u64, mut spec: ChannelSpec) -> Result<Channel, ChannelError> {
         Self::check_name(&mut spec)?;
-        let row = self.inner.store.channel(id).await?.ok_or(ChannelError::NotFound(id))?;
+        let row = self
+            .inner
+            .store
+            .channel(id)
+            .await?
+            .ok_or(ChannelError::NotFound(id))?;
         let stored = self.config_of(&row).ok();
-        let config = config::validate(spec.kind, &spec.config, stored.as_ref(), &self.inner.senders.outbound)?;
+        let config = config::validate(
+            spec.kind,
+            &spec.config,
+            stored.as_ref(),
+            &self.inner.senders.outbound,
+        )?;
         let row = self
             .inner
             .store
@@ -321,7 +356,12 @@ impl Channels {
     /// Sends a test message now (outside the outbox and its rate) and says what the provider
     /// answered; a success clears the channel's failing mark.
     pub async fn test(&self, id: u64) -> Result<ChannelTest, ChannelError> {
-        let row = self.inner.store.channel(id).await?.ok_or(ChannelError::NotFound(id))?;
+        let row = self
+            .inner
+            .store
+            .channel(id)
+            .await?
+            .ok_or(ChannelError::NotFound(id))?;
         let config = self.config_of(&row)?;
         let delivery_id = format!("test-{:016x}", rand::random::<u64>());
         let outcome = providers::send(&self.inner.senders, &config, &delivery_id, Payload::Test).await;
@@ -333,12 +373,22 @@ impl Channels {
                 error: None,
                 error_ko: None,
             },
-            Outcome::RateLimited { status, error, retry_after } => ChannelTest {
+            Outcome::RateLimited {
+                status,
+                error,
+                retry_after,
+            } => ChannelTest {
                 ok: false,
                 status: Some(status),
                 answer: error.clone(),
-                error: Some(format!("rate limited: try again in {:.1} s ({error})", retry_after.as_secs_f64())),
-                error_ko: Some(format!("전송 한도 초과: {:.1}초 뒤 다시 시도하세요 ({error})", retry_after.as_secs_f64())),
+                error: Some(format!(
+                    "rate limited: try again in {:.1} s ({error})",
+                    retry_after.as_secs_f64()
+                )),
+                error_ko: Some(format!(
+                    "전송 한도 초과: {:.1}초 뒤 다시 시도하세요 ({error})",
+                    retry_after.as_secs_f64()
+                )),
             },
             Outcome::Transient { status, error } => ChannelTest {
                 ok: false,
@@ -368,16 +418,25 @@ impl Channels {
     /// failing or gone.
     pub fn route(&self, condition: &NewCondition) -> Vec<Routed> {
         let known = self.inner.known.read().unwrap_or_else(|p| p.into_inner());
-        let quiet = condition.quiet_hours.as_ref().is_some_and(|q| in_quiet_hours(q, now_minutes()));
+        let quiet = condition
+            .quiet_hours
+            .as_ref()
+            .is_some_and(|q| in_quiet_hours(q, now_minutes()));
         let mut out = Vec::new();
         for id in &condition.channels {
             let Some(k) = known.get(id) else {
                 continue;
             };
             let (status, last_error) = if let Some(f) = &k.failing {
-                (DeliveryStatus::Failed, Some(format!("the channel is failing: {f}")))
+                (
+                    DeliveryStatus::Failed,
+                    Some(format!("the channel is failing: {f}")),
+                )
             } else if quiet {
-                (DeliveryStatus::Skipped, Some("quiet hours (방해 금지 시간)".to_string()))
+                (
+                    DeliveryStatus::Skipped,
+                    Some("quiet hours (방해 금지 시간)".to_string()),
+                )
             } else {
                 (DeliveryStatus::Pending, None)
             };
@@ -415,7 +474,9 @@ impl Channels {
         for r in routes.into_iter().filter(|r| r.status == DeliveryStatus::Pending) {
             let this = self.clone();
             let trigger = trigger.clone();
-            self.inner.tasks.spawn(async move { outbox::send_unstored(this, trigger, r.channel_id).await });
+            self.inner
+                .tasks
+                .spawn(async move { outbox::send_unstored(this, trigger, r.channel_id).await });
         }
     }
 
@@ -426,8 +487,14 @@ impl Channels {
 
     /// Every channel's counts and failing state, for health and metrics.
     pub async fn health(&self) -> Vec<HealthChannel> {
-        let pending: HashMap<u64, u64> =
-            self.inner.store.pending_counts().await.unwrap_or_default().into_iter().collect();
+        let pending: HashMap<u64, u64> = self
+            .inner
+            .store
+            .pending_counts()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
         let known = self.inner.known.read().unwrap_or_else(|p| p.into_inner()).clone();
         let rows = self.inner.store.channels().await.unwrap_or_default();
         let mut out: Vec<HealthChannel> = rows
@@ -526,7 +593,11 @@ impl Channels {
                 channels.push(id);
             }
             self.inner.store.adopt_webhook(condition, channels).await?;
-            tracing::info!(condition, channel = id, "channels: a condition's webhook is now a webhook channel");
+            tracing::info!(
+                condition,
+                channel = id,
+                "channels: a condition's webhook is now a webhook channel"
+            );
         }
         self.refresh().await?;
         Ok(())
@@ -534,16 +605,33 @@ impl Channels {
 
     /// Counts a settled attempt.
     pub(crate) fn count(&self, id: u64, f: impl FnOnce(&mut ChannelCounts)) {
-        f(self.inner.counts.lock().unwrap_or_else(|p| p.into_inner()).entry(id).or_default());
+        f(self
+            .inner
+            .counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id)
+            .or_default());
     }
 
     /// Marks a channel failing after a permanent error.
     pub(crate) async fn mark_failing(&self, id: u64, error: &str) {
         tracing::warn!(channel = id, %error, "channels: a permanent error; the channel is marked failing");
-        if let Err(e) = self.inner.store.set_channel_failing(id, Some(error.to_string())).await {
+        if let Err(e) = self
+            .inner
+            .store
+            .set_channel_failing(id, Some(error.to_string()))
+            .await
+        {
             tracing::error!(error = %e, "channels: could not mark the channel failing");
         }
-        if let Some(k) = self.inner.known.write().unwrap_or_else(|p| p.into_inner()).get_mut(&id) {
+        if let Some(k) = self
+            .inner
+            .known
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(&id)
+        {
             k.failing = Some(error.to_string());
         }
     }
@@ -578,7 +666,11 @@ pub fn in_quiet_hours(q: &QuietHours, now: u32) -> bool {
     let (Some(s), Some(e)) = (parse_hhmm(&q.start), parse_hhmm(&q.end)) else {
         return false;
     };
-    if s <= e { s <= now && now < e } else { now >= s || now < e }
+    if s <= e {
+        s <= now && now < e
+    } else {
+        now >= s || now < e
+    }
 }
 
 #[cfg(test)]

@@ -32,8 +32,8 @@ use super::message::{Alert, Summary};
 use super::providers::{self, Outcome, Payload};
 use super::{ChannelError, Channels};
 use crate::contract::{DeliveryStatus, Fired, Trigger, UnstoredTrigger};
-use crate::store::{OutboxRow, StoreError};
 use crate::store::unix_ms;
+use crate::store::{OutboxRow, StoreError};
 
 /// The dispatcher's timing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -138,7 +138,12 @@ async fn worker(channels: Channels, id: u64, notify: Arc<Notify>) {
 }
 
 /// Settles rows without an attempt.
-async fn settle(channels: &Channels, ids: Vec<u64>, status: DeliveryStatus, error: String) -> Result<(), StoreError> {
+async fn settle(
+    channels: &Channels,
+    ids: Vec<u64>,
+    status: DeliveryStatus,
+    error: String,
+) -> Result<(), StoreError> {
     channels
         .inner
         .store
@@ -156,7 +161,11 @@ async fn settle(channels: &Channels, ids: Vec<u64>, status: DeliveryStatus, erro
 }
 
 /// One step of a channel's worker: how long to wait before the next (`None`: until woken).
-async fn round(channels: &Channels, id: u64, limiter: &mut Option<Limiter>) -> Result<Option<Duration>, StoreError> {
+async fn round(
+    channels: &Channels,
+    id: u64,
+    limiter: &mut Option<Limiter>,
+) -> Result<Option<Duration>, StoreError> {
     let inner = &channels.inner;
     let pending = inner.store.pending_deliveries(id, BATCH).await?;
     if pending.is_empty() {
@@ -164,7 +173,13 @@ async fn round(channels: &Channels, id: u64, limiter: &mut Option<Limiter>) -> R
     }
     let Some(row) = inner.store.channel(id).await? else {
         let n = pending.len() as u64;
-        settle(channels, pending.iter().map(|r| r.id).collect(), DeliveryStatus::Failed, "the channel was deleted".into()).await?;
+        settle(
+            channels,
+            pending.iter().map(|r| r.id).collect(),
+            DeliveryStatus::Failed,
+            "the channel was deleted".into(),
+        )
+        .await?;
         channels.count(id, |c| c.failed += n);
         return Ok(Some(Duration::ZERO));
     };
@@ -197,7 +212,9 @@ async fn round(channels: &Channels, id: u64, limiter: &mut Option<Limiter>) -> R
     let due: Vec<&OutboxRow> = pending.iter().filter(|r| r.next_at <= now_ms).collect();
     if due.is_empty() {
         let next = pending.iter().map(|r| r.next_at).min().unwrap_or(now_ms + 1000);
-        return Ok(Some(Duration::from_millis((next - now_ms).clamp(1, 60_000) as u64)));
+        return Ok(Some(Duration::from_millis(
+            (next - now_ms).clamp(1, 60_000) as u64
+        )));
     }
     let now = Instant::now();
     let ready = limiter.ready_at(now);
@@ -205,7 +222,8 @@ async fn round(channels: &Channels, id: u64, limiter: &mut Option<Limiter>) -> R
         return Ok(Some(ready - now));
     }
     let timing = inner.timing;
-    let summarize = limits.summarize && due.len() > 1 && due.len() > limiter.capacity(now, timing.summary_horizon);
+    let summarize =
+        limits.summarize && due.len() > 1 && due.len() > limiter.capacity(now, timing.summary_horizon);
     let carried: Vec<&OutboxRow> = if summarize { due.clone() } else { vec![due[0]] };
     // The events the rows carry.
     let mut alerts = Vec::with_capacity(carried.len());
@@ -222,7 +240,13 @@ async fn round(channels: &Channels, id: u64, limiter: &mut Option<Limiter>) -> R
         }
     }
     if !missing.is_empty() {
-        settle(channels, missing, DeliveryStatus::Failed, "the event is no longer stored".into()).await?;
+        settle(
+            channels,
+            missing,
+            DeliveryStatus::Failed,
+            "the event is no longer stored".into(),
+        )
+        .await?;
         return Ok(Some(Duration::ZERO));
     }
     let first = carried[0];
@@ -261,11 +285,21 @@ async fn round(channels: &Channels, id: u64, limiter: &mut Option<Limiter>) -> R
                 .await?;
             channels.count(id, |c| c.delivered += n);
             if summarize {
-                tracing::info!(channel = id, events = n, "outbox: a burst delivered as one summary");
+                tracing::info!(
+                    channel = id,
+                    events = n,
+                    "outbox: a burst delivered as one summary"
+                );
             }
         }
-        Outcome::RateLimited { retry_after, error, .. } => {
-            tracing::info!(channel = id, wait_ms = retry_after.as_millis() as u64, "outbox: the provider asked to wait");
+        Outcome::RateLimited {
+            retry_after, error, ..
+        } => {
+            tracing::info!(
+                channel = id,
+                wait_ms = retry_after.as_millis() as u64,
+                "outbox: the provider asked to wait"
+            );
             limiter.block_for(Instant::now(), retry_after);
             let next = unix_ms() + retry_after.as_millis() as i64;
             inner
@@ -281,7 +315,11 @@ async fn round(channels: &Channels, id: u64, limiter: &mut Option<Limiter>) -> R
                 tracing::warn!(channel = id, attempts, %error, "outbox: given up");
                 inner
                     .store
-                    .record_attempt(ids, true, attempted(DeliveryStatus::Failed, unix_ms(), Some(error)))
+                    .record_attempt(
+                        ids,
+                        true,
+                        attempted(DeliveryStatus::Failed, unix_ms(), Some(error)),
+                    )
                     .await?;
                 channels.count(id, |c| c.failed += n);
             } else {
@@ -298,7 +336,11 @@ async fn round(channels: &Channels, id: u64, limiter: &mut Option<Limiter>) -> R
         Outcome::Permanent { error, channel, .. } => {
             inner
                 .store
-                .record_attempt(ids, true, attempted(DeliveryStatus::Failed, unix_ms(), Some(error.clone())))
+                .record_attempt(
+                    ids,
+                    true,
+                    attempted(DeliveryStatus::Failed, unix_ms(), Some(error.clone())),
+                )
                 .await?;
             channels.count(id, |c| c.failed += n);
             if channel {
@@ -313,7 +355,13 @@ async fn round(channels: &Channels, id: u64, limiter: &mut Option<Limiter>) -> R
 
 async fn prev_close(channels: &Channels, f: &Fired) -> Option<i64> {
     let date: String = f.bar_time.chars().take(10).collect();
-    channels.inner.store.previous_close(f.code.clone(), date).await.ok().flatten()
+    channels
+        .inner
+        .store
+        .previous_close(f.code.clone(), date)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// A trigger the store could not take, to one channel: from memory, up to four attempts.
@@ -333,11 +381,23 @@ pub(super) async fn send_unstored(channels: Channels, trigger: Arc<Fired>, id: u
         };
         let prev = prev_close(&channels, &trigger).await;
         let mut alert = Alert::of_trigger(&as_trigger, prev, &inner.public_url);
-        alert.url = format!("{}/stocks/{}?period={}", inner.public_url, trigger.code, trigger.period);
+        alert.url = format!(
+            "{}/stocks/{}?period={}",
+            inner.public_url, trigger.code, trigger.period
+        );
         let body = serde_json::to_value(&unstored).unwrap_or(Value::Null);
         let delivery_id = format!("{:032x}", rand::random::<u128>());
         for attempt in 1..=4u32 {
-            let outcome = providers::send(&inner.senders, &config, &delivery_id, Payload::Alert { alert: &alert, body: &body }).await;
+            let outcome = providers::send(
+                &inner.senders,
+                &config,
+                &delivery_id,
+                Payload::Alert {
+                    alert: &alert,
+                    body: &body,
+                },
+            )
+            .await;
             match outcome {
                 Outcome::Delivered { .. } => {
                     channels.count(id, |c| c.delivered += 1);
@@ -351,7 +411,9 @@ pub(super) async fn send_unstored(channels: Channels, trigger: Arc<Fired>, id: u
                     channels.count(id, |c| c.retried += 1);
                     tokio::time::sleep(backoff(&inner.timing, attempt)).await;
                 }
-                Outcome::Permanent { error, channel: true, .. } => {
+                Outcome::Permanent {
+                    error, channel: true, ..
+                } => {
                     channels.mark_failing(id, &error).await;
                     break;
                 }

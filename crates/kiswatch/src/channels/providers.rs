@@ -100,7 +100,11 @@ pub async fn send(s: &Senders, config: &Config, delivery_id: &str, payload: Payl
 fn scrub_outcome(o: Outcome, secrets: &[String]) -> Outcome {
     let s = |t: String| scrub(&t, secrets);
     match o {
-        Outcome::Delivered { status, answer, pause } => Outcome::Delivered {
+        Outcome::Delivered {
+            status,
+            answer,
+            pause,
+        } => Outcome::Delivered {
             status,
             answer: s(answer),
             pause,
@@ -114,8 +118,15 @@ fn scrub_outcome(o: Outcome, secrets: &[String]) -> Outcome {
             retry_after,
             error: s(error),
         },
-        Outcome::Transient { status, error } => Outcome::Transient { status, error: s(error) },
-        Outcome::Permanent { status, error, channel } => Outcome::Permanent {
+        Outcome::Transient { status, error } => Outcome::Transient {
+            status,
+            error: s(error),
+        },
+        Outcome::Permanent {
+            status,
+            error,
+            channel,
+        } => Outcome::Permanent {
             status,
             error: s(error),
             channel,
@@ -169,7 +180,10 @@ fn request(s: &Senders, c: &Config, delivery_id: &str, payload: Payload<'_>) -> 
                 Payload::Test => TEST_TEXT.to_string(),
             };
             let chat = c.text("chat_id");
-            let chat: Value = chat.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(chat));
+            let chat: Value = chat
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::from(chat));
             json_post(
                 format!("{}/bot{}/sendMessage", c.text("api_url"), c.text("bot_token")),
                 &json!({"chat_id": chat, "text": text, "parse_mode": "HTML", "link_preview_options": {"is_disabled": true}}),
@@ -199,7 +213,11 @@ fn request(s: &Senders, c: &Config, delivery_id: &str, payload: Payload<'_>) -> 
         }
         ChannelKind::Ntfy => {
             let (title, message, click) = match payload {
-                Payload::Alert { alert, .. } => (alert.title(), format!("{}\n{}", alert.headline(), alert.plain()), alert.url.clone()),
+                Payload::Alert { alert, .. } => (
+                    alert.title(),
+                    format!("{}\n{}", alert.headline(), alert.plain()),
+                    alert.url.clone(),
+                ),
                 Payload::Summary(sum) => (sum.title(), sum.plain(), sum.url.clone()),
                 Payload::Test => {
                     let (m, t) = test_alert();
@@ -234,12 +252,18 @@ fn request(s: &Senders, c: &Config, delivery_id: &str, payload: Payload<'_>) -> 
                 .unwrap_or(0);
             let mut headers = vec![
                 (CONTENT_TYPE, "application/json".to_string()),
-                (HeaderName::from_static("x-kiswatch-delivery"), delivery_id.to_string()),
+                (
+                    HeaderName::from_static("x-kiswatch-delivery"),
+                    delivery_id.to_string(),
+                ),
                 (HeaderName::from_static("x-kiswatch-event"), event.to_string()),
                 (HeaderName::from_static("x-kiswatch-timestamp"), ts.to_string()),
             ];
             if let Some(secret) = c.opt("secret") {
-                headers.push((HeaderName::from_static("x-kiswatch-signature"), signature(secret, ts, body.as_bytes())));
+                headers.push((
+                    HeaderName::from_static("x-kiswatch-signature"),
+                    signature(secret, ts, body.as_bytes()),
+                ));
             }
             Post {
                 url: c.text("url").to_string(),
@@ -260,12 +284,18 @@ fn request(s: &Senders, c: &Config, delivery_id: &str, payload: Payload<'_>) -> 
                 Payload::Test => ("kiswatch".to_string(), TEST_TEXT.to_string(), "/".to_string()),
             };
             let msg = json!({"title": title, "body": body, "url": url, "tag": delivery_id});
-            push::request(c.text("endpoint"), c.text("p256dh"), c.text("auth"), msg.to_string().as_bytes(), vapid)
-                .map_err(|error| Outcome::Permanent {
-                    status: None,
-                    error,
-                    channel: true,
-                })?
+            push::request(
+                c.text("endpoint"),
+                c.text("p256dh"),
+                c.text("auth"),
+                msg.to_string().as_bytes(),
+                vapid,
+            )
+            .map_err(|error| Outcome::Permanent {
+                status: None,
+                error,
+                channel: true,
+            })?
         }
         ChannelKind::Email => unreachable!("e-mail goes through SMTP"),
     })
@@ -309,9 +339,10 @@ pub fn classify(kind: ChannelKind, a: &Answer) -> Outcome {
                 error: what(&text),
             };
         }
-        let pause = (kind == ChannelKind::Discord && a.header("x-ratelimit-remaining").map(str::trim) == Some("0"))
-            .then(|| seconds_header(a, "x-ratelimit-reset-after"))
-            .flatten();
+        let pause = (kind == ChannelKind::Discord
+            && a.header("x-ratelimit-remaining").map(str::trim) == Some("0"))
+        .then(|| seconds_header(a, "x-ratelimit-reset-after"))
+        .flatten();
         return Outcome::Delivered {
             status: Some(status),
             answer: text,
@@ -368,7 +399,10 @@ pub fn classify(kind: ChannelKind, a: &Answer) -> Outcome {
         _ => false,
     };
     let mut error = what(&description);
-    if let Some(to) = json.as_ref().and_then(|j| j["parameters"]["migrate_to_chat_id"].as_i64()) {
+    if let Some(to) = json
+        .as_ref()
+        .and_then(|j| j["parameters"]["migrate_to_chat_id"].as_i64())
+    {
         error.push_str(&format!(" (the group is now chat {to}: save that chat_id)"));
     }
     Outcome::Permanent {
@@ -489,20 +523,59 @@ mod tests {
             r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#,
             &[],
         );
-        assert!(matches!(classify(ChannelKind::Telegram, &tg), Outcome::RateLimited { retry_after, .. } if retry_after == Duration::from_secs(7)));
-        let dc = answer(429, r#"{"message":"You are being rate limited.","retry_after":0.529,"global":false}"#, &[("retry-after", "1")]);
-        assert!(matches!(classify(ChannelKind::Discord, &dc), Outcome::RateLimited { retry_after, .. } if retry_after == Duration::from_secs_f64(0.529)));
+        assert!(
+            matches!(classify(ChannelKind::Telegram, &tg), Outcome::RateLimited { retry_after, .. } if retry_after == Duration::from_secs(7))
+        );
+        let dc = answer(
+            429,
+            r#"{"message":"You are being rate limited.","retry_after":0.529,"global":false}"#,
+            &[("retry-after", "1")],
+        );
+        assert!(
+            matches!(classify(ChannelKind::Discord, &dc), Outcome::RateLimited { retry_after, .. } if retry_after == Duration::from_secs_f64(0.529))
+        );
         let slack = answer(429, "rate_limited", &[("retry-after", "3")]);
-        assert!(matches!(classify(ChannelKind::Slack, &slack), Outcome::RateLimited { retry_after, .. } if retry_after == Duration::from_secs(3)));
-        let full = answer(204, "", &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset-after", "1.5")]);
-        assert!(matches!(classify(ChannelKind::Discord, &full), Outcome::Delivered { pause: Some(p), .. } if p == Duration::from_millis(1500)));
-        let chat = answer(400, r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#, &[]);
-        assert!(matches!(classify(ChannelKind::Telegram, &chat), Outcome::Permanent { channel: true, .. }));
-        let parse = answer(400, r#"{"ok":false,"error_code":400,"description":"Bad Request: can't parse entities"}"#, &[]);
-        assert!(matches!(classify(ChannelKind::Telegram, &parse), Outcome::Permanent { channel: false, .. }));
-        assert!(matches!(classify(ChannelKind::Slack, &answer(404, "no_service", &[])), Outcome::Permanent { channel: true, .. }));
-        assert!(matches!(classify(ChannelKind::Ntfy, &answer(502, "bad gateway", &[])), Outcome::Transient { .. }));
-        assert!(matches!(classify(ChannelKind::Webpush, &answer(410, "", &[])), Outcome::Permanent { channel: true, .. }));
+        assert!(
+            matches!(classify(ChannelKind::Slack, &slack), Outcome::RateLimited { retry_after, .. } if retry_after == Duration::from_secs(3))
+        );
+        let full = answer(
+            204,
+            "",
+            &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset-after", "1.5")],
+        );
+        assert!(
+            matches!(classify(ChannelKind::Discord, &full), Outcome::Delivered { pause: Some(p), .. } if p == Duration::from_millis(1500))
+        );
+        let chat = answer(
+            400,
+            r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#,
+            &[],
+        );
+        assert!(matches!(
+            classify(ChannelKind::Telegram, &chat),
+            Outcome::Permanent { channel: true, .. }
+        ));
+        let parse = answer(
+            400,
+            r#"{"ok":false,"error_code":400,"description":"Bad Request: can't parse entities"}"#,
+            &[],
+        );
+        assert!(matches!(
+            classify(ChannelKind::Telegram, &parse),
+            Outcome::Permanent { channel: false, .. }
+        ));
+        assert!(matches!(
+            classify(ChannelKind::Slack, &answer(404, "no_service", &[])),
+            Outcome::Permanent { channel: true, .. }
+        ));
+        assert!(matches!(
+            classify(ChannelKind::Ntfy, &answer(502, "bad gateway", &[])),
+            Outcome::Transient { .. }
+        ));
+        assert!(matches!(
+            classify(ChannelKind::Webpush, &answer(410, "", &[])),
+            Outcome::Permanent { channel: true, .. }
+        ));
     }
 
     #[test]
@@ -510,11 +583,16 @@ mod tests {
         // echo -n '1700000000.{"a":1}' | openssl dgst -sha256 -hmac s3cret
         assert_eq!(
             signature("s3cret", 1_700_000_000, br#"{"a":1}"#),
-            "sha256=".to_string() + &{
-                let mut mac = Hmac::<Sha256>::new_from_slice(b"s3cret").unwrap();
-                mac.update(br#"1700000000.{"a":1}"#);
-                mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>()
-            }
+            "sha256=".to_string()
+                + &{
+                    let mut mac = Hmac::<Sha256>::new_from_slice(b"s3cret").unwrap();
+                    mac.update(br#"1700000000.{"a":1}"#);
+                    mac.finalize()
+                        .into_bytes()
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
+                }
         );
         assert_eq!(scrub("bot123:ABC failed", &["123:ABC".into()]), "bot•••• failed");
     }

@@ -70,7 +70,8 @@ impl Vapid {
     pub fn authorization(&self, endpoint: &reqwest::Url, now_secs: u64) -> String {
         let aud = endpoint.origin().ascii_serialization();
         let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"ES256"}"#);
-        let claims = serde_json::json!({"aud": aud, "exp": now_secs + 12 * 3600, "sub": "mailto:kiswatch@localhost"});
+        let claims =
+            serde_json::json!({"aud": aud, "exp": now_secs + 12 * 3600, "sub": "mailto:kiswatch@localhost"});
         let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
         let signing_input = format!("{header}.{claims}");
         let sig: Signature = self.key.sign(signing_input.as_bytes());
@@ -81,7 +82,13 @@ impl Vapid {
 
 /// The push request carrying `payload` to one subscription; `Err` for subscription keys that do
 /// not decode (a permanent problem of the channel).
-pub fn request(endpoint: &str, p256dh: &str, auth: &str, payload: &[u8], vapid: &Vapid) -> Result<Post, String> {
+pub fn request(
+    endpoint: &str,
+    p256dh: &str,
+    auth: &str,
+    payload: &[u8],
+    vapid: &Vapid,
+) -> Result<Post, String> {
     let url = reqwest::Url::parse(endpoint).map_err(|e| format!("the endpoint is not a URL: {e}"))?;
     let public = decode_b64url(p256dh)
         .and_then(|b| p256::PublicKey::from_sec1_bytes(&b).ok())
@@ -129,8 +136,14 @@ mod tests {
         let ua_secret = p256::SecretKey::from_slice(&[9; 32]).unwrap();
         let ua_public = URL_SAFE_NO_PAD.encode(ua_secret.public_key().to_encoded_point(false).as_bytes());
         let auth = URL_SAFE_NO_PAD.encode([5u8; 16]);
-        let post = request("https://push.example.net/send/abc", &ua_public, &auth, "삼성전자".as_bytes(), &vapid)
-            .unwrap();
+        let post = request(
+            "https://push.example.net/send/abc",
+            &ua_public,
+            &auth,
+            "삼성전자".as_bytes(),
+            &vapid,
+        )
+        .unwrap();
         let plain = web_push_native::decrypt(
             post.body.clone(),
             &ua_secret,
@@ -139,7 +152,12 @@ mod tests {
         .unwrap();
         assert_eq!(plain, "삼성전자".as_bytes());
         let authz = &post.headers.iter().find(|(n, _)| n == "authorization").unwrap().1;
-        let jwt = authz.strip_prefix("vapid t=").unwrap().split(", k=").next().unwrap();
+        let jwt = authz
+            .strip_prefix("vapid t=")
+            .unwrap()
+            .split(", k=")
+            .next()
+            .unwrap();
         let (input, sig) = jwt.rsplit_once('.').unwrap();
         let key = VerifyingKey::from_sec1_bytes(&decode_b64url(vapid.public_key()).unwrap()).unwrap();
         let sig = Signature::from_slice(&decode_b64url(sig).unwrap()).unwrap();

@@ -23,9 +23,7 @@ pub enum SealError {
     Key { path: String, detail: String },
     #[error("the secrets key {path} is readable by others (mode {mode:o}); run `chmod 600 {path}`")]
     TooOpen { path: String, mode: u32 },
-    #[error(
-        "a stored secret cannot be opened (the secrets key changed or is lost): enter it again"
-    )]
+    #[error("a stored secret cannot be opened (the secrets key changed or is lost): enter it again")]
     Unreadable,
 }
 
@@ -139,16 +137,26 @@ mod tests {
         let s = Sealer::open(dir.path()).unwrap();
         let sealed = s.seal("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw");
         assert!(!sealed.contains("AAHdq"));
-        assert_ne!(sealed, s.seal("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"), "a fresh nonce each time");
+        assert_ne!(
+            sealed,
+            s.seal("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+            "a fresh nonce each time"
+        );
         let again = Sealer::open(dir.path()).unwrap();
-        assert_eq!(again.open_text(&sealed).unwrap(), "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw");
+        assert_eq!(
+            again.open_text(&sealed).unwrap(),
+            "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+        );
         let other = Sealer::from_key(&[7; 32]);
         assert!(matches!(other.open_text(&sealed), Err(SealError::Unreadable)));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
             let path = dir.path().join(KEY_FILE);
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
             assert!(matches!(Sealer::open(dir.path()), Err(SealError::TooOpen { .. })));
         }

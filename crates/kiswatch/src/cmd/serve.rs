@@ -171,7 +171,8 @@ impl App {
             format!("http://{host}")
         });
         let sealer = Sealer::open(&config.data_dir)?;
-        let channels = Channels::start(store.clone(), outbound.clone(), sealer, public_url, tasks.clone()).await?;
+        let channels =
+            Channels::start(store.clone(), outbound.clone(), sealer, public_url, tasks.clone()).await?;
         let (triggers, evaluator) = TriggerService::new(
             store.clone(),
             stocks.clone(),

@@ -85,7 +85,14 @@ impl Store {
             tx.execute(
                 "INSERT INTO channels (kind, name, config, secrets, is_default, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                params![new.kind.as_str(), new.name, new.config, new.secrets, new.default, now],
+                params![
+                    new.kind.as_str(),
+                    new.name,
+                    new.config,
+                    new.secrets,
+                    new.default,
+                    now
+                ],
             )?;
             Ok(ChannelRow {
                 id: tx.last_insert_rowid() as u64,
@@ -105,13 +112,24 @@ impl Store {
             let n = tx.execute(
                 "UPDATE channels SET kind = ?2, name = ?3, config = ?4, secrets = ?5, is_default = ?6,
                    failing = NULL, failing_since = NULL, updated_at = ?7 WHERE id = ?1",
-                params![id as i64, new.kind.as_str(), new.name, new.config, new.secrets, new.default, now],
+                params![
+                    id as i64,
+                    new.kind.as_str(),
+                    new.name,
+                    new.config,
+                    new.secrets,
+                    new.default,
+                    now
+                ],
             )?;
             if n == 0 {
                 return Ok(None);
             }
-            let created_at: String =
-                tx.query_row("SELECT created_at FROM channels WHERE id = ?1", [id as i64], |r| r.get(0))?;
+            let created_at: String = tx.query_row(
+                "SELECT created_at FROM channels WHERE id = ?1",
+                [id as i64],
+                |r| r.get(0),
+            )?;
             Ok(Some(ChannelRow {
                 id,
                 spec: new,
@@ -189,8 +207,9 @@ impl Store {
     /// Conditions that still carry a legacy `webhook` URL: `(condition id, url, its channels)`.
     pub async fn legacy_webhooks(&self) -> Result<Vec<(u64, String, Vec<u64>)>, StoreError> {
         self.read(|c| {
-            let mut st =
-                c.prepare("SELECT id, webhook, channels FROM conditions WHERE webhook IS NOT NULL ORDER BY id")?;
+            let mut st = c.prepare(
+                "SELECT id, webhook, channels FROM conditions WHERE webhook IS NOT NULL ORDER BY id",
+            )?;
             let rows: Vec<(i64, String, String)> = st
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<Result<_, _>>()?;

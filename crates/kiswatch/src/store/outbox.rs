@@ -56,8 +56,7 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, event_kind, event_id, channel_id, kind, delivery_id, status, attempts, next_at, first_at, last_error";
+const COLUMNS: &str = "id, event_kind, event_id, channel_id, kind, delivery_id, status, attempts, next_at, first_at, last_error";
 
 fn row(r: &rusqlite::Row<'_>) -> Result<OutboxRow, StoreError> {
     let ek: String = r.get(1)?;
@@ -165,8 +164,9 @@ impl Store {
     /// The channels with pending deliveries.
     pub async fn pending_channels(&self) -> Result<Vec<u64>, StoreError> {
         self.read(|c| {
-            let mut st =
-                c.prepare_cached("SELECT DISTINCT channel_id FROM outbox WHERE status = 'pending' ORDER BY 1")?;
+            let mut st = c.prepare_cached(
+                "SELECT DISTINCT channel_id FROM outbox WHERE status = 'pending' ORDER BY 1",
+            )?;
             let ids = st
                 .query_map([], |r| r.get::<_, i64>(0))?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -260,7 +260,9 @@ impl Store {
                 "SELECT channel_id, count(*) FROM outbox WHERE status = 'pending' GROUP BY channel_id",
             )?;
             let rows = st
-                .query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))?
+                .query_map([], |r| {
+                    Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })

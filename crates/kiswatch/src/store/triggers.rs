@@ -87,8 +87,7 @@ impl Store {
     pub async fn add_trigger(&self, t: Fired) -> Result<Option<Trigger>, StoreError> {
         let recorded_at = now_text();
         self.write_here(move |tx| {
-            Ok(insert_trigger(tx, &t, &recorded_at)?
-                .map(|id| Trigger::stored(id, t, false, recorded_at)))
+            Ok(insert_trigger(tx, &t, &recorded_at)?.map(|id| Trigger::stored(id, t, false, recorded_at)))
         })
         .await
     }

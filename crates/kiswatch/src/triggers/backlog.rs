@@ -184,7 +184,12 @@ impl Recorder {
                 return self.hold(new, key, routes, None);
             }
         }
-        match self.shared.store.add_trigger_routed(new.clone(), routes.clone()).await {
+        match self
+            .shared
+            .store
+            .add_trigger_routed(new.clone(), routes.clone())
+            .await
+        {
             Ok(Some((row, outbox))) => {
                 self.shared.delivery.deliver(&row, &outbox);
                 Recorded::Stored(row.id)

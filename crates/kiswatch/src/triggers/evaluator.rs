@@ -317,7 +317,10 @@ impl Evaluator {
             return;
         };
         if expired(condition.spec.expires_at.as_deref()) {
-            tracing::debug!(id = condition.id, "triggers: the condition has expired; not fired");
+            tracing::debug!(
+                id = condition.id,
+                "triggers: the condition has expired; not fired"
+            );
             return;
         }
         let code = t.stock.to_string();
@@ -338,7 +341,11 @@ impl Evaluator {
             message_ko: ko,
         };
         let message = new.message.clone();
-        let routes = self.channels.as_ref().map(|c| c.route(&condition.spec)).unwrap_or_default();
+        let routes = self
+            .channels
+            .as_ref()
+            .map(|c| c.route(&condition.spec))
+            .unwrap_or_default();
         match self.recorder.record(new, routes).await {
             Recorded::Stored(id) => {
                 self.fired.fetch_add(1, Ordering::Relaxed);

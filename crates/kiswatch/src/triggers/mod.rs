@@ -34,9 +34,9 @@ pub use backlog::{BacklogStatus, Recorder};
 pub use delivery::{Delivery, TriggerEvent};
 pub use evaluator::Evaluator;
 
+use crate::channels::Channels;
 use crate::history::Backfill;
 use crate::hub::Hub;
-use crate::channels::Channels;
 use crate::store::Store;
 use crate::tasks::Tasks;
 use crate::upstream::StockDirectory;

@@ -20,7 +20,14 @@ const KISWATCH: &str = env!("CARGO_BIN_EXE_kiswatch");
 fn start(data_dir: &std::path::Path) -> (Running, String) {
     let mut child = Command::new(KISWATCH)
         .arg("serve")
-        .args(["--bind", "127.0.0.1:0", "--no-demo-content", "--speed", "60", "--allow-private-webhooks"])
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--no-demo-content",
+            "--speed",
+            "60",
+            "--allow-private-webhooks",
+        ])
         .arg("--data-dir")
         .arg(data_dir)
         .env_remove("KIS_APP_KEY")
@@ -45,7 +52,9 @@ fn start(data_dir: &std::path::Path) -> (Running, String) {
         }
         for _ in lines {}
     });
-    let url = rx.recv_timeout(Duration::from_secs(30)).expect("the banner within 30 s");
+    let url = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the banner within 30 s");
     (running, url)
 }
 
@@ -71,7 +80,13 @@ async fn pending_deliveries_survive_a_kill_9_and_only_the_one_in_flight_may_come
     )
     .await;
     for code in ["005930", "000660", "035420"] {
-        send(&http, reqwest::Method::POST, format!("{url}/api/v1/watchlist"), json!({"code": code})).await;
+        send(
+            &http,
+            reqwest::Method::POST,
+            format!("{url}/api/v1/watchlist"),
+            json!({"code": code}),
+        )
+        .await;
     }
     let cond = send(
         &http,
@@ -102,7 +117,10 @@ async fn pending_deliveries_survive_a_kill_9_and_only_the_one_in_flight_may_come
     .await;
     let in_flight = hook.received()[0].header("x-kiswatch-delivery").unwrap();
     drop(running); // SIGKILL with the request in flight
-    assert!(hook.delivered().is_empty(), "nothing was answered before the kill");
+    assert!(
+        hook.delivered().is_empty(),
+        "nothing was answered before the kill"
+    );
 
     let (_running, url) = start(dir.path());
     let all: Vec<Value> = http
@@ -116,17 +134,21 @@ async fn pending_deliveries_survive_a_kill_9_and_only_the_one_in_flight_may_come
     assert!(all.len() >= triggers.len());
     for t in &all {
         let id = t["id"].as_u64().unwrap();
-        eventually(Duration::from_secs(60), "every delivery made after the restart", || async {
-            let d: Vec<Value> = http
-                .get(format!("{url}/api/v1/triggers/{id}/deliveries"))
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
-            (d.len() == 1 && d[0]["status"] == "delivered").then_some(())
-        })
+        eventually(
+            Duration::from_secs(60),
+            "every delivery made after the restart",
+            || async {
+                let d: Vec<Value> = http
+                    .get(format!("{url}/api/v1/triggers/{id}/deliveries"))
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                (d.len() == 1 && d[0]["status"] == "delivered").then_some(())
+            },
+        )
         .await;
     }
     // Each trigger reached the receiver once; the in-flight one possibly twice, with one id.
@@ -136,19 +158,27 @@ async fn pending_deliveries_survive_a_kill_9_and_only_the_one_in_flight_may_come
         let id = r.header("x-kiswatch-delivery").unwrap();
         *by_delivery.entry(id.clone()).or_default() += 1;
         if r.status == 200 {
-            by_trigger.entry(r.json()["id"].as_u64().unwrap()).or_default().push(id);
+            by_trigger
+                .entry(r.json()["id"].as_u64().unwrap())
+                .or_default()
+                .push(id);
         }
     }
     for t in &all {
         let id = t["id"].as_u64().unwrap();
-        let got = by_trigger.get(&id).unwrap_or_else(|| panic!("trigger {id} never delivered"));
+        let got = by_trigger
+            .get(&id)
+            .unwrap_or_else(|| panic!("trigger {id} never delivered"));
         assert_eq!(got.len(), 1, "trigger {id} delivered {} times", got.len());
     }
     for (delivery, n) in &by_delivery {
         let limit = if *delivery == in_flight { 2 } else { 1 };
         assert!(*n <= limit, "delivery {delivery} sent {n} times");
     }
-    assert_eq!(by_delivery[&in_flight], 2, "the one in flight at the kill went again, same id");
+    assert_eq!(
+        by_delivery[&in_flight], 2,
+        "the one in flight at the kill went again, same id"
+    );
     eprintln!(
         "{} triggers delivered after the kill; the one in flight ({in_flight}) twice",
         all.len()

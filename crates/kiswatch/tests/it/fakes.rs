@@ -62,7 +62,10 @@ impl Received {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     /// The human text of the message, whatever the provider's format.
@@ -72,7 +75,12 @@ impl Received {
             _ if j["text"].is_string() && j["blocks"].is_array() => j["blocks"].to_string(),
             _ if j["text"].is_string() => j["text"].as_str().unwrap().to_string(),
             _ if j["embeds"].is_array() => j["embeds"].to_string(),
-            _ if j["message"].is_string() => format!("{}\n{}\n{}", j["title"].as_str().unwrap_or(""), j["message"].as_str().unwrap(), j["click"].as_str().unwrap_or("")),
+            _ if j["message"].is_string() => format!(
+                "{}\n{}\n{}",
+                j["title"].as_str().unwrap_or(""),
+                j["message"].as_str().unwrap(),
+                j["click"].as_str().unwrap_or("")
+            ),
             _ => String::from_utf8_lossy(&self.body).into_owned(),
         }
     }
@@ -151,7 +159,10 @@ impl Fake {
 
     /// Requests answered with success.
     pub fn delivered(&self) -> Vec<Received> {
-        self.received().into_iter().filter(|r| (200..300).contains(&r.status)).collect()
+        self.received()
+            .into_iter()
+            .filter(|r| (200..300).contains(&r.status))
+            .collect()
     }
 
     /// Requests that broke the provider's rate (answered 429 by the rule, not by a script).
@@ -164,7 +175,12 @@ async fn handle_root(state: State<Arc<Inner>>, headers: HeaderMap, body: Bytes) 
     answer(state.0, String::new(), headers, body).await
 }
 
-async fn handle(state: State<Arc<Inner>>, Path(path): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    state: State<Arc<Inner>>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     answer(state.0, path, headers, body).await
 }
 
@@ -202,10 +218,22 @@ fn rate_limited(p: Provider, secs: f64) -> Response {
 
 fn unauthorized(p: Provider) -> Response {
     match p {
-        Provider::Telegram => (StatusCode::UNAUTHORIZED, axum::Json(json!({"ok": false, "error_code": 401, "description": "Unauthorized"}))).into_response(),
-        Provider::Discord => (StatusCode::UNAUTHORIZED, axum::Json(json!({"message": "401: Unauthorized", "code": 0}))).into_response(),
+        Provider::Telegram => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"ok": false, "error_code": 401, "description": "Unauthorized"})),
+        )
+            .into_response(),
+        Provider::Discord => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"message": "401: Unauthorized", "code": 0})),
+        )
+            .into_response(),
         Provider::Slack => (StatusCode::FORBIDDEN, "invalid_token").into_response(),
-        Provider::Ntfy => (StatusCode::UNAUTHORIZED, axum::Json(json!({"code": 40101, "http": 401, "error": "unauthorized"}))).into_response(),
+        Provider::Ntfy => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"code": 40101, "http": 401, "error": "unauthorized"})),
+        )
+            .into_response(),
         Provider::Webhook => (StatusCode::UNAUTHORIZED, "unauthorized").into_response(),
     }
 }
@@ -269,7 +297,9 @@ async fn answer(inner: Arc<Inner>, path: String, headers: HeaderMap, body: Bytes
     if let Some(token) = &inner.token {
         let good = match p {
             Provider::Telegram => path == format!("bot{token}/sendMessage"),
-            Provider::Ntfy => headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {token}")),
+            Provider::Ntfy => {
+                headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {token}"))
+            }
             _ => true,
         };
         if !good {
@@ -280,7 +310,11 @@ async fn answer(inner: Arc<Inner>, path: String, headers: HeaderMap, body: Bytes
     }
     if p == Provider::Telegram && json["chat_id"] == json!(-42) {
         record(400);
-        return (StatusCode::BAD_REQUEST, axum::Json(json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"})),
+        )
+            .into_response();
     }
     // The provider's rate.
     let mut accepted = inner.accepted.lock().unwrap();
@@ -288,7 +322,12 @@ async fn answer(inner: Arc<Inner>, path: String, headers: HeaderMap, body: Bytes
         let slack = d.mul_f64(0.9);
         let inside = accepted.iter().filter(|t| at.duration_since(**t) < slack).count();
         if inside >= n {
-            let oldest = accepted.iter().filter(|t| at.duration_since(**t) < slack).min().copied().unwrap_or(at);
+            let oldest = accepted
+                .iter()
+                .filter(|t| at.duration_since(**t) < slack)
+                .min()
+                .copied()
+                .unwrap_or(at);
             let wait = d.saturating_sub(at.duration_since(oldest)).as_secs_f64().max(0.1);
             drop(accepted);
             *inner.violations.lock().unwrap() += 1;
@@ -297,7 +336,10 @@ async fn answer(inner: Arc<Inner>, path: String, headers: HeaderMap, body: Bytes
         }
     }
     accepted.push(at);
-    let recent = accepted.iter().filter(|t| at.duration_since(**t) < Duration::from_secs(2)).count();
+    let recent = accepted
+        .iter()
+        .filter(|t| at.duration_since(**t) < Duration::from_secs(2))
+        .count();
     drop(accepted);
     record(200);
     ok(p, &json, 5usize.saturating_sub(recent))

@@ -155,7 +155,11 @@ async fn beyond_the_bound_triggers_are_delivered_and_counted_never_silently_drop
     store.inject_full_disk(true);
     for m in 0..5 {
         let expected = if m < 3 { Recorded::Held } else { Recorded::Unkept };
-        assert_eq!(recorder.record(trigger(m), Vec::new()).await, expected, "minute {m}");
+        assert_eq!(
+            recorder.record(trigger(m), Vec::new()).await,
+            expected,
+            "minute {m}"
+        );
     }
     let mut kept = Vec::new();
     for _ in 0..5 {
