@@ -445,7 +445,7 @@ mod tests {
         let url = json!({"url": "https://discord.com/api/webhooks/123/abcdefSECRET"});
         let d = validate(ChannelKind::Discord, &url, None, &outbound()).unwrap();
         assert_eq!(d.masked()["url"], "https://discord.com/••••");
-        assert_eq!(format!("{d:?}").contains("SECRET"), false);
+        assert!(!format!("{d:?}").contains("SECRET"));
     }
 
     #[test]

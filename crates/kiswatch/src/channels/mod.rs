@@ -65,7 +65,6 @@ pub enum ChannelError {
 #[derive(Debug, Clone)]
 struct Known {
     kind: ChannelKind,
-    name: String,
     failing: Option<String>,
     /// The masked URL of a webhook channel (a condition's legacy `webhook` field).
     masked_url: Option<String>,
@@ -193,7 +192,6 @@ impl Channels {
                 r.id,
                 Known {
                     kind: r.spec.kind,
-                    name: r.spec.name.clone(),
                     failing: r.failing.as_ref().map(|f| f.error.clone()),
                     masked_url,
                 },
@@ -634,16 +632,6 @@ impl Channels {
         {
             k.failing = Some(error.to_string());
         }
-    }
-
-    /// The kinds and names of known channels.
-    pub(crate) fn known_name(&self, id: u64) -> Option<(ChannelKind, String)> {
-        self.inner
-            .known
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-            .map(|k| (k.kind, k.name.clone()))
     }
 }
 

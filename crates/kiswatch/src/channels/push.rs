@@ -8,7 +8,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey};
-use p256::elliptic_curve::sec1::ToEncodedPoint as _;
 
 use super::seal::Sealer;
 use crate::outbound::Post;
@@ -122,6 +121,7 @@ mod tests {
     use super::*;
     use p256::ecdsa::VerifyingKey;
     use p256::ecdsa::signature::Verifier as _;
+    use p256::elliptic_curve::sec1::ToEncodedPoint as _;
 
     /// A push message a browser's keys decrypt, signed with a JWT the public key verifies.
     #[tokio::test]
