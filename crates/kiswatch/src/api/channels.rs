@@ -22,7 +22,7 @@ pub struct ChannelRequest {
     kind: String,
     name: Option<String>,
     /// The kind's settings (see `Channel.config`); a masked secret sent back keeps the stored one.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     config: serde_json::Value,
     /// New conditions route to it unless they name their channels (default `false`).
     default: Option<bool>,

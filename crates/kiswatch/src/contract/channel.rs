@@ -80,7 +80,7 @@ pub struct Channel {
     /// The kind's settings, secrets masked: telegram `{bot_token, chat_id, api_url}`, discord and
     /// slack `{url}`, ntfy `{server, topic, token}`, email `{host, port, tls, username, password,
     /// from, to}`, webhook `{url, secret}`, webpush `{endpoint, p256dh, auth}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub config: serde_json::Value,
     /// New conditions route to it unless they name their channels.
     pub default: bool,
