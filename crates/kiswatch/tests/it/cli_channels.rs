@@ -17,7 +17,13 @@ use crate::fakes::{Fake, Provider, Scripted};
 
 const KISWATCH: &str = env!("CARGO_BIN_EXE_kiswatch");
 
-fn start(data_dir: &std::path::Path) -> (Running, String) {
+/// The binary on `data_dir`, its log (info and up) written to `log`.
+fn start(data_dir: &std::path::Path, log: &std::path::Path) -> (Running, String) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
     let mut child = Command::new(KISWATCH)
         .arg("serve")
         .args([
@@ -34,9 +40,9 @@ fn start(data_dir: &std::path::Path) -> (Running, String) {
         .env_remove("KIS_APP_SECRET")
         .env_remove("KISWATCH_TOKEN")
         .env_remove("KISWATCH_PUBLIC_URL")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(log))
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -70,8 +76,10 @@ async fn pending_deliveries_survive_a_kill_9_and_only_the_one_in_flight_may_come
     // Every request hangs until the process is gone: deliveries queue behind the first.
     hook.script(std::iter::repeat_n(Scripted::Hang, 1));
     let dir = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("kiswatch.log");
     let http = reqwest::Client::new();
-    let (running, url) = start(dir.path());
+    let (running, url) = start(dir.path(), &log);
     let ch = send(
         &http,
         reqwest::Method::POST,
@@ -122,7 +130,7 @@ async fn pending_deliveries_survive_a_kill_9_and_only_the_one_in_flight_may_come
         "nothing was answered before the kill"
     );
 
-    let (_running, url) = start(dir.path());
+    let (running, url) = start(dir.path(), &log);
     let all: Vec<Value> = http
         .get(format!("{url}/api/v1/triggers?after=0&limit=1000"))
         .send()
@@ -182,5 +190,16 @@ async fn pending_deliveries_survive_a_kill_9_and_only_the_one_in_flight_may_come
     eprintln!(
         "{} triggers delivered after the kill; the one in flight ({in_flight}) twice",
         all.len()
+    );
+    // The webhook URL's secret part (`?token=SECRET`) is in no log line of either run.
+    drop(running);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("channels: saved a new channel"),
+        "the log was captured: {text}"
+    );
+    assert!(
+        !text.contains("SECRET") && !text.contains("/hook"),
+        "a secret in the log: {text}"
     );
 }
