@@ -56,6 +56,7 @@ describe.skipIf(missing !== null)("alert channels", () => {
     await row.waitFor();
     expect(await row.textContent()).toContain("내 웹훅");
     expect(await row.textContent()).not.toContain("E2ESECRET");
+    const channelId = Number(await row.getAttribute("data-channel-id"));
 
     await row.getByTestId("channel-test").click();
     const result = row.getByTestId("channel-test-result");
@@ -71,7 +72,6 @@ describe.skipIf(missing !== null)("alert channels", () => {
     expect(await picker.locator("input[type=checkbox]").first().isChecked()).toBe(true);
 
     // A trigger routed to it: the webhook gets it, and the log says so.
-    const channelId = Number(await row.getAttribute("data-channel-id"));
     expect((await api(app.url, "POST", "/api/v1/watchlist", { code: "035420" })).status).toBe(201);
     const cond = await api<{ id: number }>(app.url, "POST", "/api/v1/conditions", { name: "양봉", expr: "1m: close > open", channels: [channelId] });
     expect(cond.status, JSON.stringify(cond.body)).toBe(201);

@@ -345,10 +345,18 @@ export function mountChannels(root: HTMLElement): () => void {
     }
   }
 
+  // A test's answer stays shown when the list is drawn again (the test itself reloads it for the counts).
+  const testResults = new Map<number, HTMLElement>();
+
   function row(c: Channel): HTMLElement {
-    const out = h("div", { class: "channel-test", "data-testid": "channel-test-result", role: "status" });
+    let out = testResults.get(c.id);
+    if (!out) {
+      out = h("div", { class: "channel-test", "data-testid": "channel-test-result", role: "status" });
+      testResults.set(c.id, out);
+    }
+    const result = out;
     const testBtn = h("button", { type: "button", class: "small", "data-testid": "channel-test" }, tt("test"));
-    testBtn.addEventListener("click", () => void test(c, out, testBtn));
+    testBtn.addEventListener("click", () => void test(c, result, testBtn));
     const counts = tt("counts", { d: c.counts.delivered, r: c.counts.retried, f: c.counts.failed, p: c.counts.pending });
     return h(
       "tr",
@@ -361,7 +369,7 @@ export function mountChannels(root: HTMLElement): () => void {
         h("div", { class: "muted small-text" }, summary(c)),
         h("div", { class: "muted small-text" }, counts),
         c.failing ? h("div", { class: "down", "data-testid": "channel-failing" }, `${tt("failing")}: ${c.failing.error}`) : null,
-        out,
+        result,
       ),
       h(
         "td",
