@@ -5,7 +5,7 @@
 #   tests/python/smtp.sh        # prints READY <port>, then a JSON line per message; stops when stdin closes
 #
 # Prints `SKIPPED: <reason>` and exits 0 when Python 3 or its venv module is missing; the Rust test
-# then skips (and fails under CI=true).
+# then skips (and fails under CI, where `CI` is set).
 set -euo pipefail
 
 AIOSMTPD_VERSION=1.4.6
