@@ -37,8 +37,9 @@ pub use candle::{Alignment, Candle, Candles, ChartCandle, MovingAverages};
 pub use condition::{Condition, ConditionMode};
 pub use error::{ErrorBody, ErrorDetail};
 pub use health::{
-    Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthStore, HealthUpstream,
-    LiveFeedStats, MasterOrigin, MasterState, StockMaster, StoreFailure, StoreOrigin,
+    Health, HealthCache, HealthGovernor, HealthKey, HealthLive, HealthMarket, HealthStatus, HealthStore,
+    HealthUpstream, KeyState, LiveFeedStats, MasterOrigin, MasterState, StockMaster, StoreFailure,
+    StoreOrigin,
 };
 pub use quote::{Execution, Level, OrderBook, Price, PriceMove, Side, Sign};
 pub use status::{FeedState, FeedStatus, UpstreamState};

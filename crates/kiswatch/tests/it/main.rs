@@ -17,6 +17,7 @@ mod serve_acceptance;
 mod serve_acceptance_cli;
 mod serve_api;
 mod serve_candles;
+mod serve_keys;
 mod serve_openapi;
 mod serve_realtime;
 mod serve_search;
