@@ -9,8 +9,11 @@
 
 mod binary;
 mod common;
+#[path = "../../../kis/tests/it/redis_server.rs"]
+mod redis_server;
 
 mod cli;
+mod cli_keys_redis;
 mod cli_shared_budget;
 mod cli_store;
 mod serve_acceptance;
