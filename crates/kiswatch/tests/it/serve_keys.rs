@@ -130,6 +130,11 @@ async fn three_keys_hold_three_sessions_and_a_refused_key_hands_its_stocks_on() 
         let status = item["status"].as_str().unwrap_or_default();
         assert!(matches!(status, "realtime" | "polled"), "{item}");
     }
+    // Pages keep working: no call goes to the refused key any more (or it moves on at once).
+    for code in codes.iter().take(30) {
+        let (status, body) = t.get(&format!("/api/v1/stocks/{code}/price")).await;
+        assert_eq!(status, 200, "{code}: {body}");
+    }
     assert_eq!(sim.stats().rate_limited, 0, "{:?}", sim.stats());
     t.stop().await;
     sim.shutdown().await;
