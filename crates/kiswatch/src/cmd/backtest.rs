@@ -63,7 +63,7 @@ async fn fetch_and_run(
     condition: &Condition,
     from: Option<Date>,
 ) -> anyhow::Result<String> {
-    let kis = &upstream.client;
+    let kis = upstream.client();
     // Market time from upstream: the date of the newest minute bar.
     let probe = kis
         .today_minute_chart(code, Time::constant(23, 59, 59, 0))

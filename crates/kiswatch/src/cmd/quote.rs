@@ -52,7 +52,7 @@ pub async fn run(args: QuoteArgs) -> anyhow::Result<()> {
     if let Some(url) = upstream.sim_url() {
         eprintln!("kiswatch quote: using the embedded KIS simulator at {url}");
     }
-    let kis = upstream.client.clone();
+    let kis = upstream.client().clone();
     let waiting = tokio::spawn(report_waiting(kis.clone()));
     let result = quote_all(&kis, &codes, &mut names).await;
     waiting.abort();

@@ -128,7 +128,7 @@ impl App {
         // The stock master, in the background: the cache at once, else a download (demo: from the
         // embedded simulator).
         let master =
-            MasterConfig::for_environment(upstream.client.environment(), Some(config.data_dir.clone()));
+            MasterConfig::for_environment(upstream.client().environment(), Some(config.data_dir.clone()));
         tasks.spawn(stocks.clone().follow_master(Arc::new(MasterLoader::new(master))));
         let gateway = Arc::new(Gateway::new(
             upstream.keys.clone(),

@@ -50,7 +50,11 @@ pub struct Refusal {
 impl Key {
     /// Why the key is out, while it is.
     pub fn refusal(&self) -> Option<Refusal> {
-        self.refused.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.refused().clone()
+    }
+
+    fn refused(&self) -> std::sync::MutexGuard<'_, Option<Refusal>> {
+        self.refused.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Usable now: never refused, or refused long enough ago to be tried again.
@@ -139,7 +143,7 @@ impl KeyPool {
         if !error.is_key_refused() {
             return false;
         }
-        let mut refused = key.refused.lock().unwrap_or_else(|p| p.into_inner());
+        let mut refused = key.refused();
         if refused.is_none() {
             tracing::warn!(
                 key = key.number,
@@ -158,7 +162,7 @@ impl KeyPool {
 
     /// Marks `key` good again after a call on it succeeded.
     fn accepted(&self, key: &Key) {
-        let mut refused = key.refused.lock().unwrap_or_else(|p| p.into_inner());
+        let mut refused = key.refused();
         if refused.take().is_some() {
             tracing::info!(key = key.number, fingerprint = %key.fingerprint, "KIS accepts this app key again");
         }

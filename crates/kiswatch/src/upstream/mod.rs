@@ -79,8 +79,6 @@ impl UpstreamKind {
 /// A connected upstream.
 pub struct Upstream {
     pub kind: UpstreamKind,
-    /// Key 1's client (the environment, the master and the market clock are the same on every key).
-    pub client: KisClient,
     /// Every app key's client.
     pub keys: Arc<KeyPool>,
     /// Names the stored data of this upstream.
@@ -94,7 +92,7 @@ impl std::fmt::Debug for Upstream {
         f.debug_struct("Upstream")
             .field("kind", &self.kind)
             .field("namespace", &self.namespace)
-            .field("env", self.client.environment())
+            .field("env", self.client().environment())
             .finish()
     }
 }
@@ -131,8 +129,7 @@ impl Upstream {
                 let namespace = format!("demo-{seed}-{}", sim.market().trading_date());
                 Ok(Upstream {
                     kind: UpstreamKind::Demo,
-                    keys: Arc::new(KeyPool::new(vec![client.clone()])),
-                    client,
+                    keys: Arc::new(KeyPool::new(vec![client])),
                     namespace,
                     sim: Some(sim),
                 })
@@ -184,19 +181,22 @@ impl Upstream {
                 Ok(KisClient::new(config)?)
             })
             .collect::<Result<Vec<_>, UpstreamError>>()?;
-        let keys = Arc::new(KeyPool::new(clients));
         Ok(Upstream {
             kind,
-            client: keys.first().client.clone(),
-            keys,
+            keys: Arc::new(KeyPool::new(clients)),
             namespace,
             sim: None,
         })
     }
 
+    /// Key 1's client (the environment, the master and the market clock are the same on every key).
+    pub fn client(&self) -> &KisClient {
+        &self.keys.first().client
+    }
+
     /// Whether past days' minute bars can be fetched (not on VTS-like servers).
     pub fn has_past_minutes(&self) -> bool {
-        !self.client.environment().is_vts()
+        !self.client().environment().is_vts()
     }
 
     /// Opens one realtime session per app key (demo: the embedded simulator's WebSocket, spoken to

@@ -259,7 +259,7 @@ impl RealtimeSessions {
                 Err(e) => return Err(e),
             }
         }
-        if out.is_empty() && !self.inner.sessions.is_empty() && self.open_sessions() > 0 {
+        if out.is_empty() && self.open_sessions() > 0 {
             return Err(RealtimeError::Closed);
         }
         Ok(out)
