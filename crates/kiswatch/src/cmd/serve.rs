@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use host_guard::{HostGuard, HostSpec};
 use kis::master::{MasterConfig, MasterLoader};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -51,6 +52,11 @@ pub struct ServeArgs {
     /// link-local and other local addresses; without it they must be public.
     #[arg(long)]
     pub allow_private_webhooks: bool,
+    /// Another name the service answers to, besides 127.0.0.1, localhost and [::1] on its port and
+    /// its bound address: NAME (any port) or NAME:PORT; repeatable. Requests addressed to any other
+    /// name are refused (DNS rebinding).
+    #[arg(long = "allowed-host", value_name = "NAME[:PORT]")]
+    pub allowed_host: Vec<HostSpec>,
 }
 
 impl ServeArgs {
@@ -67,6 +73,7 @@ impl ServeArgs {
             token: std::env::var(TOKEN_VAR).ok(),
             no_demo_content: self.no_demo_content,
             allow_private_webhooks: self.allow_private_webhooks,
+            allowed_hosts: self.allowed_host,
             ..self.upstream.raw()
         }
     }
@@ -89,7 +96,7 @@ impl App {
     /// and last the API that reads them all.
     pub async fn start(config: ServeConfig) -> anyhow::Result<App> {
         let tasks = Tasks::new();
-        let upstream = Upstream::start(&config.upstream, &config.data_dir).await?;
+        let upstream = Upstream::start_with(&config.upstream, &config.data_dir, config.share_slots).await?;
         // Opening checks the whole file (`PRAGMA quick_check`): off the async threads.
         let (db_dir, namespace) = (config.data_dir.join("db"), upstream.namespace.clone());
         let store = tokio::task::spawn_blocking(move || Store::open(&db_dir, &namespace)).await??;
@@ -254,7 +261,7 @@ impl App {
             .with_context(|| format!("binding {}", config.bind))?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
-        let app = api::router(state.clone());
+        let app = api::router(state.clone(), HostGuard::new(addr, &config.allowed_hosts));
         let server = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
@@ -448,6 +455,15 @@ fn banner(app: &App, config: &ServeConfig, demo: bool) {
     println!("  API: {url}/api/v1/health   Data: {}", config.data_dir.display());
     if config.token.is_some() {
         println!("  The API requires `Authorization: Bearer $KISWATCH_TOKEN`.");
+    }
+    if !config.allowed_hosts.is_empty() {
+        let names: Vec<String> = config.allowed_hosts.iter().map(ToString::to_string).collect();
+        println!("  Also answers to: {}", names.join(", "));
+    } else if config.bind.ip().is_unspecified() {
+        println!(
+            "  Listening on every interface, but answering only to 127.0.0.1/localhost: reach it from \
+             elsewhere under a name given with --allowed-host NAME[:PORT]."
+        );
     }
     println!("  Press Ctrl-C to stop.");
     println!();

@@ -91,11 +91,26 @@ impl std::fmt::Debug for Upstream {
 }
 
 impl Upstream {
-    /// Connects (for demo: starts the simulator). `data_dir` holds the token cache of real upstreams.
+    /// Connects (for demo: starts the simulator). `data_dir` holds the token cache of real upstreams
+    /// and the ledger of their request slots, shared with every process on the key.
     pub async fn start(
         config: &UpstreamConfig,
         data_dir: &std::path::Path,
     ) -> Result<Upstream, UpstreamError> {
+        Upstream::start_with(config, data_dir, true).await
+    }
+
+    /// [`Upstream::start`], with the slots counted in this process alone unless `share_slots`.
+    pub async fn start_with(
+        config: &UpstreamConfig,
+        data_dir: &std::path::Path,
+        share_slots: bool,
+    ) -> Result<Upstream, UpstreamError> {
+        let client_config = |env: Environment, credentials: &Credentials| {
+            let mut c = ClientConfig::new(env, credentials.clone()).with_data_dir(data_dir);
+            c.share_slots = share_slots;
+            c
+        };
         match config {
             UpstreamConfig::Demo { seed, speed } => {
                 let sim = SimServer::start(
@@ -129,17 +144,13 @@ impl Upstream {
             }
             UpstreamConfig::Real(credentials) => Ok(Upstream {
                 kind: UpstreamKind::Real,
-                client: KisClient::new(
-                    ClientConfig::new(Environment::Real, credentials.clone()).with_data_dir(data_dir),
-                )?,
+                client: KisClient::new(client_config(Environment::Real, credentials))?,
                 namespace: "real".into(),
                 sim: None,
             }),
             UpstreamConfig::Vts(credentials) => Ok(Upstream {
                 kind: UpstreamKind::Vts,
-                client: KisClient::new(
-                    ClientConfig::new(Environment::Vts, credentials.clone()).with_data_dir(data_dir),
-                )?,
+                client: KisClient::new(client_config(Environment::Vts, credentials))?,
                 namespace: "vts".into(),
                 sim: None,
             }),
@@ -160,9 +171,7 @@ impl Upstream {
                 let namespace = format!("{}-{}", env.cache_name(), if vts { "vts" } else { "real" });
                 Ok(Upstream {
                     kind: UpstreamKind::Custom,
-                    client: KisClient::new(
-                        ClientConfig::new(env, credentials.clone()).with_data_dir(data_dir),
-                    )?,
+                    client: KisClient::new(client_config(env, credentials))?,
                     namespace,
                     sim: None,
                 })
