@@ -93,6 +93,10 @@ impl FromStr for HostSpec {
 
     fn from_str(s: &str) -> Result<HostSpec, HostSpecError> {
         let s = s.trim();
+        // A URL (`http://name/`) or userinfo is not a host: say so, not that its "port" is wrong.
+        if s.contains(['/', '@', '?', '#']) {
+            return Err(HostSpecError::BadName(s.to_owned()));
+        }
         let (name, port) = split_authority(s).ok_or_else(|| HostSpecError::BadName(s.to_owned()))?;
         let port = port
             .map(|p| parse_port(p).ok_or_else(|| HostSpecError::BadPort(s.to_owned())))
