@@ -8,6 +8,7 @@ import { live, settings, settingsChanged, triggers, updateSettings, upstream } f
 import { h, setChildren } from "./dom";
 import { lang, setLang, t, type MessageKey } from "./i18n";
 import { installLinkInterception, onRouteChange, parseRoute } from "./router";
+import { mountChannels } from "./views/channels";
 import { mountConditions } from "./views/conditions";
 import { mountHome } from "./views/home";
 import { mountStock } from "./views/stock";
@@ -38,6 +39,7 @@ function renderChrome(): void {
     nav,
     h("a", { href: "/", "data-nav": true, class: path === "/" ? "active" : "" }, t("navWatchlist")),
     h("a", { href: "/conditions", "data-nav": true, class: path === "/conditions" ? "active" : "" }, t("navConditions")),
+    h("a", { href: "/channels", "data-nav": true, class: path === "/channels" ? "active" : "" }, t("navChannels")),
   );
   langBtn.textContent = lang() === "ko" ? "EN" : "한국어";
   langBtn.title = t("language");
@@ -113,6 +115,7 @@ function route(): void {
   if (r.name === "home") unmount = mountHome(view, banners);
   else if (r.name === "stock") unmount = mountStock(view, r.code, r.period);
   else if (r.name === "conditions") unmount = mountConditions(view);
+  else if (r.name === "channels") unmount = mountChannels(view);
   else setChildren(view, h("div", { class: "not-found" }, h("h1", null, t("notFound")), h("a", { href: "/", "data-nav": true }, t("home"))));
 }
 

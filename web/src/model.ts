@@ -132,6 +132,8 @@ export interface Condition {
   mode: Wire["ConditionMode"];
   cooldownSecs: number;
   webhook: string | null;
+  /** Alert channel ids (`/channels`). */
+  channels: number[];
 }
 
 export interface BacktestSignal {
@@ -237,7 +239,7 @@ export function watchItemFrom(w: Wire["WatchlistItem"]): WatchItem {
 }
 
 export function conditionFrom(c: Wire["Condition"]): Condition {
-  return { id: c.id, name: c.name, expr: c.expr, enabled: c.enabled, mode: c.mode, cooldownSecs: c.cooldown_secs, webhook: c.webhook };
+  return { id: c.id, name: c.name, expr: c.expr, enabled: c.enabled, mode: c.mode, cooldownSecs: c.cooldown_secs, webhook: c.webhook, channels: c.channels };
 }
 
 export function backtestFrom(r: Wire["BacktestReport"]): BacktestResult {

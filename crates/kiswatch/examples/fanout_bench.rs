@@ -158,6 +158,7 @@ async fn run() -> anyhow::Result<()> {
         background: false,
         outbound: Default::default(),
         share_slots: true,
+        public_url: None,
     })
     .await?;
     let addr = app.local_addr();

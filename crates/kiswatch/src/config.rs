@@ -174,6 +174,9 @@ pub struct ServeConfig {
     /// process on this machine shares (the default; `kis::ledger::FileLedger`). Off, this process
     /// counts alone: for tests in tokio's paused time (the file ledger keeps the machine's clock).
     pub share_slots: bool,
+    /// The web UI's address as its users reach it (`--public-url`), for links in alerts; `None`:
+    /// the bound address.
+    pub public_url: Option<String>,
 }
 
 /// The flags that choose and reach the upstream KIS, shared by every subcommand that talks to it
@@ -238,6 +241,7 @@ pub struct RawConfig {
     pub no_demo_content: bool,
     pub allow_private_webhooks: bool,
     pub allowed_hosts: Vec<HostSpec>,
+    pub public_url: Option<String>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -320,6 +324,19 @@ impl RawConfig {
                 allow_private: self.allow_private_webhooks,
             },
             share_slots: true,
+            public_url: match self.public_url.filter(|u| !u.trim().is_empty()) {
+                None => None,
+                Some(u) => {
+                    let parsed = reqwest::Url::parse(u.trim())
+                        .map_err(|e| ConfigError::Invalid(format!("--public-url {u:?} is not a URL: {e}")))?;
+                    if !matches!(parsed.scheme(), "http" | "https") {
+                        return Err(ConfigError::Invalid(format!(
+                            "--public-url {u:?} must be http(s)"
+                        )));
+                    }
+                    Some(u.trim().trim_end_matches('/').to_string())
+                }
+            },
         })
     }
 }

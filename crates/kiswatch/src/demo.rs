@@ -79,6 +79,9 @@ pub async fn seed(store: &Store, stocks: &StockDirectory) -> Result<Seeding, Sto
                 mode: market::trigger::Mode::EveryTick,
                 cooldown_secs: 0,
                 webhook: None,
+                channels: Vec::new(),
+                quiet_hours: None,
+                expires_at: None,
             })
             .await?;
     }

@@ -8,6 +8,7 @@ import { formatKrw, formatKstDateTime, formatRate } from "../format";
 import { lang, t } from "../i18n";
 import type { BacktestResult, Condition } from "../model";
 import { navigate, stockUrl } from "../router";
+import { channelPicker } from "./channels";
 import { BACKTEST_KEY } from "./stock";
 import { conditionPeriod, errorMessage, errorPanel, skeleton } from "./common";
 
@@ -31,6 +32,7 @@ export function mountConditions(root: HTMLElement): () => void {
   const enabledInput = h("input", { type: "checkbox", checked: true });
   const cooldownInput = h("input", { type: "number", min: 0, step: 60, class: "cooldown", placeholder: "0" });
   const webhookInput = h("input", { type: "url", class: "webhook", placeholder: "https://…" });
+  const picker = channelPicker();
   const periodSelect = h("select", { class: "preset-period", "aria-label": t("presetPeriod") }, PERIODS.map((p) => h("option", { value: p, selected: p === "30m" }, p)));
   const title = h("h2", null, t("newCondition"));
   const saveBtn = h("button", { type: "submit", class: "primary" }, t("save"));
@@ -73,6 +75,7 @@ export function mountConditions(root: HTMLElement): () => void {
       h("label", { class: "field inline" }, h("span", null, t("cooldown")), cooldownInput),
       h("label", { class: "field inline grow" }, h("span", null, t("webhook")), webhookInput),
     ),
+    picker.el,
     h("div", { class: "actions" }, saveBtn, cancelBtn),
   );
   form.addEventListener("submit", (ev) => {
@@ -132,6 +135,7 @@ export function mountConditions(root: HTMLElement): () => void {
     enabledInput.checked = true;
     cooldownInput.value = "";
     webhookInput.value = "";
+    picker.set(null);
     clearError();
   }
 
@@ -143,6 +147,7 @@ export function mountConditions(root: HTMLElement): () => void {
     enabledInput.checked = c.enabled;
     cooldownInput.value = c.cooldownSecs !== null ? String(c.cooldownSecs) : "";
     webhookInput.value = c.webhook ?? "";
+    picker.set(c.channels);
     clearError();
     nameInput.focus();
   }
@@ -152,6 +157,7 @@ export function mountConditions(root: HTMLElement): () => void {
     if (cooldownInput.value.trim() !== "") b.cooldown_secs = Math.max(0, Math.floor(Number(cooldownInput.value)));
     if (webhookInput.value.trim()) b.webhook = webhookInput.value.trim();
     if (editing?.mode) b.mode = editing.mode;
+    b.channels = picker.get();
     return b;
   }
 

@@ -13,6 +13,7 @@
 //! (no framing, a CSP, `nosniff`, no referrer) to every answer.
 
 pub mod backtest;
+pub mod channels;
 pub mod conditions;
 pub mod error;
 pub mod extract;
@@ -59,6 +60,8 @@ pub struct Services {
     pub stocks: Arc<StockDirectory>,
     pub backfill: Option<Arc<Backfill>>,
     pub triggers: Option<Arc<TriggerService>>,
+    /// Alert channels and their outbox (`None` where no trigger service runs).
+    pub channels: Option<crate::channels::Channels>,
     pub upstream: UpstreamKind,
     pub namespace: String,
     /// The embedded simulator's base URL (demo only).
@@ -118,6 +121,16 @@ pub fn router(state: AppState, guard: HostGuard) -> Router {
         )
         .route("/api/v1/triggers", get(triggers::list))
         .route("/api/v1/triggers/{id}/ack", post(triggers::ack))
+        .route("/api/v1/triggers/{id}/deliveries", get(channels::deliveries))
+        .route("/api/v1/channels", get(channels::list).post(channels::create))
+        .route(
+            "/api/v1/channels/{id}",
+            get(channels::get_one)
+                .put(channels::update)
+                .delete(channels::delete),
+        )
+        .route("/api/v1/channels/{id}/test", post(channels::test))
+        .route("/api/v1/push/key", get(channels::push_key))
         .route(WS_PATH, get(ws::upgrade))
         .route("/api/v1/backtest", post(backtest::run))
         .route("/api/{*rest}", axum::routing::any(not_found))

@@ -17,6 +17,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::api::{self, AppState, Services};
+use crate::channels::Channels;
+use crate::channels::seal::Sealer;
 use crate::config::{RawConfig, ServeConfig, TOKEN_VAR, UpstreamArgs};
 use crate::history::Backfill;
 use crate::hub::{Hub, QueueConfig};
@@ -57,6 +59,11 @@ pub struct ServeArgs {
     /// name are refused (DNS rebinding).
     #[arg(long = "allowed-host", value_name = "NAME[:PORT]")]
     pub allowed_host: Vec<HostSpec>,
+    /// The web UI's address as its users reach it (e.g. https://kiswatch.example.com), for the
+    /// links in alerts sent to Telegram, Discord, Slack, ntfy, e-mail and Web Push; default: the
+    /// bound address.
+    #[arg(long, env = "KISWATCH_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -74,6 +81,7 @@ impl ServeArgs {
             no_demo_content: self.no_demo_content,
             allow_private_webhooks: self.allow_private_webhooks,
             allowed_hosts: self.allowed_host,
+            public_url: self.public_url,
             ..self.upstream.raw()
         }
     }
@@ -156,12 +164,28 @@ impl App {
             crate::demo::seed(&store, &stocks).await?;
         }
         let outbound = Outbound::new(config.outbound);
+        // Bound before anything is served: alerts link to the address the UI is reached at.
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("binding {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| {
+            let host = if addr.ip().is_unspecified() {
+                format!("127.0.0.1:{}", addr.port())
+            } else {
+                addr.to_string()
+            };
+            format!("http://{host}")
+        });
+        let sealer = Sealer::open(&config.data_dir)?;
+        let channels =
+            Channels::start(store.clone(), outbound.clone(), sealer, public_url, tasks.clone()).await?;
         let (triggers, evaluator) = TriggerService::new(
             store.clone(),
             stocks.clone(),
             backfill.clone(),
             tasks.clone(),
-            outbound.clone(),
+            Some(channels.clone()),
         );
         let hub = Arc::new(Hub::new(QueueConfig::default()));
         let live = Arc::new(LiveFeed::new());
@@ -244,6 +268,7 @@ impl App {
             stocks,
             backfill,
             triggers: Some(triggers),
+            channels: Some(channels),
             upstream: upstream.kind,
             namespace: upstream.namespace.clone(),
             sim_url: upstream.sim_url(),
@@ -256,12 +281,8 @@ impl App {
             hub,
             live,
         });
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .with_context(|| format!("binding {}", config.bind))?;
-        let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
-        let app = api::router(state.clone(), HostGuard::new(addr, &config.allowed_hosts));
+        let app = api::router(state.clone(), HostGuard::new(addr, &answers_to(&config)));
         let server = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
@@ -390,6 +411,26 @@ async fn report_backfill(state: AppState) {
             all.len()
         );
     }
+}
+
+/// The names the service answers to besides its own: each `--allowed-host`, and the host of
+/// `--public-url` (on any port: a reverse proxy in front of it may forward its name without one),
+/// since the links in alerts lead there.
+fn answers_to(config: &ServeConfig) -> Vec<HostSpec> {
+    let mut hosts = config.allowed_hosts.clone();
+    let public = config
+        .public_url
+        .as_deref()
+        .and_then(|u| reqwest::Url::parse(u).ok());
+    // An IPv6 host comes in brackets, as a Host header writes it.
+    if let Some(spec) = public
+        .as_ref()
+        .and_then(|u| u.host_str())
+        .and_then(|h| HostSpec::new(h, None).ok())
+    {
+        hosts.push(spec);
+    }
+    hosts
 }
 
 fn banner(app: &App, config: &ServeConfig, demo: bool) {

@@ -31,9 +31,18 @@ pub struct Condition {
     pub mode: ConditionMode,
     /// Seconds after a trigger before the same condition may fire again on the same stock.
     pub cooldown_secs: u64,
-    /// Receives each trigger as a JSON POST.
+    /// Deprecated: the first webhook channel among `channels`, masked (a request's `webhook` becomes
+    /// a webhook channel listed in `channels`).
     #[schema(required = true)]
     pub webhook: Option<String>,
+    /// The alert channels (`/api/v1/channels`) each trigger is delivered to.
+    pub channels: Vec<u64>,
+    /// No alert leaves through the channels inside these hours (the browser still gets it).
+    #[schema(required = true)]
+    pub quiet_hours: Option<super::QuietHours>,
+    /// RFC 3339: after this the condition fires no more.
+    #[schema(required = true)]
+    pub expires_at: Option<String>,
     /// When it was stored (RFC 3339).
     pub created_at: String,
     /// Why it is disabled although it may have been stored enabled: its `expr` no longer compiles

@@ -11,7 +11,7 @@ use market::trigger::Mode;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, now_text};
-use crate::contract::{Condition, ConditionMode, ErrorDetail};
+use crate::contract::{Condition, ConditionMode, ErrorDetail, QuietHours};
 
 /// A condition as stored: what the user said, with its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +39,14 @@ pub struct NewCondition {
     pub enabled: bool,
     pub mode: Mode,
     pub cooldown_secs: u64,
+    /// A legacy webhook URL (before alert channels); moved into a webhook channel at start
+    /// (`channels::Channels::adopt_legacy_webhooks`), so new rows keep it `None`.
     pub webhook: Option<String>,
+    /// Alert channels (ids), in the order given.
+    pub channels: Vec<u64>,
+    pub quiet_hours: Option<QuietHours>,
+    /// RFC 3339.
+    pub expires_at: Option<String>,
 }
 
 fn mode_of(s: &str) -> Result<Mode, StoreError> {
@@ -49,7 +56,28 @@ fn mode_of(s: &str) -> Result<Mode, StoreError> {
     })
 }
 
-const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at";
+const COLUMNS: &str =
+    "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at, channels, quiet_hours, expires_at";
+
+fn channels_of(text: &str) -> Result<Vec<u64>, StoreError> {
+    serde_json::from_str(text).map_err(|_| StoreError::Corrupt {
+        what: "condition channels",
+        value: text.to_string(),
+    })
+}
+
+fn quiet_of(text: Option<String>) -> Option<QuietHours> {
+    let text = text?;
+    let (start, end) = text.split_once('-')?;
+    Some(QuietHours {
+        start: start.to_string(),
+        end: end.to_string(),
+    })
+}
+
+fn quiet_text(q: &Option<QuietHours>) -> Option<String> {
+    q.as_ref().map(|q| format!("{}-{}", q.start, q.end))
+}
 
 fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
     let mode: String = r.get(4)?;
@@ -65,6 +93,9 @@ fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
             mode: mode_of(&mode)?,
             cooldown_secs: r.get::<_, i64>(5)?.max(0) as u64,
             webhook: r.get(6)?,
+            channels: channels_of(&r.get::<_, String>(8)?)?,
+            quiet_hours: quiet_of(r.get(9)?),
+            expires_at: r.get(10)?,
         },
         created_at: r.get(7)?,
     })
@@ -97,8 +128,9 @@ impl Store {
         let created_at = now_text();
         self.write(move |tx| {
             tx.execute(
-                "INSERT INTO conditions (name, expr, enabled, mode, cooldown_secs, webhook, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO conditions (name, expr, enabled, mode, cooldown_secs, webhook, created_at,
+                   channels, quiet_hours, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     new.name,
                     new.expr,
@@ -106,7 +138,10 @@ impl Store {
                     new.mode.as_str(),
                     new.cooldown_secs as i64,
                     new.webhook,
-                    created_at
+                    created_at,
+                    serde_json::to_string(&new.channels).unwrap_or_else(|_| "[]".into()),
+                    quiet_text(&new.quiet_hours),
+                    new.expires_at
                 ],
             )?;
             Ok(ConditionRow {
@@ -128,7 +163,7 @@ impl Store {
         self.write(move |tx| {
             let n = tx.execute(
                 "UPDATE conditions SET name = ?2, expr = ?3, enabled = ?4, mode = ?5, cooldown_secs = ?6,
-                   webhook = ?7 WHERE id = ?1",
+                   webhook = ?7, channels = ?8, quiet_hours = ?9, expires_at = ?10 WHERE id = ?1",
                 params![
                     id as i64,
                     new.name,
@@ -136,7 +171,10 @@ impl Store {
                     new.enabled,
                     new.mode.as_str(),
                     new.cooldown_secs as i64,
-                    new.webhook
+                    new.webhook,
+                    serde_json::to_string(&new.channels).unwrap_or_else(|_| "[]".into()),
+                    quiet_text(&new.quiet_hours),
+                    new.expires_at
                 ],
             )?;
             if n == 0 {
@@ -186,7 +224,10 @@ impl From<&ConditionRow> for Condition {
                 Mode::OncePerDay => ConditionMode::OncePerDay,
             },
             cooldown_secs: c.spec.cooldown_secs,
-            webhook: c.spec.webhook.clone(),
+            webhook: None,
+            channels: c.spec.channels.clone(),
+            quiet_hours: c.spec.quiet_hours.clone(),
+            expires_at: c.spec.expires_at.clone(),
             created_at: c.created_at.clone(),
         }
     }

@@ -31,6 +31,7 @@ pub fn config(dir: &std::path::Path, upstream: UpstreamConfig, background: bool)
         background,
         outbound: Default::default(),
         share_slots: true,
+        public_url: None,
     }
 }
 

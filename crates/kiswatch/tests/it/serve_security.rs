@@ -126,7 +126,12 @@ async fn allowed_hosts_are_answered() {
         "kiswatch.lan".parse().unwrap(),
         "box.example:9000".parse().unwrap(),
     ];
+    // The links in alerts lead to --public-url: its host is answered too (on any port, as a
+    // reverse proxy forwards it).
+    cfg.public_url = Some("https://kiswatch.example.com/".into());
     let t = spawn_with(cfg, dir).await;
+    let (status, _, _) = request(&t, Method::GET, "/", &[(HOST, "kiswatch.example.com")], None).await;
+    assert_eq!(status, 200, "the public URL's host");
     let lan = format!("kiswatch.lan:{}", port(&t));
     let (status, _, _) = request(&t, Method::GET, "/api/v1/health", &[(HOST, &lan)], None).await;
     assert_eq!(status, 200);
