@@ -90,6 +90,7 @@ async fn main() -> anyhow::Result<()> {
         background: false,
         outbound: Default::default(),
         share_slots: true,
+        public_url: None,
     })
     .await?;
     let base = app.url();
