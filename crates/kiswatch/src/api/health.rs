@@ -13,7 +13,8 @@ use axum::extract::State;
 use super::{ApiResult, AppState};
 use crate::clock::rfc3339;
 use crate::contract::{
-    Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthStore, HealthUpstream,
+    Health, HealthCache, HealthGovernor, HealthKey, HealthLive, HealthMarket, HealthStatus, HealthStore,
+    HealthUpstream, KeyState,
 };
 use crate::upstream::CallKind;
 
@@ -33,7 +34,16 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     let failing = c.is_failing();
     let backfill = state.backfill.as_ref().map(|b| b.progress()).unwrap_or_default();
     let store = store_health(&state);
+    let keys = keys(&state);
     let mut reasons = Vec::new();
+    for k in keys.iter().filter(|k| k.state == KeyState::Refused) {
+        reasons.push(format!(
+            "upstream: KIS refuses app key {} ({}): {}",
+            k.number,
+            k.key_fingerprint,
+            k.reason.as_deref().unwrap_or_default()
+        ));
+    }
     if failing {
         reasons.push("upstream: its calls are failing (see upstream.errors)".to_owned());
     }
@@ -86,6 +96,7 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         },
         store,
         governor: governors(&state),
+        keys,
         cache: HealthCache {
             hits: c.cache_hits.load(Ordering::Relaxed),
             misses: c.cache_misses.load(Ordering::Relaxed),
@@ -124,7 +135,37 @@ fn store_health(state: &AppState) -> HealthStore {
     }
 }
 
-/// One entry per app key (the service has one client, so one key, today).
+/// One entry per app key, key 1 first.
 fn governors(state: &AppState) -> Vec<HealthGovernor> {
-    vec![HealthGovernor::from(&state.gateway.client().governor_metrics())]
+    state
+        .gateway
+        .keys()
+        .keys()
+        .iter()
+        .map(|k| HealthGovernor::from(&k.client.governor_metrics()))
+        .collect()
+}
+
+/// Every app key with its state.
+fn keys(state: &AppState) -> Vec<HealthKey> {
+    state
+        .gateway
+        .keys()
+        .keys()
+        .iter()
+        .map(|k| {
+            let refusal = k.refusal();
+            HealthKey {
+                number: k.number,
+                key_fingerprint: k.fingerprint.to_string(),
+                state: if refusal.is_some() {
+                    KeyState::Refused
+                } else {
+                    KeyState::Ok
+                },
+                since: refusal.as_ref().map(|r| r.at.to_string()),
+                reason: refusal.map(|r| r.reason),
+            }
+        })
+        .collect()
 }

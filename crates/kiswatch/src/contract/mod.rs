@@ -42,8 +42,9 @@ pub use channel::{
 pub use condition::{Condition, ConditionMode};
 pub use error::{ErrorBody, ErrorDetail};
 pub use health::{
-    Health, HealthCache, HealthChannel, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthStore,
-    HealthUpstream, LiveFeedStats, MasterOrigin, MasterState, StockMaster, StoreFailure, StoreOrigin,
+    Health, HealthCache, HealthChannel, HealthGovernor, HealthKey, HealthLive, HealthMarket, HealthStatus,
+    HealthStore, HealthUpstream, KeyState, LiveFeedStats, MasterOrigin, MasterState, StockMaster,
+    StoreFailure, StoreOrigin,
 };
 pub use quote::{Execution, Level, OrderBook, Price, PriceMove, Side, Sign};
 pub use status::{FeedState, FeedStatus, UpstreamState};
