@@ -43,12 +43,12 @@ describe.skipIf(missing !== null)("a cold stock page on the VTS profile", () => 
     if (settled) {
       // Started: the realtime session is connected and the startup requests' rate windows have passed.
       const base = app.url;
-      type Health = { governor: { in_flight: number; cooling: number }; live?: { feed?: { upstream?: string } } };
+      type Health = { governor: { in_flight: number; cooling: number }[]; live?: { feed?: { upstream?: string } } };
       await expect
         .poll(
           async () => {
             const h = (await api<Health>(base, "GET", "/api/v1/health")).body;
-            return h.live?.feed?.upstream === "connected" && h.governor.in_flight + h.governor.cooling === 0;
+            return h.live?.feed?.upstream === "connected" && h.governor.every((g) => g.in_flight + g.cooling === 0);
           },
           { timeout: 20_000 },
         )

@@ -586,6 +586,7 @@ export interface components {
             /** @description When it was stored (RFC 3339). */
             created_at: string;
             enabled: boolean;
+            error: null | components["schemas"]["ErrorDetail"];
             /** @description RFC 3339: after this the condition fires no more. */
             expires_at: string | null;
             /** @description In the condition language, e.g. `30m: ma(20) > ma(60)` or `D: 정배열`. */
@@ -782,7 +783,8 @@ export interface components {
              *     is failing (a failing channel makes the status `degraded`).
              */
             channels: components["schemas"]["HealthChannel"][];
-            governor: components["schemas"]["HealthGovernor"];
+            /** @description The request governor of each app key, key 1 first, named by the key's fingerprint. */
+            governor: components["schemas"]["HealthGovernor"][];
             /**
              * @description The app keys, key 1 first, named by fingerprint (never the key): which are in use and which
              *     KIS refuses (their work moved to the others).
@@ -819,14 +821,27 @@ export interface components {
             kind: components["schemas"]["ChannelKind"];
             name: string;
         };
-        /** @description The request governor (the rate limit). */
+        /** @description One app key's request governor (the rate limit). */
         HealthGovernor: {
             /** Format: int64 */
             cooling: number;
+            /**
+             * Format: int32
+             * @description R ≤ N: the rate in use now. A rate-limit rejection (EGW00201) lowers it at once, when KIS
+             *     allows the key less than the profile says; it probes one step up at most every 10 minutes.
+             */
+            effective_rate: number;
             /** Format: int64 */
             granted: number;
             /** Format: int64 */
             in_flight: number;
+            /** @description The app key's short fingerprint (8 hex digits of its SHA-256), never the key. */
+            key_fingerprint: string;
+            /**
+             * @description Where the slots are counted: `local` (this process), `shared` (a file or Redis ledger every
+             *     process on the key uses), `connecting`, or `fallback` (a shared ledger out of reach).
+             */
+            ledger: string;
             /** Format: double */
             max_wait_ms: number;
             /** Format: double */
@@ -837,10 +852,13 @@ export interface components {
             queued_interactive: number;
             /**
              * Format: int64
-             * @description Rate-limit rejections (EGW00201) seen: should stay 0.
+             * @description Rate-limit rejections (EGW00201) seen: a few while R finds a lower real limit, then none.
              */
             rate_limited_seen: number;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description N: the requests a second the profile allows the key (20 real, 2 VTS, or `--kis-rate`).
+             */
             slots: number;
         };
         /** @description One app key of the service. */
@@ -1744,7 +1762,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description status ok|degraded with its reasons, upstream calls and errors, the store (origin, emptied, integrity check time, failing writes, triggers waiting to be stored), governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error) */
+            /** @description status ok|degraded with its reasons, upstream calls and errors, the store (origin, emptied, integrity check time, failing writes, triggers waiting to be stored), the governor of each app key (key_fingerprint, slots, effective_rate, rate_limited_seen), caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error) */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -17,6 +17,10 @@ export function h<K extends keyof HTMLElementTagNameMap>(
         el.addEventListener(k.slice(2).toLowerCase(), v);
       } else if (k === "class") {
         el.className = String(v);
+      } else if (k === "style") {
+        // Through the CSSOM: the Content-Security-Policy (style-src 'self') refuses style attributes
+        // set as markup or with setAttribute, not the element's style object.
+        el.style.cssText = String(v);
       } else if (v === true) {
         el.setAttribute(k, "");
       } else {

@@ -4,6 +4,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use host_guard::HostSpec;
+
 use crate::model::ClockMode;
 
 /// Which KIS domain the simulator impersonates.
@@ -81,6 +83,9 @@ pub struct SimConfig {
     /// How often the WebSocket server sends PINGPONG; a client that answers none within the next
     /// interval is dropped.
     pub ping_interval: Duration,
+    /// Names the server answers to besides `127.0.0.1`, `localhost` and `[::1]` on its port and its
+    /// bound address (`--allowed-host`; see `crate::server`'s host guard).
+    pub allowed_hosts: Vec<HostSpec>,
 }
 
 impl Default for SimConfig {
@@ -97,6 +102,7 @@ impl Default for SimConfig {
             token_interval: crate::auth::tokens::ISSUE_INTERVAL,
             control: false,
             ping_interval: Duration::from_secs(100),
+            allowed_hosts: Vec::new(),
         }
     }
 }

@@ -1,11 +1,36 @@
 //! `SimServer`: binds, builds the router (REST, WebSocket, control), runs until shut down.
+//!
+//! Every route sits behind the host guard of [`host_guard`], as kiswatch's own service does: the
+//! simulator listens on the user's machine too, and its demo credentials are public
+//! ([`crate::demo_credentials`]), so a web page must not be able to drive it.
+//!
+//! * A request addressed to a `Host` other than `127.0.0.1`, `localhost` or `[::1]` with its port,
+//!   its bound address when specific, or an `--allowed-host`, is refused (421): a DNS-rebinding page
+//!   could otherwise read the control API and, with the public demo key, issue tokens, read quotes
+//!   and hold the key's one WebSocket session.
+//! * A state-changing request (anything but GET, HEAD, OPTIONS) or a WebSocket upgrade carrying an
+//!   `Origin` of another host is refused (403). For the control API that is what keeps a page from
+//!   steering the market or injecting faults. The KIS endpoints need no rule of their own: KIS
+//!   clients are programs and send no `Origin`; what a cross-site page can send without one is a
+//!   "simple" request, and the ones that would matter are a POST (`tokenP` would spend the key's
+//!   one issuance a minute, `revokeP`, `Approval`) or the WebSocket (which would take the key's one
+//!   session from the real client) — both refused by the same rule; a quotation GET needs the
+//!   `authorization`/`appkey`/`tr_id` headers, which a browser sends cross-site only after a CORS
+//!   preflight the simulator never grants.
+//!
+//! A refusal is `{"error":"…","code":"misdirected_host"|"foreign_origin"}`, the control API's error
+//! shape with the guard's code.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{any, get, post};
+use host_guard::HostGuard;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -118,7 +143,8 @@ impl SimServer {
         let header_case = http1::kis_header_case()
             .await
             .map_err(|err| SimError::Config(format!("preparing the response header names: {err}")))?;
-        let app = router(state.clone(), Arc::new(header_case));
+        let guard = HostGuard::new(addr, &state.config.allowed_hosts);
+        let app = router(state.clone(), Arc::new(header_case), Arc::new(guard));
         let task = tokio::spawn(http1::serve(listener, app, shutdown_rx));
         tracing::debug!(%addr, "simulator listening");
         Ok(SimServer {
@@ -133,14 +159,28 @@ impl SimServer {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (bound to every interface: still the loopback name, one the host
+    /// guard accepts).
     pub fn rest_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.reachable())
     }
 
     /// `ws://127.0.0.1:PORT`
     pub fn ws_url(&self) -> String {
-        format!("ws://{}", self.addr)
+        format!("ws://{}", self.reachable())
+    }
+
+    /// The bound address, or loopback on its port when bound to every interface.
+    fn reachable(&self) -> SocketAddr {
+        match self.addr.ip() {
+            std::net::IpAddr::V4(a) if a.is_unspecified() => {
+                SocketAddr::from(([127, 0, 0, 1], self.addr.port()))
+            }
+            std::net::IpAddr::V6(a) if a.is_unspecified() => {
+                SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, self.addr.port()))
+            }
+            _ => self.addr,
+        }
     }
 
     pub fn market(&self) -> &Arc<Market> {
@@ -172,7 +212,24 @@ impl Drop for SimServer {
     }
 }
 
-fn router(state: Arc<AppState>, header_case: Arc<axum::http::Extensions>) -> Router {
+/// Refuses requests addressed to a foreign host, and state changes or upgrades from a foreign page
+/// (see the module docs).
+async fn guard(State(guard): State<Arc<HostGuard>>, request: Request, next: Next) -> Response {
+    match guard.check(request.method(), request.uri(), request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => (
+            refusal.status(),
+            Json(serde_json::json!({ "error": refusal.message_en(), "code": refusal.code() })),
+        )
+            .into_response(),
+    }
+}
+
+fn router(
+    state: Arc<AppState>,
+    header_case: Arc<axum::http::Extensions>,
+    host_guard: Arc<HostGuard>,
+) -> Router {
     let mut app = Router::new()
         .route("/oauth2/tokenP", post(rest::oauth::token))
         .route("/oauth2/revokeP", post(rest::oauth::revoke))
@@ -191,6 +248,7 @@ fn router(state: Arc<AppState>, header_case: Arc<axum::http::Extensions>) -> Rou
         app = app.nest("/sim", control::router());
     }
     app.fallback(rest::not_found)
+        .layer(axum::middleware::from_fn_with_state(host_guard, guard))
         .layer(axum::middleware::map_response_with_state(
             header_case,
             http1::add_header_case,

@@ -149,6 +149,7 @@ async fn run() -> anyhow::Result<()> {
         data_dir: dir.path().to_path_buf(),
         upstream: UpstreamConfig::Demo { seed: 42, speed: 1.0 },
         token: None,
+        allowed_hosts: Vec::new(),
         demo: DemoContent {
             seed_watchlist: false,
             steer: false,
@@ -156,6 +157,7 @@ async fn run() -> anyhow::Result<()> {
         live: LiveConfig::default(),
         background: false,
         outbound: Default::default(),
+        share_slots: true,
         public_url: None,
     })
     .await?;

@@ -141,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
             keys: kiswatch::config::KisKeys::one(Credentials::new(key, secret)?),
         },
         token: None,
+        allowed_hosts: Vec::new(),
         demo: DemoContent {
             seed_watchlist: false,
             steer: false,
@@ -148,6 +149,7 @@ async fn main() -> anyhow::Result<()> {
         live: LiveConfig::default(),
         background: false,
         outbound: Default::default(),
+        share_slots: true,
         public_url: None,
     })
     .await?;

@@ -12,7 +12,11 @@
 //!   other processes and machines through Redis (default: a file ledger in the data directory, shared
 //!   by the processes of this machine).
 //! * Binding to anything but a loopback address requires `KISWATCH_TOKEN`: the API and the WebSocket
-//!   then demand `Authorization: Bearer <token>`. Without it the service refuses to start.
+//!   then demand `Authorization: Bearer <token>`. Without it the service refuses to start, and a
+//!   token of fewer than 16 non-whitespace characters is refused too.
+//! * The service answers only to its own names (`127.0.0.1`, `localhost`, `[::1]` with its port, its
+//!   bound address when specific) and each `--allowed-host NAME[:PORT]` ([`host_guard`]): reached
+//!   under any other name (a LAN name, a reverse proxy's), it needs that flag.
 //! * Destinations saved through the API (webhooks) may not reach private, loopback, link-local …
 //!   addresses unless `--allow-private-webhooks` ([`crate::outbound`]).
 
@@ -20,12 +24,21 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use host_guard::HostSpec;
 use kis::Credentials;
 
 use crate::outbound::OutboundPolicy;
 
 /// Environment variable holding the bearer token of the API.
 pub const TOKEN_VAR: &str = "KISWATCH_TOKEN";
+
+/// The fewest non-whitespace characters a bearer token may have.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// Whether a token is long enough: whitespace does not count (16 spaces are no secret).
+pub fn token_is_strong(token: &str) -> bool {
+    token.chars().filter(|c| !c.is_whitespace()).count() >= MIN_TOKEN_CHARS
+}
 
 /// Which KIS the service talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -82,7 +95,9 @@ pub enum ConfigError {
          clients then send `Authorization: Bearer <token>`"
     )]
     TokenRequired(SocketAddr),
-    #[error("{TOKEN_VAR} must be at least 16 characters")]
+    #[error(
+        "{TOKEN_VAR} must have at least {MIN_TOKEN_CHARS} non-whitespace characters: set it to a long random string"
+    )]
     TokenTooShort,
     #[error("--kis {0} needs KIS_APP_KEY and KIS_APP_SECRET (environment or credentials file)")]
     CredentialsRequired(&'static str),
@@ -173,12 +188,18 @@ pub struct ServeConfig {
     pub upstream: UpstreamConfig,
     /// Bearer token for the API (required off loopback).
     pub token: Option<String>,
+    /// Names the service answers to besides its own (`--allowed-host`, see [`host_guard`]).
+    pub allowed_hosts: Vec<HostSpec>,
     pub demo: DemoContent,
     pub live: LiveConfig,
     /// Run backfill and live polling (tests of the bare API turn them off).
     pub background: bool,
     /// What destinations saved through the API (webhooks) may reach.
     pub outbound: OutboundPolicy,
+    /// Count the app key's request slots in a ledger file in the data dir that every kiswatch
+    /// process on this machine shares (the default; `kis::ledger::FileLedger`). Off, this process
+    /// counts alone: for tests in tokio's paused time (the file ledger keeps the machine's clock).
+    pub share_slots: bool,
     /// The web UI's address as its users reach it (`--public-url`), for links in alerts; `None`:
     /// the bound address.
     pub public_url: Option<String>,
@@ -253,6 +274,7 @@ pub struct RawConfig {
     pub token: Option<String>,
     pub no_demo_content: bool,
     pub allow_private_webhooks: bool,
+    pub allowed_hosts: Vec<HostSpec>,
     pub public_url: Option<String>,
 }
 
@@ -267,7 +289,7 @@ impl RawConfig {
             .unwrap_or_else(|| DEFAULT_BIND.parse().expect("the default bind address parses"));
         let token = self.token.filter(|t| !t.is_empty());
         if let Some(t) = &token
-            && t.len() < 16
+            && !token_is_strong(t)
         {
             return Err(ConfigError::TokenTooShort);
         }
@@ -351,6 +373,7 @@ impl RawConfig {
             data_dir,
             upstream,
             token,
+            allowed_hosts: self.allowed_hosts,
             demo: DemoContent {
                 seed_watchlist: !self.no_demo_content,
                 steer: !self.no_demo_content,
@@ -360,6 +383,7 @@ impl RawConfig {
             outbound: OutboundPolicy {
                 allow_private: self.allow_private_webhooks,
             },
+            share_slots: true,
             public_url: match self.public_url.filter(|u| !u.trim().is_empty()) {
                 None => None,
                 Some(u) => {
@@ -468,9 +492,31 @@ mod tests {
         assert!(with_token.resolve().is_ok());
         let short = RawConfig {
             token: Some("short".into()),
-            ..open
+            ..open.clone()
         };
         assert!(matches!(short.resolve(), Err(ConfigError::TokenTooShort)));
+        for weak in [
+            " ".repeat(16),
+            format!("{}{}", "a".repeat(15), " ".repeat(8)),
+            "\t".repeat(40),
+        ] {
+            let config = RawConfig {
+                token: Some(weak.clone()),
+                ..open.clone()
+            };
+            assert!(
+                matches!(config.resolve(), Err(ConfigError::TokenTooShort)),
+                "{weak:?} is no token"
+            );
+        }
+        let loopback_blank = RawConfig {
+            token: Some(" ".repeat(16)),
+            ..raw()
+        };
+        assert!(
+            matches!(loopback_blank.resolve(), Err(ConfigError::TokenTooShort)),
+            "on loopback too"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ struct Assets;
 
 const NOT_BUILT: &str = r#"<!doctype html>
 <html lang="ko"><meta charset="utf-8"><title>kiswatch</title>
-<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<body>
 <h1>kiswatch</h1>
 <p>The web UI is not built into this binary. Run <code>make web-build</code> (or
 <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>) and rebuild kiswatch.</p>

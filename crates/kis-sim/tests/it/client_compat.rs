@@ -33,13 +33,17 @@ fn names(head: &str) -> Vec<String> {
         .collect()
 }
 
-/// A GET with the headers the official samples send, as raw bytes.
+/// A GET with the headers the official samples send, as raw bytes (the `Host` a client names the
+/// simulator by: `127.0.0.1:PORT`).
 fn sample_get(caller: &Caller, path_and_query: &str, tr_id: &str) -> String {
     format!(
-        "GET {path_and_query} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+        "GET {path_and_query} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
          Accept: text/plain\r\ncharset: UTF-8\r\nauthorization: Bearer {}\r\nappkey: {}\r\n\
          appsecret: {}\r\ntr_id: {tr_id}\r\ncusttype: P\r\ntr_cont: \r\nConnection: close\r\n\r\n",
-        caller.token, caller.key, caller.secret
+        caller.base.trim_start_matches("http://"),
+        caller.token,
+        caller.key,
+        caller.secret
     )
 }
 
@@ -106,8 +110,9 @@ async fn response_header_names_are_byte_exact() {
         caller.key, caller.secret
     );
     let request = format!(
-        "POST /oauth2/tokenP HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+        "POST /oauth2/tokenP HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        server.local_addr(),
         body.len()
     );
     let head = raw_head(&server, &request).await;

@@ -17,6 +17,7 @@ mod client_compat;
 mod conformance;
 mod control;
 mod endpoints;
+mod guard;
 mod master;
 mod model_props;
 mod model_scenarios;

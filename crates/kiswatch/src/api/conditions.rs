@@ -3,13 +3,14 @@
 //! Korean and English; nothing is stored.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use market::Condition;
 use market::trigger::Mode;
 use serde::Deserialize;
 
+use super::extract::Path;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState};
 use crate::contract::{self, ErrorBody, QuietHours};

@@ -1,8 +1,9 @@
 //! `GET /api/v1/health`: is the service well, and what is it doing — the upstream (calls and errors
 //! by kind, whether it is failing), the store (how it was found at start, whether writes succeed,
-//! triggers waiting for it), the governor, the caches, market time, backfill progress, and the
-//! stock master (whether a current copy is in use, and why not). `degraded` while the upstream
-//! fails or the store cannot write, with a line per reason.
+//! triggers waiting for it), the governor of each app key (named by its fingerprint, never the key:
+//! slots, the effective rate, rate-limit rejections seen), the caches, market time, backfill
+//! progress, and the stock master (whether a current copy is in use, and why not). `degraded` while
+//! the upstream fails or the store cannot write, with a line per reason.
 
 use std::sync::atomic::Ordering;
 
@@ -17,7 +18,7 @@ use crate::contract::{
 };
 use crate::upstream::CallKind;
 
-#[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "status ok|degraded with its reasons, upstream calls and errors, the store (origin, emptied, integrity check time, failing writes, triggers waiting to be stored), governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error)", body = Health)))]
+#[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "status ok|degraded with its reasons, upstream calls and errors, the store (origin, emptied, integrity check time, failing writes, triggers waiting to be stored), the governor of each app key (key_fingerprint, slots, effective_rate, rate_limited_seen), caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error)", body = Health)))]
 pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     let g = &state.gateway;
     let c = &g.counters;
@@ -30,7 +31,6 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         .filter(|k| k.is_history())
         .map(|k| c.calls(*k))
         .sum();
-    let m = g.client().governor_metrics();
     let failing = c.is_failing();
     let backfill = state.backfill.as_ref().map(|b| b.progress()).unwrap_or_default();
     let store = store_health(&state);
@@ -95,17 +95,7 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
             errors: c.errors(),
         },
         store,
-        governor: HealthGovernor {
-            slots: m.slots,
-            in_flight: m.in_flight,
-            cooling: m.cooling,
-            queued_interactive: m.queued_interactive,
-            queued_background: m.queued_background,
-            granted: m.granted,
-            mean_wait_ms: m.mean_wait().as_secs_f64() * 1000.0,
-            max_wait_ms: m.max_wait.as_secs_f64() * 1000.0,
-            rate_limited_seen: m.rate_limited_seen,
-        },
+        governor: governors(&state),
         keys,
         cache: HealthCache {
             hits: c.cache_hits.load(Ordering::Relaxed),
@@ -143,6 +133,17 @@ fn store_health(state: &AppState) -> HealthStore {
         triggers_stored_late: backlog.stored_late,
         triggers_unkept: backlog.unkept,
     }
+}
+
+/// One entry per app key, key 1 first.
+fn governors(state: &AppState) -> Vec<HealthGovernor> {
+    state
+        .gateway
+        .keys()
+        .keys()
+        .iter()
+        .map(|k| HealthGovernor::from(&k.client.governor_metrics()))
+        .collect()
 }
 
 /// Every app key with its state.

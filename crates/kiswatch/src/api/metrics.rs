@@ -1,5 +1,6 @@
-//! `GET /metrics`: Prometheus text — the governor (queue, in flight, waits, rejections seen), each app
-//! key refused or not (`kiswatch_key_refused{key,key_fingerprint}`), upstream
+//! `GET /metrics`: Prometheus text — the governor of each app key (labelled `key` with the key's
+//! fingerprint: slots, effective rate, queue, in flight, waits, rejections seen), each app key refused
+//! or not (`kiswatch_key_refused{key,key_fingerprint}`), upstream
 //! calls by kind and errors by KIS code, cache hits, triggers fired, backfill progress, the live feed,
 //! the stock master, the store (failing writes, the startup integrity check, triggers waiting to be
 //! stored, stored late, never to be stored), and each alert channel (delivered, retried, failed,
@@ -29,7 +30,6 @@ pub fn recorder() -> PrometheusRecorder {
 #[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let g = &state.gateway;
-    let m = g.client().governor_metrics();
     let c = &g.counters;
     let backfill = state.backfill.as_ref().map(|b| b.progress()).unwrap_or_default();
     let live = state.triggers.as_ref().map(|t| (state.live.stats(), t.fired()));
@@ -64,20 +64,29 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             counter!("kiswatch_triggers_store_retries_failed_total").absolute(b.retries_failed);
         }
         for k in g.keys().keys() {
-            let (key, fingerprint) = (k.number.to_string(), k.fingerprint.to_string());
+            let (number, fingerprint) = (k.number.to_string(), k.fingerprint.to_string());
             let refused = if k.refusal().is_some() { 1.0 } else { 0.0 };
-            gauge!("kiswatch_key_refused", "key" => key, "key_fingerprint" => fingerprint).set(refused);
+            gauge!("kiswatch_key_refused", "key" => number, "key_fingerprint" => fingerprint.clone())
+                .set(refused);
+            // One series per app key, labelled with its fingerprint (never the key).
+            let m = k.client.governor_metrics();
+            let key = fingerprint;
+            gauge!("kiswatch_governor_slots", "key" => key.clone()).set(f64::from(m.slots));
+            gauge!("kiswatch_governor_effective_rate", "key" => key.clone()).set(f64::from(m.effective_rate));
+            gauge!("kiswatch_governor_in_flight", "key" => key.clone()).set(m.in_flight as f64);
+            gauge!("kiswatch_governor_cooling", "key" => key.clone()).set(m.cooling as f64);
+            gauge!("kiswatch_governor_queued", "key" => key.clone(), "priority" => "interactive")
+                .set(m.queued_interactive as f64);
+            gauge!("kiswatch_governor_queued", "key" => key.clone(), "priority" => "background")
+                .set(m.queued_background as f64);
+            counter!("kiswatch_governor_granted_total", "key" => key.clone()).absolute(m.granted);
+            counter!("kiswatch_governor_cancelled_total", "key" => key.clone()).absolute(m.cancelled);
+            counter!("kiswatch_governor_rate_limited_seen_total", "key" => key.clone())
+                .absolute(m.rate_limited_seen);
+            gauge!("kiswatch_governor_wait_seconds_mean", "key" => key.clone())
+                .set(m.mean_wait().as_secs_f64());
+            gauge!("kiswatch_governor_wait_seconds_max", "key" => key).set(m.max_wait.as_secs_f64());
         }
-        gauge!("kiswatch_governor_slots").set(f64::from(m.slots));
-        gauge!("kiswatch_governor_in_flight").set(m.in_flight as f64);
-        gauge!("kiswatch_governor_cooling").set(m.cooling as f64);
-        gauge!("kiswatch_governor_queued", "priority" => "interactive").set(m.queued_interactive as f64);
-        gauge!("kiswatch_governor_queued", "priority" => "background").set(m.queued_background as f64);
-        counter!("kiswatch_governor_granted_total").absolute(m.granted);
-        counter!("kiswatch_governor_cancelled_total").absolute(m.cancelled);
-        counter!("kiswatch_governor_rate_limited_seen_total").absolute(m.rate_limited_seen);
-        gauge!("kiswatch_governor_wait_seconds_mean").set(m.mean_wait().as_secs_f64());
-        gauge!("kiswatch_governor_wait_seconds_max").set(m.max_wait.as_secs_f64());
         for kind in CallKind::ALL {
             counter!("kiswatch_upstream_calls_total", "kind" => kind.as_str()).absolute(c.calls(kind));
         }

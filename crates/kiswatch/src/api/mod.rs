@@ -1,14 +1,23 @@
 //! The HTTP API of `kiswatch serve` (docs/design.md, "The external contract"), one module per resource.
 //!
 //! JSON everywhere; every number is a JSON number; times are RFC 3339 with `+09:00`; a stock appears
-//! with its name wherever its code does. Errors are [`error::ApiError`]. With `KISWATCH_TOKEN` set,
-//! `/api/*`, `/sim/*` and `/metrics` demand `Authorization: Bearer <token>` (the WebSocket may pass
-//! `?token=` instead, since browsers cannot set headers on it); the web UI's static files do not.
+//! with its name wherever its code does. Errors are [`error::ApiError`], on every 4xx and 5xx
+//! ([`error::json_errors`] turns the router's and extractors' own into the same JSON). With
+//! `KISWATCH_TOKEN` set, `/api/*`, `/sim/*` and `/metrics` demand `Authorization: Bearer <token>`
+//! (only the WebSocket, `/api/v1/ws`, may pass `?token=` instead, since browsers cannot set headers
+//! on it; a token in any other URL is ignored, as it would end up in logs and histories); the web
+//! UI's static files do not.
+//!
+//! Before any of it, [`guard`] refuses requests addressed to a foreign `Host` (DNS rebinding) and
+//! state changes or WebSocket upgrades from a foreign `Origin`, and adds the security headers
+//! (no framing, a CSP, `nosniff`, no referrer) to every answer.
 
 pub mod backtest;
 pub mod channels;
 pub mod conditions;
 pub mod error;
+pub mod extract;
+pub mod guard;
 pub mod health;
 pub mod json;
 pub mod metrics;
@@ -28,6 +37,7 @@ use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use host_guard::HostGuard;
 use market::StockCode;
 use tokio::sync::watch;
 
@@ -76,8 +86,12 @@ pub struct Services {
 
 pub type AppState = Arc<Services>;
 
-/// The router: the API, `/sim/*` in demo, and the web UI for everything else.
-pub fn router(state: AppState) -> Router {
+/// The browser WebSocket's path (the one route that may take `?token=`).
+pub const WS_PATH: &str = "/api/v1/ws";
+
+/// The router: the API, `/sim/*` in demo, and the web UI for everything else; `guard` says which
+/// hosts and origins may drive it.
+pub fn router(state: AppState, guard: HostGuard) -> Router {
     let api = Router::new()
         .route("/api/v1/health", get(health::health))
         .route("/api/v1/stocks/search", get(stocks::search))
@@ -117,14 +131,21 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/channels/{id}/test", post(channels::test))
         .route("/api/v1/push/key", get(channels::push_key))
-        .route("/api/v1/ws", get(ws::upgrade))
+        .route(WS_PATH, get(ws::upgrade))
         .route("/api/v1/backtest", post(backtest::run))
         .route("/api/{*rest}", axum::routing::any(not_found))
         .route("/sim/{*rest}", axum::routing::any(sim::proxy))
         .route("/metrics", get(metrics::metrics))
         .route("/api/openapi.json", get(openapi::openapi))
         .layer(middleware::from_fn_with_state(state.clone(), authorize));
-    api.fallback(ui).with_state(state)
+    let guard = Arc::new(guard);
+    // Innermost first: JSON for every error the routes, the router (405) and the extractors
+    // answer; the host guard before any of that; the security headers on every answer.
+    api.fallback(ui)
+        .layer(middleware::map_response(error::json_errors))
+        .layer(middleware::from_fn_with_state(guard.clone(), guard::check))
+        .layer(middleware::from_fn_with_state(guard, guard::headers))
+        .with_state(state)
 }
 
 /// Everything the API does not route: a file of the web UI, its `index.html` for the UI's own
@@ -161,11 +182,15 @@ async fn authorize(State(state): State<AppState>, request: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let query = request.uri().query().and_then(|q| {
-        q.split('&')
-            .find_map(|kv| kv.strip_prefix("token="))
-            .map(str::to_owned)
-    });
+    // Only the WebSocket may carry the token in its URL (a browser cannot set its headers).
+    let query = (request.uri().path() == WS_PATH)
+        .then(|| request.uri().query())
+        .flatten()
+        .and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix("token="))
+                .map(str::to_owned)
+        });
     let given = bearer.or(query);
     if given.is_some_and(|g| same(g.as_bytes(), token.as_bytes())) {
         next.run(request).await

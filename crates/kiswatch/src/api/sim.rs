@@ -2,10 +2,11 @@
 //! proxied as it is. Outside the demo there is no simulator to steer: 404.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::extract::Path;
 use super::{ApiError, AppState};
 
 pub async fn proxy(

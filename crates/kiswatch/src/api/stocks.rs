@@ -2,12 +2,13 @@
 //! candles with moving averages; search.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use kis::Priority;
 use market::search::{MAX_LIMIT, SearchError};
 use market::{Period, StockCode};
 use serde::Deserialize;
 
+use super::extract::{Path, Query};
 use super::{ApiError, ApiResult, AppState, parse_code};
 use crate::candles::{self, DEFAULT_COUNT, MAX_COUNT};
 use crate::clock::rfc3339;

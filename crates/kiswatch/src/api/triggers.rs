@@ -1,9 +1,10 @@
 //! `/api/v1/triggers`: what fired, with the values that made it true; acknowledging one.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 
+use super::extract::{Path, Query};
 use super::{ApiError, ApiResult, AppState, parse_code};
 use crate::contract::{ErrorBody, Trigger};
 use crate::store::TriggerQuery;

@@ -1,11 +1,12 @@
 //! `/api/v1/watchlist`: the ordered list of watched stocks (with names), add, reorder, remove.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::extract::Path;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState, parse_code};
 use crate::contract::{ErrorBody, StockRef, WatchlistAdded, WatchlistItem};

@@ -11,18 +11,21 @@
 //!   off with close 1008 and the queue's reason; a server shutdown closes with 1001.
 //!
 //! Live triggers reach the hub from [`crate::triggers::delivery`]. The `KISWATCH_TOKEN` rule is the
-//! API's (`Authorization: Bearer` or `?token=`, see `api::authorize`).
+//! API's (`Authorization: Bearer`, or `?token=` on this route only, see `api::authorize`); the
+//! `Origin` rule is [`super::guard`]'s (a page of another site cannot open it). A request here that
+//! is not an upgrade gets a JSON error (`websocket_required`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt as _, StreamExt as _};
 
-use super::AppState;
+use super::{ApiError, AppState, WS_PATH};
 use crate::contract::Trigger;
 use crate::hub::queue::CloseReason;
 use crate::hub::{ClientAction, ClientId, Hub, Outbox};
@@ -40,8 +43,23 @@ const RESUME_GRACE: Duration = Duration::from_secs(1);
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 #[utoipa::path(get, operation_id = "ws_upgrade", path = "/api/v1/ws", tag = "service", responses((status = 101, description = "WebSocket: {\"op\":\"subscribe\"|\"unsubscribe\",\"codes\",\"channels\"} and {\"op\":\"resume\",\"after_trigger_id\":N}; messages typed tick, orderbook, executions, candle, trigger, trigger_unstored (a trigger the store could not write yet: persisted false, no id, its key), status, error")))]
-pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| session(state, socket))
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    match ws {
+        Ok(ws) => ws.on_upgrade(move |socket| session(state, socket)),
+        Err(rejection) => ApiError::new(
+            rejection.status(),
+            "websocket_required",
+            format!(
+                "{WS_PATH} is a WebSocket (GET with Upgrade: websocket): {}",
+                rejection.body_text()
+            ),
+            format!("{WS_PATH}는 WebSocket 주소입니다 (Upgrade: websocket 헤더가 필요합니다)"),
+        )
+        .into_response(),
+    }
 }
 
 async fn session(state: AppState, socket: WebSocket) {

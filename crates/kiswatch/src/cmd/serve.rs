@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use host_guard::{HostGuard, HostSpec};
 use kis::master::{MasterConfig, MasterLoader};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -53,6 +54,11 @@ pub struct ServeArgs {
     /// link-local and other local addresses; without it they must be public.
     #[arg(long)]
     pub allow_private_webhooks: bool,
+    /// Another name the service answers to, besides 127.0.0.1, localhost and [::1] on its port and
+    /// its bound address: NAME (any port) or NAME:PORT; repeatable. Requests addressed to any other
+    /// name are refused (DNS rebinding).
+    #[arg(long = "allowed-host", value_name = "NAME[:PORT]")]
+    pub allowed_host: Vec<HostSpec>,
     /// The web UI's address as its users reach it (e.g. https://kiswatch.example.com), for the
     /// links in alerts sent to Telegram, Discord, Slack, ntfy, e-mail and Web Push; default: the
     /// bound address.
@@ -74,6 +80,7 @@ impl ServeArgs {
             token: std::env::var(TOKEN_VAR).ok(),
             no_demo_content: self.no_demo_content,
             allow_private_webhooks: self.allow_private_webhooks,
+            allowed_hosts: self.allowed_host,
             public_url: self.public_url,
             ..self.upstream.raw()
         }
@@ -97,7 +104,7 @@ impl App {
     /// and last the API that reads them all.
     pub async fn start(config: ServeConfig) -> anyhow::Result<App> {
         let tasks = Tasks::new();
-        let upstream = Upstream::start(&config.upstream, &config.data_dir).await?;
+        let upstream = Upstream::start_with(&config.upstream, &config.data_dir, config.share_slots).await?;
         // Opening checks the whole file (`PRAGMA quick_check`): off the async threads.
         let (db_dir, namespace) = (config.data_dir.join("db"), upstream.namespace.clone());
         let store = tokio::task::spawn_blocking(move || Store::open(&db_dir, &namespace)).await??;
@@ -275,7 +282,7 @@ impl App {
             live,
         });
         let (stop, mut stopped) = watch::channel(false);
-        let app = api::router(state.clone());
+        let app = api::router(state.clone(), HostGuard::new(addr, &answers_to(&config)));
         let server = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
@@ -406,6 +413,26 @@ async fn report_backfill(state: AppState) {
     }
 }
 
+/// The names the service answers to besides its own: each `--allowed-host`, and the host of
+/// `--public-url` (on any port: a reverse proxy in front of it may forward its name without one),
+/// since the links in alerts lead there.
+fn answers_to(config: &ServeConfig) -> Vec<HostSpec> {
+    let mut hosts = config.allowed_hosts.clone();
+    let public = config
+        .public_url
+        .as_deref()
+        .and_then(|u| reqwest::Url::parse(u).ok());
+    // An IPv6 host comes in brackets, as a Host header writes it.
+    if let Some(spec) = public
+        .as_ref()
+        .and_then(|u| u.host_str())
+        .and_then(|h| HostSpec::new(h, None).ok())
+    {
+        hosts.push(spec);
+    }
+    hosts
+}
+
 fn banner(app: &App, config: &ServeConfig, demo: bool) {
     let host = if config.bind.ip().is_unspecified() {
         format!("127.0.0.1:{}", app.local_addr().port())
@@ -469,6 +496,15 @@ fn banner(app: &App, config: &ServeConfig, demo: bool) {
     println!("  API: {url}/api/v1/health   Data: {}", config.data_dir.display());
     if config.token.is_some() {
         println!("  The API requires `Authorization: Bearer $KISWATCH_TOKEN`.");
+    }
+    if !config.allowed_hosts.is_empty() {
+        let names: Vec<String> = config.allowed_hosts.iter().map(ToString::to_string).collect();
+        println!("  Also answers to: {}", names.join(", "));
+    } else if config.bind.ip().is_unspecified() {
+        println!(
+            "  Listening on every interface, but answering only to 127.0.0.1/localhost: reach it from \
+             elsewhere under a name given with --allowed-host NAME[:PORT]."
+        );
     }
     println!("  Press Ctrl-C to stop.");
     println!();

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use host_guard::HostSpec;
 use kis_sim::{ClockMode, Profile, SimConfig, SimServer, demo_credentials};
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +46,11 @@ pub struct SimArgs {
     /// Seconds between WebSocket PINGPONGs.
     #[arg(long, default_value_t = 100)]
     pub ping_secs: u64,
+    /// Another name the simulator answers to, besides 127.0.0.1, localhost and [::1] on its port
+    /// and its bound address: NAME (any port) or NAME:PORT; repeatable (e.g. the name a container
+    /// is reached by).
+    #[arg(long = "allowed-host", value_name = "NAME[:PORT]")]
+    pub allowed_host: Vec<HostSpec>,
 }
 
 fn parse_profile(s: &str) -> Result<Profile, String> {
@@ -96,6 +102,7 @@ impl SimArgs {
             token_interval: Duration::from_secs(self.token_interval_secs),
             control: self.control,
             ping_interval: Duration::from_secs(self.ping_secs),
+            allowed_hosts: self.allowed_host.clone(),
         })
     }
 }

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::ErrorDetail;
+
 /// When a condition is evaluated and how often it may fire: on every trade, at most once a bar
 /// (`every_tick`, on the forming bar); when a bar closes (`on_close`); on every trade, at most once a
 /// trading day (`once_per_day`). In every mode a condition that fired re-arms only after a closed bar
@@ -43,4 +45,10 @@ pub struct Condition {
     pub expires_at: Option<String>,
     /// When it was stored (RFC 3339).
     pub created_at: String,
+    /// Why it is disabled although it may have been stored enabled: its `expr` no longer compiles
+    /// (written by an older version, or before the condition language's limits), with the parse
+    /// error (`code` `invalid_condition`, `position`); `null` for a condition that compiles. A `PUT`
+    /// with a new `expr` clears it.
+    #[schema(required = true)]
+    pub error: Option<ErrorDetail>,
 }

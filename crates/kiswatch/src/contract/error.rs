@@ -1,5 +1,6 @@
 //! The body of every API error (`api::ApiError` renders it).
 
+use market::condition::ParseError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -25,6 +26,25 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub suggestion: Option<String>,
+}
+
+impl ErrorDetail {
+    /// Why a stored condition is disabled: its text no longer compiles.
+    pub fn stored_condition(e: &ParseError) -> ErrorDetail {
+        ErrorDetail {
+            code: "invalid_condition".to_owned(),
+            message: format!(
+                "disabled: the stored condition no longer compiles: {}",
+                e.message_en()
+            ),
+            message_ko: format!(
+                "꺼 둠: 저장된 조건을 더 이상 해석할 수 없습니다: {}",
+                e.message_ko()
+            ),
+            position: Some(e.position),
+            suggestion: e.suggestion.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,8 @@ pub struct Health {
     pub uptime_secs: u64,
     pub upstream: HealthUpstream,
     pub store: HealthStore,
-    pub governor: HealthGovernor,
+    /// The request governor of each app key, key 1 first, named by the key's fingerprint.
+    pub governor: Vec<HealthGovernor>,
     /// The app keys, key 1 first, named by fingerprint (never the key): which are in use and which
     /// KIS refuses (their work moved to the others).
     pub keys: Vec<HealthKey>,
@@ -126,10 +127,21 @@ pub struct StoreFailure {
     pub count: u64,
 }
 
-/// The request governor (the rate limit).
+/// One app key's request governor (the rate limit).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct HealthGovernor {
+    /// The app key's short fingerprint (8 hex digits of its SHA-256), never the key.
+    pub key_fingerprint: String,
+    /// N: the requests a second the profile allows the key (20 real, 2 VTS, or `--kis-rate`).
     pub slots: u32,
+    /// R ≤ N: the rate in use now. A rate-limit rejection (EGW00201) lowers it at once, when KIS
+    /// allows the key less than the profile says; it probes one step up at most every 10 minutes.
+    pub effective_rate: u32,
+    /// Rate-limit rejections (EGW00201) seen: a few while R finds a lower real limit, then none.
+    pub rate_limited_seen: u64,
+    /// Where the slots are counted: `local` (this process), `shared` (a file or Redis ledger every
+    /// process on the key uses), `connecting`, or `fallback` (a shared ledger out of reach).
+    pub ledger: String,
     pub in_flight: u64,
     pub cooling: u64,
     pub queued_interactive: u64,
@@ -137,8 +149,25 @@ pub struct HealthGovernor {
     pub granted: u64,
     pub mean_wait_ms: f64,
     pub max_wait_ms: f64,
-    /// Rate-limit rejections (EGW00201) seen: should stay 0.
-    pub rate_limited_seen: u64,
+}
+
+impl From<&kis::GovernorMetrics> for HealthGovernor {
+    fn from(m: &kis::GovernorMetrics) -> Self {
+        HealthGovernor {
+            key_fingerprint: m.key_fingerprint.map(|k| k.to_string()).unwrap_or_default(),
+            slots: m.slots,
+            effective_rate: m.effective_rate,
+            rate_limited_seen: m.rate_limited_seen,
+            ledger: m.ledger.as_str().to_owned(),
+            in_flight: m.in_flight,
+            cooling: m.cooling,
+            queued_interactive: m.queued_interactive,
+            queued_background: m.queued_background,
+            granted: m.granted,
+            mean_wait_ms: m.mean_wait().as_secs_f64() * 1000.0,
+            max_wait_ms: m.max_wait.as_secs_f64() * 1000.0,
+        }
+    }
 }
 
 /// Whether an app key is in use.

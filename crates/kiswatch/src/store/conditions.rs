@@ -1,11 +1,17 @@
 //! Stored conditions: the text as the user wrote it (parsed again on load, so the language can grow)
 //! and its options.
+//!
+//! A stored text that no longer compiles — written by an older version, or before the language's
+//! limits — is loaded all the same, with its parse error ([`ConditionRow::error`]): it is not
+//! [`ConditionRow::active`], so nothing evaluates it, and the API shows it disabled with the error
+//! until a new `expr` replaces it. Nothing read from the file can stop the service from starting.
 
+use market::condition::ParseError;
 use market::trigger::Mode;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, now_text};
-use crate::contract::{Condition, ConditionMode, QuietHours};
+use crate::contract::{Condition, ConditionMode, ErrorDetail, QuietHours};
 
 /// A condition as stored: what the user said, with its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +19,16 @@ pub struct ConditionRow {
     pub id: u64,
     pub spec: NewCondition,
     pub created_at: String,
+    /// Why the stored text does not compile any more (`None` for every condition this version
+    /// stored: those were validated).
+    pub error: Option<ParseError>,
+}
+
+impl ConditionRow {
+    /// Enabled, and compiles: one the trigger engine watches.
+    pub fn active(&self) -> bool {
+        self.spec.enabled && self.error.is_none()
+    }
 }
 
 /// What the user says of a condition (already validated): what is stored, and what a PUT replaces.
@@ -65,11 +81,14 @@ fn quiet_text(q: &Option<QuietHours>) -> Option<String> {
 
 fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
     let mode: String = r.get(4)?;
+    let expr: String = r.get(2)?;
+    let error = market::Condition::parse(&expr).err();
     Ok(ConditionRow {
+        error,
         id: r.get::<_, i64>(0)? as u64,
         spec: NewCondition {
             name: r.get(1)?,
-            expr: r.get(2)?,
+            expr,
             enabled: r.get(3)?,
             mode: mode_of(&mode)?,
             cooldown_secs: r.get::<_, i64>(5)?.max(0) as u64,
@@ -129,6 +148,7 @@ impl Store {
                 id: tx.last_insert_rowid() as u64,
                 spec: new,
                 created_at,
+                error: None,
             })
         })
         .await
@@ -171,6 +191,7 @@ impl Store {
                 id,
                 spec: new,
                 created_at: created_at.unwrap_or_default(),
+                error: None,
             }))
         })
         .await
@@ -182,17 +203,21 @@ impl Store {
     }
 }
 
-/// A condition as the API shows it.
+/// A condition as the API shows it: one that no longer compiles shows as disabled, with its error.
 impl From<&ConditionRow> for Condition {
     fn from(c: &ConditionRow) -> Self {
         Condition {
             id: c.id,
             name: c.spec.name.clone(),
             expr: c.spec.expr.clone(),
-            period: market::Condition::parse(&c.spec.expr)
-                .ok()
-                .map(|p| p.period.as_str().to_owned()),
-            enabled: c.spec.enabled,
+            period: match c.error {
+                None => market::Condition::parse(&c.spec.expr)
+                    .ok()
+                    .map(|p| p.period.as_str().to_owned()),
+                Some(_) => None,
+            },
+            enabled: c.active(),
+            error: c.error.as_ref().map(ErrorDetail::stored_condition),
             mode: match c.spec.mode {
                 Mode::EveryTick => ConditionMode::EveryTick,
                 Mode::OnClose => ConditionMode::OnClose,

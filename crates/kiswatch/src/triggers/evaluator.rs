@@ -109,7 +109,7 @@ impl Evaluator {
         let watched: Vec<StockCode> = watchlist.iter().map(|w| w.code).collect();
         let enabled: HashMap<u64, ConditionRow> = conditions
             .into_iter()
-            .filter(|c| c.spec.enabled)
+            .filter(|c| c.active())
             .map(|c| (c.id, c))
             .collect();
         if watched == self.watched && enabled == self.conditions {

@@ -15,7 +15,11 @@
 //! and comes here only for stocks that are not realtime.
 //!
 //! Errors are shared too (an `Arc` of the one upstream error) and are not cached: the next caller
-//! tries again.
+//! tries again. One answer is an exception: a well-formed code that upstream says does not exist
+//! (`NotFound`) is remembered as unknown for the rest of the trading day (a bounded cache of
+//! [`UNKNOWN_CODES`] codes), so a flood of made-up codes costs at most one upstream call each
+//! instead of a share of the rate budget that pages of real stocks need. A code the stock
+//! directory learns (a new listing in the day's master) is known again at once.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -109,7 +113,16 @@ pub struct Gateway {
     executions: Cache<StockCode, Arc<Vec<Execution>>>,
     today: Cache<StockCode, Arc<TodayMinutes>>,
     names: Cache<StockCode, StockMeta>,
+    /// Codes upstream said do not exist, with the trading day it said so (`None`: before market
+    /// time was known).
+    unknown: Cache<StockCode, Option<Date>>,
 }
+
+/// How many unknown codes are remembered at most (the least recently used are forgotten first).
+pub const UNKNOWN_CODES: u64 = 100_000;
+
+/// The longest an unknown code is remembered, whatever the market clock says.
+const UNKNOWN_TTL: Duration = Duration::from_secs(24 * 3600);
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -145,6 +158,22 @@ impl Gateway {
             executions: cache(ttls.executions),
             today: cache(ttls.candles),
             names: cache(Duration::from_secs(3600)),
+            unknown: Cache::builder()
+                .max_capacity(UNKNOWN_CODES)
+                .time_to_live(UNKNOWN_TTL)
+                .build(),
+        }
+    }
+
+    /// Whether upstream said today that `code` does not exist (a day has passed: forgotten).
+    async fn known_unknown(&self, code: StockCode) -> bool {
+        match self.unknown.get(&code).await {
+            Some(day) if day == self.clock.today() => true,
+            Some(_) => {
+                self.unknown.invalidate(&code).await;
+                false
+            }
+            None => false,
         }
     }
 
@@ -421,7 +450,21 @@ impl Gateway {
                 kind: "stock".into(),
             })
         };
-        let meta = self.names.try_get_with(code, fetch).await?;
+        if self.known_unknown(code).await {
+            return Err(KisError::NotFound {
+                code: code.to_string(),
+            }
+            .into());
+        }
+        let meta = match self.names.try_get_with(code, fetch).await {
+            Ok(meta) => meta,
+            Err(e) => {
+                if matches!(*e, KisError::NotFound { .. }) {
+                    self.unknown.insert(code, self.clock.today()).await;
+                }
+                return Err(e.into());
+            }
+        };
         self.stocks.insert(meta.clone()).await?;
         Ok(meta)
     }

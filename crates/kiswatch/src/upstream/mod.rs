@@ -98,10 +98,20 @@ impl std::fmt::Debug for Upstream {
 }
 
 impl Upstream {
-    /// Connects (for demo: starts the simulator). `data_dir` holds the token cache of real upstreams.
+    /// Connects (for demo: starts the simulator). `data_dir` holds the token cache of real upstreams
+    /// and the ledger of their request slots, shared with every process on the key.
     pub async fn start(
         config: &UpstreamConfig,
         data_dir: &std::path::Path,
+    ) -> Result<Upstream, UpstreamError> {
+        Upstream::start_with(config, data_dir, true).await
+    }
+
+    /// [`Upstream::start`], with the slots counted in this process alone unless `share_slots`.
+    pub async fn start_with(
+        config: &UpstreamConfig,
+        data_dir: &std::path::Path,
+        share_slots: bool,
     ) -> Result<Upstream, UpstreamError> {
         match config {
             UpstreamConfig::Demo { seed, speed } => {
@@ -138,12 +148,16 @@ impl Upstream {
                 UpstreamKind::Real,
                 Environment::Real,
                 keys,
-                data_dir,
+                (data_dir, share_slots),
                 "real".into(),
             ),
-            UpstreamConfig::Vts(keys) => {
-                Upstream::with_keys(UpstreamKind::Vts, Environment::Vts, keys, data_dir, "vts".into())
-            }
+            UpstreamConfig::Vts(keys) => Upstream::with_keys(
+                UpstreamKind::Vts,
+                Environment::Vts,
+                keys,
+                (data_dir, share_slots),
+                "vts".into(),
+            ),
             UpstreamConfig::Custom {
                 rest_url,
                 ws_url,
@@ -159,17 +173,24 @@ impl Upstream {
                     vts,
                 };
                 let namespace = format!("{}-{}", env.cache_name(), if vts { "vts" } else { "real" });
-                Upstream::with_keys(UpstreamKind::Custom, env, keys, data_dir, namespace)
+                Upstream::with_keys(
+                    UpstreamKind::Custom,
+                    env,
+                    keys,
+                    (data_dir, share_slots),
+                    namespace,
+                )
             }
         }
     }
 
-    /// One client per key, each with its token cache in `data_dir` and its slots in the ledger.
+    /// One client per key, each with its token cache in `data_dir` and its slots in the ledger
+    /// (Redis when configured, else the data dir's file ledger when `share_slots`).
     fn with_keys(
         kind: UpstreamKind,
         env: Environment,
         keys: &KisKeys,
-        data_dir: &std::path::Path,
+        (data_dir, share_slots): (&std::path::Path, bool),
         namespace: String,
     ) -> Result<Upstream, UpstreamError> {
         let clients = keys
@@ -178,6 +199,7 @@ impl Upstream {
             .map(|credentials| {
                 let mut config = ClientConfig::new(env.clone(), credentials.clone()).with_data_dir(data_dir);
                 config.ledger_url = keys.ledger.clone();
+                config.share_slots = share_slots;
                 Ok(KisClient::new(config)?)
             })
             .collect::<Result<Vec<_>, UpstreamError>>()?;

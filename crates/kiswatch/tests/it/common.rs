@@ -22,6 +22,7 @@ pub fn config(dir: &std::path::Path, upstream: UpstreamConfig, background: bool)
         data_dir: dir.to_path_buf(),
         upstream,
         token: None,
+        allowed_hosts: Vec::new(),
         demo: DemoContent {
             seed_watchlist: false,
             steer: false,
@@ -29,6 +30,7 @@ pub fn config(dir: &std::path::Path, upstream: UpstreamConfig, background: bool)
         live: LiveConfig::default(),
         background,
         outbound: Default::default(),
+        share_slots: true,
         public_url: None,
     }
 }

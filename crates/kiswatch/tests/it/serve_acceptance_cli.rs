@@ -92,3 +92,42 @@ fn binding_off_loopback_without_a_token_is_refused_at_startup() {
     assert!(stderr.contains("KISWATCH_TOKEN"), "{stderr}");
     assert!(stderr.contains("0.0.0.0"), "{stderr}");
 }
+
+#[test]
+fn a_token_without_16_non_whitespace_characters_is_refused_at_startup() {
+    for weak in [
+        " ".repeat(16),
+        format!("{} {}", "a".repeat(8), "b".repeat(7)),
+        "short".to_owned(),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = serve(&["--bind", "127.0.0.1:0"], dir.path())
+            .env("KISWATCH_TOKEN", &weak)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{weak:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("KISWATCH_TOKEN") && stderr.contains("16 non-whitespace"),
+            "{weak:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains(weak.trim()) || weak.trim().is_empty(),
+            "the token is not echoed: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_allowed_host_that_is_not_a_host_is_refused_by_the_parser() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = serve(&["--allowed-host", "http://evil.example/"], dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--allowed-host") && stderr.contains("NAME:PORT"),
+        "{stderr}"
+    );
+}

@@ -288,7 +288,16 @@ async fn triggers_search_health_the_simulator_and_the_ui() {
     assert_eq!(status, 200, "{h}");
     assert_eq!(h["status"], "ok");
     assert_eq!(h["upstream"]["kind"], "demo");
-    assert_eq!(h["governor"]["slots"], 20);
+    let governor = &h["governor"][0];
+    assert_eq!(governor["slots"], 20);
+    assert_eq!(governor["effective_rate"], 20);
+    assert_eq!(governor["rate_limited_seen"], 0);
+    let key = governor["key_fingerprint"].as_str().unwrap();
+    assert!(
+        key.len() == 8 && key.bytes().all(|b| b.is_ascii_hexdigit()),
+        "the key's fingerprint, never the key: {h}"
+    );
+    assert_eq!(h["governor"].as_array().unwrap().len(), 1, "one app key");
 
     let (status, s) = t.get("/sim/stats").await;
     assert_eq!(status, 200, "{s}");
@@ -443,15 +452,18 @@ async fn metrics_in_prometheus_text() {
         calls(&before) + 1,
         "the second price came from the cache: {text}"
     );
+    let (_, h) = t.get("/api/v1/health").await;
+    let key = h["governor"][0]["key_fingerprint"].as_str().unwrap().to_owned();
     for name in [
-        "kiswatch_governor_slots 20",
-        "kiswatch_governor_queued{priority=\"interactive\"}",
-        "kiswatch_cache_hits_total",
-        "kiswatch_governor_rate_limited_seen_total 0",
-        "kiswatch_triggers_fired_total 0",
-        "kiswatch_backfill_calls_left",
+        format!("kiswatch_governor_slots{{key=\"{key}\"}} 20"),
+        format!("kiswatch_governor_effective_rate{{key=\"{key}\"}} 20"),
+        format!("kiswatch_governor_queued{{key=\"{key}\",priority=\"interactive\"}}"),
+        "kiswatch_cache_hits_total".to_owned(),
+        format!("kiswatch_governor_rate_limited_seen_total{{key=\"{key}\"}} 0"),
+        "kiswatch_triggers_fired_total 0".to_owned(),
+        "kiswatch_backfill_calls_left".to_owned(),
     ] {
-        assert!(text.contains(name), "{name} missing from:\n{text}");
+        assert!(text.contains(&name), "{name} missing from:\n{text}");
     }
     t.stop().await;
 }

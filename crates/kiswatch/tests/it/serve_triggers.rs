@@ -153,7 +153,7 @@ async fn a_steered_stock_fires_a_stored_trigger_with_its_values() {
     assert_eq!(after[0]["id"], id);
     let (_, h) = t.get("/api/v1/health").await;
     assert!(h["live"]["triggers_fired"].as_u64() >= Some(1));
-    assert_eq!(h["governor"]["rate_limited_seen"], 0);
+    assert_eq!(h["governor"][0]["rate_limited_seen"], 0);
     t.stop().await;
 }
 

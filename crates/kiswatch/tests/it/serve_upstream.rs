@@ -85,7 +85,7 @@ async fn the_vts_profile_works_at_two_requests_a_second() {
     );
     let (_, h) = t.get("/api/v1/health").await;
     assert_eq!(h["upstream"]["calls"]["past_minutes"], 0);
-    assert_eq!(h["governor"]["slots"], 2);
+    assert_eq!(h["governor"][0]["slots"], 2);
     let stats = sim.stats();
     assert_eq!(stats.rate_limited, 0, "{stats:?}");
     assert!(stats.max_window <= 2, "{stats:?}");
