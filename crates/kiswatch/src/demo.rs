@@ -54,8 +54,10 @@ pub async fn seed(store: &Store, stocks: &StockDirectory) -> Result<bool, StoreE
                 expr: expr.into(),
                 enabled: true,
                 mode: market::trigger::Mode::EveryTick,
-                cooldown_secs: 0,
+                cooldown_secs: crate::store::DEFAULT_COOLDOWN_SECS,
                 webhook: None,
+                notify: true,
+                sound: true,
             })
             .await?;
     }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState};
 use crate::contract::{self, ErrorBody};
-use crate::store::NewCondition;
+use crate::store::{DEFAULT_COOLDOWN_SECS, NewCondition};
 
 /// The longest cooldown accepted (a week).
 const MAX_COOLDOWN_SECS: u64 = 7 * 24 * 3600;
@@ -27,6 +27,8 @@ pub struct ConditionRequest {
     mode: Option<String>,
     cooldown_secs: Option<u64>,
     webhook: Option<String>,
+    notify: Option<bool>,
+    sound: Option<bool>,
 }
 
 /// Checks a request; the 422 for an expression that does not parse carries its position.
@@ -57,7 +59,7 @@ pub fn validate(req: ConditionRequest) -> ApiResult<NewCondition> {
             )
         })?,
     };
-    let cooldown_secs = req.cooldown_secs.unwrap_or(0);
+    let cooldown_secs = req.cooldown_secs.unwrap_or(DEFAULT_COOLDOWN_SECS);
     if cooldown_secs > MAX_COOLDOWN_SECS {
         return Err(ApiError::bad_request(
             "invalid_cooldown",
@@ -87,6 +89,8 @@ pub fn validate(req: ConditionRequest) -> ApiResult<NewCondition> {
         mode,
         cooldown_secs,
         webhook,
+        notify: req.notify.unwrap_or(true),
+        sound: req.sound.unwrap_or(true),
     })
 }
 

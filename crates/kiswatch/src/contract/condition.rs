@@ -27,8 +27,13 @@ pub struct Condition {
     pub period: Option<String>,
     pub enabled: bool,
     pub mode: ConditionMode,
-    /// Seconds after a trigger before the same condition may fire again on the same stock.
+    /// Market seconds after a trigger before the same condition may fire again on the same stock
+    /// (default 1800: 30 market minutes; 0 for none).
     pub cooldown_secs: u64,
+    /// Whether its triggers raise a browser notification (where the browser allows it).
+    pub notify: bool,
+    /// Whether its triggers play the alert sound (where the browser allows it).
+    pub sound: bool,
     /// Receives each trigger as a JSON POST.
     #[schema(required = true)]
     pub webhook: Option<String>,

@@ -7,6 +7,10 @@ use rusqlite::{OptionalExtension, params};
 use super::{Store, StoreError, now_text};
 use crate::contract::{Condition, ConditionMode};
 
+/// The cooldown of a condition that names none: 30 market minutes per (condition, stock), so a
+/// condition that keeps turning true fires at most twice a market hour on a stock.
+pub const DEFAULT_COOLDOWN_SECS: u64 = 30 * 60;
+
 /// A condition as stored: what the user said, with its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConditionRow {
@@ -24,6 +28,10 @@ pub struct NewCondition {
     pub mode: Mode,
     pub cooldown_secs: u64,
     pub webhook: Option<String>,
+    /// A browser notification for each trigger.
+    pub notify: bool,
+    /// The alert sound for each trigger.
+    pub sound: bool,
 }
 
 fn mode_of(s: &str) -> Result<Mode, StoreError> {
@@ -33,7 +41,7 @@ fn mode_of(s: &str) -> Result<Mode, StoreError> {
     })
 }
 
-const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at";
+const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at, notify, sound";
 
 fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
     let mode: String = r.get(4)?;
@@ -46,6 +54,8 @@ fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
             mode: mode_of(&mode)?,
             cooldown_secs: r.get::<_, i64>(5)?.max(0) as u64,
             webhook: r.get(6)?,
+            notify: r.get(8)?,
+            sound: r.get(9)?,
         },
         created_at: r.get(7)?,
     })
@@ -78,8 +88,9 @@ impl Store {
         let created_at = now_text();
         self.write(move |tx| {
             tx.execute(
-                "INSERT INTO conditions (name, expr, enabled, mode, cooldown_secs, webhook, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO conditions (name, expr, enabled, mode, cooldown_secs, webhook, created_at,
+                                         notify, sound)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     new.name,
                     new.expr,
@@ -87,7 +98,9 @@ impl Store {
                     new.mode.as_str(),
                     new.cooldown_secs as i64,
                     new.webhook,
-                    created_at
+                    created_at,
+                    new.notify,
+                    new.sound
                 ],
             )?;
             Ok(ConditionRow {
@@ -108,7 +121,7 @@ impl Store {
         self.write(move |tx| {
             let n = tx.execute(
                 "UPDATE conditions SET name = ?2, expr = ?3, enabled = ?4, mode = ?5, cooldown_secs = ?6,
-                   webhook = ?7 WHERE id = ?1",
+                   webhook = ?7, notify = ?8, sound = ?9 WHERE id = ?1",
                 params![
                     id as i64,
                     new.name,
@@ -116,7 +129,9 @@ impl Store {
                     new.enabled,
                     new.mode.as_str(),
                     new.cooldown_secs as i64,
-                    new.webhook
+                    new.webhook,
+                    new.notify,
+                    new.sound
                 ],
             )?;
             if n == 0 {
@@ -162,6 +177,8 @@ impl From<&ConditionRow> for Condition {
             },
             cooldown_secs: c.spec.cooldown_secs,
             webhook: c.spec.webhook.clone(),
+            notify: c.spec.notify,
+            sound: c.spec.sound,
             created_at: c.created_at.clone(),
         }
     }

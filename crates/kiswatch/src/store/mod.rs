@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use bars::{DailyCoverage, MinuteDay};
-pub use conditions::{ConditionRow, NewCondition};
+pub use conditions::{ConditionRow, DEFAULT_COOLDOWN_SECS, NewCondition};
 pub use triggers::TriggerQuery;
 pub use watchlist::WatchItem;
 
@@ -71,6 +71,11 @@ const MIGRATIONS: &[&str] = &[
                                PRIMARY KEY (code, date)) WITHOUT ROWID;
      CREATE TABLE daily_coverage (code TEXT PRIMARY KEY, first TEXT NOT NULL, last TEXT NOT NULL,
                                   complete INTEGER NOT NULL);",
+    // Alerts worth reading: notification and sound chosen per condition; a cooldown of 30 market
+    // minutes where none was chosen (0 was the old default, not a choice).
+    "ALTER TABLE conditions ADD COLUMN notify INTEGER NOT NULL DEFAULT 1;
+     ALTER TABLE conditions ADD COLUMN sound INTEGER NOT NULL DEFAULT 1;
+     UPDATE conditions SET cooldown_secs = 1800 WHERE cooldown_secs = 0;",
 ];
 
 const READERS: usize = 4;
