@@ -2,7 +2,7 @@
 // the trigger history.
 
 import { api } from "./api";
-import { triggerFrom, type Trigger } from "./model";
+import { triggerFrom, type Condition, type Trigger } from "./model";
 import { loadSettings, saveSettings, type Settings } from "./settings";
 import { LiveStore, wsUrl, type UpstreamState } from "./ws";
 
@@ -27,7 +27,16 @@ export class TriggerCenter {
   readonly changed = new Emitter();
   private readonly fresh = new Set<(t: Trigger) => void>();
 
+  /** Acknowledgements made in another window of this service (a trigger's window, the watchlist). */
+  private readonly peers: BroadcastChannel | null = typeof BroadcastChannel === "function" ? new BroadcastChannel("kiswatch-acks") : null;
+
   constructor(private readonly live: LiveStore) {
+    if (this.peers) {
+      this.peers.onmessage = (ev: MessageEvent<unknown>) => {
+        const ids = Array.isArray(ev.data) ? ev.data.filter((x): x is number => typeof x === "number") : [];
+        this.markAcked(ids);
+      };
+    }
     live.on("trigger", (msg) => {
       const tr = triggerFrom(msg);
       this.add(tr);
@@ -63,8 +72,33 @@ export class TriggerCenter {
 
   async ack(ids: number[]): Promise<void> {
     await Promise.all(ids.map((id) => api.ackTrigger(id)));
+    this.markAcked(ids);
+    this.peers?.postMessage(ids);
+  }
+
+  private markAcked(ids: number[]): void {
+    if (ids.length === 0) return;
     for (const tr of this.items) if (ids.includes(tr.id)) tr.acked = true;
     this.changed.emit();
+  }
+
+  private conditions = new Map<number, Condition>();
+
+  /** A condition by id (its alert choices: notification, sound), read again when not known yet. */
+  async condition(id: number): Promise<Condition | undefined> {
+    if (!this.conditions.has(id)) {
+      try {
+        this.conditions = new Map((await api.conditions()).map((c) => [c.id, c]));
+      } catch {
+        return undefined;
+      }
+    }
+    return this.conditions.get(id);
+  }
+
+  /** Forgets the conditions read (they were edited on this page). */
+  conditionsChanged(): void {
+    this.conditions.clear();
   }
 }
 

@@ -8,7 +8,7 @@ const name = (code: string) => NAMES[code] ?? code;
 const T = "2026-11-27T10:00:01+09:00";
 
 export function tick(code: string, price: number, over: Partial<MessageOf<"tick">> = {}): MessageOf<"tick"> {
-  return { type: "tick", code, name: name(code), time: T, price, change: 0, change_rate: 0, sign: "flat", open: price, high: price, low: price, volume: 1, acc_volume: 1, ...over };
+  return { type: "tick", code, name: name(code), time: T, price, change: 0, change_rate: 0, sign: "flat", open: price, high: price, low: price, volume: 1, acc_volume: 1, acc_turnover: price, ...over };
 }
 
 export function book(code: string, asks: Wire["Level"][] = [], bids: Wire["Level"][] = []): MessageOf<"orderbook"> {

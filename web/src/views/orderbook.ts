@@ -1,5 +1,6 @@
 // The 10-level order book (호가창): asks above (highest at the top, blue tint), the current price between,
-// bids below (red tint); each level with its price, quantity and a quantity bar; totals at the bottom.
+// bids below (red tint); each level with its price, quantity and a quantity bar; totals at the bottom; the
+// columns named at the top (매도잔량 · 호가 · 매수잔량).
 
 import { h } from "../dom";
 import { direction, formatChange, formatKrw, formatMaybe, formatRate } from "../format";
@@ -36,5 +37,12 @@ export function renderOrderBook(book: OrderBook, quote: Quote | null): HTMLEleme
     h("div", { class: "ob-label" }, t("totals")),
     h("div", { class: "num up" }, formatKrw(book.totalBid)),
   );
-  return h("div", { class: "ob" }, asks, mid, bids, totals);
+  const head = h(
+    "div",
+    { class: "ob-row ob-head" },
+    h("div", { class: "ob-label" }, t("totalAsk")),
+    h("div", { class: "ob-label" }, t("askBidPrice")),
+    h("div", { class: "ob-label" }, t("totalBid")),
+  );
+  return h("div", { class: "ob" }, head, asks, mid, bids, totals);
 }
