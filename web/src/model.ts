@@ -14,6 +14,14 @@ export type Wire = components["schemas"];
 /** The moving averages drawn and sent by the service (`ma` keys of a candle). */
 export const MA_WINDOWS = ["20", "60", "120", "240"] as const;
 
+/** One fixed colour per average, everywhere (the chart's lines and the legends). */
+export const MA_COLORS: Record<(typeof MA_WINDOWS)[number], string> = {
+  "20": "#f08c00",
+  "60": "#2b8a3e",
+  "120": "#7048e8",
+  "240": "#0c8599",
+};
+
 export type Alignment = Wire["Alignment"];
 export type StockStatus = Wire["FeedState"];
 

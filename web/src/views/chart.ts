@@ -38,18 +38,12 @@ import {
 } from "lightweight-charts";
 import { h } from "../dom";
 import { chartTime, formatKrw } from "../format";
-import { fillAverages, MA_WINDOWS, type Candle } from "../model";
+import { fillAverages, MA_COLORS, MA_WINDOWS, type Candle } from "../model";
 
-export { MA_WINDOWS };
+export { MA_COLORS, MA_WINDOWS };
 
 export const UP = "#e0313b";
 export const DOWN = "#1f5fd6";
-export const MA_COLORS: Record<(typeof MA_WINDOWS)[number], string> = {
-  "20": "#f08c00",
-  "60": "#2b8a3e",
-  "120": "#7048e8",
-  "240": "#0c8599",
-};
 
 export interface Marker {
   id: number;
@@ -138,8 +132,10 @@ export class CandleChart {
       this.canvasHost,
       this.overlay,
     );
+    // Sized by hand (`fit`, and the resize observer below), not by `autoSize`: the library's own observer
+    // reports the size a frame late, and a trigger's page must place its arrow as soon as it has bars.
     this.chart = createChart(this.canvasHost, {
-      autoSize: true,
+      autoSize: false,
       layout: {
         background: { type: ColorType.Solid, color: "#ffffff" },
         textColor: "#343a40",
@@ -192,8 +188,26 @@ export class CandleChart {
     };
     for (const type of ["wheel", "pointerdown", "touchstart", "keydown"]) this.canvasHost.addEventListener(type, gesture, { passive: true });
     // The box got its real size (or a new one): a following chart goes back to the newest bar.
-    this.resize = new ResizeObserver(() => this.afterLayout());
+    this.resize = new ResizeObserver((entries) => {
+      const box = entries[entries.length - 1]?.contentRect;
+      if (box) this.sizeTo(box.width, box.height);
+      this.afterLayout();
+    });
     this.resize.observe(this.canvasHost);
+  }
+
+  /** Takes the size of the box the chart was put in (call once it is in the page). */
+  fit(): void {
+    this.sizeTo(this.canvasHost.clientWidth, this.canvasHost.clientHeight);
+  }
+
+  private sizeTo(width: number, height: number): void {
+    const w = Math.floor(width);
+    const hgt = Math.floor(height);
+    if (w <= 0 || hgt <= 0) return;
+    const now = this.chart.options();
+    if (now.width === w && now.height === hgt) return;
+    this.chart.resize(w, hgt, true);
   }
 
   /** After a resize: the library has its new width on the next frame. */

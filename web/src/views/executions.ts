@@ -71,8 +71,9 @@ export class ExecutionsPanel {
       }
       rows.unshift(row(e, base));
     }
-    const reading = this.scroller.scrollTop > 2;
-    const before = this.list.scrollHeight;
+    // (The first rows need no layout read: nobody has scrolled an empty box.)
+    const reading = this.list.childElementCount > 0 && this.scroller.scrollTop > 2;
+    const before = reading ? this.list.scrollHeight : 0;
     this.list.prepend(...rows);
     while (this.list.childElementCount > MAX_ROWS) this.list.lastElementChild?.remove();
     if (reading) {

@@ -172,8 +172,17 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
       for (const el of [row.price, row.change, row.rate, row.volume, row.turnover]) el.textContent = "—";
     }
     if (animate && before !== row.price.textContent) flash(row.price, q && (q.change ?? 0) < 0 ? "flash-down" : "flash-up");
-    setChildren(row.align, periods.map((p) => alignmentBadge(row.item.alignment[p] ?? null, p)));
-    setChildren(row.status, statusBadge(row.item.status ?? q?.status ?? null));
+    // Badges are rebuilt only when they change (a tick changes the price, not these).
+    const alignKey = periods.map((p) => `${p}:${row.item.alignment[p] ?? ""}`).join(",");
+    if (row.align.dataset.key !== alignKey) {
+      row.align.dataset.key = alignKey;
+      setChildren(row.align, periods.map((p) => alignmentBadge(row.item.alignment[p] ?? null, periodLabel(p))));
+    }
+    const status = row.item.status ?? q?.status ?? null;
+    if (row.status.dataset.key !== String(status)) {
+      row.status.dataset.key = String(status);
+      setChildren(row.status, statusBadge(status));
+    }
   }
 
   function unackedIds(code: string): number[] {

@@ -29,6 +29,8 @@ import {
   candleFrom,
   executionsFrom,
   historyPending,
+  MA_COLORS,
+  MA_WINDOWS,
   orderBookFrom,
   orderedValues,
   quoteFromTick,
@@ -40,10 +42,10 @@ import {
   type Snapshot,
   type Trigger,
 } from "../model";
-import { CandleChart, MA_COLORS, MA_WINDOWS, type Marker } from "./chart";
+import type { CandleChart, Marker } from "./chart";
 import { alignmentBadge, errorPanel, formatValue, paintQuote, periodLabel, skeleton, statusBadge } from "./common";
 import { ExecutionsPanel } from "./executions";
-import { renderOrderBook } from "./orderbook";
+import { OrderBookView } from "./orderbook";
 
 export const PERIODS = ["1m", "5m", "30m", "60m", "D", "W", "M"] as const;
 const POLL_SNAPSHOT_MS = 3000;
@@ -56,7 +58,15 @@ const MAX_BARS = 2000;
 /** Price fields a tick brings; a snapshot read while ticks arrive must not move them back. */
 const TICK_FIELDS = ["price", "change", "rate", "sign", "open", "high", "low", "volume", "turnover"] as const;
 
+/** The chart's code (lightweight-charts) is its own file, fetched and compiled while the page's requests are
+ * on their way instead of before they are sent. */
+let ChartClass: typeof CandleChart | null = null;
+function loadChart(): Promise<typeof CandleChart> {
+  return ChartClass ? Promise.resolve(ChartClass) : import("./chart").then((m) => (ChartClass = m.CandleChart));
+}
+
 export function mountStock(root: HTMLElement, code: string, initialPeriod: string | null, triggerId: number | null = null): () => void {
+  const chartReady = loadChart();
   let period = initialPeriod && (PERIODS as readonly string[]).includes(initialPeriod) ? initialPeriod : "D";
   let quote: Quote | null = null;
   let book: OrderBook | null = null;
@@ -207,8 +217,14 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     setChildren(alignEl, alignmentBadge(alignment, periodLabel(period)));
   }
 
+  let bookView: OrderBookView | null = null;
   function paintBook(): void {
-    if (book) setChildren(bookBox, renderOrderBook(book, quote));
+    if (!book) return;
+    if (!bookView) {
+      bookView = new OrderBookView();
+      setChildren(bookBox, bookView.el);
+    }
+    bookView.update(book, quote);
   }
 
   /** The legend: the bar under the crosshair, or the newest bar, with its averages. */
@@ -245,12 +261,15 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
 
   function applyCandles(set: CandleSet, keepView = false): void {
     if (!chart) {
-      chart = new CandleChart();
+      if (!ChartClass) throw new Error("the chart's code is not loaded");
+      chart = new ChartClass();
       chart.onHover = (bar) => paintLegend(bar);
       chart.onNeedOlder = () => void loadOlder();
       setChildren(chartBox, chart.el);
+      chart.fit();
     } else if (!chartBox.contains(chart.el)) {
       setChildren(chartBox, chart.el);
+      chart.fit();
     }
     chart.setData(period, set.candles, keepView);
     // Live bars that arrived while the answer was on its way are newer than it.
@@ -407,7 +426,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
       applySnapshot(s);
       page.dataset.snapshotMs = String(Math.round(performance.now() - started));
     });
-    const candles = api.candles(code, period, wanted).then((set) => {
+    const candles = Promise.all([api.candles(code, period, wanted), chartReady]).then(([set]) => {
       if (destroyed) return;
       applyCandles(set);
       page.dataset.candlesMs = String(Math.round(performance.now() - started));
@@ -444,7 +463,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     if (chart) chart.el.classList.add("loading");
     wanted = barsToShow(chartBox);
     try {
-      const set = await api.candles(code, p, wanted);
+      const [set] = await Promise.all([api.candles(code, p, wanted), chartReady]);
       if (destroyed || p !== period) return;
       applyCandles(set);
       chart?.el.classList.remove("loading");
@@ -577,7 +596,10 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
  * little scrolling back; history beyond that is not worth a slower first draw.
  */
 export function barsToShow(box: HTMLElement): number {
-  const width = box.clientWidth || 800;
+  // The box's width from the window's, without asking for a layout (that would hold the page's first
+  // requests back until the whole page is laid out): the side panels take 332 px on a wide screen.
+  const viewport = typeof window === "undefined" ? 1280 : window.innerWidth;
+  const width = box.isConnected && box.clientWidth > 0 && document.readyState === "complete" ? box.clientWidth : viewport > 1000 ? viewport - 364 : viewport - 16;
   return Math.min(400, Math.max(60, Math.ceil(width / 6) + 20));
 }
 
