@@ -639,7 +639,13 @@ export interface components {
             live: null | components["schemas"]["HealthLive"];
             market: components["schemas"]["HealthMarket"];
             master: null | components["schemas"]["StockMaster"];
+            /**
+             * @description Why the status is `degraded`, one line each (`upstream: …`, `store: 3 triggers waiting to
+             *     be stored: database or disk is full`); empty while `ok`.
+             */
+            reasons: string[];
             status: components["schemas"]["HealthStatus"];
+            store: components["schemas"]["HealthStore"];
             upstream: components["schemas"]["HealthUpstream"];
             /** Format: int64 */
             uptime_secs: number;
@@ -692,10 +698,54 @@ export interface components {
             today: string | null;
         };
         /**
-         * @description `ok`, or `degraded` while the upstream fails.
+         * @description `ok`, or `degraded` while the upstream fails or the store cannot write (`reasons` say why).
          * @enum {string}
          */
         HealthStatus: "ok" | "degraded";
+        /**
+         * @description The local database: how it was found at start, whether writes succeed, and the triggers waiting
+         *     for it.
+         */
+        HealthStore: {
+            /**
+             * Format: double
+             * @description How long the integrity check (`PRAGMA quick_check`) took at start.
+             */
+            check_ms: number;
+            /**
+             * @description When a start found this database emptied, and how it was recognised (kept for every later
+             *     start); `null` if never.
+             */
+            emptied: string | null;
+            failing: null | components["schemas"]["StoreFailure"];
+            /** @description When the oldest of them fired (RFC 3339); `null` when none waits. */
+            oldest_waiting: string | null;
+            /**
+             * @description How the file was found at start: `created` (there was none: a first run), `existing`, or
+             *     `emptied` (a file was there with its content gone, see `emptied`).
+             */
+            origin: components["schemas"]["StoreOrigin"];
+            /** @description The database file. */
+            path: string;
+            /**
+             * Format: int64
+             * @description Triggers stored after waiting, since the start.
+             */
+            triggers_stored_late: number;
+            /**
+             * Format: int64
+             * @description Triggers delivered that will never be stored (more were waiting than the backlog holds, or
+             *     the store refused them), since the start.
+             */
+            triggers_unkept: number;
+            /** @description Triggers delivered (unstored) and waiting for the store to write again. */
+            triggers_waiting: number;
+            /**
+             * Format: int64
+             * @description Writes that failed since the start.
+             */
+            write_failures: number;
+        };
         /** @description The upstream: which, and its calls and errors. */
         HealthUpstream: {
             /**
@@ -923,6 +973,9 @@ export interface components {
         }) | (components["schemas"]["Trigger"] & {
             /** @enum {string} */
             type: "trigger";
+        }) | (components["schemas"]["UnstoredTrigger"] & {
+            /** @enum {string} */
+            type: "trigger_unstored";
         }) | (components["schemas"]["StatusMessage"] & {
             /** @enum {string} */
             type: "status";
@@ -1008,6 +1061,23 @@ export interface components {
         StockStatusEntry: components["schemas"]["FeedStatus"] & {
             code: string;
         };
+        /** @description Writes failing now. */
+        StoreFailure: {
+            /**
+             * Format: int64
+             * @description Failed writes in this run.
+             */
+            count: number;
+            /** @description SQLite's words for the latest failure (`database or disk is full`). */
+            error: string;
+            /** @description The first failure of this run of failures (RFC 3339). */
+            since: string;
+        };
+        /**
+         * @description How the database file was found at start.
+         * @enum {string}
+         */
+        StoreOrigin: "created" | "existing" | "emptied";
         /** @description The latest trade of a stock, with the day's move. */
         TickMessage: components["schemas"]["PriceMove"] & {
             /**
@@ -1032,11 +1102,24 @@ export interface components {
         /**
          * @description A stored trigger, as `GET /api/v1/triggers` lists it, the WebSocket's `trigger` message carries
          *     it and a webhook receives it. The store returns it as it is.
+         *
+         *     Triggers are stored before they are delivered. One the store could not write yet (a full disk)
+         *     is delivered at once all the same, as an `UnstoredTrigger` (`"persisted": false`, no id), and
+         *     comes again as a `Trigger` with its id once the store writes again: a browser replaces the one
+         *     with the same `key`. Only stored triggers have ids, so resuming after the highest id seen stays
+         *     exact.
          */
         Trigger: components["schemas"]["Fired"] & {
             acked: boolean;
             /** Format: int64 */
             id: number;
+            /**
+             * @description `<condition_id>:<code>:<period>:<bar_time>`: the trigger's identity before and after it is
+             *     stored (one trigger per condition, stock, period and bar).
+             */
+            key: string;
+            /** @description Always `true`: the trigger is in the store. */
+            persisted: boolean;
             /** @description When it was stored (RFC 3339). */
             recorded_at: string;
         };
@@ -1046,6 +1129,23 @@ export interface components {
          */
         TriggerValues: {
             [key: string]: number;
+        };
+        /**
+         * @description A trigger the store could not write yet (a full disk): delivered at once all the same, to the
+         *     browsers as a `trigger_unstored` message and to a webhook as it is, with `"persisted": false`
+         *     and `"id": null`. Once the store writes again it is stored and comes to the browsers again as a
+         *     `Trigger` with its id and the same `key`; its webhook is not posted twice.
+         */
+        UnstoredTrigger: components["schemas"]["Fired"] & {
+            /**
+             * Format: int64
+             * @description Always `null`: ids are given by the store.
+             */
+            id: number | null;
+            /** @description `<condition_id>:<code>:<period>:<bar_time>`, the same once it is stored. */
+            key: string;
+            /** @description Always `false`. */
+            persisted: boolean;
         };
         /**
          * @description The upstream realtime session, for the connection banner.
@@ -1308,7 +1408,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description upstream calls and errors, governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error) */
+            /** @description status ok|degraded with its reasons, upstream calls and errors, the store (origin, emptied, integrity check time, failing writes, triggers waiting to be stored), governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1889,7 +1989,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description WebSocket: {"op":"subscribe"|"unsubscribe","codes","channels"} and {"op":"resume","after_trigger_id":N}; messages typed tick, orderbook, executions, candle, trigger, status, error */
+            /** @description WebSocket: {"op":"subscribe"|"unsubscribe","codes","channels"} and {"op":"resume","after_trigger_id":N}; messages typed tick, orderbook, executions, candle, trigger, trigger_unstored (a trigger the store could not write yet: persisted false, no id, its key), status, error */
             101: {
                 headers: {
                     [name: string]: unknown;

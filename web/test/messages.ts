@@ -43,6 +43,8 @@ export function trigger(id: number, code = "005930", over: Partial<Wire["Trigger
     values: { close: 74_200 },
     late: false,
     acked: false,
+    key: `1:${code}:1m:2026-11-27T10:00:00+09:00`,
+    persisted: true,
     message: "close 74,200 >= 74,000",
     message_ko: "종가 74,200 >= 74,000",
     recorded_at: T,

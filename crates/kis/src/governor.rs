@@ -51,13 +51,7 @@ use tokio::time::Instant;
 
 use crate::credentials::KeyFingerprint;
 use crate::ledger::{AdaptRules, Claim, InProcessLedger, Lease, LedgerHealth, PROBE_EVERY, SlotLedger};
-
-/// Who is waiting: a person looking at a page, or a background job (backfill, polling).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Priority {
-    Interactive = 0,
-    Background = 1,
-}
+pub use crate::priority::Priority;
 
 /// The governor's parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

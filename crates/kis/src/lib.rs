@@ -28,6 +28,7 @@ pub mod governor;
 pub mod ledger;
 pub mod master;
 pub mod paging;
+mod priority;
 pub mod realtime;
 pub mod retry;
 pub mod scalar;

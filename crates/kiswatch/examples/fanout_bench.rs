@@ -155,6 +155,7 @@ async fn run() -> anyhow::Result<()> {
         },
         live: LiveConfig::default(),
         background: false,
+        outbound: Default::default(),
     })
     .await?;
     let addr = app.local_addr();

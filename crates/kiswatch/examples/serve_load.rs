@@ -147,6 +147,7 @@ async fn main() -> anyhow::Result<()> {
         },
         live: LiveConfig::default(),
         background: false,
+        outbound: Default::default(),
     })
     .await?;
     let base = app.url();

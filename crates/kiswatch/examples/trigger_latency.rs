@@ -46,9 +46,10 @@ use kis::realtime::{Execution, RealtimeEvent};
 use kiswatch::clock::rfc3339;
 use kiswatch::hub::{Hub, QueueConfig};
 use kiswatch::live::{GapRepair, Ingest, Inputs, LiveFeed};
+use kiswatch::outbound::{Outbound, OutboundPolicy};
 use kiswatch::store::{NewCondition, Store};
 use kiswatch::tasks::Tasks;
-use kiswatch::triggers::TriggerService;
+use kiswatch::triggers::{TriggerEvent, TriggerService};
 use kiswatch::upstream::{Gateway, StockDirectory, StockMeta, Ttls};
 use market::trigger::Mode;
 use market::{Candle, StockCode};
@@ -199,13 +200,14 @@ async fn main() -> anyhow::Result<()> {
     let live = Arc::new(LiveFeed::new());
     let changed = watch::channel(0u64).0;
     let (events, events_rx) = mpsc::channel(CHANNEL);
-    let (triggers, evaluator) = TriggerService::new(store.clone(), stocks.clone(), None, tasks.clone());
-    tasks.spawn(
-        triggers
-            .delivery()
-            .clone()
-            .forward_to_hub(hub.clone(), store.clone()),
+    let (triggers, evaluator) = TriggerService::new(
+        store.clone(),
+        stocks.clone(),
+        None,
+        tasks.clone(),
+        Outbound::new(OutboundPolicy::default()),
     );
+    tasks.spawn(triggers.forward_to_hub(hub.clone(), store.clone()));
     let (feed, feed_rx) = mpsc::channel(1024);
     let gaps = GapRepair::new(gateway.clone(), feed, tasks.clone());
     tasks.spawn(
@@ -223,7 +225,13 @@ async fn main() -> anyhow::Result<()> {
         let mut got: Vec<(u64, String, String, Instant)> = Vec::new();
         loop {
             match stored.recv().await {
-                Ok(row) => got.push((row.id, row.fired.code, row.fired.time, Instant::now())),
+                Ok(TriggerEvent::Stored(row)) => got.push((
+                    row.id,
+                    row.fired.code.clone(),
+                    row.fired.time.clone(),
+                    Instant::now(),
+                )),
+                Ok(_) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                     eprintln!("subscribe() lagged by {n} triggers");
                 }

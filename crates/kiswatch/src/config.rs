@@ -7,12 +7,16 @@
 //!   never taken from flags (flags show up in `ps` and shell history).
 //! * Binding to anything but a loopback address requires `KISWATCH_TOKEN`: the API and the WebSocket
 //!   then demand `Authorization: Bearer <token>`. Without it the service refuses to start.
+//! * Destinations saved through the API (webhooks) may not reach private, loopback, link-local …
+//!   addresses unless `--allow-private-webhooks` ([`crate::outbound`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kis::Credentials;
+
+use crate::outbound::OutboundPolicy;
 
 /// Environment variable holding the bearer token of the API.
 pub const TOKEN_VAR: &str = "KISWATCH_TOKEN";
@@ -147,6 +151,8 @@ pub struct ServeConfig {
     pub live: LiveConfig,
     /// Run backfill and live polling (tests of the bare API turn them off).
     pub background: bool,
+    /// What destinations saved through the API (webhooks) may reach.
+    pub outbound: OutboundPolicy,
 }
 
 /// The flags that choose and reach the upstream KIS, shared by every subcommand that talks to it
@@ -209,6 +215,7 @@ pub struct RawConfig {
     pub speed: Option<f64>,
     pub token: Option<String>,
     pub no_demo_content: bool,
+    pub allow_private_webhooks: bool,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -286,6 +293,9 @@ impl RawConfig {
             },
             live: LiveConfig::default(),
             background: true,
+            outbound: OutboundPolicy {
+                allow_private: self.allow_private_webhooks,
+            },
         })
     }
 }

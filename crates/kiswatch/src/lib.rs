@@ -16,7 +16,8 @@
 //!
 //! Shared vocabulary at the bottom: [`config`], [`clock`] (market time), [`status`] (the feed's
 //! health), [`contract`] (the JSON the service speaks), [`tasks`] (every background task under one
-//! cancellation token). `docs/design.md` has the map of where each thing lives.
+//! cancellation token), [`outbound`] (requests to destinations saved through the API, and the policy
+//! they obey). `docs/design.md` has the map of where each thing lives.
 
 pub mod api;
 pub mod candles;
@@ -28,6 +29,7 @@ pub mod demo;
 pub mod history;
 pub mod hub;
 pub mod live;
+pub mod outbound;
 pub mod status;
 pub mod store;
 pub mod tasks;

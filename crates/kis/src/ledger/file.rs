@@ -84,7 +84,7 @@ use sha2::{Digest, Sha256};
 
 use super::{AdaptRules, Claim, Lease, RateChange, RateState, Rejection, SlotLedger};
 use crate::filelock;
-use crate::governor::Priority;
+use crate::priority::Priority;
 
 /// How long a waiting-interactive marker lives without renewal.
 const MARKER_TTL: Duration = Duration::from_secs(2);

@@ -47,6 +47,7 @@
 mod adapt;
 mod file;
 mod redis;
+mod redis_keys;
 mod redis_tokens;
 
 use std::fmt;
@@ -97,7 +98,7 @@ impl LedgerHealth {
     }
 }
 
-use crate::governor::Priority;
+use crate::priority::Priority;
 
 /// One claimed slot, named by the ledger that granted it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -63,8 +63,9 @@ use redis::{AsyncConnectionConfig, Script, Value};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::redis_keys::Keys;
 use super::{AdaptRules, Claim, Lease, LedgerHealth, RateChange, RateState, Rejection, SlotLedger, Waker};
-use crate::governor::Priority;
+use crate::priority::Priority;
 
 /// How long a waiting-interactive marker lives without renewal (as in the file ledger).
 const MARKER_TTL: Duration = Duration::from_secs(2);
@@ -91,29 +92,6 @@ pub enum RedisLedgerError {
 /// Whether `url` names a Redis ledger.
 pub fn is_redis_url(url: &str) -> bool {
     url.starts_with("redis://") || url.starts_with("rediss://")
-}
-
-/// The key names of one ledger (a hash tag keeps them on one cluster slot).
-#[derive(Debug, Clone)]
-pub(crate) struct Keys {
-    pub(crate) prefix: String,
-}
-
-impl Keys {
-    fn new(name: &str) -> Keys {
-        Keys {
-            prefix: format!("kiswatch:ledger:{{{name}}}:"),
-        }
-    }
-
-    pub(crate) fn key(&self, what: &str) -> String {
-        format!("{}{what}", self.prefix)
-    }
-
-    /// epoch, leases, marker expiries, marker counts, rate.
-    fn slots(&self) -> [String; 5] {
-        ["epoch", "leases", "mexp", "mcount", "rate"].map(|k| self.key(k))
-    }
 }
 
 #[derive(Debug)]

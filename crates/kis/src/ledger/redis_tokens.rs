@@ -19,7 +19,7 @@ use futures_util::future::BoxFuture;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Script};
 
-use super::redis::Keys;
+use super::redis_keys::Keys;
 use crate::error::KisError;
 use crate::token::{SharedTokens, TokenLock};
 

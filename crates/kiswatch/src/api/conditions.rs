@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState};
 use crate::contract::{self, ErrorBody};
+use crate::outbound::Outbound;
 use crate::store::{DEFAULT_COOLDOWN_SECS, NewCondition};
 
 /// The longest cooldown accepted (a week).
@@ -31,8 +32,11 @@ pub struct ConditionRequest {
     sound: Option<bool>,
 }
 
-/// Checks a request; the 422 for an expression that does not parse carries its position.
-pub fn validate(req: ConditionRequest) -> ApiResult<NewCondition> {
+/// Checks a request; the 422 for an expression that does not parse carries its position. A webhook
+/// must pass `outbound`'s policy ([`crate::outbound`]: http(s), no user info, no private, loopback,
+/// link-local or metadata address unless `--allow-private-webhooks`); a refused one is a 400
+/// `invalid_webhook` saying what was refused and why.
+pub fn validate(req: ConditionRequest, outbound: &Outbound) -> ApiResult<NewCondition> {
     let condition = Condition::parse(&req.expr)?;
     let name = req.name.map(|n| n.trim().to_string()).unwrap_or_default();
     let name = if name.is_empty() {
@@ -71,16 +75,14 @@ pub fn validate(req: ConditionRequest) -> ApiResult<NewCondition> {
         .webhook
         .map(|w| w.trim().to_string())
         .filter(|w| !w.is_empty());
-    if let Some(w) = &webhook {
-        let ok = reqwest::Url::parse(w)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-        if !ok {
-            return Err(ApiError::bad_request(
-                "invalid_webhook",
-                format!("webhook must be an http(s) URL, got {w:?}"),
-                format!("webhook은 http(s) 주소여야 합니다 (입력: {w:?})"),
-            ));
-        }
+    if let Some(w) = &webhook
+        && let Err(e) = outbound.check(w)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_webhook",
+            format!("webhook refused: {e}"),
+            format!("webhook을 저장할 수 없습니다: {}", e.message_ko()),
+        ));
     }
     Ok(NewCondition {
         name,
@@ -126,7 +128,7 @@ pub async fn get_one(
 
 #[utoipa::path(post, operation_id = "conditions_create", path = "/api/v1/conditions", tag = "conditions", request_body = ConditionRequest, responses((status = 201, description = "stored", body = contract::Condition), (status = 400, description = "bad option", body = ErrorBody), (status = 422, description = "the expression does not parse (with position)", body = ErrorBody)))]
 pub async fn create(State(state): State<AppState>, Body(req): Body<ConditionRequest>) -> ApiResult<Response> {
-    let new = validate(req)?;
+    let new = validate(req, &state.outbound)?;
     let row = state.store.add_condition(new).await?;
     state.changed.send_modify(|v| *v += 1);
     Ok((StatusCode::CREATED, Json(contract::Condition::from(&row))).into_response())
@@ -139,7 +141,7 @@ pub async fn update(
     Body(req): Body<ConditionRequest>,
 ) -> ApiResult<Json<contract::Condition>> {
     let id = id_of(&raw)?;
-    let new = validate(req)?;
+    let new = validate(req, &state.outbound)?;
     let row = state
         .store
         .update_condition(id, new)

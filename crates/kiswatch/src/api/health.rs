@@ -1,6 +1,8 @@
 //! `GET /api/v1/health`: is the service well, and what is it doing — the upstream (calls and errors
-//! by kind, whether it is failing), the governor, the caches, market time, backfill progress, and the
-//! stock master (whether a current copy is in use, and why not).
+//! by kind, whether it is failing), the store (how it was found at start, whether writes succeed,
+//! triggers waiting for it), the governor, the caches, market time, backfill progress, and the
+//! stock master (whether a current copy is in use, and why not). `degraded` while the upstream
+//! fails or the store cannot write, with a line per reason.
 
 use std::sync::atomic::Ordering;
 
@@ -10,11 +12,11 @@ use axum::extract::State;
 use super::{ApiResult, AppState};
 use crate::clock::rfc3339;
 use crate::contract::{
-    Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthUpstream,
+    Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthStore, HealthUpstream,
 };
 use crate::upstream::CallKind;
 
-#[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "upstream calls and errors, governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error)", body = Health)))]
+#[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "status ok|degraded with its reasons, upstream calls and errors, the store (origin, emptied, integrity check time, failing writes, triggers waiting to be stored), governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error)", body = Health)))]
 pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     let g = &state.gateway;
     let c = &g.counters;
@@ -30,12 +32,27 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     let m = g.client().governor_metrics();
     let failing = c.is_failing();
     let backfill = state.backfill.as_ref().map(|b| b.progress()).unwrap_or_default();
+    let store = store_health(&state);
+    let mut reasons = Vec::new();
+    if failing {
+        reasons.push("upstream: its calls are failing (see upstream.errors)".to_owned());
+    }
+    let backlog = state.triggers.as_ref().and_then(|t| t.backlog().reason());
+    match (backlog, &store.failing) {
+        (Some(waiting), _) => reasons.push(waiting),
+        (None, Some(f)) => reasons.push(format!(
+            "store: writes fail since {} ({} so far): {}",
+            f.since, f.count, f.error
+        )),
+        (None, None) => {}
+    }
     Ok(Json(Health {
-        status: if failing {
-            HealthStatus::Degraded
-        } else {
+        status: if reasons.is_empty() {
             HealthStatus::Ok
+        } else {
+            HealthStatus::Degraded
         },
+        reasons,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         uptime_secs: state.started.elapsed().as_secs(),
         upstream: HealthUpstream {
@@ -46,6 +63,7 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
             history_calls,
             errors: c.errors(),
         },
+        store,
         governor: HealthGovernor {
             slots: m.slots,
             in_flight: m.in_flight,
@@ -73,4 +91,23 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         }),
         master: state.stocks.master_health(),
     }))
+}
+
+/// The store's part of the health report.
+fn store_health(state: &AppState) -> HealthStore {
+    let opened = state.store.opened();
+    let writes = state.store.write_health();
+    let backlog = state.triggers.as_ref().map(|t| t.backlog()).unwrap_or_default();
+    HealthStore {
+        path: state.store.path().display().to_string(),
+        origin: opened.origin,
+        emptied: opened.emptied.clone(),
+        check_ms: opened.check.as_secs_f64() * 1000.0,
+        failing: writes.failing,
+        write_failures: writes.failures,
+        triggers_waiting: backlog.waiting,
+        oldest_waiting: backlog.oldest,
+        triggers_stored_late: backlog.stored_late,
+        triggers_unkept: backlog.unkept,
+    }
 }

@@ -1,6 +1,7 @@
 //! `GET /metrics`: Prometheus text — the governor (queue, in flight, waits, rejections seen), upstream
 //! calls by kind and errors by KIS code, cache hits, triggers fired, backfill progress, the live feed,
-//! the stock master.
+//! the stock master, the store (failing writes, the startup integrity check, triggers waiting to be
+//! stored, stored late, never to be stored).
 //!
 //! The numbers live where they are produced (the governor, the gateway's counters, the trigger
 //! service); at each scrape they are copied into a `metrics` recorder owned by this service (not a
@@ -31,7 +32,20 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let backfill = state.backfill.as_ref().map(|b| b.progress()).unwrap_or_default();
     let live = state.triggers.as_ref().map(|t| (state.live.stats(), t.fired()));
     let master = state.stocks.master_health();
+    let writes = state.store.write_health();
+    let check = state.store.opened().check;
+    let backlog = state.triggers.as_ref().map(|t| t.backlog());
     metrics::with_local_recorder(&state.metrics, || {
+        gauge!("kiswatch_store_failing").set(if writes.failing.is_some() { 1.0 } else { 0.0 });
+        counter!("kiswatch_store_write_failures_total").absolute(writes.failures);
+        gauge!("kiswatch_store_quick_check_seconds").set(check.as_secs_f64());
+        if let Some(b) = &backlog {
+            gauge!("kiswatch_triggers_waiting").set(b.waiting as f64);
+            counter!("kiswatch_triggers_held_total").absolute(b.held);
+            counter!("kiswatch_triggers_stored_late_total").absolute(b.stored_late);
+            counter!("kiswatch_triggers_unkept_total").absolute(b.unkept);
+            counter!("kiswatch_triggers_store_retries_failed_total").absolute(b.retries_failed);
+        }
         gauge!("kiswatch_governor_slots").set(f64::from(m.slots));
         gauge!("kiswatch_governor_in_flight").set(m.in_flight as f64);
         gauge!("kiswatch_governor_cooling").set(m.cooling as f64);

@@ -34,6 +34,7 @@ use tokio::sync::watch;
 use crate::history::Backfill;
 use crate::hub::Hub;
 use crate::live::{LiveFeed, Quotes};
+use crate::outbound::Outbound;
 use crate::store::Store;
 use crate::triggers::TriggerService;
 use crate::upstream::{Gateway, StockDirectory, UpstreamKind};
@@ -54,6 +55,9 @@ pub struct Services {
     /// The embedded simulator's base URL (demo only).
     pub sim_url: Option<String>,
     pub http: reqwest::Client,
+    /// Destinations saved through the API (webhooks): checked when saved, and the client that
+    /// reaches them ([`crate::outbound`]).
+    pub outbound: Outbound,
     pub token: Option<String>,
     pub started: Instant,
     /// Bumped when the watchlist or the conditions change (a `watch` channel: a change is never

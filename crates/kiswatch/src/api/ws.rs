@@ -39,7 +39,7 @@ const RESUME_GRACE: Duration = Duration::from_secs(1);
 /// How long a close frame may take to leave before the socket is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-#[utoipa::path(get, operation_id = "ws_upgrade", path = "/api/v1/ws", tag = "service", responses((status = 101, description = "WebSocket: {\"op\":\"subscribe\"|\"unsubscribe\",\"codes\",\"channels\"} and {\"op\":\"resume\",\"after_trigger_id\":N}; messages typed tick, orderbook, executions, candle, trigger, status, error")))]
+#[utoipa::path(get, operation_id = "ws_upgrade", path = "/api/v1/ws", tag = "service", responses((status = 101, description = "WebSocket: {\"op\":\"subscribe\"|\"unsubscribe\",\"codes\",\"channels\"} and {\"op\":\"resume\",\"after_trigger_id\":N}; messages typed tick, orderbook, executions, candle, trigger, trigger_unstored (a trigger the store could not write yet: persisted false, no id, its key), status, error")))]
 pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
     ws.on_upgrade(move |socket| session(state, socket))
 }

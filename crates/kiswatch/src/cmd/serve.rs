@@ -21,6 +21,7 @@ use crate::history::Backfill;
 use crate::hub::{Hub, QueueConfig};
 use crate::live::planner::PlannerConfig;
 use crate::live::{GapRepair, Ingest, Inputs, LiveFeed, PlannerTask, PollTask, Quotes, poll_config};
+use crate::outbound::Outbound;
 use crate::status::UpstreamState;
 use crate::store::Store;
 use crate::tasks::Tasks;
@@ -46,6 +47,10 @@ pub struct ServeArgs {
     /// Demo: start with an empty watchlist and no steering.
     #[arg(long)]
     pub no_demo_content: bool,
+    /// Let webhooks (and other destinations saved through the API) reach private, loopback,
+    /// link-local and other local addresses; without it they must be public.
+    #[arg(long)]
+    pub allow_private_webhooks: bool,
 }
 
 impl ServeArgs {
@@ -61,6 +66,7 @@ impl ServeArgs {
             speed: self.speed,
             token: std::env::var(TOKEN_VAR).ok(),
             no_demo_content: self.no_demo_content,
+            allow_private_webhooks: self.allow_private_webhooks,
             ..self.upstream.raw()
         }
     }
@@ -84,7 +90,9 @@ impl App {
     pub async fn start(config: ServeConfig) -> anyhow::Result<App> {
         let tasks = Tasks::new();
         let upstream = Upstream::start(&config.upstream, &config.data_dir).await?;
-        let store = Store::open(&config.data_dir.join("db"), &upstream.namespace)?;
+        // Opening checks the whole file (`PRAGMA quick_check`): off the async threads.
+        let (db_dir, namespace) = (config.data_dir.join("db"), upstream.namespace.clone());
+        let store = tokio::task::spawn_blocking(move || Store::open(&db_dir, &namespace)).await??;
         let stocks = Arc::new(StockDirectory::load(store.clone()).await?);
         if let Some(sim) = &upstream.sim {
             // The demo's session starts over with each process: today's minutes from an earlier run
@@ -140,8 +148,14 @@ impl App {
         if upstream.kind == UpstreamKind::Demo && config.demo.seed_watchlist {
             crate::demo::seed(&store, &stocks).await?;
         }
-        let (triggers, evaluator) =
-            TriggerService::new(store.clone(), stocks.clone(), backfill.clone(), tasks.clone());
+        let outbound = Outbound::new(config.outbound);
+        let (triggers, evaluator) = TriggerService::new(
+            store.clone(),
+            stocks.clone(),
+            backfill.clone(),
+            tasks.clone(),
+            outbound.clone(),
+        );
         let hub = Arc::new(Hub::new(QueueConfig::default()));
         let live = Arc::new(LiveFeed::new());
         let directory = stocks.clone();
@@ -150,12 +164,7 @@ impl App {
         hub.set_status_source(Arc::new(move |code| {
             Some(statuses.status(code, tokio::time::Instant::now()))
         }));
-        tasks.spawn(
-            triggers
-                .delivery()
-                .clone()
-                .forward_to_hub(hub.clone(), store.clone()),
-        );
+        tasks.spawn(triggers.forward_to_hub(hub.clone(), store.clone()));
         // What a browser hears before the session reports: without a realtime session (no
         // background work) nothing will, and the stocks are answered over REST on request.
         if !config.background {
@@ -232,6 +241,7 @@ impl App {
             namespace: upstream.namespace.clone(),
             sim_url: upstream.sim_url(),
             http: reqwest::Client::new(),
+            outbound,
             token: config.token.clone(),
             started: Instant::now(),
             changed,
@@ -421,6 +431,19 @@ fn banner(app: &App, config: &ServeConfig, demo: bool) {
             app.state().upstream.as_str(),
             app.state().namespace
         );
+    }
+    let store = &app.state().store;
+    if let Some(emptied) = &store.opened().emptied {
+        let db = store.path().display();
+        println!("  WARNING: the database {db} was found emptied ({emptied}):");
+        println!("  what it held (watchlist, conditions, triggers, history) is gone; it runs empty now.");
+        if demo {
+            println!("  The demo does not seed it again; delete the file to start the demo afresh.");
+        }
+        println!(
+            "  경고: 데이터베이스가 비어 있는 채로 발견되었습니다. 백업이 있다면 kiswatch를 멈추고 되돌리세요."
+        );
+        println!();
     }
     println!("  API: {url}/api/v1/health   Data: {}", config.data_dir.display());
     if config.token.is_some() {

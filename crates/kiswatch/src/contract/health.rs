@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::{BackfillProgress, UpstreamState};
 
-/// `ok`, or `degraded` while the upstream fails.
+/// `ok`, or `degraded` while the upstream fails or the store cannot write (`reasons` say why).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
@@ -19,9 +19,13 @@ pub enum HealthStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Health {
     pub status: HealthStatus,
+    /// Why the status is `degraded`, one line each (`upstream: …`, `store: 3 triggers waiting to
+    /// be stored: database or disk is full`); empty while `ok`.
+    pub reasons: Vec<String>,
     pub version: String,
     pub uptime_secs: u64,
     pub upstream: HealthUpstream,
+    pub store: HealthStore,
     pub governor: HealthGovernor,
     pub cache: HealthCache,
     pub market: HealthMarket,
@@ -51,6 +55,58 @@ pub struct HealthUpstream {
     pub history_calls: u64,
     /// Errors by KIS code (`msg_cd`) or by kind (`timeout`, `transport`, `http_503`, …).
     pub errors: BTreeMap<String, u64>,
+}
+
+/// The local database: how it was found at start, whether writes succeed, and the triggers waiting
+/// for it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HealthStore {
+    /// The database file.
+    pub path: String,
+    /// How the file was found at start: `created` (there was none: a first run), `existing`, or
+    /// `emptied` (a file was there with its content gone, see `emptied`).
+    pub origin: StoreOrigin,
+    /// When a start found this database emptied, and how it was recognised (kept for every later
+    /// start); `null` if never.
+    #[schema(required = true)]
+    pub emptied: Option<String>,
+    /// How long the integrity check (`PRAGMA quick_check`) took at start.
+    pub check_ms: f64,
+    /// While writes fail: since when, SQLite's words, how many failed; `null` while they succeed.
+    #[schema(required = true)]
+    pub failing: Option<StoreFailure>,
+    /// Writes that failed since the start.
+    pub write_failures: u64,
+    /// Triggers delivered (unstored) and waiting for the store to write again.
+    pub triggers_waiting: usize,
+    /// When the oldest of them fired (RFC 3339); `null` when none waits.
+    #[schema(required = true)]
+    pub oldest_waiting: Option<String>,
+    /// Triggers stored after waiting, since the start.
+    pub triggers_stored_late: u64,
+    /// Triggers delivered that will never be stored (more were waiting than the backlog holds, or
+    /// the store refused them), since the start.
+    pub triggers_unkept: u64,
+}
+
+/// How the database file was found at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreOrigin {
+    Created,
+    Existing,
+    Emptied,
+}
+
+/// Writes failing now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StoreFailure {
+    /// SQLite's words for the latest failure (`database or disk is full`).
+    pub error: String,
+    /// The first failure of this run of failures (RFC 3339).
+    pub since: String,
+    /// Failed writes in this run.
+    pub count: u64,
 }
 
 /// The request governor (the rate limit).

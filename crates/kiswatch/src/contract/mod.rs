@@ -41,14 +41,14 @@ pub use candle::{Alignment, Candle, Candles, ChartCandle, MovingAverages};
 pub use condition::{Condition, ConditionMode};
 pub use error::{ErrorBody, ErrorDetail};
 pub use health::{
-    Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthUpstream,
-    LiveFeedStats, MasterOrigin, MasterState, StockMaster,
+    Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthStore, HealthUpstream,
+    LiveFeedStats, MasterOrigin, MasterState, StockMaster, StoreFailure, StoreOrigin,
 };
 pub use market_time::{Market, MarketPhase};
 pub use quote::{Execution, Level, OrderBook, Price, PriceMove, Side, Sign};
 pub use status::{FeedState, FeedStatus, UpstreamState};
 pub use stock::{SearchHit, Snapshot, Stock, StockExecutions, StockOrderBook, StockPrice, StockRef};
-pub use trigger::{Fired, Trigger, TriggerValues};
+pub use trigger::{Fired, Trigger, TriggerValues, UnstoredTrigger, trigger_key};
 pub use watchlist::{WatchlistAdded, WatchlistItem};
 
 use rust_decimal::Decimal;

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! Server → client: objects with `type` `tick` | `orderbook` | `executions` | `candle` | `trigger` |
-//! `status` | `error`. Every number is a JSON number, times are RFC 3339 with `+09:00`, and a stock
+//! `trigger_unstored` | `status` | `error`. A `trigger_unstored` is a trigger the store could not
+//! write yet (`"persisted": false`, no id, its `key`); the same trigger comes again as a `trigger`
+//! with its id once stored. Every number is a JSON number, times are RFC 3339 with `+09:00`, and a stock
 //! appears as `code` + `name`. A bad request gets an `error` message naming what was wrong and the
 //! connection stays open; nothing of a rejected request is applied.
 
@@ -23,7 +25,9 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::clock::rfc3339;
-use crate::contract::{self, Candle, FeedStatus, PriceMove, Trigger, UpstreamState, decimal};
+use crate::contract::{
+    self, Candle, FeedStatus, PriceMove, Trigger, UnstoredTrigger, UpstreamState, decimal,
+};
 use crate::status::StockStatus;
 
 /// The most codes one request may name (a page of watchlist rows, with room to spare).
@@ -260,6 +264,8 @@ pub enum ServerMessage {
     Executions(ExecutionsMessage),
     Candle(CandleMessage),
     Trigger(Trigger),
+    /// A trigger delivered before the store could write it (see [`UnstoredTrigger`]).
+    TriggerUnstored(UnstoredTrigger),
     Status(StatusMessage),
     Error(ErrorMessage),
 }
@@ -527,6 +533,8 @@ mod tests {
             },
             acked: false,
             recorded_at: String::new(),
+            persisted: true,
+            key: String::new(),
         })
         .to_text();
         assert!(

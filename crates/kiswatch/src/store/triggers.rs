@@ -28,9 +28,9 @@ fn row(r: &rusqlite::Row<'_>) -> Result<Trigger, StoreError> {
         what: "trigger values",
         value: vals.clone(),
     })?;
-    Ok(Trigger {
-        id: r.get::<_, i64>(0)? as u64,
-        fired: Fired {
+    Ok(Trigger::stored(
+        r.get::<_, i64>(0)? as u64,
+        Fired {
             code: r.get(1)?,
             name: r.get(2)?,
             condition_id: r.get::<_, i64>(3)? as u64,
@@ -44,9 +44,9 @@ fn row(r: &rusqlite::Row<'_>) -> Result<Trigger, StoreError> {
             message: r.get(13)?,
             message_ko: r.get(12)?,
         },
-        acked: r.get(11)?,
-        recorded_at: r.get(14)?,
-    })
+        r.get(11)?,
+        r.get(14)?,
+    ))
 }
 
 impl Store {
@@ -81,12 +81,12 @@ impl Store {
             if n == 0 {
                 return Ok(None);
             }
-            Ok(Some(Trigger {
-                id: tx.last_insert_rowid() as u64,
-                fired: t,
-                acked: false,
+            Ok(Some(Trigger::stored(
+                tx.last_insert_rowid() as u64,
+                t,
+                false,
                 recorded_at,
-            }))
+            )))
         })
         .await
     }

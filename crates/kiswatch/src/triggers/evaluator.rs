@@ -11,6 +11,8 @@
 //!   *before* the trades that made the trigger ([`Readiness`]).
 //! * Each trigger is stored before it is delivered ([`super::delivery`]): the stored row, with its
 //!   id, is what browsers and webhooks get. The store keeps one trigger per (condition, stock, bar).
+//!   When the store cannot write, the trigger is delivered unstored and held until it can
+//!   ([`super::backlog`]): none is dropped.
 //! * Minutes refetched after a feed gap are replayed through a scratch engine seeded with the
 //!   history before them ([`Evaluator::on_gap`]): what became true inside the gap fires once, marked
 //!   `late`.
@@ -26,7 +28,7 @@ use market::alignment::DEFAULT_PERIODS;
 use market::trigger::{ConditionOptions, Tick, Trigger};
 use market::{Candle, Condition, Period, StockCode, Trade, TriggerEngine};
 
-use super::delivery::Delivery;
+use super::backlog::{Recorded, Recorder};
 use super::message::describe;
 use crate::clock::rfc3339;
 use crate::contract::{Fired, TriggerValues};
@@ -52,7 +54,7 @@ pub struct Evaluator {
     store: Store,
     stocks: Arc<StockDirectory>,
     backfill: Option<Arc<Backfill>>,
-    delivery: Delivery,
+    recorder: Recorder,
     fired: Arc<AtomicU64>,
     engine: TriggerEngine,
     conditions: HashMap<u64, ConditionRow>,
@@ -66,7 +68,7 @@ impl Evaluator {
         store: Store,
         stocks: Arc<StockDirectory>,
         backfill: Option<Arc<Backfill>>,
-        delivery: Delivery,
+        recorder: Recorder,
         fired: Arc<AtomicU64>,
         armed: Armed,
     ) -> Evaluator {
@@ -74,7 +76,7 @@ impl Evaluator {
             store,
             stocks,
             backfill,
-            delivery,
+            recorder,
             fired,
             engine: TriggerEngine::default(),
             conditions: HashMap::new(),
@@ -304,7 +306,8 @@ impl Evaluator {
         }
     }
 
-    /// Stores a trigger, then tells everyone.
+    /// Stores a trigger, then tells everyone (or, when the store cannot write, tells everyone and
+    /// holds it until it can: [`Recorder::record`]).
     async fn record(&mut self, t: Trigger, late: bool) {
         let Some(condition) = self.conditions.get(&t.condition).cloned() else {
             return;
@@ -326,20 +329,20 @@ impl Evaluator {
             message: en,
             message_ko: ko,
         };
-        let row = match self.store.add_trigger(new).await {
-            Ok(Some(row)) => row,
-            Ok(None) => {
+        let message = new.message.clone();
+        match self.recorder.record(new, condition.spec.webhook).await {
+            Recorded::Stored(id) => {
+                self.fired.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(id, code = %t.stock, "{message}");
+            }
+            Recorded::Held | Recorded::Unkept => {
+                self.fired.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(code = %t.stock, "not stored yet: {message}");
+            }
+            Recorded::Duplicate => {
                 tracing::debug!(code = %t.stock, condition = t.condition, "triggers: already fired on this bar");
-                return;
             }
-            Err(e) => {
-                tracing::error!(error = %e, "triggers: storing a trigger failed; not delivered");
-                return;
-            }
-        };
-        self.fired.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(id = row.id, code = %row.fired.code, "{}", row.fired.message);
-        self.delivery.deliver(&row, condition.spec.webhook);
+        }
     }
 }
 

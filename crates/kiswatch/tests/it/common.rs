@@ -28,6 +28,7 @@ pub fn config(dir: &std::path::Path, upstream: UpstreamConfig, background: bool)
         },
         live: LiveConfig::default(),
         background,
+        outbound: Default::default(),
     }
 }
 
@@ -199,4 +200,92 @@ pub async fn registered(t: &TestApp, n: usize) {
         (s["subscriptions"] == n as u64 && h["live"]["feed"]["realtime"] == n as u64).then_some(())
     })
     .await;
+}
+
+/// Every `trigger` and `trigger_unstored` message one browser connection receives, collected in the
+/// background: the connection resumes after 0 at once (so its trigger hold ends), as the web UI does.
+pub struct TriggerWatch {
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TriggerWatch {
+    /// Connects to `base` (`http://host:port`).
+    pub async fn connect(base: &str) -> TriggerWatch {
+        use futures_util::{SinkExt as _, StreamExt as _};
+        use tokio_tungstenite::tungstenite::Message;
+        let url = format!("{}/api/v1/ws", base.replacen("http", "ws", 1));
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        ws.send(Message::Text(
+            serde_json::json!({"op": "resume", "after_trigger_id": 0})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = seen.clone();
+        let task = tokio::spawn(async move {
+            while let Some(Ok(msg)) = ws.next().await {
+                if let Message::Text(t) = msg
+                    && let Ok(v) = serde_json::from_str::<Value>(&t)
+                    && (v["type"] == "trigger" || v["type"] == "trigger_unstored")
+                {
+                    into.lock().unwrap().push(v);
+                }
+            }
+        });
+        TriggerWatch { seen, task }
+    }
+
+    /// The trigger messages so far, in arrival order.
+    pub fn seen(&self) -> Vec<Value> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// The stored ones (`trigger`, with an id).
+    pub fn stored(&self) -> Vec<Value> {
+        self.seen()
+            .into_iter()
+            .filter(|t| t["type"] == "trigger")
+            .collect()
+    }
+
+    /// The unstored ones (`trigger_unstored`: `persisted: false`, no id).
+    pub fn unstored(&self) -> Vec<Value> {
+        self.seen()
+            .into_iter()
+            .filter(|t| t["type"] == "trigger_unstored")
+            .collect()
+    }
+}
+
+impl Drop for TriggerWatch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Every stored trigger, oldest first, paged through `GET /api/v1/triggers?after=`.
+pub async fn all_triggers(http: &reqwest::Client, base: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut after = 0;
+    loop {
+        let page: Vec<Value> = http
+            .get(format!("{base}/api/v1/triggers?after={after}&limit=1000"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let n = page.len();
+        if let Some(last) = page.last() {
+            after = last["id"].as_u64().unwrap();
+        }
+        all.extend(page);
+        if n < 1000 {
+            return all;
+        }
+    }
 }

@@ -12,6 +12,7 @@ mod common;
 
 mod cli;
 mod cli_shared_budget;
+mod cli_store;
 mod serve_acceptance;
 mod serve_acceptance_cli;
 mod serve_api;
@@ -19,7 +20,9 @@ mod serve_candles;
 mod serve_openapi;
 mod serve_realtime;
 mod serve_search;
+mod serve_store;
 mod serve_triggers;
 mod serve_upstream;
+mod serve_webhooks;
 mod serve_ws;
 mod serve_ws_drop;

@@ -183,7 +183,7 @@ async fn conditions_are_checked_and_a_bad_one_is_422_with_its_position() {
     let (status, c) = t
         .post(
             "/api/v1/conditions",
-            json!({"name": "정배열", "expr": "30m: 정배열", "cooldown_secs": 600, "webhook": "http://127.0.0.1:9/hook"}),
+            json!({"name": "정배열", "expr": "30m: 정배열", "cooldown_secs": 600, "webhook": "https://hooks.example.com/kiswatch"}),
         )
         .await;
     assert_eq!(status, 201, "{c}");

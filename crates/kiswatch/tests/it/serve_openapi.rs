@@ -244,7 +244,7 @@ async fn the_real_answers_fit_their_schemas() {
     use reqwest::Method as M;
     let t = common::spawn_demo(false).await;
     let doc = serde_json::to_value(kiswatch::api::openapi::document()).unwrap();
-    let condition = json!({"name": "정배열", "expr": "D: 정배열", "mode": "on_close", "webhook": "http://127.0.0.1:9/hook"});
+    let condition = json!({"name": "정배열", "expr": "D: 정배열", "mode": "on_close", "webhook": "https://hooks.example.com/kiswatch"});
     let backtest = json!({"code": "005930", "condition": "D: cross_up(close, ma(20))", "from": "2025-06-01"});
     let stock = "/api/v1/stocks/{code}";
     #[rustfmt::skip]
@@ -319,6 +319,7 @@ async fn the_real_answers_fit_their_schemas() {
         "orderbook",
         "candle",
         "trigger",
+        "trigger_unstored",
     ];
     let mut seen = Vec::new();
     while seen.len() < types.len() {
@@ -328,25 +329,33 @@ async fn the_real_answers_fit_their_schemas() {
             hub.publish_order_book(&book, Some(trade.business_date));
             let bar = market::Candle::from_trade(trade.datetime(), trade.price, trade.volume);
             hub.publish_candle(code, market::Period::M1, &bar, false);
-            hub.publish_trigger(&kiswatch::contract::Trigger {
-                id: 1,
-                fired: kiswatch::contract::Fired {
-                    code: "005930".into(),
-                    name: "삼성전자".into(),
-                    condition_id: 1,
-                    condition_name: "정배열".into(),
-                    period: "D".into(),
-                    bar_time: "2026-07-24T00:00:00+09:00".into(),
-                    time: "2026-07-24T09:30:05+09:00".into(),
-                    price: trade.price,
-                    values: kiswatch::contract::TriggerValues(vec![("ma(20)".into(), 1.5)]),
-                    late: false,
-                    message: "m".into(),
-                    message_ko: "k".into(),
-                },
-                acked: false,
-                recorded_at: "2026-07-24T09:30:05+09:00".into(),
-            });
+            let fired = kiswatch::contract::Fired {
+                code: "005930".into(),
+                name: "삼성전자".into(),
+                condition_id: 1,
+                condition_name: "정배열".into(),
+                period: "D".into(),
+                bar_time: "2026-07-24T00:00:00+09:00".into(),
+                time: "2026-07-24T09:30:05+09:00".into(),
+                price: trade.price,
+                values: kiswatch::contract::TriggerValues(vec![("ma(20)".into(), 1.5)]),
+                late: false,
+                message: "m".into(),
+                message_ko: "k".into(),
+            };
+            hub.publish_trigger(&kiswatch::contract::Trigger::stored(
+                1,
+                fired.clone(),
+                false,
+                "2026-07-24T09:30:05+09:00".into(),
+            ));
+            hub.publish_unstored_trigger(
+                &kiswatch::contract::UnstoredTrigger::new(kiswatch::contract::Fired {
+                    bar_time: "2026-07-23T00:00:00+09:00".into(),
+                    ..fired
+                }),
+                true,
+            );
         }
         let frame = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await;
         let Ok(Some(Ok(Message::Text(text)))) = frame else {

@@ -47,6 +47,8 @@ fn trigger(id: u64, code: &str) -> Trigger {
         },
         acked: false,
         recorded_at: String::new(),
+        persisted: true,
+        key: String::new(),
     }
 }
 
@@ -149,6 +151,63 @@ async fn triggers_go_to_everyone_and_resume_fills_the_gap_once() {
     );
     assert_eq!(got[0]["type"], "trigger");
     assert_eq!(got[0]["period"], "30m");
+}
+
+/// A trigger the store could not take yet: no id, `persisted: false`, known by its key.
+fn unstored(minute: u32) -> UnstoredTrigger {
+    let mut fired = trigger(0, "005930").fired;
+    fired.bar_time = format!("2026-11-27T10:{minute:02}:00+09:00");
+    UnstoredTrigger::new(fired)
+}
+
+fn stored_as(t: &UnstoredTrigger, id: u64) -> Trigger {
+    Trigger::stored(id, t.fired.clone(), false, String::new())
+}
+
+/// Unstored triggers reach every client at once (they have no id to deduplicate by), are held
+/// while a resume is answered and follow the stored ones then, reach a new connection once its
+/// hold ends, and are no longer replayed once stored.
+#[tokio::test(start_paused = true)]
+async fn unstored_triggers_go_out_at_once_and_are_replayed_until_stored() {
+    let hub = Hub::new(QueueConfig::default());
+    let (a, outbox_a) = hub.connect();
+    let (u1, u2) = (unstored(1), unstored(2));
+    hub.publish_trigger(&trigger(1, "005930"));
+    hub.publish_unstored_trigger(&u1, true);
+    hub.publish_unstored_trigger(&u1, true); // the same key again: not sent twice
+    let got = drain(&outbox_a).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(
+        (got[1]["id"].clone(), got[1]["persisted"].clone()),
+        (Value::Null, json!(false))
+    );
+    assert_eq!(got[1]["key"], u1.key);
+    assert_eq!(hub.unstored(), 1);
+
+    // A resume: u2 fires meanwhile; the answer is the stored ones, then every unstored one.
+    hub.handle_text(a, r#"{"op":"resume","after_trigger_id":0}"#);
+    hub.publish_unstored_trigger(&u2, true);
+    hub.finish_resume(a, &[trigger(1, "005930")]);
+    let got = drain(&outbox_a).await;
+    let keys: Vec<Value> = got.iter().map(|m| m["key"].clone()).collect();
+    assert_eq!(got[0]["id"], 1);
+    assert_eq!(keys[1..], [json!(u1.key), json!(u2.key)]);
+
+    // A new connection gets them once its hold ends.
+    let (b, outbox_b) = hub.connect_resumable();
+    hub.release_hold(b);
+    assert_eq!(drain(&outbox_b).await.len(), 2);
+    hub.release_hold(b); // no second replay
+    assert!(drain(&outbox_b).await.is_empty());
+
+    // u1 stored as 2: pushed with its id, and no longer replayed; u2 settled otherwise.
+    hub.publish_trigger(&stored_as(&u1, 2));
+    assert_eq!(drain(&outbox_a).await[0]["persisted"], true);
+    hub.settle_unstored(&u2.key);
+    assert_eq!(hub.unstored(), 0);
+    let (c, outbox_c) = hub.connect_resumable();
+    hub.release_hold(c);
+    assert!(drain(&outbox_c).await.iter().all(|m| m["type"] != "trigger"));
 }
 
 #[tokio::test(start_paused = true)]
