@@ -19,7 +19,7 @@ export function windowName(code: string): string {
 }
 
 export function triggerUrl(tr: Trigger): string {
-  return stockUrl(tr.code, { period: tr.period || undefined, trigger: tr.id });
+  return stockUrl(tr.code, { period: tr.period || undefined, trigger: tr.id ?? undefined });
 }
 
 export type OpenOutcome = "window" | "focused" | "tab" | "blocked" | "none";

@@ -136,7 +136,10 @@ export function historyPending(b: Backfill | null, period: string): boolean {
 }
 
 export interface Trigger {
-  id: number;
+  /** `null` while the service could not store it yet (a `trigger_unstored`); the stored copy brings it. */
+  id: number | null;
+  /** `<condition_id>:<code>:<period>:<bar_time>`: the same before and after it is stored. */
+  key: string;
   code: string;
   name: string;
   conditionId: number;
@@ -287,9 +290,10 @@ export function candleSetFrom(c: Wire["Candles"]): CandleSet {
   return { code: c.code, period: c.period, candles: c.candles.map(candleFrom), alignment: c.alignment, history: c.history, backfill: c.backfill };
 }
 
-export function triggerFrom(t: Wire["Trigger"]): Trigger {
+export function triggerFrom(t: Wire["Trigger"] | Wire["UnstoredTrigger"]): Trigger {
   return {
-    id: t.id,
+    id: t.id ?? null,
+    key: t.key,
     code: t.code,
     name: t.name,
     conditionId: t.condition_id,
@@ -300,8 +304,19 @@ export function triggerFrom(t: Wire["Trigger"]): Trigger {
     price: t.price,
     values: { ...t.values },
     late: t.late,
-    acked: t.acked,
+    acked: "acked" in t ? t.acked : false,
   };
+}
+
+/** Newest first: the ones not stored yet (the newest, as the store has not caught up), then by id. */
+export function byNewest(a: Trigger, b: Trigger): number {
+  if (a.id === null || b.id === null) return (a.id === null ? 0 : 1) - (b.id === null ? 0 : 1) || b.time.localeCompare(a.time);
+  return b.id - a.id;
+}
+
+/** A trigger's identity in the page: its id once stored, its key before. */
+export function triggerRef(t: Trigger): string {
+  return t.id === null ? t.key : String(t.id);
 }
 
 export function watchItemFrom(w: Wire["WatchlistItem"]): WatchItem {
@@ -363,7 +378,7 @@ export interface TriggerGroup {
 /** Groups repeats (same stock, same condition, same trading day) keeping the newest-first order of their newest. */
 export function groupTriggers(list: readonly Trigger[]): TriggerGroup[] {
   const groups = new Map<string, TriggerGroup>();
-  const sorted = [...list].sort((a, b) => b.id - a.id);
+  const sorted = [...list].sort(byNewest);
   for (const tr of sorted) {
     const key = `${tr.code}|${tr.conditionId}|${tr.barTime.slice(0, 10)}`;
     const g = groups.get(key);

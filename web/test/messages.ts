@@ -52,6 +52,14 @@ export function trigger(id: number, code = "005930", over: Partial<Wire["Trigger
   };
 }
 
+/** A trigger the store could not write yet: no id, its key; the stored copy (`trigger`) has the same key. */
+export function unstoredTrigger(code = "005930", over: Partial<Wire["UnstoredTrigger"]> = {}): MessageOf<"trigger_unstored"> {
+  const stored: Partial<MessageOf<"trigger">> = trigger(0, code);
+  delete stored.acked;
+  delete stored.recorded_at;
+  return { ...(stored as MessageOf<"trigger">), ...over, type: "trigger_unstored", id: null, persisted: false };
+}
+
 export function status(upstream?: Wire["UpstreamState"], stocks?: Wire["StockStatusEntry"][]): MessageOf<"status"> {
   return { type: "status", ...(upstream ? { upstream } : {}), ...(stocks ? { stocks } : {}) };
 }

@@ -46,7 +46,8 @@ export const UP = "#e0313b";
 export const DOWN = "#1f5fd6";
 
 export interface Marker {
-  id: number;
+  /** The trigger's id, or its key while it is not stored yet. */
+  id: number | string;
   /** RFC 3339 start of the bar that fired (of the trigger's own period). */
   barTime: string;
   /** A trigger (blinking, counted in `data-markers`) or a backtest signal (steady). */

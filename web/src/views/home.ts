@@ -9,7 +9,7 @@ import { flash, h, setChildren, setText } from "../dom";
 import { formatKoreanAmount, formatKrw, formatKstDateTime, formatKstShort, formatMaybe } from "../format";
 import { t } from "../i18n";
 import { LIVE_FRESH_MS } from "../feed";
-import { groupTriggers, orderedValues, quoteFromTick, type Quote, type TriggerGroup, type WatchItem } from "../model";
+import { groupTriggers, orderedValues, quoteFromTick, type Quote, type Trigger, type TriggerGroup, type WatchItem } from "../model";
 import { stockUrl } from "../router";
 import { alignmentBadge, conditionPeriod, errorMessage, errorPanel, formatValue, paintQuote, periodLabel, skeleton, statusBadge } from "./common";
 import { searchBox } from "./search";
@@ -66,7 +66,7 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
   );
   const listBox = h("section", { class: "watchlist-box" }, skeleton("rows", 8));
   const triggerList = h("ol", { class: "trigger-list" });
-  const ackAll = h("button", { type: "button", class: "small", onclick: () => void acknowledge(triggers.items.filter((x) => !x.acked).map((x) => x.id)) }, t("ackAll"));
+  const ackAll = h("button", { type: "button", class: "small", onclick: () => void acknowledge(triggers.items.filter((x) => !x.acked)) }, t("ackAll"));
   const search = searchBox((hit) => void add(hit.code, hit.name), { watched: () => new Set(order) });
 
   setChildren(
@@ -127,7 +127,7 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
     const limit = h("span", { hidden: true });
     const align = h("td", { class: "col-align" });
     const status = h("td", { class: "col-status" });
-    const ack = h("button", { type: "button", class: "small ack", hidden: true, onclick: () => void acknowledge(unackedIds(item.code)) }, t("ack"));
+    const ack = h("button", { type: "button", class: "small ack", hidden: true, onclick: () => void acknowledge(unacked(item.code)) }, t("ack"));
     const tr = h(
       "tr",
       { "data-testid": "watchlist-row", "data-code": item.code, draggable: "true" },
@@ -185,8 +185,8 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
     }
   }
 
-  function unackedIds(code: string): number[] {
-    return triggers.items.filter((x) => x.code === code && !x.acked).map((x) => x.id);
+  function unacked(code: string): Trigger[] {
+    return triggers.items.filter((x) => x.code === code && !x.acked);
   }
 
   function markTriggered(): void {
@@ -211,7 +211,7 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
   /** One line per (stock, condition, day): the newest trigger, and the repeats folded under it. */
   function triggerItem(g: TriggerGroup): HTMLElement {
     const tr = g.latest;
-    const unacked = g.items.filter((x) => !x.acked).map((x) => x.id);
+    const unacked = g.items.filter((x) => !x.acked);
     const values = orderedValues(tr.values).map(([k, v]) => h("span", { class: "value" }, h("span", { class: "value-key" }, k), " ", formatValue(v)));
     const repeats =
       g.items.length > 1
@@ -226,7 +226,7 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
                 h(
                   "li",
                   { "data-trigger-id": x.id },
-                  h("a", { href: stockUrl(x.code, { period: x.period || undefined, trigger: x.id }), "data-nav": true }, formatKstShort(x.time)),
+                  h("a", { href: stockUrl(x.code, { period: x.period || undefined, trigger: x.id ?? undefined }), "data-nav": true }, formatKstShort(x.time)),
                   " ",
                   h("span", { class: "num" }, formatKrw(x.price)),
                 ),
@@ -236,12 +236,12 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
         : null;
     return h(
       "li",
-      { class: `trigger-item${unacked.length === 0 ? " acked" : ""}`, "data-trigger-id": tr.id, "data-count": g.items.length },
+      { class: `trigger-item${unacked.length === 0 ? " acked" : ""}`, "data-trigger-id": tr.id, "data-trigger-key": tr.key, "data-persisted": tr.id !== null, "data-count": g.items.length },
       h(
         "div",
         { class: "trigger-head" },
         h("span", { class: "trigger-time", title: formatKstDateTime(tr.time) }, formatKstShort(tr.time)),
-        h("a", { href: stockUrl(tr.code, { period: tr.period || undefined, trigger: tr.id }), "data-nav": true, class: "stock-name" }, tr.name),
+        h("a", { href: stockUrl(tr.code, { period: tr.period || undefined, trigger: tr.id ?? undefined }), "data-nav": true, class: "stock-name" }, tr.name),
         h("span", { class: "code" }, tr.code),
         g.items.length > 1 ? h("span", { class: "badge repeat-count", "data-testid": "repeat-count" }, `×${g.items.length}`) : null,
         tr.late ? h("span", { class: "badge late" }, t("late")) : null,
@@ -261,10 +261,10 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
     );
   }
 
-  async function acknowledge(ids: number[]): Promise<void> {
-    if (ids.length === 0) return;
+  async function acknowledge(list: Trigger[]): Promise<void> {
+    if (list.length === 0) return;
     try {
-      await triggers.ack(ids);
+      await triggers.ack(list);
     } catch (err) {
       console.warn("kiswatch: ack failed", err);
     }

@@ -28,6 +28,7 @@ import { t } from "../i18n";
 import {
   candleFrom,
   executionsFrom,
+  byNewest,
   historyPending,
   MA_COLORS,
   MA_WINDOWS,
@@ -341,8 +342,8 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
 
   function drawMarkers(): void {
     if (!chart) return;
-    const focus = new Set(bannerItems.map((x) => x.id));
-    const own: Marker[] = stored.map((tr) => ({ id: tr.id, barTime: tr.barTime, focus: focus.has(tr.id) }));
+    const focus = new Set(bannerItems.map((x) => x.key));
+    const own: Marker[] = stored.map((tr) => ({ id: tr.id ?? tr.key, barTime: tr.barTime, focus: focus.has(tr.key) }));
     chart.setMarkers(period === signalPeriod ? [...own, ...signals] : own);
     chart.revealFocused();
     // The trigger's bar is older than the bars shown: ask for enough bars to hold it.
@@ -357,12 +358,13 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
       banner.removeAttribute("data-trigger-id");
       return;
     }
-    banner.dataset.triggerId = String(items[0].id);
+    banner.dataset.triggerId = items[0].id === null ? "" : String(items[0].id);
+    banner.dataset.triggerKey = items[0].key;
     banner.dataset.count = String(items.length);
     const row = (tr: Trigger) =>
       h(
         "li",
-        { class: "banner-item", "data-trigger-id": tr.id },
+        { class: "banner-item", "data-trigger-id": tr.id ?? tr.key, "data-trigger-key": tr.key },
         h("span", { class: "badge period" }, periodLabel(tr.period)),
         h("strong", { class: "banner-cond" }, tr.conditionName),
         h("span", { class: "banner-when num" }, /^\d+m$/.test(tr.period) ? formatKstDateTime(tr.barTime) : formatKstDate(tr.barTime)),
@@ -383,19 +385,19 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   }
 
   async function acknowledge(): Promise<void> {
-    const ids = bannerItems.filter((x) => !x.acked).map((x) => x.id);
+    const list = bannerItems.filter((x) => !x.acked).map((x) => ({ ...x }));
     for (const tr of bannerItems) tr.acked = true;
     paintBanner();
     try {
-      await triggerCenter.ack(ids);
+      await triggerCenter.ack(list);
     } catch (err) {
       console.warn("kiswatch: ack failed", err);
     }
   }
 
   function addToBanner(tr: Trigger): void {
-    if (bannerItems.some((x) => x.id === tr.id)) return;
-    bannerItems = [tr, ...bannerItems].sort((a, b) => b.id - a.id);
+    if (bannerItems.some((x) => x.key === tr.key)) return;
+    bannerItems = [tr, ...bannerItems].sort(byNewest);
     paintBanner();
   }
 
@@ -403,8 +405,8 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     try {
       const list = await api.triggers({ code, limit: 200 });
       if (destroyed) return;
-      const known = new Set(stored.map((x) => x.id));
-      stored = [...stored, ...list.filter((x) => !known.has(x.id))];
+      const known = new Set(stored.map((x) => x.key));
+      stored = [...stored, ...list.filter((x) => !known.has(x.key))];
       storedLoaded = true;
       if (triggerId !== null) {
         const mine = stored.find((x) => x.id === triggerId) ?? triggerCenter.items.find((x) => x.id === triggerId);
@@ -557,21 +559,35 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     }),
     triggerCenter.onNew((tr) => {
       if (tr.code !== code) return;
-      if (!stored.some((x) => x.id === tr.id)) stored = [...stored, tr];
+      if (!stored.some((x) => x.key === tr.key)) stored = [...stored, tr];
       addToBanner({ ...tr });
       drawMarkers();
     }),
     triggerCenter.changed.on(() => {
-      // Acknowledged elsewhere (the watchlist's 확인): the banner follows.
+      // Acknowledged elsewhere (the watchlist's 확인): the banner follows. A trigger shown before the store
+      // wrote it gets its id when its stored copy arrives.
       let changed = false;
+      let ids = false;
       for (const item of bannerItems) {
-        const known = triggerCenter.items.find((x) => x.id === item.id);
+        const known = triggerCenter.items.find((x) => x.key === item.key);
         if (known?.acked && !item.acked) {
           item.acked = true;
           changed = true;
         }
+        if (known && item.id === null && known.id !== null) {
+          item.id = known.id;
+          changed = ids = true;
+        }
+      }
+      for (const [i, item] of stored.entries()) {
+        const known = item.id === null ? triggerCenter.items.find((x) => x.key === item.key && x.id !== null) : undefined;
+        if (known) {
+          stored[i] = { ...item, id: known.id };
+          ids = true;
+        }
       }
       if (changed) paintBanner();
+      if (ids) drawMarkers();
     }),
   );
 
