@@ -609,14 +609,15 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
 
 /**
  * The bars the chart shows at its width (the library's default spacing is 6 px a bar), with a margin for a
- * little scrolling back; history beyond that is not worth a slower first draw.
+ * little scrolling back; history beyond that is not worth a slower first draw. At least 260: a live bar's
+ * MA240 is computed from the 239 closes before it, so a new bar (the next minute) gets its MA240 too.
  */
 export function barsToShow(box: HTMLElement): number {
   // The box's width from the window's, without asking for a layout (that would hold the page's first
   // requests back until the whole page is laid out): the side panels take 332 px on a wide screen.
   const viewport = typeof window === "undefined" ? 1280 : window.innerWidth;
   const width = box.isConnected && box.clientWidth > 0 && document.readyState === "complete" ? box.clientWidth : viewport > 1000 ? viewport - 364 : viewport - 16;
-  return Math.min(400, Math.max(60, Math.ceil(width / 6) + 20));
+  return Math.min(400, Math.max(260, Math.ceil(width / 6) + 20));
 }
 
 export const BACKTEST_KEY = "kiswatch.backtest";
