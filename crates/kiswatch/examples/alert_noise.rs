@@ -12,7 +12,11 @@
 //! ```sh
 //! cargo build --release -p kiswatch --bin kiswatch --example alert_noise
 //! target/release/examples/alert_noise 12     # real minutes per run (default 12: 2 market hours at 10×)
+//! KISWATCH_BIN=<a build of an older commit> target/release/examples/alert_noise 6 defaults
 //! ```
+//!
+//! With `defaults` as the second argument only the shipped defaults run: given the binary of a commit
+//! before issue 20, that is the demo as it was (cooldown 0 by default).
 //!
 //! Per run it prints the market minutes covered, the triggers in all, and per (condition, stock) the
 //! most triggers inside any 60-market-minute window (the worst market hour), with the pairs over 2.
@@ -129,13 +133,30 @@ async fn run(bin: &PathBuf, minutes: u64, cooldown_zero: bool) -> anyhow::Result
                 }
             }
         }
-        let market = |v: &Value| -> Option<DateTime> { v["now"].as_str()?.get(..19)?.parse().ok() };
-        let first: Value = http.get(format!("{base}/api/v1/market")).send().await?.json().await?;
-        let from = market(&first).context("no market time")?;
+        // The market's time: the service's `/api/v1/market`, or (a build before it had one) the
+        // simulator's own clock, which the demo serves under `/sim`.
+        let clock = || async {
+            for path in ["/api/v1/market", "/sim/clock"] {
+                let Ok(r) = http.get(format!("{base}{path}")).send().await else {
+                    continue;
+                };
+                let Ok(v) = r.json::<Value>().await else {
+                    continue;
+                };
+                if let Some(t) = v["now"]
+                    .as_str()
+                    .and_then(|s| s.get(..19))
+                    .and_then(|s| s.parse::<DateTime>().ok())
+                {
+                    return Some(t);
+                }
+            }
+            None
+        };
+        let from = clock().await.context("no market time")?;
         // A benchmark waits wall-clock time by design: it observes what the demo does in that time.
         tokio::time::sleep(Duration::from_secs(minutes * 60)).await;
-        let last: Value = http.get(format!("{base}/api/v1/market")).send().await?.json().await?;
-        let to = market(&last).context("no market time")?;
+        let to = clock().await.context("no market time")?;
         let triggers: Vec<Value> = http
             .get(format!("{base}/api/v1/triggers?limit=1000"))
             .send()
@@ -192,6 +213,7 @@ async fn main() -> anyhow::Result<()> {
         .map(|a| a.parse())
         .transpose()?
         .unwrap_or(12);
+    let only_defaults = std::env::args().nth(2).as_deref() == Some("defaults");
     let bin = binary()?;
     println!(
         "alert noise: {} serve (demo, fresh data dir, 10×), {minutes} real minutes per run; load average before: {}",
@@ -205,8 +227,14 @@ async fn main() -> anyhow::Result<()> {
     println!("|---|---|---|---|---|---|---|");
     for (label, zero) in [
         ("before: cooldown 0", true),
-        ("after: defaults (30 market minutes)", false),
+        (
+            "defaults as shipped (since issue 20: cooldown 30 market minutes)",
+            false,
+        ),
     ] {
+        if only_defaults && zero {
+            continue;
+        }
         let o = run(&bin, minutes, zero).await?;
         let worst = worst_hours(&o.fired);
         let over: Vec<String> = worst
