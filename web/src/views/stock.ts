@@ -503,7 +503,9 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
             const full = await api.candles(code, p, wanted);
             if (!destroyed && p === period) applyCandles(full, true);
           } else {
-            for (const c of set.candles) chart.update(c);
+            // A live bar that came while the answer was on its way is newer than the answer's.
+            const liveBar = latestLive.get(p);
+            for (const c of set.candles) chart.update(liveBar && liveBar.time === c.time && newerBar(liveBar, c) ? liveBar : c);
             drawMarkers();
           }
           if (set.alignment !== alignment) {
