@@ -56,6 +56,9 @@ export interface Marker {
   focus?: boolean;
 }
 
+/** The step between arrows of triggers sharing a bar. */
+const STACK_PX = 13;
+
 const INTRADAY_SECS: Record<string, number> = { "1m": 60, "3m": 180, "5m": 300, "10m": 600, "15m": 900, "30m": 1800, "60m": 3600 };
 
 /** Bars between the newest bar and the price axis when the chart shows the newest bar. */
@@ -392,10 +395,11 @@ export class CandleChart {
 
   private placeMarkers(): void {
     const arrows: HTMLElement[] = [];
-    const seen = new Set<number>();
+    /** Arrows already under each bar: another trigger of the same bar stacks below them. */
+    const seen = new Map<number, number>();
     this.pendingMarkers = false;
     this.missingMarkers = false;
-    // The page's own triggers first: they keep their arrow when another shares the bar.
+    // The page's own triggers first: theirs is the arrow next to the bar when others share it.
     const ordered = [...this.markers].sort((a, b) => Number(b.focus ?? false) - Number(a.focus ?? false));
     const ts = this.chart.timeScale();
     const width = ts.width();
@@ -412,10 +416,14 @@ export class CandleChart {
       }
       const i = p.index;
       const slot = m.kind === "signal" ? -1 - i : i;
-      if (seen.has(slot)) continue;
-      seen.add(slot);
+      // A backtest signal is drawn once a bar; triggers sharing a bar (a daily bar holds many minutes) each
+      // get an arrow, stacked below the bar.
+      const stacked = seen.get(slot) ?? 0;
+      if (m.kind === "signal" && stacked > 0) continue;
+      seen.set(slot, stacked + 1);
       const x = ts.logicalToCoordinate(i as Logical);
-      const y = this.candles.priceToCoordinate(this.bars[i].low);
+      const low = this.candles.priceToCoordinate(this.bars[i].low);
+      const y = low === null ? null : low + stacked * STACK_PX;
       const arrow =
         m.kind === "signal"
           ? h("div", { class: "signal-arrow", "data-bar-time": this.bars[i].time }, "▲")
