@@ -121,7 +121,9 @@ describe.skipIf(missing !== null)("screen latency", () => {
 
     // The tap: the simulator's H0STCNT0 records of the stock, stamped as they arrive.
     const tap = await browser.context.newPage();
-    await tap.goto("about:blank");
+    // A page of the simulator's own origin: from about:blank (an opaque origin) Chromium refuses a socket to a
+    // loopback address.
+    await tap.goto(`${sim.url}/sim/stats`);
     await tap.evaluate(
       ({ url, key, code }) => {
         const trades: Array<{ price: number; at: number }> = [];
