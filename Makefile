@@ -1,7 +1,7 @@
 # kiswatch — two commands: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: run test lint web-deps web-build web-unit e2e e2e-prereqs redis-prereqs fmt build bench clean conformance-python demo-check serve-load
+.PHONY: run test lint web-deps web-build web-unit e2e e2e-prereqs redis-prereqs python-prereqs fmt build bench clean conformance-python demo-check serve-load
 
 ## Start the product on its embedded default (the built-in KIS simulator, no credentials needed):
 ## `kiswatch serve` in demo mode, web UI at http://127.0.0.1:8080 (the banner says what to open).
@@ -14,7 +14,7 @@ web-build: web-deps
 
 ## Every test: formatting, lints, unit, property and integration tests. Examples and benchmarks are
 ## compiled by `lint` (clippy --all-targets type-checks them); linking them too is not a test.
-test: lint web-build redis-prereqs
+test: lint web-build redis-prereqs python-prereqs
 	$(CARGO) test --workspace --lib --bins --tests
 	$(CARGO) test --workspace --doc
 	$(MAKE) web-unit
@@ -76,6 +76,21 @@ redis-prereqs:
 	    apt-get update && apt-get install -y redis-server; \
 	  else \
 	    echo "cannot install redis-server here: run 'apt-get install -y redis-server' as root" >&2; \
+	    if [ -n "$$CI" ]; then exit 1; fi; \
+	  fi; \
+	fi
+
+## Python 3 with a working venv module, for the real SMTP server of the e-mail channel's test
+## (tests/python/smtp.sh: aiosmtpd in a throwaway virtualenv) and the python-kis conformance run.
+## Debian's python3 makes no virtualenv without python3-venv (no ensurepip): installed when missing.
+## Without it those tests skip with the reason, except under CI, where the e-mail test fails.
+python-prereqs:
+	@if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then \
+	  echo "python3 or its venv module is missing; installing Debian's python3-venv package"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update && apt-get install -y python3 python3-venv; \
+	  else \
+	    echo "cannot install python3-venv here: run 'apt-get install -y python3 python3-venv' as root" >&2; \
 	    if [ -n "$$CI" ]; then exit 1; fi; \
 	  fi; \
 	fi

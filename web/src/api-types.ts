@@ -20,6 +20,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["channels_list"];
+        put?: never;
+        post: operations["channels_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["channels_get_one"];
+        put: operations["channels_update"];
+        post?: never;
+        delete: operations["channels_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["channels_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conditions": {
         parameters: {
             query?: never;
@@ -68,14 +116,14 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/market": {
+    "/api/v1/push/key": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["market"];
+        get: operations["push_key"];
         put?: never;
         post?: never;
         delete?: never;
@@ -234,6 +282,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/triggers/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["triggers_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/watchlist": {
         parameters: {
             query?: never;
@@ -331,38 +395,18 @@ export interface components {
             note: string | null;
             urgency: components["schemas"]["Urgency"];
         };
-        /**
-         * @description Costs as fractions of the traded value: commission per side (`0.00015` is 0.015 %) and the
-         *     securities transaction tax (증권거래세) on the sell.
-         */
-        BacktestCosts: {
-            /** Format: double */
-            commission_rate: number;
-            /** Format: double */
-            tax_rate: number;
-        };
         /** @description The report of a backtest. */
         BacktestReport: {
             /** @description Closed bars of the period the condition ran over. */
             bars: number;
-            buy_and_hold: null | components["schemas"]["BuyAndHold"];
             code: string;
             /** @description The condition as parsed (its source). */
             condition: string;
-            /** @description What a round trip paid in the net figures. */
-            costs: components["schemas"]["BacktestCosts"];
-            /** @description Bars on which the condition's value was known (an average is unknown until it has its bars). */
-            evaluated_bars: number;
             /** @description The first bar's start (`null` without bars). */
             from: string | null;
             name: string;
             /** @description The condition's period. */
             period: string;
-            /**
-             * @description Too little history to read much into the figures: fewer than 20 signals or fewer than 100
-             *     evaluated bars.
-             */
-            short_history: boolean;
             /** @description Every bar where the condition turned true, oldest first. */
             signals: components["schemas"]["BacktestSignal"][];
             summary: components["schemas"]["BacktestSummary"];
@@ -372,16 +416,12 @@ export interface components {
         BacktestRequest: {
             code: string;
             condition: string;
-            costs?: null | components["schemas"]["CostsRequest"];
             from?: string | null;
         };
         /** @description A bar where the condition would have fired. */
         BacktestSignal: {
             /** Format: int64 */
             close: number;
-            /** @description The same trades net of the costs. */
-            net_returns: components["schemas"]["ForwardReturns"];
-            /** @description Gross percent returns. */
             returns: components["schemas"]["ForwardReturns"];
             /** @description The bar's start. */
             time: string;
@@ -398,24 +438,6 @@ export interface components {
         BarCount: {
             have: number;
             need: number;
-        };
-        /** @description What holding `bars` bars from every bar of the span gave: the figures a signal must beat. */
-        Baseline: {
-            /** Format: double */
-            hit_rate: number | null;
-            /** Format: double */
-            mean_return: number | null;
-            /** Format: double */
-            net_mean_return: number | null;
-            /** @description Bars with a bar that far ahead. */
-            samples: number;
-        };
-        /** @description Buy and hold over the span tested, in percent. */
-        BuyAndHold: {
-            /** Format: double */
-            gross: number;
-            /** Format: double */
-            net: number | null;
         };
         /** @description One bar: its start (market time) and OHLCV. */
         Candle: {
@@ -458,34 +480,127 @@ export interface components {
             /** @description `1m`, `3m`, `5m`, `10m`, `15m`, `30m`, `60m`, `D`, `W` or `M`. */
             period: string;
         };
+        /**
+         * @description A channel as the API answers it: every secret (bot token, webhook URL, password, HMAC secret,
+         *     ntfy token and topic) masked, e.g. `••••abcd`. Sending the masked value back in a `PUT` keeps the
+         *     stored one.
+         */
+        Channel: {
+            /**
+             * @description The kind's settings, secrets masked: telegram `{bot_token, chat_id, api_url}`, discord and
+             *     slack `{url}`, ntfy `{server, topic, token}`, email `{host, port, tls, username, password,
+             *     from, to}`, webhook `{url, secret}`, webpush `{endpoint, p256dh, auth}`.
+             */
+            config: {
+                [key: string]: unknown;
+            };
+            counts: components["schemas"]["ChannelCounts"];
+            created_at: string;
+            /** @description New conditions route to it unless they name their channels. */
+            default: boolean;
+            failing: null | components["schemas"]["ChannelFailing"];
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["ChannelKind"];
+            name: string;
+            updated_at: string;
+        };
+        /** @description Deliveries to a channel since the service started. */
+        ChannelCounts: {
+            /**
+             * Format: int64
+             * @description Deliveries that reached the provider (a summary counts each event it carried).
+             */
+            delivered: number;
+            /**
+             * Format: int64
+             * @description Deliveries given up on.
+             */
+            failed: number;
+            /**
+             * Format: int64
+             * @description Events waiting to be delivered (stored in the outbox).
+             */
+            pending: number;
+            /**
+             * Format: int64
+             * @description Attempts that failed and were tried again (network errors, 5xx, 429).
+             */
+            retried: number;
+        };
+        /**
+         * @description Why a channel stopped: a permanent error from its provider (a revoked token, an unknown chat or
+         *     webhook). No delivery is tried while it is set; saving the channel again or a test that succeeds
+         *     clears it.
+         */
+        ChannelFailing: {
+            error: string;
+            /** @description RFC 3339. */
+            since: string;
+        };
+        /**
+         * @description The kind of a channel.
+         * @enum {string}
+         */
+        ChannelKind: "telegram" | "discord" | "slack" | "ntfy" | "email" | "webhook" | "webpush";
+        /** @description A channel to save. */
+        ChannelRequest: {
+            /** @description The kind's settings (see `Channel.config`); a masked secret sent back keeps the stored one. */
+            config: {
+                [key: string]: unknown;
+            };
+            /** @description New conditions route to it unless they name their channels (default `false`). */
+            default?: boolean | null;
+            /** @description `telegram`, `discord`, `slack`, `ntfy`, `email`, `webhook` or `webpush`. */
+            kind: string;
+            name?: string | null;
+        };
+        /** @description `POST /api/v1/channels/{id}/test`: what the provider answered to a test message. */
+        ChannelTest: {
+            /** @description The provider's answer (its body or reply text, at most 1,000 characters, secrets removed). */
+            answer: string;
+            /** @description Why it failed, in English and Korean; `null` when `ok`. */
+            error: string | null;
+            error_ko: string | null;
+            /** @description Whether the provider accepted it. */
+            ok: boolean;
+            /**
+             * Format: int32
+             * @description The HTTP status (or SMTP reply code) the provider answered with; `null` when none came.
+             */
+            status: number | null;
+        };
         /** @description A bar of the chart: the [`Candle`] and its moving averages. */
         ChartCandle: components["schemas"]["Candle"] & {
             ma: components["schemas"]["MovingAverages"];
         };
         /** @description A condition as `/api/v1/conditions` answers it. */
         Condition: {
+            /** @description The alert channels (`/api/v1/channels`) each trigger is delivered to. */
+            channels: number[];
             /**
              * Format: int64
-             * @description Market seconds after a trigger before the same condition may fire again on the same stock
-             *     (default 1800: 30 market minutes; 0 for none).
+             * @description Seconds after a trigger before the same condition may fire again on the same stock.
              */
             cooldown_secs: number;
             /** @description When it was stored (RFC 3339). */
             created_at: string;
             enabled: boolean;
+            /** @description RFC 3339: after this the condition fires no more. */
+            expires_at: string | null;
             /** @description In the condition language, e.g. `30m: ma(20) > ma(60)` or `D: 정배열`. */
             expr: string;
             /** Format: int64 */
             id: number;
             mode: components["schemas"]["ConditionMode"];
             name: string;
-            /** @description Whether its triggers raise a browser notification (where the browser allows it). */
-            notify: boolean;
             /** @description The period of its bars (`1m` … `60m`, `D`, `W`, `M`). */
             period: string | null;
-            /** @description Whether its triggers play the alert sound (where the browser allows it). */
-            sound: boolean;
-            /** @description Receives each trigger as a JSON POST. */
+            quiet_hours: null | components["schemas"]["QuietHours"];
+            /**
+             * @description Deprecated: the first webhook channel among `channels`, masked (a request's `webhook` becomes
+             *     a webhook channel listed in `channels`).
+             */
             webhook: string | null;
         };
         /**
@@ -497,22 +612,49 @@ export interface components {
          */
         ConditionMode: "every_tick" | "on_close" | "once_per_day";
         ConditionRequest: {
+            /**
+             * @description Alert channel ids. Left out: the default channels for a new condition, the same channels
+             *     for a replaced one.
+             */
+            channels?: number[] | null;
             /** Format: int64 */
             cooldown_secs?: number | null;
             enabled?: boolean | null;
+            /** @description RFC 3339: after this the condition fires no more. */
+            expires_at?: string | null;
             expr: string;
             mode?: string | null;
             name?: string | null;
-            notify?: boolean | null;
-            sound?: boolean | null;
+            quiet_hours?: null | components["schemas"]["QuietHours"];
+            /**
+             * @description Deprecated: a webhook URL; it becomes a webhook channel listed in `channels` (a masked value
+             *     sent back changes nothing).
+             */
             webhook?: string | null;
         };
-        CostsRequest: {
-            /** Format: double */
-            commission_rate?: number | null;
-            /** Format: double */
-            tax_rate?: number | null;
+        /** @description One line of an event's delivery log (`GET /api/v1/triggers/{id}/deliveries`). */
+        DeliveryEntry: {
+            /** Format: int32 */
+            attempts: number;
+            /** Format: int64 */
+            channel_id: number;
+            /** @description The channel's name (`null` once it is deleted). */
+            channel_name: string | null;
+            /** @description Sent to webhooks as `X-Kiswatch-Delivery`: the same for every attempt of this delivery. */
+            delivery_id: string;
+            kind: components["schemas"]["ChannelKind"];
+            last_error: string | null;
+            status: components["schemas"]["DeliveryStatus"];
+            /** @description Delivered inside one message summarising a burst bigger than the channel's rate. */
+            summarized: boolean;
+            /** @description RFC 3339: when it last changed. */
+            updated_at: string;
         };
+        /**
+         * @description Where one delivery of an event to one channel stands.
+         * @enum {string}
+         */
+        DeliveryStatus: "pending" | "delivered" | "failed" | "skipped";
         /**
          * @description `{"error":{"code","message","message_ko"}}`, plus `position` for a condition that does not
          *     parse.
@@ -635,6 +777,11 @@ export interface components {
             /** @description Every stock's history backfill, most urgent first. */
             backfill: components["schemas"]["BackfillProgress"][];
             cache: components["schemas"]["HealthCache"];
+            /**
+             * @description Every alert channel: delivered, retried, failed and pending since the start, and whether it
+             *     is failing (a failing channel makes the status `degraded`).
+             */
+            channels: components["schemas"]["HealthChannel"][];
             governor: components["schemas"]["HealthGovernor"];
             live: null | components["schemas"]["HealthLive"];
             market: components["schemas"]["HealthMarket"];
@@ -657,6 +804,15 @@ export interface components {
             hits: number;
             /** Format: int64 */
             misses: number;
+        };
+        /** @description An alert channel's deliveries, for health. */
+        HealthChannel: {
+            counts: components["schemas"]["ChannelCounts"];
+            failing: null | components["schemas"]["ChannelFailing"];
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["ChannelKind"];
+            name: string;
         };
         /** @description The request governor (the rate limit). */
         HealthGovernor: {
@@ -775,23 +931,16 @@ export interface components {
         Horizon: {
             /** @description The horizon in bars. */
             bars: number;
-            /** @description The same figures from every bar, signal or not (what holding that long from any bar gave). */
-            baseline: components["schemas"]["Baseline"];
             /**
              * Format: double
-             * @description Share (0..=1) of those whose return net of costs is above zero, `null` without samples.
+             * @description Share of those with a positive return (0..=1), `null` without samples.
              */
             hit_rate: number | null;
             /**
              * Format: double
-             * @description Mean gross percent return, `null` without samples.
+             * @description Mean percent return, `null` without samples.
              */
             mean_return: number | null;
-            /**
-             * Format: double
-             * @description Mean percent return net of costs, `null` without samples.
-             */
-            net_mean_return: number | null;
             /** @description Signals with a bar that far ahead. */
             samples: number;
         };
@@ -818,32 +967,6 @@ export interface components {
             trades: number;
             upstream: components["schemas"]["UpstreamState"];
         };
-        /** @description `GET /api/v1/market`. */
-        Market: {
-            /**
-             * @description The market time now (RFC 3339): the simulator's clock in the demo, else the latest moment
-             *     seen upstream; `null` before any.
-             */
-            now: string | null;
-            phase: null | components["schemas"]["MarketPhase"];
-            /** @description The market is the demo's simulated one (데모 · 가상 시장). */
-            simulated: boolean;
-            /**
-             * Format: double
-             * @description Market seconds per real second: the simulator's speed in the demo, 1 otherwise.
-             */
-            speed: number;
-            /** @description The trading day (`2026-11-27`), `null` before any. */
-            today: string | null;
-            /** @description `demo`, `real`, `vts` or `custom`. */
-            upstream: string;
-        };
-        /**
-         * @description What the market is doing (KRX sessions): 장전, 장전 동시호가, 장중, 장마감 동시호가, 시간외,
-         *     장마감, 휴장.
-         * @enum {string}
-         */
-        MarketPhase: "pre_open" | "opening_auction" | "continuous" | "closing_auction" | "after_hours" | "closed" | "holiday";
         /**
          * @description Where the copy in use came from: a `download`, or the `cache` in the data dir at startup.
          * @enum {string}
@@ -912,16 +1035,6 @@ export interface components {
              * @description Shares traded today.
              */
             volume: number;
-            /**
-             * Format: int64
-             * @description 52주 최고가, `null` where the source does not say.
-             */
-            w52_high: number | null;
-            /**
-             * Format: int64
-             * @description 52주 최저가, `null` where the source does not say.
-             */
-            w52_low: number | null;
         };
         /** @description The latest price and the day's move: what a REST price and a WebSocket tick share. */
         PriceMove: {
@@ -944,6 +1057,20 @@ export interface components {
             /** Format: int64 */
             price: number;
             sign: components["schemas"]["Sign"];
+        };
+        /** @description `GET /api/v1/push/key`: the service's VAPID public key, for `pushManager.subscribe`. */
+        PushKey: {
+            /** @description The uncompressed P-256 public key, base64url without padding. */
+            public_key: string;
+        };
+        /**
+         * @description A condition's quiet hours: no alert leaves through its channels between `start` and `end`
+         *     (`HH:MM`, Korean time, by the service's clock; `start` after `end` spans midnight). The browser
+         *     still gets every trigger.
+         */
+        QuietHours: {
+            end: string;
+            start: string;
         };
         ReorderRequest: {
             codes: string[];
@@ -1082,11 +1209,6 @@ export interface components {
         TickMessage: components["schemas"]["PriceMove"] & {
             /**
              * Format: int64
-             * @description KRW traded today (거래대금).
-             */
-            acc_turnover: number;
-            /**
-             * Format: int64
              * @description Shares traded today.
              */
             acc_volume: number;
@@ -1221,6 +1343,198 @@ export interface operations {
             };
             /** @description KIS not answering; Retry-After */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every channel, secrets masked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"][];
+                };
+            };
+        };
+    };
+    channels_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelRequest"];
+            };
+        };
+        responses: {
+            /** @description saved; secrets masked */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description a setting refused (with the field and why) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_get_one: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description channel id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the channel, secrets masked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description no such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description channel id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelRequest"];
+            };
+        };
+        responses: {
+            /** @description replaced (masked secrets sent back are kept); its failing mark cleared */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
+            };
+            /** @description a setting refused */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description channel id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted (and taken out of every condition; its pending deliveries fail) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description channel id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description what the provider answered to a test message (`ok` false with the reason when it refused or could not be reached) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTest"];
+                };
+            };
+            /** @description no such channel */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1419,7 +1733,7 @@ export interface operations {
             };
         };
     };
-    market: {
+    push_key: {
         parameters: {
             query?: never;
             header?: never;
@@ -1428,13 +1742,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description market time, trading day and phase (pre_open|opening_auction|continuous|closing_auction|after_hours|closed|holiday), upstream kind, simulated, speed */
+            /** @description the VAPID public key for pushManager.subscribe */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Market"];
+                    "application/json": components["schemas"]["PushKey"];
+                };
+            };
+            /** @description Web Push is off */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1833,6 +2156,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Trigger"];
+                };
+            };
+            /** @description no such trigger */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    triggers_deliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description trigger id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the trigger's delivery to each channel: status pending|delivered|failed|skipped, attempts, last error */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryEntry"][];
                 };
             };
             /** @description no such trigger */

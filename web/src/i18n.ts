@@ -9,6 +9,7 @@ const ko = {
   appTitle: "kiswatch",
   navWatchlist: "관심종목",
   navConditions: "조건",
+  navChannels: "알림 채널",
   home: "홈",
   searchPlaceholder: "종목 검색 (이름, 초성, 코드)",
   searchEmpty: "검색 결과가 없습니다",
@@ -173,6 +174,7 @@ export type MessageKey = keyof typeof ko;
 const en: Partial<Record<MessageKey, string>> = {
   navWatchlist: "Watchlist",
   navConditions: "Conditions",
+  navChannels: "Channels",
   home: "Home",
   searchPlaceholder: "Search stocks (name, initials, code)",
   searchEmpty: "No matches",

@@ -10,6 +10,7 @@ import { lang, setLang, t, type MessageKey } from "./i18n";
 import { api } from "./api";
 import { kstMs, kstParts, phaseLabel, projected, readingFrom, speedLabel, type MarketReading } from "./market";
 import { installLinkInterception, onRouteChange, parseRoute } from "./router";
+import { mountChannels } from "./views/channels";
 import { mountConditions } from "./views/conditions";
 import { mountHome } from "./views/home";
 import { mountStock } from "./views/stock";
@@ -48,6 +49,7 @@ function renderChrome(): void {
     nav,
     h("a", { href: "/", "data-nav": true, class: path === "/" ? "active" : "" }, t("navWatchlist")),
     h("a", { href: "/conditions", "data-nav": true, class: path === "/conditions" ? "active" : "" }, t("navConditions")),
+    h("a", { href: "/channels", "data-nav": true, class: path === "/channels" ? "active" : "" }, t("navChannels")),
   );
   langBtn.textContent = lang() === "ko" ? "EN" : "한국어";
   langBtn.title = t("language");
@@ -125,6 +127,7 @@ function route(): void {
   if (r.name === "home") unmount = mountHome(view, banners);
   else if (r.name === "stock") unmount = mountStock(view, r.code, r.period, r.trigger);
   else if (r.name === "conditions") unmount = mountConditions(view);
+  else if (r.name === "channels") unmount = mountChannels(view);
   else {
     document.title = `${t("notFound")} · kiswatch`;
     setChildren(

@@ -177,6 +177,8 @@ export interface Condition {
   webhook: string | null;
   notify: boolean;
   sound: boolean;
+  /** Alert channel ids (`/channels`). */
+  channels: number[];
   /** The period of its bars, as the service parsed it (`null`: it does not parse any more). */
   period: string | null;
 }
@@ -324,7 +326,7 @@ export function watchItemFrom(w: Wire["WatchlistItem"]): WatchItem {
 }
 
 export function conditionFrom(c: Wire["Condition"]): Condition {
-  return { id: c.id, name: c.name, expr: c.expr, enabled: c.enabled, mode: c.mode, cooldownSecs: c.cooldown_secs, webhook: c.webhook, notify: c.notify, sound: c.sound, period: c.period };
+  return { id: c.id, name: c.name, expr: c.expr, enabled: c.enabled, mode: c.mode, cooldownSecs: c.cooldown_secs, webhook: c.webhook, notify: c.notify, sound: c.sound, period: c.period, channels: c.channels };
 }
 
 export function backtestFrom(r: Wire["BacktestReport"]): BacktestResult {

@@ -5,12 +5,14 @@ export type Route =
   | { name: "home" }
   | { name: "stock"; code: string; period: string | null; trigger: number | null }
   | { name: "conditions" }
+  | { name: "channels" }
   | { name: "notFound" };
 
 export function parseRoute(pathname: string, search = ""): Route {
   const path = pathname.replace(/\/+$/, "") || "/";
   if (path === "/") return { name: "home" };
   if (path === "/conditions") return { name: "conditions" };
+  if (path === "/channels") return { name: "channels" };
   const m = /^\/stocks\/([0-9A-Za-z]{6})$/.exec(path);
   if (m) {
     const q = new URLSearchParams(search);

@@ -156,6 +156,7 @@ async fn run() -> anyhow::Result<()> {
         live: LiveConfig::default(),
         background: false,
         outbound: Default::default(),
+        public_url: None,
     })
     .await?;
     let addr = app.local_addr();

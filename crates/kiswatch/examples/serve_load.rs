@@ -148,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
         live: LiveConfig::default(),
         background: false,
         outbound: Default::default(),
+        public_url: None,
     })
     .await?;
     let base = app.url();

@@ -46,7 +46,6 @@ use kis::realtime::{Execution, RealtimeEvent};
 use kiswatch::clock::rfc3339;
 use kiswatch::hub::{Hub, QueueConfig};
 use kiswatch::live::{GapRepair, Ingest, Inputs, LiveFeed};
-use kiswatch::outbound::{Outbound, OutboundPolicy};
 use kiswatch::store::{NewCondition, Store};
 use kiswatch::tasks::Tasks;
 use kiswatch::triggers::{TriggerEvent, TriggerService};
@@ -173,6 +172,9 @@ async fn main() -> anyhow::Result<()> {
             webhook: None,
             notify: false,
             sound: false,
+            channels: Vec::new(),
+            quiet_hours: None,
+            expires_at: None,
         })
         .await?;
 
@@ -200,13 +202,7 @@ async fn main() -> anyhow::Result<()> {
     let live = Arc::new(LiveFeed::new());
     let changed = watch::channel(0u64).0;
     let (events, events_rx) = mpsc::channel(CHANNEL);
-    let (triggers, evaluator) = TriggerService::new(
-        store.clone(),
-        stocks.clone(),
-        None,
-        tasks.clone(),
-        Outbound::new(OutboundPolicy::default()),
-    );
+    let (triggers, evaluator) = TriggerService::new(store.clone(), stocks.clone(), None, tasks.clone(), None);
     tasks.spawn(triggers.forward_to_hub(hub.clone(), store.clone()));
     let (feed, feed_rx) = mpsc::channel(1024);
     let gaps = GapRepair::new(gateway.clone(), feed, tasks.clone());

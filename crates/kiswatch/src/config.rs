@@ -153,6 +153,9 @@ pub struct ServeConfig {
     pub background: bool,
     /// What destinations saved through the API (webhooks) may reach.
     pub outbound: OutboundPolicy,
+    /// The web UI's address as its users reach it (`--public-url`), for links in alerts; `None`:
+    /// the bound address.
+    pub public_url: Option<String>,
 }
 
 /// The flags that choose and reach the upstream KIS, shared by every subcommand that talks to it
@@ -216,6 +219,7 @@ pub struct RawConfig {
     pub token: Option<String>,
     pub no_demo_content: bool,
     pub allow_private_webhooks: bool,
+    pub public_url: Option<String>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -295,6 +299,19 @@ impl RawConfig {
             background: true,
             outbound: OutboundPolicy {
                 allow_private: self.allow_private_webhooks,
+            },
+            public_url: match self.public_url.filter(|u| !u.trim().is_empty()) {
+                None => None,
+                Some(u) => {
+                    let parsed = reqwest::Url::parse(u.trim())
+                        .map_err(|e| ConfigError::Invalid(format!("--public-url {u:?} is not a URL: {e}")))?;
+                    if !matches!(parsed.scheme(), "http" | "https") {
+                        return Err(ConfigError::Invalid(format!(
+                            "--public-url {u:?} must be http(s)"
+                        )));
+                    }
+                    Some(u.trim().trim_end_matches('/').to_string())
+                }
             },
         })
     }

@@ -81,6 +81,9 @@ pub async fn seed(store: &Store, stocks: &StockDirectory) -> Result<Seeding, Sto
                 webhook: None,
                 notify: true,
                 sound: true,
+                channels: Vec::new(),
+                quiet_hours: None,
+                expires_at: None,
             })
             .await?;
     }

@@ -21,6 +21,7 @@
 
 pub mod api;
 pub mod candles;
+pub mod channels;
 pub mod clock;
 pub mod cmd;
 pub mod config;

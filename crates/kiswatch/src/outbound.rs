@@ -401,6 +401,8 @@ impl Resolve for PolicyResolver {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub status: u16,
+    /// Its headers (rate-limit headers such as `Retry-After` and `X-RateLimit-*` live there).
+    pub headers: reqwest::header::HeaderMap,
     /// At most [`MAX_BODY`] bytes.
     pub body: Vec<u8>,
     /// Whether the body was longer and cut.
@@ -411,6 +413,19 @@ impl Answer {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A request to a destination saved through the API: always a POST (webhooks, bots, push services).
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub url: String,
+    pub headers: Vec<(reqwest::header::HeaderName, String)>,
+    pub body: Vec<u8>,
 }
 
 /// The client for destinations saved through the API. Cheap to clone.
@@ -418,6 +433,7 @@ impl Answer {
 pub struct Outbound {
     http: reqwest::Client,
     policy: OutboundPolicy,
+    resolver: Arc<PolicyResolver>,
 }
 
 impl std::fmt::Debug for Outbound {
@@ -434,8 +450,9 @@ impl Outbound {
 
     /// Through `lookup` (tests give names addresses of their choosing).
     pub fn with_lookup(policy: OutboundPolicy, lookup: Arc<dyn Lookup>) -> Outbound {
+        let resolver = Arc::new(PolicyResolver::new(policy, lookup));
         let http = reqwest::Client::builder()
-            .dns_resolver(Arc::new(PolicyResolver::new(policy, lookup)))
+            .dns_resolver(resolver.clone())
             .redirect(Policy::none())
             .no_proxy()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -443,7 +460,11 @@ impl Outbound {
             .user_agent(concat!("kiswatch/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the outbound HTTP client builds (rustls, no system configuration read)");
-        Outbound { http, policy }
+        Outbound {
+            http,
+            policy,
+            resolver,
+        }
     }
 
     pub fn policy(&self) -> OutboundPolicy {
@@ -462,15 +483,28 @@ impl Outbound {
         url: &str,
         body: &T,
     ) -> Result<Answer, OutboundError> {
-        let url = self.check(url)?;
+        let body = serde_json::to_vec(body).map_err(|e| OutboundError::Failed {
+            shown: "the body".into(),
+            detail: e.to_string(),
+        })?;
+        self.post(Post {
+            url: url.to_string(),
+            headers: vec![(reqwest::header::CONTENT_TYPE, "application/json".into())],
+            body,
+        })
+        .await
+    }
+
+    /// Sends `post` after [`Outbound::check`], through the checking resolver, without following
+    /// redirects; the answer (status, headers and at most [`MAX_BODY`] bytes of body).
+    pub async fn post(&self, post: Post) -> Result<Answer, OutboundError> {
+        let url = self.check(&post.url)?;
         let shown = shown(&url);
-        let response = self
-            .http
-            .post(url)
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| request_error(&shown, &e))?;
+        let mut request = self.http.post(url).body(post.body);
+        for (name, value) in post.headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| request_error(&shown, &e))?;
         let status = response.status().as_u16();
         if response.status().is_redirection() {
             let to = response
@@ -484,6 +518,7 @@ impl Outbound {
                 .unwrap_or_else(|| "nowhere".into());
             return Err(OutboundError::Redirect { shown, status, to });
         }
+        let headers = response.headers().clone();
         let mut response = response;
         let mut body = Vec::new();
         let mut truncated = false;
@@ -498,9 +533,45 @@ impl Outbound {
         }
         Ok(Answer {
             status,
+            headers,
             body,
             truncated,
         })
+    }
+
+    /// The addresses of a host saved through the API (an SMTP server), each allowed by the policy:
+    /// the same rule as [`Outbound::post`]'s resolver, for connections reqwest does not make.
+    pub async fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, OutboundError> {
+        check_host(host, self.policy)?;
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = bare.parse::<IpAddr>() {
+            return Ok(vec![ip]);
+        }
+        self.resolver.resolve_checked(bare).await
+    }
+}
+
+/// The save-time rule for a bare host name or address (an SMTP server): an address must be allowed
+/// by the policy, and `localhost` names are local.
+pub fn check_host(host: &str, policy: OutboundPolicy) -> Result<(), OutboundError> {
+    let bare = host.trim().trim_start_matches('[').trim_end_matches(']');
+    if bare.is_empty()
+        || bare.len() > 253
+        || bare.contains(['/', '@', ' ', ':']) && bare.parse::<IpAddr>().is_err()
+    {
+        return Err(OutboundError::NotAUrl {
+            detail: format!("{bare:?} is not a host name"),
+        });
+    }
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => refuse_ip(ip, policy),
+        Err(_) => {
+            let d = bare.trim_end_matches('.').to_ascii_lowercase();
+            if !policy.allow_private && (d == "localhost" || d.ends_with(".localhost")) {
+                return Err(OutboundError::LocalName { host: d });
+            }
+            Ok(())
+        }
     }
 }
 

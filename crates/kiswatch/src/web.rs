@@ -3,8 +3,8 @@
 //!
 //! * Files are served with their MIME type; Vite's fingerprinted `assets/*` are cached for a year
 //!   (`immutable`), everything else is revalidated (`no-cache`), so a new build shows at once.
-//! * The UI's routes (`/`, `/stocks/{code}`, `/conditions`) get `index.html` (a single-page app); a
-//!   browser asking for any other page gets it too, with status 404, and the UI says it is not there.
+//! * The UI's routes (`/`, `/stocks/{code}`, `/conditions`, `/channels`) get `index.html` (a single-page
+//!   app); a browser asking for any other page gets it too, with status 404, and the UI says it is not there.
 //! * Without a build (`web/dist` missing, e.g. a fresh clone before `make web-build`) the crate still
 //!   compiles and `/` explains how to build the UI; the API works either way.
 
@@ -37,6 +37,7 @@ pub fn is_built() -> bool {
 fn is_ui_route(path: &str) -> bool {
     path == "/"
         || path == "/conditions"
+        || path == "/channels"
         || path == "/index.html"
         || path
             .strip_prefix("/stocks/")
@@ -94,6 +95,7 @@ mod tests {
         assert!(is_ui_route("/"));
         assert!(is_ui_route("/stocks/005930"));
         assert!(is_ui_route("/conditions"));
+        assert!(is_ui_route("/channels"));
         assert!(!is_ui_route("/stocks/"));
         assert!(!is_ui_route("/stocks/005930/x"));
         assert!(!is_ui_route("/favicon.ico"));

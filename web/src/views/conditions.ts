@@ -12,6 +12,7 @@ import { formatBarTime, formatKrw, formatRate } from "../format";
 import { lang, t } from "../i18n";
 import type { BacktestResult, Condition, Wire } from "../model";
 import { navigate, stockUrl } from "../router";
+import { channelPicker } from "./channels";
 import { BACKTEST_KEY } from "./stock";
 import { conditionPeriod, errorMessage, errorPanel, periodLabel, replaceWordAt, skeleton } from "./common";
 import { searchBox } from "./search";
@@ -47,6 +48,7 @@ export function mountConditions(root: HTMLElement): () => void {
   const notifyInput = h("input", { type: "checkbox", checked: true, "data-testid": "cond-notify" });
   const soundInput = h("input", { type: "checkbox", checked: true, "data-testid": "cond-sound" });
   const webhookInput = h("input", { type: "url", class: "webhook", placeholder: "https://…" });
+  const picker = channelPicker();
   const periodSelect = h("select", { class: "preset-period", "aria-label": t("presetPeriod") }, PERIODS.map((p) => h("option", { value: p, selected: p === "30m" }, periodLabel(p))));
   const title = h("h2", null, t("newCondition"));
   const saveBtn = h("button", { type: "submit", class: "primary" }, t("save"));
@@ -97,7 +99,7 @@ export function mountConditions(root: HTMLElement): () => void {
       ),
       h("p", { class: "hint" }, t("alertHint")),
     ),
-    h("label", { class: "field" }, h("span", null, t("webhook")), webhookInput),
+    picker.el,
     h("div", { class: "actions" }, saveBtn, cancelBtn),
   );
   form.addEventListener("submit", (ev) => {
@@ -202,6 +204,7 @@ export function mountConditions(root: HTMLElement): () => void {
     notifyInput.checked = true;
     soundInput.checked = true;
     webhookInput.value = "";
+    picker.set(null);
     clearError();
   }
 
@@ -216,6 +219,7 @@ export function mountConditions(root: HTMLElement): () => void {
     notifyInput.checked = c.notify;
     soundInput.checked = c.sound;
     webhookInput.value = c.webhook ?? "";
+    picker.set(c.channels);
     clearError();
     nameInput.focus();
   }
@@ -233,6 +237,7 @@ export function mountConditions(root: HTMLElement): () => void {
       sound: soundInput.checked,
     };
     if (webhookInput.value.trim()) b.webhook = webhookInput.value.trim();
+    b.channels = picker.get();
     return b;
   }
 

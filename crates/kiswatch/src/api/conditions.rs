@@ -12,9 +12,9 @@ use serde::Deserialize;
 
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState};
-use crate::contract::{self, ErrorBody};
+use crate::contract::{self, ErrorBody, QuietHours};
 use crate::outbound::Outbound;
-use crate::store::{DEFAULT_COOLDOWN_SECS, NewCondition};
+use crate::store::{ConditionRow, DEFAULT_COOLDOWN_SECS, NewCondition};
 
 /// The longest cooldown accepted (a week).
 const MAX_COOLDOWN_SECS: u64 = 7 * 24 * 3600;
@@ -27,16 +27,34 @@ pub struct ConditionRequest {
     enabled: Option<bool>,
     mode: Option<String>,
     cooldown_secs: Option<u64>,
+    /// Deprecated: a webhook URL; it becomes a webhook channel listed in `channels` (a masked value
+    /// sent back changes nothing).
     webhook: Option<String>,
+    /// Alert channel ids. Left out: the default channels for a new condition, the same channels
+    /// for a replaced one.
+    channels: Option<Vec<u64>>,
+    /// `{"start":"15:30","end":"09:00"}` (Korean time): no alert leaves through the channels inside.
+    quiet_hours: Option<QuietHours>,
+    /// RFC 3339: after this the condition fires no more.
+    expires_at: Option<String>,
+    /// A browser notification for each trigger (default true).
     notify: Option<bool>,
+    /// The alert sound for each trigger (default true).
     sound: Option<bool>,
+}
+
+/// The channels part of a request, resolved by the handler (it needs the channel service).
+pub struct Routing {
+    channels: Option<Vec<u64>>,
+    /// A webhook URL to turn into a channel.
+    webhook: Option<String>,
 }
 
 /// Checks a request; the 422 for an expression that does not parse carries its position. A webhook
 /// must pass `outbound`'s policy ([`crate::outbound`]: http(s), no user info, no private, loopback,
 /// link-local or metadata address unless `--allow-private-webhooks`); a refused one is a 400
 /// `invalid_webhook` saying what was refused and why.
-pub fn validate(req: ConditionRequest, outbound: &Outbound) -> ApiResult<NewCondition> {
+pub fn validate(req: ConditionRequest, outbound: &Outbound) -> ApiResult<(NewCondition, Routing)> {
     let condition = Condition::parse(&req.expr)?;
     let name = req.name.map(|n| n.trim().to_string()).unwrap_or_default();
     let name = if name.is_empty() {
@@ -74,7 +92,25 @@ pub fn validate(req: ConditionRequest, outbound: &Outbound) -> ApiResult<NewCond
     let webhook = req
         .webhook
         .map(|w| w.trim().to_string())
-        .filter(|w| !w.is_empty());
+        .filter(|w| !w.is_empty() && !w.contains(crate::channels::config::MASK));
+    if let Some(q) = &req.quiet_hours
+        && (crate::channels::parse_hhmm(&q.start).is_none() || crate::channels::parse_hhmm(&q.end).is_none())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_quiet_hours",
+            "quiet_hours needs start and end as HH:MM (00:00-23:59)",
+            "quiet_hours의 start와 end는 HH:MM(00:00~23:59) 형식이어야 합니다",
+        ));
+    }
+    if let Some(e) = &req.expires_at
+        && e.parse::<jiff::Timestamp>().is_err()
+    {
+        return Err(ApiError::bad_request(
+            "invalid_expires_at",
+            format!("expires_at must be an RFC 3339 time such as 2026-12-31T15:30:00+09:00, got {e:?}"),
+            format!("expires_at은 2026-12-31T15:30:00+09:00 같은 RFC 3339 시각이어야 합니다 (입력: {e:?})"),
+        ));
+    }
     if let Some(w) = &webhook
         && let Err(e) = outbound.check(w)
     {
@@ -84,16 +120,64 @@ pub fn validate(req: ConditionRequest, outbound: &Outbound) -> ApiResult<NewCond
             format!("webhook을 저장할 수 없습니다: {}", e.message_ko()),
         ));
     }
-    Ok(NewCondition {
-        name,
-        expr: condition.source().to_string(),
-        enabled: req.enabled.unwrap_or(true),
-        mode,
-        cooldown_secs,
-        webhook,
-        notify: req.notify.unwrap_or(true),
-        sound: req.sound.unwrap_or(true),
-    })
+    Ok((
+        NewCondition {
+            name,
+            expr: condition.source().to_string(),
+            enabled: req.enabled.unwrap_or(true),
+            mode,
+            cooldown_secs,
+            webhook: None,
+            notify: req.notify.unwrap_or(true),
+            sound: req.sound.unwrap_or(true),
+            channels: Vec::new(),
+            quiet_hours: req.quiet_hours,
+            expires_at: req.expires_at,
+        },
+        Routing {
+            channels: req.channels,
+            webhook,
+        },
+    ))
+}
+
+/// The condition's channels: those asked for (else `fallback`), plus the webhook channel of a
+/// legacy `webhook`; every id must name a channel.
+async fn resolve(state: &AppState, routing: Routing, fallback: Vec<u64>) -> ApiResult<Vec<u64>> {
+    let asked = routing.channels.is_some();
+    let mut ids = routing.channels.unwrap_or(fallback);
+    let Some(channels) = state.channels.as_ref() else {
+        if routing.webhook.is_some() || (asked && !ids.is_empty()) {
+            return Err(super::channels::service(state).unwrap_err());
+        }
+        return Ok(ids);
+    };
+    if let Some(url) = routing.webhook {
+        let id = channels.webhook_channel(&url).await?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    if let Some(bad) = channels.unknown_channel(&ids) {
+        return Err(ApiError::bad_request(
+            "invalid_channels",
+            format!("no channel {bad} (see /api/v1/channels)"),
+            format!("채널 {bad}이(가) 없습니다 (/api/v1/channels 참고)"),
+        ));
+    }
+    Ok(ids)
+}
+
+/// A condition as answered: its legacy `webhook` is the masked URL of its first webhook channel.
+fn answer(state: &AppState, row: &ConditionRow) -> contract::Condition {
+    let mut c = contract::Condition::from(row);
+    c.webhook = state
+        .channels
+        .as_ref()
+        .and_then(|ch| ch.webhook_of(&row.spec.channels));
+    c
 }
 
 fn no_such(id: u64) -> ApiError {
@@ -113,7 +197,7 @@ fn id_of(raw: &str) -> ApiResult<u64> {
 #[utoipa::path(get, operation_id = "conditions_list", path = "/api/v1/conditions", tag = "conditions", responses((status = 200, description = "every condition", body = Vec<contract::Condition>)))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<contract::Condition>>> {
     let rows = state.store.conditions().await?;
-    Ok(Json(rows.iter().map(contract::Condition::from).collect()))
+    Ok(Json(rows.iter().map(|r| answer(&state, r)).collect()))
 }
 
 #[utoipa::path(get, operation_id = "conditions_get_one", path = "/api/v1/conditions/{id}", tag = "conditions", params(("id" = u64, Path, description = "condition id")), responses((status = 200, description = "the condition", body = contract::Condition), (status = 404, description = "no such condition", body = ErrorBody)))]
@@ -123,15 +207,20 @@ pub async fn get_one(
 ) -> ApiResult<Json<contract::Condition>> {
     let id = id_of(&raw)?;
     let row = state.store.condition(id).await?.ok_or_else(|| no_such(id))?;
-    Ok(Json(contract::Condition::from(&row)))
+    Ok(Json(answer(&state, &row)))
 }
 
 #[utoipa::path(post, operation_id = "conditions_create", path = "/api/v1/conditions", tag = "conditions", request_body = ConditionRequest, responses((status = 201, description = "stored", body = contract::Condition), (status = 400, description = "bad option", body = ErrorBody), (status = 422, description = "the expression does not parse (with position)", body = ErrorBody)))]
 pub async fn create(State(state): State<AppState>, Body(req): Body<ConditionRequest>) -> ApiResult<Response> {
-    let new = validate(req, &state.outbound)?;
+    let (mut new, routing) = validate(req, &state.outbound)?;
+    let defaults = match &state.channels {
+        Some(c) => c.default_channels().await?,
+        None => Vec::new(),
+    };
+    new.channels = resolve(&state, routing, defaults).await?;
     let row = state.store.add_condition(new).await?;
     state.changed.send_modify(|v| *v += 1);
-    Ok((StatusCode::CREATED, Json(contract::Condition::from(&row))).into_response())
+    Ok((StatusCode::CREATED, Json(answer(&state, &row))).into_response())
 }
 
 #[utoipa::path(put, operation_id = "conditions_update", path = "/api/v1/conditions/{id}", tag = "conditions", params(("id" = u64, Path, description = "condition id")), request_body = ConditionRequest, responses((status = 200, description = "replaced", body = contract::Condition), (status = 404, description = "no such condition", body = ErrorBody), (status = 422, description = "the expression does not parse (with position)", body = ErrorBody)))]
@@ -141,14 +230,16 @@ pub async fn update(
     Body(req): Body<ConditionRequest>,
 ) -> ApiResult<Json<contract::Condition>> {
     let id = id_of(&raw)?;
-    let new = validate(req, &state.outbound)?;
+    let (mut new, routing) = validate(req, &state.outbound)?;
+    let existing = state.store.condition(id).await?.ok_or_else(|| no_such(id))?;
+    new.channels = resolve(&state, routing, existing.spec.channels).await?;
     let row = state
         .store
         .update_condition(id, new)
         .await?
         .ok_or_else(|| no_such(id))?;
     state.changed.send_modify(|v| *v += 1);
-    Ok(Json(contract::Condition::from(&row)))
+    Ok(Json(answer(&state, &row)))
 }
 
 #[utoipa::path(delete, operation_id = "conditions_delete", path = "/api/v1/conditions/{id}", tag = "conditions", params(("id" = u64, Path, description = "condition id")), responses((status = 204, description = "deleted"), (status = 404, description = "no such condition", body = ErrorBody)))]

@@ -37,6 +37,27 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     if failing {
         reasons.push("upstream: its calls are failing (see upstream.errors)".to_owned());
     }
+    let channels = match &state.channels {
+        Some(c) => c.health().await,
+        None => Vec::new(),
+    };
+    for c in &channels {
+        if let Some(f) = &c.failing {
+            reasons.push(format!(
+                "channels: {} ({} {}) is failing since {}: {}",
+                c.name,
+                c.kind.as_str(),
+                c.id,
+                f.since,
+                f.error
+            ));
+        }
+    }
+    let webhooks_failed: u64 = channels
+        .iter()
+        .filter(|c| c.kind == crate::contract::ChannelKind::Webhook)
+        .map(|c| c.counts.failed)
+        .sum();
     let backlog = state.triggers.as_ref().and_then(|t| t.backlog().reason());
     match (backlog, &store.failing) {
         (Some(waiting), _) => reasons.push(waiting),
@@ -87,9 +108,10 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         live: state.triggers.as_ref().map(|t| HealthLive {
             feed: state.live.stats(),
             triggers_fired: t.fired(),
-            webhooks_failed: t.webhooks_failed(),
+            webhooks_failed,
         }),
         master: state.stocks.master_health(),
+        channels,
     }))
 }
 

@@ -1,7 +1,8 @@
 //! `GET /metrics`: Prometheus text — the governor (queue, in flight, waits, rejections seen), upstream
 //! calls by kind and errors by KIS code, cache hits, triggers fired, backfill progress, the live feed,
 //! the stock master, the store (failing writes, the startup integrity check, triggers waiting to be
-//! stored, stored late, never to be stored).
+//! stored, stored late, never to be stored), and each alert channel (delivered, retried, failed,
+//! pending, failing).
 //!
 //! The numbers live where they are produced (the governor, the gateway's counters, the trigger
 //! service); at each scrape they are copied into a `metrics` recorder owned by this service (not a
@@ -35,7 +36,22 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let writes = state.store.write_health();
     let check = state.store.opened().check;
     let backlog = state.triggers.as_ref().map(|t| t.backlog());
+    let channels = match &state.channels {
+        Some(c) => c.health().await,
+        None => Vec::new(),
+    };
     metrics::with_local_recorder(&state.metrics, || {
+        for c in &channels {
+            let labels = [
+                ("channel", c.id.to_string()),
+                ("kind", c.kind.as_str().to_string()),
+            ];
+            counter!("kiswatch_channel_delivered_total", &labels).absolute(c.counts.delivered);
+            counter!("kiswatch_channel_retried_total", &labels).absolute(c.counts.retried);
+            counter!("kiswatch_channel_failed_total", &labels).absolute(c.counts.failed);
+            gauge!("kiswatch_channel_pending", &labels).set(c.counts.pending as f64);
+            gauge!("kiswatch_channel_failing", &labels).set(if c.failing.is_some() { 1.0 } else { 0.0 });
+        }
         gauge!("kiswatch_store_failing").set(if writes.failing.is_some() { 1.0 } else { 0.0 });
         counter!("kiswatch_store_write_failures_total").absolute(writes.failures);
         gauge!("kiswatch_store_quick_check_seconds").set(check.as_secs_f64());

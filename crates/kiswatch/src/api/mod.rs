@@ -6,6 +6,7 @@
 //! `?token=` instead, since browsers cannot set headers on it); the web UI's static files do not.
 
 pub mod backtest;
+pub mod channels;
 pub mod conditions;
 pub mod error;
 pub mod health;
@@ -50,6 +51,8 @@ pub struct Services {
     pub stocks: Arc<StockDirectory>,
     pub backfill: Option<Arc<Backfill>>,
     pub triggers: Option<Arc<TriggerService>>,
+    /// Alert channels and their outbox (`None` where no trigger service runs).
+    pub channels: Option<crate::channels::Channels>,
     pub upstream: UpstreamKind,
     pub namespace: String,
     /// The embedded simulator's base URL (demo only).
@@ -106,6 +109,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/triggers", get(triggers::list))
         .route("/api/v1/triggers/{id}/ack", post(triggers::ack))
+        .route("/api/v1/triggers/{id}/deliveries", get(channels::deliveries))
+        .route("/api/v1/channels", get(channels::list).post(channels::create))
+        .route(
+            "/api/v1/channels/{id}",
+            get(channels::get_one)
+                .put(channels::update)
+                .delete(channels::delete),
+        )
+        .route("/api/v1/channels/{id}/test", post(channels::test))
+        .route("/api/v1/push/key", get(channels::push_key))
         .route("/api/v1/ws", get(ws::upgrade))
         .route("/api/v1/backtest", post(backtest::run))
         .route("/api/{*rest}", axum::routing::any(not_found))

@@ -13,7 +13,7 @@ use crate::hub::protocol::ServerMessage;
 #[openapi(
     info(
         title = "kiswatch",
-        description = "Watch Korean stocks through the KIS Open API: stocks, candles, watchlist, conditions, triggers."
+        description = "Watch Korean stocks through the KIS Open API: stocks, candles, watchlist, conditions, triggers, alert channels."
     ),
     paths(
         super::health::health,
@@ -36,6 +36,14 @@ use crate::hub::protocol::ServerMessage;
         super::conditions::delete,
         super::triggers::list,
         super::triggers::ack,
+        super::channels::deliveries,
+        super::channels::list,
+        super::channels::create,
+        super::channels::get_one,
+        super::channels::update,
+        super::channels::delete,
+        super::channels::test,
+        super::channels::push_key,
         super::backtest::run,
         super::ws::upgrade,
         super::metrics::metrics,

@@ -16,6 +16,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::api::{self, AppState, Services};
+use crate::channels::Channels;
+use crate::channels::seal::Sealer;
 use crate::config::{RawConfig, ServeConfig, TOKEN_VAR, UpstreamArgs};
 use crate::history::Backfill;
 use crate::hub::{Hub, QueueConfig};
@@ -51,6 +53,11 @@ pub struct ServeArgs {
     /// link-local and other local addresses; without it they must be public.
     #[arg(long)]
     pub allow_private_webhooks: bool,
+    /// The web UI's address as its users reach it (e.g. https://kiswatch.example.com), for the
+    /// links in alerts sent to Telegram, Discord, Slack, ntfy, e-mail and Web Push; default: the
+    /// bound address.
+    #[arg(long, env = "KISWATCH_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -67,6 +74,7 @@ impl ServeArgs {
             token: std::env::var(TOKEN_VAR).ok(),
             no_demo_content: self.no_demo_content,
             allow_private_webhooks: self.allow_private_webhooks,
+            public_url: self.public_url,
             ..self.upstream.raw()
         }
     }
@@ -149,12 +157,28 @@ impl App {
             crate::demo::seed(&store, &stocks).await?;
         }
         let outbound = Outbound::new(config.outbound);
+        // Bound before anything is served: alerts link to the address the UI is reached at.
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("binding {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| {
+            let host = if addr.ip().is_unspecified() {
+                format!("127.0.0.1:{}", addr.port())
+            } else {
+                addr.to_string()
+            };
+            format!("http://{host}")
+        });
+        let sealer = Sealer::open(&config.data_dir)?;
+        let channels =
+            Channels::start(store.clone(), outbound.clone(), sealer, public_url, tasks.clone()).await?;
         let (triggers, evaluator) = TriggerService::new(
             store.clone(),
             stocks.clone(),
             backfill.clone(),
             tasks.clone(),
-            outbound.clone(),
+            Some(channels.clone()),
         );
         let hub = Arc::new(Hub::new(QueueConfig::default()));
         let live = Arc::new(LiveFeed::new());
@@ -237,6 +261,7 @@ impl App {
             stocks,
             backfill,
             triggers: Some(triggers),
+            channels: Some(channels),
             upstream: upstream.kind,
             namespace: upstream.namespace.clone(),
             sim_url: upstream.sim_url(),
@@ -249,10 +274,6 @@ impl App {
             hub,
             live,
         });
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .with_context(|| format!("binding {}", config.bind))?;
-        let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
         let app = api::router(state.clone());
         let server = tokio::spawn(async move {

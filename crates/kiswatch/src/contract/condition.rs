@@ -34,9 +34,18 @@ pub struct Condition {
     pub notify: bool,
     /// Whether its triggers play the alert sound (where the browser allows it).
     pub sound: bool,
-    /// Receives each trigger as a JSON POST.
+    /// Deprecated: the first webhook channel among `channels`, masked (a request's `webhook` becomes
+    /// a webhook channel listed in `channels`).
     #[schema(required = true)]
     pub webhook: Option<String>,
+    /// The alert channels (`/api/v1/channels`) each trigger is delivered to.
+    pub channels: Vec<u64>,
+    /// No alert leaves through the channels inside these hours (the browser still gets it).
+    #[schema(required = true)]
+    pub quiet_hours: Option<super::QuietHours>,
+    /// RFC 3339: after this the condition fires no more.
+    #[schema(required = true)]
+    pub expires_at: Option<String>,
     /// When it was stored (RFC 3339).
     pub created_at: String,
 }

@@ -37,6 +37,20 @@ pub struct Health {
     /// The stock master (`null` when none is loaded by this service).
     #[schema(required = true)]
     pub master: Option<StockMaster>,
+    /// Every alert channel: delivered, retried, failed and pending since the start, and whether it
+    /// is failing (a failing channel makes the status `degraded`).
+    pub channels: Vec<HealthChannel>,
+}
+
+/// An alert channel's deliveries, for health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct HealthChannel {
+    pub id: u64,
+    pub kind: super::ChannelKind,
+    pub name: String,
+    #[schema(required = true)]
+    pub failing: Option<super::ChannelFailing>,
+    pub counts: super::ChannelCounts,
 }
 
 /// The upstream: which, and its calls and errors.

@@ -22,6 +22,7 @@
 pub mod backfill;
 pub mod backtest;
 pub mod candle;
+pub mod channel;
 pub mod condition;
 pub mod error;
 pub mod health;
@@ -38,11 +39,15 @@ pub use backtest::{
     Horizon,
 };
 pub use candle::{Alignment, Candle, Candles, ChartCandle, MovingAverages};
+pub use channel::{
+    Channel, ChannelCounts, ChannelFailing, ChannelKind, ChannelTest, DeliveryEntry, DeliveryStatus, PushKey,
+    QuietHours,
+};
 pub use condition::{Condition, ConditionMode};
 pub use error::{ErrorBody, ErrorDetail};
 pub use health::{
-    Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthStore, HealthUpstream,
-    LiveFeedStats, MasterOrigin, MasterState, StockMaster, StoreFailure, StoreOrigin,
+    Health, HealthCache, HealthChannel, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthStore,
+    HealthUpstream, LiveFeedStats, MasterOrigin, MasterState, StockMaster, StoreFailure, StoreOrigin,
 };
 pub use market_time::{Market, MarketPhase};
 pub use quote::{Execution, Level, OrderBook, Price, PriceMove, Side, Sign};

@@ -5,7 +5,7 @@ use market::trigger::Mode;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, now_text};
-use crate::contract::{Condition, ConditionMode};
+use crate::contract::{Condition, ConditionMode, QuietHours};
 
 /// The cooldown of a condition that names none: 30 market minutes per (condition, stock), so a
 /// condition that keeps turning true fires at most twice a market hour on a stock.
@@ -27,11 +27,18 @@ pub struct NewCondition {
     pub enabled: bool,
     pub mode: Mode,
     pub cooldown_secs: u64,
+    /// A legacy webhook URL (before alert channels); moved into a webhook channel at start
+    /// (`channels::Channels::adopt_legacy_webhooks`), so new rows keep it `None`.
     pub webhook: Option<String>,
     /// A browser notification for each trigger.
     pub notify: bool,
     /// The alert sound for each trigger.
     pub sound: bool,
+    /// Alert channels (ids), in the order given.
+    pub channels: Vec<u64>,
+    pub quiet_hours: Option<QuietHours>,
+    /// RFC 3339.
+    pub expires_at: Option<String>,
 }
 
 fn mode_of(s: &str) -> Result<Mode, StoreError> {
@@ -41,7 +48,28 @@ fn mode_of(s: &str) -> Result<Mode, StoreError> {
     })
 }
 
-const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at, notify, sound";
+const COLUMNS: &str =
+    "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at, channels, quiet_hours, expires_at, notify, sound";
+
+fn channels_of(text: &str) -> Result<Vec<u64>, StoreError> {
+    serde_json::from_str(text).map_err(|_| StoreError::Corrupt {
+        what: "condition channels",
+        value: text.to_string(),
+    })
+}
+
+fn quiet_of(text: Option<String>) -> Option<QuietHours> {
+    let text = text?;
+    let (start, end) = text.split_once('-')?;
+    Some(QuietHours {
+        start: start.to_string(),
+        end: end.to_string(),
+    })
+}
+
+fn quiet_text(q: &Option<QuietHours>) -> Option<String> {
+    q.as_ref().map(|q| format!("{}-{}", q.start, q.end))
+}
 
 fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
     let mode: String = r.get(4)?;
@@ -54,8 +82,11 @@ fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
             mode: mode_of(&mode)?,
             cooldown_secs: r.get::<_, i64>(5)?.max(0) as u64,
             webhook: r.get(6)?,
-            notify: r.get(8)?,
-            sound: r.get(9)?,
+            channels: channels_of(&r.get::<_, String>(8)?)?,
+            quiet_hours: quiet_of(r.get(9)?),
+            expires_at: r.get(10)?,
+            notify: r.get(11)?,
+            sound: r.get(12)?,
         },
         created_at: r.get(7)?,
     })
@@ -89,8 +120,8 @@ impl Store {
         self.write(move |tx| {
             tx.execute(
                 "INSERT INTO conditions (name, expr, enabled, mode, cooldown_secs, webhook, created_at,
-                                         notify, sound)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                   channels, quiet_hours, expires_at, notify, sound)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     new.name,
                     new.expr,
@@ -99,6 +130,9 @@ impl Store {
                     new.cooldown_secs as i64,
                     new.webhook,
                     created_at,
+                    serde_json::to_string(&new.channels).unwrap_or_else(|_| "[]".into()),
+                    quiet_text(&new.quiet_hours),
+                    new.expires_at,
                     new.notify,
                     new.sound
                 ],
@@ -121,7 +155,7 @@ impl Store {
         self.write(move |tx| {
             let n = tx.execute(
                 "UPDATE conditions SET name = ?2, expr = ?3, enabled = ?4, mode = ?5, cooldown_secs = ?6,
-                   webhook = ?7, notify = ?8, sound = ?9 WHERE id = ?1",
+                   webhook = ?7, channels = ?8, quiet_hours = ?9, expires_at = ?10, notify = ?11, sound = ?12 WHERE id = ?1",
                 params![
                     id as i64,
                     new.name,
@@ -130,6 +164,9 @@ impl Store {
                     new.mode.as_str(),
                     new.cooldown_secs as i64,
                     new.webhook,
+                    serde_json::to_string(&new.channels).unwrap_or_else(|_| "[]".into()),
+                    quiet_text(&new.quiet_hours),
+                    new.expires_at,
                     new.notify,
                     new.sound
                 ],
@@ -176,7 +213,10 @@ impl From<&ConditionRow> for Condition {
                 Mode::OncePerDay => ConditionMode::OncePerDay,
             },
             cooldown_secs: c.spec.cooldown_secs,
-            webhook: c.spec.webhook.clone(),
+            webhook: None,
+            channels: c.spec.channels.clone(),
+            quiet_hours: c.spec.quiet_hours.clone(),
+            expires_at: c.spec.expires_at.clone(),
             notify: c.spec.notify,
             sound: c.spec.sound,
             created_at: c.created_at.clone(),

@@ -17,9 +17,11 @@
 //!   moment a write succeeds again (the trigger backlog, [`crate::triggers::backlog`], retries then).
 
 mod bars;
+mod channels;
 mod checkpoint;
 mod conditions;
 mod integrity;
+mod outbox;
 mod triggers;
 mod watchlist;
 
@@ -34,7 +36,9 @@ use tokio::sync::watch;
 pub use crate::contract::{StoreFailure, StoreOrigin};
 
 pub use bars::{DailyCoverage, MinuteDay};
+pub use channels::{ChannelRow, NewChannel};
 pub use conditions::{ConditionRow, DEFAULT_COOLDOWN_SECS, NewCondition};
+pub use outbox::{Attempted, EventKind, OutboxRow, Routed, unix_ms};
 pub use triggers::TriggerQuery;
 pub use watchlist::WatchItem;
 
@@ -139,7 +143,21 @@ const MIGRATIONS: &[&str] = &[
                                   complete INTEGER NOT NULL);",
     // 2: every kiswatch database says when it was made (an emptied one is recognised by its absence).
     "INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));",
-    // 3: alerts worth reading: notification and sound chosen per condition; a cooldown of 30 market
+    // 3: alert channels (secrets sealed, see channels/seal.rs), a condition's routing, and the outbox of
+    // deliveries: one row per (event kind, event id, channel), written with the event.
+    "CREATE TABLE channels (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, name TEXT NOT NULL,
+                            config TEXT NOT NULL, secrets TEXT NOT NULL, is_default INTEGER NOT NULL DEFAULT 0,
+                            failing TEXT, failing_since TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+     ALTER TABLE conditions ADD COLUMN channels TEXT NOT NULL DEFAULT '[]';
+     ALTER TABLE conditions ADD COLUMN quiet_hours TEXT;
+     ALTER TABLE conditions ADD COLUMN expires_at TEXT;
+     CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, event_kind TEXT NOT NULL, event_id INTEGER NOT NULL,
+                          channel_id INTEGER NOT NULL, kind TEXT NOT NULL, delivery_id TEXT NOT NULL,
+                          status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL,
+                          first_at INTEGER NOT NULL, last_error TEXT, summarized INTEGER NOT NULL DEFAULT 0,
+                          updated_at TEXT NOT NULL, UNIQUE (event_kind, event_id, channel_id));
+     CREATE INDEX outbox_pending ON outbox (status, channel_id, id);",
+    // 4: alerts worth reading: notification and sound chosen per condition; a cooldown of 30 market
     // minutes where none was chosen (0 was the old default, not a choice).
     "ALTER TABLE conditions ADD COLUMN notify INTEGER NOT NULL DEFAULT 1;
      ALTER TABLE conditions ADD COLUMN sound INTEGER NOT NULL DEFAULT 1;

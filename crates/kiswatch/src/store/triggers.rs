@@ -49,6 +49,37 @@ fn row(r: &rusqlite::Row<'_>) -> Result<Trigger, StoreError> {
     ))
 }
 
+/// Inserts a trigger unless that condition already fired for that stock on that bar; its id.
+pub(super) fn insert_trigger(
+    tx: &rusqlite::Transaction<'_>,
+    t: &Fired,
+    recorded_at: &str,
+) -> Result<Option<u64>, StoreError> {
+    // Stored as `[[label, value], …]`: the pairs in the condition's order.
+    let vals = serde_json::to_string(&t.values.0).unwrap_or_else(|_| "[]".into());
+    let n = tx.execute(
+        "INSERT OR IGNORE INTO triggers (code, name, condition_id, condition_name, period, bar_time, time, price,
+           vals, late, message_ko, message_en, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            t.code,
+            t.name,
+            t.condition_id as i64,
+            t.condition_name,
+            t.period,
+            t.bar_time,
+            t.time,
+            t.price,
+            vals,
+            t.late,
+            t.message_ko,
+            t.message,
+            recorded_at
+        ],
+    )?;
+    Ok((n == 1).then(|| tx.last_insert_rowid() as u64))
+}
+
 impl Store {
     /// Records a trigger and returns it with its id; `None` if that condition already fired for that
     /// stock on that bar (at most once per bar, across restarts too: a rebuilt engine replaying a
@@ -56,37 +87,7 @@ impl Store {
     pub async fn add_trigger(&self, t: Fired) -> Result<Option<Trigger>, StoreError> {
         let recorded_at = now_text();
         self.write_here(move |tx| {
-            // Stored as `[[label, value], …]`: the pairs in the condition's order.
-            let vals = serde_json::to_string(&t.values.0).unwrap_or_else(|_| "[]".into());
-            let n = tx.execute(
-                "INSERT OR IGNORE INTO triggers (code, name, condition_id, condition_name, period, bar_time, time, price,
-                   vals, late, message_ko, message_en, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                params![
-                    t.code,
-                    t.name,
-                    t.condition_id as i64,
-                    t.condition_name,
-                    t.period,
-                    t.bar_time,
-                    t.time,
-                    t.price,
-                    vals,
-                    t.late,
-                    t.message_ko,
-                    t.message,
-                    recorded_at
-                ],
-            )?;
-            if n == 0 {
-                return Ok(None);
-            }
-            Ok(Some(Trigger::stored(
-                tx.last_insert_rowid() as u64,
-                t,
-                false,
-                recorded_at,
-            )))
+            Ok(insert_trigger(tx, &t, &recorded_at)?.map(|id| Trigger::stored(id, t, false, recorded_at)))
         })
         .await
     }

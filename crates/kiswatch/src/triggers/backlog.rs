@@ -2,8 +2,8 @@
 //! delivered at once, unstored, kept in memory and stored as soon as the store writes again.
 //!
 //! ```text
-//! Evaluator ── Recorder::record ──┬─ store writes ──▶ stored ──▶ Delivery::deliver (hub + webhook, with its id)
-//!                                 └─ store fails ───▶ held ────▶ Delivery::deliver_unstored (hub + webhook, no id)
+//! Evaluator ── Recorder::record ──┬─ store writes ──▶ stored with its outbox rows ──▶ Delivery::deliver (hub + channels, with its id)
+//!                                 └─ store fails ───▶ held ────▶ Delivery::deliver_unstored (hub + channels from memory, no id)
 //!                                                      │
 //!                      Recorder::run (its own task) ◀──┘ retries with backoff, and at once when
 //!                                 any write succeeds again ──▶ stored ──▶ Delivery::stored_late (hub, with its id)
@@ -45,7 +45,7 @@ use tokio::sync::Notify;
 
 use super::delivery::Delivery;
 use crate::contract::Fired;
-use crate::store::{Store, StoreError};
+use crate::store::{Routed, Store, StoreError};
 use crate::tasks::Tasks;
 
 /// The most triggers held in memory while the store cannot write.
@@ -169,9 +169,10 @@ impl Recorder {
         self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Stores the trigger and delivers it (to `webhook` too); or, when the store cannot write or
-    /// triggers are held already, delivers it unstored and holds it.
-    pub async fn record(&self, new: Fired, webhook: Option<String>) -> Recorded {
+    /// Stores the trigger with its deliveries (`routes`, the outbox rows, in the same transaction)
+    /// and delivers it; or, when the store cannot write or triggers are held already, delivers it
+    /// unstored (to the channels from memory) and holds it.
+    pub async fn record(&self, new: Fired, routes: Vec<Routed>) -> Recorded {
         let key = new.key();
         {
             let state = self.lock();
@@ -180,20 +181,25 @@ impl Recorder {
             }
             if !state.waiting.is_empty() {
                 drop(state);
-                return self.hold(new, key, webhook, None);
+                return self.hold(new, key, routes, None);
             }
         }
-        match self.shared.store.add_trigger(new.clone()).await {
-            Ok(Some(row)) => {
-                self.shared.delivery.deliver(&row, webhook);
+        match self
+            .shared
+            .store
+            .add_trigger_routed(new.clone(), routes.clone())
+            .await
+        {
+            Ok(Some((row, outbox))) => {
+                self.shared.delivery.deliver(&row, &outbox);
                 Recorded::Stored(row.id)
             }
             Ok(None) => Recorded::Duplicate,
-            Err(e) => self.hold(new, key, webhook, Some(e)),
+            Err(e) => self.hold(new, key, routes, Some(e)),
         }
     }
 
-    fn hold(&self, new: Fired, key: String, webhook: Option<String>, error: Option<StoreError>) -> Recorded {
+    fn hold(&self, new: Fired, key: String, routes: Vec<Routed>, error: Option<StoreError>) -> Recorded {
         let trigger = Arc::new(new);
         let refused = error.as_ref().is_some_and(|e| !e.is_write_failure());
         let mut state = self.lock();
@@ -223,7 +229,7 @@ impl Recorder {
                 tracing::warn!(waiting = n, "triggers: still waiting for the store");
             }
             // Told under the lock: the retry cannot store it (and say so) before it is told.
-            self.shared.delivery.deliver_unstored(trigger, true, webhook);
+            self.shared.delivery.deliver_unstored(trigger, true, routes);
             drop(state);
             self.shared.held.fetch_add(1, Ordering::Relaxed);
             self.shared.wake.notify_one();
@@ -247,7 +253,7 @@ impl Recorder {
                     ),
                 }
             }
-            self.shared.delivery.deliver_unstored(trigger, false, webhook);
+            self.shared.delivery.deliver_unstored(trigger, false, routes);
             Recorded::Unkept
         }
     }

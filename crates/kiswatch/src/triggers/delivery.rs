@@ -1,43 +1,30 @@
-//! Delivery: a trigger goes to every browser (through the hub) and to its condition's webhook.
-//! A trigger normally reaches here once it is stored (see [`super::evaluator`]), so a delivery that
-//! fails or is cut short by a shutdown leaves it in the store, where a browser's `resume` finds it.
-//! One the store could not take is delivered at once all the same, unstored (no id), and again to
-//! the browsers once the backlog has stored it ([`super::backlog`]).
+//! Delivery: a trigger goes to every browser (through the hub) and to its condition's alert
+//! channels (through the outbox of [`crate::channels`]). A trigger normally reaches here once it is
+//! stored with its outbox rows (see [`super::evaluator`]), so a delivery that fails or is cut short
+//! by a shutdown leaves it in the store, where a browser's `resume` and the outbox's next start find
+//! it. One the store could not take is delivered at once all the same, unstored (no id), and again
+//! to the browsers once the backlog has stored it ([`super::backlog`]).
 //!
 //! * **Browsers**: [`Delivery::forward_to_hub`] runs as one task for the service. It forwards each
 //!   [`TriggerEvent`] from the broadcast in order: stored triggers by id, each once, re-reading the
 //!   store after the last forwarded id when the broadcast lagged (and asking the backlog which
 //!   triggers are still unstored), so no trigger is lost between the store and the hub.
-//! * **Webhooks**: posted through [`Outbound`] (the outgoing-URL policy: public addresses only
-//!   unless `--allow-private-webhooks`, no redirects, timeouts, a capped answer) from tasks of their
-//!   own, with retries and backoff for failures that may pass, so a slow or dead endpoint never
-//!   holds up evaluation. A webhook gets each trigger once, when it is first delivered: an unstored
-//!   trigger is posted with `"persisted": false` and `"id": null` and not posted again once stored
-//!   (a receiver cannot tell a second post from a second trigger; the alert is what is urgent).
+//! * **Channels** (Telegram, Discord, Slack, ntfy, e-mail, webhooks, Web Push): the outbox rows
+//!   written with the trigger are handed to the dispatcher ([`Channels::enqueued`]), which sends
+//!   them off the evaluation path. An unstored trigger goes to its channels from memory, once
+//!   ([`Channels::deliver_unstored`]), and not again once stored (the alert is what is urgent; a
+//!   webhook receiver could not tell a second post from a second trigger).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::channels::Channels;
 use crate::contract::{Fired, Trigger, UnstoredTrigger};
 use crate::hub::Hub;
-use crate::outbound::Outbound;
-use crate::store::Store;
-use crate::tasks::Tasks;
-
-/// Webhook attempts in all (1 s, 2 s, 4 s … between them).
-const WEBHOOK_ATTEMPTS: u32 = 4;
-
-/// What a webhook receives: the trigger as stored, or as delivered before it could be.
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(untagged)]
-pub enum Body {
-    Stored(Trigger),
-    Unstored(UnstoredTrigger),
-}
+use crate::store::{OutboxRow, Routed, Store};
 
 /// What happened to a trigger, in the order it happened.
 #[derive(Debug, Clone)]
@@ -55,18 +42,15 @@ pub enum TriggerEvent {
 #[derive(Clone)]
 pub struct Delivery {
     events: broadcast::Sender<TriggerEvent>,
-    outbound: Outbound,
-    webhooks_failed: Arc<AtomicU64>,
-    tasks: Tasks,
+    channels: Option<Channels>,
 }
 
 impl Delivery {
-    pub fn new(tasks: Tasks, outbound: Outbound) -> Delivery {
+    /// `channels`: the alert channels (none in tests of the hub side alone).
+    pub fn new(_tasks: crate::tasks::Tasks, channels: Option<Channels>) -> Delivery {
         Delivery {
             events: broadcast::channel(1024).0,
-            outbound,
-            webhooks_failed: Arc::new(AtomicU64::new(0)),
-            tasks,
+            channels,
         }
     }
 
@@ -75,29 +59,23 @@ impl Delivery {
         self.events.subscribe()
     }
 
-    /// Webhook deliveries that failed after every attempt (or were refused).
-    pub fn webhooks_failed(&self) -> u64 {
-        self.webhooks_failed.load(Ordering::Relaxed)
-    }
-
-    /// Tells everyone about a trigger stored at once.
-    pub fn deliver(&self, row: &Trigger, webhook: Option<String>) {
+    /// Tells everyone about a trigger stored at once (with its outbox rows).
+    pub fn deliver(&self, row: &Trigger, outbox: &[OutboxRow]) {
         let _ = self.events.send(TriggerEvent::Stored(Arc::new(row.clone())));
-        if let Some(url) = webhook {
-            self.post(url, Body::Stored(row.clone()));
+        if let Some(c) = &self.channels {
+            c.enqueued(outbox);
         }
     }
 
     /// Tells everyone about a trigger the store could not take (yet).
-    pub fn deliver_unstored(&self, trigger: Arc<Fired>, kept: bool, webhook: Option<String>) {
-        let body = Body::Unstored(UnstoredTrigger::new((*trigger).clone()));
-        let _ = self.events.send(TriggerEvent::Unstored { trigger, kept });
-        if let Some(url) = webhook {
-            self.post(url, body);
+    pub fn deliver_unstored(&self, trigger: Arc<Fired>, kept: bool, routes: Vec<Routed>) {
+        if let Some(c) = &self.channels {
+            c.deliver_unstored(trigger.clone(), routes);
         }
+        let _ = self.events.send(TriggerEvent::Unstored { trigger, kept });
     }
 
-    /// A held trigger, stored now: to the browsers again, with its id (its webhook had it already).
+    /// A held trigger, stored now: to the browsers again, with its id (its channels had it already).
     pub fn stored_late(&self, row: &Trigger) {
         let _ = self.events.send(TriggerEvent::Stored(Arc::new(row.clone())));
     }
@@ -105,16 +83,6 @@ impl Delivery {
     /// A held trigger the backlog gave up on or found stored already.
     pub fn settle(&self, key: String) {
         let _ = self.events.send(TriggerEvent::Settled(key));
-    }
-
-    fn post(&self, url: String, body: Body) {
-        let outbound = self.outbound.clone();
-        let failed = self.webhooks_failed.clone();
-        self.tasks.spawn(async move {
-            if !post_webhook(&outbound, &url, &body).await {
-                failed.fetch_add(1, Ordering::Relaxed);
-            }
-        });
     }
 
     /// Forwards every trigger event to the hub, in order; stored triggers by id, each once.
@@ -177,27 +145,4 @@ impl Delivery {
             }
         }
     }
-}
-
-/// POSTs `body` to `url` through `outbound`, retrying failures that may pass with backoff; `true`
-/// once a 2xx came back. A refused destination is not retried. Logs name the destination's host,
-/// never its path or query.
-pub async fn post_webhook(outbound: &Outbound, url: &str, body: &Body) -> bool {
-    let mut wait = Duration::from_secs(1);
-    for attempt in 1..=WEBHOOK_ATTEMPTS {
-        match outbound.post_json(url, body).await {
-            Ok(a) if a.is_success() => return true,
-            Ok(a) => tracing::warn!(attempt, status = a.status, "webhook answered with an error"),
-            Err(e) if !e.is_transient() => {
-                tracing::warn!(error = %e, "webhook not delivered");
-                return false;
-            }
-            Err(e) => tracing::warn!(attempt, error = %e, "webhook failed"),
-        }
-        if attempt < WEBHOOK_ATTEMPTS {
-            tokio::time::sleep(wait).await;
-            wait *= 2;
-        }
-    }
-    false
 }

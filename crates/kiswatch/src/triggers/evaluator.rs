@@ -30,6 +30,7 @@ use market::{Candle, Condition, Period, StockCode, Trade, TriggerEngine};
 
 use super::backlog::{Recorded, Recorder};
 use super::message::describe;
+use crate::channels::Channels;
 use crate::clock::rfc3339;
 use crate::contract::{Fired, TriggerValues};
 use crate::history::{Backfill, LONGEST_AVERAGE, Need, SESSION_MINUTES, Urgency};
@@ -61,6 +62,7 @@ pub struct Evaluator {
     watched: Vec<StockCode>,
     readiness: HashMap<(StockCode, Period), Readiness>,
     armed: Armed,
+    channels: Option<Channels>,
 }
 
 impl Evaluator {
@@ -71,6 +73,7 @@ impl Evaluator {
         recorder: Recorder,
         fired: Arc<AtomicU64>,
         armed: Armed,
+        channels: Option<Channels>,
     ) -> Evaluator {
         Evaluator {
             store,
@@ -83,6 +86,7 @@ impl Evaluator {
             watched: Vec::new(),
             readiness: HashMap::new(),
             armed,
+            channels,
         }
     }
 
@@ -312,6 +316,13 @@ impl Evaluator {
         let Some(condition) = self.conditions.get(&t.condition).cloned() else {
             return;
         };
+        if expired(condition.spec.expires_at.as_deref()) {
+            tracing::debug!(
+                id = condition.id,
+                "triggers: the condition has expired; not fired"
+            );
+            return;
+        }
         let code = t.stock.to_string();
         let name = self.stocks.name(t.stock);
         let (ko, en) = describe(&name, &code, &condition.spec.name, &t);
@@ -330,7 +341,12 @@ impl Evaluator {
             message_ko: ko,
         };
         let message = new.message.clone();
-        match self.recorder.record(new, condition.spec.webhook).await {
+        let routes = self
+            .channels
+            .as_ref()
+            .map(|c| c.route(&condition.spec))
+            .unwrap_or_default();
+        match self.recorder.record(new, routes).await {
             Recorded::Stored(id) => {
                 self.fired.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(id, code = %t.stock, "{message}");
@@ -344,6 +360,12 @@ impl Evaluator {
             }
         }
     }
+}
+
+/// Whether a condition's `expires_at` (RFC 3339) has passed, by this machine's clock.
+fn expired(at: Option<&str>) -> bool {
+    at.and_then(|a| a.parse::<jiff::Timestamp>().ok())
+        .is_some_and(|a| a <= jiff::Timestamp::now())
 }
 
 /// A condition's engine options from its stored row.

@@ -3,7 +3,7 @@
 //! ```text
 //! live::ingest ── trades ──▶ Evaluator (market::TriggerEngine) ── decided ──▶ Recorder ──▶ store (stored first)
 //!     ──▶ Delivery ──┬▶ hub (every browser; resumable from the store)
-//!                    └▶ the condition's webhook (outbound policy, retried, off the evaluation path)
+//!                    └▶ the condition's channels (the outbox written with the trigger, see crate::channels)
 //!   (store failing: Recorder ──▶ Delivery, unstored ──▶ held ──▶ stored when it writes again ──▶ hub)
 //! ```
 //!
@@ -11,7 +11,7 @@
 //!   each trigger and hands it to the recorder.
 //! * [`backlog`]: the [`Recorder`]: store, then deliver; when the store cannot write, deliver
 //!   unstored and hold the trigger until it can (none dropped; ids only for stored triggers).
-//! * [`delivery`]: triggers to the hub and to webhooks (through [`crate::outbound`]).
+//! * [`delivery`]: triggers to the hub and to the alert channels ([`crate::channels`]).
 //! * [`message`]: the trigger's text in Korean and English.
 //!
 //! The JSON shape of a trigger is [`crate::contract::Trigger`], the same for REST, the WebSocket and
@@ -34,9 +34,9 @@ pub use backlog::{BacklogStatus, Recorder};
 pub use delivery::{Delivery, TriggerEvent};
 pub use evaluator::Evaluator;
 
+use crate::channels::Channels;
 use crate::history::Backfill;
 use crate::hub::Hub;
-use crate::outbound::Outbound;
 use crate::store::Store;
 use crate::tasks::Tasks;
 use crate::upstream::StockDirectory;
@@ -52,15 +52,15 @@ pub struct TriggerService {
 
 impl TriggerService {
     /// The service and the evaluator it reports on; the evaluator goes to the live ingest task.
-    /// Starts the backlog's retry task (see [`backlog`]); webhooks go through `outbound`.
+    /// Starts the backlog's retry task (see [`backlog`]); alerts leave through `channels`.
     pub fn new(
         store: Store,
         stocks: Arc<StockDirectory>,
         backfill: Option<Arc<Backfill>>,
         tasks: Tasks,
-        outbound: Outbound,
+        channels: Option<Channels>,
     ) -> (Arc<TriggerService>, Evaluator) {
-        let delivery = Delivery::new(tasks.clone(), outbound);
+        let delivery = Delivery::new(tasks.clone(), channels.clone());
         let recorder = Recorder::new(store.clone(), delivery.clone());
         tasks.spawn_finishing(recorder.clone().run(tasks.clone()));
         let fired = Arc::new(AtomicU64::new(0));
@@ -72,6 +72,7 @@ impl TriggerService {
             recorder.clone(),
             fired.clone(),
             armed.clone(),
+            channels,
         );
         let service = TriggerService {
             delivery,
@@ -122,10 +123,5 @@ impl TriggerService {
     /// Triggers delivered so far (stored, or held for the store).
     pub fn fired(&self) -> u64 {
         self.fired.load(Ordering::Relaxed)
-    }
-
-    /// Webhook deliveries that failed after every attempt.
-    pub fn webhooks_failed(&self) -> u64 {
-        self.delivery.webhooks_failed()
     }
 }

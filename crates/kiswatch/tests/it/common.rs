@@ -29,6 +29,7 @@ pub fn config(dir: &std::path::Path, upstream: UpstreamConfig, background: bool)
         live: LiveConfig::default(),
         background,
         outbound: Default::default(),
+        public_url: None,
     }
 }
 

@@ -9,14 +9,18 @@
 
 mod binary;
 mod common;
+mod fakes;
+mod smtp;
 
 mod cli;
+mod cli_channels;
 mod cli_shared_budget;
 mod cli_store;
 mod serve_acceptance;
 mod serve_acceptance_cli;
 mod serve_api;
 mod serve_candles;
+mod serve_channels;
 mod serve_openapi;
 mod serve_realtime;
 mod serve_search;

@@ -4,7 +4,6 @@ use tokio::sync::broadcast;
 
 use super::*;
 use crate::contract::TriggerValues;
-use crate::outbound::{Outbound, OutboundPolicy};
 use crate::triggers::TriggerEvent;
 
 fn trigger(minute: u32) -> Fired {
@@ -37,7 +36,7 @@ fn setup(capacity: usize) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), "t").unwrap();
     let tasks = Tasks::new();
-    let delivery = Delivery::new(tasks.clone(), Outbound::new(OutboundPolicy::default()));
+    let delivery = Delivery::new(tasks.clone(), None);
     let events = delivery.subscribe();
     let recorder = Recorder::with_capacity(store.clone(), delivery, capacity);
     tasks.spawn_finishing(recorder.clone().run(tasks.clone()));
@@ -76,7 +75,7 @@ async fn a_full_database_holds_triggers_and_stores_each_once_when_space_returns(
     // Fill the database's last free page.
     let first_held = loop {
         assert!(minute < 500, "the database never filled up");
-        match recorder.record(trigger(minute), None).await {
+        match recorder.record(trigger(minute), Vec::new()).await {
             Recorded::Stored(id) => stored.push(id),
             Recorded::Held => break minute,
             other => panic!("minute {minute}: {other:?}"),
@@ -86,11 +85,11 @@ async fn a_full_database_holds_triggers_and_stores_each_once_when_space_returns(
     assert!(store.write_health().failing.is_some(), "the store knows it fails");
     // Triggers after the first held one are held behind it, in order, even if one might fit.
     for m in first_held + 1..first_held + 6 {
-        assert_eq!(recorder.record(trigger(m), None).await, Recorded::Held);
+        assert_eq!(recorder.record(trigger(m), Vec::new()).await, Recorded::Held);
     }
     // The same bar firing again while held is a duplicate, as in the store.
     assert_eq!(
-        recorder.record(trigger(first_held + 2), None).await,
+        recorder.record(trigger(first_held + 2), Vec::new()).await,
         Recorded::Duplicate
     );
     let held: Vec<String> = (first_held..first_held + 6).map(|m| trigger(m).key()).collect();
@@ -136,7 +135,7 @@ async fn a_full_database_holds_triggers_and_stores_each_once_when_space_returns(
     assert_eq!(keys.len(), all.len(), "none twice");
     // And new triggers are stored at once again.
     assert!(matches!(
-        recorder.record(trigger(first_held + 10), None).await,
+        recorder.record(trigger(first_held + 10), Vec::new()).await,
         Recorded::Stored(_)
     ));
     tasks.shutdown(Duration::from_secs(5)).await;
@@ -156,7 +155,11 @@ async fn beyond_the_bound_triggers_are_delivered_and_counted_never_silently_drop
     store.inject_full_disk(true);
     for m in 0..5 {
         let expected = if m < 3 { Recorded::Held } else { Recorded::Unkept };
-        assert_eq!(recorder.record(trigger(m), None).await, expected, "minute {m}");
+        assert_eq!(
+            recorder.record(trigger(m), Vec::new()).await,
+            expected,
+            "minute {m}"
+        );
     }
     let mut kept = Vec::new();
     for _ in 0..5 {
@@ -196,7 +199,7 @@ async fn stopping_stores_what_the_store_takes_by_then() {
     } = setup(CAPACITY);
     store.inject_full_disk(true);
     for m in 0..4 {
-        assert_eq!(recorder.record(trigger(m), None).await, Recorded::Held);
+        assert_eq!(recorder.record(trigger(m), Vec::new()).await, Recorded::Held);
     }
     store.inject_full_disk(false);
     assert!(tasks.shutdown(Duration::from_secs(5)).await);
