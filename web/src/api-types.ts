@@ -783,6 +783,11 @@ export interface components {
              */
             channels: components["schemas"]["HealthChannel"][];
             governor: components["schemas"]["HealthGovernor"];
+            /**
+             * @description The app keys, key 1 first, named by fingerprint (never the key): which are in use and which
+             *     KIS refuses (their work moved to the others).
+             */
+            keys: components["schemas"]["HealthKey"][];
             live: null | components["schemas"]["HealthLive"];
             market: components["schemas"]["HealthMarket"];
             master: null | components["schemas"]["StockMaster"];
@@ -837,6 +842,18 @@ export interface components {
             rate_limited_seen: number;
             /** Format: int32 */
             slots: number;
+        };
+        /** @description One app key of the service. */
+        HealthKey: {
+            /** @description 8 hex digits of the key's SHA-256, never the key. */
+            key_fingerprint: string;
+            /** @description 1-based, as numbered in the credentials (`KIS_APP_KEY_1` …; a plain `KIS_APP_KEY` is 1). */
+            number: number;
+            /** @description KIS's answer when refused; `null` while `ok`. */
+            reason: string | null;
+            /** @description When it was refused (RFC 3339); `null` while `ok`. */
+            since: string | null;
+            state: components["schemas"]["KeyState"];
         };
         /** @description The live feed and the trigger service. */
         HealthLive: {
@@ -944,6 +961,11 @@ export interface components {
             /** @description Signals with a bar that far ahead. */
             samples: number;
         };
+        /**
+         * @description Whether an app key is in use.
+         * @enum {string}
+         */
+        KeyState: "ok" | "refused";
         /** @description A price level of the order book (or the auction's expected price): price in KRW and quantity. */
         Level: {
             /** Format: int64 */

@@ -93,6 +93,10 @@ struct FaultsRequest {
     revoke_tokens: bool,
     /// The stock master download answers 500 while true.
     master_error: Option<bool>,
+    /// Refuse this app key from now on (`EGW00103`; its WebSocket session closes).
+    disable_key: Option<String>,
+    /// Accept a disabled app key again.
+    enable_key: Option<String>,
 }
 
 /// Tells an explicit `null` (`Some(None)`) from an absent field (`None`).
@@ -105,6 +109,7 @@ fn faults_json(state: &AppState) -> serde_json::Value {
         "latency_ms": state.faults.latency().map(|(a, b)| [a, b]),
         "error_rate": state.faults.error_rate(),
         "master_error": state.faults.master_error(),
+        "disabled_keys": state.faults.disabled_keys(),
     })
 }
 
@@ -112,8 +117,8 @@ async fn get_faults(State(state): State<Arc<AppState>>) -> Response {
     Json(faults_json(&state)).into_response()
 }
 
-/// `{"latency_ms":[min,max]|null,"error_rate":p,"drop_ws":true,"revoke_tokens":true,"master_error":bool}`,
-/// each optional.
+/// `{"latency_ms":[min,max]|null,"error_rate":p,"drop_ws":true,"revoke_tokens":true,"master_error":bool,
+/// "disable_key":"<app key>","enable_key":"<app key>"}`, each optional.
 async fn faults(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let req: FaultsRequest = match parse(&body) {
         Ok(r) => r,
@@ -138,6 +143,12 @@ async fn faults(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     }
     if req.revoke_tokens {
         state.tokens.revoke_all();
+    }
+    if let Some(key) = &req.disable_key {
+        state.faults.set_key_disabled(key, true);
+    }
+    if let Some(key) = &req.enable_key {
+        state.faults.set_key_disabled(key, false);
     }
     if req.drop_ws {
         state.faults.drop_ws();

@@ -1,5 +1,6 @@
 //! Fault injection: latency with jitter, random gateway errors, dropping every WebSocket session,
-//! revoking every token. Settable at start (flags) and at run time (`POST /sim/faults`).
+//! revoking every token, disabling one app key (as KIS does to a key deleted or suspended: every call
+//! with it answers `EGW00103`, its WebSocket session closes and it cannot register again). Settable at start (flags) and at run time (`POST /sim/faults`).
 //!
 //! Latency models the network between client and server: a REST request sleeps a uniform random
 //! duration in `[min, max]` ms *before* it "arrives", and only then is it counted by the rate limiter.
@@ -11,6 +12,7 @@
 //! seed, the same requests failed. (Concurrent requests draw in the order they arrive, which the
 //! scheduler decides.)
 
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -33,6 +35,9 @@ pub struct Faults {
     drop_ws: watch::Sender<u64>,
     /// Whether the stock master download answers HTTP 500.
     master_error: AtomicBool,
+    /// App keys refused as if deleted; bumping `keys_changed` tells their sessions to close.
+    disabled_keys: Mutex<HashSet<String>>,
+    keys_changed: watch::Sender<u64>,
 }
 
 impl Faults {
@@ -40,12 +45,15 @@ impl Faults {
     /// apart from the market's by a fixed salt).
     pub fn new(latency_ms: Option<(u64, u64)>, error_rate: f64, seed: u64) -> Faults {
         let (drop_ws, _) = watch::channel(0);
+        let (keys_changed, _) = watch::channel(0);
         let faults = Faults {
             latency_ms: Mutex::new(None),
             error_rate_bits: AtomicU64::new(0),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ FAULT_SALT)),
             drop_ws,
             master_error: AtomicBool::new(false),
+            disabled_keys: Mutex::new(HashSet::new()),
+            keys_changed,
         };
         faults.set_latency(latency_ms);
         faults.set_error_rate(error_rate);
@@ -106,6 +114,34 @@ impl Faults {
     /// A receiver that changes whenever sessions must be dropped.
     pub fn drop_ws_signal(&self) -> watch::Receiver<u64> {
         self.drop_ws.subscribe()
+    }
+
+    /// Refuses `app_key` from now on (`false`: allows it again) and tells its sessions.
+    pub fn set_key_disabled(&self, app_key: &str, disabled: bool) {
+        let mut keys = lock(&self.disabled_keys);
+        let changed = if disabled {
+            keys.insert(app_key.to_string())
+        } else {
+            keys.remove(app_key)
+        };
+        drop(keys);
+        if changed {
+            self.keys_changed.send_modify(|generation| *generation += 1);
+        }
+    }
+
+    pub fn is_key_disabled(&self, app_key: &str) -> bool {
+        lock(&self.disabled_keys).contains(app_key)
+    }
+
+    /// How many app keys are disabled (the keys themselves are not shown).
+    pub fn disabled_keys(&self) -> usize {
+        lock(&self.disabled_keys).len()
+    }
+
+    /// A receiver that changes whenever a key is disabled or enabled.
+    pub fn keys_signal(&self) -> watch::Receiver<u64> {
+        self.keys_changed.subscribe()
     }
 }
 

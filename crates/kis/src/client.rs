@@ -166,6 +166,11 @@ impl KisClient {
         }
     }
 
+    /// Which app key this client sends (a short hash, never the key).
+    pub fn key_fingerprint(&self) -> crate::KeyFingerprint {
+        self.inner.credentials.key_fingerprint()
+    }
+
     pub fn environment(&self) -> &Environment {
         &self.inner.env
     }

@@ -11,6 +11,9 @@ pub const APP_KEY_VAR: &str = "KIS_APP_KEY";
 /// Environment variable holding the app secret.
 pub const APP_SECRET_VAR: &str = "KIS_APP_SECRET";
 
+/// The most app keys one service takes (`KIS_APP_KEY_1` … `KIS_APP_KEY_16`).
+pub const MAX_KEYS: usize = 16;
+
 /// A KIS app key (36 characters) and app secret (180 characters).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -45,6 +48,68 @@ impl Credentials {
             KisError::Credentials(format!("{APP_KEY_VAR} is set but {APP_SECRET_VAR} is not"))
         })?;
         Credentials::new(key, secret).map(Some)
+    }
+
+    /// Every key pair `lookup` names (the environment, or a credentials file's lines): the plain
+    /// `KIS_APP_KEY` / `KIS_APP_SECRET` pair is key 1, and numbered pairs `KIS_APP_KEY_n` /
+    /// `KIS_APP_SECRET_n` (n = 1 … [`MAX_KEYS`], without gaps) are keys n. Empty when no key is named.
+    /// Errors name the variable at fault, never a value.
+    pub fn key_set(lookup: impl Fn(&str) -> Option<String>) -> Result<Vec<Credentials>, KisError> {
+        let pair = |key_var: String, secret_var: String| -> Result<Option<Credentials>, KisError> {
+            match (lookup(&key_var), lookup(&secret_var)) {
+                (None, None) => Ok(None),
+                (Some(_), None) => Err(KisError::Credentials(format!(
+                    "{key_var} is set but {secret_var} is not"
+                ))),
+                (None, Some(_)) => Err(KisError::Credentials(format!(
+                    "{secret_var} is set but {key_var} is not"
+                ))),
+                (Some(k), Some(s)) => Credentials::new(k, s)
+                    .map(Some)
+                    .map_err(|e| KisError::Credentials(format!("{key_var}: {e}"))),
+            }
+        };
+        let mut keys: Vec<(String, Credentials)> = Vec::new();
+        if let Some(c) = pair(APP_KEY_VAR.into(), APP_SECRET_VAR.into())? {
+            keys.push((APP_KEY_VAR.into(), c));
+        }
+        // The plain pair is key 1, so the numbered ones then start at 2.
+        let first = if keys.is_empty() { 1 } else { 2 };
+        let mut missing: Option<usize> = None;
+        for n in 1..=MAX_KEYS {
+            let name = format!("{APP_KEY_VAR}_{n}");
+            let Some(c) = pair(name.clone(), format!("{APP_SECRET_VAR}_{n}"))? else {
+                if n >= first {
+                    missing.get_or_insert(n);
+                }
+                continue;
+            };
+            if n < first {
+                return Err(KisError::Credentials(format!(
+                    "{APP_KEY_VAR} and {name} both name key 1: keep one of them"
+                )));
+            }
+            if let Some(m) = missing {
+                return Err(KisError::Credentials(format!(
+                    "{name} is set but {APP_KEY_VAR}_{m} is not: number the keys without gaps"
+                )));
+            }
+            if let Some((earlier, _)) = keys.iter().find(|(_, k)| k.app_key == c.app_key) {
+                return Err(KisError::Credentials(format!(
+                    "{name} repeats the key of {earlier}"
+                )));
+            }
+            keys.push((name, c));
+        }
+        if lookup(&format!("{APP_KEY_VAR}_{}", MAX_KEYS + 1)).is_some() {
+            return Err(KisError::Credentials(format!("at most {MAX_KEYS} app keys")));
+        }
+        Ok(keys.into_iter().map(|(_, c)| c).collect())
+    }
+
+    /// [`Credentials::key_set`] of the environment.
+    pub fn keys_from_env() -> Result<Vec<Credentials>, KisError> {
+        Credentials::key_set(|name| std::env::var(name).ok())
     }
 
     pub fn app_key(&self) -> &str {
@@ -105,6 +170,89 @@ impl fmt::Debug for Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key(n: u8) -> String {
+        format!("PS{:0>34}", n)
+    }
+
+    fn lookup<'a>(vars: &'a [(&'a str, String)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn a_plain_pair_is_key_one_and_numbered_pairs_follow() {
+        let secret = "S".repeat(180);
+        let plain = [(APP_KEY_VAR, key(1)), (APP_SECRET_VAR, secret.clone())];
+        let keys = Credentials::key_set(lookup(&plain)).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].app_key(), key(1));
+
+        let numbered = [
+            ("KIS_APP_KEY_1", key(1)),
+            ("KIS_APP_SECRET_1", secret.clone()),
+            ("KIS_APP_KEY_2", key(2)),
+            ("KIS_APP_SECRET_2", secret.clone()),
+            ("KIS_APP_KEY_3", key(3)),
+            ("KIS_APP_SECRET_3", secret.clone()),
+        ];
+        let keys = Credentials::key_set(lookup(&numbered)).unwrap();
+        assert_eq!(
+            keys.iter().map(|c| c.app_key().to_string()).collect::<Vec<_>>(),
+            [key(1), key(2), key(3)]
+        );
+
+        let plain_then_two = [
+            (APP_KEY_VAR, key(1)),
+            (APP_SECRET_VAR, secret.clone()),
+            ("KIS_APP_KEY_2", key(2)),
+            ("KIS_APP_SECRET_2", secret.clone()),
+        ];
+        assert_eq!(Credentials::key_set(lookup(&plain_then_two)).unwrap().len(), 2);
+        assert!(Credentials::key_set(lookup(&[])).unwrap().is_empty());
+    }
+
+    #[test]
+    fn key_set_errors_name_the_variable_never_the_value() {
+        let secret = "S".repeat(180);
+        let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+            (
+                vec![("KIS_APP_KEY_2", key(2))],
+                "KIS_APP_KEY_2 is set but KIS_APP_SECRET_2 is not",
+            ),
+            (
+                vec![
+                    (APP_KEY_VAR, key(1)),
+                    (APP_SECRET_VAR, secret.clone()),
+                    ("KIS_APP_KEY_1", key(2)),
+                    ("KIS_APP_SECRET_1", secret.clone()),
+                ],
+                "both name key 1",
+            ),
+            (
+                vec![
+                    ("KIS_APP_KEY_1", key(1)),
+                    ("KIS_APP_SECRET_1", secret.clone()),
+                    ("KIS_APP_KEY_3", key(3)),
+                    ("KIS_APP_SECRET_3", secret.clone()),
+                ],
+                "KIS_APP_KEY_3 is set but KIS_APP_KEY_2 is not",
+            ),
+            (
+                vec![
+                    ("KIS_APP_KEY_1", key(1)),
+                    ("KIS_APP_SECRET_1", secret.clone()),
+                    ("KIS_APP_KEY_2", key(1)),
+                    ("KIS_APP_SECRET_2", secret.clone()),
+                ],
+                "KIS_APP_KEY_2 repeats the key of KIS_APP_KEY_1",
+            ),
+        ];
+        for (vars, expected) in cases {
+            let err = Credentials::key_set(lookup(&vars)).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err}");
+            assert!(!err.contains(&key(1)) && !err.contains("SSSS"), "{err}");
+        }
+    }
 
     #[test]
     fn debug_never_shows_secrets() {

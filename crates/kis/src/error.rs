@@ -11,6 +11,9 @@ pub const MSG_RATE_LIMITED: &str = "EGW00201";
 pub const MSG_TOKEN_EXPIRED: &str = "EGW00123";
 /// KIS `error_code` of a second token issuance inside one minute.
 pub const MSG_TOKEN_TOO_OFTEN: &str = "EGW00133";
+/// KIS codes that say the app key or secret itself is refused (missing, unknown, deleted, suspended,
+/// wrong secret): nothing sent with this key can succeed until its owner fixes it.
+pub const MSG_KEY_REFUSED: [&str; 4] = ["EGW00102", "EGW00103", "EGW00104", "EGW00105"];
 
 /// Everything that can go wrong talking to KIS.
 ///
@@ -88,6 +91,17 @@ impl KisError {
         }
     }
 
+    /// Whether the app key itself was refused (see [`MSG_KEY_REFUSED`]): a service with several keys
+    /// takes this one out and sends its work to the others.
+    pub fn is_key_refused(&self) -> bool {
+        match self {
+            KisError::Api { msg_cd, .. } => MSG_KEY_REFUSED.contains(&msg_cd.as_str()),
+            KisError::TokenIssuance { code, .. } => MSG_KEY_REFUSED.contains(&code.as_str()),
+            KisError::Credentials(_) => true,
+            _ => false,
+        }
+    }
+
     /// Builds the error for a KIS envelope with `rt_cd != "0"`.
     pub fn from_envelope(tr_id: &str, status: u16, msg_cd: &str, msg1: &str) -> KisError {
         match msg_cd {
@@ -111,6 +125,22 @@ impl KisError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_key_is_told_from_other_failures() {
+        let refused =
+            KisError::from_envelope("FHKST01010100", 500, "EGW00103", "유효하지 않은 AppKey입니다.");
+        assert!(refused.is_key_refused());
+        let issuance = KisError::TokenIssuance {
+            what: "access token",
+            code: "EGW00105".into(),
+            message: "유효하지 않은 AppSecret입니다.".into(),
+            status: 403,
+        };
+        assert!(issuance.is_key_refused());
+        assert!(!KisError::from_envelope("FHKST01010100", 500, "EGW00201", "").is_key_refused());
+        assert!(!KisError::from_envelope("FHKST01010100", 500, "EGW00123", "").is_key_refused());
+    }
 
     #[test]
     fn envelope_codes_map_to_specific_variants() {

@@ -138,7 +138,7 @@ async fn main() -> anyhow::Result<()> {
             ws_url: sim.ws_url(),
             profile: KisProfile::Real,
             rate: None,
-            credentials: Credentials::new(key, secret)?,
+            keys: kiswatch::config::KisKeys::one(Credentials::new(key, secret)?),
         },
         token: None,
         demo: DemoContent {

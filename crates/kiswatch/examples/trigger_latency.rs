@@ -192,7 +192,7 @@ async fn main() -> anyhow::Result<()> {
         )?,
     ))?;
     let gateway = Arc::new(Gateway::new(
-        client,
+        Arc::new(kiswatch::upstream::KeyPool::new(vec![client])),
         store.clone(),
         stocks.clone(),
         Ttls::default(),

@@ -4,7 +4,13 @@
 //! * Credentials come from `KIS_APP_KEY` / `KIS_APP_SECRET`, or from a credentials file
 //!   (`--credentials FILE`, default `<data-dir>/credentials`, lines `KIS_APP_KEY=...`). The file is
 //!   refused unless its mode is 0600 (or stricter): a key readable by others is a leaked key. They are
-//!   never taken from flags (flags show up in `ps` and shell history).
+//!   never taken from flags (flags show up in `ps` and shell history). Several keys are numbered
+//!   pairs `KIS_APP_KEY_1` / `KIS_APP_SECRET_1`, `KIS_APP_KEY_2` / … ([`kis::Credentials::key_set`]);
+//!   the service then runs one client, governor and realtime session per key
+//!   ([`crate::upstream::KeyPool`]).
+//! * `--ledger redis://host:port/db` shares every key's request slots, adapted rate and tokens with
+//!   other processes and machines through Redis (default: a file ledger in the data directory, shared
+//!   by the processes of this machine).
 //! * Binding to anything but a loopback address requires `KISWATCH_TOKEN`: the API and the WebSocket
 //!   then demand `Authorization: Bearer <token>`. Without it the service refuses to start.
 //! * Destinations saved through the API (webhooks) may not reach private, loopback, link-local …
@@ -100,16 +106,36 @@ pub enum UpstreamConfig {
         seed: u64,
         speed: f64,
     },
-    Real(Credentials),
-    Vts(Credentials),
+    Real(KisKeys),
+    Vts(KisKeys),
     Custom {
         rest_url: String,
         ws_url: String,
         profile: KisProfile,
         /// Requests per second per app key, when the server allows other than the profile's.
         rate: Option<u32>,
-        credentials: Credentials,
+        keys: KisKeys,
     },
+}
+
+/// The app keys of a real KIS upstream and where their limits are counted.
+#[derive(Debug, Clone)]
+pub struct KisKeys {
+    /// Never empty; key 1 first.
+    pub credentials: Vec<Credentials>,
+    /// `redis://host:port/db`: slots, adapted rate and tokens shared through Redis (`None`: the data
+    /// directory's file ledger).
+    pub ledger: Option<String>,
+}
+
+impl KisKeys {
+    /// One key, the file ledger.
+    pub fn one(credentials: Credentials) -> KisKeys {
+        KisKeys {
+            credentials: vec![credentials],
+            ledger: None,
+        }
+    }
 }
 
 /// What the demo does on its own (see [`crate::demo`]).
@@ -181,10 +207,16 @@ pub struct UpstreamArgs {
     /// Requests per second per app key for `--kis custom` (default: the profile's, 20 or 2).
     #[arg(long)]
     pub kis_rate: Option<u32>,
-    /// A file with KIS_APP_KEY=... and KIS_APP_SECRET=... lines, mode 0600 (default
+    /// A file with KIS_APP_KEY=... and KIS_APP_SECRET=... lines (or numbered pairs KIS_APP_KEY_1=...,
+    /// KIS_APP_SECRET_1=..., KIS_APP_KEY_2=... for several keys), mode 0600 (default
     /// <data-dir>/credentials when it exists).
     #[arg(long)]
     pub credentials: Option<PathBuf>,
+    /// Share the request slots, adapted rate and tokens of every key through Redis
+    /// (redis://host:port/db) — for several machines on one account. Default: a file ledger in the
+    /// data directory (the processes of this machine).
+    #[arg(long, value_name = "URL")]
+    pub ledger: Option<String>,
 }
 
 impl UpstreamArgs {
@@ -198,6 +230,7 @@ impl UpstreamArgs {
             kis_profile: self.kis_profile,
             kis_rate: self.kis_rate,
             credentials_file: self.credentials,
+            ledger: self.ledger,
             ..RawConfig::default()
         }
     }
@@ -214,6 +247,7 @@ pub struct RawConfig {
     pub kis_profile: Option<KisProfile>,
     pub kis_rate: Option<u32>,
     pub credentials_file: Option<PathBuf>,
+    pub ledger: Option<String>,
     pub seed: Option<u64>,
     pub speed: Option<f64>,
     pub token: Option<String>,
@@ -246,17 +280,43 @@ impl RawConfig {
             .clone()
             .unwrap_or_else(|| data_dir.join("credentials"));
         let explicit_file = self.credentials_file.is_some();
-        let credentials = match Credentials::from_env()? {
-            Some(c) => Some(c),
-            None if explicit_file || file.exists() => Some(read_credentials_file(&file)?),
-            None => None,
-        };
-        let mode = self.kis.unwrap_or(if credentials.is_some() {
-            KisMode::Real
+        let from_env = Credentials::keys_from_env()?;
+        let credentials = if !from_env.is_empty() {
+            from_env
+        } else if explicit_file || file.exists() {
+            read_credentials_file(&file)?
         } else {
+            Vec::new()
+        };
+        if let Some(url) = &self.ledger
+            && !url.starts_with("redis://")
+            && !url.starts_with("rediss://")
+        {
+            return Err(ConfigError::Invalid(
+                "--ledger takes a redis://host:port/db URL".into(),
+            ));
+        }
+        let mode = self.kis.unwrap_or(if credentials.is_empty() {
             KisMode::Demo
+        } else {
+            KisMode::Real
         });
-        let need = |c: Option<Credentials>| c.ok_or(ConfigError::CredentialsRequired(mode.as_str()));
+        if mode == KisMode::Demo && self.ledger.is_some() {
+            return Err(ConfigError::Invalid(
+                "--ledger applies to real KIS keys; the demo's simulator has its own".into(),
+            ));
+        }
+        let ledger = self.ledger.clone();
+        let need = |credentials: Vec<Credentials>| {
+            if credentials.is_empty() {
+                Err(ConfigError::CredentialsRequired(mode.as_str()))
+            } else {
+                Ok(KisKeys {
+                    credentials,
+                    ledger: ledger.clone(),
+                })
+            }
+        };
         let upstream = match mode {
             KisMode::Demo => {
                 let speed = self.speed.unwrap_or(DEMO_SPEED);
@@ -282,7 +342,7 @@ impl RawConfig {
                     ws_url,
                     profile: self.kis_profile.unwrap_or(KisProfile::Real),
                     rate: self.kis_rate,
-                    credentials: need(credentials)?,
+                    keys: need(credentials)?,
                 }
             }
         };
@@ -321,9 +381,10 @@ impl RawConfig {
 /// steered condition fires within two minutes, slow enough that a person can follow the tape.
 pub const DEMO_SPEED: f64 = 10.0;
 
-/// Reads `KIS_APP_KEY=...` / `KIS_APP_SECRET=...` lines (`#` comments, blank lines and `export `
-/// prefixes allowed) from a file that only its owner can read.
-pub fn read_credentials_file(path: &Path) -> Result<Credentials, ConfigError> {
+/// Reads `KIS_APP_KEY=...` / `KIS_APP_SECRET=...` lines, or numbered pairs (`KIS_APP_KEY_1=...`),
+/// (`#` comments, blank lines and `export ` prefixes allowed) from a file that only its owner can
+/// read. Every key it names, key 1 first.
+pub fn read_credentials_file(path: &Path) -> Result<Vec<Credentials>, ConfigError> {
     let shown = path.display().to_string();
     let file_error = |detail: String| ConfigError::File {
         path: shown.clone(),
@@ -341,7 +402,7 @@ pub fn read_credentials_file(path: &Path) -> Result<Credentials, ConfigError> {
     #[cfg(not(unix))]
     let _ = meta;
     let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
-    let (mut key, mut secret) = (None, None);
+    let mut vars: Vec<(String, String)> = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -351,22 +412,30 @@ pub fn read_credentials_file(path: &Path) -> Result<Credentials, ConfigError> {
         let Some((name, value)) = line.split_once('=') else {
             return Err(file_error(format!("line {}: expected NAME=VALUE", n + 1)));
         };
-        let value = value.trim().trim_matches('"').trim_matches('\'').to_string();
-        match name.trim() {
-            kis::credentials::APP_KEY_VAR => key = Some(value),
-            kis::credentials::APP_SECRET_VAR => secret = Some(value),
-            other => {
-                return Err(file_error(format!(
-                    "line {}: unknown name {other:?} (expected KIS_APP_KEY or KIS_APP_SECRET)",
-                    n + 1
-                )));
-            }
+        let name = name.trim();
+        let numbered = |prefix: &str| {
+            name.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix('_'))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let known = [kis::credentials::APP_KEY_VAR, kis::credentials::APP_SECRET_VAR].contains(&name)
+            || numbered(kis::credentials::APP_KEY_VAR)
+            || numbered(kis::credentials::APP_SECRET_VAR);
+        if !known {
+            return Err(file_error(format!(
+                "line {}: unknown name {name:?} (expected KIS_APP_KEY, KIS_APP_SECRET or numbered pairs KIS_APP_KEY_1 …)",
+                n + 1
+            )));
         }
+        let value = value.trim().trim_matches('"').trim_matches('\'').to_string();
+        vars.push((name.to_string(), value));
     }
-    match (key, secret) {
-        (Some(k), Some(s)) => Ok(Credentials::new(k, s)?),
-        _ => Err(file_error("needs both KIS_APP_KEY and KIS_APP_SECRET".into())),
+    let keys = Credentials::key_set(|name| vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()))
+        .map_err(|e| file_error(e.to_string()))?;
+    if keys.is_empty() {
+        return Err(file_error("needs both KIS_APP_KEY and KIS_APP_SECRET".into()));
     }
+    Ok(keys)
 }
 
 #[cfg(test)]
@@ -439,9 +508,43 @@ mod tests {
         assert!(err.to_string().contains("chmod 600"));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         let c = read_credentials_file(&path).unwrap();
-        assert_eq!(c.app_key(), key);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].app_key(), key);
         std::fs::write(&path, "KIS_APP_KEY=x\nOTHER=y\n").unwrap();
         let err = read_credentials_file(&path).unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("OTHER"), "{err}");
+    }
+
+    #[test]
+    fn a_credentials_file_names_several_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        let key = |n: u8| format!("PS{n:0>34}");
+        let secret = "s".repeat(180);
+        let text: String = (1..=3)
+            .map(|n| format!("KIS_APP_KEY_{n}={}\nKIS_APP_SECRET_{n}={secret}\n", key(n)))
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let keys = read_credentials_file(&path).unwrap();
+        assert_eq!(
+            keys.iter().map(|c| c.app_key().to_string()).collect::<Vec<_>>(),
+            [key(1), key(2), key(3)]
+        );
+        std::fs::write(
+            &path,
+            format!("KIS_APP_KEY_2={}\nKIS_APP_SECRET_2={secret}\n", key(2)),
+        )
+        .unwrap();
+        let err = read_credentials_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("KIS_APP_KEY_2 is set but KIS_APP_KEY_1 is not"),
+            "{err}"
+        );
+        assert!(!err.contains(&key(2)), "{err}");
     }
 }

@@ -192,6 +192,9 @@ pub(crate) fn check_credentials<'a>(
         CredentialError::MissingSecret => KisError::MissingAppSecret,
         CredentialError::InvalidSecret => KisError::InvalidAppSecret,
     })?;
+    if app_key.is_some_and(|k| state.faults.is_key_disabled(k)) {
+        return Err(KisError::InvalidAppKey);
+    }
     match (state.config.profile, profile) {
         (Profile::Real, Profile::Vts) => Err(KisError::VtsKeyOnReal),
         (Profile::Vts, Profile::Real) => Err(KisError::RealKeyOnVts),

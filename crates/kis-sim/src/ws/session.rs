@@ -74,6 +74,7 @@ impl Session {
 
     pub(crate) async fn run(mut self, mut socket: WebSocket) {
         let mut drop_signal = self.state.faults.drop_ws_signal();
+        let mut keys_signal = self.state.faults.keys_signal();
         let mut shutdown = self.state.shutdown.clone();
         let mut feed = tokio::time::interval(FEED_INTERVAL);
         feed.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -115,6 +116,14 @@ impl Session {
                     close(&mut socket).await;
                     Outcome::Close
                 }
+                _ = keys_signal.changed() => {
+                    if self.app_key.as_deref().is_some_and(|k| self.state.faults.is_key_disabled(k)) {
+                        close(&mut socket).await;
+                        Outcome::Close
+                    } else {
+                        Outcome::Continue
+                    }
+                }
                 _ = shutdown.changed() => {
                     close(&mut socket).await;
                     Outcome::Close
@@ -140,6 +149,15 @@ impl Session {
             )
             .await;
         };
+        if self.state.faults.is_key_disabled(&app_key) {
+            let _ = send(
+                socket,
+                protocol::refusal(&refuse("OPSP0011", "invalid approval(appkey) : NOT FOUND")),
+            )
+            .await;
+            close(socket).await;
+            return Outcome::Close;
+        }
         if let Err(refusal) = self.bind(&app_key, &registration) {
             let _ = send(socket, protocol::refusal(&refusal)).await;
             close(socket).await;

@@ -206,6 +206,11 @@ impl RealtimeHandle {
         answer.await.map_err(|_| RealtimeError::Closed)
     }
 
+    /// Whether both handles talk to the same connection task.
+    pub fn same_session(&self, other: &RealtimeHandle) -> bool {
+        self.commands.same_channel(&other.commands)
+    }
+
     /// Closes the session and stops the task.
     pub async fn close(&self) {
         let (reply, answer) = oneshot::channel();

@@ -11,11 +11,9 @@
 //! * no Redis at all: the local share (half the rate), reported as `fallback`.
 
 use crate::common;
+use crate::redis_server::RedisServer;
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -27,88 +25,6 @@ use kis_sim::{SimConfig, SimServer};
 use market::StockCode;
 
 const CODES: [&str; 6] = ["005930", "000660", "005380", "000270", "068270", "035420"];
-
-/// A `redis-server` of this test: its own port, dir and no persistence; killed on drop.
-struct RedisServer {
-    child: Option<Child>,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl RedisServer {
-    /// Starts one, or says why not: `None` (skip) without `redis-server`, a panic under `CI`.
-    fn start(name: &str) -> Option<RedisServer> {
-        let exists = Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !exists {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "redis-server is not installed (apt-get install -y redis-server): required under CI"
-            );
-            eprintln!("SKIPPED {name}: redis-server is not installed (apt-get install -y redis-server)");
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap();
-        let dir = temp_dir(&format!("redis-{name}"));
-        let mut server = RedisServer {
-            child: None,
-            port,
-            dir,
-        };
-        server.run();
-        Some(server)
-    }
-
-    /// Starts the server on its port and waits for its "ready" line.
-    fn run(&mut self) {
-        let mut child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--logfile", ""])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        loop {
-            match lines.next() {
-                Some(Ok(line)) if line.contains("Ready to accept connections") => break,
-                Some(_) => continue,
-                None => panic!("redis-server exited before it was ready"),
-            }
-        }
-        // Keep draining its log so that it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        self.child = Some(child);
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// A client on the simulator's key 0 sharing its slots and tokens through `url`, with its own
 /// data dir (a machine of its own).

@@ -25,6 +25,7 @@ mod realtime_fake;
 mod realtime_props;
 mod realtime_samples;
 mod realtime_sim;
+mod redis_server;
 mod rest_sim;
 mod samples;
 mod token_sim;

@@ -12,7 +12,8 @@ use axum::extract::State;
 use super::{ApiResult, AppState};
 use crate::clock::rfc3339;
 use crate::contract::{
-    Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthStore, HealthUpstream,
+    Health, HealthCache, HealthGovernor, HealthKey, HealthLive, HealthMarket, HealthStatus, HealthStore,
+    HealthUpstream, KeyState,
 };
 use crate::upstream::CallKind;
 
@@ -33,7 +34,16 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     let failing = c.is_failing();
     let backfill = state.backfill.as_ref().map(|b| b.progress()).unwrap_or_default();
     let store = store_health(&state);
+    let keys = keys(&state);
     let mut reasons = Vec::new();
+    for k in keys.iter().filter(|k| k.state == KeyState::Refused) {
+        reasons.push(format!(
+            "upstream: KIS refuses app key {} ({}): {}",
+            k.number,
+            k.key_fingerprint,
+            k.reason.as_deref().unwrap_or_default()
+        ));
+    }
     if failing {
         reasons.push("upstream: its calls are failing (see upstream.errors)".to_owned());
     }
@@ -96,6 +106,7 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
             max_wait_ms: m.max_wait.as_secs_f64() * 1000.0,
             rate_limited_seen: m.rate_limited_seen,
         },
+        keys,
         cache: HealthCache {
             hits: c.cache_hits.load(Ordering::Relaxed),
             misses: c.cache_misses.load(Ordering::Relaxed),
@@ -132,4 +143,28 @@ fn store_health(state: &AppState) -> HealthStore {
         triggers_stored_late: backlog.stored_late,
         triggers_unkept: backlog.unkept,
     }
+}
+
+/// Every app key with its state.
+fn keys(state: &AppState) -> Vec<HealthKey> {
+    state
+        .gateway
+        .keys()
+        .keys()
+        .iter()
+        .map(|k| {
+            let refusal = k.refusal();
+            HealthKey {
+                number: k.number,
+                key_fingerprint: k.fingerprint.to_string(),
+                state: if refusal.is_some() {
+                    KeyState::Refused
+                } else {
+                    KeyState::Ok
+                },
+                since: refusal.as_ref().map(|r| r.at.to_string()),
+                reason: refusal.map(|r| r.reason),
+            }
+        })
+        .collect()
 }

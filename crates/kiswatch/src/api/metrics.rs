@@ -1,4 +1,5 @@
-//! `GET /metrics`: Prometheus text — the governor (queue, in flight, waits, rejections seen), upstream
+//! `GET /metrics`: Prometheus text — the governor (queue, in flight, waits, rejections seen), each app
+//! key refused or not (`kiswatch_key_refused{key,key_fingerprint}`), upstream
 //! calls by kind and errors by KIS code, cache hits, triggers fired, backfill progress, the live feed,
 //! the stock master, the store (failing writes, the startup integrity check, triggers waiting to be
 //! stored, stored late, never to be stored), and each alert channel (delivered, retried, failed,
@@ -61,6 +62,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             counter!("kiswatch_triggers_stored_late_total").absolute(b.stored_late);
             counter!("kiswatch_triggers_unkept_total").absolute(b.unkept);
             counter!("kiswatch_triggers_store_retries_failed_total").absolute(b.retries_failed);
+        }
+        for k in g.keys().keys() {
+            let (key, fingerprint) = (k.number.to_string(), k.fingerprint.to_string());
+            let refused = if k.refusal().is_some() { 1.0 } else { 0.0 };
+            gauge!("kiswatch_key_refused", "key" => key, "key_fingerprint" => fingerprint).set(refused);
         }
         gauge!("kiswatch_governor_slots").set(f64::from(m.slots));
         gauge!("kiswatch_governor_in_flight").set(m.in_flight as f64);

@@ -88,7 +88,7 @@ pub struct App {
     server: Option<JoinHandle<()>>,
     tasks: Tasks,
     upstream: Option<Upstream>,
-    realtime: Option<kis::realtime::RealtimeHandle>,
+    realtime: Option<crate::upstream::RealtimeSessions>,
 }
 
 impl App {
@@ -131,7 +131,7 @@ impl App {
             MasterConfig::for_environment(upstream.client.environment(), Some(config.data_dir.clone()));
         tasks.spawn(stocks.clone().follow_master(Arc::new(MasterLoader::new(master))));
         let gateway = Arc::new(Gateway::new(
-            upstream.client.clone(),
+            upstream.keys.clone(),
             store.clone(),
             stocks.clone(),
             Ttls::default(),
@@ -194,11 +194,11 @@ impl App {
         if !config.background {
             hub.publish_upstream(UpstreamState::Polling);
         }
-        // One realtime session per app key; its events go straight into the ingest task.
+        // One realtime session per app key; their events go straight into the ingest task.
         let (realtime, events) = match config.background {
             true => {
-                let (handle, events) = upstream.realtime();
-                (Some(handle), Some(events))
+                let (sessions, events) = upstream.realtime();
+                (Some(sessions), Some(events))
             }
             false => (None, None),
         };

@@ -27,6 +27,9 @@ pub struct Health {
     pub upstream: HealthUpstream,
     pub store: HealthStore,
     pub governor: HealthGovernor,
+    /// The app keys, key 1 first, named by fingerprint (never the key): which are in use and which
+    /// KIS refuses (their work moved to the others).
+    pub keys: Vec<HealthKey>,
     pub cache: HealthCache,
     pub market: HealthMarket,
     /// Every stock's history backfill, most urgent first.
@@ -136,6 +139,33 @@ pub struct HealthGovernor {
     pub max_wait_ms: f64,
     /// Rate-limit rejections (EGW00201) seen: should stay 0.
     pub rate_limited_seen: u64,
+}
+
+/// Whether an app key is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    /// In use.
+    Ok,
+    /// KIS refuses it (EGW00102–EGW00105: deleted, suspended, wrong secret): no work goes to it; one
+    /// call tries it again every 5 minutes.
+    Refused,
+}
+
+/// One app key of the service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct HealthKey {
+    /// 1-based, as numbered in the credentials (`KIS_APP_KEY_1` …; a plain `KIS_APP_KEY` is 1).
+    pub number: usize,
+    /// 8 hex digits of the key's SHA-256, never the key.
+    pub key_fingerprint: String,
+    pub state: KeyState,
+    /// KIS's answer when refused; `null` while `ok`.
+    #[schema(required = true)]
+    pub reason: Option<String>,
+    /// When it was refused (RFC 3339); `null` while `ok`.
+    #[schema(required = true)]
+    pub since: Option<String>,
 }
 
 /// The gateway's caches.

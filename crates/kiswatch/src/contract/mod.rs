@@ -46,8 +46,9 @@ pub use channel::{
 pub use condition::{Condition, ConditionMode};
 pub use error::{ErrorBody, ErrorDetail};
 pub use health::{
-    Health, HealthCache, HealthChannel, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthStore,
-    HealthUpstream, LiveFeedStats, MasterOrigin, MasterState, StockMaster, StoreFailure, StoreOrigin,
+    Health, HealthCache, HealthChannel, HealthGovernor, HealthKey, HealthLive, HealthMarket, HealthStatus,
+    HealthStore, HealthUpstream, KeyState, LiveFeedStats, MasterOrigin, MasterState, StockMaster,
+    StoreFailure, StoreOrigin,
 };
 pub use market_time::{Market, MarketPhase};
 pub use quote::{Execution, Level, OrderBook, Price, PriceMove, Side, Sign};

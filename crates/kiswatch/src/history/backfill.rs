@@ -103,7 +103,7 @@ pub struct Backfill {
 
 impl Backfill {
     pub fn new(gateway: Arc<Gateway>, store: Store, has_past_minutes: bool) -> Arc<Backfill> {
-        let rate = gateway.client().environment().rate();
+        let rate = gateway.keys().rate();
         Arc::new(Backfill {
             gateway,
             store,

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! hub open pages + watchlist + conditions ──▶ SubscriptionPlanner::plan ──▶ Round
-//!      Round.subscribe / unsubscribe ──▶ kis::realtime::RealtimeHandle
+//!      Round.subscribe / unsubscribe ──▶ upstream::RealtimeSessions (41 a key)
 //!      Round.realtime ──▶ LiveFeed (who is realtime)        Round.polled ──▶ poll task
 //! ```
 
@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kis::realtime::{RealtimeHandle, Topic};
+use kis::realtime::Topic;
 use market::StockCode;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -25,6 +25,7 @@ use super::planner::{Demand, PlannerConfig, Round, SubscriptionPlanner};
 use crate::hub::Hub;
 use crate::status::FeedState;
 use crate::store::Store;
+use crate::upstream::RealtimeSessions;
 
 /// How often the planner runs a round when nothing changed.
 const ROUND_EVERY: Duration = Duration::from_secs(1);
@@ -39,7 +40,7 @@ pub struct PlannerTask {
     pub hub: Arc<Hub>,
     pub live: Arc<LiveFeed>,
     /// `None`: no realtime session (everything is polled).
-    pub realtime: Option<RealtimeHandle>,
+    pub realtime: Option<RealtimeSessions>,
     pub changed: watch::Receiver<u64>,
     pub polled: watch::Sender<Vec<StockCode>>,
     pub polls: PollConfig,
@@ -115,6 +116,8 @@ impl PlannerTask {
             let round = planner.plan(&demand, &BTreeSet::new(), Instant::now());
             return Some(round);
         };
+        // 41 registrations per open session: fewer when a key was refused.
+        planner.set_registration_limit(handle.capacity().await);
         let current: BTreeSet<Topic> = match handle.registrations().await {
             Ok(r) => r.into_iter().collect(),
             Err(e) => {

@@ -42,7 +42,7 @@ const PROBE_EVERY: Duration = Duration::from_secs(2);
 /// The poll scheduler's budget for an upstream.
 pub fn poll_config(gateway: &Gateway, live: LiveConfig) -> PollConfig {
     PollConfig {
-        rate_per_sec: gateway.client().environment().rate().max(1),
+        rate_per_sec: gateway.keys().rate().max(1),
         share: live.poll_share,
         min_interval: live.min_interval,
         ..PollConfig::default()

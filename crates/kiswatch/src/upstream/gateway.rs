@@ -32,6 +32,7 @@ use moka::future::Cache;
 
 pub use super::counters::{CallKind, UpstreamCounters};
 use super::directory::{StockDirectory, StockMeta};
+use super::keys::KeyPool;
 use super::names;
 use crate::clock::MarketClock;
 use crate::store::{DailyCoverage, Store, StoreError};
@@ -98,7 +99,7 @@ impl Default for Ttls {
 
 /// See the module docs.
 pub struct Gateway {
-    client: KisClient,
+    keys: Arc<KeyPool>,
     store: Store,
     pub clock: Arc<MarketClock>,
     pub stocks: Arc<StockDirectory>,
@@ -112,7 +113,7 @@ pub struct Gateway {
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gateway").field("client", &self.client).finish()
+        f.debug_struct("Gateway").field("keys", &self.keys).finish()
     }
 }
 
@@ -132,9 +133,9 @@ fn minute_candle(b: &MinuteBar) -> Candle {
 }
 
 impl Gateway {
-    pub fn new(client: KisClient, store: Store, stocks: Arc<StockDirectory>, ttls: Ttls) -> Gateway {
+    pub fn new(keys: Arc<KeyPool>, store: Store, stocks: Arc<StockDirectory>, ttls: Ttls) -> Gateway {
         Gateway {
-            client,
+            keys,
             store,
             clock: Arc::new(MarketClock::new()),
             stocks,
@@ -152,12 +153,20 @@ impl Gateway {
         &self.store
     }
 
+    /// Key 1's client (the environment is the same on every key).
     pub fn client(&self) -> &KisClient {
-        &self.client
+        &self.keys.first().client
     }
 
+    /// Every app key's client.
+    pub fn keys(&self) -> &Arc<KeyPool> {
+        &self.keys
+    }
+
+    /// The key with the most free slots now, at `priority` (for a sequence of calls that belong
+    /// together; single calls go through [`KeyPool::call`], which moves off a refused key).
     fn at(&self, priority: Priority) -> KisClient {
-        self.client.with_priority(priority)
+        self.keys.pick().client.with_priority(priority)
     }
 
     fn hit(&self, hit: bool) {
@@ -173,7 +182,10 @@ impl Gateway {
     pub async fn price(&self, code: StockCode, priority: Priority) -> Result<Arc<Price>, GatewayError> {
         self.hit(self.prices.contains_key(&code));
         let fetch = async {
-            let r = self.at(priority).price(code).await;
+            let r = self
+                .keys
+                .call(priority, |c| async move { c.price(code).await })
+                .await;
             self.counters.record(CallKind::Price, &r);
             r.map(Arc::new)
         };
@@ -183,7 +195,10 @@ impl Gateway {
     /// One uncached price call at background priority, to learn whether a failing upstream is
     /// well again (a service whose stocks are all realtime makes no REST call of its own).
     pub async fn probe(&self, code: StockCode) -> bool {
-        let r = self.at(Priority::Background).price(code).await;
+        let r = self
+            .keys
+            .call(Priority::Background, |c| async move { c.price(code).await })
+            .await;
         self.counters.record(CallKind::Price, &r);
         r.is_ok()
     }
@@ -196,7 +211,10 @@ impl Gateway {
     ) -> Result<Arc<OrderBook>, GatewayError> {
         self.hit(self.books.contains_key(&code));
         let fetch = async {
-            let r = self.at(priority).order_book(code).await;
+            let r = self
+                .keys
+                .call(priority, |c| async move { c.order_book(code).await })
+                .await;
             self.counters.record(CallKind::OrderBook, &r);
             r.map(Arc::new)
         };
@@ -211,7 +229,10 @@ impl Gateway {
     ) -> Result<Arc<Vec<Execution>>, GatewayError> {
         self.hit(self.executions.contains_key(&code));
         let fetch = async {
-            let r = self.at(priority).executions(code).await;
+            let r = self
+                .keys
+                .call(priority, |c| async move { c.executions(code).await })
+                .await;
             self.counters.record(CallKind::Executions, &r);
             r.map(Arc::new)
         };
@@ -303,8 +324,10 @@ impl Gateway {
     /// Learns the trading day (and time) upstream is on from one minute-chart call; nothing stored.
     pub async fn learn_today(&self, code: StockCode) -> Result<Option<DateTime>, GatewayError> {
         let r = self
-            .at(Priority::Interactive)
-            .today_minute_chart(code, Time::constant(23, 59, 59, 0))
+            .keys
+            .call(Priority::Interactive, |c| async move {
+                c.today_minute_chart(code, Time::constant(23, 59, 59, 0)).await
+            })
             .await;
         self.counters.record(CallKind::TodayMinutes, &r);
         let newest = r?.bars.iter().map(|b| b.date.to_datetime(b.time)).max();
@@ -316,7 +339,12 @@ impl Gateway {
 
     /// One past day's minutes, oldest first (real accounts and real-like servers only).
     pub async fn past_minutes(&self, code: StockCode, date: Date) -> Result<Vec<Candle>, GatewayError> {
-        let r = self.at(Priority::Background).minute_bars(code, date).await;
+        let r = self
+            .keys
+            .call(Priority::Background, |c| async move {
+                c.minute_bars(code, date).await
+            })
+            .await;
         self.counters.record(CallKind::PastMinutes, &r);
         Ok(r?.iter().map(minute_candle).collect())
     }
@@ -330,8 +358,10 @@ impl Gateway {
         priority: Priority,
     ) -> Result<Vec<Candle>, GatewayError> {
         let r = self
-            .at(priority)
-            .period_bars(code, BarPeriod::Day, from, to)
+            .keys
+            .call(priority, |c| async move {
+                c.period_bars(code, BarPeriod::Day, from, to).await
+            })
             .await;
         self.counters.record(CallKind::Daily, &r);
         Ok(r?.iter().map(period_candle).collect())
@@ -345,7 +375,7 @@ impl Gateway {
         }
         let fetch = async {
             let client = self.at(Priority::Interactive);
-            if !self.client.environment().is_vts() {
+            if !self.client().environment().is_vts() {
                 let today = self
                     .clock
                     .today()

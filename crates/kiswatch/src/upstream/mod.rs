@@ -1,8 +1,9 @@
 //! The upstream: where data enters kiswatch.
 //!
 //! * [`Upstream`]: `demo | real | vts | custom` → one [`kis::KisClient`] (governor, tokens, retries)
-//!   and one realtime WebSocket session per app key ([`Upstream::realtime`]), plus, in demo, the
-//!   embedded simulator they talk to. Every command that talks to KIS (`serve`, `quote`, `backtest`)
+//!   per app key in a [`KeyPool`] ([`keys`]: REST spread by free capacity, a refused key taken out)
+//!   and one realtime WebSocket session per app key ([`RealtimeSessions`], [`realtime`]: the
+//!   registrations sharded 41 a key), plus, in demo, the embedded simulator they talk to. Every command that talks to KIS (`serve`, `quote`, `backtest`)
 //!   builds it here, from the same [`UpstreamConfig`].
 //! * [`gateway`]: every REST call the service makes, behind TTL caches with single-flight.
 //! * [`counters`]: what those calls cost, for health and `/metrics`.
@@ -23,19 +24,24 @@
 pub mod counters;
 pub mod directory;
 pub mod gateway;
+pub mod keys;
 pub mod names;
+pub mod realtime;
 
 use std::time::Duration;
 
 pub use counters::{CallKind, UpstreamCounters};
 pub use directory::{StockDirectory, StockMeta};
 pub use gateway::{Gateway, GatewayError, Ttls};
+pub use keys::{Key, KeyPool};
+pub use realtime::RealtimeSessions;
 
-use kis::realtime::{RealtimeClient, RealtimeConfig, RealtimeEvent, RealtimeHandle};
+use std::sync::Arc;
+
 use kis::{ClientConfig, Credentials, Environment, KisClient};
 use kis_sim::{ClockMode, Profile, SimConfig, SimServer};
 
-use crate::config::{KisProfile, UpstreamConfig};
+use crate::config::{KisKeys, KisProfile, UpstreamConfig};
 
 /// The stock asked for when only the upstream's health or the market's time is wanted (listed on
 /// every KIS server).
@@ -73,7 +79,10 @@ impl UpstreamKind {
 /// A connected upstream.
 pub struct Upstream {
     pub kind: UpstreamKind,
+    /// Key 1's client (the environment, the master and the market clock are the same on every key).
     pub client: KisClient,
+    /// Every app key's client.
+    pub keys: Arc<KeyPool>,
     /// Names the stored data of this upstream.
     pub namespace: String,
     /// The embedded simulator (demo only); dropping it stops it.
@@ -122,33 +131,28 @@ impl Upstream {
                 let namespace = format!("demo-{seed}-{}", sim.market().trading_date());
                 Ok(Upstream {
                     kind: UpstreamKind::Demo,
+                    keys: Arc::new(KeyPool::new(vec![client.clone()])),
                     client,
                     namespace,
                     sim: Some(sim),
                 })
             }
-            UpstreamConfig::Real(credentials) => Ok(Upstream {
-                kind: UpstreamKind::Real,
-                client: KisClient::new(
-                    ClientConfig::new(Environment::Real, credentials.clone()).with_data_dir(data_dir),
-                )?,
-                namespace: "real".into(),
-                sim: None,
-            }),
-            UpstreamConfig::Vts(credentials) => Ok(Upstream {
-                kind: UpstreamKind::Vts,
-                client: KisClient::new(
-                    ClientConfig::new(Environment::Vts, credentials.clone()).with_data_dir(data_dir),
-                )?,
-                namespace: "vts".into(),
-                sim: None,
-            }),
+            UpstreamConfig::Real(keys) => Upstream::with_keys(
+                UpstreamKind::Real,
+                Environment::Real,
+                keys,
+                data_dir,
+                "real".into(),
+            ),
+            UpstreamConfig::Vts(keys) => {
+                Upstream::with_keys(UpstreamKind::Vts, Environment::Vts, keys, data_dir, "vts".into())
+            }
             UpstreamConfig::Custom {
                 rest_url,
                 ws_url,
                 profile,
                 rate,
-                credentials,
+                keys,
             } => {
                 let vts = *profile == KisProfile::Vts;
                 let env = Environment::Custom {
@@ -158,16 +162,36 @@ impl Upstream {
                     vts,
                 };
                 let namespace = format!("{}-{}", env.cache_name(), if vts { "vts" } else { "real" });
-                Ok(Upstream {
-                    kind: UpstreamKind::Custom,
-                    client: KisClient::new(
-                        ClientConfig::new(env, credentials.clone()).with_data_dir(data_dir),
-                    )?,
-                    namespace,
-                    sim: None,
-                })
+                Upstream::with_keys(UpstreamKind::Custom, env, keys, data_dir, namespace)
             }
         }
+    }
+
+    /// One client per key, each with its token cache in `data_dir` and its slots in the ledger.
+    fn with_keys(
+        kind: UpstreamKind,
+        env: Environment,
+        keys: &KisKeys,
+        data_dir: &std::path::Path,
+        namespace: String,
+    ) -> Result<Upstream, UpstreamError> {
+        let clients = keys
+            .credentials
+            .iter()
+            .map(|credentials| {
+                let mut config = ClientConfig::new(env.clone(), credentials.clone()).with_data_dir(data_dir);
+                config.ledger_url = keys.ledger.clone();
+                Ok(KisClient::new(config)?)
+            })
+            .collect::<Result<Vec<_>, UpstreamError>>()?;
+        let keys = Arc::new(KeyPool::new(clients));
+        Ok(Upstream {
+            kind,
+            client: keys.first().client.clone(),
+            keys,
+            namespace,
+            sim: None,
+        })
     }
 
     /// Whether past days' minute bars can be fetched (not on VTS-like servers).
@@ -175,12 +199,15 @@ impl Upstream {
         !self.client.environment().is_vts()
     }
 
-    /// Opens the one realtime session of this app key (demo: the embedded simulator's WebSocket,
-    /// spoken to exactly as KIS's). The approval key comes from the client's token store.
-    pub fn realtime(&self) -> (RealtimeHandle, tokio::sync::mpsc::Receiver<RealtimeEvent>) {
-        let config = RealtimeConfig::new(self.client.environment().ws_url());
-        let approval: std::sync::Arc<dyn kis::realtime::ApprovalSource> = self.client.tokens().clone();
-        RealtimeClient::connect(config, approval)
+    /// Opens one realtime session per app key (demo: the embedded simulator's WebSocket, spoken to
+    /// exactly as KIS's), their events merged into one stream.
+    pub fn realtime(
+        &self,
+    ) -> (
+        RealtimeSessions,
+        tokio::sync::mpsc::Receiver<kis::realtime::RealtimeEvent>,
+    ) {
+        RealtimeSessions::open(self.keys.clone())
     }
 
     /// The base URL of the embedded simulator's control API (demo only).

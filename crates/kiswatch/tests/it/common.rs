@@ -86,7 +86,7 @@ pub fn custom(sim: &SimServer, profile: KisProfile) -> UpstreamConfig {
         ws_url: sim.ws_url(),
         profile,
         rate: None,
-        credentials: kis::Credentials::new(key, secret).unwrap(),
+        keys: kiswatch::config::KisKeys::one(kis::Credentials::new(key, secret).unwrap()),
     }
 }
 

@@ -10,10 +10,13 @@
 mod binary;
 mod common;
 mod fakes;
+#[path = "../../../kis/tests/it/redis_server.rs"]
+mod redis_server;
 mod smtp;
 
 mod cli;
 mod cli_channels;
+mod cli_keys_redis;
 mod cli_shared_budget;
 mod cli_store;
 mod serve_acceptance;
@@ -21,6 +24,7 @@ mod serve_acceptance_cli;
 mod serve_api;
 mod serve_candles;
 mod serve_channels;
+mod serve_keys;
 mod serve_openapi;
 mod serve_realtime;
 mod serve_search;

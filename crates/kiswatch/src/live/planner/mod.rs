@@ -2,7 +2,9 @@
 //! polled over REST instead.
 //!
 //! KIS allows one WebSocket session per app key with at most 41 registrations (executions, order
-//! books and account notices together). Watchlists are larger, so the planner ranks what is wanted:
+//! books and account notices together); with several keys the service has 41 per key
+//! ([`crate::upstream::RealtimeSessions`] shards them). Watchlists are larger, so the planner ranks
+//! what is wanted:
 //!
 //! 1. **open detail pages** (someone is looking): executions + order book, two registrations each,
 //!    the page with the most viewers first;
@@ -46,6 +48,9 @@ use kis::realtime::{Channel, MAX_REGISTRATIONS, Topic};
 use market::StockCode;
 use serde::Serialize;
 use tokio::time::Instant;
+
+/// The most registrations there can be: 41 on each of the most app keys a service takes.
+const MAX_TOTAL: usize = MAX_REGISTRATIONS * kis::credentials::MAX_KEYS;
 
 /// Why a stock is wanted, highest priority first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -106,7 +111,7 @@ impl Demand {
 /// The planner's knobs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlannerConfig {
-    /// Registrations the planner may use (never above KIS's 41).
+    /// Registrations the planner may use: KIS's 41 per session (per app key).
     pub registration_limit: usize,
     /// How long a registration nobody wants keeps its slot against other watchlist stocks.
     pub grace: Duration,
@@ -178,7 +183,7 @@ impl SubscriptionPlanner {
     pub fn new(config: PlannerConfig) -> SubscriptionPlanner {
         SubscriptionPlanner {
             config: PlannerConfig {
-                registration_limit: config.registration_limit.min(MAX_REGISTRATIONS),
+                registration_limit: config.registration_limit.min(MAX_TOTAL),
                 max_changes_per_round: config.max_changes_per_round.max(2),
                 ..config
             },
@@ -188,6 +193,11 @@ impl SubscriptionPlanner {
 
     pub fn config(&self) -> &PlannerConfig {
         &self.config
+    }
+
+    /// How many registrations the sessions allow now (41 per open session, one per app key).
+    pub fn set_registration_limit(&mut self, limit: usize) {
+        self.config.registration_limit = limit.min(MAX_TOTAL);
     }
 
     /// One round: given what is wanted and what is registered now, the changes to make (at most
