@@ -48,8 +48,7 @@ fn mode_of(s: &str) -> Result<Mode, StoreError> {
     })
 }
 
-const COLUMNS: &str =
-    "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at, channels, quiet_hours, expires_at, notify, sound";
+const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at, channels, quiet_hours, expires_at, notify, sound";
 
 fn channels_of(text: &str) -> Result<Vec<u64>, StoreError> {
     serde_json::from_str(text).map_err(|_| StoreError::Corrupt {
