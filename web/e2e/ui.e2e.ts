@@ -105,6 +105,74 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     expect(browser.consoleErrors.join("\n")).toBe("");
   });
 
+  it("adds the highlighted hit on ↓ + Enter, marks watched hits, and says so instead of doing nothing", async () => {
+    const search = page.getByTestId("search");
+    await search.click();
+    await search.pressSequentially("삼성");
+    const hits = page.locator(".search-results li[data-code]");
+    await until(async () => (await hits.count()) >= 3, "several hits for 삼성");
+    // The already watched 삼성전자 is marked.
+    const watched = page.locator('.search-results li[data-code="005930"]');
+    expect(await watched.getAttribute("class")).toContain("watched");
+    expect(await watched.textContent()).toContain("관심종목");
+    const codes = await hits.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.code!));
+    await search.press("ArrowDown");
+    await search.press("ArrowDown");
+    expect(await page.locator(".search-results li.active").getAttribute("data-code")).toBe(codes[2]);
+    await search.press("Enter");
+    await page.locator(`[data-testid="watchlist-row"][data-code="${codes[2]}"]`).waitFor();
+    expect(await page.locator(`[data-testid="watchlist-row"][data-code="${codes[0]}"]`).count(), "not the first hit").toBe(codes[0] === "005930" ? 1 : 0);
+    // Enter on a stock already watched: a message, not silence, and no second row.
+    await search.pressSequentially("005930");
+    await page.locator('.search-results li[data-code="005930"].active').waitFor();
+    await search.press("Enter");
+    await until(async () => ((await page.getByTestId("toast").textContent()) ?? "").includes("이미 관심종목"), "the already-watched message");
+    expect(await page.locator('[data-testid="watchlist-row"][data-code="005930"]').count()).toBe(1);
+  });
+
+  it("removes a row with ×, and 되돌리기 puts it back in its place", async () => {
+    const rows = page.locator('[data-testid="watchlist-row"]');
+    const before = await rows.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.code!));
+    expect(before.length).toBeGreaterThanOrEqual(2);
+    const victim = before[0];
+    await page.locator(`[data-testid="watchlist-row"][data-code="${victim}"] [data-testid="remove"]`).click();
+    await page.locator(`[data-testid="watchlist-row"][data-code="${victim}"]`).waitFor({ state: "detached" });
+    expect(await page.getByTestId("toast").textContent()).toContain("삭제했습니다");
+    await page.getByTestId("toast-undo").click();
+    await page.locator(`[data-testid="watchlist-row"][data-code="${victim}"]`).waitFor();
+    expect(await rows.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.code!))).toEqual(before);
+    const stored = (await api<Array<{ code: string }>>(app.url, "GET", "/api/v1/watchlist")).body.map((w) => w.code);
+    expect(stored).toEqual(before);
+  });
+
+  it("closes the settings on Escape and on a click outside", async () => {
+    const summary = page.locator(".settings summary");
+    const panel = page.locator(".settings-panel");
+    await summary.click();
+    await panel.waitFor({ state: "visible" });
+    await page.keyboard.press("Escape");
+    await panel.waitFor({ state: "hidden" });
+    await summary.click();
+    await panel.waitFor({ state: "visible" });
+    await page.locator(".home-side .panel-head h2").click();
+    await panel.waitFor({ state: "hidden" });
+  });
+
+  it("shows a not-found page for an unknown address, and JSON to a non-browser", async () => {
+    const res = await page.goto(`${app.url}/nonexistent`);
+    expect(res?.status()).toBe(404);
+    await page.getByTestId("not-found").waitFor();
+    expect(await page.getByTestId("not-found").textContent()).toContain("페이지를 찾을 수 없습니다");
+    const json = await fetch(`${app.url}/nonexistent`);
+    expect(json.status).toBe(404);
+    expect(json.headers.get("content-type")).toContain("application/json");
+    await page.getByTestId("not-found").locator("a").click();
+    await page.locator('[data-testid="watchlist-row"]').first().waitFor();
+    // The browser logs the 404 of the page itself; nothing else may be logged.
+    expect(browser.consoleErrors.filter((e) => !/status of 404/.test(e)).join("\n")).toBe("");
+    browser.consoleErrors.length = 0;
+  });
+
   it("takes live data and statuses as the realtime hub sends them", async () => {
     // The hub's messages are played into the page's own socket here, the service's own held back.
     muted = "005930";
@@ -124,6 +192,7 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
       sign: "up",
       volume: 7,
       acc_volume: 9_876_543,
+      acc_turnover: 1_218_765_432_100,
       open: 122_000,
       high: 123_500,
       low: 121_900,
@@ -156,6 +225,27 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     expect(await page.getByTestId("orderbook").locator(".ob-row.ask").count()).toBe(10);
     expect(await page.getByTestId("orderbook").locator(".ob-row.bid").count()).toBe(10);
     await page.getByTestId("executions").locator(".ex-list .ex-row").first().waitFor();
+    // The header: the price as a plain number for tests, the day's facts an HTS shows.
+    const price = page.getByTestId("price");
+    expect(await price.getAttribute("data-value")).toMatch(/^\d+$/);
+    expect((await price.textContent())!.replace(/,/g, "")).toBe(await price.getAttribute("data-value"));
+    for (const id of ["stat-prev-close", "stat-upper", "stat-lower", "stat-w52"]) {
+      expect(await page.getByTestId(id).textContent(), id).toMatch(/\d{1,3}(,\d{3})+/);
+    }
+    await until(async () => /\d+\.\d\d%/.test((await page.getByTestId("stat-strength").textContent()) ?? ""), "체결강도");
+    // 호가 columns named.
+    expect(await page.locator(".ob-head").textContent()).toContain("매도잔량");
+    // The market's date, time and phase, and the demo badge.
+    const clock = page.getByTestId("market-clock");
+    await until(async () => ["pre_open", "opening_auction", "continuous", "closing_auction", "after_hours", "closed", "holiday"].includes((await clock.getAttribute("data-phase")) ?? ""), "the market clock's phase");
+    expect(await clock.textContent()).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d/);
+    expect(await page.getByTestId("demo-badge").textContent()).toBe("데모 · 가상 시장 · 10배속");
+    // The chart opens at the newest bar.
+    const chartEl = page.getByTestId("chart");
+    await until(async () => {
+      const last = await chartEl.getAttribute("data-last-time");
+      return last && (await chartEl.getAttribute("data-visible-last-time")) === last;
+    }, "the newest bar in view", 2_000);
     // The chart paints on the next animation frame after its data: wait for the paint itself.
     const px = await until(async () => {
       const p = await chartPixels(page);
@@ -192,18 +282,26 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     wsRoute!.send(JSON.stringify({ type: "executions", code: "005930", name: "삼성전자", executions: [trade] }));
     const top = page.getByTestId("executions").locator(".ex-list .ex-row").first();
     await until(async () => (await top.textContent())?.includes("777,777"), "the hub's trade on top");
-    expect(await top.getAttribute("class")).toContain("up");
+    // The quantity by side (bought at the ask: red), the price and 대비 against the previous close.
+    expect(await top.locator(".ex-qty").getAttribute("class")).toContain("up");
+    expect(await top.getAttribute("data-side")).toBe("buy");
+    const prevClose = Number((await page.getByTestId("stat-prev-close").textContent())!.replace(/,/g, ""));
+    expect(await top.locator(".ex-price").getAttribute("class")).toContain(199_950 > prevClose ? "up" : 199_950 < prevClose ? "down" : "flat");
+    // Rows loaded over REST carry no side: a neutral quantity, and the legend says what the colours mean.
+    const loaded = page.getByTestId("executions").locator('.ex-row[data-side=""]').first();
+    expect(await loaded.locator(".ex-qty").getAttribute("class")).toContain("neutral");
+    expect(await page.getByTestId("executions-legend").textContent()).toContain("매수");
 
     // The forming bar of the shown period (no averages on the wire: the page computes them).
     const chart = page.getByTestId("chart");
     const bars = await chart.getAttribute("data-bars");
-    const lastBar = (await chart.getAttribute("data-last-bar"))!;
+    const lastBar = (await chart.getAttribute("data-last-time"))!;
     wsRoute!.send(
       JSON.stringify({ type: "candle", code: "005930", name: "삼성전자", period: "D", candle: { time: lastBar, open: 199_000, high: 201_000, low: 198_000, close: 199_950, volume: 5 }, closed: false }),
     );
     await until(async () => (await chart.getAttribute("data-last-close")) === "199950", "the forming bar updated");
     expect(await chart.getAttribute("data-bars")).toBe(bars);
-    expect(await chart.getAttribute("data-last-bar")).toBe(lastBar);
+    expect(await chart.getAttribute("data-last-time")).toBe(lastBar);
     expect(browser.consoleErrors.join("\n")).toBe("");
     muted = null;
   });
@@ -241,7 +339,7 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     await page.locator('[data-testid="watchlist-row"][data-code="005930"]').waitFor();
     // Leaving the stock page gave its channels back; the watchlist row keeps its ticks.
     await until(() => sentOp("unsubscribe", "005930", "orderbook") && sentOp("unsubscribe", "005930", "executions"), "the page's unsubscribe");
-    expect(wsSent.filter((m) => m.op === "unsubscribe" && m.channels?.includes("tick"))).toEqual([]);
+    expect(wsSent.filter((m) => m.op === "unsubscribe" && m.codes?.includes("005930") && m.channels?.includes("tick"))).toEqual([]);
     const code = "005930";
     const price = (await api<{ price: number }>(app.url, "GET", `/api/v1/stocks/${code}/price`)).body.price;
     const level = Math.ceil((price * 1.04) / 100) * 100;
@@ -270,11 +368,12 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
       await until(async () => Number(await win.getByTestId("chart").getAttribute("data-markers")) >= 1, "a marker on the chart", 90_000);
     } catch (err) {
       const candles = (await api<{ candles: Array<{ time: string }> }>(app.url, "GET", `/api/v1/stocks/${code}/candles?period=1m&count=3`)).body;
-      const lastBar = await win.getByTestId("chart").getAttribute("data-last-bar");
+      const lastBar = await win.getByTestId("chart").getAttribute("data-last-time");
       throw new Error(`${String(err)}; trigger bar ${stored!.bar_time}; chart's last bar ${lastBar}; service's last bars ${candles.candles.map((c) => c.time).join(", ")}`, { cause: err });
     }
     const arrow = win.locator(`.trigger-arrow[data-trigger-id="${triggerId}"]`);
     await arrow.waitFor();
+    expect(await arrow.getAttribute("data-trigger-bar-time")).toBe(stored!.bar_time);
     expect(await arrow.getAttribute("data-bar-time")).toBe(stored!.bar_time);
     await screenshot(page, "home-triggered");
     await win.setViewportSize({ width: 1280, height: 800 });
@@ -282,13 +381,27 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     await until(async () => {
       const a = await arrow.boundingBox();
       const c = await win.getByTestId("chart").boundingBox();
-      return a && c && a.x > c.x && a.x + a.width < c.x + c.width && a.y > c.y && a.y + a.height < c.y + c.height;
+      return a && c && a.x > c.x && a.x + a.width < c.x + c.width && a.y > c.y && a.y + a.height < c.y + c.height && (await arrow.getAttribute("data-off")) === null;
     }, "the arrow inside the chart");
-    console.log("arrow", await arrow.boundingBox(), "chart", await win.getByTestId("chart").boundingBox(), await arrow.getAttribute("style"));
+    // The banner explains the trigger: the condition, the bar's date and time, the price, the values.
+    const banner = win.getByTestId("trigger-banner");
+    await banner.waitFor();
+    expect(await banner.getAttribute("data-trigger-id")).toBe(String(triggerId));
+    const text = (await banner.textContent()) ?? "";
+    expect(text).toContain("돌파");
+    expect(text).toContain(stored!.bar_time.slice(0, 10));
+    expect(text).toContain(stored!.bar_time.slice(11, 16));
+    // After a period switch and back, the arrow is still there, in view (the 1-minute bar's daily bar on D).
+    for (const p of ["D", "1m"]) {
+      await win.locator(`.period-tab[data-period="${p}"]`).click();
+      await win.locator(`[data-testid="chart"][data-period="${p}"]`).waitFor();
+      await until(async () => (await arrow.isVisible()) && (await arrow.getAttribute("data-off")) === null, `the arrow on ${p}`, 2_000);
+    }
     await screenshot(win, "stock-trigger");
 
-    // Acknowledging clears the mark.
-    await row.locator("button.ack").click();
+    // 확인 on the trigger page acknowledges it: the banner goes, and the watchlist's mark with it.
+    await win.getByTestId("trigger-ack").click();
+    await banner.waitFor({ state: "hidden" });
     await until(async () => !(await row.getAttribute("class"))?.includes("triggered"), "the mark cleared");
     await win.close();
     expect(browser.consoleErrors.join("\n")).toBe("");
@@ -339,15 +452,52 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     // The browser logs the expected 422 as a failed resource; nothing else may be logged.
     expect(browser.consoleErrors.filter((e) => !/status of 422/.test(e)).join("\n")).toBe("");
     browser.consoleErrors.length = 0;
+    // A period in Korean, a misspelt name, and the parser's suggestion applied with one click.
+    await page.locator(".cond-expr").fill("30분: 정배얼");
+    await page.locator(".cond-editor button[type=submit]").click();
+    await page.getByTestId("apply-suggestion").waitFor();
+    expect(await err.textContent()).toContain("정배열");
+    expect(await err.textContent()).toContain("6번째 글자");
+    await page.getByTestId("apply-suggestion").click();
+    expect(await page.locator(".cond-expr").inputValue()).toBe("30분: 정배열");
+    browser.consoleErrors.length = 0;
     await page.locator(".preset", { hasText: "정배열" }).first().click();
     expect(await page.locator(".cond-expr").inputValue()).toBe("30m: 정배열");
     await page.locator(".cond-editor button[type=submit]").click();
     await page.locator(".cond-table tr", { hasText: "30m: 정배열" }).waitFor();
-    // Test on history: the summary, then the signals on the chart.
-    await page.locator(".cond-expr").fill("D: 골든크로스");
-    await page.locator(".backtest button", { hasText: "실행" }).click();
-    await page.locator(".bt-summary").waitFor({ timeout: 30_000 });
+    // The stored condition says how it alerts: once a bar, every 30 market minutes at most, by default.
+    const stored = page.locator(".cond-table tr", { hasText: "30m: 정배열" });
+    expect(await stored.locator(".cond-alerts").textContent()).toContain("30분 간격");
     await screenshot(page, "conditions");
+    // Test on history, the stock found by name: the span, buy and hold, the costs, the definitions.
+    await page.locator(".cond-expr").fill("D: 골든크로스");
+    const btStock = page.getByTestId("bt-stock");
+    await btStock.fill("");
+    await btStock.pressSequentially("카카오");
+    await page.locator('.search-results li[data-code="035720"]').waitFor();
+    await page.locator('.search-results li[data-code="035720"]').click();
+    await page.getByTestId("bt-run").click();
+    await page.getByTestId("bt-result").waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId("bt-span").textContent()).toMatch(/카카오 \(035720\) · \d{4}-\d\d-\d\d ~ \d{4}-\d\d-\d\d, 일봉 [\d,]+봉/);
+    expect(await page.getByTestId("bt-buy-hold").textContent()).toMatch(/같은 기간 보유: [+-]\d/);
+    expect(await page.locator(".bt-count").textContent()).toContain("거래세 0.18%");
+    // Daily signals are dated, with no 00:00.
+    const firstSignal = (await page.getByTestId("bt-signal").first().locator("td").first().textContent()) ?? "";
+    expect(firstSignal).toMatch(/^\d{4}-\d\d-\d\d$/);
+    await page.getByTestId("bt-definitions").locator("summary").click();
+    expect(await page.getByTestId("bt-definitions").textContent()).toContain("적중률");
+    await screenshot(page, "backtest");
+    // Intraday history is a few weeks: the report says it is short.
+    await page.locator(".cond-expr").fill("30m: 정배열");
+    await page.getByTestId("bt-run").click();
+    await page.getByTestId("bt-short").waitFor({ timeout: 30_000 });
+    // Back to 삼성전자 for the chart.
+    await btStock.fill("");
+    await btStock.pressSequentially("005930");
+    await page.locator('.search-results li[data-code="005930"]').click();
+    await page.locator(".cond-expr").fill("D: 골든크로스");
+    await page.getByTestId("bt-run").click();
+    await page.getByTestId("bt-result").waitFor({ timeout: 30_000 });
     const count = Number((await page.locator(".bt-count").textContent())?.match(/횟수: ([\d,]+)/)?.[1].replace(/,/g, ""));
     expect(count).toBeGreaterThan(0);
     await page.locator(".show-on-chart").click();
@@ -363,6 +513,14 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     await page.locator('[data-testid="watchlist-row"]').first().waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+    // No sideways scroll inside the list either, and the price, 등락률 and alert state are on screen, uncut.
+    const box = await page.locator(".watchlist-box").evaluate((el) => el.scrollWidth - el.clientWidth);
+    expect(box).toBeLessThanOrEqual(0);
+    const firstRow = page.locator('[data-testid="watchlist-row"]').first();
+    for (const cell of ["td.price", "td.col-rate", "td.col-actions"]) {
+      expect(await firstRow.locator(cell).isVisible(), cell).toBe(true);
+      expect(await firstRow.locator(cell).evaluate((el) => el.scrollWidth <= el.clientWidth + 1), `${cell} not cut`).toBe(true);
+    }
     await screenshot(page, "home-phone");
     await page.goto(`${app.url}/stocks/005930`);
     await page.locator('.stock-page[data-ready="true"]').waitFor();

@@ -19,27 +19,47 @@ export function windowName(code: string): string {
 }
 
 export function triggerUrl(tr: Trigger): string {
-  return stockUrl(tr.code, { period: tr.period || undefined, trigger: tr.id });
+  return stockUrl(tr.code, { period: tr.period || undefined, trigger: tr.id ?? undefined });
 }
 
-export type OpenOutcome = "window" | "tab" | "blocked";
+export type OpenOutcome = "window" | "focused" | "tab" | "blocked" | "none";
+
+/** A window this page opened, as far as this page can tell. */
+export interface WindowLike {
+  closed: boolean;
+  focus(): void;
+}
+
+/** The stock windows this page opened, by code: a second trigger for a stock whose window is open goes to
+ * that window's banner (its page hears the trigger on its own WebSocket) instead of reloading it on
+ * another period. */
+const opened = new Map<string, WindowLike>();
 
 /** Opens the trigger's stock page as the settings say; `blocked` when the popup blocker refused. */
 export function openTriggerPage(
   tr: Trigger,
   settings: Settings,
-  deps: { open: (url: string, name: string) => unknown; navigate: (url: string) => void } = {
+  deps: { open: (url: string, name: string) => WindowLike | null; navigate: (url: string) => void; windows?: Map<string, WindowLike> } = {
     open: (url, name) => window.open(url, name),
     navigate,
   },
 ): OpenOutcome {
   const url = triggerUrl(tr);
+  if (settings.openMode === "none") return "none";
   if (settings.openMode === "tab") {
     deps.navigate(url);
     return "tab";
   }
+  const windows = deps.windows ?? opened;
+  const already = windows.get(tr.code);
+  if (already && !already.closed) {
+    already.focus();
+    return "focused";
+  }
   const w = deps.open(url, windowName(tr.code));
-  return w ? "window" : "blocked";
+  if (!w) return "blocked";
+  windows.set(tr.code, w);
+  return "window";
 }
 
 /** The banner shown when the popup blocker refused: a button opens the window with a real gesture. */
@@ -55,7 +75,8 @@ export function popupBlockedBanner(tr: Trigger, host: HTMLElement): void {
         type: "button",
         class: "primary",
         onclick: () => {
-          window.open(triggerUrl(tr), windowName(tr.code));
+          const w = window.open(triggerUrl(tr), windowName(tr.code));
+          if (w) opened.set(tr.code, w);
           banner.remove();
         },
       },
@@ -73,7 +94,15 @@ export function notify(tr: Trigger): void {
     tag: windowName(tr.code),
   });
   n.onclick = () => {
-    window.open(triggerUrl(tr), windowName(tr.code))?.focus();
+    const open = opened.get(tr.code);
+    if (open && !open.closed) open.focus();
+    else {
+      const w = window.open(triggerUrl(tr), windowName(tr.code));
+      if (w) {
+        opened.set(tr.code, w);
+        w.focus();
+      }
+    }
     n.close();
   };
 }

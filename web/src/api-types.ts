@@ -116,6 +116,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/market": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["market"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/push/key": {
         parameters: {
             query?: never;
@@ -395,18 +411,38 @@ export interface components {
             note: string | null;
             urgency: components["schemas"]["Urgency"];
         };
+        /**
+         * @description Costs as fractions of the traded value: commission per side (`0.00015` is 0.015 %) and the
+         *     securities transaction tax (증권거래세) on the sell.
+         */
+        BacktestCosts: {
+            /** Format: double */
+            commission_rate: number;
+            /** Format: double */
+            tax_rate: number;
+        };
         /** @description The report of a backtest. */
         BacktestReport: {
             /** @description Closed bars of the period the condition ran over. */
             bars: number;
+            buy_and_hold: null | components["schemas"]["BuyAndHold"];
             code: string;
             /** @description The condition as parsed (its source). */
             condition: string;
+            /** @description What a round trip paid in the net figures. */
+            costs: components["schemas"]["BacktestCosts"];
+            /** @description Bars on which the condition's value was known (an average is unknown until it has its bars). */
+            evaluated_bars: number;
             /** @description The first bar's start (`null` without bars). */
             from: string | null;
             name: string;
             /** @description The condition's period. */
             period: string;
+            /**
+             * @description Too little history to read much into the figures: fewer than 20 signals or fewer than 100
+             *     evaluated bars.
+             */
+            short_history: boolean;
             /** @description Every bar where the condition turned true, oldest first. */
             signals: components["schemas"]["BacktestSignal"][];
             summary: components["schemas"]["BacktestSummary"];
@@ -416,12 +452,16 @@ export interface components {
         BacktestRequest: {
             code: string;
             condition: string;
+            costs?: null | components["schemas"]["CostsRequest"];
             from?: string | null;
         };
         /** @description A bar where the condition would have fired. */
         BacktestSignal: {
             /** Format: int64 */
             close: number;
+            /** @description The same trades net of the costs. */
+            net_returns: components["schemas"]["ForwardReturns"];
+            /** @description Gross percent returns. */
             returns: components["schemas"]["ForwardReturns"];
             /** @description The bar's start. */
             time: string;
@@ -438,6 +478,24 @@ export interface components {
         BarCount: {
             have: number;
             need: number;
+        };
+        /** @description What holding `bars` bars from every bar of the span gave: the figures a signal must beat. */
+        Baseline: {
+            /** Format: double */
+            hit_rate: number | null;
+            /** Format: double */
+            mean_return: number | null;
+            /** Format: double */
+            net_mean_return: number | null;
+            /** @description Bars with a bar that far ahead. */
+            samples: number;
+        };
+        /** @description Buy and hold over the span tested, in percent. */
+        BuyAndHold: {
+            /** Format: double */
+            gross: number;
+            /** Format: double */
+            net: number | null;
         };
         /** @description One bar: its start (market time) and OHLCV. */
         Candle: {
@@ -580,7 +638,8 @@ export interface components {
             channels: number[];
             /**
              * Format: int64
-             * @description Seconds after a trigger before the same condition may fire again on the same stock.
+             * @description Market seconds after a trigger before the same condition may fire again on the same stock
+             *     (default 1800: 30 market minutes; 0 for none).
              */
             cooldown_secs: number;
             /** @description When it was stored (RFC 3339). */
@@ -595,9 +654,13 @@ export interface components {
             id: number;
             mode: components["schemas"]["ConditionMode"];
             name: string;
+            /** @description Whether its triggers raise a browser notification (where the browser allows it). */
+            notify: boolean;
             /** @description The period of its bars (`1m` … `60m`, `D`, `W`, `M`). */
             period: string | null;
             quiet_hours: null | components["schemas"]["QuietHours"];
+            /** @description Whether its triggers play the alert sound (where the browser allows it). */
+            sound: boolean;
             /**
              * @description Deprecated: the first webhook channel among `channels`, masked (a request's `webhook` becomes
              *     a webhook channel listed in `channels`).
@@ -626,12 +689,22 @@ export interface components {
             expr: string;
             mode?: string | null;
             name?: string | null;
+            /** @description A browser notification for each trigger (default true). */
+            notify?: boolean | null;
             quiet_hours?: null | components["schemas"]["QuietHours"];
+            /** @description The alert sound for each trigger (default true). */
+            sound?: boolean | null;
             /**
              * @description Deprecated: a webhook URL; it becomes a webhook channel listed in `channels` (a masked value
              *     sent back changes nothing).
              */
             webhook?: string | null;
+        };
+        CostsRequest: {
+            /** Format: double */
+            commission_rate?: number | null;
+            /** Format: double */
+            tax_rate?: number | null;
         };
         /** @description One line of an event's delivery log (`GET /api/v1/triggers/{id}/deliveries`). */
         DeliveryEntry: {
@@ -966,16 +1039,23 @@ export interface components {
         Horizon: {
             /** @description The horizon in bars. */
             bars: number;
+            /** @description The same figures from every bar, signal or not (what holding that long from any bar gave). */
+            baseline: components["schemas"]["Baseline"];
             /**
              * Format: double
-             * @description Share of those with a positive return (0..=1), `null` without samples.
+             * @description Share (0..=1) of those whose return net of costs is above zero, `null` without samples.
              */
             hit_rate: number | null;
             /**
              * Format: double
-             * @description Mean percent return, `null` without samples.
+             * @description Mean gross percent return, `null` without samples.
              */
             mean_return: number | null;
+            /**
+             * Format: double
+             * @description Mean percent return net of costs, `null` without samples.
+             */
+            net_mean_return: number | null;
             /** @description Signals with a bar that far ahead. */
             samples: number;
         };
@@ -1007,6 +1087,32 @@ export interface components {
             trades: number;
             upstream: components["schemas"]["UpstreamState"];
         };
+        /** @description `GET /api/v1/market`. */
+        Market: {
+            /**
+             * @description The market time now (RFC 3339): the simulator's clock in the demo, else the latest moment
+             *     seen upstream; `null` before any.
+             */
+            now: string | null;
+            phase: null | components["schemas"]["MarketPhase"];
+            /** @description The market is the demo's simulated one (데모 · 가상 시장). */
+            simulated: boolean;
+            /**
+             * Format: double
+             * @description Market seconds per real second: the simulator's speed in the demo, 1 otherwise.
+             */
+            speed: number;
+            /** @description The trading day (`2026-11-27`), `null` before any. */
+            today: string | null;
+            /** @description `demo`, `real`, `vts` or `custom`. */
+            upstream: string;
+        };
+        /**
+         * @description What the market is doing (KRX sessions): 장전, 장전 동시호가, 장중, 장마감 동시호가, 시간외,
+         *     장마감, 휴장.
+         * @enum {string}
+         */
+        MarketPhase: "pre_open" | "opening_auction" | "continuous" | "closing_auction" | "after_hours" | "closed" | "holiday";
         /**
          * @description Where the copy in use came from: a `download`, or the `cache` in the data dir at startup.
          * @enum {string}
@@ -1075,6 +1181,16 @@ export interface components {
              * @description Shares traded today.
              */
             volume: number;
+            /**
+             * Format: int64
+             * @description 52주 최고가, `null` where the source does not say.
+             */
+            w52_high: number | null;
+            /**
+             * Format: int64
+             * @description 52주 최저가, `null` where the source does not say.
+             */
+            w52_low: number | null;
         };
         /** @description The latest price and the day's move: what a REST price and a WebSocket tick share. */
         PriceMove: {
@@ -1247,6 +1363,11 @@ export interface components {
         StoreOrigin: "created" | "existing" | "emptied";
         /** @description The latest trade of a stock, with the day's move. */
         TickMessage: components["schemas"]["PriceMove"] & {
+            /**
+             * Format: int64
+             * @description KRW traded today (거래대금).
+             */
+            acc_turnover: number;
             /**
              * Format: int64
              * @description Shares traded today.
@@ -1769,6 +1890,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    market: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description market time, trading day and phase (pre_open|opening_auction|continuous|closing_auction|after_hours|closed|holiday), upstream kind, simulated, speed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Market"];
                 };
             };
         };

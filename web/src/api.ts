@@ -33,6 +33,8 @@ export class ApiError extends Error {
   readonly messageKo: string;
   /** Character offset (0-based) of a condition parse error. */
   readonly position: number | null;
+  /** A name the parser thinks was meant (`정배열` for `정배얼`). */
+  readonly suggestion: string | null;
   /** Seconds the service asked us to wait (503 + `Retry-After`). */
   readonly retryAfter: number | null;
 
@@ -42,6 +44,7 @@ export class ApiError extends Error {
     message: string;
     messageKo?: string;
     position?: number | null;
+    suggestion?: string | null;
     retryAfter?: number | null;
   }) {
     super(init.message);
@@ -50,6 +53,7 @@ export class ApiError extends Error {
     this.code = init.code;
     this.messageKo = init.messageKo ?? init.message;
     this.position = init.position ?? null;
+    this.suggestion = init.suggestion ?? null;
     this.retryAfter = init.retryAfter ?? null;
   }
 }
@@ -69,7 +73,15 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   }
   const e = body && typeof body === "object" && "error" in body ? (body as Wire["ErrorBody"]).error : null;
   if (e && typeof e === "object") {
-    return new ApiError({ status: res.status, code: e.code, message: e.message, messageKo: e.message_ko, position: e.position ?? null, retryAfter });
+    return new ApiError({
+      status: res.status,
+      code: e.code,
+      message: e.message,
+      messageKo: e.message_ko,
+      position: e.position ?? null,
+      suggestion: e.suggestion ?? null,
+      retryAfter,
+    });
   }
   return new ApiError({
     status: res.status,
@@ -193,10 +205,16 @@ export class Api {
     return this.call("delete", "/api/v1/conditions/{id}", { params: { id } });
   }
 
-  backtest(code: string, condition: string, from?: string): Promise<BacktestResult> {
+  backtest(code: string, condition: string, opts: { from?: string; commissionRate?: number; taxRate?: number } = {}): Promise<BacktestResult> {
     const body: Wire["BacktestRequest"] = { code, condition };
-    if (from) body.from = from;
+    if (opts.from) body.from = opts.from;
+    if (opts.commissionRate !== undefined || opts.taxRate !== undefined) body.costs = { commission_rate: opts.commissionRate, tax_rate: opts.taxRate };
     return this.call("post", "/api/v1/backtest", { body }).then(backtestFrom);
+  }
+
+  /** The market's time, trading day and phase, and whether it is the demo's simulated market. */
+  market(signal?: AbortSignal): Promise<Wire["Market"]> {
+    return this.call("get", "/api/v1/market", { signal });
   }
 }
 

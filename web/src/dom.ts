@@ -53,9 +53,15 @@ export function setText(el: Element, text: string): boolean {
   return true;
 }
 
-/** Restarts a CSS animation class (a flash on a changed value). */
-export function flash(el: Element, cls = "flash"): void {
-  el.classList.remove(cls);
-  void (el as HTMLElement).offsetWidth;
-  el.classList.add(cls);
+const FLASH_COLOURS: Record<string, string> = { "flash-up": "#ffd8d8", "flash-down": "#d0e1ff", "flash-new": "#d3f9d8" };
+
+/**
+ * A brief background flash on a changed value. Played with the Web Animations API: restarting a CSS animation
+ * class needs a forced layout per call, and a watchlist of ticking rows would force one per row per frame.
+ * Under `prefers-reduced-motion` nothing moves.
+ */
+export function flash(el: Element, cls = "flash-new"): void {
+  if (document.documentElement.classList.contains("reduced-motion") || typeof (el as HTMLElement).animate !== "function") return;
+  const from = FLASH_COLOURS[cls] ?? FLASH_COLOURS["flash-new"];
+  (el as HTMLElement).animate([{ backgroundColor: from }, { backgroundColor: "transparent" }], { duration: cls === "flash-new" ? 1200 : 600, easing: "ease-out" });
 }

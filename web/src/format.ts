@@ -98,3 +98,23 @@ export function formatKstDateTime(rfc3339: string): string {
   const s = new Date(ms + KST_OFFSET_SECS * 1000).toISOString();
   return `${s.slice(0, 10)} ${s.slice(11, 16)}`;
 }
+
+/** `YYYY-MM-DD` in KST. */
+export function formatKstDate(rfc3339: string): string {
+  const ms = Date.parse(rfc3339);
+  if (Number.isNaN(ms)) return "—";
+  return new Date(ms + KST_OFFSET_SECS * 1000).toISOString().slice(0, 10);
+}
+
+/** `MM-DD HH:MM` in KST: a signal's moment in a list. */
+export function formatKstShort(rfc3339: string): string {
+  const ms = Date.parse(rfc3339);
+  if (Number.isNaN(ms)) return "—";
+  const s = new Date(ms + KST_OFFSET_SECS * 1000).toISOString();
+  return `${s.slice(5, 10)} ${s.slice(11, 16)}`;
+}
+
+/** A bar's moment as its period reads: date and time for intraday bars, the date alone for D/W/M. */
+export function formatBarTime(rfc3339: string, period: string): string {
+  return /^\d+m$/.test(period) ? formatKstDateTime(rfc3339) : formatKstDate(rfc3339);
+}

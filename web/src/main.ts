@@ -7,6 +7,8 @@ import { requestNotificationPermission, soundUnlocked, unlockSound } from "./ale
 import { live, settings, settingsChanged, triggers, updateSettings, upstream } from "./app";
 import { h, setChildren } from "./dom";
 import { lang, setLang, t, type MessageKey } from "./i18n";
+import { api } from "./api";
+import { kstMs, kstParts, phaseLabel, projected, readingFrom, speedLabel, type MarketReading } from "./market";
 import { installLinkInterception, onRouteChange, parseRoute } from "./router";
 import { mountChannels } from "./views/channels";
 import { mountConditions } from "./views/conditions";
@@ -20,6 +22,8 @@ const statusLine = h("span", { class: "status-line" });
 const nav = h("nav", { class: "nav" });
 const settingsBox = h("details", { class: "settings" });
 const langBtn = h("button", { type: "button", class: "lang", onclick: () => toggleLang() });
+const demoBadge = h("span", { class: "demo-badge", "data-testid": "demo-badge", hidden: true });
+const clockEl = h("span", { class: "market-clock", "data-testid": "market-clock", "data-phase": "", title: "" });
 const view = h("main", { class: "view" });
 let unmount: (() => void) | null = null;
 let wasOpen = false;
@@ -27,7 +31,13 @@ let wasOpen = false;
 setChildren(
   shell,
   connectionBanner,
-  h("header", { class: "topbar" }, h("a", { href: "/", "data-nav": true, class: "brand" }, "kiswatch"), nav, h("div", { class: "topbar-right" }, statusLine, langBtn, settingsBox)),
+  h(
+    "header",
+    { class: "topbar" },
+    h("a", { href: "/", "data-nav": true, class: "brand" }, "kiswatch"),
+    nav,
+    h("div", { class: "topbar-right" }, demoBadge, clockEl, statusLine, langBtn, settingsBox),
+  ),
   banners,
   view,
 );
@@ -45,11 +55,12 @@ function renderChrome(): void {
   langBtn.title = t("language");
   renderSettings();
   renderStatus();
+  renderClock();
 }
 
 function renderSettings(): void {
   const s = settings();
-  const radio = (value: "window" | "tab", label: MessageKey) =>
+  const radio = (value: "window" | "tab" | "none", label: MessageKey) =>
     h(
       "label",
       { class: "check" },
@@ -77,6 +88,7 @@ function renderSettings(): void {
       h("div", { class: "settings-title" }, t("openMode")),
       radio("window", "openWindow"),
       radio("tab", "openTab"),
+      radio("none", "openNone"),
       h("label", { class: "check" }, notifyInput, t("notify")),
       h("label", { class: "check" }, soundInput, t("sound")),
     ),
@@ -113,11 +125,86 @@ function route(): void {
   renderChrome();
   document.body.dataset.route = r.name;
   if (r.name === "home") unmount = mountHome(view, banners);
-  else if (r.name === "stock") unmount = mountStock(view, r.code, r.period);
+  else if (r.name === "stock") unmount = mountStock(view, r.code, r.period, r.trigger);
   else if (r.name === "conditions") unmount = mountConditions(view);
   else if (r.name === "channels") unmount = mountChannels(view);
-  else setChildren(view, h("div", { class: "not-found" }, h("h1", null, t("notFound")), h("a", { href: "/", "data-nav": true }, t("home"))));
+  else {
+    document.title = `${t("notFound")} · kiswatch`;
+    setChildren(
+      view,
+      h(
+        "div",
+        { class: "not-found", "data-testid": "not-found" },
+        h("div", { class: "not-found-code" }, "404"),
+        h("h1", null, t("notFound")),
+        h("p", { class: "muted" }, t("notFoundHint", { path: location.pathname })),
+        h("a", { href: "/", "data-nav": true, class: "button primary" }, t("backToWatchlist")),
+      ),
+    );
+  }
 }
+
+// ---- The market clock and the demo badge ----------------------------------------------------------------
+let reading: MarketReading | null = null;
+let readAt = 0;
+
+function renderClock(): void {
+  if (!reading) return;
+  const ms = projected(reading, performance.now() - readAt);
+  clockEl.dataset.phase = reading.phase ?? "";
+  if (ms === null || reading.phase === null) {
+    clockEl.textContent = "";
+    return;
+  }
+  const { date, time, seconds } = kstParts(ms);
+  setChildren(
+    clockEl,
+    h("span", { class: "clock-date" }, date),
+    " ",
+    h("span", { class: "clock-time" }, time),
+    " ",
+    h("span", { class: `clock-phase phase-${reading.phase}` }, phaseLabel(reading.phase, lang())),
+  );
+  clockEl.title = `${t("marketTime")} ${date} ${seconds}`;
+  demoBadge.hidden = !reading.simulated;
+  demoBadge.textContent = lang() === "en" ? `Demo · simulated market · ${reading.speed}×` : `데모 · 가상 시장 · ${speedLabel(reading.speed)}`;
+  demoBadge.title = t("demoHint");
+}
+
+async function refreshMarket(): Promise<void> {
+  try {
+    const next = readingFrom(await api.market());
+    // A trade already on screen is never ahead of the clock.
+    const shown = reading ? projected(reading, performance.now() - readAt) : null;
+    if (shown !== null && next.nowMs !== null && shown > next.nowMs && shown - next.nowMs < 60_000 * next.speed) next.nowMs = shown;
+    reading = next;
+    readAt = performance.now();
+    renderClock();
+  } catch {
+    // The status line tells about the service; the clock keeps running on what it had.
+  }
+}
+
+live.on("tick", (msg) => {
+  if (!reading) return;
+  const at = kstMs(msg.time);
+  const shown = projected(reading, performance.now() - readAt);
+  if (shown !== null && at > shown) {
+    reading = { ...reading, nowMs: at };
+    readAt = performance.now();
+  }
+});
+
+// ---- Settings: a popover that closes on Escape and on a click outside it --------------------------------
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape" && settingsBox.open) {
+    settingsBox.open = false;
+    settingsBox.querySelector("summary")?.focus();
+  }
+});
+document.addEventListener("pointerdown", (ev) => {
+  if (settingsBox.open && !settingsBox.contains(ev.target as Node)) settingsBox.open = false;
+});
 
 function toggleLang(): void {
   setLang(lang() === "ko" ? "en" : "ko");
@@ -147,6 +234,10 @@ onRouteChange(route);
 installLinkInterception();
 route();
 soundPrompt();
+// The clock after the page's own requests: a trigger's page draws its chart first.
+setTimeout(() => void refreshMarket(), 0);
+setInterval(() => void refreshMarket(), 5_000);
+setInterval(renderClock, 1_000);
 triggers
   .load()
   .catch((err: unknown) => console.warn("kiswatch: trigger history unavailable", err))

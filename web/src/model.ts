@@ -14,6 +14,14 @@ export type Wire = components["schemas"];
 /** The moving averages drawn and sent by the service (`ma` keys of a candle). */
 export const MA_WINDOWS = ["20", "60", "120", "240"] as const;
 
+/** One fixed colour per average, everywhere (the chart's lines and the legends). */
+export const MA_COLORS: Record<(typeof MA_WINDOWS)[number], string> = {
+  "20": "#f08c00",
+  "60": "#2b8a3e",
+  "120": "#7048e8",
+  "240": "#0c8599",
+};
+
 export type Alignment = Wire["Alignment"];
 export type StockStatus = Wire["FeedState"];
 
@@ -31,6 +39,36 @@ export interface Quote {
   volume: number | null;
   turnover: number | null;
   status: StockStatus | null;
+  /** 전일종가 (기준가): the base of the day's change and limits. */
+  basePrice: number | null;
+  upperLimit: number | null;
+  lowerLimit: number | null;
+  w52High: number | null;
+  w52Low: number | null;
+}
+
+/** A quote with nothing known yet but its stock. */
+export function emptyQuote(code: string, name = "", market = ""): Quote {
+  return {
+    code,
+    name,
+    market,
+    price: null,
+    change: null,
+    rate: null,
+    sign: "flat",
+    open: null,
+    high: null,
+    low: null,
+    volume: null,
+    turnover: null,
+    status: null,
+    basePrice: null,
+    upperLimit: null,
+    lowerLimit: null,
+    w52High: null,
+    w52Low: null,
+  };
 }
 
 export interface Level {
@@ -54,6 +92,8 @@ export interface Execution {
   quantity: number;
   /** Who initiated: a buyer lifting the offer (`buy`, red) or a seller hitting the bid (`sell`, blue). */
   side: "buy" | "sell" | null;
+  /** 체결강도 in percent. */
+  strength: number;
 }
 
 export interface Snapshot {
@@ -96,7 +136,10 @@ export function historyPending(b: Backfill | null, period: string): boolean {
 }
 
 export interface Trigger {
-  id: number;
+  /** `null` while the service could not store it yet (a `trigger_unstored`); the stored copy brings it. */
+  id: number | null;
+  /** `<condition_id>:<code>:<period>:<bar_time>`: the same before and after it is stored. */
+  key: string;
   code: string;
   name: string;
   conditionId: number;
@@ -132,29 +175,49 @@ export interface Condition {
   mode: Wire["ConditionMode"];
   cooldownSecs: number;
   webhook: string | null;
+  notify: boolean;
+  sound: boolean;
   /** Alert channel ids (`/channels`). */
   channels: number[];
+  /** The period of its bars, as the service parsed it (`null`: it does not parse any more). */
+  period: string | null;
 }
 
 export interface BacktestSignal {
   time: string;
-  price: number;
+  /** The signal bar's close (the price a trade at the signal would have paid). */
+  close: number;
   /** Percent return after 1, 5 and 20 bars (`null` where the history ends first). */
   returns: Record<string, number | null>;
+  /** The same net of the costs. */
+  netReturns: Record<string, number | null>;
 }
 
 export interface BacktestHorizon {
   bars: number;
   samples: number;
-  /** Share of signals with a positive return, 0..1. */
+  /** Share of signals whose return net of costs is above zero, 0..1. */
   hitRate: number | null;
-  /** Mean percent return. */
+  /** Mean gross percent return. */
   meanReturn: number | null;
+  /** Mean percent return net of costs. */
+  netMeanReturn: number | null;
+  /** The same from every bar of the span: what a signal must beat. */
+  baseline: { samples: number; hitRate: number | null; meanReturn: number | null; netMeanReturn: number | null };
 }
 
 export interface BacktestResult {
+  code: string;
+  name: string;
   period: string;
   bars: number;
+  /** The first and last bar tested. */
+  from: string | null;
+  to: string | null;
+  evaluatedBars: number;
+  shortHistory: boolean;
+  costs: { commissionRate: number; taxRate: number };
+  buyAndHold: { gross: number; net: number | null } | null;
   signals: BacktestSignal[];
   count: number;
   horizons: BacktestHorizon[];
@@ -165,9 +228,14 @@ function moved(p: Wire["PriceMove"]): Pick<Quote, "price" | "change" | "rate" | 
   return { price: p.price, change: p.change, rate: p.change_rate, sign: p.sign, open: p.open, high: p.high, low: p.low };
 }
 
+/** What a REST price says beyond the move: the base, the limits, the year's range. */
+function priceFacts(p: Wire["Price"]): Pick<Quote, "basePrice" | "upperLimit" | "lowerLimit" | "w52High" | "w52Low"> {
+  return { basePrice: p.base_price, upperLimit: p.upper_limit, lowerLimit: p.lower_limit, w52High: p.w52_high, w52Low: p.w52_low };
+}
+
 /** `GET /stocks/{code}/price` (no feed status: the page keeps the one it has). */
 export function quoteFromPrice(p: Wire["StockPrice"]): Quote {
-  return { code: p.code, name: p.name, market: p.market, ...moved(p), volume: p.volume, turnover: p.turnover, status: null };
+  return { code: p.code, name: p.name, market: p.market, ...moved(p), volume: p.volume, turnover: p.turnover, status: null, ...priceFacts(p) };
 }
 
 /**
@@ -175,7 +243,14 @@ export function quoteFromPrice(p: Wire["StockPrice"]): Quote {
  * carries no market, turnover or status: those stay as the page last had them).
  */
 export function quoteFromTick(t: Wire["TickMessage"], market = ""): Quote {
-  return { code: t.code, name: t.name, market, ...moved(t), volume: t.acc_volume, turnover: null, status: null };
+  return {
+    ...emptyQuote(t.code, t.name, market),
+    ...moved(t),
+    volume: t.acc_volume,
+    turnover: t.acc_turnover,
+    // The base follows from the move (price − change); the limits and the year's range stay as known.
+    basePrice: t.price - t.change,
+  };
 }
 
 /** An order book with its empty levels (price 0) left out, nearest first; `null` when both sides are empty. */
@@ -190,7 +265,7 @@ export function orderBookFrom(b: Wire["OrderBook"]): OrderBook | null {
 /** An execution, or `null` while its time is not known (a REST list before the market date is known). */
 export function executionFrom(e: Wire["Execution"]): Execution | null {
   if (e.time === null) return null;
-  return { time: e.time, price: e.price, change: e.change, quantity: e.volume, side: e.side };
+  return { time: e.time, price: e.price, change: e.change, quantity: e.volume, side: e.side, strength: e.strength };
 }
 
 /** Executions newest first (REST sends them newest first, the WebSocket oldest first). */
@@ -202,7 +277,7 @@ export function executionsFrom(list: Wire["Execution"][]): Execution[] {
 export function snapshotFrom(s: Wire["Snapshot"]): Snapshot {
   const p = s.price;
   return {
-    quote: { code: s.code, name: s.name, market: s.market, ...moved(p), volume: p.volume, turnover: p.turnover, status: s.status },
+    quote: { code: s.code, name: s.name, market: s.market, ...moved(p), volume: p.volume, turnover: p.turnover, status: s.status, ...priceFacts(p) },
     orderbook: orderBookFrom(s.orderbook),
     executions: executionsFrom(s.executions),
   };
@@ -217,9 +292,10 @@ export function candleSetFrom(c: Wire["Candles"]): CandleSet {
   return { code: c.code, period: c.period, candles: c.candles.map(candleFrom), alignment: c.alignment, history: c.history, backfill: c.backfill };
 }
 
-export function triggerFrom(t: Wire["Trigger"]): Trigger {
+export function triggerFrom(t: Wire["Trigger"] | Wire["UnstoredTrigger"]): Trigger {
   return {
-    id: t.id,
+    id: t.id ?? null,
+    key: t.key,
     code: t.code,
     name: t.name,
     conditionId: t.condition_id,
@@ -230,8 +306,19 @@ export function triggerFrom(t: Wire["Trigger"]): Trigger {
     price: t.price,
     values: { ...t.values },
     late: t.late,
-    acked: t.acked,
+    acked: "acked" in t ? t.acked : false,
   };
+}
+
+/** Newest first: the ones not stored yet (the newest, as the store has not caught up), then by id. */
+export function byNewest(a: Trigger, b: Trigger): number {
+  if (a.id === null || b.id === null) return (a.id === null ? 0 : 1) - (b.id === null ? 0 : 1) || b.time.localeCompare(a.time);
+  return b.id - a.id;
+}
+
+/** A trigger's identity in the page: its id once stored, its key before. */
+export function triggerRef(t: Trigger): string {
+  return t.id === null ? t.key : String(t.id);
 }
 
 export function watchItemFrom(w: Wire["WatchlistItem"]): WatchItem {
@@ -239,17 +326,68 @@ export function watchItemFrom(w: Wire["WatchlistItem"]): WatchItem {
 }
 
 export function conditionFrom(c: Wire["Condition"]): Condition {
-  return { id: c.id, name: c.name, expr: c.expr, enabled: c.enabled, mode: c.mode, cooldownSecs: c.cooldown_secs, webhook: c.webhook, channels: c.channels };
+  return { id: c.id, name: c.name, expr: c.expr, enabled: c.enabled, mode: c.mode, cooldownSecs: c.cooldown_secs, webhook: c.webhook, notify: c.notify, sound: c.sound, period: c.period, channels: c.channels };
 }
 
 export function backtestFrom(r: Wire["BacktestReport"]): BacktestResult {
   return {
+    code: r.code,
+    name: r.name,
     period: r.period,
     bars: r.bars,
-    signals: r.signals.map((s) => ({ time: s.time, price: s.close, returns: { ...s.returns } })),
+    from: r.from,
+    to: r.to,
+    evaluatedBars: r.evaluated_bars,
+    shortHistory: r.short_history,
+    costs: { commissionRate: r.costs.commission_rate, taxRate: r.costs.tax_rate },
+    buyAndHold: r.buy_and_hold ? { gross: r.buy_and_hold.gross, net: r.buy_and_hold.net } : null,
+    signals: r.signals.map((s) => ({ time: s.time, close: s.close, returns: { ...s.returns }, netReturns: { ...s.net_returns } })),
     count: r.summary.count,
-    horizons: r.summary.horizons.map((h) => ({ bars: h.bars, samples: h.samples, hitRate: h.hit_rate, meanReturn: h.mean_return })),
+    horizons: r.summary.horizons.map((h) => ({
+      bars: h.bars,
+      samples: h.samples,
+      hitRate: h.hit_rate,
+      meanReturn: h.mean_return,
+      netMeanReturn: h.net_mean_return,
+      baseline: { samples: h.baseline.samples, hitRate: h.baseline.hit_rate, meanReturn: h.baseline.mean_return, netMeanReturn: h.baseline.net_mean_return },
+    })),
   };
+}
+
+/**
+ * A trigger's values in the order a trader reads them: moving averages by window (20, 60, 120, 240),
+ * then everything else in the condition's order.
+ */
+export function orderedValues(values: Record<string, number>): Array<[string, number]> {
+  const window = (k: string) => {
+    const m = /^ma\((\d+)\)$/.exec(k);
+    return m ? Number(m[1]) : Infinity;
+  };
+  return Object.entries(values)
+    .map((e, i) => ({ e, i, w: window(e[0]) }))
+    .sort((a, b) => a.w - b.w || a.i - b.i)
+    .map((x) => x.e);
+}
+
+/** Triggers of one (stock, condition) on one trading day, newest first: one line of the signal list. */
+export interface TriggerGroup {
+  key: string;
+  latest: Trigger;
+  /** Every trigger of the group, newest first (`latest` included). */
+  items: Trigger[];
+}
+
+/** Groups repeats (same stock, same condition, same trading day) keeping the newest-first order of their newest. */
+export function groupTriggers(list: readonly Trigger[]): TriggerGroup[] {
+  const groups = new Map<string, TriggerGroup>();
+  const sorted = [...list].sort(byNewest);
+  for (const tr of sorted) {
+    const key = `${tr.code}|${tr.conditionId}|${tr.barTime.slice(0, 10)}`;
+    const g = groups.get(key);
+    if (g) g.items.push(tr);
+    else groups.set(key, { key, latest: tr, items: [tr] });
+  }
+  return [...groups.values()];
 }
 
 /**

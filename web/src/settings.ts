@@ -1,10 +1,11 @@
 // The user's preferences, persisted in localStorage: how a trigger opens its stock page, and whether it also
 // raises a browser notification and a sound.
 
-export type OpenMode = "window" | "tab";
+export type OpenMode = "window" | "tab" | "none";
 
 export interface Settings {
-  /** `window`: a named window per stock (`kiswatch-005930`); `tab`: navigate this tab. */
+  /** `window`: a named window per stock (`kiswatch-005930`); `tab`: navigate this tab; `none`: only the list
+   * and the row mark (and the notification or sound, where chosen). */
   openMode: OpenMode;
   notify: boolean;
   sound: boolean;
@@ -23,7 +24,7 @@ export function loadSettings(storage: Pick<Storage, "getItem"> | undefined = glo
   }
   const s = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
   return {
-    openMode: s.openMode === "tab" ? "tab" : DEFAULTS.openMode,
+    openMode: s.openMode === "tab" || s.openMode === "none" ? s.openMode : DEFAULTS.openMode,
     notify: typeof s.notify === "boolean" ? s.notify : DEFAULTS.notify,
     sound: typeof s.sound === "boolean" ? s.sound : DEFAULTS.sound,
   };

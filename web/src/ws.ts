@@ -10,6 +10,9 @@
 // * after every (re)connect sends `{"op":"resume","after_trigger_id":N}` with the last trigger it saw, so the
 //   triggers fired while it was away arrive from the service's store, in order; a trigger id it has already
 //   seen is dropped, so a trigger is delivered to the views exactly once;
+// * delivers a `trigger_unstored` (a trigger the service could not store yet: no id, its `key`) as a new
+//   trigger at once, and the stored `trigger` with the same key that follows as `triggerStored` — the same
+//   trigger with its id, not a second alert;
 // * coalesces bursts per animation frame: ticks and order books keep the latest per stock, candles the latest
 //   per (stock, period, bar), executions are batched; triggers, status and error messages are never coalesced
 //   and are delivered at once;
@@ -86,7 +89,10 @@ export interface StoreEvents {
   candle: MessageOf<"candle">;
   /** All executions messages for one stock that arrived within one frame, oldest first. */
   executions: MessageOf<"executions">[];
-  trigger: MessageOf<"trigger">;
+  /** A trigger seen for the first time: stored (`trigger`), or not stored yet (`trigger_unstored`). */
+  trigger: MessageOf<"trigger"> | MessageOf<"trigger_unstored">;
+  /** A stored trigger already delivered as `trigger_unstored` (same `key`): it now has its id. */
+  triggerStored: MessageOf<"trigger">;
   /** A `status` message, read. The store's `upstream` and `stockStatus` are updated before it is emitted. */
   status: StatusUpdate;
   error: ProtocolError;
@@ -123,6 +129,14 @@ export function defaultScheduleFrame(cb: () => void): void {
   setTimeout(run, 250);
 }
 
+/** How many trigger keys are kept to tell a stored trigger from its unstored copy. */
+const KEYS_KEPT = 1_000;
+
+function remember(set: Set<string>, key: string): void {
+  set.add(key);
+  if (set.size > KEYS_KEPT) set.delete(set.values().next().value as string);
+}
+
 export class LiveStore {
   private readonly opts: Required<Omit<LiveStoreOptions, "url">> & { url: string };
   private socket: SocketLike | null = null;
@@ -131,6 +145,10 @@ export class LiveStore {
   private reconnectTimer: unknown = null;
   private stopped = false;
   private lastTrigger: number | null = null;
+  /** Keys of the triggers delivered unstored, waiting for their stored copy (insertion order, bounded). */
+  private readonly unstoredKeys = new Set<string>();
+  /** Keys of the stored triggers delivered (an unstored copy arriving after its stored one is no news). */
+  private readonly storedKeys = new Set<string>();
   private readonly refs = new Map<string, number>();
   private readonly listeners = new Map<keyof StoreEvents, Set<Listener<keyof StoreEvents>>>();
   private pending = new Map<string, Coalesced>();
@@ -398,6 +416,14 @@ export class LiveStore {
       case "trigger": {
         if (this.lastTrigger !== null && msg.id <= this.lastTrigger) return;
         this.lastTrigger = msg.id;
+        remember(this.storedKeys, msg.key);
+        if (this.unstoredKeys.delete(msg.key)) this.emit("triggerStored", msg);
+        else this.emit("trigger", msg);
+        return;
+      }
+      case "trigger_unstored": {
+        if (this.unstoredKeys.has(msg.key) || this.storedKeys.has(msg.key)) return;
+        remember(this.unstoredKeys, msg.key);
         this.emit("trigger", msg);
         return;
       }

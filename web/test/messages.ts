@@ -8,7 +8,7 @@ const name = (code: string) => NAMES[code] ?? code;
 const T = "2026-11-27T10:00:01+09:00";
 
 export function tick(code: string, price: number, over: Partial<MessageOf<"tick">> = {}): MessageOf<"tick"> {
-  return { type: "tick", code, name: name(code), time: T, price, change: 0, change_rate: 0, sign: "flat", open: price, high: price, low: price, volume: 1, acc_volume: 1, ...over };
+  return { type: "tick", code, name: name(code), time: T, price, change: 0, change_rate: 0, sign: "flat", open: price, high: price, low: price, volume: 1, acc_volume: 1, acc_turnover: price, ...over };
 }
 
 export function book(code: string, asks: Wire["Level"][] = [], bids: Wire["Level"][] = []): MessageOf<"orderbook"> {
@@ -50,6 +50,14 @@ export function trigger(id: number, code = "005930", over: Partial<Wire["Trigger
     recorded_at: T,
     ...over,
   };
+}
+
+/** A trigger the store could not write yet: no id, its key; the stored copy (`trigger`) has the same key. */
+export function unstoredTrigger(code = "005930", over: Partial<Wire["UnstoredTrigger"]> = {}): MessageOf<"trigger_unstored"> {
+  const stored: Partial<MessageOf<"trigger">> = trigger(0, code);
+  delete stored.acked;
+  delete stored.recorded_at;
+  return { ...(stored as MessageOf<"trigger">), ...over, type: "trigger_unstored", id: null, persisted: false };
 }
 
 export function status(upstream?: Wire["UpstreamState"], stocks?: Wire["StockStatusEntry"][]): MessageOf<"status"> {

@@ -26,6 +26,8 @@ const snapshot: Wire["Snapshot"] = {
     volume: 890693,
     turnover: 63_400_000_000,
     halted: false,
+    w52_high: 88_800,
+    w52_low: 49_900,
   },
   orderbook: {
     time: "2026-11-27T09:00:55+09:00",
@@ -60,6 +62,11 @@ describe("the service's answers as the views' shapes", () => {
       volume: 890693,
       turnover: 63_400_000_000,
       status: "polled",
+      basePrice: 71500,
+      upperLimit: 92900,
+      lowerLimit: 50100,
+      w52High: 88_800,
+      w52Low: 49_900,
     });
     // Empty levels left out, nearest first.
     expect(s.orderbook).toEqual({
@@ -88,12 +95,35 @@ describe("the service's answers as the views' shapes", () => {
       bars: 400,
       from: "2025-06-02T00:00:00+09:00",
       to: "2026-01-05T00:00:00+09:00",
-      signals: [{ time: "2026-01-05T00:00:00+09:00", close: 100, values: { close: 100 }, returns: { "1": 1.5, "5": null, "20": -2 } }],
-      summary: { count: 1, horizons: [{ bars: 1, samples: 1, hit_rate: 1, mean_return: 1.5 }] },
+      evaluated_bars: 380,
+      short_history: true,
+      costs: { commission_rate: 0.00015, tax_rate: 0.0018 },
+      buy_and_hold: { gross: 12.5, net: 12.2 },
+      signals: [
+        {
+          time: "2026-01-05T00:00:00+09:00",
+          close: 100,
+          values: { close: 100 },
+          returns: { "1": 1.5, "5": null, "20": -2 },
+          net_returns: { "1": 1.3, "5": null, "20": -2.2 },
+        },
+      ],
+      summary: {
+        count: 1,
+        horizons: [{ bars: 1, samples: 1, hit_rate: 1, mean_return: 1.5, net_mean_return: 1.3, baseline: { samples: 399, hit_rate: 0.48, mean_return: 0.05, net_mean_return: -0.16 } }],
+      },
     });
     expect(bt.count).toBe(1);
-    expect(bt.horizons[0]).toEqual({ bars: 1, samples: 1, hitRate: 1, meanReturn: 1.5 });
-    expect(bt.signals[0]).toEqual({ time: "2026-01-05T00:00:00+09:00", price: 100, returns: { "1": 1.5, "5": null, "20": -2 } });
+    expect(bt.horizons[0]).toEqual({
+      bars: 1,
+      samples: 1,
+      hitRate: 1,
+      meanReturn: 1.5,
+      netMeanReturn: 1.3,
+      baseline: { samples: 399, hitRate: 0.48, meanReturn: 0.05, netMeanReturn: -0.16 },
+    });
+    expect(bt.signals[0]).toEqual({ time: "2026-01-05T00:00:00+09:00", close: 100, returns: { "1": 1.5, "5": null, "20": -2 }, netReturns: { "1": 1.3, "5": null, "20": -2.2 } });
+    expect(bt).toMatchObject({ from: "2025-06-02T00:00:00+09:00", shortHistory: true, evaluatedBars: 380, buyAndHold: { gross: 12.5, net: 12.2 }, costs: { commissionRate: 0.00015, taxRate: 0.0018 } });
   });
 
   it("keeps a chart's averages and its history counts", () => {
@@ -153,11 +183,24 @@ describe("opening a trigger's page", () => {
 
   it("opens one named window per stock, and reports the popup blocker", () => {
     const opened: Array<[string, string]> = [];
-    const ok = openTriggerPage(tr, { openMode: "window", notify: false, sound: false }, { open: (u, n) => (opened.push([u, n]), {}), navigate: () => {} });
+    const windows = new Map();
+    const win = { closed: false, focused: 0, focus() { this.focused++; } };
+    const ok = openTriggerPage(tr, { openMode: "window", notify: false, sound: false }, { open: (u, n) => (opened.push([u, n]), win), navigate: () => {}, windows });
     expect(ok).toBe("window");
     expect(opened).toEqual([["/stocks/005930?period=30m&trigger=9", "kiswatch-005930"]]);
-    const blocked = openTriggerPage(tr, { openMode: "window", notify: false, sound: false }, { open: () => null, navigate: () => {} });
+    // A second trigger of the same stock while its window is open: the window is focused, not sent elsewhere
+    // (its page adds the trigger to its banner).
+    const other = triggerFrom(trigger(10, "005930", { period: "1m" }));
+    expect(openTriggerPage(other, { openMode: "window", notify: false, sound: false }, { open: (u, n) => (opened.push([u, n]), win), navigate: () => {}, windows })).toBe("focused");
+    expect(opened).toHaveLength(1);
+    expect(win.focused).toBe(1);
+    // Once the user closed it, the next trigger opens it again.
+    win.closed = true;
+    expect(openTriggerPage(other, { openMode: "window", notify: false, sound: false }, { open: (u, n) => (opened.push([u, n]), { closed: false, focus() {} }), navigate: () => {}, windows })).toBe("window");
+    expect(opened[1]).toEqual(["/stocks/005930?period=1m&trigger=10", "kiswatch-005930"]);
+    const blocked = openTriggerPage(triggerFrom(trigger(11, "000660")), { openMode: "window", notify: false, sound: false }, { open: () => null, navigate: () => {}, windows });
     expect(blocked).toBe("blocked");
+    expect(openTriggerPage(tr, { openMode: "none", notify: false, sound: false }, { open: () => { throw new Error("no window"); }, navigate: () => { throw new Error("no navigation"); } })).toBe("none");
     expect(windowName("000660")).toBe("kiswatch-000660");
   });
 
@@ -189,7 +232,26 @@ describe("settings", () => {
 describe("live messages", () => {
   it("reads a tick's day volume from acc_volume, not the trade's size", () => {
     const q = quoteFromTick(tick("005930", 71_200, { change: 700, change_rate: 0.99, sign: "up", volume: 15, acc_volume: 8_123_456, open: 70_600, high: 71_300, low: 70_500 }), "KOSPI");
-    expect(q).toEqual({ code: "005930", name: "삼성전자", market: "KOSPI", price: 71_200, change: 700, rate: 0.99, sign: "up", open: 70_600, high: 71_300, low: 70_500, volume: 8_123_456, turnover: null, status: null });
+    expect(q).toEqual({
+      code: "005930",
+      name: "삼성전자",
+      market: "KOSPI",
+      price: 71_200,
+      change: 700,
+      rate: 0.99,
+      sign: "up",
+      open: 70_600,
+      high: 71_300,
+      low: 70_500,
+      volume: 8_123_456,
+      turnover: 71_200,
+      status: null,
+      basePrice: 70_500,
+      upperLimit: null,
+      lowerLimit: null,
+      w52High: null,
+      w52Low: null,
+    });
   });
 
   const bar = (i: number, close: number, ma: Record<string, number | null> = {}): Candle => ({

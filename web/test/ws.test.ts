@@ -170,7 +170,7 @@ describe("reconnect", () => {
 describe("resume", () => {
   it("resumes after the last trigger it saw, and delivers each trigger once", () => {
     const store = makeStore();
-    const got: number[] = [];
+    const got: Array<number | null> = [];
     store.on("trigger", (m) => got.push(m.id));
     store.noteTriggerId(7); // the page loaded triggers up to 7 over HTTP
     store.connect();
@@ -193,7 +193,7 @@ describe("resume", () => {
 
   it("delivers the trigger as it came and sends no resume before any trigger is known", () => {
     const store = makeStore();
-    const got: MessageOf<"trigger">[] = [];
+    const got: Array<MessageOf<"trigger"> | MessageOf<"trigger_unstored">> = [];
     store.on("trigger", (m) => got.push(m));
     store.connect();
     last().open();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
@@ -23,6 +23,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/faults", post(faults).get(get_faults))
         .route("/scenario", post(scenario))
         .route("/clock", post(clock).get(get_clock))
+        .route("/minutes/{code}", get(minutes))
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -47,6 +48,36 @@ async fn stocks(State(state): State<Arc<AppState>>) -> Response {
         .map(|s| json!({ "code": s.code.as_str(), "name": s.name, "market": s.market.as_str() }))
         .collect();
     Json(list).into_response()
+}
+
+/// The simulator's own 1-minute bars of a stock's trading day up to now (the truth a chart built
+/// from its feed is checked against): `[{"time","open","high","low","close","volume"}]`, oldest first.
+async fn minutes(State(state): State<Arc<AppState>>, Path(code): Path<String>) -> Response {
+    let Ok(code) = StockCode::parse(&code) else {
+        return error(StatusCode::BAD_REQUEST, format!("not a stock code: {code:?}"));
+    };
+    if state.market.stock(&code).is_none() {
+        return error(StatusCode::NOT_FOUND, format!("unknown stock {code}"));
+    }
+    let now = state.market.now();
+    let date = state.market.trading_date();
+    let until = if now.date() == date {
+        now.time()
+    } else {
+        jiff::civil::Time::MAX
+    };
+    let bars: Vec<_> = state
+        .market
+        .minute_bars(&code, date, until)
+        .into_iter()
+        .map(|b| {
+            json!({
+                "time": format!("{}T{}+09:00", b.date, b.time.strftime("%H:%M:%S")),
+                "open": b.open, "high": b.high, "low": b.low, "close": b.close, "volume": b.volume,
+            })
+        })
+        .collect();
+    Json(bars).into_response()
 }
 
 #[derive(Deserialize)]
@@ -177,6 +208,7 @@ fn clock_json(state: &AppState) -> serde_json::Value {
         "now": state.market.now().to_string(),
         "trading_date": state.market.trading_date().to_string(),
         "phase": format!("{:?}", state.market.phase()),
+        "speed": state.market.speed(),
     })
 }
 

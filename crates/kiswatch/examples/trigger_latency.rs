@@ -170,6 +170,8 @@ async fn main() -> anyhow::Result<()> {
             mode: Mode::EveryTick,
             cooldown_secs: 0,
             webhook: None,
+            notify: false,
+            sound: false,
             channels: Vec::new(),
             quiet_hours: None,
             expires_at: None,

@@ -22,7 +22,7 @@ use market::{Candle, Period, StockCode};
 
 use crate::contract::{ChartCandle, MovingAverages};
 use crate::history::{Backfill, LONGEST_AVERAGE, Need, SESSION_MINUTES, Urgency, ensure_daily};
-use crate::live::{LiveFeed, Quotes};
+use crate::live::{LiveFeed, Quotes, overlay};
 use crate::store::Store;
 use crate::upstream::gateway::FIRST_DRAW_DAYS;
 use crate::upstream::{Gateway, GatewayError};
@@ -163,39 +163,6 @@ async fn minutes_with_live(
     }
     let stored = store.minutes(code, None, want).await?;
     Ok(overlay(stored, bars.as_ref(), upstream_forming))
-}
-
-/// `stored` (oldest first) with the live bars on top: a live minute replaces the stored one, except
-/// an unsure minute (one the feed may have missed trades of, [`crate::live::bars`]): upstream's bar
-/// wins once it was read after the minute closed, and until then completes the live one
-/// ([`Candle::merged_with_live`]). Without live bars, upstream's forming minute goes last.
-fn overlay(
-    stored: Vec<Candle>,
-    live: Option<&crate::live::LiveBars>,
-    upstream_forming: Option<Candle>,
-) -> Vec<Candle> {
-    let mut by_time: std::collections::BTreeMap<jiff::civil::DateTime, Candle> =
-        stored.into_iter().map(|b| (b.time, b)).collect();
-    match live.filter(|l| !l.all().is_empty()) {
-        Some(live) => {
-            for b in live.all() {
-                let chosen = match by_time.get(&b.time) {
-                    Some(s) if live.is_unsure(b.time) && live.is_settled(b.time) => *s,
-                    Some(s) if live.is_unsure(b.time) => s.merged_with_live(&b),
-                    _ => b,
-                };
-                by_time.insert(b.time, chosen);
-            }
-        }
-        None => {
-            if let Some(f) = upstream_forming
-                && by_time.last_key_value().is_none_or(|(t, _)| *t <= f.time)
-            {
-                by_time.insert(f.time, f);
-            }
-        }
-    }
-    by_time.into_values().collect()
 }
 
 /// A bar as the chart gets it.

@@ -3,7 +3,8 @@
 //!
 //! * Files are served with their MIME type; Vite's fingerprinted `assets/*` are cached for a year
 //!   (`immutable`), everything else is revalidated (`no-cache`), so a new build shows at once.
-//! * The UI's routes (`/`, `/stocks/{code}`, `/conditions`, `/channels`) get `index.html` (a single-page app).
+//! * The UI's routes (`/`, `/stocks/{code}`, `/conditions`, `/channels`) get `index.html` (a single-page
+//!   app); a browser asking for any other page gets it too, with status 404, and the UI says it is not there.
 //! * Without a build (`web/dist` missing, e.g. a fresh clone before `make web-build`) the crate still
 //!   compiles and `/` explains how to build the UI; the API works either way.
 
@@ -75,6 +76,14 @@ pub fn serve(path: &str) -> Option<Response> {
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         r
     }))
+}
+
+/// The UI's `index.html` with status 404: a browser shows the UI's own not-found page (the UI's
+/// router knows no such route) instead of a JSON body. `None` without a built UI.
+pub fn not_found_page() -> Option<Response> {
+    let mut response = file("index.html")?;
+    *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
+    Some(response)
 }
 
 #[cfg(test)]

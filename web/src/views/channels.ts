@@ -410,7 +410,10 @@ export function mountChannels(root: HTMLElement): () => void {
           list.map((tr) => {
             const box = h("div", { class: "delivery-log", "data-testid": "delivery-log", hidden: true });
             const btn = h("button", { type: "button", class: "small", "data-testid": "delivery-log-show" }, tt("logShow"));
-            btn.addEventListener("click", () => void showLog(tr.id, box));
+            // An unstored trigger (no id yet) has no delivery log to show.
+            btn.addEventListener("click", () => {
+              if (tr.id !== null) void showLog(tr.id, box);
+            });
             return h(
               "li",
               { class: "trigger-item", "data-trigger-id": tr.id },

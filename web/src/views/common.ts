@@ -2,7 +2,7 @@
 
 import type { ApiError } from "../api";
 import { h } from "../dom";
-import { direction, formatChange, formatMaybe, formatRate, limitBadge, signDirection } from "../format";
+import { direction, formatChange, formatKrw, formatMaybe, formatRate, limitBadge, signDirection } from "../format";
 import { lang, t } from "../i18n";
 import type { Alignment, Quote, StockStatus } from "../model";
 
@@ -75,8 +75,47 @@ export function skeleton(cls: string, lines = 6): HTMLElement {
   );
 }
 
-/** The period a condition expression runs on: its `30m:` prefix, or daily without one. */
+const KOREAN_PERIODS: Record<string, string> = { 일: "D", 주: "W", 월: "M" };
+
+/** The period a condition expression runs on: its `30m:` (or `30분:`, `일:`) prefix, or daily without one. */
 export function conditionPeriod(expr: string): string {
-  const m = /^\s*(1m|3m|5m|10m|15m|30m|60m|D|W|M)\s*:/.exec(expr);
-  return m ? m[1] : "D";
+  const m = /^\s*(1m|3m|5m|10m|15m|30m|60m|D|W|M|\d+분|일|주|월)\s*:/.exec(expr);
+  if (!m) return "D";
+  const p = m[1];
+  if (p.endsWith("분")) return `${p.slice(0, -1)}m`;
+  return KOREAN_PERIODS[p] ?? p;
 }
+
+const PERIOD_LABEL_KO: Record<string, string> = {
+  "1m": "1분",
+  "3m": "3분",
+  "5m": "5분",
+  "10m": "10분",
+  "15m": "15분",
+  "30m": "30분",
+  "60m": "60분",
+  D: "일",
+  W: "주",
+  M: "월",
+};
+
+/** A period as the UI names it: `1분`, `30분`, `일` (`1m`, `30m`, `D` in English). */
+export function periodLabel(p: string): string {
+  return lang() === "en" ? p : (PERIOD_LABEL_KO[p] ?? p);
+}
+
+/** A value of a condition (an average, a price, a volume): whole numbers with separators, else two decimals. */
+export function formatValue(v: number): string {
+  return Number.isInteger(v) ? formatKrw(v) : v.toLocaleString("ko-KR", { minimumFractionDigits: 0, maximumFractionDigits: 2 });
+}
+
+/** `text` with the word at `pos` (letters, digits, Hangul) replaced by `word`. */
+export function replaceWordAt(text: string, pos: number, word: string): string {
+  const isWord = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}_]/u.test(c);
+  let start = Math.min(pos, text.length);
+  let end = start;
+  while (start > 0 && isWord(text[start - 1])) start--;
+  while (end < text.length && isWord(text[end])) end++;
+  return text.slice(0, start) + word + text.slice(end);
+}
+

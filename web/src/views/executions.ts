@@ -2,6 +2,11 @@
 // reaching its end never scrolls the page), newest on top. When the reader has scrolled down, new rows are
 // inserted above without moving what they read (the scroll offset grows by the inserted height) and a
 // "새 체결 N건" button offers the way back to the top.
+//
+// Colours follow one rule each, as on an HTS: the price and 대비 against the previous close (like the header:
+// above red, below blue), the quantity by who initiated the trade (buyer red, seller blue) — with a legend —
+// and neutral where the source does not say (trades loaded over REST carry no side). 체결강도 is the latest
+// trade's.
 
 import { h } from "../dom";
 import { direction, formatChange, formatKrw, formatKstTime } from "../format";
@@ -17,9 +22,20 @@ export class ExecutionsPanel {
   private readonly pill: HTMLButtonElement;
   private readonly seen = new Set<string>();
   private newest = "";
+  private newestStrength: number | null = null;
   private unseen = 0;
+  /** The legend for the quantity colours (the page puts it in the panel's head). */
+  readonly legend: HTMLElement;
 
   constructor() {
+    this.legend = h(
+      "span",
+      { class: "ex-legend", "data-testid": "executions-legend" },
+      h("span", { class: "muted" }, `${t("quantity")}: `),
+      h("span", { class: "side-buy" }, `● ${t("buySide")}`),
+      " ",
+      h("span", { class: "side-sell" }, `● ${t("sellSide")}`),
+    );
     this.list = h("div", { class: "ex-list" });
     this.scroller = h("div", { class: "ex-scroll" }, this.list);
     this.pill = h("button", { type: "button", class: "new-pill", hidden: true, onclick: () => this.toTop() });
@@ -49,11 +65,15 @@ export class ExecutionsPanel {
     const rows: HTMLElement[] = [];
     for (const e of fresh) {
       this.seen.add(key(e));
-      if (e.time > this.newest) this.newest = e.time;
+      if (e.time >= this.newest) {
+        this.newest = e.time;
+        if (Number.isFinite(e.strength) && e.strength > 0) this.newestStrength = e.strength;
+      }
       rows.unshift(row(e, base));
     }
-    const reading = this.scroller.scrollTop > 2;
-    const before = this.list.scrollHeight;
+    // (The first rows need no layout read: nobody has scrolled an empty box.)
+    const reading = this.list.childElementCount > 0 && this.scroller.scrollTop > 2;
+    const before = reading ? this.list.scrollHeight : 0;
     this.list.prepend(...rows);
     while (this.list.childElementCount > MAX_ROWS) this.list.lastElementChild?.remove();
     if (reading) {
@@ -67,6 +87,11 @@ export class ExecutionsPanel {
       this.seen.clear();
       for (const r of this.list.children) this.seen.add((r as HTMLElement).dataset.key ?? "");
     }
+  }
+
+  /** 체결강도 of the newest trade shown (`null` before any). */
+  get strength(): number | null {
+    return this.newestStrength;
   }
 
   private toTop(): void {
@@ -84,14 +109,21 @@ function key(e: Execution): string {
   return `${e.time}|${e.price}|${e.quantity}|${e.change}`;
 }
 
+/** The colours of one trade: price and 대비 against the previous close, the quantity by side. */
+export function executionTones(e: Pick<Execution, "price" | "change" | "side">, base: number | null): { price: string; quantity: string } {
+  const price = base !== null ? direction(e.price - base) : direction(e.change);
+  const quantity = e.side === "buy" ? "up" : e.side === "sell" ? "down" : "neutral";
+  return { price, quantity };
+}
+
 function row(e: Execution, base: number | null): HTMLElement {
-  const d = e.side === "buy" ? "up" : e.side === "sell" ? "down" : base !== null ? direction(e.price - base) : direction(e.change);
+  const tone = executionTones(e, base);
   return h(
     "div",
-    { class: `ex-row ${d}`, "data-key": key(e) },
+    { class: "ex-row", "data-key": key(e), "data-side": e.side ?? "" },
     h("span", { class: "ex-time" }, formatKstTime(e.time)),
-    h("span", { class: "num" }, formatKrw(e.price)),
-    h("span", { class: "num" }, formatChange(e.change)),
-    h("span", { class: "num" }, formatKrw(e.quantity)),
+    h("span", { class: `num ex-price ${tone.price}` }, formatKrw(e.price)),
+    h("span", { class: `num ex-change ${tone.price}` }, formatChange(e.change)),
+    h("span", { class: `num ex-qty ${tone.quantity}` }, formatKrw(e.quantity)),
   );
 }

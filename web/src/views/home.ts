@@ -6,13 +6,14 @@ import { beep, notify, openTriggerPage, popupBlockedBanner, soundUnlocked } from
 import { api } from "../api";
 import { live, settings, triggers } from "../app";
 import { flash, h, setChildren, setText } from "../dom";
-import { formatKrw, formatKstDateTime, formatMaybe, formatKstTime } from "../format";
+import { formatKoreanAmount, formatKrw, formatKstDateTime, formatKstShort, formatMaybe } from "../format";
 import { t } from "../i18n";
 import { LIVE_FRESH_MS } from "../feed";
-import { quoteFromTick, type Quote, type Trigger, type WatchItem } from "../model";
+import { groupTriggers, orderedValues, quoteFromTick, type Quote, type Trigger, type TriggerGroup, type WatchItem } from "../model";
 import { stockUrl } from "../router";
-import { alignmentBadge, conditionPeriod, errorPanel, paintQuote, skeleton, statusBadge } from "./common";
+import { alignmentBadge, conditionPeriod, errorMessage, errorPanel, formatValue, paintQuote, periodLabel, skeleton, statusBadge } from "./common";
 import { searchBox } from "./search";
+import { toast } from "./toast";
 
 interface Row {
   item: WatchItem;
@@ -21,6 +22,7 @@ interface Row {
   change: HTMLElement;
   rate: HTMLElement;
   volume: HTMLElement;
+  turnover: HTMLElement;
   limit: HTMLElement;
   align: HTMLElement;
   status: HTMLElement;
@@ -51,9 +53,10 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
         h("th", { class: "col-handle" }),
         h("th", { class: "col-name" }, t("name")),
         h("th", { class: "num" }, t("price")),
-        h("th", { class: "num" }, t("change")),
-        h("th", { class: "num" }, t("rate")),
+        h("th", { class: "num col-change" }, t("change")),
+        h("th", { class: "num col-rate" }, t("rate")),
         h("th", { class: "num col-volume" }, t("volume")),
+        h("th", { class: "num col-turnover" }, t("turnover")),
         h("th", { class: "col-align" }, t("alignment")),
         h("th", { class: "col-status" }, t("status")),
         h("th", { class: "col-actions" }),
@@ -63,8 +66,8 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
   );
   const listBox = h("section", { class: "watchlist-box" }, skeleton("rows", 8));
   const triggerList = h("ol", { class: "trigger-list" });
-  const ackAll = h("button", { type: "button", class: "small", onclick: () => void acknowledge(triggers.items.filter((x) => !x.acked).map((x) => x.id)) }, t("ackAll"));
-  const search = searchBox((hit) => void add(hit.code));
+  const ackAll = h("button", { type: "button", class: "small", onclick: () => void acknowledge(triggers.items.filter((x) => !x.acked)) }, t("ackAll"));
+  const search = searchBox((hit) => void add(hit.code, hit.name), { watched: () => new Set(order) });
 
   setChildren(
     root,
@@ -117,13 +120,14 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
 
   function makeRow(item: WatchItem): Row {
     const price = h("td", { class: "num price" });
-    const change = h("td", { class: "num" });
-    const rate = h("td", { class: "num" });
+    const change = h("td", { class: "num col-change" });
+    const rate = h("td", { class: "num col-rate" });
     const volume = h("td", { class: "num col-volume" });
+    const turnover = h("td", { class: "num col-turnover" });
     const limit = h("span", { hidden: true });
     const align = h("td", { class: "col-align" });
     const status = h("td", { class: "col-status" });
-    const ack = h("button", { type: "button", class: "small ack", hidden: true, onclick: () => void acknowledge(unackedIds(item.code)) }, t("ack"));
+    const ack = h("button", { type: "button", class: "small ack", hidden: true, onclick: () => void acknowledge(unacked(item.code)) }, t("ack"));
     const tr = h(
       "tr",
       { "data-testid": "watchlist-row", "data-code": item.code, draggable: "true" },
@@ -139,16 +143,17 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
       change,
       rate,
       volume,
+      turnover,
       align,
       status,
       h(
         "td",
         { class: "col-actions" },
         ack,
-        h("button", { type: "button", class: "icon remove", title: t("remove"), "aria-label": `${t("remove")} ${item.name}`, onclick: () => void remove(item.code) }, "×"),
+        h("button", { type: "button", class: "icon remove", "data-testid": "remove", title: t("remove"), "aria-label": `${t("remove")} ${item.name}`, onclick: () => void remove(item.code) }, "×"),
       ),
     ) as HTMLTableRowElement;
-    const row: Row = { item, tr, price, change, rate, volume, limit, align, status, ack };
+    const row: Row = { item, tr, price, change, rate, volume, turnover, limit, align, status, ack };
     paintRow(row, false);
     wireDrag(tr, item.code);
     return row;
@@ -162,16 +167,26 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
     if (q) {
       paintQuote(q, { price: row.price, change: row.change, rate: row.rate, badge: row.limit });
       setText(row.volume, formatMaybe(q.volume));
+      setText(row.turnover, formatKoreanAmount(q.turnover));
     } else {
-      for (const el of [row.price, row.change, row.rate, row.volume]) el.textContent = "—";
+      for (const el of [row.price, row.change, row.rate, row.volume, row.turnover]) el.textContent = "—";
     }
     if (animate && before !== row.price.textContent) flash(row.price, q && (q.change ?? 0) < 0 ? "flash-down" : "flash-up");
-    setChildren(row.align, periods.map((p) => alignmentBadge(row.item.alignment[p] ?? null, p)));
-    setChildren(row.status, statusBadge(row.item.status ?? q?.status ?? null));
+    // Badges are rebuilt only when they change (a tick changes the price, not these).
+    const alignKey = periods.map((p) => `${p}:${row.item.alignment[p] ?? ""}`).join(",");
+    if (row.align.dataset.key !== alignKey) {
+      row.align.dataset.key = alignKey;
+      setChildren(row.align, periods.map((p) => alignmentBadge(row.item.alignment[p] ?? null, periodLabel(p))));
+    }
+    const status = row.item.status ?? q?.status ?? null;
+    if (row.status.dataset.key !== String(status)) {
+      row.status.dataset.key = String(status);
+      setChildren(row.status, statusBadge(status));
+    }
   }
 
-  function unackedIds(code: string): number[] {
-    return triggers.items.filter((x) => x.code === code && !x.acked).map((x) => x.id);
+  function unacked(code: string): Trigger[] {
+    return triggers.items.filter((x) => x.code === code && !x.acked);
   }
 
   function markTriggered(): void {
@@ -190,64 +205,123 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
       setChildren(triggerList, h("li", { class: "empty" }, t("noTriggers")));
       return;
     }
-    setChildren(triggerList, triggers.items.slice(0, 100).map(triggerItem));
+    setChildren(triggerList, groupTriggers(triggers.items.slice(0, 200)).slice(0, 100).map(triggerItem));
   }
 
-  function triggerItem(tr: Trigger): HTMLElement {
-    const values = Object.entries(tr.values).map(([k, v]) =>
-      h("span", { class: "value" }, h("span", { class: "value-key" }, k), " ", typeof v === "number" ? formatValue(v) : String(v)),
-    );
+  /** One line per (stock, condition, day): the newest trigger, and the repeats folded under it. */
+  function triggerItem(g: TriggerGroup): HTMLElement {
+    const tr = g.latest;
+    const unacked = g.items.filter((x) => !x.acked);
+    const values = orderedValues(tr.values).map(([k, v]) => h("span", { class: "value" }, h("span", { class: "value-key" }, k), " ", formatValue(v)));
+    const repeats =
+      g.items.length > 1
+        ? h(
+            "details",
+            { class: "trigger-repeats" },
+            h("summary", null, t("repeats", { n: g.items.length })),
+            h(
+              "ol",
+              null,
+              g.items.map((x) =>
+                h(
+                  "li",
+                  { "data-trigger-id": x.id },
+                  h("a", { href: stockUrl(x.code, { period: x.period || undefined, trigger: x.id ?? undefined }), "data-nav": true }, formatKstShort(x.time)),
+                  " ",
+                  h("span", { class: "num" }, formatKrw(x.price)),
+                ),
+              ),
+            ),
+          )
+        : null;
     return h(
       "li",
-      { class: `trigger-item${tr.acked ? " acked" : ""}`, "data-trigger-id": tr.id },
+      { class: `trigger-item${unacked.length === 0 ? " acked" : ""}`, "data-trigger-id": tr.id, "data-trigger-key": tr.key, "data-persisted": tr.id !== null, "data-count": g.items.length },
       h(
         "div",
         { class: "trigger-head" },
-        h("span", { class: "trigger-time", title: formatKstDateTime(tr.time) }, formatKstTime(tr.time)),
-        h("a", { href: stockUrl(tr.code, { period: tr.period || undefined, trigger: tr.id }), "data-nav": true, class: "stock-name" }, tr.name),
+        h("span", { class: "trigger-time", title: formatKstDateTime(tr.time) }, formatKstShort(tr.time)),
+        h("a", { href: stockUrl(tr.code, { period: tr.period || undefined, trigger: tr.id ?? undefined }), "data-nav": true, class: "stock-name" }, tr.name),
         h("span", { class: "code" }, tr.code),
+        g.items.length > 1 ? h("span", { class: "badge repeat-count", "data-testid": "repeat-count" }, `×${g.items.length}`) : null,
         tr.late ? h("span", { class: "badge late" }, t("late")) : null,
-        tr.acked
+        unacked.length === 0
           ? h("span", { class: "muted" }, t("acked"))
-          : h("button", { type: "button", class: "small ack", onclick: () => void acknowledge([tr.id]) }, t("ack")),
+          : h("button", { type: "button", class: "small ack", onclick: () => void acknowledge(unacked) }, t("ack")),
       ),
       h(
         "div",
         { class: "trigger-body" },
-        h("span", { class: "badge period" }, tr.period),
+        h("span", { class: "badge period" }, periodLabel(tr.period)),
         h("span", { class: "trigger-cond" }, tr.conditionName),
         tr.price !== null ? h("span", { class: "num" }, formatKrw(tr.price)) : null,
       ),
       values.length ? h("div", { class: "trigger-values" }, values) : null,
+      repeats,
     );
   }
 
-  async function acknowledge(ids: number[]): Promise<void> {
-    if (ids.length === 0) return;
+  async function acknowledge(list: Trigger[]): Promise<void> {
+    if (list.length === 0) return;
     try {
-      await triggers.ack(ids);
+      await triggers.ack(list);
     } catch (err) {
       console.warn("kiswatch: ack failed", err);
     }
   }
 
-  async function add(code: string): Promise<void> {
+  function showRow(code: string): void {
+    const row = rows.get(code);
+    if (!row) return;
+    row.tr.scrollIntoView({ block: "nearest" });
+    flash(row.tr, "flash-new");
+  }
+
+  async function add(code: string, name = code): Promise<void> {
+    if (rows.has(code)) {
+      showRow(code);
+      toast(t("alreadyWatchedToast", { name }));
+      return;
+    }
     try {
       await api.addToWatchlist(code);
       build(await api.watchlist());
-      rows.get(code)?.tr.scrollIntoView({ block: "nearest" });
-      if (rows.get(code)) flash(rows.get(code)!.tr, "flash-new");
+      showRow(code);
     } catch (err) {
       console.warn("kiswatch: add failed", err);
+      toast(errorMessage(err));
     }
   }
 
+  /** Removes at once, with 되돌리기 in the toast for a few seconds (back in its place). */
   async function remove(code: string): Promise<void> {
+    const before = [...order];
+    const name = rows.get(code)?.item.name ?? code;
     try {
       await api.removeFromWatchlist(code);
       build(await api.watchlist());
     } catch (err) {
       console.warn("kiswatch: remove failed", err);
+      toast(errorMessage(err));
+      return;
+    }
+    toast(t("removedToast", { name }), {
+      label: t("undo"),
+      run: () => void restore(code, before),
+    });
+  }
+
+  async function restore(code: string, before: string[]): Promise<void> {
+    try {
+      await api.addToWatchlist(code);
+      const now = (await api.watchlist()).map((w) => w.code);
+      // The old order, with whatever was added meanwhile at the end.
+      const next = [...before.filter((c) => now.includes(c)), ...now.filter((c) => !before.includes(c))];
+      build(await api.reorderWatchlist(next));
+      showRow(code);
+    } catch (err) {
+      console.warn("kiswatch: undo failed", err);
+      toast(errorMessage(err));
     }
   }
 
@@ -318,8 +392,11 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
       markTriggered();
       const s = settings();
       if (openTriggerPage(tr, s) === "blocked") popupBlockedBanner(tr, banners);
-      if (s.notify) notify(tr);
-      if (s.sound && soundUnlocked()) beep();
+      // Notification and sound as the condition chose them (and the browser allows).
+      void triggers.condition(tr.conditionId).then((cond) => {
+        if (s.notify && (cond?.notify ?? true)) notify(tr);
+        if (s.sound && (cond?.sound ?? true) && soundUnlocked()) beep();
+      });
     }),
   );
 
@@ -348,12 +425,16 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
         if (!row) continue;
         const now = performance.now();
         try {
-          if (!live.coversLive(code, LIVE_FRESH_MS)) {
+          // Every row is priced on load (a realtime stock that has not traded yet has no tick to show),
+          // then kept by its ticks, or by these refreshes while none come.
+          if (!row.item.quote || row.item.quote.basePrice === null || !live.coversLive(code, LIVE_FRESH_MS)) {
             const q = await api.price(code);
             if (destroyed) return;
             const current = rows.get(code);
-            if (current && !live.coversLive(code, LIVE_FRESH_MS)) {
-              current.item.quote = merge(current.item.quote, q);
+            if (current) {
+              // A tick newer than this answer keeps its price; the facts a tick lacks are filled in.
+              const fresh = live.isLive(code, LIVE_FRESH_MS) && current.item.quote ? { ...q, ...pickTick(current.item.quote) } : q;
+              current.item.quote = merge(current.item.quote, fresh);
               paintRow(current, true);
             }
           }
@@ -388,6 +469,15 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
   };
 }
 
+/** The fields a tick brings (kept over an older REST price). */
+function pickTick(q: Quote): Partial<Quote> {
+  const out: Partial<Quote> = {};
+  for (const k of ["price", "change", "rate", "sign", "open", "high", "low", "volume", "turnover"] as const) {
+    if (q[k] !== null) (out as Record<string, unknown>)[k] = q[k];
+  }
+  return out;
+}
+
 function merge(prev: Quote | null, next: Quote): Quote {
   if (!prev) return next;
   const out = { ...prev };
@@ -397,8 +487,8 @@ function merge(prev: Quote | null, next: Quote): Quote {
   return out;
 }
 
-function conditionPeriods(conds: Array<{ enabled: boolean; expr: string }>): string[] {
-  return [...new Set(conds.filter((c) => c.enabled).map((c) => conditionPeriod(c.expr)))].sort(periodOrder);
+function conditionPeriods(conds: Array<{ enabled: boolean; expr: string; period: string | null }>): string[] {
+  return [...new Set(conds.filter((c) => c.enabled).map((c) => c.period ?? conditionPeriod(c.expr)))].sort(periodOrder);
 }
 
 const PRICE_REFRESH_MS = 4000;
@@ -409,6 +499,3 @@ function periodOrder(a: string, b: string): number {
   return PERIOD_ORDER.indexOf(a) - PERIOD_ORDER.indexOf(b);
 }
 
-function formatValue(v: number): string {
-  return Number.isInteger(v) ? formatKrw(v) : v.toLocaleString("ko-KR", { maximumFractionDigits: 2 });
-}

@@ -1,28 +1,51 @@
 // The stock search box: Korean name, 초성 (ㅅㅅㅈㅈ) or code, keyboard-first (type, arrows, Enter, Escape).
+//
+// Enter takes the highlighted hit. The highlight is a stock, not a row number: when the list is refreshed
+// under it (Enter pressed while a query was still on its way, or a Korean IME committing its last syllable on
+// the arrow key), the same stock stays highlighted. Stocks already on the watchlist are marked (관심종목), and
+// picking one says so rather than doing nothing.
 
 import { api } from "../api";
 import { h, setChildren } from "../dom";
 import { t } from "../i18n";
 import type { SearchHit } from "../model";
 
-export function searchBox(onPick: (hit: SearchHit) => void): { el: HTMLElement; focus: () => void } {
+export interface SearchOptions {
+  /** Codes to mark as already watched. */
+  watched?: () => ReadonlySet<string>;
+  /** Keep the picked stock's name in the box (a form field) instead of clearing it. */
+  keepValue?: boolean;
+  placeholder?: string;
+  testid?: string;
+}
+
+/** The index to highlight in `next` after `prev` with `active` highlighted: the same stock where it is still listed. */
+export function keepHighlight(prev: readonly SearchHit[], active: number, next: readonly SearchHit[]): number {
+  const code = prev[active]?.code;
+  const i = code === undefined ? -1 : next.findIndex((x) => x.code === code);
+  return i >= 0 ? i : 0;
+}
+
+export function searchBox(onPick: (hit: SearchHit) => void, opts: SearchOptions = {}): { el: HTMLElement; focus: () => void; input: HTMLInputElement } {
+  const listId = `search-results-${Math.random().toString(36).slice(2, 8)}`;
   const input = h("input", {
     type: "search",
     class: "search-input",
-    "data-testid": "search",
-    placeholder: t("searchPlaceholder"),
+    "data-testid": opts.testid ?? "search",
+    placeholder: opts.placeholder ?? t("searchPlaceholder"),
     autocomplete: "off",
     spellcheck: "false",
     role: "combobox",
     "aria-expanded": "false",
-    "aria-controls": "search-results",
+    "aria-controls": listId,
   });
-  const list = h("ul", { class: "search-results", id: "search-results", role: "listbox", hidden: true });
+  const list = h("ul", { class: "search-results", id: listId, role: "listbox", hidden: true });
   let hits: SearchHit[] = [];
   let active = 0;
   let seq = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let inflight: AbortController | null = null;
+  let pending: Promise<void> | null = null;
 
   const render = () => {
     list.hidden = input.value.trim() === "";
@@ -31,6 +54,7 @@ export function searchBox(onPick: (hit: SearchHit) => void): { el: HTMLElement; 
       setChildren(list, h("li", { class: "empty" }, t("searchEmpty")));
       return;
     }
+    const watched = opts.watched?.() ?? new Set<string>();
     setChildren(
       list,
       hits.map((hit, i) =>
@@ -38,7 +62,8 @@ export function searchBox(onPick: (hit: SearchHit) => void): { el: HTMLElement; 
           "li",
           {
             role: "option",
-            class: i === active ? "active" : "",
+            id: `${listId}-${i}`,
+            class: `${i === active ? "active" : ""}${watched.has(hit.code) ? " watched" : ""}`,
             "aria-selected": String(i === active),
             "data-code": hit.code,
             onmousedown: (ev: Event) => {
@@ -48,18 +73,22 @@ export function searchBox(onPick: (hit: SearchHit) => void): { el: HTMLElement; 
           },
           h("span", { class: "hit-name" }, hit.name),
           h("span", { class: "code" }, hit.code),
+          watched.has(hit.code) ? h("span", { class: "badge watched-badge" }, t("alreadyWatched")) : null,
           h("span", { class: "hit-market" }, hit.market),
         ),
       ),
     );
+    input.setAttribute("aria-activedescendant", `${listId}-${active}`);
   };
 
   const pick = (i: number) => {
     const hit = hits[i];
     if (!hit) return;
-    input.value = "";
+    input.value = opts.keepValue ? `${hit.name} (${hit.code})` : "";
+    input.dataset.code = hit.code;
     hits = [];
     list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
     onPick(hit);
   };
 
@@ -76,8 +105,8 @@ export function searchBox(onPick: (hit: SearchHit) => void): { el: HTMLElement; 
     try {
       const result = await api.search(q, 10, inflight.signal);
       if (mine !== seq) return;
+      active = keepHighlight(hits, active, result);
       hits = result;
-      active = 0;
       render();
     } catch (err) {
       if (err instanceof DOMException && err.name === "AbortError") return;
@@ -87,9 +116,20 @@ export function searchBox(onPick: (hit: SearchHit) => void): { el: HTMLElement; 
     }
   };
 
+  const runQuery = () => {
+    pending = query().finally(() => {
+      pending = null;
+    });
+    return pending;
+  };
+
   input.addEventListener("input", () => {
+    delete input.dataset.code;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(() => void query(), 120);
+    timer = setTimeout(() => {
+      timer = null;
+      void runQuery();
+    }, 120);
   });
   input.addEventListener("keydown", (ev) => {
     if (ev.key === "ArrowDown" && hits.length) {
@@ -102,16 +142,18 @@ export function searchBox(onPick: (hit: SearchHit) => void): { el: HTMLElement; 
       ev.preventDefault();
     } else if (ev.key === "Enter" && !ev.isComposing) {
       ev.preventDefault();
-      // Enter right after typing must not lose the query still in flight.
+      // Enter right after typing must not lose the query still in flight; the highlight survives it.
       if (timer) {
         clearTimeout(timer);
         timer = null;
-        void query().then(() => pick(active));
+        void runQuery().then(() => pick(active));
+      } else if (pending) {
+        void pending.then(() => pick(active));
       } else {
         pick(active);
       }
     } else if (ev.key === "Escape") {
-      input.value = "";
+      if (!opts.keepValue) input.value = "";
       hits = [];
       list.hidden = true;
     }
@@ -120,8 +162,8 @@ export function searchBox(onPick: (hit: SearchHit) => void): { el: HTMLElement; 
     list.hidden = true;
   });
   input.addEventListener("focus", () => {
-    if (input.value.trim()) render();
+    if (input.value.trim() && hits.length) render();
   });
 
-  return { el: h("div", { class: "search" }, input, list), focus: () => input.focus() };
+  return { el: h("div", { class: "search" }, input, list), focus: () => input.focus(), input };
 }

@@ -152,6 +152,14 @@ impl Clock {
         state.speed = sanitize(speed);
     }
 
+    /// Virtual seconds per real second (1 in Live mode).
+    pub fn speed(&self) -> f64 {
+        if self.mode == ClockMode::Live {
+            return 1.0;
+        }
+        self.lock().speed
+    }
+
     /// Jumps forward by `secs` virtual session seconds, at most [`MAX_ADVANCE_SECS`] (Open mode; ignored in
     /// Live mode).
     pub fn advance(&self, secs: u64) {

@@ -141,6 +141,11 @@ impl Market {
         self.clock.read().now
     }
 
+    /// Virtual seconds per real second (1 in Live mode).
+    pub fn speed(&self) -> f64 {
+        self.clock.speed()
+    }
+
     /// Changes the virtual clock's speed (Open mode; ignored in Live mode; a negative or non-finite speed
     /// counts as 1, anything above 10,000 as 10,000).
     pub fn set_speed(&self, speed: f64) {

@@ -55,6 +55,10 @@ pub struct Price {
     pub foreign_ratio: Option<Decimal>,
     /// 임시정지 / 거래정지.
     pub halted: bool,
+    /// 52주 최고가 (`w52_hgpr`), when KIS sends it.
+    pub w52_high: Option<i64>,
+    /// 52주 최저가 (`w52_lwpr`), when KIS sends it.
+    pub w52_low: Option<i64>,
 }
 
 impl Request for PriceRequest {
@@ -100,6 +104,8 @@ impl Request for PriceRequest {
             foreign_ratio: o.opt("hts_frgn_ehrt", Fields::decimal)?,
             halted: o.opt("temp_stop_yn", Fields::yes_no)?.unwrap_or(false)
                 || o.text("iscd_stat_cls_code") == "58",
+            w52_high: o.opt("w52_hgpr", Fields::krw)?.filter(|p| *p > 0),
+            w52_low: o.opt("w52_lwpr", Fields::krw)?.filter(|p| *p > 0),
         })
     }
 }

@@ -89,6 +89,11 @@ fn inquire_price_sample() {
     assert_eq!(p.market_name, "KOSPI200");
     assert_eq!(p.sector, "전기.전자");
     assert!(!p.halted);
+    assert_eq!(
+        (p.w52_high, p.w52_low),
+        (Some(149_500), Some(90_500)),
+        "52주 최고/최저가"
+    );
 }
 
 /// The portal's search-info example is an overseas product (AAPL): its envelope (KIOK0530) is a

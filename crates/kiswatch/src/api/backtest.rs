@@ -20,6 +20,15 @@ pub struct BacktestRequest {
     code: String,
     condition: String,
     from: Option<String>,
+    /// Commission per side and the sell's tax as fractions (default 0.00015 and 0.0018).
+    costs: Option<CostsRequest>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CostsRequest {
+    commission_rate: Option<f64>,
+    tax_rate: Option<f64>,
 }
 
 #[utoipa::path(post, operation_id = "backtest_run", path = "/api/v1/backtest", tag = "backtest", request_body = BacktestRequest, responses((status = 200, description = "signals with returns after 1/5/20 bars, and a summary", body = BacktestReport), (status = 422, description = "the condition does not parse (with position)", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
@@ -29,6 +38,18 @@ pub async fn run(
 ) -> ApiResult<Json<BacktestReport>> {
     let code = parse_code(&req.code)?;
     let condition = Condition::parse(&req.condition)?;
+    let defaults = market::backtest::Costs::default();
+    let costs = req.costs.as_ref().map_or(defaults, |c| market::backtest::Costs {
+        commission_rate: c.commission_rate.unwrap_or(defaults.commission_rate),
+        tax_rate: c.tax_rate.unwrap_or(defaults.tax_rate),
+    });
+    if !costs.is_valid() {
+        return Err(ApiError::bad_request(
+            "invalid_costs",
+            "costs must be rates from 0 to 1 (0.00015 is 0.015 %), together below 1",
+            "비용은 0과 1 사이의 비율이어야 합니다 (0.00015 = 0.015 %), 합은 1 미만",
+        ));
+    }
     let from = req
         .from
         .as_deref()
@@ -60,7 +81,8 @@ pub async fn run(
         state.store.daily(code, Some(today), usize::MAX / 4).await?
     };
     let bars = closed_bars(&source, period, from, Some(today));
-    let result = market::backtest::backtest(&condition, &bars);
+    let result = market::backtest::backtest_with(&condition, &bars, costs)
+        .map_err(|e| ApiError::bad_request("invalid_costs", e.to_string(), "비용이 올바르지 않습니다"))?;
     Ok(Json(report(
         code.as_str(),
         &meta.name,

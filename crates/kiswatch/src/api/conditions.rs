@@ -15,7 +15,7 @@ use super::json::Body;
 use super::{ApiError, ApiResult, AppState};
 use crate::contract::{self, ErrorBody, QuietHours};
 use crate::outbound::Outbound;
-use crate::store::{ConditionRow, NewCondition};
+use crate::store::{ConditionRow, DEFAULT_COOLDOWN_SECS, NewCondition};
 
 /// The longest cooldown accepted (a week).
 const MAX_COOLDOWN_SECS: u64 = 7 * 24 * 3600;
@@ -38,6 +38,10 @@ pub struct ConditionRequest {
     quiet_hours: Option<QuietHours>,
     /// RFC 3339: after this the condition fires no more.
     expires_at: Option<String>,
+    /// A browser notification for each trigger (default true).
+    notify: Option<bool>,
+    /// The alert sound for each trigger (default true).
+    sound: Option<bool>,
 }
 
 /// The channels part of a request, resolved by the handler (it needs the channel service).
@@ -78,7 +82,7 @@ pub fn validate(req: ConditionRequest, outbound: &Outbound) -> ApiResult<(NewCon
             )
         })?,
     };
-    let cooldown_secs = req.cooldown_secs.unwrap_or(0);
+    let cooldown_secs = req.cooldown_secs.unwrap_or(DEFAULT_COOLDOWN_SECS);
     if cooldown_secs > MAX_COOLDOWN_SECS {
         return Err(ApiError::bad_request(
             "invalid_cooldown",
@@ -125,6 +129,8 @@ pub fn validate(req: ConditionRequest, outbound: &Outbound) -> ApiResult<(NewCon
             mode,
             cooldown_secs,
             webhook: None,
+            notify: req.notify.unwrap_or(true),
+            sound: req.sound.unwrap_or(true),
             channels: Vec::new(),
             quiet_hours: req.quiet_hours,
             expires_at: req.expires_at,

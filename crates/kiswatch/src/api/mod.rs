@@ -20,6 +20,7 @@ pub mod extract;
 pub mod guard;
 pub mod health;
 pub mod json;
+pub mod market_time;
 pub mod metrics;
 pub mod openapi;
 pub mod sim;
@@ -94,6 +95,7 @@ pub const WS_PATH: &str = "/api/v1/ws";
 pub fn router(state: AppState, guard: HostGuard) -> Router {
     let api = Router::new()
         .route("/api/v1/health", get(health::health))
+        .route("/api/v1/market", get(market_time::market))
         .route("/api/v1/stocks/search", get(stocks::search))
         .route("/api/v1/stocks/{code}", get(stocks::stock))
         .route("/api/v1/stocks/{code}/price", get(stocks::price))
@@ -149,10 +151,19 @@ pub fn router(state: AppState, guard: HostGuard) -> Router {
 }
 
 /// Everything the API does not route: a file of the web UI, its `index.html` for the UI's own
-/// routes, or a JSON 404.
+/// routes; for anything else a 404 — the UI's not-found page to a browser asking for a page, JSON to
+/// everyone else.
 async fn ui(request: Request) -> Response {
     let path = request.uri().path().to_owned();
+    let wants_page = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
     crate::web::serve(&path).unwrap_or_else(|| {
+        if wants_page && let Some(page) = crate::web::not_found_page() {
+            return page;
+        }
         ApiError::new(
             axum::http::StatusCode::NOT_FOUND,
             "not_found",

@@ -17,6 +17,7 @@ use crate::hub::protocol::ServerMessage;
     ),
     paths(
         super::health::health,
+        super::market_time::market,
         super::stocks::search,
         super::stocks::stock,
         super::stocks::price,

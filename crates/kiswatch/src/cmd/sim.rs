@@ -113,6 +113,8 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("starting the simulator on {}", args.bind))?;
     let (app_key, app_secret) = demo_credentials(config.profile, 0);
+    // A second pair, for a script of one's own beside a client using the first (one session per key).
+    let (other_key, other_secret) = demo_credentials(config.profile, 1);
     let limit = config.rate_limit().map_or_else(
         || "no limit".to_string(),
         |n| format!("{n} requests/s per app key"),
@@ -122,13 +124,16 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     println!("  WebSocket  {}/tryitout", server.ws_url());
     if config.control {
         println!(
-            "  control    {}/sim/stats  (also /sim/stocks, /sim/faults, /sim/scenario, /sim/clock)",
+            "  control    {}/sim/stats  (also /sim/stocks, /sim/faults, /sim/scenario, /sim/clock, /sim/minutes/CODE)",
             server.rest_url()
         );
     }
     println!("Demo credentials (simulator keys, not secrets):");
     println!("  KIS_APP_KEY={app_key}");
     println!("  KIS_APP_SECRET={app_secret}");
+    println!("A second pair (for a script of your own beside a client using the first):");
+    println!("  KIS_APP_KEY_2={other_key}");
+    println!("  KIS_APP_SECRET_2={other_secret}");
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     server.shutdown().await;

@@ -29,8 +29,13 @@ pub struct Condition {
     pub period: Option<String>,
     pub enabled: bool,
     pub mode: ConditionMode,
-    /// Seconds after a trigger before the same condition may fire again on the same stock.
+    /// Market seconds after a trigger before the same condition may fire again on the same stock
+    /// (default 1800: 30 market minutes; 0 for none).
     pub cooldown_secs: u64,
+    /// Whether its triggers raise a browser notification (where the browser allows it).
+    pub notify: bool,
+    /// Whether its triggers play the alert sound (where the browser allows it).
+    pub sound: bool,
     /// Deprecated: the first webhook channel among `channels`, masked (a request's `webhook` becomes
     /// a webhook channel listed in `channels`).
     #[schema(required = true)]

@@ -3,7 +3,7 @@
 //! the web UI's types are generated from it (`web/src/api-types.ts`, `npm run gen:api`).
 //!
 //! One module per resource: [`stock`] (a stock's facts, the snapshot, search hits), [`quote`]
-//! (price, order book, executions), [`candle`], [`watchlist`], [`condition`], [`trigger`],
+//! (price, order book, executions), [`candle`], [`market_time`] (the market's clock), [`watchlist`], [`condition`], [`trigger`],
 //! [`backtest`], [`health`], with the vocabulary they share in [`status`] (the feed's state) and
 //! [`backfill`]; [`error`] is the body of every error. The WebSocket's messages
 //! ([`crate::hub::protocol::ServerMessage`]) are made of the same structs.
@@ -26,6 +26,7 @@ pub mod channel;
 pub mod condition;
 pub mod error;
 pub mod health;
+pub mod market_time;
 pub mod quote;
 pub mod status;
 pub mod stock;
@@ -33,7 +34,10 @@ pub mod trigger;
 pub mod watchlist;
 
 pub use backfill::{BackfillProgress, BarCount, Urgency};
-pub use backtest::{BacktestReport, BacktestSignal, BacktestSummary, ForwardReturns, Horizon};
+pub use backtest::{
+    BacktestCosts, BacktestReport, BacktestSignal, BacktestSummary, Baseline, BuyAndHold, ForwardReturns,
+    Horizon,
+};
 pub use candle::{Alignment, Candle, Candles, ChartCandle, MovingAverages};
 pub use channel::{
     Channel, ChannelCounts, ChannelFailing, ChannelKind, ChannelTest, DeliveryEntry, DeliveryStatus, PushKey,
@@ -46,6 +50,7 @@ pub use health::{
     HealthStore, HealthUpstream, KeyState, LiveFeedStats, MasterOrigin, MasterState, StockMaster,
     StoreFailure, StoreOrigin,
 };
+pub use market_time::{Market, MarketPhase};
 pub use quote::{Execution, Level, OrderBook, Price, PriceMove, Side, Sign};
 pub use status::{FeedState, FeedStatus, UpstreamState};
 pub use stock::{SearchHit, Snapshot, Stock, StockExecutions, StockOrderBook, StockPrice, StockRef};

@@ -64,6 +64,12 @@ pub struct Price {
     pub turnover: u64,
     /// Trading halted (임시정지 / 거래정지).
     pub halted: bool,
+    /// 52주 최고가, `null` where the source does not say.
+    #[schema(required = true)]
+    pub w52_high: Option<i64>,
+    /// 52주 최저가, `null` where the source does not say.
+    #[schema(required = true)]
+    pub w52_low: Option<i64>,
 }
 
 impl From<&rest::Price> for Price {
@@ -84,6 +90,8 @@ impl From<&rest::Price> for Price {
             volume: p.volume,
             turnover: p.turnover,
             halted: p.halted,
+            w52_high: p.w52_high,
+            w52_low: p.w52_low,
         }
     }
 }
@@ -262,6 +270,8 @@ mod tests {
                 "volume",
                 "turnover",
                 "halted",
+                "w52_high",
+                "w52_low",
             ])
         );
         assert!(v["change_rate"].is_f64(), "{v}");
@@ -270,6 +280,10 @@ mod tests {
             json!(p.change_rate.to_string().parse::<f64>().unwrap())
         );
         assert!(v["sign"].is_string() && v["price"].is_i64(), "{v}");
+        assert_eq!(
+            (v["w52_high"].as_i64(), v["w52_low"].as_i64()),
+            (p.w52_high, p.w52_low)
+        );
     }
 
     #[test]

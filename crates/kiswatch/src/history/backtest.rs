@@ -10,8 +10,17 @@ use market::{Candle, Condition, Period};
 
 use crate::clock::rfc3339;
 use crate::contract::{
-    BacktestReport, BacktestSignal, BacktestSummary, ForwardReturns, Horizon, TriggerValues,
+    BacktestCosts, BacktestReport, BacktestSignal, BacktestSummary, Baseline, BuyAndHold, ForwardReturns,
+    Horizon, TriggerValues,
 };
+
+fn returns([after1, after5, after20]: [Option<f64>; 3]) -> ForwardReturns {
+    ForwardReturns {
+        after1,
+        after5,
+        after20,
+    }
+}
 
 /// Closed bars of `period` made from 1-minute or daily bars (oldest first) dated `from` on; the
 /// forming bar of `today` is left out (a backtest looks at closed bars only).
@@ -48,18 +57,12 @@ pub fn report(
     let signals = result
         .signals
         .iter()
-        .map(|s| {
-            let [after1, after5, after20] = s.forward_returns;
-            BacktestSignal {
-                time: rfc3339(s.bar.time),
-                close: s.bar.close,
-                values: TriggerValues(s.values.clone()),
-                returns: ForwardReturns {
-                    after1,
-                    after5,
-                    after20,
-                },
-            }
+        .map(|s| BacktestSignal {
+            time: rfc3339(s.bar.time),
+            close: s.bar.close,
+            values: TriggerValues(s.values.clone()),
+            returns: returns(s.forward_returns),
+            net_returns: returns(s.net_returns),
         })
         .collect();
     let horizons = result
@@ -70,6 +73,13 @@ pub fn report(
             samples: h.samples,
             hit_rate: h.hit_rate,
             mean_return: h.mean_return,
+            net_mean_return: h.net_mean_return,
+            baseline: Baseline {
+                samples: h.baseline_samples,
+                hit_rate: h.baseline_hit_rate,
+                mean_return: h.baseline_mean_return,
+                net_mean_return: h.baseline_net_mean_return,
+            },
         })
         .collect();
     BacktestReport {
@@ -80,6 +90,16 @@ pub fn report(
         bars: bars.len(),
         from: bars.first().map(|b| rfc3339(b.time)),
         to: bars.last().map(|b| rfc3339(b.time)),
+        evaluated_bars: result.evaluated_bars,
+        short_history: result.short_history,
+        costs: BacktestCosts {
+            commission_rate: result.costs.commission_rate,
+            tax_rate: result.costs.tax_rate,
+        },
+        buy_and_hold: result.buy_and_hold_return.map(|gross| BuyAndHold {
+            gross,
+            net: result.buy_and_hold_net_return,
+        }),
         signals,
         summary: BacktestSummary {
             count: result.count,
@@ -142,15 +162,22 @@ mod tests {
             "the condition's order, not the alphabet's: {text}"
         );
         assert!(
-            text.contains(r#""returns":{"1":1.5,"5":null,"20":null}"#),
+            text.contains(
+                r#""returns":{"1":1.5,"5":null,"20":null},"net_returns":{"1":1.3,"5":null,"20":null}"#
+            ),
             "{text}"
+        );
+        assert!(text.contains(r#""short_history":true"#), "{text}");
+        assert!(
+            text.contains(r#""buy_and_hold":null"#),
+            "one bar: nothing held: {text}"
         );
         assert!(
             text.contains(r#""from":"2026-01-05T00:00:00+09:00","to":"2026-01-05T00:00:00+09:00""#),
             "{text}"
         );
         assert!(
-            text.ends_with(r#""summary":{"count":1,"horizons":[{"bars":1,"samples":1,"hit_rate":1.0,"mean_return":1.5}]}}"#),
+            text.ends_with(r#""summary":{"count":1,"horizons":[{"bars":1,"samples":1,"hit_rate":1.0,"mean_return":1.5,"net_mean_return":1.3,"baseline":{"samples":0,"hit_rate":null,"mean_return":null,"net_mean_return":null}}]}}"#),
             "{text}"
         );
     }

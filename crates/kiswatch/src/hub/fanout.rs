@@ -348,6 +348,67 @@ impl Hub {
         self.drop_clients(&closed);
     }
 
+    /// A tick made by the service rather than read from a realtime record (a polled stock's latest
+    /// trade with the day's move, [`crate::live::DayMove`]).
+    pub fn publish_tick(&self, tick: &TickMessage) {
+        self.publish(tick.code, BrowserChannel::Tick, Key::Tick(tick.code), |name| {
+            let mut t = tick.clone();
+            if t.name.is_empty() {
+                t.name = name.to_owned();
+            }
+            ServerMessage::Tick(t)
+        });
+    }
+
+    /// Trades of a stock that did not come as realtime records (polled), oldest first.
+    pub fn publish_executions(&self, code: StockCode, executions: &[contract::Execution]) {
+        if executions.is_empty() {
+            return;
+        }
+        let mut closed = Vec::new();
+        {
+            let state = self.read();
+            let mut ids = state
+                .registry
+                .subscribers(code, BrowserChannel::Executions)
+                .peekable();
+            if ids.peek().is_none() {
+                return;
+            }
+            let prefix = executions_prefix(code, &name_of(&state, code));
+            let items: Vec<Arc<str>> = executions
+                .iter()
+                .map(|e| Arc::from(serde_json::to_string(e).unwrap_or_default()))
+                .collect();
+            for id in ids {
+                push(&state, id, &mut closed, |o| {
+                    o.with(|q| {
+                        for item in &items {
+                            q.push_execution(code, &prefix, item.clone(), tokio::time::Instant::now())?;
+                        }
+                        Ok(())
+                    })
+                });
+            }
+        }
+        self.drop_clients(&closed);
+    }
+
+    /// The periods some client watches a stock's forming bar of (`candle:<period>`).
+    pub fn candle_periods(&self, code: StockCode) -> Vec<Period> {
+        let state = self.read();
+        Period::ALL
+            .into_iter()
+            .filter(|p| {
+                state
+                    .registry
+                    .subscribers(code, BrowserChannel::Candle(*p))
+                    .next()
+                    .is_some()
+            })
+            .collect()
+    }
+
     /// An order book; `date` is the stock's market date (the frame has only a time of day).
     pub fn publish_order_book(&self, b: &OrderBook, date: Option<Date>) {
         self.publish(

@@ -290,6 +290,8 @@ pub struct TickMessage {
     pub volume: u64,
     /// Shares traded today.
     pub acc_volume: u64,
+    /// KRW traded today (거래대금).
+    pub acc_turnover: u64,
 }
 
 impl TickMessage {
@@ -309,6 +311,7 @@ impl TickMessage {
             },
             volume: e.volume,
             acc_volume: e.acc_volume,
+            acc_turnover: u64::try_from(e.acc_turnover).unwrap_or(0),
         }
     }
 }

@@ -140,6 +140,39 @@ impl LiveBars {
     }
 }
 
+/// `stored` (oldest first) with the live bars on top: a live minute replaces the stored one, except
+/// an unsure minute (one the feed may have missed trades of, [`crate::live::bars`]): upstream's bar
+/// wins once it was read after the minute closed, and until then completes the live one
+/// ([`Candle::merged_with_live`]). Without live bars, upstream's forming minute goes last.
+pub fn overlay(
+    stored: Vec<Candle>,
+    live: Option<&LiveBars>,
+    upstream_forming: Option<Candle>,
+) -> Vec<Candle> {
+    let mut by_time: std::collections::BTreeMap<jiff::civil::DateTime, Candle> =
+        stored.into_iter().map(|b| (b.time, b)).collect();
+    match live.filter(|l| !l.all().is_empty()) {
+        Some(live) => {
+            for b in live.all() {
+                let chosen = match by_time.get(&b.time) {
+                    Some(s) if live.is_unsure(b.time) && live.is_settled(b.time) => *s,
+                    Some(s) if live.is_unsure(b.time) => s.merged_with_live(&b),
+                    _ => b,
+                };
+                by_time.insert(b.time, chosen);
+            }
+        }
+        None => {
+            if let Some(f) = upstream_forming
+                && by_time.last_key_value().is_none_or(|(t, _)| *t <= f.time)
+            {
+                by_time.insert(f.time, f);
+            }
+        }
+    }
+    by_time.into_values().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use super::bars::LiveBars;
 pub use super::bars::minute_of;
+use super::day::DayMove;
 use super::state::LiveState;
 use crate::contract::LiveFeedStats;
 use crate::status::{StatusInput, StockStatus, UpstreamState};
@@ -32,8 +33,13 @@ pub const SESSION_STARTUP_GRACE: Duration = Duration::from_secs(5);
 /// reads itself).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Feed {
-    /// New trades of one stock, oldest first (from polling).
-    Trades { code: StockCode, trades: Vec<Trade> },
+    /// New trades of one stock, oldest first (from polling), and the same as the executions the
+    /// browser shows (`side` unknown: the REST list does not say).
+    Trades {
+        code: StockCode,
+        trades: Vec<Trade>,
+        executions: Vec<crate::contract::Execution>,
+    },
     /// Closed 1-minute bars refetched over REST for minutes the feed missed, oldest first.
     Gap { code: StockCode, bars: Vec<Candle> },
 }
@@ -56,6 +62,8 @@ pub struct LiveFeed {
     state: RwLock<LiveState>,
     /// Today's 1-minute bars built from live trades (and repaired from REST after gaps).
     minutes: RwLock<HashMap<StockCode, LiveBars>>,
+    /// Each stock's day so far (realtime or polled).
+    days: RwLock<HashMap<StockCode, DayMove>>,
     sources: RwLock<Sources>,
     session_up: AtomicBool,
     /// Whether the session reported anything yet (connected, failed, lost).
@@ -73,6 +81,7 @@ impl Default for LiveFeed {
         LiveFeed {
             state: RwLock::new(LiveState::new(KEEP_EXECUTIONS)),
             minutes: RwLock::default(),
+            days: RwLock::default(),
             sources: RwLock::default(),
             session_up: AtomicBool::new(false),
             session_reported: AtomicBool::new(false),
@@ -148,12 +157,56 @@ impl LiveFeed {
         read(&self.minutes).get(&code).cloned()
     }
 
+    /// `stored` minutes (oldest first) with the stock's live bars on top ([`super::overlay`]).
+    pub fn overlaid(&self, code: StockCode, stored: Vec<Candle>) -> Vec<Candle> {
+        super::bars::overlay(stored, read(&self.minutes).get(&code), None)
+    }
+
     /// Adds trades to today's live bars; returns the bars they touched (oldest first).
     pub fn absorb(&self, code: StockCode, trades: &[Trade]) -> Vec<Candle> {
         let mut all = write(&self.minutes);
         let bars = all.entry(code).or_default();
         let touched = bars.absorb(trades);
         touched.into_iter().filter_map(|m| bars.get(m)).collect()
+    }
+
+    /// The stock's day so far, when known (see [`DayMove`]).
+    pub fn day(&self, code: StockCode) -> Option<DayMove> {
+        read(&self.days).get(&code).copied()
+    }
+
+    /// A realtime trade states the whole day.
+    pub fn note_execution_day(&self, e: &kis::realtime::Execution) {
+        let next = DayMove::from_execution(e);
+        let mut days = write(&self.days);
+        let day = days.entry(e.code).or_insert(next);
+        if next.date > day.date || (next.date == day.date && next.at >= day.at) {
+            *day = next;
+        }
+    }
+
+    /// A REST price of the stock read at market time `at`: starts the day (or a new one), else
+    /// completes it ([`DayMove::merge_price`]).
+    pub fn note_price(&self, p: &kis::wire::quotations::Price, at: DateTime) {
+        let mut days = write(&self.days);
+        match days.get_mut(&p.code) {
+            Some(d) if d.date == at.date() => d.merge_price(p, at),
+            Some(d) if d.date > at.date() => {}
+            _ => {
+                days.insert(p.code, DayMove::from_price(p, at.date(), at));
+            }
+        }
+    }
+
+    /// Polled trades (oldest first) move the stock's day; the day after them, when it is known.
+    pub fn absorb_day(&self, code: StockCode, trades: &[Trade]) -> Option<DayMove> {
+        let mut days = write(&self.days);
+        let day = days.get_mut(&code)?;
+        let mut moved = false;
+        for t in trades {
+            moved |= day.absorb(t);
+        }
+        moved.then_some(*day)
     }
 
     /// Marks a stock's minutes from `from`'s to `to`'s as possibly missing trades (see

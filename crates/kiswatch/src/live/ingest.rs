@@ -29,9 +29,11 @@ use market::{Candle, Period, StockCode, Trade};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::feed::{Feed, LiveFeed};
+use super::forming::FormingBars;
 use super::gap::GapRepair;
 use crate::history::Advanced;
 use crate::hub::Hub;
+use crate::hub::protocol::TickMessage;
 use crate::status::UpstreamState;
 use crate::store::Store;
 use crate::triggers::Evaluator;
@@ -64,6 +66,8 @@ pub struct Ingest {
     /// Per stock, the time of the newest trade taken in from the realtime feed and from polls.
     newest_live: HashMap<StockCode, DateTime>,
     newest_polled: HashMap<StockCode, DateTime>,
+    /// The forming bars of the periods browsers watch.
+    forming: FormingBars,
 }
 
 impl Ingest {
@@ -86,6 +90,7 @@ impl Ingest {
             pending_gap: None,
             newest_live: HashMap::new(),
             newest_polled: HashMap::new(),
+            forming: FormingBars::new(),
         }
     }
 
@@ -101,7 +106,9 @@ impl Ingest {
         loop {
             tokio::select! {
                 msg = feed.recv() => match msg {
-                    Some(Feed::Trades { code, trades }) => self.on_polled(code, trades).await,
+                    Some(Feed::Trades { code, trades, executions }) => {
+                        self.on_polled(code, trades, executions).await
+                    }
                     Some(Feed::Gap { code, bars }) => self.on_gap(code, bars).await,
                     None => return,
                 },
@@ -153,6 +160,7 @@ impl Ingest {
                 self.live.trades.fetch_add(1, Ordering::Relaxed);
                 let at = e.datetime();
                 self.gateway.clock.observe(at);
+                self.live.note_execution_day(&e);
                 if let Some(gap) = self.pending_gap.take() {
                     self.repair_gap(at, gap);
                 }
@@ -238,6 +246,7 @@ impl Ingest {
             return;
         }
         self.live.repair(code, &bars);
+        self.forming.forget(code);
         self.live.gaps_repaired.fetch_add(1, Ordering::Relaxed);
         self.persist(code, bars.clone()).await;
         for b in &bars {
@@ -249,7 +258,12 @@ impl Ingest {
     /// Polled trades: only those newer than anything already taken in. A stock that moves between
     /// realtime and polling (a drop, a page closed) gets its latest executions again in its first
     /// poll; counting them twice would double its bars' volume.
-    async fn on_polled(&mut self, code: StockCode, mut trades: Vec<Trade>) {
+    async fn on_polled(
+        &mut self,
+        code: StockCode,
+        mut trades: Vec<Trade>,
+        mut executions: Vec<crate::contract::Execution>,
+    ) {
         let live = self.newest_live.get(&code).copied();
         let polled = self.newest_polled.get(&code).copied();
         let seen = live.max(polled);
@@ -265,13 +279,28 @@ impl Ingest {
         }
         if let Some(newest) = seen {
             trades.retain(|t| t.time > newest);
+            let newest = crate::clock::rfc3339(newest);
+            executions.retain(|e| e.time.as_ref().is_some_and(|t| *t > newest));
         }
-        if let Some(last) = trades.last() {
-            self.newest_polled.insert(code, last.time);
+        let Some(last) = trades.last().copied() else {
+            return;
+        };
+        self.newest_polled.insert(code, last.time);
+        // The page of a polled stock gets its trades and ticks like a realtime one: the tick's day
+        // (open, high, low, volume) is the one a REST price started, moved by the trades.
+        if let Some(day) = self.live.absorb_day(code, &trades) {
+            self.hub.publish_tick(&TickMessage {
+                code,
+                name: String::new(),
+                time: crate::clock::rfc3339(last.time),
+                moved: day.price_move(),
+                volume: last.volume,
+                acc_volume: day.volume,
+                acc_turnover: day.turnover,
+            });
         }
-        if !trades.is_empty() {
-            self.on_trades(code, &trades).await;
-        }
+        self.hub.publish_executions(code, &executions);
+        self.on_trades(code, &trades).await;
     }
 
     async fn on_trades(&mut self, code: StockCode, trades: &[Trade]) {
@@ -280,11 +309,27 @@ impl Ingest {
             self.hub.publish_candle(code, Period::M1, bar, false);
         }
         self.evaluator.on_trades(code, trades).await;
+        if let Some(last) = trades.last() {
+            self.publish_forming(code, last.time).await;
+        }
         // Minutes this trade closed are final: stored, so the chart and the engine's next reseed
         // read them from the store (after the evaluation, off the trade-to-trigger path).
         if let Some(last) = trades.last() {
             let closed = self.live.take_closed(code, last.time);
             self.persist(code, closed).await;
+        }
+    }
+
+    /// The forming bar of every period other than 1 minute a browser watches of the stock (the 1-minute
+    /// bars the trades touched went out already).
+    async fn publish_forming(&mut self, code: StockCode, now: DateTime) {
+        for period in self.hub.candle_periods(code) {
+            if period == Period::M1 {
+                continue;
+            }
+            if let Some(bar) = self.forming.bar(&self.store, &self.live, code, period, now).await {
+                self.hub.publish_candle(code, period, &bar, false);
+            }
         }
     }
 

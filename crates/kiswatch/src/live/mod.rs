@@ -12,6 +12,9 @@
 //!   upstream state).
 //! * [`state`]: each realtime stock's last price, order book and executions, in the REST wire types.
 //! * [`bars`]: a stock's live 1-minute bars of today, the truth for today's intraday chart.
+//! * [`day`]: a stock's day so far (price, range, volume), realtime or polled: its ticks and today's
+//!   daily bar.
+//! * [`forming`]: the forming bar of every period a browser watches, pushed with each trade.
 //! * [`ingest`]: the one task that takes every event in.
 //! * [`planner`] (pure) and [`planner_task`]: which stocks hold the 41 realtime registrations.
 //! * [`poll_task`]: polling the rest inside a bounded share of the rate.
@@ -19,7 +22,9 @@
 //! * [`quotes`]: the API's price, order book and executions, live first.
 
 pub mod bars;
+pub mod day;
 pub mod feed;
+pub mod forming;
 pub mod gap;
 pub mod ingest;
 pub mod planner;
@@ -28,7 +33,8 @@ pub mod poll_task;
 pub mod quotes;
 pub mod state;
 
-pub use bars::{LiveBars, minute_of};
+pub use bars::{LiveBars, minute_of, overlay};
+pub use day::DayMove;
 pub use feed::{Feed, LiveFeed};
 pub use gap::GapRepair;
 pub use ingest::{Ingest, Inputs};

@@ -159,6 +159,14 @@ impl PollTask {
             return Ok(true);
         }
         self.live.trades.fetch_add(fresh.len() as u64, Ordering::Relaxed);
+        let executions = fresh
+            .iter()
+            .filter_map(|(t, price, volume)| {
+                list.iter()
+                    .find(|e| e.time == *t && e.price == *price && e.volume == *volume)
+                    .map(|e| crate::contract::Execution::from_rest(e, Some(today)))
+            })
+            .collect();
         let trades = fresh
             .into_iter()
             .map(|(t, price, volume)| Trade {
@@ -168,7 +176,11 @@ impl PollTask {
             })
             .collect();
         self.feed
-            .send(Feed::Trades { code, trades })
+            .send(Feed::Trades {
+                code,
+                trades,
+                executions,
+            })
             .await
             .map_err(|_| ())?;
         Ok(true)

@@ -22,11 +22,22 @@ impl Quotes {
         Quotes { live, gateway }
     }
 
-    /// 주식현재가.
+    /// 주식현재가. A REST price also starts or completes the stock's day ([`LiveFeed::note_price`])
+    /// and, once per realtime stock, fills in what no trade carries (market, limits, 52주 고저).
     pub async fn price(&self, code: StockCode, priority: Priority) -> Result<Arc<Price>, GatewayError> {
+        if self.live.price(code).is_some() && !self.live.with_state(|s| s.has_seed(code)) {
+            let p = self.gateway.price(code, priority).await?;
+            self.live.with_state(|s| s.seed_price(&p));
+        }
         match self.live.price(code) {
             Some(p) => Ok(Arc::new(p)),
-            None => self.gateway.price(code, priority).await,
+            None => {
+                let p = self.gateway.price(code, priority).await?;
+                if let Some(at) = self.gateway.clock.now() {
+                    self.live.note_price(&p, at);
+                }
+                Ok(p)
+            }
         }
     }
 

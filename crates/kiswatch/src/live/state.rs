@@ -40,6 +40,8 @@ struct Seed {
     per: Option<rust_decimal::Decimal>,
     pbr: Option<rust_decimal::Decimal>,
     foreign_ratio: Option<rust_decimal::Decimal>,
+    w52_high: Option<i64>,
+    w52_low: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -109,7 +111,14 @@ impl LiveState {
             per: p.per,
             pbr: p.pbr,
             foreign_ratio: p.foreign_ratio,
+            w52_high: p.w52_high,
+            w52_low: p.w52_low,
         });
+    }
+
+    /// Whether a REST price filled in what trades do not carry (see [`LiveState::seed_price`]).
+    pub fn has_seed(&self, code: StockCode) -> bool {
+        self.stocks.get(&code).is_some_and(|s| s.seed.is_some())
     }
 
     /// Drops a stock's live data (it is no longer realtime).
@@ -171,6 +180,11 @@ impl LiveState {
             pbr: seed.and_then(|s| s.pbr),
             foreign_ratio: seed.and_then(|s| s.foreign_ratio),
             halted: e.halted,
+            // The year's extremes as the seed knew them, stretched by today's.
+            w52_high: seed.and_then(|s| s.w52_high).map(|h| h.max(e.high)),
+            w52_low: seed
+                .and_then(|s| s.w52_low)
+                .map(|l| if e.low > 0 { l.min(e.low) } else { l }),
         })
     }
 

@@ -13,6 +13,10 @@ use rusqlite::{OptionalExtension, params};
 use super::{Store, StoreError, now_text};
 use crate::contract::{Condition, ConditionMode, ErrorDetail, QuietHours};
 
+/// The cooldown of a condition that names none: 30 market minutes per (condition, stock), so a
+/// condition that keeps turning true fires at most twice a market hour on a stock.
+pub const DEFAULT_COOLDOWN_SECS: u64 = 30 * 60;
+
 /// A condition as stored: what the user said, with its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConditionRow {
@@ -42,6 +46,10 @@ pub struct NewCondition {
     /// A legacy webhook URL (before alert channels); moved into a webhook channel at start
     /// (`channels::Channels::adopt_legacy_webhooks`), so new rows keep it `None`.
     pub webhook: Option<String>,
+    /// A browser notification for each trigger.
+    pub notify: bool,
+    /// The alert sound for each trigger.
+    pub sound: bool,
     /// Alert channels (ids), in the order given.
     pub channels: Vec<u64>,
     pub quiet_hours: Option<QuietHours>,
@@ -56,8 +64,7 @@ fn mode_of(s: &str) -> Result<Mode, StoreError> {
     })
 }
 
-const COLUMNS: &str =
-    "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at, channels, quiet_hours, expires_at";
+const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at, channels, quiet_hours, expires_at, notify, sound";
 
 fn channels_of(text: &str) -> Result<Vec<u64>, StoreError> {
     serde_json::from_str(text).map_err(|_| StoreError::Corrupt {
@@ -96,6 +103,8 @@ fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
             channels: channels_of(&r.get::<_, String>(8)?)?,
             quiet_hours: quiet_of(r.get(9)?),
             expires_at: r.get(10)?,
+            notify: r.get(11)?,
+            sound: r.get(12)?,
         },
         created_at: r.get(7)?,
     })
@@ -129,8 +138,8 @@ impl Store {
         self.write(move |tx| {
             tx.execute(
                 "INSERT INTO conditions (name, expr, enabled, mode, cooldown_secs, webhook, created_at,
-                   channels, quiet_hours, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                   channels, quiet_hours, expires_at, notify, sound)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     new.name,
                     new.expr,
@@ -141,7 +150,9 @@ impl Store {
                     created_at,
                     serde_json::to_string(&new.channels).unwrap_or_else(|_| "[]".into()),
                     quiet_text(&new.quiet_hours),
-                    new.expires_at
+                    new.expires_at,
+                    new.notify,
+                    new.sound
                 ],
             )?;
             Ok(ConditionRow {
@@ -163,7 +174,7 @@ impl Store {
         self.write(move |tx| {
             let n = tx.execute(
                 "UPDATE conditions SET name = ?2, expr = ?3, enabled = ?4, mode = ?5, cooldown_secs = ?6,
-                   webhook = ?7, channels = ?8, quiet_hours = ?9, expires_at = ?10 WHERE id = ?1",
+                   webhook = ?7, channels = ?8, quiet_hours = ?9, expires_at = ?10, notify = ?11, sound = ?12 WHERE id = ?1",
                 params![
                     id as i64,
                     new.name,
@@ -174,7 +185,9 @@ impl Store {
                     new.webhook,
                     serde_json::to_string(&new.channels).unwrap_or_else(|_| "[]".into()),
                     quiet_text(&new.quiet_hours),
-                    new.expires_at
+                    new.expires_at,
+                    new.notify,
+                    new.sound
                 ],
             )?;
             if n == 0 {
@@ -228,6 +241,8 @@ impl From<&ConditionRow> for Condition {
             channels: c.spec.channels.clone(),
             quiet_hours: c.spec.quiet_hours.clone(),
             expires_at: c.spec.expires_at.clone(),
+            notify: c.spec.notify,
+            sound: c.spec.sound,
             created_at: c.created_at.clone(),
         }
     }

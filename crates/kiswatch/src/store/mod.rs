@@ -37,7 +37,7 @@ pub use crate::contract::{StoreFailure, StoreOrigin};
 
 pub use bars::{DailyCoverage, MinuteDay};
 pub use channels::{ChannelRow, NewChannel};
-pub use conditions::{ConditionRow, NewCondition};
+pub use conditions::{ConditionRow, DEFAULT_COOLDOWN_SECS, NewCondition};
 pub use outbox::{Attempted, EventKind, OutboxRow, Routed, unix_ms};
 pub use triggers::TriggerQuery;
 pub use watchlist::WatchItem;
@@ -157,6 +157,11 @@ const MIGRATIONS: &[&str] = &[
                           first_at INTEGER NOT NULL, last_error TEXT, summarized INTEGER NOT NULL DEFAULT 0,
                           updated_at TEXT NOT NULL, UNIQUE (event_kind, event_id, channel_id));
      CREATE INDEX outbox_pending ON outbox (status, channel_id, id);",
+    // 4: alerts worth reading: notification and sound chosen per condition; a cooldown of 30 market
+    // minutes where none was chosen (0 was the old default, not a choice).
+    "ALTER TABLE conditions ADD COLUMN notify INTEGER NOT NULL DEFAULT 1;
+     ALTER TABLE conditions ADD COLUMN sound INTEGER NOT NULL DEFAULT 1;
+     UPDATE conditions SET cooldown_secs = 1800 WHERE cooldown_secs = 0;",
 ];
 
 const READERS: usize = 4;

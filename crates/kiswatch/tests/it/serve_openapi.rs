@@ -386,7 +386,7 @@ fn the_checker_catches_a_missing_field_and_one_the_schema_does_not_name() {
     let schema = json!({"$ref": "#/components/schemas/StockPrice"});
     let mut price = json!({"code": "005930", "name": "삼성전자", "market": "KOSPI", "price": 1, "change": 0,
         "change_rate": 0.0, "sign": "flat", "open": 1, "high": 1, "low": 1, "base_price": 1, "upper_limit": 2,
-        "lower_limit": 1, "volume": 0, "turnover": 0, "halted": false});
+        "lower_limit": 1, "volume": 0, "turnover": 0, "halted": false, "w52_high": null, "w52_low": null});
     let check = |v: &Value| {
         let mut e = Vec::new();
         conform(&doc, &schema, v, "price", &mut e);

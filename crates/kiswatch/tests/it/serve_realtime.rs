@@ -51,13 +51,22 @@ async fn sixty_watched_stocks_are_41_realtime_and_19_polled_within_the_budget() 
     let live = &t.app.state().live;
     // A realtime stock's price, order book and executions cost no REST call: the gateway answers
     // the price and executions from the live state (this stock's order book is not registered).
+    // Only its first price asks upstream once, for what no trade carries (limits, 52주 고저).
     let realtime = *live.realtime_codes().first().unwrap();
     let calls = |h: &Value, k: &str| h["upstream"]["calls"][k].as_u64().unwrap();
     let price = eventually(Duration::from_secs(5), "a live trade", || async {
         live.price(realtime)
     })
     .await;
+    let (_, seeding) = t.get("/api/v1/health").await;
+    let (status, first) = t.get(&format!("/api/v1/stocks/{realtime}/price")).await;
+    assert_eq!(status, 200, "{first}");
+    assert!(first["w52_high"].as_i64().is_some(), "{first}");
     let (_, before) = t.get("/api/v1/health").await;
+    assert!(
+        calls(&before, "price") <= calls(&seeding, "price") + 1,
+        "one REST price call at most to fill in what trades lack"
+    );
     let (status, p) = t.get(&format!("/api/v1/stocks/{realtime}/price")).await;
     assert_eq!(status, 200, "{p}");
     assert!(p["price"].as_i64().unwrap() > 0);
