@@ -87,7 +87,7 @@ async fn pending_deliveries_survive_a_kill_9_and_only_the_one_in_flight_may_come
         json!({"kind": "webhook", "config": {"url": hook.channel_url()}}),
     )
     .await;
-    for code in ["005930", "000660", "035420"] {
+    for code in ["005930", "000660", "035420", "005380", "000270"] {
         send(
             &http,
             reqwest::Method::POST,
@@ -100,7 +100,9 @@ async fn pending_deliveries_survive_a_kill_9_and_only_the_one_in_flight_may_come
         &http,
         reqwest::Method::POST,
         format!("{url}/api/v1/conditions"),
-        json!({"name": "양봉", "expr": "1m: close > open", "channels": [ch["id"]]}),
+        // No cooldown: three triggers must come while the first delivery hangs, inside the
+        // outbound policy's 10 s timeout (after it, the delivery would be retried and answered).
+        json!({"name": "양봉", "expr": "1m: close > open", "cooldown_secs": 0, "channels": [ch["id"]]}),
     )
     .await;
     // A few triggers, the first delivery hanging in flight, the rest pending behind it.
