@@ -280,7 +280,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// How much of a plain-text error body is kept as the JSON error's detail.
 const DETAIL_BYTES: usize = 1024;
 
-/// Makes every 4xx/5xx answer an [`ErrorBody`]: one that is already JSON passes as it is; any
+/// Makes every 4xx/5xx answer an [`ErrorBody`]: one that is already JSON passes as it is, and so
+/// does an HTML page (the UI's own not-found page, `index.html` with 404, for a browser); any
 /// other (axum's plain-text rejections, the router's empty 405) keeps its status and headers and
 /// gets the JSON body of [`ApiError::for_status`], with its old text as the detail (a 405 names
 /// the methods its `Allow` header lists).
@@ -289,12 +290,12 @@ pub async fn json_errors(response: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_json = response
+    let meant = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
-    if is_json {
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html"));
+    if meant {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -323,6 +324,21 @@ pub async fn json_errors(response: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_uis_not_found_page_stays_a_page() {
+        let page = (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            "<!doctype html>",
+        )
+            .into_response();
+        let r = json_errors(page).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        let body = axum::body::to_bytes(r.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], b"<!doctype html>");
+    }
 
     #[tokio::test]
     async fn plain_errors_become_json_and_keep_their_headers() {
