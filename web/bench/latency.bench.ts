@@ -33,6 +33,10 @@ const PROBE = () => {
     updates: [] as Array<{ kind: string; value: string; at: number; painted: number | null }>,
     arrowAt: null as number | null,
     triggers: {} as Record<string, number>,
+    /** `tick` messages as they reach the page's socket: the service's half of the path. */
+    ticks: [] as Array<{ price: number; at: number }>,
+    /** Gaps between animation frames: the page's half waits for the next one by design. */
+    frames: [] as number[],
   };
   (window as unknown as { __probe: typeof p }).__probe = p;
   const Native = window.WebSocket;
@@ -43,6 +47,9 @@ const PROBE = () => {
         if (typeof ev.data === "string" && ev.data.startsWith('{"type":"trigger"')) {
           const id = /"id":(\d+)/.exec(ev.data)?.[1];
           if (id && !(id in p.triggers)) p.triggers[id] = epoch();
+        } else if (typeof ev.data === "string" && ev.data.startsWith('{"type":"tick"')) {
+          const price = /"price":(\d+)/.exec(ev.data)?.[1];
+          if (price) p.ticks.push({ price: Number(price), at: epoch() });
         }
       });
     }
@@ -61,8 +68,9 @@ const PROBE = () => {
     new MutationObserver(() => record("chart", chart.dataset.lastClose ?? "")).observe(chart, { attributes: true, attributeFilter: ["data-last-close"] });
     return true;
   };
-  const own = new URLSearchParams(location.search).get("trigger");
   const timer = setInterval(() => {
+    // Read each time: the page may put `trigger=` into its address after it loaded.
+    const own = new URLSearchParams(location.search).get("trigger");
     if (own && p.arrowAt === null) {
       const a = document.querySelector<HTMLElement>(`.trigger-arrow[data-trigger-id="${own}"]`);
       if (a && !a.hidden && !a.dataset.off) p.arrowAt = epoch();
@@ -74,9 +82,22 @@ const PROBE = () => {
     if (watching) clearInterval(start);
   }, 20);
   setTimeout(() => clearInterval(timer), 600_000);
+  let last = 0;
+  const frame = (t: number) => {
+    if (last) p.frames.push(t - last);
+    last = t;
+    if (p.frames.length < 100_000) requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
 };
 
-type Probe = { updates: Array<{ kind: string; value: string; at: number; painted: number | null }>; arrowAt: number | null; triggers: Record<string, number> };
+type Probe = {
+  updates: Array<{ kind: string; value: string; at: number; painted: number | null }>;
+  arrowAt: number | null;
+  triggers: Record<string, number>;
+  ticks: Array<{ price: number; at: number }>;
+  frames: number[];
+};
 const probe = (p: Page) => p.evaluate(() => (window as unknown as { __probe: Probe }).__probe);
 
 function percentile(xs: number[], q: number): number {
@@ -147,11 +168,14 @@ describe.skipIf(missing !== null)("screen latency", () => {
     await page.evaluate(() => {
       const p = (window as unknown as { __probe: Probe }).__probe;
       p.updates.length = 0;
+      p.ticks.length = 0;
+      p.frames.length = 0;
     });
     // A benchmark observes for a stretch of wall-clock time by design.
     await new Promise((r) => setTimeout(r, SECS * 1000));
     const trades = await tap.evaluate(() => (window as unknown as { __trades: Array<{ price: number; at: number }> }).__trades);
-    const updates = (await probe(page)).updates;
+    const seen = await probe(page);
+    const updates = seen.updates;
     const lat: Record<string, { dom: number[]; paint: number[] }> = { price: { dom: [], paint: [] }, chart: { dom: [], paint: [] } };
     for (const u of updates) {
       // The newest trade at that price before the update (a tick coalesced away has no update of its own).
@@ -162,6 +186,24 @@ describe.skipIf(missing !== null)("screen latency", () => {
       lat[u.kind].dom.push(u.at - trade.at);
       if (u.painted !== null) lat[u.kind].paint.push(u.painted - trade.at);
     }
+    // The split: trade → the tick message at the page (the service and the socket), tick → header price in the
+    // DOM (the page, waiting for the next frame), and the frames' own cadence in this browser.
+    const service: number[] = [];
+    for (const k of seen.ticks) {
+      let trade: { price: number; at: number } | undefined;
+      for (const t of trades) if (t.at <= k.at && t.price === k.price) trade = t;
+      if (trade && k.at - trade.at <= 5_000) service.push(k.at - trade.at);
+    }
+    const pageSide: number[] = [];
+    for (const u of updates) {
+      if (u.kind !== "price") continue;
+      let tick: { price: number; at: number } | undefined;
+      for (const k of seen.ticks) if (k.at <= u.at && k.price === Number(u.value)) tick = k;
+      if (tick && u.at - tick.at <= 5_000) pageSide.push(u.at - tick.at);
+    }
+    console.log(`trade → tick message at the page's socket (service + socket): ${fmt(service)}`);
+    console.log(`tick message → header price in the DOM (the page): ${fmt(pageSide)}`);
+    console.log(`animation frame gaps in this browser: ${fmt(seen.frames)}`);
     console.log(`\n${trades.length} trades of ${CODE} tapped over ${SECS} s; ${updates.length} DOM updates`);
     console.log(`trade → header price in the DOM: ${fmt(lat.price.dom)}; painted: ${fmt(lat.price.paint)}`);
     console.log(`trade → chart's forming bar in the DOM: ${fmt(lat.chart.dom)}; painted: ${fmt(lat.chart.paint)}`);
@@ -171,8 +213,9 @@ describe.skipIf(missing !== null)("screen latency", () => {
 
   it("trigger delivered → its page showing the arrow", async () => {
     const home = browser.page;
-    await home.goto(app.url);
+    // On the watchlist before the page loads (the page lists what the service held when it loaded).
     await api(app.url, "POST", "/api/v1/watchlist", { code: CODE });
+    await home.goto(app.url);
     await home.locator(`[data-testid="watchlist-row"][data-code="${CODE}"]`).waitFor();
     const fresh: number[] = [];
     const open: number[] = [];
@@ -194,7 +237,12 @@ describe.skipIf(missing !== null)("screen latency", () => {
         stockPage = win;
         await win.waitForURL(/trigger=\d+/);
         const id = new URL(win.url()).searchParams.get("trigger")!;
-        const at = await until(async () => (await probe(win)).arrowAt, "the arrow", 60_000);
+        const at = await until(async () => (await probe(win)).arrowAt, "the arrow", 60_000).catch(async (e: unknown) => {
+          const seen = await win.evaluate(() =>
+            [...document.querySelectorAll(".trigger-arrow")].map((a) => a.outerHTML).join("\n") + `\n${location.href}`,
+          );
+          throw new Error(`${String(e)}; the window's arrows: ${seen}`);
+        });
         const delivered = (await probe(home)).triggers[id];
         fresh.push(at - delivered);
       } else {

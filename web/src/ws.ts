@@ -116,7 +116,15 @@ export interface LiveStoreOptions {
 
 type Listener<K extends keyof StoreEvents> = (value: StoreEvents[K]) => void;
 
-/** A frame callback that still runs (at 4 Hz) in a background tab, where animation frames pause. */
+/** How long market data may wait for an animation frame: one frame at 60 Hz. */
+export const FRAME_MS = 16;
+
+/**
+ * The next animation frame, or {@link FRAME_MS} at the latest: a frame's updates are applied together, and
+ * never later than a 60 Hz display would show them. Animation frames pause in a background tab and come
+ * hundreds of milliseconds apart in a headless or starved browser (measured: 600 ms in headless Chromium on
+ * the CI machine, BENCHMARKS.md); the timer covers both (a background tab clamps it to its own rate).
+ */
 export function defaultScheduleFrame(cb: () => void): void {
   let done = false;
   const run = () => {
@@ -126,7 +134,7 @@ export function defaultScheduleFrame(cb: () => void): void {
     }
   };
   if (typeof requestAnimationFrame === "function") requestAnimationFrame(run);
-  setTimeout(run, 250);
+  setTimeout(run, FRAME_MS);
 }
 
 /** How many trigger keys are kept to tell a stored trigger from its unstored copy. */
