@@ -468,6 +468,8 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     // The stored condition says how it alerts: once a bar, every 30 market minutes at most, by default.
     const stored = page.locator(".cond-table tr", { hasText: "30m: 정배열" });
     expect(await stored.locator(".cond-alerts").textContent()).toContain("30분 간격");
+    // The previous test dropped the upstream feed: the picture is of the page once it is back.
+    await page.getByTestId("connection-banner").waitFor({ state: "hidden", timeout: 30_000 });
     await screenshot(page, "conditions");
     // Test on history, the stock found by name: the span, buy and hold, the costs, the definitions.
     await page.locator(".cond-expr").fill("D: 골든크로스");
