@@ -216,26 +216,30 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // Receivers: the broadcast (stored triggers) and one hub client's outbox.
+    // (Collected into a shared list and read at the end: the trigger backlog's task keeps a sender
+    // of the broadcast, so it never closes while the service lives.)
     let mut stored = triggers.subscribe();
-    let on_subscribe = tokio::spawn(async move {
-        let mut got: Vec<(u64, String, String, Instant)> = Vec::new();
-        loop {
-            match stored.recv().await {
-                Ok(TriggerEvent::Stored(row)) => got.push((
-                    row.id,
-                    row.fired.code.clone(),
-                    row.fired.time.clone(),
-                    Instant::now(),
-                )),
-                Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    eprintln!("subscribe() lagged by {n} triggers");
+    let got: Arc<Mutex<Vec<(u64, String, String, Instant)>>> = Arc::default();
+    let on_subscribe = {
+        let got = got.clone();
+        tokio::spawn(async move {
+            loop {
+                match stored.recv().await {
+                    Ok(TriggerEvent::Stored(row)) => got.lock().unwrap().push((
+                        row.id,
+                        row.fired.code.clone(),
+                        row.fired.time.clone(),
+                        Instant::now(),
+                    )),
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        eprintln!("subscribe() lagged by {n} triggers");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }
-        }
-        got
-    });
+        })
+    };
     let (_client, outbox) = hub.connect();
     let in_outbox: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
     let outbox_task = {
@@ -336,11 +340,8 @@ async fn main() -> anyhow::Result<()> {
     hub.shutdown();
     let _ = outbox_task.await;
     drop(triggers);
-    let got = tokio::time::timeout(Duration::from_secs(1), on_subscribe)
-        .await
-        .ok()
-        .and_then(Result::ok);
-    let got = got.unwrap_or_default();
+    on_subscribe.abort();
+    let got = std::mem::take(&mut *got.lock().unwrap());
 
     // Figures.
     let sent = sent.lock().unwrap();

@@ -107,12 +107,18 @@ impl LiveBars {
     /// The complete minutes that closed before `now`'s minute and were not taken yet, oldest first;
     /// each is handed out once. Unsure minutes are left out.
     pub fn take_closed(&mut self, now: DateTime) -> Vec<Candle> {
+        use std::ops::Bound::{Excluded, Unbounded};
         let current = minute_of(now);
-        let from = self.persisted;
+        // Only the minutes after the last one taken: this runs on every trade, and a day holds
+        // hundreds of minutes.
+        let from = match self.persisted {
+            Some(p) if p >= current => return Vec::new(),
+            Some(p) => Excluded(p),
+            None => Unbounded,
+        };
         let out: Vec<Candle> = self
             .bars
-            .range(..current)
-            .filter(|(t, _)| from.is_none_or(|p| **t > p))
+            .range((from, Excluded(current)))
             .map(|(_, b)| *b)
             .collect();
         if let Some(last) = out.last() {
