@@ -108,6 +108,8 @@ fn at(m: u64, second: i8) -> Time {
     Time::new((minutes / 60) as i8, (minutes % 60) as i8, second, 0).expect("a session time")
 }
 
+/// A stored trigger as `subscribe()` saw it: id, code, time, when it arrived.
+type StoredSeen = (u64, String, String, Instant);
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let n_stocks = arg(1, 40);
@@ -219,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
     // (Collected into a shared list and read at the end: the trigger backlog's task keeps a sender
     // of the broadcast, so it never closes while the service lives.)
     let mut stored = triggers.subscribe();
-    let got: Arc<Mutex<Vec<(u64, String, String, Instant)>>> = Arc::default();
+    let got: Arc<Mutex<Vec<StoredSeen>>> = Arc::default();
     let on_subscribe = {
         let got = got.clone();
         tokio::spawn(async move {
