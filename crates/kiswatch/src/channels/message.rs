@@ -53,7 +53,8 @@ pub fn period_ko(period: &str) -> String {
 }
 
 /// `71,000`
-pub fn thousands(n: i64) -> String {
+pub fn thousands(n: impl Into<i128>) -> String {
+    let n: i128 = n.into();
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -408,6 +409,9 @@ mod tests {
             "{text}"
         );
         assert_eq!(period_ko("D"), "일봉");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
         assert_eq!(thousands(-1_234_567), "-1,234,567");
     }
 

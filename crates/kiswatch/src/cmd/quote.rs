@@ -16,6 +16,7 @@ use kis::{GovernorMetrics, KisClient, KisError};
 use market::StockCode;
 use market::krx::Sign;
 
+use crate::channels::message::thousands;
 use crate::config::{RawConfig, UpstreamArgs};
 use crate::upstream::names::{self, NameCache};
 use crate::upstream::{Upstream, UpstreamKind};
@@ -169,19 +170,6 @@ async fn quote(
     Ok((Row { name, price }, fetched))
 }
 
-/// `1234567` → `1,234,567` (sign kept).
-fn thousands(n: i128) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
-
 /// The KIS/HTS arrow of a sign: ↑ upper limit, ▲ up, ↓ lower limit, ▼ down.
 fn arrow(sign: Sign) -> &'static str {
     match sign {
@@ -221,10 +209,10 @@ fn render(rows: &[Row]) -> String {
             [
                 p.code.to_string(),
                 r.name.clone(),
-                thousands(i128::from(p.price)),
-                format!("{} {}", arrow(p.sign), thousands(i128::from(p.change.abs()))),
+                thousands(p.price),
+                format!("{} {}", arrow(p.sign), thousands(p.change.abs())),
                 format!("{}%", p.change_rate),
-                thousands(i128::from(p.volume)),
+                thousands(p.volume),
             ]
         })
         .collect();
@@ -253,14 +241,6 @@ fn render(rows: &[Row]) -> String {
 mod tests {
     use super::*;
     use kis::{ClientConfig, Credentials, Environment};
-
-    #[test]
-    fn numbers_get_thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(-1_234_567), "-1,234,567");
-    }
 
     fn args(codes: &[&str]) -> QuoteArgs {
         QuoteArgs {
