@@ -32,7 +32,7 @@ use bench::percentile;
 use futures_util::{SinkExt as _, StreamExt as _};
 use kis::realtime::messages::{Message as Frame, decode_frame};
 use kiswatch::App;
-use kiswatch::config::{DemoContent, LiveConfig, ServeConfig, UpstreamConfig};
+use kiswatch::config::{ServeConfig, UpstreamConfig};
 use kiswatch::contract::{Fired, TriggerValues};
 use kiswatch::hub::QueueConfig;
 use market::StockCode;
@@ -144,22 +144,11 @@ async fn run() -> anyhow::Result<()> {
         .collect::<Result<_, _>>()?;
 
     let dir = tempfile::tempdir()?;
-    let app = App::start(ServeConfig {
-        bind: "127.0.0.1:0".parse()?,
-        data_dir: dir.path().to_path_buf(),
-        upstream: UpstreamConfig::Demo { seed: 42, speed: 1.0 },
-        token: None,
-        allowed_hosts: Vec::new(),
-        demo: DemoContent {
-            seed_watchlist: false,
-            steer: false,
-        },
-        live: LiveConfig::default(),
-        background: false,
-        outbound: Default::default(),
-        share_slots: true,
-        public_url: None,
-    })
+    let app = App::start(ServeConfig::on_loopback(
+        dir.path(),
+        UpstreamConfig::Demo { seed: 42, speed: 1.0 },
+        false,
+    ))
     .await?;
     let addr = app.local_addr();
     let hub = app.state().hub.clone();

@@ -27,7 +27,7 @@ use kis::wire::quotations::{ExecutionsRequest, OrderBookRequest, PriceRequest};
 use kis::{ClientConfig, Credentials, Environment, KisClient};
 use kis_sim::{Profile, SimConfig, SimServer, demo_credentials};
 use kiswatch::App;
-use kiswatch::config::{DemoContent, KisProfile, LiveConfig, ServeConfig, UpstreamConfig};
+use kiswatch::config::{KisProfile, ServeConfig, UpstreamConfig};
 use market::StockCode;
 use tokio::sync::Semaphore;
 
@@ -129,29 +129,11 @@ async fn main() -> anyhow::Result<()> {
         .map(|s| s.code)
         .collect();
     let dir = tempfile::tempdir()?;
-    let (key, secret) = demo_credentials(Profile::Real, 0);
-    let app = App::start(ServeConfig {
-        bind: "127.0.0.1:0".parse()?,
-        data_dir: dir.path().to_path_buf(),
-        upstream: UpstreamConfig::Custom {
-            rest_url: sim.rest_url(),
-            ws_url: sim.ws_url(),
-            profile: KisProfile::Real,
-            rate: None,
-            keys: kiswatch::config::KisKeys::one(Credentials::new(key, secret)?),
-        },
-        token: None,
-        allowed_hosts: Vec::new(),
-        demo: DemoContent {
-            seed_watchlist: false,
-            steer: false,
-        },
-        live: LiveConfig::default(),
-        background: false,
-        outbound: Default::default(),
-        share_slots: true,
-        public_url: None,
-    })
+    let app = App::start(ServeConfig::on_loopback(
+        dir.path(),
+        UpstreamConfig::simulator(&sim, KisProfile::Real),
+        false,
+    ))
     .await?;
     let base = app.url();
     let http = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;

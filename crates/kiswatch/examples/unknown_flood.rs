@@ -17,10 +17,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bench::{load_average, percentile};
-use kis::Credentials;
-use kis_sim::{Profile, SimConfig, SimServer, demo_credentials};
+use kis_sim::{Profile, SimConfig, SimServer};
 use kiswatch::App;
-use kiswatch::config::{DemoContent, KisProfile, LiveConfig, ServeConfig, UpstreamConfig};
+use kiswatch::config::{KisProfile, ServeConfig, UpstreamConfig};
 
 const FLOODERS: usize = 20;
 const UNKNOWN: usize = 61;
@@ -69,29 +68,11 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     let probe_code = sim.market().stocks()[0].code.to_string();
     let dir = tempfile::tempdir()?;
-    let (key, secret) = demo_credentials(Profile::Real, 0);
-    let app = App::start(ServeConfig {
-        bind: "127.0.0.1:0".parse()?,
-        data_dir: dir.path().to_path_buf(),
-        upstream: UpstreamConfig::Custom {
-            rest_url: sim.rest_url(),
-            ws_url: sim.ws_url(),
-            profile: KisProfile::Real,
-            rate: None,
-            keys: kiswatch::config::KisKeys::one(Credentials::new(key, secret)?),
-        },
-        token: None,
-        allowed_hosts: Vec::new(),
-        demo: DemoContent {
-            seed_watchlist: false,
-            steer: false,
-        },
-        live: LiveConfig::default(),
-        background: false,
-        outbound: Default::default(),
-        share_slots: true,
-        public_url: None,
-    })
+    let app = App::start(ServeConfig::on_loopback(
+        dir.path(),
+        UpstreamConfig::simulator(&sim, KisProfile::Real),
+        false,
+    ))
     .await?;
     let base = app.url();
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;

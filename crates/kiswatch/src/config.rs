@@ -133,6 +133,27 @@ pub enum UpstreamConfig {
     },
 }
 
+impl UpstreamConfig {
+    /// A simulator on loopback, reached with its first demo key pair of `profile`: how tests and
+    /// benchmarks put the service in front of a `kis_sim::SimServer` of their own.
+    pub fn simulator(sim: &kis_sim::SimServer, profile: KisProfile) -> UpstreamConfig {
+        let sim_profile = match profile {
+            KisProfile::Real => kis_sim::Profile::Real,
+            KisProfile::Vts => kis_sim::Profile::Vts,
+        };
+        let (key, secret) = kis_sim::demo_credentials(sim_profile, 0);
+        UpstreamConfig::Custom {
+            rest_url: sim.rest_url(),
+            ws_url: sim.ws_url(),
+            profile,
+            rate: None,
+            keys: KisKeys::one(
+                Credentials::new(key, secret).expect("the simulator's demo key pair is well-formed"),
+            ),
+        }
+    }
+}
+
 /// The app keys of a real KIS upstream and where their limits are counted.
 #[derive(Debug, Clone)]
 pub struct KisKeys {
@@ -203,6 +224,30 @@ pub struct ServeConfig {
     /// The web UI's address as its users reach it (`--public-url`), for links in alerts; `None`:
     /// the bound address.
     pub public_url: Option<String>,
+}
+
+impl ServeConfig {
+    /// The service on `127.0.0.1:0` over `upstream`, as tests and benchmarks start it: no token, no
+    /// demo content, the default live settings and outbound policy, slots shared through the data
+    /// dir's ledger. `background` runs backfill and polling. Callers change what they need.
+    pub fn on_loopback(data_dir: &Path, upstream: UpstreamConfig, background: bool) -> ServeConfig {
+        ServeConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.to_path_buf(),
+            upstream,
+            token: None,
+            allowed_hosts: Vec::new(),
+            demo: DemoContent {
+                seed_watchlist: false,
+                steer: false,
+            },
+            live: LiveConfig::default(),
+            background,
+            outbound: OutboundPolicy::default(),
+            share_slots: true,
+            public_url: None,
+        }
+    }
 }
 
 /// The flags that choose and reach the upstream KIS, shared by every subcommand that talks to it

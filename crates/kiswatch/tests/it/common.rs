@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use kis_sim::{Profile, SimConfig, SimServer};
 use kiswatch::App;
-use kiswatch::config::{DemoContent, KisProfile, LiveConfig, ServeConfig, UpstreamConfig};
+use kiswatch::config::{KisProfile, ServeConfig, UpstreamConfig};
 use serde_json::Value;
 
 pub struct TestApp {
@@ -17,22 +17,7 @@ pub struct TestApp {
 }
 
 pub fn config(dir: &std::path::Path, upstream: UpstreamConfig, background: bool) -> ServeConfig {
-    ServeConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_path_buf(),
-        upstream,
-        token: None,
-        allowed_hosts: Vec::new(),
-        demo: DemoContent {
-            seed_watchlist: false,
-            steer: false,
-        },
-        live: LiveConfig::default(),
-        background,
-        outbound: Default::default(),
-        share_slots: true,
-        public_url: None,
-    }
+    ServeConfig::on_loopback(dir, upstream, background)
 }
 
 /// kiswatch in demo mode (its own embedded simulator) without demo content.
@@ -78,18 +63,7 @@ pub async fn simulator(profile: Profile) -> SimServer {
 
 /// The `custom` upstream pointing at `sim`.
 pub fn custom(sim: &SimServer, profile: KisProfile) -> UpstreamConfig {
-    let sim_profile = match profile {
-        KisProfile::Real => Profile::Real,
-        KisProfile::Vts => Profile::Vts,
-    };
-    let (key, secret) = kis_sim::demo_credentials(sim_profile, 0);
-    UpstreamConfig::Custom {
-        rest_url: sim.rest_url(),
-        ws_url: sim.ws_url(),
-        profile,
-        rate: None,
-        keys: kiswatch::config::KisKeys::one(kis::Credentials::new(key, secret).unwrap()),
-    }
+    UpstreamConfig::simulator(sim, profile)
 }
 
 impl TestApp {
