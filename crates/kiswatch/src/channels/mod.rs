@@ -254,13 +254,17 @@ impl Channels {
             .collect())
     }
 
-    pub async fn get(&self, id: u64) -> Result<Channel, ChannelError> {
-        let row = self
-            .inner
+    /// The stored row of channel `id`, or `NotFound`.
+    async fn stored(&self, id: u64) -> Result<ChannelRow, ChannelError> {
+        self.inner
             .store
             .channel(id)
             .await?
-            .ok_or(ChannelError::NotFound(id))?;
+            .ok_or(ChannelError::NotFound(id))
+    }
+
+    pub async fn get(&self, id: u64) -> Result<Channel, ChannelError> {
+        let row = self.stored(id).await?;
         let pending = self
             .inner
             .store
@@ -320,12 +324,7 @@ impl Channels {
     /// failing mark.
     pub async fn update(&self, id: u64, mut spec: ChannelSpec) -> Result<Channel, ChannelError> {
         Self::check_name(&mut spec)?;
-        let row = self
-            .inner
-            .store
-            .channel(id)
-            .await?
-            .ok_or(ChannelError::NotFound(id))?;
+        let row = self.stored(id).await?;
         let stored = self.config_of(&row).ok();
         let config = config::validate(
             spec.kind,
@@ -354,12 +353,7 @@ impl Channels {
     /// Sends a test message now (outside the outbox and its rate) and says what the provider
     /// answered; a success clears the channel's failing mark.
     pub async fn test(&self, id: u64) -> Result<ChannelTest, ChannelError> {
-        let row = self
-            .inner
-            .store
-            .channel(id)
-            .await?
-            .ok_or(ChannelError::NotFound(id))?;
+        let row = self.stored(id).await?;
         let config = self.config_of(&row)?;
         let delivery_id = format!("test-{:016x}", rand::random::<u64>());
         let outcome = providers::send(&self.inner.senders, &config, &delivery_id, Payload::Test).await;

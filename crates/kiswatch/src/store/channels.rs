@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, now_text};
+use super::{Store, StoreError, all_rows, now_text};
 use crate::contract::{ChannelFailing, ChannelKind};
 
 /// A channel as stored.
@@ -60,12 +60,7 @@ impl Store {
     pub async fn channels(&self) -> Result<Vec<ChannelRow>, StoreError> {
         self.read(|c| {
             let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM channels ORDER BY id"))?;
-            let mut rows = st.query([])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(row(r)?);
-            }
-            Ok(out)
+            all_rows(st.query([])?, row)
         })
         .await
     }

@@ -10,7 +10,7 @@ use market::condition::ParseError;
 use market::trigger::Mode;
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, now_text};
+use super::{Store, StoreError, all_rows, now_text};
 use crate::contract::{Condition, ConditionMode, ErrorDetail, QuietHours};
 
 /// The cooldown of a condition that names none: 30 market minutes per (condition, stock), so a
@@ -114,12 +114,7 @@ impl Store {
     pub async fn conditions(&self) -> Result<Vec<ConditionRow>, StoreError> {
         self.read(|c| {
             let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM conditions ORDER BY id"))?;
-            let mut rows = st.query([])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(row(r)?);
-            }
-            Ok(out)
+            all_rows(st.query([])?, row)
         })
         .await
     }

@@ -609,6 +609,18 @@ fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
 }
 
 /// Parses a stored civil date-time (`2026-11-27T09:00:00`).
+/// Every row of `rows`, each read by `read`.
+pub(crate) fn all_rows<T>(
+    mut rows: rusqlite::Rows<'_>,
+    read: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(read(r)?);
+    }
+    Ok(out)
+}
+
 pub(crate) fn parse_datetime(s: &str) -> Result<jiff::civil::DateTime, StoreError> {
     s.parse().map_err(|_| StoreError::Corrupt {
         what: "date-time",

@@ -6,7 +6,7 @@
 
 use rusqlite::params;
 
-use super::{Store, StoreError, now_text};
+use super::{Store, StoreError, all_rows, now_text};
 use crate::contract::{ChannelKind, DeliveryEntry, DeliveryStatus, Fired, Trigger};
 
 /// What kind of event a delivery carries (part of the outbox's key). Only triggers today; the
@@ -181,12 +181,7 @@ impl Store {
             let mut st = c.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND channel_id = ?1 ORDER BY id LIMIT ?2"
             ))?;
-            let mut rows = st.query(params![channel as i64, limit as i64])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(row(r)?);
-            }
-            Ok(out)
+            all_rows(st.query(params![channel as i64, limit as i64])?, row)
         })
         .await
     }

@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, now_text};
+use super::{Store, StoreError, all_rows, now_text};
 use crate::contract::{Fired, Trigger, TriggerValues};
 
 /// Which triggers to list.
@@ -104,12 +104,7 @@ impl Store {
                  ORDER BY id {order} LIMIT ?3"
             );
             let mut st = c.prepare_cached(&sql)?;
-            let mut rows = st.query(params![after, query.code, query.limit as i64])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                out.push(row(r)?);
-            }
-            Ok(out)
+            all_rows(st.query(params![after, query.code, query.limit as i64])?, row)
         })
         .await
     }
