@@ -4,9 +4,7 @@
 //! one in flight at the kill, which may come twice, with the same `X-Kiswatch-Delivery` id.
 
 use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -24,43 +22,27 @@ fn start(data_dir: &std::path::Path, log: &std::path::Path) -> (Running, String)
         .append(true)
         .open(log)
         .unwrap();
-    let mut child = Command::new(KISWATCH)
-        .arg("serve")
-        .args([
-            "--bind",
-            "127.0.0.1:0",
-            "--no-demo-content",
-            "--speed",
-            "60",
-            "--allow-private-webhooks",
-        ])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("KIS_APP_KEY")
-        .env_remove("KIS_APP_SECRET")
-        .env_remove("KISWATCH_TOKEN")
-        .env_remove("KISWATCH_PUBLIC_URL")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let running = Running(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-        for line in lines.by_ref() {
-            if let Some(url) = line.split_whitespace().skip_while(|w| *w != "open").nth(1) {
-                let _ = tx.send(url.to_string());
-                break;
-            }
-        }
-        for _ in lines {}
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the banner within 30 s");
+    let (running, url, _) = crate::binary::start(
+        Command::new(KISWATCH)
+            .arg("serve")
+            .args([
+                "--bind",
+                "127.0.0.1:0",
+                "--no-demo-content",
+                "--speed",
+                "60",
+                "--allow-private-webhooks",
+            ])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env_remove("KIS_APP_KEY")
+            .env_remove("KIS_APP_SECRET")
+            .env_remove("KISWATCH_TOKEN")
+            .env_remove("KISWATCH_PUBLIC_URL")
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::from(log)),
+        Duration::from_secs(30),
+    );
     (running, url)
 }
 

@@ -10,9 +10,7 @@
 use crate::binary::Running;
 use crate::redis_server::RedisServer;
 
-use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use kis_sim::{Profile, SimConfig, SimServer};
@@ -22,47 +20,26 @@ const KISWATCH: &str = env!("CARGO_BIN_EXE_kiswatch");
 /// `kiswatch serve` on the simulator with key 0, slots and tokens through `ledger`; its URL.
 fn serve(sim: &SimServer, ledger: &str, data_dir: &std::path::Path) -> (Running, String) {
     let (key, secret) = kis_sim::demo_credentials(Profile::Real, 0);
-    let mut child = Command::new(KISWATCH)
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--kis",
-            "custom",
-            "--kis-rest-url",
-        ])
-        .arg(sim.rest_url())
-        .args(["--ledger", ledger, "--data-dir"])
-        .arg(data_dir)
-        .env("KIS_APP_KEY", key)
-        .env("KIS_APP_SECRET", secret)
-        .env_remove("KISWATCH_TOKEN")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let running = Running(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // Read to the end, as bytes (a line need not be UTF-8): a closed pipe fails the next print.
-        let mut reader = BufReader::new(stdout);
-        let mut line = Vec::new();
-        while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-            let text = String::from_utf8_lossy(&line);
-            if let Some(url) = text
-                .split_whitespace()
-                .find(|w| w.starts_with("http://127.0.0.1:"))
-            {
-                let _ = tx.send(url.trim_end_matches('/').to_string());
-            }
-            line.clear();
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the service prints its URL");
+    let (running, url, _) = crate::binary::start(
+        Command::new(KISWATCH)
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--kis",
+                "custom",
+                "--kis-rest-url",
+            ])
+            .arg(sim.rest_url())
+            .args(["--ledger", ledger, "--data-dir"])
+            .arg(data_dir)
+            .env("KIS_APP_KEY", key)
+            .env("KIS_APP_SECRET", secret)
+            .env_remove("KISWATCH_TOKEN")
+            .env("RUST_LOG", "warn")
+            .stderr(Stdio::null()),
+        Duration::from_secs(30),
+    );
     (running, url)
 }
 

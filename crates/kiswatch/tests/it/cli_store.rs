@@ -4,10 +4,9 @@
 //! killed with SIGKILL in the middle of heavy writes (after a restart no trigger the browser saw is
 //! lost, and none is stored twice).
 
-use std::io::{BufRead as _, BufReader, Seek as _, SeekFrom, Write as _};
+use std::io::{Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -33,40 +32,10 @@ fn serve(args: &[&str], data_dir: &Path) -> Command {
 
 /// Starts the service and reads its banner: the running child, its URL, the banner.
 fn start(args: &[&str], data_dir: &Path) -> (Running, String, String) {
-    let mut child = serve(args, data_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let running = Running(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut banner = Vec::new();
-        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-        for line in lines.by_ref() {
-            let end = line.contains("Ctrl-C");
-            banner.push(line);
-            if end {
-                let _ = tx.send(banner);
-                break;
-            }
-        }
-        // Keep draining, so the service never blocks on a full pipe.
-        for _ in lines {}
-    });
-    let banner = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the banner within 30 s")
-        .join("\n");
-    let url = banner
-        .split_whitespace()
-        .skip_while(|w| *w != "open")
-        .nth(1)
-        .filter(|u| u.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("the URL to open: {banner}"))
-        .to_string();
-    (running, url, banner)
+    crate::binary::start(
+        serve(args, data_dir).stderr(Stdio::null()),
+        Duration::from_secs(30),
+    )
 }
 
 async fn get(http: &reqwest::Client, url: &str) -> Value {

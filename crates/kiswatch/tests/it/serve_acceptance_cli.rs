@@ -2,14 +2,12 @@
 //! to open, the URL in it answers, the demo's watchlist is there; and binding off loopback without
 //! `KISWATCH_TOKEN` is refused at startup with a message that says what to do.
 
-use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::binary;
 
-use binary::{Running, http_get};
+use binary::http_get;
 
 const KISWATCH: &str = env!("CARGO_BIN_EXE_kiswatch");
 
@@ -29,37 +27,11 @@ fn serve(args: &[&str], data_dir: &std::path::Path) -> Command {
 #[test]
 fn the_banner_says_what_to_open_and_its_url_answers() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = serve(&["--bind", "127.0.0.1:0"], dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _running = Running(child);
-    // The banner is printed once the service listens; read it on a thread so a hang fails the test.
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut banner = Vec::new();
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let end = line.contains("Ctrl-C");
-            banner.push(line);
-            if end {
-                let _ = tx.send(banner);
-                return;
-            }
-        }
-    });
-    let banner = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the banner within 10 s")
-        .join("\n");
-    let url = banner
-        .split_whitespace()
-        .skip_while(|w| *w != "open")
-        .nth(1)
-        .filter(|u| u.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("the URL to open: {banner}"))
-        .to_string();
+    // The banner is printed once the service listens.
+    let (_running, url, banner) = binary::start(
+        serve(&["--bind", "127.0.0.1:0"], dir.path()).stderr(Stdio::null()),
+        Duration::from_secs(10),
+    );
     for what in ["DEMO", "simulator", "trigger", "two minutes", "데모", "Ctrl-C"] {
         assert!(
             banner.contains(what),
