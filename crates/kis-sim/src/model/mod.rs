@@ -14,15 +14,15 @@
 //! the same whatever the order or timing of the requests (each stock is generated on first use from its
 //! own streams). Scenarios deliberately change the future from the moment they are set.
 //!
-//! Cost: [`Market::new`] does no generation (~0.1 ms); a stock is generated on first use (~20 ms in a
-//! release build on a loaded 2-core machine, `sim_bench gen`: 650 daily bars and 23 days of trades; the
-//! shared factor series, ~30 draws a day, is generated once by whichever stock comes first) and then every read is a binary search plus the
-//! copy of what is returned (release, one core: a quote ~0.4 µs, an order book ~0.6 µs, an execution
-//! ~60 ns, today's minute bars ~2 µs). Each stock sits behind its own mutex, held only for the read.
+//! Cost: [`Market::new`] does no generation; a stock is generated on first use in layers: its character
+//! and the moves of its ~650 days of history (a few draws a day), then today's trades (their number
+//! follows the stock's liquidity); the history's daily bars are laid out only when first asked for, and
+//! the minute bars of the days before the first session are regenerated from each day's plan on every
+//! request (`timeline`). Each stock sits behind its own mutex, held only for the read.
 //!
-//! Memory: about 0.9 MB per generated stock (minute bars of 22 days, today's trades, daily history),
-//! about 70 MB with every stock generated; it does not grow with uptime except one daily bar per stock
-//! per simulated day.
+//! Memory: a generated stock keeps today's trades (~13 bytes each), today's minute bars and, once asked
+//! for, its daily history (~36 KB); finished simulated days add their minute bars (the last 22 kept). It
+//! does not grow with uptime otherwise.
 
 mod bars;
 mod book;

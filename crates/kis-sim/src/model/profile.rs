@@ -44,6 +44,8 @@ pub(crate) struct Profile {
     idio: f64,
     jump_prob: f64,
     jump_size: (f64, f64),
+    /// 거래정지: no trades from the first session on.
+    pub halted: bool,
 }
 
 /// What carries from one day to the next.
@@ -107,12 +109,8 @@ impl Profile {
             idio,
             jump_prob,
             jump_size,
+            halted: false,
         }
-    }
-
-    /// The starting price of the history, near the level.
-    pub fn start_price(&self, rng: &mut impl Rng) -> f64 {
-        self.level as f64 * (0.1 * normal(rng)).exp()
     }
 
     pub fn start_state(&self) -> StockState {
@@ -120,6 +118,11 @@ impl Profile {
             idio: Garch::new(self.idio),
             activity: 0.0,
         }
+    }
+
+    /// The weak daily pull towards the level of a stock standing at `price` (log return).
+    pub fn pull(&self, price: f64) -> f64 {
+        PULL * (self.level as f64 / price.max(1.0)).ln()
     }
 
     /// The day's move from the factors' move, the stock's own draws (`rng`) and its state; moves the
@@ -140,7 +143,7 @@ impl Profile {
             shock += jump;
         }
         state.idio.update(shock);
-        let pull = PULL * (self.level as f64 / price.max(1.0)).ln();
+        let pull = self.pull(price);
         let ret =
             (self.beta * factors.market + self.loading * factors.industry + shock + pull).clamp(-0.4, 0.4);
         let vol = ((self.beta * factors.market_vol * factors.market_ratio).powi(2)

@@ -1,24 +1,37 @@
 //! A trading day as a tape of trades, and the minute and daily bars aggregated from it.
 //!
-//! A day is generated in one go from its plan (base price, drift, volatility, expected volume) and its
-//! own random stream: an opening-auction print at the open, continuous trading minute by minute
-//! (a U-shaped number of trades per minute, trades at the bid or ask around a hidden "fair" price), and a
-//! closing-auction print at the close. The fair price opens at the planned gap and follows a Brownian
-//! bridge to the planned close, so the day's return is the one its plan (the factor model) chose; the
-//! bridge's variance per minute is U-shaped like the trading (the first minutes ~3× midday's
-//! volatility, the last ones ~1.5×), as real intraday volatility is. A scenario's push moves the
-//! bridge's end along with the price, so steering adds to the day's move exactly as a drift would.
-//! Every trade price is on the tick grid and inside the day's limits, and each trade carries the day's
-//! running aggregates after it, so quotes, minute bars, the daily bar and executions all derive from the
-//! same trades and agree by construction.
+//! A day is generated in one go from its plan (base price, drift, volatility, expected volume, trade
+//! intensity) and its own random stream: an opening-auction print at the open, continuous trading
+//! minute by minute (a Poisson number of trades per minute around a U-shaped intensity, trades at the
+//! bid or ask around a hidden "fair" price), and a closing-auction print at the close. The fair price
+//! opens at the planned gap and follows a Brownian bridge to the planned close, so the day's return is
+//! the one its plan (the factor model) chose; the bridge's variance per minute is U-shaped like the
+//! trading (the first minutes ~3× midday's volatility, the last ones ~1.5×), as real intraday volatility
+//! is. A scenario's push moves the bridge's end along with the price, so steering adds to the day's move
+//! exactly as a drift would. Every trade price is on the tick grid and inside the day's limits, so
+//! quotes, minute bars, the daily bar and executions all derive from the same trades and agree by
+//! construction.
+//!
+//! Two ways to write a day, one generator:
+//! * [`Tape::generate`]: every trade kept ([`TradeLog`], 12 bytes a trade plus the running aggregates
+//!   every [`CHECKPOINT`] trades), for today, which quotes, executions and the realtime feed read
+//!   trade by trade.
+//! * [`summarised_day`]: the minute bars only, for the finished days before the first simulated
+//!   session, which nobody reads trade by trade. A minute with more than [`SUMMARY_FROM`] trades is
+//!   written as four prints (its open, its extremes, its close): the fair price's move over the minute
+//!   and its maximum and minimum given that move are drawn from the Brownian bridge, and the minute's
+//!   volume from the sum of its trades' quantities. Its cost no longer grows with a liquid stock's
+//!   thousands of trades, and the bars are regenerated from the day's plan whenever they are asked for.
+
+use std::ops::Range;
 
 use jiff::civil::{Date, Time};
-use market::krx::{PriceLimits, SessionHours, floor_to_tick, round_to_tick, step_ticks};
+use market::krx::{SessionHours, floor_to_tick, round_to_tick, step_ticks};
 use rand::Rng;
 
 use super::bars::{DailyBar, MinuteBar};
 use super::quote::Side;
-use super::rng::{normal, uniform};
+use super::rng::{normal, poisson, uniform};
 use super::steer::Steer;
 
 /// Seconds since midnight.
@@ -37,7 +50,7 @@ pub(crate) fn time_at(secs: u32) -> Time {
 pub(crate) struct DayPlan {
     pub date: Date,
     pub hours: SessionHours,
-    pub limits: PriceLimits,
+    pub limits: market::krx::PriceLimits,
     /// Log return from the base price to the planned close.
     pub ret: f64,
     /// Log return from the base price to the opening print.
@@ -46,7 +59,13 @@ pub(crate) struct DayPlan {
     pub vol: f64,
     /// Expected shares traded.
     pub volume: f64,
+    /// Expected trades per minute of continuous trading (before the U-shape).
     pub trades_per_min: f64,
+    /// The closing print's price when it is fixed in advance (the history before the first session is
+    /// anchored on its closes); `None`: wherever the fair price ends.
+    pub close: Option<i64>,
+    /// 거래정지: no trade at all.
+    pub halted: bool,
 }
 
 /// One trade and the day's running state right after it.
@@ -70,7 +89,13 @@ pub(crate) struct Tick {
 }
 
 impl Tick {
-    fn after(prev: Option<&Tick>, sec: u32, price: i64, qty: u64, side: Side) -> Tick {
+    fn after(prev: Option<&Tick>, t: Trade) -> Tick {
+        let Trade {
+            sec,
+            price,
+            qty,
+            side,
+        } = t;
         let (buy, sell) = match side {
             Side::Buy => (qty, 0),
             Side::Sell => (0, qty),
@@ -113,14 +138,237 @@ impl Tick {
     }
 }
 
+/// One trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Trade {
+    /// Seconds since midnight.
+    pub sec: u32,
+    pub price: i64,
+    pub qty: u64,
+    pub side: Side,
+}
+
+/// A trade as stored: 12 bytes. Trades happen between 08:30 and 16:30, so the second of the day fits in
+/// 16 bits; prices are at most a few million KRW and quantities far below 2³².
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stored {
+    sec: u16,
+    buy: bool,
+    price: u32,
+    qty: u32,
+}
+
+impl Stored {
+    fn new(t: Trade) -> Stored {
+        Stored {
+            sec: u16::try_from(t.sec).unwrap_or(u16::MAX),
+            buy: t.side == Side::Buy,
+            price: u32::try_from(t.price.max(0)).unwrap_or(u32::MAX),
+            qty: u32::try_from(t.qty).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn trade(self) -> Trade {
+        Trade {
+            sec: u32::from(self.sec),
+            price: i64::from(self.price),
+            qty: u64::from(self.qty),
+            side: if self.buy { Side::Buy } else { Side::Sell },
+        }
+    }
+}
+
+/// How many trades apart the running aggregates are kept.
+pub(crate) const CHECKPOINT: usize = 64;
+
+/// Where a day's generation writes its trades.
+trait Sink {
+    fn push(&mut self, t: Trade);
+    /// The last trade's price.
+    fn last_price(&self) -> Option<i64>;
+    /// The last trade's second of the day.
+    fn last_sec(&self) -> Option<u32>;
+    /// Minutes with more trades than this are written as a summary of four prints.
+    fn summary_from(&self) -> u32;
+}
+
+/// A day's trades in order, with the running aggregates after every [`CHECKPOINT`]-th trade and after
+/// the last one, so the state after any trade is at most `CHECKPOINT - 1` steps away.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TradeLog {
+    trades: Vec<Stored>,
+    /// `checkpoints[j]`: the state after the first `(j + 1) * CHECKPOINT` trades.
+    checkpoints: Vec<Tick>,
+    last: Option<Tick>,
+}
+
+impl TradeLog {
+    pub fn len(&self) -> usize {
+        self.trades.len()
+    }
+
+    pub fn trade(&self, i: usize) -> Option<Trade> {
+        self.trades.get(i).map(|s| s.trade())
+    }
+
+    pub fn first(&self) -> Option<Trade> {
+        self.trade(0)
+    }
+
+    /// The state after the last trade.
+    pub fn last(&self) -> Option<Tick> {
+        self.last
+    }
+
+    /// The running state after the first `k` trades (`None` for none).
+    pub fn state(&self, k: usize) -> Option<Tick> {
+        let k = k.min(self.trades.len());
+        if k == 0 {
+            return None;
+        }
+        if k == self.trades.len() {
+            return self.last;
+        }
+        let j = k / CHECKPOINT;
+        let mut state = j.checked_sub(1).and_then(|i| self.checkpoints.get(i).copied());
+        for s in &self.trades[j * CHECKPOINT..k] {
+            state = Some(Tick::after(state.as_ref(), s.trade()));
+        }
+        state
+    }
+
+    /// Each trade of `range` (0-based) with the running state right after it, in order.
+    pub fn states(&self, range: Range<usize>) -> impl Iterator<Item = (usize, Tick)> + '_ {
+        let end = range.end.min(self.trades.len());
+        let start = range.start.min(end);
+        let mut state = self.state(start);
+        (start..end).map(move |i| {
+            let tick = Tick::after(state.as_ref(), self.trades[i].trade());
+            state = Some(tick);
+            (i, tick)
+        })
+    }
+
+    /// The trades of `range`, in order.
+    pub fn trades(&self, range: Range<usize>) -> impl Iterator<Item = Trade> + '_ {
+        let end = range.end.min(self.trades.len());
+        let start = range.start.min(end);
+        self.trades[start..end].iter().map(|s| s.trade())
+    }
+
+    /// How many trades happened at or before `sec` (seconds since midnight).
+    fn count_until(&self, sec: u32) -> usize {
+        self.trades.partition_point(|t| u32::from(t.sec) <= sec)
+    }
+
+    fn truncate(&mut self, keep: usize) {
+        let keep = keep.min(self.trades.len());
+        self.last = self.state(keep);
+        self.trades.truncate(keep);
+        self.checkpoints.truncate(keep / CHECKPOINT);
+    }
+
+    fn shrink(&mut self) {
+        self.trades.shrink_to_fit();
+        self.checkpoints.shrink_to_fit();
+    }
+}
+
+impl Sink for TradeLog {
+    fn push(&mut self, t: Trade) {
+        let stored = Stored::new(t);
+        let tick = Tick::after(self.last.as_ref(), stored.trade());
+        self.trades.push(stored);
+        self.last = Some(tick);
+        if self.trades.len().is_multiple_of(CHECKPOINT) {
+            self.checkpoints.push(tick);
+        }
+    }
+
+    fn last_price(&self) -> Option<i64> {
+        self.last.map(|t| t.price)
+    }
+
+    fn last_sec(&self) -> Option<u32> {
+        self.last.map(|t| t.sec)
+    }
+
+    fn summary_from(&self) -> u32 {
+        u32::MAX
+    }
+}
+
+/// Minutes with more trades than this are summarised in [`summarised_day`].
+pub(crate) const SUMMARY_FROM: u32 = 3;
+
+/// Minute bars written directly (see the module doc).
+struct BarSink {
+    date: Date,
+    bars: Vec<MinuteBar>,
+    turnover: u64,
+    last_sec: Option<u32>,
+}
+
+impl Sink for BarSink {
+    fn push(&mut self, t: Trade) {
+        self.last_sec = Some(t.sec);
+        self.turnover += t.price as u64 * t.qty;
+        let minute = t.sec / 60 * 60;
+        match self.bars.last_mut() {
+            Some(bar) if secs_of(bar.time) == minute => {
+                bar.high = bar.high.max(t.price);
+                bar.low = bar.low.min(t.price);
+                bar.close = t.price;
+                bar.volume += t.qty;
+                bar.turnover = self.turnover;
+            }
+            _ => self.bars.push(MinuteBar {
+                date: self.date,
+                time: time_at(minute),
+                open: t.price,
+                high: t.price,
+                low: t.price,
+                close: t.price,
+                volume: t.qty,
+                turnover: self.turnover,
+            }),
+        }
+    }
+
+    fn last_price(&self) -> Option<i64> {
+        self.bars.last().map(|b| b.close)
+    }
+
+    fn last_sec(&self) -> Option<u32> {
+        self.last_sec
+    }
+
+    fn summary_from(&self) -> u32 {
+        SUMMARY_FROM
+    }
+}
+
+/// The minute bars of a day nobody reads trade by trade (see the module doc); deterministic in `plan`
+/// and `rng`.
+pub(crate) fn summarised_day(plan: DayPlan, rng: &mut impl Rng) -> Vec<MinuteBar> {
+    let mut sink = BarSink {
+        date: plan.date,
+        bars: Vec::with_capacity(400),
+        turnover: 0,
+        last_sec: None,
+    };
+    write_session(&plan, &mut sink, None, rng, None);
+    sink.bars
+}
+
 /// A whole trading day of trades, indexed into minute bars.
 #[derive(Debug, Clone)]
 pub(crate) struct Tape {
     pub plan: DayPlan,
-    pub ticks: Vec<Tick>,
+    pub log: TradeLog,
     /// Minute bars of the whole day.
     bars: Vec<MinuteBar>,
-    /// For each bar, the index just past its last tick.
+    /// For each bar, the index just past its last trade.
     bar_ends: Vec<u32>,
 }
 
@@ -129,7 +377,7 @@ impl Tape {
     pub fn empty(plan: DayPlan) -> Tape {
         Tape {
             plan,
-            ticks: Vec::new(),
+            log: TradeLog::default(),
             bars: Vec::new(),
             bar_ends: Vec::new(),
         }
@@ -138,7 +386,7 @@ impl Tape {
     /// Generates the whole day.
     pub fn generate(plan: DayPlan, rng: &mut impl Rng, steer: Option<&mut Steer>) -> Tape {
         let mut tape = Tape::empty(plan);
-        write_session(&tape.plan, &mut tape.ticks, None, rng, steer);
+        write_session(&tape.plan, &mut tape.log, None, rng, steer);
         tape.index();
         tape
     }
@@ -152,15 +400,16 @@ impl Tape {
         rng: &mut impl Rng,
         steer: Option<&mut Steer>,
     ) {
-        self.ticks.truncate(keep);
-        write_session(&self.plan, &mut self.ticks, Some(secs_of(after)), rng, steer);
+        self.log.truncate(keep);
+        write_session(&self.plan, &mut self.log, Some(secs_of(after)), rng, steer);
         self.index();
     }
 
     fn index(&mut self) {
+        self.log.shrink();
         self.bars.clear();
         self.bar_ends.clear();
-        for (i, t) in self.ticks.iter().enumerate() {
+        for (i, t) in self.log.states(0..self.log.len()) {
             let minute = t.sec / 60 * 60;
             match self.bars.last_mut() {
                 Some(bar) if secs_of(bar.time) == minute => {
@@ -188,25 +437,30 @@ impl Tape {
                 }
             }
         }
+        self.bars.shrink_to_fit();
+        self.bar_ends.shrink_to_fit();
     }
 
     pub fn date(&self) -> Date {
         self.plan.date
     }
 
+    /// How many trades there are in the whole day.
+    pub fn len(&self) -> usize {
+        self.log.len()
+    }
+
     /// How many trades happened at or before `until`.
     pub fn visible(&self, until: Time) -> usize {
-        let until = if until == Time::MAX {
-            u32::MAX
-        } else {
-            secs_of(until)
-        };
-        self.ticks.partition_point(|t| t.sec <= until)
+        if until == Time::MAX {
+            return self.log.len();
+        }
+        self.log.count_until(secs_of(until))
     }
 
     /// The minute bars of the first `k` trades whose start is at or before `until`.
     pub fn minute_bars(&self, k: usize, until: Time) -> Vec<MinuteBar> {
-        let k = k.min(self.ticks.len());
+        let k = k.min(self.log.len());
         let full = self.bar_ends.partition_point(|&end| end as usize <= k);
         let mut out: Vec<MinuteBar> = self.bars[..full]
             .iter()
@@ -218,21 +472,30 @@ impl Tape {
         } else {
             self.bar_ends[full - 1] as usize
         };
-        if start < k && out.len() == full {
-            let ticks = &self.ticks[start..k];
-            let first = ticks[0];
+        if start < k
+            && out.len() == full
+            && let Some(first) = self.log.trade(start)
+        {
             let time = time_at(first.sec / 60 * 60);
             if time <= until {
-                out.push(MinuteBar {
+                let mut bar = MinuteBar {
                     date: self.plan.date,
                     time,
                     open: first.price,
-                    high: ticks.iter().map(|t| t.price).max().unwrap_or(first.price),
-                    low: ticks.iter().map(|t| t.price).min().unwrap_or(first.price),
-                    close: ticks[ticks.len() - 1].price,
-                    volume: ticks.iter().map(|t| t.qty).sum(),
-                    turnover: ticks[ticks.len() - 1].turnover,
-                });
+                    high: first.price,
+                    low: first.price,
+                    close: first.price,
+                    volume: 0,
+                    turnover: 0,
+                };
+                for t in self.log.trades(start..k) {
+                    bar.high = bar.high.max(t.price);
+                    bar.low = bar.low.min(t.price);
+                    bar.close = t.price;
+                    bar.volume += t.qty;
+                }
+                bar.turnover = self.log.state(k).map_or(0, |t| t.turnover);
+                out.push(bar);
             }
         }
         out
@@ -245,11 +508,11 @@ impl Tape {
 
     /// The day's bar over the first `k` trades (`None` before the first trade).
     pub fn daily_bar(&self, k: usize) -> Option<DailyBar> {
-        let k = k.min(self.ticks.len());
-        let last = self.ticks[..k].last()?;
+        let last = self.log.state(k)?;
+        let first = self.log.first()?;
         Some(DailyBar {
             date: self.plan.date,
-            open: self.ticks[0].price,
+            open: first.price,
             high: last.high,
             low: last.low,
             close: last.price,
@@ -260,45 +523,58 @@ impl Tape {
 
     /// The whole day's bar; a day without trades is flat at the base price.
     pub fn full_daily_bar(&self) -> DailyBar {
-        self.daily_bar(self.ticks.len()).unwrap_or(DailyBar {
-            date: self.plan.date,
-            open: self.plan.limits.base,
-            high: self.plan.limits.base,
-            low: self.plan.limits.base,
-            close: self.plan.limits.base,
-            volume: 0,
-            turnover: 0,
-        })
+        self.daily_bar(self.log.len())
+            .unwrap_or_else(|| flat_bar(self.plan.date, self.plan.limits.base))
+    }
+}
+
+/// A day without trades: flat at `price`, no volume.
+pub(crate) fn flat_bar(date: Date, price: i64) -> DailyBar {
+    DailyBar {
+        date,
+        open: price,
+        high: price,
+        low: price,
+        close: price,
+        volume: 0,
+        turnover: 0,
     }
 }
 
 /// Appends the session's trades after `after` (seconds since midnight; `None` = the whole day, opening
-/// print included) to `ticks`.
+/// print included) to `sink`.
 fn write_session(
     plan: &DayPlan,
-    ticks: &mut Vec<Tick>,
+    sink: &mut impl Sink,
     after: Option<u32>,
     rng: &mut impl Rng,
     steer: Option<&mut Steer>,
 ) {
+    if plan.halted {
+        return;
+    }
     let minutes = continuous_minutes(plan);
-    let expected_trades = plan.trades_per_min * f64::from(minutes);
+    let expected_trades = (plan.trades_per_min * f64::from(minutes)).max(1.0);
     let mut writer = Writer {
         plan,
         per_trade: (plan.volume * 0.92 / expected_trades).max(1.0),
         fair: 0.0,
-        target: (plan.limits.base.max(1) as f64).ln() + plan.ret,
+        target: plan
+            .close
+            .map_or((plan.limits.base.max(1) as f64).ln() + plan.ret, |c| {
+                (c.max(1) as f64).ln()
+            }),
         cursor: after.unwrap_or(0),
-        ticks,
+        sink,
         rng,
         steer,
     };
-    writer.fair = match writer.ticks.last() {
-        Some(t) => t.price as f64,
+    writer.fair = match writer.sink.last_price() {
+        Some(p) => p as f64,
         None => writer.clamp(plan.limits.base as f64 * plan.gap.exp()),
     };
     let open = secs_of(plan.hours.open);
-    if after.is_none_or(|a| a < open) && writer.ticks.is_empty() {
+    if after.is_none_or(|a| a < open) && writer.sink.last_price().is_none() {
         writer.opening_print();
     }
     writer.path();
@@ -318,9 +594,9 @@ fn continuous_minutes(plan: &DayPlan) -> u32 {
 
 /// The state of a day's generation: the hidden fair price, how far the tape has been written, and the
 /// active scenario.
-struct Writer<'a, R: Rng> {
+struct Writer<'a, S: Sink, R: Rng> {
     plan: &'a DayPlan,
-    ticks: &'a mut Vec<Tick>,
+    sink: &'a mut S,
     rng: &'a mut R,
     steer: Option<&'a mut Steer>,
     /// The price trades gravitate to (not on the grid).
@@ -334,7 +610,7 @@ struct Writer<'a, R: Rng> {
     per_trade: f64,
 }
 
-impl<R: Rng> Writer<'_, R> {
+impl<S: Sink, R: Rng> Writer<'_, S, R> {
     fn clamp(&self, x: f64) -> f64 {
         x.clamp(self.plan.limits.lower as f64, self.plan.limits.upper as f64)
     }
@@ -351,14 +627,22 @@ impl<R: Rng> Writer<'_, R> {
     }
 
     fn push(&mut self, sec: u32, price: i64, qty: u64, side: Side) {
-        let tick = Tick::after(self.ticks.last(), sec, price, qty, side);
-        self.ticks.push(tick);
+        self.sink.push(Trade {
+            sec,
+            price,
+            qty,
+            side,
+        });
     }
 
     /// Shows the scenario controller the last trade.
     fn observe(&mut self) {
-        if let (Some(s), Some(last)) = (self.steer.as_deref_mut(), self.ticks.last()) {
-            s.observe(self.plan.date, last.sec, last.price);
+        if let (Some(s), Some(price), Some(sec)) = (
+            self.steer.as_deref_mut(),
+            self.sink.last_price(),
+            self.sink.last_sec(),
+        ) {
+            s.observe(self.plan.date, sec, price);
         }
     }
 
@@ -400,13 +684,14 @@ impl<R: Rng> Writer<'_, R> {
             sec = next;
             // Clamp before rounding: a wild price from outside must not overflow the grid arithmetic.
             let price = limits.clamp(round_to_tick(limits.clamp(target)));
-            let side = match self.ticks.last() {
-                Some(t) if price < t.price => Side::Sell,
-                Some(t) if price == t.price && self.rng.random_bool(0.5) => Side::Sell,
+            let side = match self.sink.last_price() {
+                Some(last) if price < last => Side::Sell,
+                Some(last) if price == last && self.rng.random_bool(0.5) => Side::Sell,
                 _ => Side::Buy,
             };
             let qty = self.quantity();
             self.push(sec, price, qty, side);
+            self.cursor = sec;
             // The bridge's end moves with the path: the stock moves on from the path's last price.
             self.target += (price as f64 / self.fair.max(1.0)).ln();
             self.fair = price as f64;
@@ -441,9 +726,15 @@ impl<R: Rng> Writer<'_, R> {
             let drift = gap * variance / left + push_drift;
             let sigma_min = (variance * (1.0 - variance / left)).max(0.0).sqrt();
 
-            let lambda = plan.trades_per_min * intensity(m, minutes);
-            let n = (lambda * uniform(self.rng, 0.3, 1.7)).round() as u32;
+            // Trades arrive as a Poisson process whose rate wanders from minute to minute.
+            let lambda = plan.trades_per_min * intensity(m, minutes) * uniform(self.rng, 0.3, 1.7);
+            let n = poisson(self.rng, lambda);
             let first = if m == 0 { 1 } else { 0 };
+            if n > self.sink.summary_from() && self.cursor < start {
+                self.summarised_minute(start + first, start + 59, n, drift, sigma_min);
+                self.cursor = start + 59;
+                continue;
+            }
             seconds.clear();
             for _ in 0..n {
                 seconds.push(start + self.rng.random_range(first..60));
@@ -459,13 +750,56 @@ impl<R: Rng> Writer<'_, R> {
             let (step_drift, step_sigma) = (drift / k, sigma_min / k.sqrt());
             for &sec in &seconds {
                 self.walk(step_drift, step_sigma);
-                self.trade_near_fair(sec);
+                let qty = self.quantity();
+                self.trade_near_fair(sec, qty);
+                self.cursor = sec;
             }
         }
     }
 
-    /// A continuous trade at the bid or the ask around the fair price (more often on the nearer side).
-    fn trade_near_fair(&mut self, sec: u32) {
+    /// A minute of `n` trades written as four prints in `[from, to]` (see the module doc): the first at
+    /// the fair price it starts from, the highest and lowest the fair price reaches (at the ask and the
+    /// bid), the last at where it ends; together they carry the volume of `n` trades.
+    fn summarised_minute(&mut self, from: u32, to: u32, n: u32, drift: f64, sigma: f64) {
+        let limits = self.plan.limits;
+        let start = self.fair;
+        let end = drift + sigma * normal(self.rng);
+        // The maximum (minimum) of a Brownian path over the minute given its end point, by inversion.
+        let s2 = sigma * sigma;
+        let u1: f64 = 1.0 - self.rng.random::<f64>();
+        let u2: f64 = 1.0 - self.rng.random::<f64>();
+        let up = (end + (end * end - 2.0 * s2 * u1.ln()).sqrt()) / 2.0;
+        let down = (end - (end * end - 2.0 * s2 * u2.ln()).sqrt()) / 2.0;
+        let high = self.clamp(start * up.exp());
+        let low = self.clamp(start * down.exp());
+        let last = self.clamp(start * end.exp());
+        // The sum of n log-normal quantities: mean n·1.005·q, relative deviation 1.06/√n.
+        let nf = f64::from(n);
+        let total =
+            (nf * self.per_trade * 1.005 * (1.0 + 1.06 / nf.sqrt() * normal(self.rng))).max(nf) as u64;
+        let mut secs = [0u32; 4];
+        for s in &mut secs {
+            *s = self.rng.random_range(from..=to.max(from));
+        }
+        secs.sort_unstable();
+        let share = (total / 4).max(1);
+        let rest = total.saturating_sub(3 * share).max(1);
+        self.trade_near_fair(secs[0], share);
+        let ask = limits.clamp(step_ticks(limits.clamp(floor_to_tick(high.floor() as i64)), 1));
+        let bid = limits.clamp(floor_to_tick(low.floor() as i64));
+        let extremes = [(ask, Side::Buy), (bid, Side::Sell)];
+        let order = if self.rng.random_bool(0.5) { [0, 1] } else { [1, 0] };
+        for (i, &j) in order.iter().enumerate() {
+            let (price, side) = extremes[j];
+            self.push(secs[1 + i], price, share, side);
+        }
+        self.fair = last;
+        self.trade_near_fair(secs[3], rest);
+    }
+
+    /// A continuous trade of `qty` at the bid or the ask around the fair price (more often on the nearer
+    /// side).
+    fn trade_near_fair(&mut self, sec: u32, qty: u64) {
         let limits = self.plan.limits;
         let bid = limits.clamp(floor_to_tick(self.fair.floor() as i64));
         let ask = step_ticks(bid, 1);
@@ -482,19 +816,25 @@ impl<R: Rng> Writer<'_, R> {
         } else if price == limits.lower {
             side = Side::Sell;
         }
-        let qty = self.quantity();
         self.push(sec, price, qty, side);
     }
 
-    /// The closing auction's uncrossing at the close: 2–5% of the day's volume.
+    /// The closing auction's uncrossing at the close: 2–5% of the day's volume, at the planned close
+    /// when the plan fixes one.
     fn closing_print(&mut self) {
-        let price = self.plan.limits.clamp(round_to_tick(self.fair.round() as i64));
+        let limits = self.plan.limits;
+        let price = match self.plan.close {
+            Some(close) => limits.clamp(round_to_tick(close)),
+            None => limits.clamp(round_to_tick(self.fair.round() as i64)),
+        };
         let qty = (self.plan.volume * uniform(self.rng, 0.02, 0.05)).max(1.0) as u64;
-        let side = match self.ticks.last() {
-            Some(t) if price < t.price => Side::Sell,
+        let side = match self.sink.last_price() {
+            Some(last) if price < last => Side::Sell,
             _ => Side::Buy,
         };
-        self.push(secs_of(self.plan.hours.close), price, qty, side);
+        let close = secs_of(self.plan.hours.close);
+        self.push(close, price, qty, side);
+        self.cursor = close;
     }
 }
 
@@ -531,31 +871,61 @@ mod tests {
             vol: 0.03,
             volume: 1_000_000.0,
             trades_per_min: 8.0,
+            close: None,
+            halted: false,
         }
+    }
+
+    fn all(tape: &Tape) -> Vec<(usize, Tick)> {
+        tape.log.states(0..tape.len()).collect()
     }
 
     #[test]
     fn a_day_opens_at_the_open_closes_at_the_close_and_stays_on_the_grid() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let tape = Tape::generate(plan(57_300), &mut rng, None);
-        let first = tape.ticks[0];
-        let last = tape.ticks[tape.ticks.len() - 1];
+        let ticks: Vec<Tick> = all(&tape).into_iter().map(|(_, t)| t).collect();
+        let first = ticks[0];
+        let last = ticks[ticks.len() - 1];
         assert_eq!(first.sec, secs_of(time(9, 0, 0, 0)));
         assert_eq!(last.sec, secs_of(time(15, 30, 0, 0)));
-        assert!(tape.ticks.len() > 1000);
-        for w in tape.ticks.windows(2) {
+        assert!(ticks.len() > 1000);
+        for w in ticks.windows(2) {
             assert!(w[0].sec <= w[1].sec);
             let continuous = secs_of(time(9, 0, 0, 0))..secs_of(time(15, 20, 0, 0));
             assert!(w[1].sec == last.sec || continuous.contains(&w[1].sec));
         }
-        for t in &tape.ticks {
+        for t in &ticks {
             assert!(is_on_tick(t.price) && tape.plan.limits.contains(t.price));
         }
         let day = tape.full_daily_bar();
         assert_eq!(Some(day), DailyBar::from_minutes(tape.all_minute_bars()));
-        assert_eq!(day.volume, tape.ticks.iter().map(|t| t.qty).sum::<u64>());
-        let turnover: u64 = tape.ticks.iter().map(|t| t.price as u64 * t.qty).sum();
+        assert_eq!(day.volume, ticks.iter().map(|t| t.qty).sum::<u64>());
+        let turnover: u64 = ticks.iter().map(|t| t.price as u64 * t.qty).sum();
         assert_eq!(day.turnover, turnover);
+    }
+
+    #[test]
+    fn the_state_after_any_trade_is_the_running_aggregate() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let tape = Tape::generate(plan(31_000), &mut rng, None);
+        let ticks = all(&tape);
+        assert!(ticks.len() > 3 * CHECKPOINT);
+        for k in [
+            1,
+            CHECKPOINT - 1,
+            CHECKPOINT,
+            CHECKPOINT + 1,
+            2 * CHECKPOINT + 7,
+            ticks.len(),
+        ] {
+            assert_eq!(tape.log.state(k), Some(ticks[k - 1].1), "after {k} trades");
+        }
+        assert_eq!(tape.log.state(0), None);
+        let tail: Vec<(usize, Tick)> = tape.log.states(100..140).collect();
+        assert_eq!(tail, ticks[100..140].to_vec());
+        let high = ticks.iter().map(|(_, t)| t.price).max();
+        assert_eq!(tape.log.last().map(|t| t.high), high);
     }
 
     #[test]
@@ -580,21 +950,63 @@ mod tests {
         let mut tape = Tape::generate(plan(10_000), &mut rng, None);
         let until = time(11, 0, 0, 0);
         let k = tape.visible(until);
-        let before = tape.ticks[..k].to_vec();
+        let before: Vec<Trade> = tape.log.trades(0..k).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         tape.regenerate_after(k, until, &mut rng, None);
-        assert_eq!(&tape.ticks[..k], &before[..]);
-        assert!(tape.ticks[k].sec > secs_of(until));
+        let after: Vec<Trade> = tape.log.trades(0..tape.len()).collect();
+        assert_eq!(&after[..k], &before[..]);
+        assert!(after[k].sec > secs_of(until));
+        assert_eq!(after.last().map(|t| t.sec), Some(secs_of(time(15, 30, 0, 0))));
         assert_eq!(
-            tape.ticks.last().map(|t| t.sec),
-            Some(secs_of(time(15, 30, 0, 0)))
-        );
-        assert_eq!(
-            tape.ticks
+            after
                 .iter()
                 .filter(|t| t.sec == secs_of(time(9, 0, 0, 0)))
                 .count(),
             1
         );
+        assert_eq!(tape.log.state(tape.len()), tape.log.last());
+        assert_eq!(
+            DailyBar::from_minutes(tape.all_minute_bars()),
+            tape.daily_bar(tape.len())
+        );
+    }
+
+    #[test]
+    fn a_summarised_day_keeps_the_grid_the_limits_and_the_planned_close() {
+        for (seed, base, per_min) in [(6, 57_300, 300.0), (7, 1_234, 0.3), (8, 412_000, 40.0)] {
+            let mut p = plan(base);
+            p.trades_per_min = per_min;
+            p.ret = 0.02;
+            let close = round_to_tick((base as f64 * 1.02) as i64);
+            p.close = Some(close);
+            let bars = summarised_day(p, &mut ChaCha8Rng::seed_from_u64(seed));
+            let again = summarised_day(p, &mut ChaCha8Rng::seed_from_u64(seed));
+            assert_eq!(bars, again, "deterministic");
+            let day = DailyBar::from_minutes(&bars).expect("the auctions print");
+            assert_eq!(day.close, close);
+            assert!(bars.windows(2).all(|w| w[0].time < w[1].time));
+            for b in &bars {
+                for x in [b.open, b.high, b.low, b.close] {
+                    assert!(is_on_tick(x) && p.limits.contains(x), "{b:?}");
+                }
+                assert!(b.low <= b.open.min(b.close) && b.open.max(b.close) <= b.high);
+                assert!(b.volume > 0);
+            }
+            assert!(day.low as u64 * day.volume <= day.turnover);
+            assert!(day.turnover <= day.high as u64 * day.volume);
+            // The volume is the plan's, whether the trades were written one by one or summarised.
+            let ratio = day.volume as f64 / p.volume;
+            assert!((0.6..1.6).contains(&ratio), "{seed}: volume ratio {ratio}");
+        }
+    }
+
+    #[test]
+    fn a_halted_day_has_no_trades() {
+        let mut p = plan(10_000);
+        p.halted = true;
+        let tape = Tape::generate(p, &mut ChaCha8Rng::seed_from_u64(1), None);
+        assert_eq!(tape.len(), 0);
+        assert_eq!(tape.full_daily_bar(), flat_bar(p.date, 10_000));
+        assert!(summarised_day(p, &mut ChaCha8Rng::seed_from_u64(1)).is_empty());
     }
 }
