@@ -1,10 +1,14 @@
 //! The simulated market: deterministic prices, history, executions and order books.
 //!
-//! * `stocks`: the listing (≥ 50 real KOSPI/KOSDAQ stocks).
+//! * `universe`: the listing, 2,565 KOSPI/KOSDAQ listings in the market's proportions (ordinary and
+//!   preferred shares, ETFs, ETNs, REITs, SPACs, with the exchange's designations), built once per
+//!   process around `stocks`, the core table of 76 real stocks; `names` makes the generated names.
 //! * `clock`: the simulator clock, `Live` (real KST and KRX sessions) or `Open` (a virtual session
 //!   always running at a speed).
 //! * The generation: `factors` (the KOSPI, KOSDAQ and industry factors every stock loads on),
-//!   `profile` (a stock's betas, clustered idiosyncratic volatility, jumps and volume), `tape` (a day
+//!   `profile` (a stock's betas, clustered idiosyncratic volatility, jumps and volume; volatility by
+//!   size and sector, trade intensity by traded value; index products as leveraged factor trackers),
+//!   `tape` (a day
 //!   of trades and the bars aggregated from it), `timeline` (one stock's chain of days), `rng`
 //!   (seeding by (seed, code, date) and, for the factors, (seed, date)). The stylized facts this
 //!   reproduces are measured by `tests/stylized_facts.rs`.
@@ -28,6 +32,7 @@ mod bars;
 mod book;
 mod clock;
 mod factors;
+mod names;
 mod profile;
 mod quote;
 mod rng;
@@ -36,8 +41,8 @@ mod steer;
 pub(crate) mod stocks;
 mod tape;
 mod timeline;
+pub(crate) mod universe;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use jiff::civil::{Date, DateTime, Time};
@@ -49,11 +54,12 @@ pub use book::{LEVELS, OrderBook};
 pub use clock::{ClockMode, MAX_ADVANCE_SECS, MAX_SPEED};
 pub use quote::{Execution, Quote, Side};
 pub use scenario::{Scenario, ScenarioError, ScenarioPeriod};
-pub use stocks::{MarketKind, StockInfo};
+pub use stocks::{Flags, MarketKind, Preferred, SecurityKind, StockInfo, Warning};
 
 use clock::{Clock, Reading};
 use factors::Factors;
 use timeline::{Horizon, Timeline};
+use universe::Universe;
 
 /// How to run the market.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,9 +84,7 @@ impl Default for MarketConfig {
 /// The simulated market, shared as `Arc<Market>` by the simulator's servers.
 pub struct Market {
     config: MarketConfig,
-    stocks: Vec<StockInfo>,
-    levels: Vec<i64>,
-    index: HashMap<StockCode, usize>,
+    universe: &'static Universe,
     timelines: Vec<OnceLock<Mutex<Timeline>>>,
     clock: Clock,
     horizon: Horizon,
@@ -97,21 +101,18 @@ impl Market {
     /// A market as if created on `real_today` (KST): in Open mode the virtual session starts at the open
     /// of the most recent trading day at or before that date. Tests use it to pin the calendar.
     pub fn starting_on(config: MarketConfig, real_today: Date) -> Market {
-        let (stocks, levels) = stocks::build();
-        let index = stocks.iter().enumerate().map(|(i, s)| (s.code, i)).collect();
-        let timelines = stocks.iter().map(|_| OnceLock::new()).collect();
+        let universe = universe::universe();
+        let timelines = universe.stocks.iter().map(|_| OnceLock::new()).collect();
         let clock = Clock::new(config.clock, config.speed, real_today);
         let horizon = Horizon::before(clock.read().trading_date);
         let factors = Factors::new(
             config.seed,
-            stocks.iter().map(|s| s.sector),
+            universe.stocks.iter().map(|s| s.sector),
             horizon.history_start,
         );
         Market {
             config,
-            stocks,
-            levels,
-            index,
+            universe,
             timelines,
             clock,
             horizon,
@@ -127,13 +128,53 @@ impl Market {
         self.clock.mode()
     }
 
-    /// Every simulated stock, in the table's order.
-    pub fn stocks(&self) -> &[StockInfo] {
-        &self.stocks
+    /// Every simulated listing: the core table's stocks first, then the rest of the universe by market
+    /// cap (see `universe`).
+    pub fn stocks(&self) -> &'static [StockInfo] {
+        &self.universe.stocks
     }
 
-    pub fn stock(&self, code: &StockCode) -> Option<&StockInfo> {
-        self.index.get(code).map(|&i| &self.stocks[i])
+    /// The core table's real stocks (the first listings of [`Market::stocks`]).
+    pub fn core(&self) -> &'static [StockInfo] {
+        &self.universe.stocks[..stocks::LISTINGS.len().min(self.universe.stocks.len())]
+    }
+
+    pub fn stock(&self, code: &StockCode) -> Option<&'static StockInfo> {
+        self.universe.index.get(code).map(|&i| &self.universe.stocks[i])
+    }
+
+    /// The listing a KIS query names: a code, or an ETN's code with KIS's `Q` prefix (`Q500012`).
+    pub fn lookup(&self, code: &str) -> Option<&'static StockInfo> {
+        self.universe.position(code).map(|i| &self.universe.stocks[i])
+    }
+
+    /// The stock's base price today (기준가: the previous close) without generating anything when
+    /// the stock has not been asked about and the first session is still running (the anchored
+    /// history ends at the stock's level); otherwise from its timeline.
+    pub fn base_price(&self, code: &StockCode) -> Option<i64> {
+        let &i = self.universe.index.get(code)?;
+        if self.timelines[i].get().is_none() && self.trading_date() == self.horizon.first_session {
+            return Some(market::krx::round_to_tick(self.universe.levels[i].max(1)));
+        }
+        self.quote(code).map(|q| q.prev_close)
+    }
+
+    /// The stock's typical daily volume (shares) from its character, without generating anything.
+    pub fn typical_volume(&self, code: &StockCode) -> Option<u64> {
+        let &i = self.universe.index.get(code)?;
+        let info = &self.universe.stocks[i];
+        let mut rng = rng::rng_for(self.config.seed, code, None, rng::Stream::Profile);
+        let industry = self.factors.industry_of(info.sector);
+        let profile = profile::Profile::new(info, self.universe.levels[i], industry, &mut rng);
+        Some(profile.volume as u64)
+    }
+
+    /// Whether the stock's timeline has been generated (tests and benchmarks of laziness).
+    pub fn is_generated(&self, code: &StockCode) -> bool {
+        self.universe
+            .index
+            .get(code)
+            .is_some_and(|&i| self.timelines[i].get().is_some())
     }
 
     /// The simulator clock (KST; virtual in Open mode).
@@ -229,13 +270,13 @@ impl Market {
 
     /// Runs `f` on the stock's timeline, caught up to the clock, with the clock reading it is caught up to.
     fn with<R>(&self, code: &StockCode, f: impl FnOnce(&mut Timeline, &Reading) -> R) -> Option<R> {
-        let &i = self.index.get(code)?;
+        let &i = self.universe.index.get(code)?;
         let cell = self.timelines[i].get_or_init(|| {
             let date = self.clock.read().trading_date;
             let timeline = Timeline::new(
                 self.config.seed,
-                &self.stocks[i],
-                self.levels[i],
+                &self.universe.stocks[i],
+                self.universe.levels[i],
                 self.factors.clone(),
                 &self.horizon,
                 date,

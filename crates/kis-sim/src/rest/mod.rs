@@ -217,8 +217,8 @@ pub(crate) fn market_division(p: &mut Params) -> Result<(), KisError> {
     }
 }
 
-/// A stock code parameter: `Some` for a simulated stock, `None` for a well-formed code the market
-/// does not have (KIS answers those with rt_cd 0 and a zeroed output, `docs/kis-wire.md` §4.1), an error for a
+/// A stock code parameter: `Some` for a simulated stock (an ETN's code with or without KIS's `Q`
+/// prefix), `None` for a well-formed code the market does not have (KIS answers those with rt_cd 0 and a zeroed output, `docs/kis-wire.md` §4.1), an error for a
 /// malformed one.
 pub(crate) fn stock(
     state: &AppState,
@@ -234,9 +234,8 @@ pub(crate) fn stock(
             format!("ERROR : INPUT INVALID_CHECK_FIELD_LENGTH {name}").into(),
         ));
     }
-    Ok(StockCode::parse(&raw)
-        .ok()
-        .filter(|code| state.market.stock(code).is_some()))
+    // An ETN's code may come with KIS's `Q` prefix.
+    Ok(state.market.lookup(&raw).map(|info| info.code))
 }
 
 #[cfg(test)]
