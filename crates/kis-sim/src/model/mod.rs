@@ -18,15 +18,19 @@
 //! the same whatever the order or timing of the requests (each stock is generated on first use from its
 //! own streams). Scenarios deliberately change the future from the moment they are set.
 //!
-//! Cost: [`Market::new`] does no generation; a stock is generated on first use in layers: its character
-//! and the moves of its ~650 days of history (a few draws a day), then today's trades (their number
-//! follows the stock's liquidity); the history's daily bars are laid out only when first asked for, and
-//! the minute bars of the days before the first session are regenerated from each day's plan on every
-//! request (`timeline`). Each stock sits behind its own mutex, held only for the read.
+//! Cost: [`Market::new`] does no generation (the listing is built once per process, ~3 ms); a stock is
+//! generated on first use in layers: its character and the moves of its ~650 days of history (a few
+//! draws a day), then today's trades only as far as the clock shows them (their number follows the
+//! stock's liquidity; the rest of the day is written as the clock moves on, from the same random stream);
+//! the history's daily bars are laid out only when first asked for, and the minute bars of the days
+//! before the first session are regenerated from each day's plan on every request (`timeline`). Each
+//! stock sits behind its own mutex, held only for the read. Touching every listing costs ~1.5 s of CPU
+//! for a whole session of trades and ~5 s more for every history (BENCHMARKS.md).
 //!
-//! Memory: a generated stock keeps today's trades (~13 bytes each), today's minute bars and, once asked
-//! for, its daily history (~36 KB); finished simulated days add their minute bars (the last 22 kept). It
-//! does not grow with uptime otherwise.
+//! Memory: a generated stock keeps today's trades (~13 bytes each), today's minute bars (32 bytes each)
+//! and, once asked for, its daily history (~16 KB); finished simulated days add their minute bars (the
+//! last 22 kept). The whole universe touched: ~90 MB with a whole session of trades, ~150 MB with every
+//! history. It does not grow with uptime otherwise.
 
 mod bars;
 mod book;
@@ -85,7 +89,8 @@ impl Default for MarketConfig {
 pub struct Market {
     config: MarketConfig,
     universe: &'static Universe,
-    timelines: Vec<OnceLock<Mutex<Timeline>>>,
+    /// One cell per listing, boxed so an untouched listing costs a pointer.
+    timelines: Vec<OnceLock<Box<Mutex<Timeline>>>>,
     clock: Clock,
     horizon: Horizon,
     factors: Arc<Factors>,
@@ -281,7 +286,7 @@ impl Market {
                 &self.horizon,
                 date,
             );
-            Mutex::new(timeline)
+            Box::new(Mutex::new(timeline))
         });
         let mut timeline: MutexGuard<'_, Timeline> =
             cell.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -291,6 +296,13 @@ impl Market {
         if timeline.today().date() > reading.trading_date {
             reading.trading_date = timeline.today().date();
         }
+        // Today's trades are written as far as the clock shows them; the closing auction shows the
+        // expected closing print, so then the whole day.
+        let until = match reading.phase() {
+            Phase::ClosingAuction => Time::MAX,
+            _ => reading.visible_until(),
+        };
+        timeline.written_until(until);
         Some(f(&mut timeline, &reading))
     }
 }

@@ -28,8 +28,9 @@ use std::ops::Range;
 use jiff::civil::{Date, Time};
 use market::krx::{SessionHours, floor_to_tick, round_to_tick, step_ticks};
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 
-use super::bars::{DailyBar, MinuteBar};
+use super::bars::{DailyBar, MinuteBar, PackedMinute, narrow};
 use super::quote::Side;
 use super::rng::{normal, poisson, uniform};
 use super::steer::Steer;
@@ -357,19 +358,25 @@ pub(crate) fn summarised_day(plan: DayPlan, rng: &mut impl Rng) -> Vec<MinuteBar
         turnover: 0,
         last_sec: None,
     };
-    write_session(&plan, &mut sink, None, rng, None);
+    let mut progress = Progress::begin(&plan, &mut sink, None, rng, None);
+    progress.run(&plan, &mut sink, rng, None, u32::MAX);
     sink.bars
 }
 
-/// A whole trading day of trades, indexed into minute bars.
+/// A trading day of trades, indexed into minute bars, generated as far as it has been asked for: the
+/// generation goes minute by minute and can stop after any minute and resume later with the same random
+/// stream, so a day written in pieces is the day written at once (and a stock first asked about at the
+/// open costs one print, not a whole day of trades).
 #[derive(Debug, Clone)]
 pub(crate) struct Tape {
     pub plan: DayPlan,
     pub log: TradeLog,
-    /// Minute bars of the whole day.
-    bars: Vec<MinuteBar>,
+    /// Minute bars of the trades written so far.
+    bars: Vec<PackedMinute>,
     /// For each bar, the index just past its last trade.
     bar_ends: Vec<u32>,
+    /// How far generation has got, and its random stream (`None` once the day is written).
+    pending: Option<(Progress, ChaCha8Rng)>,
 }
 
 impl Tape {
@@ -380,65 +387,112 @@ impl Tape {
             log: TradeLog::default(),
             bars: Vec::new(),
             bar_ends: Vec::new(),
+            pending: None,
         }
     }
 
-    /// Generates the whole day.
-    pub fn generate(plan: DayPlan, rng: &mut impl Rng, steer: Option<&mut Steer>) -> Tape {
+    /// The day, to be written from `rng` as it is asked for ([`Tape::extend_to`]); the opening print
+    /// (and what remains of a path scenario) is written at once.
+    pub fn begin(plan: DayPlan, mut rng: ChaCha8Rng, steer: Option<&mut Steer>) -> Tape {
         let mut tape = Tape::empty(plan);
-        write_session(&tape.plan, &mut tape.log, None, rng, steer);
+        let progress = Progress::begin(&tape.plan, &mut tape.log, None, &mut rng, steer);
+        tape.pending = (!progress.done).then_some((progress, rng));
         tape.index();
         tape
     }
 
-    /// Keeps the first `keep` trades and regenerates everything after `after` (a scenario changed the
-    /// future).
+    /// Generates the whole day.
+    #[cfg(test)]
+    pub fn generate(plan: DayPlan, rng: ChaCha8Rng, mut steer: Option<&mut Steer>) -> Tape {
+        let mut tape = Tape::begin(plan, rng, steer.as_deref_mut());
+        tape.extend_to(u32::MAX, steer);
+        tape
+    }
+
+    /// Writes every trade up to `until` (seconds since midnight; `u32::MAX`: the whole day).
+    pub fn extend_to(&mut self, until: u32, steer: Option<&mut Steer>) {
+        let Some((progress, rng)) = self.pending.as_mut() else {
+            return;
+        };
+        if progress.written_until >= until {
+            return;
+        }
+        progress.run(&self.plan, &mut self.log, rng, steer, until);
+        if progress.done {
+            self.pending = None;
+            self.log.shrink();
+        }
+        self.index();
+    }
+
+    /// Whether every trade of the day is written.
+    #[cfg(test)]
+    pub fn is_complete(&self) -> bool {
+        self.pending.is_none()
+    }
+
+    /// Keeps the first `keep` trades and regenerates everything after `after` from `rng` (a scenario
+    /// changed the future); written as it is asked for, like the day itself.
     pub fn regenerate_after(
         &mut self,
         keep: usize,
         after: Time,
-        rng: &mut impl Rng,
+        mut rng: ChaCha8Rng,
         steer: Option<&mut Steer>,
     ) {
         self.log.truncate(keep);
-        write_session(&self.plan, &mut self.log, Some(secs_of(after)), rng, steer);
+        let progress = Progress::begin(&self.plan, &mut self.log, Some(secs_of(after)), &mut rng, steer);
+        self.pending = (!progress.done).then_some((progress, rng));
+        self.bars.clear();
+        self.bar_ends.clear();
         self.index();
     }
 
+    /// Brings the minute-bar index up to the trades written.
     fn index(&mut self) {
-        self.log.shrink();
-        self.bars.clear();
-        self.bar_ends.clear();
-        for (i, t) in self.log.states(0..self.log.len()) {
-            let minute = t.sec / 60 * 60;
+        let from = self.bar_ends.last().map_or(0, |&e| e as usize);
+        if from >= self.log.len() {
+            return;
+        }
+        // The last bar may grow: re-open it.
+        let from = if from > 0
+            && let (Some(bar), Some(t)) = (self.bars.last(), self.log.trade(from))
+            && u32::from(bar.minute) == t.sec / 60
+        {
+            self.bars.pop();
+            self.bar_ends.pop();
+            self.bar_ends.last().map_or(0, |&e| e as usize)
+        } else {
+            from
+        };
+        for (i, t) in self.log.states(from..self.log.len()) {
+            let minute = (t.sec / 60) as u16;
+            let price = narrow(t.price.max(0));
             match self.bars.last_mut() {
-                Some(bar) if secs_of(bar.time) == minute => {
-                    bar.high = bar.high.max(t.price);
-                    bar.low = bar.low.min(t.price);
-                    bar.close = t.price;
-                    bar.volume += t.qty;
+                Some(bar) if bar.minute == minute => {
+                    bar.high = bar.high.max(price);
+                    bar.low = bar.low.min(price);
+                    bar.close = price;
+                    bar.volume = bar.volume.saturating_add(narrow(t.qty));
                     bar.turnover = t.turnover;
                     if let Some(end) = self.bar_ends.last_mut() {
                         *end = i as u32 + 1;
                     }
                 }
                 _ => {
-                    self.bars.push(MinuteBar {
-                        date: self.plan.date,
-                        time: time_at(minute),
-                        open: t.price,
-                        high: t.price,
-                        low: t.price,
-                        close: t.price,
-                        volume: t.qty,
+                    self.bars.push(PackedMinute {
+                        minute,
+                        open: price,
+                        high: price,
+                        low: price,
+                        close: price,
+                        volume: narrow(t.qty),
                         turnover: t.turnover,
                     });
                     self.bar_ends.push(i as u32 + 1);
                 }
             }
         }
-        self.bars.shrink_to_fit();
-        self.bar_ends.shrink_to_fit();
     }
 
     pub fn date(&self) -> Date {
@@ -462,10 +516,11 @@ impl Tape {
     pub fn minute_bars(&self, k: usize, until: Time) -> Vec<MinuteBar> {
         let k = k.min(self.log.len());
         let full = self.bar_ends.partition_point(|&end| end as usize <= k);
+        let date = self.plan.date;
         let mut out: Vec<MinuteBar> = self.bars[..full]
             .iter()
+            .map(|b| b.unpack(date))
             .take_while(|b| b.time <= until)
-            .copied()
             .collect();
         let start = if full == 0 {
             0
@@ -501,9 +556,15 @@ impl Tape {
         out
     }
 
-    /// All minute bars of the day.
-    pub fn all_minute_bars(&self) -> &[MinuteBar] {
+    /// All minute bars written, as kept.
+    pub fn packed_minute_bars(&self) -> &[PackedMinute] {
         &self.bars
+    }
+
+    /// All minute bars written.
+    #[cfg(test)]
+    pub fn all_minute_bars(&self) -> Vec<MinuteBar> {
+        self.bars.iter().map(|b| b.unpack(self.plan.date)).collect()
     }
 
     /// The day's bar over the first `k` trades (`None` before the first trade).
@@ -541,64 +602,9 @@ pub(crate) fn flat_bar(date: Date, price: i64) -> DailyBar {
     }
 }
 
-/// Appends the session's trades after `after` (seconds since midnight; `None` = the whole day, opening
-/// print included) to `sink`.
-fn write_session(
-    plan: &DayPlan,
-    sink: &mut impl Sink,
-    after: Option<u32>,
-    rng: &mut impl Rng,
-    steer: Option<&mut Steer>,
-) {
-    if plan.halted {
-        return;
-    }
-    let minutes = continuous_minutes(plan);
-    let expected_trades = (plan.trades_per_min * f64::from(minutes)).max(1.0);
-    let mut writer = Writer {
-        plan,
-        per_trade: (plan.volume * 0.92 / expected_trades).max(1.0),
-        fair: 0.0,
-        target: plan
-            .close
-            .map_or((plan.limits.base.max(1) as f64).ln() + plan.ret, |c| {
-                (c.max(1) as f64).ln()
-            }),
-        cursor: after.unwrap_or(0),
-        sink,
-        rng,
-        steer,
-    };
-    writer.fair = match writer.sink.last_price() {
-        Some(p) => p as f64,
-        None => writer.clamp(plan.limits.base as f64 * plan.gap.exp()),
-    };
-    let open = secs_of(plan.hours.open);
-    if after.is_none_or(|a| a < open) && writer.sink.last_price().is_none() {
-        writer.opening_print();
-    }
-    writer.path();
-    writer.continuous();
-    if after.is_none_or(|a| a < secs_of(plan.hours.close)) {
-        writer.observe();
-        writer.closing_print();
-    }
-    writer.observe();
-}
-
-/// Minutes of continuous trading (from the open to the closing auction).
-fn continuous_minutes(plan: &DayPlan) -> u32 {
-    let (open, end) = (secs_of(plan.hours.open), secs_of(plan.hours.closing_auction));
-    (end.saturating_sub(open) / 60).max(1)
-}
-
-/// The state of a day's generation: the hidden fair price, how far the tape has been written, and the
-/// active scenario.
-struct Writer<'a, S: Sink, R: Rng> {
-    plan: &'a DayPlan,
-    sink: &'a mut S,
-    rng: &'a mut R,
-    steer: Option<&'a mut Steer>,
+/// How far a day's generation has got: everything the writer carries from one minute to the next.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Progress {
     /// The price trades gravitate to (not on the grid).
     fair: f64,
     /// The log price the fair price is bridged to at the closing auction (the plan's close, moved by
@@ -608,6 +614,119 @@ struct Writer<'a, S: Sink, R: Rng> {
     cursor: u32,
     /// Typical shares per continuous trade.
     per_trade: f64,
+    /// The next continuous minute to write.
+    minute: u32,
+    /// The bridge's variance still to come at `minute`, and the per-minute scale of its U-shape.
+    remaining: f64,
+    scale: f64,
+    /// Every trade at or before this second is written.
+    written_until: u32,
+    done: bool,
+}
+
+impl Progress {
+    /// Starts the session's trades after `after` (seconds since midnight; `None`: the whole day, opening
+    /// print included), writing at once the opening print (when due) and a path scenario's trades.
+    fn begin(
+        plan: &DayPlan,
+        sink: &mut impl Sink,
+        after: Option<u32>,
+        rng: &mut impl Rng,
+        steer: Option<&mut Steer>,
+    ) -> Progress {
+        let minutes = continuous_minutes(plan);
+        let expected_trades = (plan.trades_per_min * f64::from(minutes)).max(1.0);
+        let shapes = shapes(minutes);
+        let total: f64 = shapes.iter().map(|s| s.variance).sum();
+        let scale = 0.8 * plan.vol * plan.vol / total;
+        let mut progress = Progress {
+            fair: 0.0,
+            target: plan
+                .close
+                .map_or((plan.limits.base.max(1) as f64).ln() + plan.ret, |c| {
+                    (c.max(1) as f64).ln()
+                }),
+            cursor: after.unwrap_or(0),
+            per_trade: (plan.volume * 0.92 / expected_trades).max(1.0),
+            minute: 0,
+            remaining: 0.8 * plan.vol * plan.vol,
+            scale,
+            written_until: after.unwrap_or(0),
+            done: plan.halted || after.is_some_and(|a| a >= secs_of(plan.hours.close)),
+        };
+        if progress.done {
+            return progress;
+        }
+        let open = secs_of(plan.hours.open);
+        // Skip the minutes already behind the cursor (their variance is spent).
+        while progress.minute < minutes && open + progress.minute * 60 + 59 <= progress.cursor {
+            progress.remaining -= scale * shapes[progress.minute as usize].variance;
+            progress.minute += 1;
+        }
+        let mut w = Writer {
+            plan,
+            sink,
+            rng,
+            steer,
+            p: progress,
+        };
+        w.p.fair = match w.sink.last_price() {
+            Some(p) => p as f64,
+            None => w.clamp(plan.limits.base as f64 * plan.gap.exp()),
+        };
+        if after.is_none_or(|a| a < open) && w.sink.last_price().is_none() {
+            w.opening_print();
+        }
+        w.path();
+        w.p
+    }
+
+    /// Writes the trades up to `until` (seconds since midnight).
+    fn run(
+        &mut self,
+        plan: &DayPlan,
+        sink: &mut impl Sink,
+        rng: &mut impl Rng,
+        steer: Option<&mut Steer>,
+        until: u32,
+    ) {
+        if self.done {
+            return;
+        }
+        let mut w = Writer {
+            plan,
+            sink,
+            rng,
+            steer,
+            p: *self,
+        };
+        w.continuous(until);
+        let close = secs_of(plan.hours.close);
+        if w.p.minute >= continuous_minutes(plan) && until >= close {
+            w.observe();
+            w.closing_print();
+            w.observe();
+            w.p.done = true;
+        }
+        w.p.written_until = w.p.written_until.max(until);
+        *self = w.p;
+    }
+}
+
+/// Minutes of continuous trading (from the open to the closing auction).
+fn continuous_minutes(plan: &DayPlan) -> u32 {
+    let (open, end) = (secs_of(plan.hours.open), secs_of(plan.hours.closing_auction));
+    (end.saturating_sub(open) / 60).max(1)
+}
+
+/// A day's generation at work: the plan, where trades go, the random stream, the active scenario and
+/// the progress.
+struct Writer<'a, S: Sink, R: Rng> {
+    plan: &'a DayPlan,
+    sink: &'a mut S,
+    rng: &'a mut R,
+    steer: Option<&'a mut Steer>,
+    p: Progress,
 }
 
 impl<S: Sink, R: Rng> Writer<'_, S, R> {
@@ -618,12 +737,12 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
     /// One random step of the fair price, kept inside the limits.
     fn walk(&mut self, drift: f64, sigma: f64) {
         let z = normal(self.rng);
-        self.fair = self.clamp(self.fair * (drift + sigma * z).exp());
+        self.p.fair = self.clamp(self.p.fair * (drift + sigma * z).exp());
     }
 
     /// A trade's quantity: log-normal around the typical one.
     fn quantity(&mut self) -> u64 {
-        (self.per_trade * (0.9 * normal(self.rng) - 0.4).exp()).max(1.0) as u64
+        (self.p.per_trade * (0.9 * normal(self.rng) - 0.4).exp()).max(1.0) as u64
     }
 
     fn push(&mut self, sec: u32, price: i64, qty: u64, side: Side) {
@@ -649,7 +768,7 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
     /// The opening auction's uncrossing at the open: 1–3% of the day's volume.
     fn opening_print(&mut self) {
         let limits = self.plan.limits;
-        let price = limits.clamp(round_to_tick(self.fair.round() as i64));
+        let price = limits.clamp(round_to_tick(self.p.fair.round() as i64));
         let qty = (self.plan.volume * uniform(self.rng, 0.01, 0.03)).max(1.0) as u64;
         let side = if price >= limits.base {
             Side::Buy
@@ -658,7 +777,7 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
         };
         let open = secs_of(self.plan.hours.open);
         self.push(open, price, qty, side);
-        self.cursor = open;
+        self.p.cursor = open;
     }
 
     /// A path scenario's trades, two to four seconds apart; what does not fit before the closing
@@ -666,7 +785,7 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
     fn path(&mut self) {
         let limits = self.plan.limits;
         let continuous_end = secs_of(self.plan.hours.closing_auction);
-        let mut sec = self.cursor.max(secs_of(self.plan.hours.open));
+        let mut sec = self.p.cursor.max(secs_of(self.plan.hours.open));
         if sec + 4 >= continuous_end {
             return;
         }
@@ -691,48 +810,50 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
             };
             let qty = self.quantity();
             self.push(sec, price, qty, side);
-            self.cursor = sec;
+            self.p.cursor = sec;
             // The bridge's end moves with the path: the stock moves on from the path's last price.
-            self.target += (price as f64 / self.fair.max(1.0)).ln();
-            self.fair = price as f64;
+            self.p.target += (price as f64 / self.p.fair.max(1.0)).ln();
+            self.p.fair = price as f64;
         }
-        self.cursor = sec;
+        self.p.cursor = sec;
     }
 
-    /// Continuous trading, minute by minute, after the cursor.
-    fn continuous(&mut self) {
+    /// Continuous trading, minute by minute, after the cursor: every minute starting at or before
+    /// `until`.
+    fn continuous(&mut self, until: u32) {
         let plan = self.plan;
         let open = secs_of(plan.hours.open);
         let minutes = continuous_minutes(plan);
-        // Variance per minute, U-shaped, summing to the continuous session's share of the day's (0.8).
-        let total: f64 = (0..minutes).map(|m| volatility_shape(m, minutes).powi(2)).sum();
-        let scale = 0.8 * plan.vol * plan.vol / total;
-        let mut remaining = 0.8 * plan.vol * plan.vol;
+        let shapes = shapes(minutes);
         let mut seconds: Vec<u32> = Vec::with_capacity(64);
-        for m in 0..minutes {
+        while self.p.minute < minutes {
+            let m = self.p.minute;
             let start = open + m * 60;
-            let variance = scale * volatility_shape(m, minutes).powi(2);
-            let left = remaining.max(variance);
-            remaining -= variance;
-            if start + 59 <= self.cursor {
-                continue;
+            if start > until {
+                break;
             }
+            self.p.minute += 1;
+            // Variance per minute, U-shaped, summing to the continuous session's share of the day's (0.8).
+            let shape = shapes[m as usize];
+            let variance = self.p.scale * shape.variance;
+            let left = self.p.remaining.max(variance);
+            self.p.remaining -= variance;
             self.observe();
             let push_drift = self.steer.as_deref_mut().map_or(0.0, Steer::push);
-            self.target += push_drift;
+            self.p.target += push_drift;
             // A Brownian bridge step towards the target: its share of the remaining gap, and the
             // bridge's noise (none in the last minute, which lands on the target).
-            let gap = self.target - self.fair.max(1.0).ln();
+            let gap = self.p.target - self.p.fair.max(1.0).ln();
             let drift = gap * variance / left + push_drift;
             let sigma_min = (variance * (1.0 - variance / left)).max(0.0).sqrt();
 
             // Trades arrive as a Poisson process whose rate wanders from minute to minute.
-            let lambda = plan.trades_per_min * intensity(m, minutes) * uniform(self.rng, 0.3, 1.7);
+            let lambda = plan.trades_per_min * shape.intensity * uniform(self.rng, 0.3, 1.7);
             let n = poisson(self.rng, lambda);
             let first = if m == 0 { 1 } else { 0 };
-            if n > self.sink.summary_from() && self.cursor < start {
+            if n > self.sink.summary_from() && self.p.cursor < start {
                 self.summarised_minute(start + first, start + 59, n, drift, sigma_min);
-                self.cursor = start + 59;
+                self.p.cursor = start + 59;
                 continue;
             }
             seconds.clear();
@@ -740,7 +861,7 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
                 seconds.push(start + self.rng.random_range(first..60));
             }
             seconds.sort_unstable();
-            let cursor = self.cursor;
+            let cursor = self.p.cursor;
             seconds.retain(|&s| s > cursor);
             if seconds.is_empty() {
                 self.walk(drift, sigma_min);
@@ -752,7 +873,7 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
                 self.walk(step_drift, step_sigma);
                 let qty = self.quantity();
                 self.trade_near_fair(sec, qty);
-                self.cursor = sec;
+                self.p.cursor = sec;
             }
         }
     }
@@ -762,7 +883,7 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
     /// bid), the last at where it ends; together they carry the volume of `n` trades.
     fn summarised_minute(&mut self, from: u32, to: u32, n: u32, drift: f64, sigma: f64) {
         let limits = self.plan.limits;
-        let start = self.fair;
+        let start = self.p.fair;
         let end = drift + sigma * normal(self.rng);
         // The maximum (minimum) of a Brownian path over the minute given its end point, by inversion.
         let s2 = sigma * sigma;
@@ -776,7 +897,7 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
         // The sum of n log-normal quantities: mean n·1.005·q, relative deviation 1.06/√n.
         let nf = f64::from(n);
         let total =
-            (nf * self.per_trade * 1.005 * (1.0 + 1.06 / nf.sqrt() * normal(self.rng))).max(nf) as u64;
+            (nf * self.p.per_trade * 1.005 * (1.0 + 1.06 / nf.sqrt() * normal(self.rng))).max(nf) as u64;
         let mut secs = [0u32; 4];
         for s in &mut secs {
             *s = self.rng.random_range(from..=to.max(from));
@@ -793,7 +914,7 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
             let (price, side) = extremes[j];
             self.push(secs[1 + i], price, share, side);
         }
-        self.fair = last;
+        self.p.fair = last;
         self.trade_near_fair(secs[3], rest);
     }
 
@@ -801,9 +922,9 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
     /// side).
     fn trade_near_fair(&mut self, sec: u32, qty: u64) {
         let limits = self.plan.limits;
-        let bid = limits.clamp(floor_to_tick(self.fair.floor() as i64));
+        let bid = limits.clamp(floor_to_tick(self.p.fair.floor() as i64));
         let ask = step_ticks(bid, 1);
-        let p_buy = ((self.fair - bid as f64) / (ask - bid) as f64).clamp(0.05, 0.95);
+        let p_buy = ((self.p.fair - bid as f64) / (ask - bid) as f64).clamp(0.05, 0.95);
         let mut side = if self.rng.random_bool(p_buy) {
             Side::Buy
         } else {
@@ -825,7 +946,7 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
         let limits = self.plan.limits;
         let price = match self.plan.close {
             Some(close) => limits.clamp(round_to_tick(close)),
-            None => limits.clamp(round_to_tick(self.fair.round() as i64)),
+            None => limits.clamp(round_to_tick(self.p.fair.round() as i64)),
         };
         let qty = (self.plan.volume * uniform(self.rng, 0.02, 0.05)).max(1.0) as u64;
         let side = match self.sink.last_price() {
@@ -834,7 +955,42 @@ impl<S: Sink, R: Rng> Writer<'_, S, R> {
         };
         let close = secs_of(self.plan.hours.close);
         self.push(close, price, qty, side);
-        self.cursor = close;
+        self.p.cursor = close;
+    }
+}
+
+/// The U-shapes of one minute of continuous trading: its squared volatility and its trade intensity.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    variance: f64,
+    intensity: f64,
+}
+
+/// The shapes of every minute of a session of `minutes` continuous minutes (computed once for the
+/// regular and the exam-day session, the only lengths there are).
+fn shapes(minutes: u32) -> std::borrow::Cow<'static, [Shape]> {
+    use std::sync::OnceLock;
+    static CACHE: OnceLock<Vec<(u32, Vec<Shape>)>> = OnceLock::new();
+    let compute = |minutes: u32| -> Vec<Shape> {
+        (0..minutes)
+            .map(|m| Shape {
+                variance: volatility_shape(m, minutes).powi(2),
+                intensity: intensity(m, minutes),
+            })
+            .collect()
+    };
+    let cache = CACHE.get_or_init(|| {
+        [SessionHours::REGULAR, SessionHours::EXAM_DAY]
+            .iter()
+            .map(|h| {
+                let n = ((secs_of(h.closing_auction).saturating_sub(secs_of(h.open))) / 60).max(1);
+                (n, compute(n))
+            })
+            .collect()
+    });
+    match cache.iter().find(|(n, _)| *n == minutes) {
+        Some((_, shapes)) => std::borrow::Cow::Borrowed(shapes.as_slice()),
+        None => std::borrow::Cow::Owned(compute(minutes)),
     }
 }
 
@@ -882,8 +1038,8 @@ mod tests {
 
     #[test]
     fn a_day_opens_at_the_open_closes_at_the_close_and_stays_on_the_grid() {
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let tape = Tape::generate(plan(57_300), &mut rng, None);
+        let rng = ChaCha8Rng::seed_from_u64(1);
+        let tape = Tape::generate(plan(57_300), rng, None);
         let ticks: Vec<Tick> = all(&tape).into_iter().map(|(_, t)| t).collect();
         let first = ticks[0];
         let last = ticks[ticks.len() - 1];
@@ -899,7 +1055,7 @@ mod tests {
             assert!(is_on_tick(t.price) && tape.plan.limits.contains(t.price));
         }
         let day = tape.full_daily_bar();
-        assert_eq!(Some(day), DailyBar::from_minutes(tape.all_minute_bars()));
+        assert_eq!(Some(day), DailyBar::from_minutes(&tape.all_minute_bars()));
         assert_eq!(day.volume, ticks.iter().map(|t| t.qty).sum::<u64>());
         let turnover: u64 = ticks.iter().map(|t| t.price as u64 * t.qty).sum();
         assert_eq!(day.turnover, turnover);
@@ -907,8 +1063,8 @@ mod tests {
 
     #[test]
     fn the_state_after_any_trade_is_the_running_aggregate() {
-        let mut rng = ChaCha8Rng::seed_from_u64(5);
-        let tape = Tape::generate(plan(31_000), &mut rng, None);
+        let rng = ChaCha8Rng::seed_from_u64(5);
+        let tape = Tape::generate(plan(31_000), rng, None);
         let ticks = all(&tape);
         assert!(ticks.len() > 3 * CHECKPOINT);
         for k in [
@@ -930,8 +1086,8 @@ mod tests {
 
     #[test]
     fn partial_minute_bars_aggregate_the_visible_trades() {
-        let mut rng = ChaCha8Rng::seed_from_u64(2);
-        let tape = Tape::generate(plan(10_000), &mut rng, None);
+        let rng = ChaCha8Rng::seed_from_u64(2);
+        let tape = Tape::generate(plan(10_000), rng, None);
         let until = time(10, 15, 30, 0);
         let k = tape.visible(until);
         let bars = tape.minute_bars(k, until);
@@ -946,13 +1102,14 @@ mod tests {
 
     #[test]
     fn regenerating_keeps_the_past() {
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let mut tape = Tape::generate(plan(10_000), &mut rng, None);
+        let rng = ChaCha8Rng::seed_from_u64(3);
+        let mut tape = Tape::generate(plan(10_000), rng, None);
         let until = time(11, 0, 0, 0);
         let k = tape.visible(until);
         let before: Vec<Trade> = tape.log.trades(0..k).collect();
-        let mut rng = ChaCha8Rng::seed_from_u64(4);
-        tape.regenerate_after(k, until, &mut rng, None);
+        let rng = ChaCha8Rng::seed_from_u64(4);
+        tape.regenerate_after(k, until, rng, None);
+        tape.extend_to(u32::MAX, None);
         let after: Vec<Trade> = tape.log.trades(0..tape.len()).collect();
         assert_eq!(&after[..k], &before[..]);
         assert!(after[k].sec > secs_of(until));
@@ -966,9 +1123,34 @@ mod tests {
         );
         assert_eq!(tape.log.state(tape.len()), tape.log.last());
         assert_eq!(
-            DailyBar::from_minutes(tape.all_minute_bars()),
+            DailyBar::from_minutes(&tape.all_minute_bars()),
             tape.daily_bar(tape.len())
         );
+    }
+
+    #[test]
+    fn a_day_written_in_pieces_is_the_day_written_at_once() {
+        let whole = Tape::generate(plan(31_000), ChaCha8Rng::seed_from_u64(11), None);
+        let mut pieces = Tape::begin(plan(31_000), ChaCha8Rng::seed_from_u64(11), None);
+        assert_eq!(pieces.len(), 1, "the opening print");
+        for until in [
+            time(9, 0, 0, 0),
+            time(9, 0, 30, 0),
+            time(10, 17, 5, 0),
+            time(15, 19, 59, 0),
+        ] {
+            pieces.extend_to(secs_of(until), None);
+            let k = pieces.visible(until);
+            assert_eq!(whole.visible(until), k);
+            assert_eq!(pieces.minute_bars(k, until), whole.minute_bars(k, until));
+            assert_eq!(pieces.daily_bar(k), whole.daily_bar(k));
+            assert!(!pieces.is_complete());
+        }
+        pieces.extend_to(u32::MAX, None);
+        assert!(pieces.is_complete());
+        let all = |t: &Tape| t.log.trades(0..t.len()).collect::<Vec<_>>();
+        assert_eq!(all(&pieces), all(&whole));
+        assert_eq!(pieces.all_minute_bars(), whole.all_minute_bars());
     }
 
     #[test]
@@ -1004,7 +1186,7 @@ mod tests {
     fn a_halted_day_has_no_trades() {
         let mut p = plan(10_000);
         p.halted = true;
-        let tape = Tape::generate(p, &mut ChaCha8Rng::seed_from_u64(1), None);
+        let tape = Tape::generate(p, ChaCha8Rng::seed_from_u64(1), None);
         assert_eq!(tape.len(), 0);
         assert_eq!(tape.full_daily_bar(), flat_bar(p.date, 10_000));
         assert!(summarised_day(p, &mut ChaCha8Rng::seed_from_u64(1)).is_empty());

@@ -14,9 +14,11 @@
 //! memory. Today and every later day are generated trade by trade; a finished day keeps its minute bars
 //! (the last [`MINUTE_DAYS`] of them) and becomes a daily bar.
 //!
-//! Memory per generated stock: ~650 daily bars (~36 KB), today's trades at ~13 bytes each (a large cap
-//! trading several times a second: ~1 MB; a small cap a few KB) and today's minute bars (≤ 25 KB), plus
-//! ~25 KB per day simulated since the start. Stocks nobody asks about are never generated.
+//! Memory per generated stock: today's trades at ~13 bytes each as far as the clock has shown them (a
+//! large cap trading several times a second: ~1 MB for a whole day; a small cap a few KB), today's
+//! minute bars (32 bytes each, ≤ 13 KB), the plans of the days inside the minute horizon (~3 KB), once
+//! asked for the daily history (~650 days at 24 bytes, ~16 KB), plus ~12 KB per day simulated since the
+//! start. Stocks nobody asks about are never generated.
 
 use std::cell::OnceCell;
 use std::collections::VecDeque;
@@ -28,7 +30,7 @@ use market::krx::{
     Calendar, Phase, PriceLimits, Sign, ceil_to_tick, floor_to_tick, price_limits, round_to_tick, step_ticks,
 };
 
-use super::bars::{DailyBar, MinuteBar};
+use super::bars::{DailyBar, MinuteBar, PackedDay, PackedMinute, narrow};
 use super::book::{self, OrderBook};
 use super::clock::session_hours;
 use super::factors::Factors;
@@ -104,13 +106,13 @@ pub(crate) struct Timeline {
     /// Days generated so far (the index of the next day in the factor series).
     day_number: usize,
     /// The anchored days before the minute horizon, drawn directly when first asked for.
-    direct: OnceCell<Vec<DailyBar>>,
+    direct: OnceCell<Vec<PackedDay>>,
     /// The anchored days inside the minute horizon (before the first session).
     detail: Vec<DetailDay>,
     /// Days generated trade by trade and finished, oldest first, and the minute bars of the last
     /// [`MINUTE_DAYS`] of them.
     later: Vec<DailyBar>,
-    kept: VecDeque<(Date, Vec<MinuteBar>)>,
+    kept: VecDeque<(Date, Vec<PackedMinute>)>,
     today: Tape,
     steer: Option<Steer>,
     scenarios_set: u64,
@@ -222,7 +224,7 @@ impl Timeline {
     }
 
     /// The anchored days before the minute horizon.
-    fn direct_days(&self) -> &[DailyBar] {
+    fn direct_days(&self) -> &[PackedDay] {
         self.direct.get_or_init(|| {
             let a = self.anchored();
             a.dates
@@ -246,11 +248,23 @@ impl Timeline {
     pub fn catch_up(&mut self, trading_date: Date) {
         let calendar = Calendar::krx();
         while self.today.date() < trading_date {
+            self.written_until(Time::MAX);
             let next = calendar.next_trading_day(self.today.date());
             let finished = std::mem::replace(&mut self.today, placeholder_tape(next, 1));
             self.archive(&finished);
             self.today = self.traded_day(next);
         }
+    }
+
+    /// Writes today's trades up to `until` (the clock's visible time; [`Time::MAX`]: the whole day).
+    pub fn written_until(&mut self, until: Time) {
+        let sec = if until == Time::MAX {
+            u32::MAX
+        } else {
+            secs_of(until)
+        };
+        self.today.extend_to(sec, self.steer.as_mut());
+        self.drop_finished_steer();
     }
 
     /// The last finished day's close: today's base price.
@@ -295,8 +309,8 @@ impl Timeline {
         let day = self.next_move(date, base as f64);
         let mut plan = self.plan_from(date, base, &day, None);
         plan.halted = self.profile.halted;
-        let mut rng = rng_for(self.seed, &self.code, Some(date), Stream::Day);
-        let tape = Tape::generate(plan, &mut rng, self.steer.as_mut());
+        let rng = rng_for(self.seed, &self.code, Some(date), Stream::Day);
+        let tape = Tape::begin(plan, rng, self.steer.as_mut());
         self.drop_finished_steer();
         tape
     }
@@ -307,8 +321,9 @@ impl Timeline {
         summarised_day(*plan, &mut rng)
     }
 
-    /// A day of the older history: OHLCV drawn directly, closing at the plan's close.
-    fn direct_day(&self, plan: DayPlan) -> DailyBar {
+    /// A day of the older history: OHLCV drawn directly, closing at the plan's close (its turnover is
+    /// the volume at the bar's typical price, see [`PackedDay`]).
+    fn direct_day(&self, plan: DayPlan) -> PackedDay {
         let mut rng = rng_for(self.seed, &self.code, Some(plan.date), Stream::Day);
         let limits = plan.limits;
         let base = limits.base as f64;
@@ -328,23 +343,21 @@ impl Timeline {
                 (open.min(close) as f64 * down).floor().max(1.0) as i64
             ))
             .min(open.min(close));
-        let volume = (plan.volume * (0.15 * normal(&mut rng)).exp()).max(1.0) as u64;
-        let typical = (open + high + low + close) / 4;
-        DailyBar {
+        let volume = (plan.volume * (0.15 * normal(&mut rng)).exp()).clamp(1.0, f64::from(u32::MAX)) as u32;
+        PackedDay {
             date: plan.date,
-            open,
-            high,
-            low,
-            close,
+            open: narrow(open),
+            high: narrow(high),
+            low: narrow(low),
+            close: narrow(close),
             volume,
-            turnover: volume * typical as u64,
         }
     }
 
     fn archive(&mut self, tape: &Tape) {
         self.later.push(tape.full_daily_bar());
         self.kept
-            .push_back((tape.date(), tape.all_minute_bars().to_vec()));
+            .push_back((tape.date(), tape.packed_minute_bars().to_vec()));
         while self.kept.len() > MINUTE_DAYS {
             self.kept.pop_front();
         }
@@ -386,7 +399,7 @@ impl Timeline {
             let direct = self.direct_days();
             let start = direct.partition_point(|b| b.date < from);
             let end = direct.partition_point(|b| b.date <= to);
-            out.extend_from_slice(&direct[start..end.max(start)]);
+            out.extend(direct[start..end.max(start)].iter().map(PackedDay::bar));
         }
         for d in &self.detail {
             if (from..=to).contains(&d.plan.date) {
@@ -549,7 +562,7 @@ impl Timeline {
         let mut bars = if let Some(d) = self.detail_in_horizon().iter().find(|d| d.plan.date == date) {
             self.summarised(&d.plan)
         } else if let Some((_, kept)) = self.kept.iter().find(|(d, _)| *d == date) {
-            kept.clone()
+            kept.iter().map(|b| b.unpack(date)).collect()
         } else {
             return Vec::new();
         };
@@ -566,14 +579,14 @@ impl Timeline {
         if !matches!(scenario, Scenario::Path { .. }) {
             self.feed_history(&mut steer, k);
         }
-        let mut rng = rng_for(
+        let rng = rng_for(
             self.seed,
             &self.code,
             Some(self.today.date()),
             Stream::Steered(self.scenarios_set),
         );
         let k = k.min(self.today.len());
-        self.today.regenerate_after(k, now, &mut rng, Some(&mut steer));
+        self.today.regenerate_after(k, now, rng, Some(&mut steer));
         self.steer = Some(steer);
         self.drop_finished_steer();
     }
@@ -597,7 +610,7 @@ impl Timeline {
                 }
                 for (date, bars) in &self.kept {
                     for bar in bars {
-                        steer.observe(*date, secs_of(bar.time), bar.close);
+                        steer.observe(*date, u32::from(bar.minute) * 60, i64::from(bar.close));
                     }
                 }
             }
@@ -666,7 +679,8 @@ mod tests {
 
     #[test]
     fn auctions_show_the_expected_uncrossing() {
-        let tl = timeline();
+        let mut tl = timeline();
+        tl.written_until(Time::MAX);
         let log = &tl.today().log;
         let (first, last) = (log.first().unwrap(), log.last().unwrap());
         let book = tl.order_book(0, Phase::OpeningAuction);

@@ -27,6 +27,7 @@
 //! real (a generated code may belong to a real listing with another name).
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use jiff::civil::Date;
@@ -39,11 +40,37 @@ use super::names::{self, ETF_BRANDS, ETN_ISSUERS, Words};
 use super::rng::normal;
 use super::stocks::{self, Behaviour, Flags, MarketKind, Preferred, SecurityKind, StockInfo, Warning};
 
+/// FNV-1a: the tables here are keyed by short codes and names, not by anything an attacker picks, and
+/// building them is on the simulator's start-up path.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+pub(crate) type FnvBuild = BuildHasherDefault<Fnv>;
+
 /// The listing and each stock's price level (the previous close of the first simulated session).
 pub(crate) struct Universe {
     pub stocks: Vec<StockInfo>,
     pub levels: Vec<i64>,
-    pub index: HashMap<StockCode, usize>,
+    pub index: HashMap<StockCode, usize, FnvBuild>,
 }
 
 impl Universe {
@@ -377,8 +404,8 @@ fn build() -> Universe {
     let mut b = Builder {
         rng: ChaCha8Rng::seed_from_u64(0x4B52_5855_4E49), // "KRXUNI"
         codes: RESERVED.iter().filter_map(|c| StockCode::parse(c).ok()).collect(),
-        names: HashSet::new(),
-        entries: Vec::new(),
+        names: HashSet::with_capacity_and_hasher(4_096, FnvBuild::default()),
+        entries: Vec::with_capacity(2_600),
     };
     for info in &core {
         b.reserve(info.code, info.name);
@@ -428,7 +455,11 @@ fn build() -> Universe {
         .collect();
     all.extend(rest);
     rank(&mut all);
-    let index = all.iter().enumerate().map(|(i, e)| (e.info.code, i)).collect();
+    let index = all
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.info.code, i))
+        .collect::<HashMap<_, _, FnvBuild>>();
     Universe {
         stocks: all.iter().map(|e| e.info).collect(),
         levels: all.iter().map(|e| e.level).collect(),
@@ -490,8 +521,8 @@ impl Entry {
 
 struct Builder {
     rng: ChaCha8Rng,
-    codes: HashSet<StockCode>,
-    names: HashSet<String>,
+    codes: HashSet<StockCode, FnvBuild>,
+    names: HashSet<String, FnvBuild>,
     entries: Vec<Entry>,
 }
 
@@ -525,14 +556,24 @@ impl Builder {
     /// listing's `00NNX0`.
     fn code(&mut self, first: std::ops::Range<u32>, newer: f64) -> StockCode {
         loop {
-            let s = if self.rng.random_bool(newer) {
-                let letter = (b'A' + self.rng.random_range(0..26u8)) as char;
-                format!("00{:02}{letter}0", self.rng.random_range(0..100))
+            let mut b = [b'0'; 6];
+            if self.rng.random_bool(newer) {
+                let n = self.rng.random_range(0..100u8);
+                b[2] = b'0' + n / 10;
+                b[3] = b'0' + n % 10;
+                b[4] = b'A' + self.rng.random_range(0..26u8);
             } else {
-                let head = self.rng.random_range(first.clone());
-                format!("{head}{:04}0", self.rng.random_range(0..10_000))
-            };
-            if let Ok(code) = StockCode::parse(&s)
+                let head = self.rng.random_range(first.clone()).min(9) as u8;
+                let mut n = self.rng.random_range(0..10_000u16);
+                b[0] = b'0' + head;
+                for i in (1..5).rev() {
+                    b[i] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                }
+            }
+            // Six ASCII digits and capitals: always a code.
+            let s = std::str::from_utf8(&b).unwrap_or("000000");
+            if let Ok(code) = StockCode::parse(s)
                 && self.codes.insert(code)
             {
                 return code;
@@ -1061,6 +1102,7 @@ mod tests {
             assert_eq!(u.stocks[i].flags, Flags::default());
         }
         let names: HashSet<&str> = u.stocks.iter().map(|s| s.name).collect();
+        assert!(u.stocks.iter().all(|s| s.code.as_str().len() == 6));
         assert_eq!(names.len(), u.stocks.len());
         assert_eq!(u.index.len(), u.stocks.len());
         for reserved in RESERVED {
