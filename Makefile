@@ -1,7 +1,7 @@
 # kiswatch — two commands: `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: run test lint web-deps web-build web-unit e2e e2e-prereqs fmt build bench clean conformance-python demo-check serve-load
+.PHONY: run test lint web-deps web-build web-unit e2e e2e-prereqs redis-prereqs fmt build bench clean conformance-python demo-check serve-load
 
 ## Start the product on its embedded default (the built-in KIS simulator, no credentials needed):
 ## `kiswatch serve` in demo mode, web UI at http://127.0.0.1:8080 (the banner says what to open).
@@ -12,9 +12,10 @@ run: web-build
 web-build: web-deps
 	cd web && npm run build
 
-## Every test: formatting, lints, unit, property and integration tests.
-test: lint web-build
-	$(CARGO) test --workspace --all-targets
+## Every test: formatting, lints, unit, property and integration tests. Examples and benchmarks are
+## compiled by `lint` (clippy --all-targets type-checks them); linking them too is not a test.
+test: lint web-build redis-prereqs
+	$(CARGO) test --workspace --lib --bins --tests
 	$(CARGO) test --workspace --doc
 	$(MAKE) web-unit
 	$(MAKE) e2e
@@ -65,6 +66,19 @@ CHROMIUM ?= /usr/bin/chromium
 ## Unit tests of the UI (vitest): formatting, colour rules, the WebSocket store.
 web-unit: web-deps
 	cd web && npm run --silent test
+
+## Debian's redis-server for the Redis slot ledger's tests (crates/kis/tests/it/ledger_redis.rs start
+## their own on a free loopback port; without it they skip, except under CI), installed when missing.
+redis-prereqs:
+	@if ! command -v redis-server >/dev/null; then \
+	  echo "redis-server is missing; installing Debian's redis-server package"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update && apt-get install -y redis-server; \
+	  else \
+	    echo "cannot install redis-server here: run 'apt-get install -y redis-server' as root" >&2; \
+	    if [ -n "$$CI" ]; then exit 1; fi; \
+	  fi; \
+	fi
 
 ## Debian's Chromium for the end-to-end tests, installed when missing (needs root and the Debian archive).
 e2e-prereqs:

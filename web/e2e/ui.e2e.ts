@@ -334,7 +334,8 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     await page.locator(".cond-editor button[type=submit]").click();
     const err = page.locator(".expr-error");
     await err.waitFor();
-    expect(await err.textContent()).toContain("13번째");
+    // People count characters from 1 (the caret uses the 0-based `position`).
+    expect(await err.textContent()).toContain("14번째 글자");
     // The browser logs the expected 422 as a failed resource; nothing else may be logged.
     expect(browser.consoleErrors.filter((e) => !/status of 422/.test(e)).join("\n")).toBe("");
     browser.consoleErrors.length = 0;

@@ -1,19 +1,20 @@
-// The typed client for kiswatch's HTTP API (docs/design.md, "The external contract").
+// The typed client for kiswatch's HTTP API (docs/design.md, "The external contract"). Each call names its path
+// and method of the OpenAPI document (`paths` of the generated `api-types.ts`), so its body and its answer have
+// the document's types; the answer is then mapped to the views' shapes (`model.ts`).
 //
 // Every failure becomes an `ApiError` carrying what the service said: its error code, the Korean and English
 // messages, the parse position of a bad condition (422), and for an upstream outage (503) the `Retry-After`
 // seconds. Views show `messageKo` (or `message` in English) and never a raw status line.
 
+import type { paths } from "./api-types";
 import {
-  readBackfill,
-  readBacktest,
-  readCandleSet,
-  readCondition,
-  readQuote,
-  readSearchHit,
-  readSnapshot,
-  readTrigger,
-  readWatchItem,
+  backtestFrom,
+  candleSetFrom,
+  conditionFrom,
+  quoteFromPrice,
+  snapshotFrom,
+  triggerFrom,
+  watchItemFrom,
   type Backfill,
   type BacktestResult,
   type CandleSet,
@@ -23,6 +24,7 @@ import {
   type Snapshot,
   type Trigger,
   type WatchItem,
+  type Wire,
 } from "./model";
 
 export class ApiError extends Error {
@@ -52,7 +54,10 @@ export class ApiError extends Error {
   }
 }
 
-/** Reads an error response: the contract's `{"error":{code,message,message_ko,position}}`, or whatever came. */
+/**
+ * Reads an error response: the contract's `ErrorBody` (`{"error":{code,message,message_ko,position}}`), or, from
+ * something in front of the service (a proxy, a restart), whatever came.
+ */
 export async function errorFromResponse(res: Response): Promise<ApiError> {
   const retry = res.headers.get("Retry-After");
   const retryAfter = retry !== null && /^\d+$/.test(retry.trim()) ? Number(retry.trim()) : null;
@@ -62,19 +67,9 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   } catch {
     body = null;
   }
-  const e = (body && typeof body === "object" ? (body as Record<string, unknown>).error : null) as Record<
-    string,
-    unknown
-  > | null;
+  const e = body && typeof body === "object" && "error" in body ? (body as Wire["ErrorBody"]).error : null;
   if (e && typeof e === "object") {
-    return new ApiError({
-      status: res.status,
-      code: typeof e.code === "string" ? e.code : `http_${res.status}`,
-      message: typeof e.message === "string" ? e.message : `HTTP ${res.status}`,
-      messageKo: typeof e.message_ko === "string" ? e.message_ko : undefined,
-      position: typeof e.position === "number" ? e.position : null,
-      retryAfter,
-    });
+    return new ApiError({ status: res.status, code: e.code, message: e.message, messageKo: e.message_ko, position: e.position ?? null, retryAfter });
   }
   return new ApiError({
     status: res.status,
@@ -120,109 +115,109 @@ export class Api {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /**
+   * Calls `method path` of the document: `{name}` segments of the path are filled from `params`, the answer
+   * (200 or 201) has the type the document gives it, a body the type it asks for.
+   */
+  call<P extends keyof paths, M extends Method & keyof paths[P]>(
+    method: M,
+    path: P,
+    opts: { params?: Record<string, string | number>; query?: Record<string, string | number | undefined>; body?: Body<paths[P][M]>; signal?: AbortSignal } = {},
+  ): Promise<Answer<paths[P][M]>> {
+    let url: string = path.replace(/\{(\w+)\}/g, (_, name: string) => enc(String(opts.params?.[name] ?? "")));
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) qs.set(k, String(v));
+    const search = qs.toString();
+    if (search) url += `?${search}`;
+    return this.request(method.toUpperCase(), url, opts.body, opts.signal);
+  }
+
   /** The stock's facts and its history backfill's progress (answered without an upstream call once known). */
   stock(code: string, signal?: AbortSignal): Promise<{ backfill: Backfill | null }> {
-    return this.request("GET", `/api/v1/stocks/${enc(code)}`, undefined, signal).then((r) => ({
-      backfill: readBackfill(r && typeof r === "object" ? (r as Record<string, unknown>).backfill : null),
-    }));
+    return this.call("get", "/api/v1/stocks/{code}", { params: { code }, signal }).then((s) => ({ backfill: s.backfill }));
   }
 
   snapshot(code: string, signal?: AbortSignal): Promise<Snapshot> {
-    return this.request("GET", `/api/v1/stocks/${enc(code)}/snapshot`, undefined, signal).then((r) => readSnapshot(r, code));
+    return this.call("get", "/api/v1/stocks/{code}/snapshot", { params: { code }, signal }).then(snapshotFrom);
   }
 
   price(code: string, signal?: AbortSignal): Promise<Quote> {
-    return this.request("GET", `/api/v1/stocks/${enc(code)}/price`, undefined, signal).then((r) => readQuote(r, { code }));
+    return this.call("get", "/api/v1/stocks/{code}/price", { params: { code }, signal }).then(quoteFromPrice);
   }
 
   candles(code: string, period: string, count = 400, signal?: AbortSignal): Promise<CandleSet> {
-    return this.request("GET", `/api/v1/stocks/${enc(code)}/candles?period=${enc(period)}&count=${count}`, undefined, signal).then(
-      readCandleSet,
-    );
+    return this.call("get", "/api/v1/stocks/{code}/candles", { params: { code }, query: { period, count }, signal }).then(candleSetFrom);
   }
 
   search(q: string, limit = 10, signal?: AbortSignal): Promise<SearchHit[]> {
-    return this.request<unknown[]>("GET", `/api/v1/stocks/search?q=${enc(q)}&limit=${limit}`, undefined, signal).then((r) =>
-      list(r).map(readSearchHit).filter(notNull),
-    );
+    return this.call("get", "/api/v1/stocks/search", { query: { q, limit }, signal });
   }
 
   watchlist(): Promise<WatchItem[]> {
-    return this.request("GET", "/api/v1/watchlist").then((r) => list(r).map(readWatchItem).filter(notNull));
+    return this.call("get", "/api/v1/watchlist").then((list) => list.map(watchItemFrom));
   }
 
-  addToWatchlist(code: string): Promise<unknown> {
-    return this.request("POST", "/api/v1/watchlist", { code });
+  addToWatchlist(code: string): Promise<Wire["WatchlistAdded"]> {
+    return this.call("post", "/api/v1/watchlist", { body: { code } });
   }
 
-  reorderWatchlist(codes: string[]): Promise<unknown> {
-    return this.request("PUT", "/api/v1/watchlist", { codes });
+  reorderWatchlist(codes: string[]): Promise<WatchItem[]> {
+    return this.call("put", "/api/v1/watchlist", { body: { codes } }).then((list) => list.map(watchItemFrom));
   }
 
-  removeFromWatchlist(code: string): Promise<unknown> {
-    return this.request("DELETE", `/api/v1/watchlist/${enc(code)}`);
+  removeFromWatchlist(code: string): Promise<void> {
+    return this.call("delete", "/api/v1/watchlist/{code}", { params: { code } });
   }
 
   triggers(query: { after?: number; limit?: number; code?: string } = {}): Promise<Trigger[]> {
-    const qs = new URLSearchParams();
-    if (query.after !== undefined) qs.set("after", String(query.after));
-    if (query.limit !== undefined) qs.set("limit", String(query.limit));
-    if (query.code !== undefined) qs.set("code", query.code);
-    const suffix = qs.toString() ? `?${qs}` : "";
-    return this.request("GET", `/api/v1/triggers${suffix}`).then((r) => list(r).map(readTrigger).filter(notNull));
+    return this.call("get", "/api/v1/triggers", { query }).then((list) => list.map(triggerFrom));
   }
 
-  ackTrigger(id: number): Promise<unknown> {
-    return this.request("POST", `/api/v1/triggers/${id}/ack`);
+  ackTrigger(id: number): Promise<Trigger> {
+    return this.call("post", "/api/v1/triggers/{id}/ack", { params: { id } }).then(triggerFrom);
   }
 
   conditions(): Promise<Condition[]> {
-    return this.request("GET", "/api/v1/conditions").then((r) => list(r).map(readCondition).filter(notNull));
+    return this.call("get", "/api/v1/conditions").then((list) => list.map(conditionFrom));
   }
 
-  createCondition(body: ConditionBody): Promise<Condition | null> {
-    return this.request("POST", "/api/v1/conditions", body).then(readCondition);
+  createCondition(body: ConditionBody): Promise<Condition> {
+    return this.call("post", "/api/v1/conditions", { body }).then(conditionFrom);
   }
 
-  updateCondition(id: number, body: ConditionBody): Promise<Condition | null> {
-    return this.request("PUT", `/api/v1/conditions/${id}`, body).then(readCondition);
+  updateCondition(id: number, body: ConditionBody): Promise<Condition> {
+    return this.call("put", "/api/v1/conditions/{id}", { params: { id }, body }).then(conditionFrom);
   }
 
-  deleteCondition(id: number): Promise<unknown> {
-    return this.request("DELETE", `/api/v1/conditions/${id}`);
+  deleteCondition(id: number): Promise<void> {
+    return this.call("delete", "/api/v1/conditions/{id}", { params: { id } });
   }
 
   backtest(code: string, condition: string, from?: string): Promise<BacktestResult> {
-    const body: Record<string, string> = { code, condition };
+    const body: Wire["BacktestRequest"] = { code, condition };
     if (from) body.from = from;
-    return this.request("POST", "/api/v1/backtest", body).then(readBacktest);
+    return this.call("post", "/api/v1/backtest", { body }).then(backtestFrom);
   }
 }
 
-export interface ConditionBody {
-  name: string;
-  expr: string;
-  enabled: boolean;
-  mode?: string;
-  cooldown_secs?: number;
-  webhook?: string | null;
-}
+export type ConditionBody = Wire["ConditionRequest"];
+
+type Method = "get" | "post" | "put" | "delete";
+
+/** The JSON answer of an operation: its 200, or its 201; nothing for a 204. */
+type Answer<Op> = Op extends { responses: infer R }
+  ? R extends { 200: { content: { "application/json": infer B } } }
+    ? B
+    : R extends { 201: { content: { "application/json": infer B } } }
+      ? B
+      : void
+  : never;
+
+/** The JSON body an operation takes (`never` for none). */
+type Body<Op> = Op extends { requestBody: { content: { "application/json": infer B } } } ? B : never;
 
 function enc(s: string): string {
   return encodeURIComponent(s);
-}
-
-function list(r: unknown): unknown[] {
-  if (Array.isArray(r)) return r;
-  // Tolerate a wrapped list (`{"items":[...]}`) although the contract says lists are bare arrays.
-  if (r && typeof r === "object") {
-    for (const v of Object.values(r)) if (Array.isArray(v)) return v;
-  }
-  return [];
-}
-
-function notNull<T>(v: T | null): v is T {
-  return v !== null;
 }
 
 export const api = new Api();

@@ -2,7 +2,7 @@
 // the trigger history.
 
 import { api } from "./api";
-import { readTrigger, type Trigger } from "./model";
+import { triggerFrom, type Trigger } from "./model";
 import { loadSettings, saveSettings, type Settings } from "./settings";
 import { LiveStore, wsUrl, type UpstreamState } from "./ws";
 
@@ -29,8 +29,7 @@ export class TriggerCenter {
 
   constructor(private readonly live: LiveStore) {
     live.on("trigger", (msg) => {
-      const tr = readTrigger(msg.trigger ?? msg);
-      if (!tr) return;
+      const tr = triggerFrom(msg);
       this.add(tr);
       for (const cb of [...this.fresh]) cb(tr);
     });

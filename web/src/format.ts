@@ -4,6 +4,8 @@
 // `▲ 1,500` / `▼ 1,500` and a rate as `+1.23%`, and mark the daily price limits (상한가 / 하한가) with a
 // filled badge. Every view asks this module instead of deciding on its own, so the rules cannot drift apart.
 
+import type { components } from "./api-types";
+
 const integer = new Intl.NumberFormat("ko-KR", { maximumFractionDigits: 0 });
 const decimal = new Intl.NumberFormat("ko-KR", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
@@ -20,24 +22,8 @@ export function formatMaybe(value: number | null | undefined): string {
 /** Which way a price moved, for colour and arrow. */
 export type Direction = "up" | "down" | "flat";
 
-/** The KIS `prdy_vrss_sign` states: 1 upper limit, 2 up, 3 flat, 4 lower limit, 5 down. */
-export type Sign = "upper_limit" | "up" | "flat" | "lower_limit" | "down";
-
-/**
- * Reads a sign in any of the spellings an API may use (the KIS digit, the word, or nothing) and falls back
- * to the change's own sign.
- */
-export function toSign(sign: unknown, change: number | null | undefined): Sign {
-  switch (sign) {
-    case 1: case "1": case "upper_limit": case "upper": case "limit_up": return "upper_limit";
-    case 2: case "2": case "up": case "rise": return "up";
-    case 3: case "3": case "flat": case "unchanged": return "flat";
-    case 4: case "4": case "lower_limit": case "lower": case "limit_down": return "lower_limit";
-    case 5: case "5": case "down": case "fall": return "down";
-  }
-  const d = direction(change ?? 0);
-  return d;
-}
+/** The sign of a change from the base price, as the service names it (KIS 전일대비부호). */
+export type Sign = components["schemas"]["Sign"];
 
 /** The direction of a change: positive up, negative down, zero (or unknown) flat. */
 export function direction(change: number | null | undefined): Direction {

@@ -1,17 +1,21 @@
-// The shapes the views work with, and the readers that build them from the service's JSON.
+// The shapes the views work with, made from the service's JSON.
 //
-// The contract (docs/design.md, "The external contract") fixes the resources and most names but not every field of a
-// quote, an order book or an execution. The readers here accept the few spellings such a field plausibly has
-// (`change_rate` or `rate`, `quantity` or `qty`) and turn everything into one typed shape, so the views never
-// guess and a renamed field degrades to "—" instead of breaking a page.
+// The service's JSON is typed by its OpenAPI document: `api-types.ts` is generated from it (`npm run gen:api`;
+// `npm run lint` fails while it is out of date), so a field the service renames breaks the build here rather
+// than a page. The views keep shapes of their own (camelCase, a quote that a tick and a REST price both fill);
+// the functions below map the service's types onto them, field by field, and guess nothing.
 
-import { toSign, type Sign } from "./format";
+import type { components } from "./api-types";
+import type { Sign } from "./format";
+
+/** The service's JSON by schema name: `Wire["Snapshot"]`, `Wire["ServerMessage"]`, … */
+export type Wire = components["schemas"];
 
 /** The moving averages drawn and sent by the service (`ma` keys of a candle). */
 export const MA_WINDOWS = ["20", "60", "120", "240"] as const;
 
-export type Alignment = "bullish" | "bearish" | "mixed";
-export type StockStatus = "realtime" | "polled" | "stale";
+export type Alignment = Wire["Alignment"];
+export type StockStatus = Wire["FeedState"];
 
 export interface Quote {
   code: string;
@@ -46,7 +50,7 @@ export interface OrderBook {
 export interface Execution {
   time: string;
   price: number;
-  change: number | null;
+  change: number;
   quantity: number;
   /** Who initiated: a buyer lifting the offer (`buy`, red) or a seller hitting the bid (`sell`, blue). */
   side: "buy" | "sell" | null;
@@ -56,7 +60,6 @@ export interface Snapshot {
   quote: Quote;
   orderbook: OrderBook | null;
   executions: Execution[];
-  strength: number | null;
 }
 
 export interface Candle {
@@ -74,27 +77,13 @@ export interface CandleSet {
   period: string;
   candles: Candle[];
   alignment: Alignment | null;
-  history: { have: number; need: number } | null;
+  history: Wire["BarCount"];
   /** The service's history fetching for this stock, when it has a job for it. */
   backfill: Backfill | null;
 }
 
 /** A stock's history backfill as the service reports it (`backfill` of `/stocks/{code}` and `/candles`). */
-export interface Backfill {
-  done: boolean;
-  daily: { have: number; need: number };
-  minutes: { have: number; need: number };
-}
-
-export function readBackfill(raw: unknown): Backfill | null {
-  if (!raw || typeof raw !== "object") return null;
-  const o = obj(raw);
-  const have = (v: unknown) => {
-    const x = obj(v);
-    return { have: num(x, "have") ?? 0, need: num(x, "need") ?? 0 };
-  };
-  return { done: o.done === true, daily: have(o.daily), minutes: have(o.minutes) };
-}
+export type Backfill = Wire["BackfillProgress"];
 
 /**
  * Whether the history behind a chart of `period` is still being fetched: the page asks for its candles again
@@ -110,13 +99,14 @@ export interface Trigger {
   id: number;
   code: string;
   name: string;
-  conditionId: number | null;
+  conditionId: number;
   conditionName: string;
   period: string;
   barTime: string;
   time: string;
-  price: number | null;
-  values: Record<string, number | string | boolean | null>;
+  price: number;
+  /** The values that made the condition true, by label, in the condition's order. */
+  values: Record<string, number>;
   late: boolean;
   acked: boolean;
 }
@@ -125,32 +115,28 @@ export interface WatchItem {
   code: string;
   name: string;
   market: string;
+  /** Filled by ticks and price refreshes (the watchlist itself carries none). */
   quote: Quote | null;
   status: StockStatus | null;
-  /** Alignment per period (`"30m"`, `"D"`…), as the watchlist reports it. */
+  /** Alignment per period (`"30m"`, `"D"`…), filled from the candles of the periods conditions use. */
   alignment: Record<string, Alignment | null>;
 }
 
-export interface SearchHit {
-  code: string;
-  name: string;
-  market: string;
-  kind: string;
-}
+export type SearchHit = Wire["SearchHit"];
 
 export interface Condition {
   id: number;
   name: string;
   expr: string;
   enabled: boolean;
-  mode: string | null;
-  cooldownSecs: number | null;
+  mode: Wire["ConditionMode"];
+  cooldownSecs: number;
   webhook: string | null;
 }
 
 export interface BacktestSignal {
   time: string;
-  price: number | null;
+  price: number;
   /** Percent return after 1, 5 and 20 bars (`null` where the history ends first). */
   returns: Record<string, number | null>;
 }
@@ -166,262 +152,101 @@ export interface BacktestHorizon {
 
 export interface BacktestResult {
   period: string;
-  bars: number | null;
+  bars: number;
   signals: BacktestSignal[];
   count: number;
   horizons: BacktestHorizon[];
 }
 
-type Json = Record<string, unknown>;
-
-function obj(v: unknown): Json {
-  return v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {};
+/** The day's move of a REST price or a tick, as a quote's fields. */
+function moved(p: Wire["PriceMove"]): Pick<Quote, "price" | "change" | "rate" | "sign" | "open" | "high" | "low"> {
+  return { price: p.price, change: p.change, rate: p.change_rate, sign: p.sign, open: p.open, high: p.high, low: p.low };
 }
 
-/** The first of `keys` that holds a finite number (numbers only: the contract forbids decimal strings). */
-export function num(o: Json, ...keys: string[]): number | null {
-  for (const k of keys) {
-    const v = o[k];
-    if (typeof v === "number" && Number.isFinite(v)) return v;
-  }
-  return null;
-}
-
-function str(o: Json, ...keys: string[]): string | null {
-  for (const k of keys) {
-    const v = o[k];
-    if (typeof v === "string") return v;
-    if (typeof v === "number") return String(v);
-  }
-  return null;
-}
-
-function arr(o: Json, ...keys: string[]): unknown[] {
-  for (const k of keys) {
-    if (Array.isArray(o[k])) return o[k] as unknown[];
-  }
-  return [];
-}
-
-export function readAlignment(v: unknown): Alignment | null {
-  return v === "bullish" || v === "bearish" || v === "mixed" ? v : null;
-}
-
-export function readStatus(v: unknown): StockStatus | null {
-  const s = typeof v === "object" && v !== null ? (v as Json).status ?? (v as Json).state : v;
-  return s === "realtime" || s === "polled" || s === "stale" ? s : null;
-}
-
-/** A quote from a flat object or one nested under `price` / `quote`. */
-export function readQuote(raw: unknown, fallback: { code?: string; name?: string; market?: string } = {}): Quote {
-  const outer = obj(raw);
-  const inner = typeof outer.price === "object" ? obj(outer.price) : typeof outer.quote === "object" ? obj(outer.quote) : outer;
-  const pick = (...keys: string[]) => num(inner, ...keys) ?? num(outer, ...keys);
-  const change = pick("change", "diff", "change_amount");
-  return {
-    code: str(outer, "code") ?? str(inner, "code") ?? fallback.code ?? "",
-    name: str(outer, "name") ?? str(inner, "name") ?? fallback.name ?? "",
-    market: str(outer, "market") ?? str(inner, "market") ?? fallback.market ?? "",
-    price: pick("price", "current", "last", "close"),
-    change,
-    rate: pick("change_rate", "rate", "change_pct", "change_percent"),
-    sign: toSign(inner.sign ?? outer.sign, change),
-    open: pick("open"),
-    high: pick("high"),
-    low: pick("low"),
-    volume: pick("volume", "acc_volume", "accumulated_volume"),
-    turnover: pick("turnover", "trading_value", "acc_turnover", "amount", "value"),
-    status: readStatus(outer.status ?? inner.status),
-  };
+/** `GET /stocks/{code}/price` (no feed status: the page keeps the one it has). */
+export function quoteFromPrice(p: Wire["StockPrice"]): Quote {
+  return { code: p.code, name: p.name, market: p.market, ...moved(p), volume: p.volume, turnover: p.turnover, status: null };
 }
 
 /**
- * A WebSocket `tick` as a quote. Its `volume` is that one trade's size; the day's volume is `acc_volume`
- * (a tick carries no turnover and no status: those stay as the page last had them).
+ * A WebSocket `tick` as a quote. Its `volume` is that one trade's size; the day's volume is `acc_volume` (a tick
+ * carries no market, turnover or status: those stay as the page last had them).
  */
-export function readTick(raw: unknown, fallback: { code?: string; name?: string; market?: string } = {}): Quote {
-  const o = obj(raw);
-  return { ...readQuote(o, fallback), volume: num(o, "acc_volume", "accumulated_volume"), turnover: null, status: null };
+export function quoteFromTick(t: Wire["TickMessage"], market = ""): Quote {
+  return { code: t.code, name: t.name, market, ...moved(t), volume: t.acc_volume, turnover: null, status: null };
 }
 
-function readLevels(v: unknown[]): Level[] {
-  return v
-    .map((l) => {
-      const o = obj(l);
-      return { price: num(o, "price") ?? NaN, quantity: num(o, "quantity", "qty", "volume", "size") ?? 0 };
-    })
-    .filter((l) => Number.isFinite(l.price) && l.price > 0);
-}
-
-export function readOrderBook(raw: unknown): OrderBook | null {
-  const o = obj(raw);
-  const asks = readLevels(arr(o, "asks", "ask")).sort((a, b) => a.price - b.price).slice(0, 10);
-  const bids = readLevels(arr(o, "bids", "bid")).sort((a, b) => b.price - a.price).slice(0, 10);
+/** An order book with its empty levels (price 0) left out, nearest first; `null` when both sides are empty. */
+export function orderBookFrom(b: Wire["OrderBook"]): OrderBook | null {
+  const levels = (side: Wire["Level"][]) => side.filter((l) => l.price > 0).map((l) => ({ price: l.price, quantity: l.quantity }));
+  const asks = levels(b.asks).sort((x, y) => x.price - y.price).slice(0, 10);
+  const bids = levels(b.bids).sort((x, y) => y.price - x.price).slice(0, 10);
   if (asks.length === 0 && bids.length === 0) return null;
-  const sum = (ls: Level[]) => ls.reduce((s, l) => s + l.quantity, 0);
-  return {
-    asks,
-    bids,
-    totalAsk: num(o, "total_ask", "total_ask_quantity", "ask_total") ?? sum(asks),
-    totalBid: num(o, "total_bid", "total_bid_quantity", "bid_total") ?? sum(bids),
-  };
+  return { asks, bids, totalAsk: b.total_ask_quantity, totalBid: b.total_bid_quantity };
 }
 
-export function readExecution(raw: unknown): Execution | null {
-  const o = obj(raw);
-  const price = num(o, "price");
-  const time = str(o, "time");
-  if (price === null || time === null) return null;
-  const sideRaw = str(o, "side", "aggressor", "initiator");
-  const side = sideRaw === "buy" || sideRaw === "bid" ? "buy" : sideRaw === "sell" || sideRaw === "ask" ? "sell" : null;
-  return { time, price, change: num(o, "change"), quantity: num(o, "quantity", "qty", "volume") ?? 0, side };
+/** An execution, or `null` while its time is not known (a REST list before the market date is known). */
+export function executionFrom(e: Wire["Execution"]): Execution | null {
+  if (e.time === null) return null;
+  return { time: e.time, price: e.price, change: e.change, quantity: e.volume, side: e.side };
 }
 
-export function readExecutions(raw: unknown): Execution[] {
-  const list = Array.isArray(raw) ? raw : arr(obj(raw), "executions", "items", "trades");
-  const out = list.map(readExecution).filter((e): e is Execution => e !== null);
-  // Newest first, whatever order the server chose.
+/** Executions newest first (REST sends them newest first, the WebSocket oldest first). */
+export function executionsFrom(list: Wire["Execution"][]): Execution[] {
+  const out = list.map(executionFrom).filter((e): e is Execution => e !== null);
   return out.sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
 }
 
-export function readSnapshot(raw: unknown, code: string): Snapshot {
-  const o = obj(raw);
-  const stock = obj(o.stock);
-  const fallback = { code, name: str(stock, "name") ?? undefined, market: str(stock, "market") ?? undefined };
-  const ex = o.executions;
+export function snapshotFrom(s: Wire["Snapshot"]): Snapshot {
+  const p = s.price;
   return {
-    quote: readQuote(o.quote ?? o, fallback),
-    orderbook: readOrderBook(o.orderbook ?? o.order_book),
-    executions: readExecutions(ex ?? []),
-    strength: num(o, "strength") ?? num(obj(ex), "strength", "execution_strength"),
+    quote: { code: s.code, name: s.name, market: s.market, ...moved(p), volume: p.volume, turnover: p.turnover, status: s.status },
+    orderbook: orderBookFrom(s.orderbook),
+    executions: executionsFrom(s.executions),
   };
 }
 
-export function readCandle(raw: unknown): Candle | null {
-  const o = obj(raw);
-  const time = str(o, "time");
-  const open = num(o, "open");
-  const high = num(o, "high");
-  const low = num(o, "low");
-  const close = num(o, "close");
-  if (time === null || open === null || high === null || low === null || close === null) return null;
-  const ma: Record<string, number | null> = {};
-  for (const [k, v] of Object.entries(obj(o.ma))) ma[k] = typeof v === "number" ? v : null;
-  return { time, open, high, low, close, volume: num(o, "volume") ?? 0, ma };
+/** A bar of `/candles` (with the service's averages) or of a `candle` message (none: the page fills them). */
+export function candleFrom(c: Wire["ChartCandle"] | Wire["Candle"]): Candle {
+  return { time: c.time, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume, ma: "ma" in c ? { ...c.ma } : {} };
 }
 
-export function readCandleSet(raw: unknown): CandleSet {
-  const o = obj(raw);
-  const h = obj(o.history);
-  const have = num(h, "have");
-  const need = num(h, "need");
+export function candleSetFrom(c: Wire["Candles"]): CandleSet {
+  return { code: c.code, period: c.period, candles: c.candles.map(candleFrom), alignment: c.alignment, history: c.history, backfill: c.backfill };
+}
+
+export function triggerFrom(t: Wire["Trigger"]): Trigger {
   return {
-    code: str(o, "code") ?? "",
-    period: str(o, "period") ?? "",
-    candles: arr(o, "candles").map(readCandle).filter((c): c is Candle => c !== null),
-    alignment: readAlignment(o.alignment),
-    history: have !== null && need !== null ? { have, need } : null,
-    backfill: readBackfill(o.backfill),
+    id: t.id,
+    code: t.code,
+    name: t.name,
+    conditionId: t.condition_id,
+    conditionName: t.condition_name,
+    period: t.period,
+    barTime: t.bar_time,
+    time: t.time,
+    price: t.price,
+    values: { ...t.values },
+    late: t.late,
+    acked: t.acked,
   };
 }
 
-export function readTrigger(raw: unknown): Trigger | null {
-  const o = obj(raw);
-  const id = num(o, "id");
-  const code = str(o, "code");
-  if (id === null || code === null) return null;
-  const cond = obj(o.condition);
-  const values: Trigger["values"] = {};
-  for (const [k, v] of Object.entries(obj(o.values))) {
-    values[k] = typeof v === "number" || typeof v === "string" || typeof v === "boolean" ? v : null;
-  }
-  return {
-    id,
-    code,
-    name: str(o, "name") ?? code,
-    conditionId: num(o, "condition_id") ?? num(cond, "id"),
-    conditionName: str(o, "condition_name") ?? str(cond, "name") ?? str(o, "expr") ?? "",
-    period: str(o, "period") ?? "",
-    barTime: str(o, "bar_time") ?? str(o, "time") ?? "",
-    time: str(o, "time") ?? "",
-    price: num(o, "price"),
-    values,
-    late: o.late === true,
-    acked: o.acked === true,
-  };
+export function watchItemFrom(w: Wire["WatchlistItem"]): WatchItem {
+  return { code: w.code, name: w.name, market: w.market, quote: null, status: w.status, alignment: {} };
 }
 
-export function readWatchItem(raw: unknown): WatchItem | null {
-  const o = obj(raw);
-  const code = str(o, "code");
-  if (code === null) return null;
-  const hasQuote = num(o, "price") !== null || typeof o.price === "object" || typeof o.quote === "object";
-  const alignment: Record<string, Alignment | null> = {};
-  const al = o.alignment ?? o.alignments;
-  if (Array.isArray(al)) {
-    for (const a of al) {
-      const p = str(obj(a), "period");
-      if (p) alignment[p] = readAlignment(obj(a).alignment ?? obj(a).value);
-    }
-  } else {
-    for (const [k, v] of Object.entries(obj(al))) alignment[k] = readAlignment(v);
-  }
-  return {
-    code,
-    name: str(o, "name") ?? code,
-    market: str(o, "market") ?? "",
-    quote: hasQuote ? readQuote(o) : null,
-    status: readStatus(o.status),
-    alignment,
-  };
+export function conditionFrom(c: Wire["Condition"]): Condition {
+  return { id: c.id, name: c.name, expr: c.expr, enabled: c.enabled, mode: c.mode, cooldownSecs: c.cooldown_secs, webhook: c.webhook };
 }
 
-export function readSearchHit(raw: unknown): SearchHit | null {
-  const o = obj(raw);
-  const code = str(o, "code");
-  if (code === null) return null;
-  return { code, name: str(o, "name") ?? code, market: str(o, "market") ?? "", kind: str(o, "kind") ?? "" };
-}
-
-export function readCondition(raw: unknown): Condition | null {
-  const o = obj(raw);
-  const id = num(o, "id");
-  if (id === null) return null;
+export function backtestFrom(r: Wire["BacktestReport"]): BacktestResult {
   return {
-    id,
-    name: str(o, "name") ?? "",
-    expr: str(o, "expr", "expression") ?? "",
-    enabled: o.enabled !== false,
-    mode: str(o, "mode"),
-    cooldownSecs: num(o, "cooldown_secs"),
-    webhook: str(o, "webhook"),
-  };
-}
-
-export function readBacktest(raw: unknown): BacktestResult {
-  const o = obj(raw);
-  const summary = obj(o.summary);
-  const signals = arr(o, "signals").map((s) => {
-    const so = obj(s);
-    const returns: Record<string, number | null> = {};
-    for (const [k, v] of Object.entries(obj(so.returns))) returns[k] = typeof v === "number" ? v : null;
-    return { time: str(so, "bar_time", "time") ?? "", price: num(so, "close", "price"), returns };
-  });
-  const horizons = arr(summary, "horizons").map((x) => {
-    const ho = obj(x);
-    return {
-      bars: num(ho, "bars") ?? 0,
-      samples: num(ho, "samples") ?? 0,
-      hitRate: num(ho, "hit_rate"),
-      meanReturn: num(ho, "mean_return"),
-    };
-  });
-  return {
-    period: str(o, "period") ?? "",
-    bars: num(o, "bars"),
-    signals,
-    count: num(summary, "count") ?? signals.length,
-    horizons,
+    period: r.period,
+    bars: r.bars,
+    signals: r.signals.map((s) => ({ time: s.time, price: s.close, returns: { ...s.returns } })),
+    count: r.summary.count,
+    horizons: r.summary.horizons.map((h) => ({ bars: h.bars, samples: h.samples, hitRate: h.hit_rate, meanReturn: h.mean_return })),
   };
 }
 

@@ -21,6 +21,11 @@
 // Everything time-related (sockets, timers, frames, randomness) is injected so the unit tests drive it with a
 // fake socket and vitest's fake timers.
 
+import type { Wire } from "./model";
+
+/** What waits for the next frame: the latest tick, book or bar of a key, or a stock's executions messages. */
+type Coalesced = MessageOf<"tick"> | MessageOf<"orderbook"> | MessageOf<"candle"> | MessageOf<"executions">[];
+
 export interface SocketLike {
   send(data: string): void;
   close(code?: number, reason?: string): void;
@@ -32,10 +37,14 @@ export interface SocketLike {
 
 export type ConnectionState = "idle" | "connecting" | "open" | "reconnecting" | "closed";
 
-export type ServerMessage = { type: string; code?: string; [key: string]: unknown };
+/** Every message the service sends, told apart by `type` (`ServerMessage` of the OpenAPI document). */
+export type ServerMessage = Wire["ServerMessage"];
 
-export type UpstreamState = "connected" | "reconnecting" | "polling" | "down";
-export type FeedStatus = "realtime" | "polled" | "stale";
+/** The message of one `type`. */
+export type MessageOf<T extends ServerMessage["type"]> = Extract<ServerMessage, { type: T }>;
+
+export type UpstreamState = Wire["UpstreamState"];
+export type FeedStatus = Wire["FeedState"];
 
 /** One stock's line of a `status` message. */
 export interface StockStatusEntry {
@@ -53,33 +62,10 @@ export interface StatusUpdate {
   stocks: StockStatusEntry[];
 }
 
-function upstreamState(v: unknown): UpstreamState | null {
-  return v === "connected" || v === "reconnecting" || v === "polling" || v === "down" ? v : null;
-}
-
-function feedStatus(v: unknown): FeedStatus | null {
-  return v === "realtime" || v === "polled" || v === "stale" ? v : null;
-}
-
-function finiteOrNull(v: unknown): number | null {
-  return typeof v === "number" && Number.isFinite(v) ? v : null;
-}
-
-/** Reads a `status` message; entries it cannot read are skipped (a flat `{code,status}` is one entry). */
-export function readStatusMessage(msg: ServerMessage): StatusUpdate {
-  const entry = (raw: unknown): StockStatusEntry | null => {
-    if (!raw || typeof raw !== "object") return null;
-    const o = raw as Record<string, unknown>;
-    const status = feedStatus(o.status ?? o.state);
-    if (typeof o.code !== "string" || status === null) return null;
-    return { code: o.code, status, ageMs: finiteOrNull(o.age_ms), boundMs: finiteOrNull(o.bound_ms) };
-  };
-  const stocks = Array.isArray(msg.stocks) ? msg.stocks.map(entry).filter((e): e is StockStatusEntry => e !== null) : [];
-  if (typeof msg.code === "string") {
-    const flat = entry(msg);
-    if (flat) stocks.push(flat);
-  }
-  return { upstream: upstreamState(msg.upstream), stocks };
+/** Reads a `status` message. */
+export function readStatusMessage(msg: MessageOf<"status">): StatusUpdate {
+  const stocks = (msg.stocks ?? []).map((e) => ({ code: e.code, status: e.status, ageMs: e.age_ms, boundMs: e.bound_ms }));
+  return { upstream: msg.upstream ?? null, stocks };
 }
 
 /** An `error` message: the service refused a request (nothing of it was applied). */
@@ -95,12 +81,12 @@ export const MAX_CODES_PER_REQUEST = 200;
 export const CLOSE_TOO_SLOW = 1008;
 
 export interface StoreEvents {
-  tick: ServerMessage;
-  orderbook: ServerMessage;
-  candle: ServerMessage;
+  tick: MessageOf<"tick">;
+  orderbook: MessageOf<"orderbook">;
+  candle: MessageOf<"candle">;
   /** All executions messages for one stock that arrived within one frame, oldest first. */
-  executions: ServerMessage[];
-  trigger: ServerMessage;
+  executions: MessageOf<"executions">[];
+  trigger: MessageOf<"trigger">;
   /** A `status` message, read. The store's `upstream` and `stockStatus` are updated before it is emitted. */
   status: StatusUpdate;
   error: ProtocolError;
@@ -137,13 +123,6 @@ export function defaultScheduleFrame(cb: () => void): void {
   setTimeout(run, 250);
 }
 
-/** The trigger id in a `trigger` message (the trigger may be nested under `trigger` or flat). */
-export function triggerId(msg: ServerMessage): number | null {
-  const inner = msg.trigger;
-  const id = inner && typeof inner === "object" ? (inner as Record<string, unknown>).id : msg.id;
-  return typeof id === "number" && Number.isFinite(id) ? id : null;
-}
-
 export class LiveStore {
   private readonly opts: Required<Omit<LiveStoreOptions, "url">> & { url: string };
   private socket: SocketLike | null = null;
@@ -154,7 +133,7 @@ export class LiveStore {
   private lastTrigger: number | null = null;
   private readonly refs = new Map<string, number>();
   private readonly listeners = new Map<keyof StoreEvents, Set<Listener<keyof StoreEvents>>>();
-  private pending = new Map<string, ServerMessage | ServerMessage[]>();
+  private pending = new Map<string, Coalesced>();
   private frameRequested = false;
   private upstreamState: UpstreamState | null = null;
   private readonly statuses = new Map<string, StockStatusEntry>();
@@ -410,18 +389,15 @@ export class LiveStore {
     let msg: ServerMessage;
     try {
       const parsed: unknown = JSON.parse(data);
-      if (!parsed || typeof parsed !== "object" || typeof (parsed as ServerMessage).type !== "string") return;
+      if (!parsed || typeof parsed !== "object" || typeof (parsed as { type?: unknown }).type !== "string") return;
       msg = parsed as ServerMessage;
     } catch {
       return;
     }
     switch (msg.type) {
       case "trigger": {
-        const id = triggerId(msg);
-        if (id !== null) {
-          if (this.lastTrigger !== null && id <= this.lastTrigger) return;
-          this.lastTrigger = id;
-        }
+        if (this.lastTrigger !== null && msg.id <= this.lastTrigger) return;
+        this.lastTrigger = msg.id;
         this.emit("trigger", msg);
         return;
       }
@@ -433,10 +409,7 @@ export class LiveStore {
         return;
       }
       case "error": {
-        const err = {
-          code: typeof msg.code === "string" ? msg.code : "error",
-          message: typeof msg.message === "string" ? msg.message : JSON.stringify(msg),
-        };
+        const err = { code: msg.code, message: msg.message };
         // A refused request is a bug in this page, not the user's problem: tell the developer console.
         console.warn(`kiswatch: the service refused a request (${err.code}): ${err.message}`);
         this.emit("error", err);
@@ -444,33 +417,32 @@ export class LiveStore {
       }
       case "tick":
       case "orderbook":
-        this.markLive(msg);
-        this.queue(`${msg.type}\u0000${msg.code ?? ""}`, msg);
+        this.markLive(msg.code);
+        this.queue(`${msg.type}\u0000${msg.code}`, msg);
         return;
-      case "candle": {
-        this.markLive(msg);
-        const c = msg.candle && typeof msg.candle === "object" ? (msg.candle as Record<string, unknown>) : msg;
-        this.queue(`candle\u0000${msg.code ?? ""}\u0000${String(msg.period ?? "")}\u0000${String(c.time ?? "")}`, msg);
+      case "candle":
+        this.markLive(msg.code);
+        this.queue(`candle\u0000${msg.code}\u0000${msg.period}\u0000${msg.candle.time}`, msg);
         return;
-      }
       case "executions": {
-        this.markLive(msg);
-        const key = `executions\u0000${msg.code ?? ""}`;
+        this.markLive(msg.code);
+        const key = `executions\u0000${msg.code}`;
         const batch = this.pending.get(key);
         if (Array.isArray(batch)) batch.push(msg);
         else this.queue(key, [msg]);
         return;
       }
       default:
+        // A message type this page does not know yet (a newer service): nothing to do with it.
         return;
     }
   }
 
-  private markLive(msg: ServerMessage): void {
-    if (typeof msg.code === "string") this.liveAt.set(msg.code, this.opts.now());
+  private markLive(code: string): void {
+    this.liveAt.set(code, this.opts.now());
   }
 
-  private queue(key: string, value: ServerMessage | ServerMessage[]): void {
+  private queue(key: string, value: Coalesced): void {
     // Re-inserting moves nothing in a Map: the first arrival keeps its place, the latest value wins.
     this.pending.set(key, value);
     if (!this.frameRequested) {
@@ -484,10 +456,11 @@ export class LiveStore {
     this.frameRequested = false;
     const batch = this.pending;
     this.pending = new Map();
-    for (const [key, value] of batch) {
-      const type = key.slice(0, key.indexOf("\u0000")) as "tick" | "orderbook" | "candle" | "executions";
-      if (type === "executions") this.emit("executions", value as ServerMessage[]);
-      else this.emit(type, value as ServerMessage);
+    for (const value of batch.values()) {
+      if (Array.isArray(value)) this.emit("executions", value);
+      else if (value.type === "tick") this.emit("tick", value);
+      else if (value.type === "orderbook") this.emit("orderbook", value);
+      else this.emit("candle", value);
     }
   }
 

@@ -9,7 +9,6 @@ import {
   formatRate,
   limitBadge,
   signDirection,
-  toSign,
 } from "../src/format";
 
 describe("numbers", () => {
@@ -49,21 +48,6 @@ describe("colour rules", () => {
     expect(direction(0)).toBe("flat");
     expect(direction(null)).toBe("flat");
     expect(direction(Number.NaN)).toBe("flat");
-  });
-
-  it("reads the KIS sign digits, including the limits", () => {
-    expect(toSign("1", 100)).toBe("upper_limit");
-    expect(toSign(2, 100)).toBe("up");
-    expect(toSign("3", 0)).toBe("flat");
-    expect(toSign(4, -100)).toBe("lower_limit");
-    expect(toSign("5", -100)).toBe("down");
-    expect(toSign("upper_limit", 1)).toBe("upper_limit");
-  });
-
-  it("falls back to the change's sign when no sign is given", () => {
-    expect(toSign(undefined, 300)).toBe("up");
-    expect(toSign(undefined, -300)).toBe("down");
-    expect(toSign(undefined, 0)).toBe("flat");
   });
 
   it("colours the limits like up and down and gives them a filled badge", () => {

@@ -1,52 +1,114 @@
 import { describe, expect, it } from "vitest";
 import { openTriggerPage, windowName } from "../src/alerts";
-import { errorFromResponse } from "../src/api";
-import { fillAverages, readBacktest, readSnapshot, readTick, readTrigger, type Candle } from "../src/model";
+import { Api, errorFromResponse } from "../src/api";
+import { backtestFrom, candleSetFrom, fillAverages, quoteFromTick, snapshotFrom, triggerFrom, type Candle, type Wire } from "../src/model";
 import { parseRoute } from "../src/router";
+import { tick, trigger } from "./messages";
 
-// A snapshot as `kiswatch serve` answers it (price nested, order book totals, executions with `volume`).
-const snapshot = {
+// A snapshot as `kiswatch serve` answers it (the OpenAPI document's `Snapshot`).
+const snapshot: Wire["Snapshot"] = {
   code: "005930",
   name: "삼성전자",
   market: "KOSPI",
   status: "polled",
-  price: { price: 71300, change: -200, sign: "down", change_rate: -0.28, open: 71200, high: 71500, low: 71000, volume: 890693, turnover: 63_400_000_000 },
+  feed: { status: "polled", age_ms: 800, bound_ms: 8000 },
+  price: {
+    price: 71300,
+    change: -200,
+    sign: "down",
+    change_rate: -0.28,
+    open: 71200,
+    high: 71500,
+    low: 71000,
+    base_price: 71500,
+    upper_limit: 92900,
+    lower_limit: 50100,
+    volume: 890693,
+    turnover: 63_400_000_000,
+    halted: false,
+  },
   orderbook: {
-    asks: [{ price: 71400, quantity: 10 }, { price: 71500, quantity: 20 }],
-    bids: [{ price: 71300, quantity: 30 }, { price: 71200, quantity: 40 }],
+    time: "2026-11-27T09:00:55+09:00",
+    asks: [{ price: 71500, quantity: 20 }, { price: 71400, quantity: 10 }, { price: 0, quantity: 0 }],
+    bids: [{ price: 71300, quantity: 30 }, { price: 71200, quantity: 40 }, { price: 0, quantity: 0 }],
     total_ask_quantity: 30,
     total_bid_quantity: 70,
+    expected: null,
   },
   executions: [
-    { time: "2026-11-27T09:00:53+09:00", price: 71200, change: -300, sign: "down", volume: 2394, strength: 98.5 },
-    { time: "2026-11-27T09:00:55+09:00", price: 71300, change: -200, sign: "down", volume: 1039, strength: 98.6 },
+    { time: "2026-11-27T09:00:53+09:00", price: 71200, change: -300, change_rate: -0.42, sign: "down", volume: 2394, side: null, strength: 98.5 },
+    { time: "2026-11-27T09:00:55+09:00", price: 71300, change: -200, change_rate: -0.28, sign: "down", volume: 1039, side: null, strength: 98.6 },
+    { time: null, price: 71300, change: -200, change_rate: -0.28, sign: "down", volume: 1, side: null, strength: 98.6 },
   ],
+  time: "2026-11-27T09:00:55+09:00",
 };
 
-describe("readers", () => {
-  it("reads the service's snapshot into one typed shape", () => {
-    const s = readSnapshot(snapshot, "005930");
-    expect(s.quote).toMatchObject({ code: "005930", name: "삼성전자", market: "KOSPI", price: 71300, change: -200, rate: -0.28, sign: "down", status: "polled", turnover: 63_400_000_000 });
+describe("the service's answers as the views' shapes", () => {
+  it("maps the snapshot", () => {
+    const s = snapshotFrom(snapshot);
+    expect(s.quote).toEqual({
+      code: "005930",
+      name: "삼성전자",
+      market: "KOSPI",
+      price: 71300,
+      change: -200,
+      rate: -0.28,
+      sign: "down",
+      open: 71200,
+      high: 71500,
+      low: 71000,
+      volume: 890693,
+      turnover: 63_400_000_000,
+      status: "polled",
+    });
+    // Empty levels left out, nearest first.
     expect(s.orderbook).toEqual({
       asks: [{ price: 71400, quantity: 10 }, { price: 71500, quantity: 20 }],
       bids: [{ price: 71300, quantity: 30 }, { price: 71200, quantity: 40 }],
       totalAsk: 30,
       totalBid: 70,
     });
-    // Newest first, quantity from `volume`.
-    expect(s.executions.map((e) => [e.price, e.quantity])).toEqual([
-      [71300, 1039],
-      [71200, 2394],
+    // Newest first, quantity from `volume`, no side over REST; a trade without a time is left out.
+    expect(s.executions.map((e) => [e.price, e.quantity, e.side])).toEqual([
+      [71300, 1039, null],
+      [71200, 2394, null],
     ]);
+    expect(snapshotFrom({ ...snapshot, orderbook: { ...snapshot.orderbook, asks: [], bids: [] } }).orderbook).toBeNull();
   });
 
-  it("reads a flat trigger message and the backtest summary", () => {
-    const tr = readTrigger({ type: "trigger", id: 4, code: "005930", name: "삼성전자", condition_id: 2, condition_name: "돌파", period: "1m", bar_time: "2026-11-27T09:04:00+09:00", time: "2026-11-27T09:04:12+09:00", price: 74200, values: { close: 74200 }, late: false, acked: false });
-    expect(tr).toMatchObject({ id: 4, conditionName: "돌파", period: "1m", barTime: "2026-11-27T09:04:00+09:00", values: { close: 74200 } });
-    const bt = readBacktest({ period: "D", bars: 400, signals: [{ time: "2026-01-05T00:00:00+09:00", close: 100, returns: { "1": 1.5, "5": null, "20": -2 } }], summary: { count: 1, horizons: [{ bars: 1, samples: 1, hit_rate: 1, mean_return: 1.5 }] } });
+  it("maps a trigger message and the backtest summary", () => {
+    const tr = triggerFrom(trigger(4, "005930", { values: { "ma(20)": 74_100.5, close: 74_200 } }));
+    expect(tr).toMatchObject({ id: 4, conditionId: 1, conditionName: "돌파", period: "1m", barTime: "2026-11-27T10:00:00+09:00", price: 74_200 });
+    expect(Object.keys(tr.values)).toEqual(["ma(20)", "close"]); // the condition's order
+    const bt = backtestFrom({
+      code: "005930",
+      name: "삼성전자",
+      condition: "D: cross_up(close, ma(20))",
+      period: "D",
+      bars: 400,
+      from: "2025-06-02T00:00:00+09:00",
+      to: "2026-01-05T00:00:00+09:00",
+      signals: [{ time: "2026-01-05T00:00:00+09:00", close: 100, values: { close: 100 }, returns: { "1": 1.5, "5": null, "20": -2 } }],
+      summary: { count: 1, horizons: [{ bars: 1, samples: 1, hit_rate: 1, mean_return: 1.5 }] },
+    });
     expect(bt.count).toBe(1);
     expect(bt.horizons[0]).toEqual({ bars: 1, samples: 1, hitRate: 1, meanReturn: 1.5 });
-    expect(bt.signals[0].returns).toEqual({ "1": 1.5, "5": null, "20": -2 });
+    expect(bt.signals[0]).toEqual({ time: "2026-01-05T00:00:00+09:00", price: 100, returns: { "1": 1.5, "5": null, "20": -2 } });
+  });
+
+  it("keeps a chart's averages and its history counts", () => {
+    const set = candleSetFrom({
+      code: "005930",
+      name: "삼성전자",
+      market: "KOSPI",
+      period: "D",
+      candles: [{ time: "2026-11-27T00:00:00+09:00", open: 1, high: 2, low: 1, close: 2, volume: 5, ma: { "20": 1.5, "60": null, "120": null, "240": null } }],
+      alignment: null,
+      history: { have: 100, need: 240 },
+      backfill: null,
+    });
+    expect(set.candles[0].ma).toEqual({ "20": 1.5, "60": null, "120": null, "240": null });
+    expect(set.history).toEqual({ have: 100, need: 240 });
   });
 
   it("turns the contract's error body and Retry-After into an ApiError", async () => {
@@ -60,8 +122,34 @@ describe("readers", () => {
   });
 });
 
+describe("the API client", () => {
+  const calls: Array<[string, string, unknown]> = [];
+  const answer = (body: unknown, status = 200) => new Response(body === undefined ? null : JSON.stringify(body), { status });
+  const api = new Api("", async (input, init) => {
+    calls.push([String(init?.method), String(input), init?.body === undefined ? undefined : JSON.parse(String(init.body))]);
+    const url = String(input);
+    if (url.includes("/snapshot")) return answer(snapshot);
+    if (url.startsWith("/api/v1/stocks/search")) return answer([{ code: "005930", name: "삼성전자", market: "KOSPI", kind: "stock" }]);
+    if (url.startsWith("/api/v1/watchlist/")) return answer(undefined, 204);
+    return answer({ code: "035720", name: "카카오", market: "KOSPI", added: true }, 201);
+  });
+
+  it("fills the document's paths, queries and bodies", async () => {
+    expect((await api.snapshot("005930")).quote.price).toBe(71300);
+    expect(await api.search("삼성 전자", 5)).toEqual([{ code: "005930", name: "삼성전자", market: "KOSPI", kind: "stock" }]);
+    expect(await api.addToWatchlist("035720")).toEqual({ code: "035720", name: "카카오", market: "KOSPI", added: true });
+    expect(await api.removeFromWatchlist("035720")).toBeUndefined();
+    expect(calls).toEqual([
+      ["GET", "/api/v1/stocks/005930/snapshot", undefined],
+      ["GET", "/api/v1/stocks/search?q=%EC%82%BC%EC%84%B1+%EC%A0%84%EC%9E%90&limit=5", undefined],
+      ["POST", "/api/v1/watchlist", { code: "035720" }],
+      ["DELETE", "/api/v1/watchlist/035720", undefined],
+    ]);
+  });
+});
+
 describe("opening a trigger's page", () => {
-  const tr = readTrigger({ id: 9, code: "005930", period: "30m", bar_time: "2026-11-27T10:00:00+09:00" })!;
+  const tr = triggerFrom(trigger(9, "005930", { period: "30m", bar_time: "2026-11-27T10:00:00+09:00" }));
 
   it("opens one named window per stock, and reports the popup blocker", () => {
     const opened: Array<[string, string]> = [];
@@ -100,23 +188,8 @@ describe("settings", () => {
 
 describe("live messages", () => {
   it("reads a tick's day volume from acc_volume, not the trade's size", () => {
-    const q = readTick({
-      type: "tick",
-      code: "005930",
-      name: "삼성전자",
-      time: "2026-11-27T10:00:01+09:00",
-      price: 71_200,
-      change: 700,
-      change_rate: 0.99,
-      sign: "up",
-      volume: 15,
-      acc_volume: 8_123_456,
-      open: 70_600,
-      high: 71_300,
-      low: 70_500,
-    });
-    expect(q).toMatchObject({ code: "005930", name: "삼성전자", price: 71_200, change: 700, rate: 0.99, sign: "up", volume: 8_123_456, high: 71_300 });
-    expect(q.turnover).toBeNull(); // not on a tick: the page keeps what it had
+    const q = quoteFromTick(tick("005930", 71_200, { change: 700, change_rate: 0.99, sign: "up", volume: 15, acc_volume: 8_123_456, open: 70_600, high: 71_300, low: 70_500 }), "KOSPI");
+    expect(q).toEqual({ code: "005930", name: "삼성전자", market: "KOSPI", price: 71_200, change: 700, rate: 0.99, sign: "up", open: 70_600, high: 71_300, low: 70_500, volume: 8_123_456, turnover: null, status: null });
   });
 
   const bar = (i: number, close: number, ma: Record<string, number | null> = {}): Candle => ({

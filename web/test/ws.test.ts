@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LIVE_FRESH_MS, StockFeed } from "../src/feed";
-import { LiveStore, readStatusMessage, type ConnectionState, type ProtocolError, type ServerMessage, type SocketLike, type StatusUpdate } from "../src/ws";
+import { LiveStore, readStatusMessage, type ConnectionState, type MessageOf, type ProtocolError, type ServerMessage, type SocketLike, type StatusUpdate } from "../src/ws";
+import { book, candle, executions, refused, status, tick, trade, trigger } from "./messages";
 
 /** A WebSocket double the test opens, feeds and drops by hand; it records what the store sent. */
 class FakeSocket implements SocketLike {
@@ -30,7 +31,7 @@ class FakeSocket implements SocketLike {
     this.closed = true;
     this.onclose?.({ code, reason });
   }
-  push(msg: unknown): void {
+  push(msg: ServerMessage): void {
     this.onmessage?.({ data: JSON.stringify(msg) });
   }
 }
@@ -170,35 +171,35 @@ describe("resume", () => {
   it("resumes after the last trigger it saw, and delivers each trigger once", () => {
     const store = makeStore();
     const got: number[] = [];
-    store.on("trigger", (m) => got.push((m.trigger as { id: number }).id));
+    store.on("trigger", (m) => got.push(m.id));
     store.noteTriggerId(7); // the page loaded triggers up to 7 over HTTP
     store.connect();
     last().open();
     expect(last().sent).toEqual([{ op: "resume", after_trigger_id: 7 }]);
 
-    last().push({ type: "trigger", trigger: { id: 8, code: "005930" } });
-    last().push({ type: "trigger", trigger: { id: 9, code: "005930" } });
+    last().push(trigger(8));
+    last().push(trigger(9));
     last().drop();
     vi.advanceTimersByTime(500);
     last().open();
     expect(last().sent).toEqual([{ op: "resume", after_trigger_id: 9 }]);
 
     // The service replays from the store; an overlap (9) is not delivered twice.
-    last().push({ type: "trigger", trigger: { id: 9, code: "005930" } });
-    last().push({ type: "trigger", trigger: { id: 10, code: "000660" } });
+    last().push(trigger(9));
+    last().push(trigger(10, "000660"));
     expect(got).toEqual([8, 9, 10]);
     expect(store.lastTriggerId).toBe(10);
   });
 
-  it("accepts a flat trigger message and sends no resume before any trigger is known", () => {
+  it("delivers the trigger as it came and sends no resume before any trigger is known", () => {
     const store = makeStore();
-    const got: ServerMessage[] = [];
+    const got: MessageOf<"trigger">[] = [];
     store.on("trigger", (m) => got.push(m));
     store.connect();
     last().open();
     expect(last().sent).toEqual([]);
-    last().push({ type: "trigger", id: 3, code: "005930" });
-    expect(got).toHaveLength(1);
+    last().push(trigger(3));
+    expect(got).toEqual([trigger(3)]);
     expect(store.lastTriggerId).toBe(3);
   });
 });
@@ -206,16 +207,16 @@ describe("resume", () => {
 describe("coalescing", () => {
   it("keeps the latest tick and order book per stock within a frame, in first-arrival order", () => {
     const store = makeStore();
-    const ticks: ServerMessage[] = [];
-    const books: ServerMessage[] = [];
+    const ticks: MessageOf<"tick">[] = [];
+    const books: MessageOf<"orderbook">[] = [];
     store.on("tick", (m) => ticks.push(m));
     store.on("orderbook", (m) => books.push(m));
     store.connect();
     last().open();
-    for (let i = 1; i <= 50; i++) last().push({ type: "tick", code: "005930", price: 70_000 + i });
-    last().push({ type: "tick", code: "000660", price: 180_000 });
-    last().push({ type: "orderbook", code: "005930", asks: [{ price: 1, quantity: 1 }] });
-    last().push({ type: "orderbook", code: "005930", asks: [{ price: 2, quantity: 2 }] });
+    for (let i = 1; i <= 50; i++) last().push(tick("005930", 70_000 + i));
+    last().push(tick("000660", 180_000));
+    last().push(book("005930", [{ price: 1, quantity: 1 }]));
+    last().push(book("005930", [{ price: 2, quantity: 2 }]));
     expect(ticks).toEqual([]); // nothing before the frame
     expect(frames).toHaveLength(1); // one frame requested for the whole burst
     runFrame();
@@ -229,29 +230,29 @@ describe("coalescing", () => {
 
   it("never coalesces executions: all of a frame's batches arrive, in order", () => {
     const store = makeStore();
-    const batches: ServerMessage[][] = [];
+    const batches: MessageOf<"executions">[][] = [];
     store.on("executions", (b) => batches.push(b));
     store.connect();
     last().open();
-    last().push({ type: "executions", code: "005930", executions: [{ price: 1 }] });
-    last().push({ type: "executions", code: "005930", executions: [{ price: 2 }] });
+    last().push(executions("005930", [trade(1)]));
+    last().push(executions("005930", [trade(2)]));
     runFrame();
     expect(batches).toHaveLength(1);
-    expect(batches[0].map((m) => (m.executions as Array<{ price: number }>)[0].price)).toEqual([1, 2]);
+    expect(batches[0].map((m) => m.executions[0].price)).toEqual([1, 2]);
   });
 
   it("keeps the last update of a closed bar when the next bar starts in the same frame", () => {
     const store = makeStore();
-    const candles: ServerMessage[] = [];
+    const candles: MessageOf<"candle">[] = [];
     store.on("candle", (m) => candles.push(m));
     store.connect();
     last().open();
-    const bar = (time: string, close: number) => ({ type: "candle", code: "005930", period: "1m", candle: { time, close } });
+    const bar = (time: string, close: number) => candle("005930", "1m", time, close);
     last().push(bar("2026-11-27T09:00:00+09:00", 100));
     last().push(bar("2026-11-27T09:00:00+09:00", 101));
     last().push(bar("2026-11-27T09:01:00+09:00", 102));
     runFrame();
-    expect(candles.map((c) => (c.candle as { close: number }).close)).toEqual([101, 102]);
+    expect(candles.map((c) => c.candle.close)).toEqual([101, 102]);
   });
 
   it("delivers triggers and status at once, without waiting for a frame", () => {
@@ -261,8 +262,8 @@ describe("coalescing", () => {
     store.on("status", () => seen.push("status"));
     store.connect();
     last().open();
-    last().push({ type: "status", upstream: "reconnecting" });
-    last().push({ type: "trigger", trigger: { id: 1 } });
+    last().push(status("reconnecting"));
+    last().push(trigger(1));
     expect(seen).toEqual(["status", "trigger"]);
     expect(frames).toHaveLength(0);
   });
@@ -375,21 +376,24 @@ describe("the protocol of the realtime hub", () => {
     store.on("status", (u) => updates.push(u));
     store.connect();
     last().open();
-    last().push({ type: "status", upstream: "connected", stocks: [{ code: "005930", status: "realtime", age_ms: 120, bound_ms: null }] });
-    last().push({ type: "status", stocks: [{ code: "000660", status: "polled", age_ms: 900, bound_ms: 4000 }, { code: "x", status: "bogus" }] });
+    last().push(status("connected", [{ code: "005930", status: "realtime", age_ms: 120, bound_ms: null }]));
+    last().push(status(undefined, [{ code: "000660", status: "polled", age_ms: 900, bound_ms: 4000 }]));
     expect(store.upstream).toBe("connected"); // a message without `upstream` leaves it as it was
     expect(store.stockStatus("005930")).toEqual({ code: "005930", status: "realtime", ageMs: 120, boundMs: null });
     expect(store.stockStatus("000660")?.status).toBe("polled");
-    expect(store.stockStatus("x")).toBeNull();
+    expect(store.stockStatus("035720")).toBeNull();
     expect(updates.map((u) => [u.upstream, u.stocks.map((e) => e.code)])).toEqual([
       ["connected", ["005930"]],
       [null, ["000660"]],
     ]);
-    last().push({ type: "status", upstream: "reconnecting" });
+    last().push(status("reconnecting"));
     expect(store.upstream).toBe("reconnecting");
-    // Today's minimal server says `polling` without stocks; an old flat shape still reads.
-    expect(readStatusMessage({ type: "status", upstream: "polling", market_time: "2026-11-27T10:00:00+09:00" })).toEqual({ upstream: "polling", stocks: [] });
-    expect(readStatusMessage({ type: "status", code: "005930", status: "stale" }).stocks[0].status).toBe("stale");
+    // Each part of a status message may be left out.
+    expect(readStatusMessage(status("polling"))).toEqual({ upstream: "polling", stocks: [] });
+    expect(readStatusMessage(status(undefined, [{ code: "005930", status: "stale", age_ms: null, bound_ms: 8000 }]))).toEqual({
+      upstream: null,
+      stocks: [{ code: "005930", status: "stale", ageMs: null, boundMs: 8000 }],
+    });
   });
 
   it("reports a refused request as an error event and keeps the connection", () => {
@@ -399,7 +403,7 @@ describe("the protocol of the realtime hub", () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     store.connect();
     last().open();
-    last().push({ type: "error", code: "bad_channel", message: 'bad channel "candle:7m" at channels[1]' });
+    last().push(refused("bad_channel", 'bad channel "candle:7m" at channels[1]'));
     expect(errors).toEqual([{ code: "bad_channel", message: 'bad channel "candle:7m" at channels[1]' }]);
     expect(warn).toHaveBeenCalledWith(expect.stringContaining("bad_channel"));
     expect(store.connection).toBe("open");
@@ -413,7 +417,7 @@ describe("the protocol of the realtime hub", () => {
     store.connect();
     last().open();
     store.subscribe(["005930"], ["tick", "orderbook"]);
-    last().push({ type: "trigger", id: 12, code: "005930" });
+    last().push(trigger(12));
     last().drop(1008, "too slow");
     expect(store.tooSlowCloses).toBe(1);
     expect(store.connection).toBe("reconnecting");
@@ -431,11 +435,11 @@ describe("the protocol of the realtime hub", () => {
     store.connect();
     last().open();
     const feed = new StockFeed(store, "005930", "D", () => Date.now());
-    last().push({ type: "status", stocks: [{ code: "005930", status: "realtime", age_ms: 60_000, bound_ms: null }] });
+    last().push(status(undefined, [{ code: "005930", status: "realtime", age_ms: 60_000, bound_ms: null }]));
     expect(feed.needsSnapshotPoll).toBe(false); // no trade for a minute, but registered on a live session
-    last().push({ type: "status", stocks: [{ code: "005930", status: "polled", age_ms: 100, bound_ms: 4000 }] });
+    last().push(status(undefined, [{ code: "005930", status: "polled", age_ms: 100, bound_ms: 4000 }]));
     expect(feed.needsSnapshotPoll).toBe(true);
-    last().push({ type: "status", stocks: [{ code: "005930", status: "realtime", age_ms: 0, bound_ms: null }] });
+    last().push(status(undefined, [{ code: "005930", status: "realtime", age_ms: 0, bound_ms: null }]));
     last().drop();
     expect(feed.needsSnapshotPoll).toBe(true); // the socket is gone
     vi.advanceTimersByTime(500);
@@ -452,8 +456,8 @@ describe("the protocol of the realtime hub", () => {
     const feed = new StockFeed(store, "005930", "30m", () => Date.now());
     expect(feed.needsSnapshotPoll).toBe(true); // nothing live yet (e.g. today's server without the hub)
     expect(feed.needsCandlePoll).toBe(true);
-    last().push({ type: "orderbook", code: "005930", asks: [], bids: [] });
-    last().push({ type: "tick", code: "000660", price: 1 });
+    last().push(book("005930"));
+    last().push(tick("000660", 1));
     expect(feed.needsSnapshotPoll).toBe(false);
     expect(store.isLive("000660", LIVE_FRESH_MS)).toBe(true);
     feed.noteCandle("D"); // another period's bar does not count

@@ -14,7 +14,7 @@
 //! one the documented way: it lets hyper parse a request carrying `tr_id`, `tr_cont` and `gt_uid` in
 //! lower case and keeps that request's extensions. [`serve`] turns both switches on and every
 //! response gets a copy of those extensions, hence `Content-Type` and `tr_id` byte for byte. The
-//! byte-level test is `tests/conformance.rs::response_header_names_are_byte_exact`.
+//! byte-level test is `tests/it/conformance.rs::response_header_names_are_byte_exact`.
 //!
 //! `axum::serve` cannot set these switches, hence this loop (accept, one hyper connection per socket
 //! with upgrades for WebSocket, graceful shutdown of each connection when the server stops).

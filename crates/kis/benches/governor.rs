@@ -12,8 +12,9 @@
 //! First, criterion measures the governor's own cost per request — acquire a free slot, then
 //! release it — with the in-process ledger and with the file ledger shared between processes,
 //! side by side. Slots are plentiful and the hold is 1 ms, so nothing ever waits and the ledger
-//! file holds a few dozen live leases, as it does at 20/s. `KIS_BENCH_LATENCY_ONLY=1` stops after
-//! that part.
+//! file holds a few dozen live leases, as it does at 20/s. With `KIS_BENCH_REDIS=redis://host:port/db`
+//! the Redis ledger (shared between machines) is measured beside them. `KIS_BENCH_LATENCY_ONLY=1`
+//! stops after that part.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use kis::governor::{Governor, GovernorConfig};
-use kis::ledger::FileLedger;
+use kis::ledger::{FileLedger, RedisLedger};
 use kis::wire::Request;
 use kis::wire::quotations::{ExecutionsRequest, OrderBookRequest, PriceRequest};
 use kis::{ClientConfig, Credentials, Environment, KisClient, Priority};
@@ -364,6 +365,7 @@ fn added_latency(rt: &tokio::runtime::Runtime) {
         slots: 10_000,
         window: Duration::from_millis(1),
         margin: Duration::ZERO,
+        ..GovernorConfig::per_second(1).without_start_pacing()
     };
     let dir = std::env::temp_dir().join(format!("kis-bench-ledger-{}", std::process::id()));
     let file = FileLedger::open(
@@ -374,13 +376,28 @@ fn added_latency(rt: &tokio::runtime::Runtime) {
         Duration::from_secs(15),
     )
     .unwrap();
-    let governors = [
+    let mut governors = vec![
         ("in-process ledger", Governor::new(config)),
         (
             "file ledger (shared)",
             Governor::with_ledger(config, Arc::new(file)),
         ),
     ];
+    if let Ok(url) = std::env::var("KIS_BENCH_REDIS") {
+        let _runtime = rt.enter(); // the ledger's client task runs on the bench's runtime
+        let redis = RedisLedger::open(
+            &url,
+            &format!("bench-{}", std::process::id()),
+            config.rules(),
+            config.hold(),
+            Duration::from_secs(15),
+        )
+        .unwrap();
+        governors.push((
+            "redis ledger (shared by machines)",
+            Governor::with_ledger(config, Arc::new(redis)),
+        ));
+    }
     let mut c = Criterion::default()
         .sample_size(50)
         .warm_up_time(Duration::from_secs(1))

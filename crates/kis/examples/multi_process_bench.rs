@@ -6,6 +6,10 @@
 //! `KIS_BENCH_REQUESTS` for the requests per process, default 200). The processes are this
 //! example started again with `--child`; they share a fresh data dir (and so the file slot ledger)
 //! per scenario, and each scenario has its own simulator, so its counters are its own.
+//!
+//! With `KIS_BENCH_LEDGER=redis://host:port` the processes share the Redis ledger instead (slots,
+//! rate and token; one database per scenario, 1 to 4, so that no scenario sees another's token)
+//! and no file ledger.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -20,7 +24,7 @@ use market::StockCode;
 const CODES: [&str; 6] = ["005930", "000660", "005380", "000270", "068270", "035420"];
 const TASKS: usize = 25;
 
-fn client(url: &str, dir: &Path) -> KisClient {
+fn client(url: &str, dir: &Path, ledger: Option<&str>) -> KisClient {
     let (key, secret) = demo_credentials(Profile::Real, 0);
     let mut config = ClientConfig::new(
         Environment::Custom {
@@ -34,12 +38,16 @@ fn client(url: &str, dir: &Path) -> KisClient {
     .with_data_dir(dir);
     config.coalesce = false;
     config.request_timeout = Duration::from_secs(30);
+    if let Some(ledger) = ledger {
+        config.share_slots = false;
+        config.ledger_url = Some(ledger.to_owned());
+    }
     KisClient::new(config).expect("client")
 }
 
 /// A child: `requests` price calls from `TASKS` tasks; prints its failures.
-async fn child(url: String, dir: String, requests: usize) {
-    let kis = client(&url, Path::new(&dir));
+async fn child(url: String, dir: String, requests: usize, ledger: Option<String>) {
+    let kis = client(&url, Path::new(&dir), ledger.as_deref());
     let next = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<_> = (0..TASKS)
@@ -75,7 +83,7 @@ struct Row {
     arrived: u64,
 }
 
-async fn scenario(processes: usize, each: usize) -> Row {
+async fn scenario(processes: usize, each: usize, ledger: Option<String>) -> Row {
     let sim = SimServer::start(
         SimConfig {
             latency_ms: Some((5, 100)),
@@ -89,7 +97,7 @@ async fn scenario(processes: usize, each: usize) -> Row {
     let dir = std::env::temp_dir().join(format!("kis-multi-bench-{}-{processes}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     // The token first, outside the measurement (the children find it in the data dir).
-    client(&sim.rest_url(), &dir)
+    client(&sim.rest_url(), &dir, ledger.as_deref())
         .tokens()
         .access_token()
         .await
@@ -104,6 +112,7 @@ async fn scenario(processes: usize, each: usize) -> Row {
                 .arg(sim.rest_url())
                 .arg(&dir)
                 .arg(each.to_string())
+                .args(ledger.iter())
                 .stdout(Stdio::piped())
                 .spawn()
                 .expect("child")
@@ -151,22 +160,37 @@ fn main() {
         .expect("runtime");
     if args.get(1).map(String::as_str) == Some("--child") {
         let requests = args[4].parse().expect("requests");
-        rt.block_on(child(args[2].clone(), args[3].clone(), requests));
+        rt.block_on(child(
+            args[2].clone(),
+            args[3].clone(),
+            requests,
+            args.get(5).cloned(),
+        ));
         return;
     }
     let each: usize = std::env::var("KIS_BENCH_REQUESTS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
+    let ledger = std::env::var("KIS_BENCH_LEDGER").ok();
+    // One Redis database per scenario: each scenario's simulator issues its own token.
+    let db = |n: usize| {
+        ledger
+            .as_ref()
+            .map(|url| format!("{}/{n}", url.trim_end_matches('/')))
+    };
     rt.block_on(async {
-        println!("Real profile (20/s), latency 5..100 ms, {TASKS} tasks per process, one app key, one data dir\n");
+        println!(
+            "Real profile (20/s), latency 5..100 ms, {TASKS} tasks per process, one app key, {}\n",
+            if ledger.is_some() { "one Redis ledger" } else { "one data dir" }
+        );
         println!(
             "| processes × requests | total time | vs one process doing all | EGW00201 at server | max arrivals in 1 s | failed | arrived |"
         );
         println!("|---|---|---|---|---|---|---|");
-        for processes in [2, 4] {
-            let one = scenario(1, processes * each).await;
-            let many = scenario(processes, each).await;
+        for (i, processes) in [2, 4].into_iter().enumerate() {
+            let one = scenario(1, processes * each, db(2 * i + 1)).await;
+            let many = scenario(processes, each, db(2 * i + 2)).await;
             for row in [&one, &many] {
                 println!(
                     "| {} × {} | {:.2} s | {:+.1}% | {} | {} | {} | {} |",

@@ -17,9 +17,9 @@ use crate::credentials::Credentials;
 use crate::env::Environment;
 use crate::error::KisError;
 use crate::governor::{Governor, GovernorConfig, GovernorMetrics, Priority};
-use crate::ledger::FileLedger;
+use crate::ledger::{FileLedger, InProcessLedger, RedisLedger};
 use crate::retry::RetryPolicy;
-use crate::token::{Secret, TokenConfig, TokenStore};
+use crate::token::{Secret, SharedTokens, TokenConfig, TokenStore};
 use crate::wire::chart::{
     BarPeriod, MinuteChart, PastMinuteChartRequest, PeriodChart, PeriodChartRequest, TodayMinuteChartRequest,
 };
@@ -54,6 +54,9 @@ pub struct ClientConfig {
     /// key and environment (a [`FileLedger`] under `<data_dir>/governor/`); without one, or when
     /// false, the slots are this process's alone.
     pub share_slots: bool,
+    /// A ledger shared between machines, `redis://host:port/db` (see [`RedisLedger`]): the slots,
+    /// the adapted rate and the tokens of the key. Takes precedence over the data dir's ledger.
+    pub ledger_url: Option<String>,
 }
 
 impl ClientConfig {
@@ -69,6 +72,7 @@ impl ClientConfig {
             coalesce: true,
             clock: Arc::new(SystemClock),
             share_slots: true,
+            ledger_url: None,
         }
     }
 
@@ -119,23 +123,25 @@ impl KisClient {
                 detail: e.to_string(),
             })?;
         let slots = config.rate.unwrap_or_else(|| config.env.rate());
-        let governor = governor(
+        let (governor, shared_tokens) = governor(
             &config,
             GovernorConfig {
                 margin: config.margin,
                 ..GovernorConfig::per_second(slots)
             },
-        );
-        let tokens = Arc::new(
-            TokenStore::new(
-                http.clone(),
-                config.env.clone(),
-                config.credentials.clone(),
-                config.tokens.clone(),
-            )
-            .with_governor(governor.clone())
-            .with_clock(config.clock.clone()),
-        );
+        )?;
+        let mut tokens = TokenStore::new(
+            http.clone(),
+            config.env.clone(),
+            config.credentials.clone(),
+            config.tokens.clone(),
+        )
+        .with_governor(governor.clone())
+        .with_clock(config.clock.clone());
+        if let Some(shared) = shared_tokens {
+            tokens = tokens.with_shared(shared);
+        }
+        let tokens = Arc::new(tokens);
         Ok(KisClient {
             inner: Arc::new(Inner {
                 http,
@@ -319,27 +325,48 @@ impl KisClient {
 /// process vanishes without the ledger noticing).
 const LEASE_SLACK: Duration = Duration::from_secs(5);
 
-/// The governor of `config`: slots shared through the data dir when it has one (and
-/// `share_slots`), else this process's own. An unusable data dir falls back to the latter.
-fn governor(config: &ClientConfig, governor: GovernorConfig) -> Governor {
-    let Some(dir) = config.tokens.data_dir.as_ref().filter(|_| config.share_slots) else {
-        return Governor::new(governor);
-    };
+/// The governor of `config`: slots shared through Redis with `ledger_url` (the tokens too), else
+/// through the data dir when it has one (and `share_slots`), else this process's own. An unusable
+/// data dir falls back to the latter; an unreachable Redis to its local share (see
+/// [`RedisLedger`]).
+fn governor(
+    config: &ClientConfig,
+    governor: GovernorConfig,
+) -> Result<(Governor, Option<Arc<dyn SharedTokens>>), KisError> {
+    let key = Some(config.credentials.key_fingerprint());
     let name = format!("{}-{}", config.env.cache_name(), config.credentials.fingerprint());
     let lease = config.request_timeout.max(config.tokens.timeout) + LEASE_SLACK;
-    match FileLedger::open(
-        &dir.join("governor"),
-        &name,
-        governor.slots,
-        governor.hold(),
-        lease,
-    ) {
-        Ok(ledger) => Governor::with_ledger(governor, Arc::new(ledger)),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot share the rate limit with other processes; counting this process alone");
-            Governor::new(governor)
-        }
+    if let Some(url) = &config.ledger_url {
+        let ledger = RedisLedger::open(url, &name, governor.rules(), governor.hold(), lease)?;
+        let tokens: Arc<dyn SharedTokens> = ledger.tokens();
+        return Ok((Governor::for_key(governor, Arc::new(ledger), key), Some(tokens)));
     }
+    let local = || {
+        Governor::for_key(
+            governor,
+            Arc::new(InProcessLedger::with_rules(governor.rules())),
+            key,
+        )
+    };
+    let Some(dir) = config.tokens.data_dir.as_ref().filter(|_| config.share_slots) else {
+        return Ok((local(), None));
+    };
+    Ok((
+        match FileLedger::open_with_rules(
+            &dir.join("governor"),
+            &name,
+            governor.rules(),
+            governor.hold(),
+            lease,
+        ) {
+            Ok(ledger) => Governor::for_key(governor, Arc::new(ledger), key),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot share the rate limit with other processes; counting this process alone");
+                local()
+            }
+        },
+        None,
+    ))
 }
 
 impl Inner {
@@ -361,8 +388,12 @@ impl Inner {
                 Err(e) => e,
             };
             if let KisError::RateLimited { .. } = error {
-                self.governor.record_rate_limited();
-                tracing::warn!(tr_id, "KIS rate limit hit (EGW00201) despite the governor");
+                // Counted and fed to the key's rate by the permit (send_once).
+                tracing::warn!(
+                    tr_id,
+                    rate = self.governor.metrics().effective_rate,
+                    "KIS refused a request (EGW00201); the key's rate is lowered and it is retried"
+                );
             }
             if matches!(error, KisError::TokenExpired { .. }) && !renewed {
                 tracing::info!(tr_id, "access token refused (EGW00123); renewing once");
@@ -410,9 +441,20 @@ impl Inner {
             Ok::<_, reqwest::Error>((status, body))
         };
         let result = exchange.await;
-        // The response is complete (or failed): the slot is held for the window from now.
-        drop(permit);
-        let (status, body) = result.map_err(|e| {
+        // The response is complete (or failed): the slot is held for the window from now, and
+        // the governor learns whether the server counted it inside the limit.
+        let checked = result
+            .as_ref()
+            .ok()
+            .map(|(status, body)| wire::check_envelope(tr_id, *status, body));
+        match &checked {
+            Some(Err(KisError::RateLimited { .. })) => permit.rate_limited(),
+            // A KIS answer, success or refusal of the request itself: it passed the rate gate.
+            // (A bare HTTP error or an unreadable body is no evidence either way.)
+            Some(Ok(()) | Err(KisError::Api { .. } | KisError::TokenExpired { .. })) => permit.accepted(),
+            _ => drop(permit),
+        }
+        let (_, body) = result.map_err(|e| {
             if e.is_timeout() {
                 KisError::Timeout {
                     tr_id: tr_id.into(),
@@ -425,7 +467,9 @@ impl Inner {
                 }
             }
         })?;
-        wire::check_envelope(tr_id, status, &body)?;
+        if let Some(checked) = checked {
+            checked?;
+        }
         Ok(Arc::from(body.as_ref()))
     }
 }

@@ -62,6 +62,37 @@ impl Credentials {
     }
 }
 
+/// A short, non-reversible name of an app key for metrics and logs: the first 4 bytes (8 hex
+/// digits) of the key's SHA-256, the prefix of [`Credentials::fingerprint`]. Never the key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct KeyFingerprint([u8; 4]);
+
+impl KeyFingerprint {
+    pub fn of(app_key: &str) -> KeyFingerprint {
+        let digest = Sha256::digest(app_key.as_bytes());
+        KeyFingerprint([digest[0], digest[1], digest[2], digest[3]])
+    }
+}
+
+impl fmt::Display for KeyFingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for KeyFingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyFingerprint({self})")
+    }
+}
+
+impl Credentials {
+    /// The app key's [`KeyFingerprint`] (8 hex digits).
+    pub fn key_fingerprint(&self) -> KeyFingerprint {
+        KeyFingerprint::of(&self.app_key)
+    }
+}
+
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
@@ -82,6 +113,10 @@ mod tests {
         assert!(!shown.contains("PSabcdef") && !shown.contains("SSSS"), "{shown}");
         assert_eq!(c.fingerprint().len(), 16);
         assert_eq!(c.fingerprint(), c.clone().fingerprint());
+        let short = c.key_fingerprint().to_string();
+        assert_eq!(short.len(), 8);
+        assert!(c.fingerprint().starts_with(&short));
+        assert!(!format!("{:?}", c.key_fingerprint()).contains("PSabcdef"));
     }
 
     #[test]

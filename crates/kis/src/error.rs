@@ -70,6 +70,9 @@ pub enum KisError {
     /// The request parameters are invalid before anything is sent.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// The shared slot ledger could not be set up (a bad URL; never the URL itself).
+    #[error("slot ledger: {0}")]
+    Ledger(#[from] crate::ledger::RedisLedgerError),
     /// The operation is not available in this environment (e.g. past minute bars on VTS).
     #[error("{what} is not supported on the {env} environment")]
     Unsupported { what: &'static str, env: String },

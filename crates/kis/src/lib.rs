@@ -5,8 +5,9 @@
 //!   reading of those strings, shared with the realtime frames.
 //! * [`governor`]: N slots per app key, each held from send until 1 s after completion, so no
 //!   1-second window at the server ever holds more than N arrivals.
-//! * [`ledger`]: where those N slots are counted — in this process, or in a file in the data dir
-//!   shared by every process using the same app key (KIS counts per key, not per process).
+//! * [`ledger`]: where those N slots are counted — in this process, in a file in the data dir
+//!   shared by every process using the same app key (KIS counts per key, not per process), or in
+//!   Redis shared by machines — and the key's adaptive rate (R ≤ N, lowered by an EGW00201).
 //! * [`token`]: access token and approval key, cached on disk (0600, atomic), single-flight,
 //!   never issued twice within a minute, even across processes; [`clock`] is the wall clock it
 //!   reads (injectable, so tests run the rules in virtual time).
@@ -27,6 +28,7 @@ pub mod governor;
 pub mod ledger;
 pub mod master;
 pub mod paging;
+mod priority;
 pub mod realtime;
 pub mod retry;
 pub mod scalar;
@@ -34,7 +36,7 @@ pub mod token;
 pub mod wire;
 
 pub use client::{ClientConfig, KisClient};
-pub use credentials::Credentials;
+pub use credentials::{Credentials, KeyFingerprint};
 pub use env::Environment;
 pub use error::KisError;
 pub use governor::{Governor, GovernorConfig, GovernorMetrics, Priority};

@@ -15,7 +15,10 @@
 //! * the cache file is read and written on tokio's blocking pool (`spawn_blocking`), never on an
 //!   async worker;
 //! * the time these rules read comes from an injectable [`Clock`] (the system clock by default), so
-//!   tests check the one-a-minute rule in tokio's paused time rather than by sleeping a minute.
+//!   tests check the one-a-minute rule in tokio's paused time rather than by sleeping a minute;
+//! * with [`SharedTokens`] (the Redis ledger's, [`crate::ledger::RedisLedger::tokens`]) the same
+//!   holds across machines: the issuer takes the shared lock too, reads the shared entry first,
+//!   and writes what it issued there, so two machines on one key never spend two issuances.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -25,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +80,28 @@ impl Default for TokenConfig {
             approval_lifetime: Duration::from_secs(86_400),
             timeout: Duration::from_secs(10),
         }
+    }
+}
+
+/// A store of tokens shared beyond this machine: one issuer at a time across every process that
+/// uses it, and the entry it issued for all (the same JSON as the cache file).
+pub trait SharedTokens: Send + Sync + fmt::Debug {
+    /// Takes the issuance lock of `what` (`access_token`, `approval_key`), held at most `ttl`;
+    /// released when the returned guard drops.
+    fn lock<'a>(&'a self, what: &'a str, ttl: Duration) -> BoxFuture<'a, Result<TokenLock, KisError>>;
+    /// The stored entry of `what`, if any.
+    fn load<'a>(&'a self, what: &'a str) -> BoxFuture<'a, Result<Option<String>, KisError>>;
+    /// Stores the entry of `what`, kept for `ttl`.
+    fn store<'a>(&'a self, what: &'a str, json: String, ttl: Duration)
+    -> BoxFuture<'a, Result<(), KisError>>;
+}
+
+/// A held [`SharedTokens`] lock: dropping it releases the lock.
+pub struct TokenLock(#[allow(dead_code)] Box<dyn Send + Sync>);
+
+impl TokenLock {
+    pub fn new(guard: impl Send + Sync + 'static) -> TokenLock {
+        TokenLock(Box::new(guard))
     }
 }
 
@@ -134,6 +160,7 @@ pub struct TokenStore {
     /// Issuance requests take a slot too, in case the server counts them.
     governor: Option<Governor>,
     clock: Arc<dyn Clock>,
+    shared: Option<Arc<dyn SharedTokens>>,
 }
 
 impl fmt::Debug for TokenStore {
@@ -163,7 +190,14 @@ impl TokenStore {
             issued: std::sync::atomic::AtomicU64::new(0),
             governor: None,
             clock: Arc::new(SystemClock),
+            shared: None,
         }
+    }
+
+    /// Shares tokens (and the issuance lock) through `shared` as well as the data dir.
+    pub fn with_shared(mut self, shared: Arc<dyn SharedTokens>) -> TokenStore {
+        self.shared = Some(shared);
+        self
     }
 
     /// Reads the time from `clock` instead of the system clock.
@@ -263,7 +297,25 @@ impl TokenStore {
             },
             None => None,
         };
-        if let Some(cached) = self.read_cache(kind).await {
+        // Across machines: the shared lock too, and the shared entry before the file.
+        let _shared_lock = match &self.shared {
+            Some(shared) => {
+                let ttl = self.config.min_issue_interval + self.config.timeout * 2;
+                match shared.lock(kind.name(), ttl).await {
+                    Ok(lock) => Some(lock),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "shared token lock unavailable; issuing without it");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let cached = match self.read_shared(kind).await {
+            Some(shared) => Some(shared),
+            None => self.read_cache(kind).await,
+        };
+        if let Some(cached) = cached {
             slot.last_issued = slot.last_issued.max(Some(cached.issued_at));
             let held = Held {
                 value: cached.value,
@@ -308,6 +360,7 @@ impl TokenStore {
         self.issued.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         slot.last_issued = Some(completed_at);
         self.write_cache(kind, &value, expires_at, completed_at).await;
+        self.write_shared(kind, &value, expires_at, completed_at).await;
         slot.current = Some(Held {
             value: value.clone(),
             expires_at,
@@ -375,6 +428,62 @@ impl TokenStore {
             })
     }
 
+    /// The shared entry of `kind`, if there is a store, it answers and the entry is this key's.
+    async fn read_shared(&self, kind: Kind) -> Option<CacheFile> {
+        let shared = self.shared.as_ref()?;
+        let json = match shared.load(kind.name()).await {
+            Ok(json) => json?,
+            Err(e) => {
+                tracing::warn!(error = %e, "shared token store unavailable");
+                return None;
+            }
+        };
+        let spot = self.identity(kind);
+        match serde_json::from_str::<CacheFile>(&json) {
+            Ok(c) => match spot.mismatch(&c) {
+                None => Some(c),
+                Some(reason) => {
+                    tracing::warn!(reason, "shared token entry unusable; it will be replaced");
+                    None
+                }
+            },
+            Err(_) => {
+                tracing::warn!("shared token entry is not a token cache entry; it will be replaced");
+                None
+            }
+        }
+    }
+
+    /// Stores what was issued in the shared store (kept as long as it is valid); a failure is
+    /// logged, not fatal.
+    async fn write_shared(&self, kind: Kind, value: &str, expires_at: Timestamp, issued_at: Timestamp) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        let spot = self.identity(kind);
+        let file = spot.file(value, expires_at, issued_at);
+        let Ok(json) = serde_json::to_string(&file) else {
+            return;
+        };
+        let ttl = expires_at
+            .duration_since(self.clock.now())
+            .unsigned_abs()
+            .max(Duration::from_secs(1));
+        if let Err(e) = shared.store(kind.name(), json, ttl).await {
+            tracing::warn!(error = %e, "could not share the token");
+        }
+    }
+
+    /// Whose an entry must be (the shared store has no path).
+    fn identity(&self, kind: Kind) -> CacheSpot {
+        CacheSpot {
+            path: PathBuf::from("shared"),
+            kind,
+            env: self.env.cache_name(),
+            fingerprint: self.credentials.fingerprint(),
+        }
+    }
+
     /// Writes the cache file (on the blocking pool); a failure is logged, not fatal: the token
     /// works, it just will not survive a restart.
     async fn write_cache(&self, kind: Kind, value: &str, expires_at: Timestamp, issued_at: Timestamp) {
@@ -414,13 +523,26 @@ impl CacheSpot {
         };
         let reason = match serde_json::from_str::<CacheFile>(&text) {
             Err(_) => "not a token cache file",
-            Ok(c) if c.kind != self.kind.name() => "holds another kind of secret",
-            Ok(c) if c.env != self.env => "belongs to another environment",
-            Ok(c) if c.app_key_fingerprint != self.fingerprint => "belongs to another app key",
-            Ok(c) => return Some(c),
+            Ok(c) => match self.mismatch(&c) {
+                Some(reason) => reason,
+                None => return Some(c),
+            },
         };
         tracing::warn!(path = %path.display(), reason, "token cache unusable; it will be replaced");
         None
+    }
+
+    /// Why `c` is not this spot's entry (`None`: it is).
+    fn mismatch(&self, c: &CacheFile) -> Option<&'static str> {
+        if c.kind != self.kind.name() {
+            Some("holds another kind of secret")
+        } else if c.env != self.env {
+            Some("belongs to another environment")
+        } else if c.app_key_fingerprint != self.fingerprint {
+            Some("belongs to another app key")
+        } else {
+            None
+        }
     }
 
     fn file(&self, value: &str, expires_at: Timestamp, issued_at: Timestamp) -> CacheFile {

@@ -33,8 +33,8 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use kis::realtime::messages::{Message as Frame, decode_frame};
 use kiswatch::App;
 use kiswatch::config::{DemoContent, LiveConfig, ServeConfig, UpstreamConfig};
+use kiswatch::contract::{Fired, TriggerValues};
 use kiswatch::hub::QueueConfig;
-use kiswatch::store::NewTrigger;
 use market::StockCode;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -155,6 +155,7 @@ async fn run() -> anyhow::Result<()> {
         },
         live: LiveConfig::default(),
         background: false,
+        outbound: Default::default(),
     })
     .await?;
     let addr = app.local_addr();
@@ -274,7 +275,7 @@ async fn run() -> anyhow::Result<()> {
             hub.publish_execution(&e);
             if (published as u64).is_multiple_of(TRIGGER_EVERY) {
                 let row = store
-                    .add_trigger(NewTrigger {
+                    .add_trigger(Fired {
                         code: e.code.to_string(),
                         name: "벤치마크".into(),
                         condition_id: 1,
@@ -287,16 +288,15 @@ async fn run() -> anyhow::Result<()> {
                         ),
                         time: "2026-07-24T09:00:00+09:00".into(),
                         price: e.price,
-                        values: vec![("close".into(), e.price as f64)],
+                        values: TriggerValues(vec![("close".into(), e.price as f64)]),
                         late: false,
+                        message: String::new(),
                         message_ko: String::new(),
-                        message_en: String::new(),
                     })
                     .await?;
                 if let Some(row) = row {
                     triggers += 1;
-                    let fields = kiswatch::api::triggers::trigger_json(&row);
-                    hub.publish_trigger(row.id, fields.as_object().cloned().unwrap_or_default());
+                    hub.publish_trigger(&row);
                 }
             }
         }

@@ -137,6 +137,7 @@ async fn main() -> anyhow::Result<()> {
             rest_url: sim.rest_url(),
             ws_url: sim.ws_url(),
             profile: KisProfile::Real,
+            rate: None,
             credentials: Credentials::new(key, secret)?,
         },
         token: None,
@@ -146,6 +147,7 @@ async fn main() -> anyhow::Result<()> {
         },
         live: LiveConfig::default(),
         background: false,
+        outbound: Default::default(),
     })
     .await?;
     let base = app.url();

@@ -12,7 +12,7 @@
 //! at 9,900 makes it false again, so the next minute's 10,100 fires again.
 //!
 //! Measured per trigger: the time from sending the firing trade into the channel to the stored
-//! `TriggerRow` arriving on `TriggerService::subscribe()`, and to the trigger's delivery landing in
+//! stored `Trigger` arriving on `TriggerService::subscribe()`, and to the trigger's delivery landing in
 //! a hub client's `Outbox` (one in-process client, forwarded by `api::ws::publish_triggers` as in
 //! serve; no socket). Pairs are sent at a steady pace (`pairs/s`), one stock after another.
 //!
@@ -44,12 +44,13 @@ use jiff::civil::{Date, DateTime, Time, date};
 use kis::realtime::messages::{Message as Frame, decode_frame};
 use kis::realtime::{Execution, RealtimeEvent};
 use kiswatch::clock::rfc3339;
-use kiswatch::gateway::{Gateway, Ttls};
 use kiswatch::hub::{Hub, QueueConfig};
-use kiswatch::live::LiveFeed;
-use kiswatch::stocks::{StockDirectory, StockMeta};
+use kiswatch::live::{GapRepair, Ingest, Inputs, LiveFeed};
+use kiswatch::outbound::{Outbound, OutboundPolicy};
 use kiswatch::store::{NewCondition, Store};
-use kiswatch::triggers::{TriggerService, Wiring};
+use kiswatch::tasks::Tasks;
+use kiswatch::triggers::{TriggerEvent, TriggerService};
+use kiswatch::upstream::{Gateway, StockDirectory, StockMeta, Ttls};
 use market::trigger::Mode;
 use market::{Candle, StockCode};
 use tokio::sync::{mpsc, watch};
@@ -192,26 +193,29 @@ async fn main() -> anyhow::Result<()> {
         stocks.clone(),
         Ttls::default(),
     ));
+    let tasks = Tasks::new();
     let hub = Arc::new(Hub::new(QueueConfig::default()));
     let live = Arc::new(LiveFeed::new());
-    gateway.set_live(live.clone());
     let changed = watch::channel(0u64).0;
     let (events, events_rx) = mpsc::channel(CHANNEL);
-    let triggers = TriggerService::start(Wiring {
-        store: store.clone(),
-        stocks: stocks.clone(),
-        backfill: None,
-        changed: changed.subscribe(),
-        gateway,
-        hub: hub.clone(),
-        live,
-        realtime: Some(events_rx),
-    });
-    tokio::spawn(kiswatch::api::ws::publish_triggers(
-        hub.clone(),
+    let (triggers, evaluator) = TriggerService::new(
         store.clone(),
-        triggers.subscribe(),
-    ));
+        stocks.clone(),
+        None,
+        tasks.clone(),
+        Outbound::new(OutboundPolicy::default()),
+    );
+    tasks.spawn(triggers.forward_to_hub(hub.clone(), store.clone()));
+    let (feed, feed_rx) = mpsc::channel(1024);
+    let gaps = GapRepair::new(gateway.clone(), feed, tasks.clone());
+    tasks.spawn(
+        Ingest::new(live, store.clone(), hub.clone(), gateway, gaps, evaluator).run(Inputs {
+            feed: feed_rx,
+            realtime: Some(events_rx),
+            changed: changed.subscribe(),
+            advanced: None,
+        }),
+    );
 
     // Receivers: the broadcast (stored triggers) and one hub client's outbox.
     let mut stored = triggers.subscribe();
@@ -219,7 +223,13 @@ async fn main() -> anyhow::Result<()> {
         let mut got: Vec<(u64, String, String, Instant)> = Vec::new();
         loop {
             match stored.recv().await {
-                Ok(row) => got.push((row.id, row.trigger.code, row.trigger.time, Instant::now())),
+                Ok(TriggerEvent::Stored(row)) => got.push((
+                    row.id,
+                    row.fired.code.clone(),
+                    row.fired.time.clone(),
+                    Instant::now(),
+                )),
+                Ok(_) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                     eprintln!("subscribe() lagged by {n} triggers");
                 }
@@ -309,7 +319,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(row) = store.trigger(1).await? {
         let earlier = date(2026, 7, 22);
         for i in 0..expected.min(390 * n_stocks as usize) as u64 {
-            let mut t = row.trigger.clone();
+            let mut t = row.fired.clone();
             t.code = codes[(i % n_stocks) as usize].to_string();
             let bar = DateTime::from_parts(earlier, at(i / n_stocks, 0));
             t.bar_time = rfc3339(bar);

@@ -1,13 +1,16 @@
 //! Candle series for the chart: bars of any period with their moving averages and alignment.
 //!
 //! One-minute bars are the stored truth: an intraday period is aggregated from them (anchored at
-//! 09:00 KST), today's forming minute appended from the gateway. Daily bars come from the store (the
-//! range is fetched once, see [`crate::backfill::ensure_daily`]) with today's bar made from the current
-//! price; W and M are aggregated from daily bars. A cold daily chart does not wait for its whole
-//! history: at 2 requests/s (VTS) each page of 100 sessions costs half a second, so the request waits
-//! for one page of recent sessions and the backfill fetches the rest while the chart is already drawn. The averages are computed exactly over the bars
-//! (`market::alignment::average_table`), so they are `null` until enough history exists rather than
-//! averages of too few bars.
+//! 09:00 KST). Today's bars come from the live feed ([`crate::live::bars`]): its closed minutes are
+//! stored as they close and its forming minute is the chart's forming bar, so the chart is never
+//! behind the last trade. Daily bars come from the store (the
+//! range is fetched once, see [`crate::history::ensure_daily`]) with today's bar made from the
+//! current price (live while the stock is realtime, [`Quotes`]); W and M are aggregated from daily
+//! bars. A cold daily chart does not wait for its whole history: at 2 requests/s (VTS) each page of
+//! 100 sessions costs half a second, so the request waits for one page of recent sessions and the
+//! backfill fetches the rest while the chart is already drawn. The averages are computed exactly
+//! over the bars (`market::alignment::average_table`), so they are `null` until enough history exists
+//! rather than averages of too few bars.
 
 use std::sync::Arc;
 
@@ -16,15 +19,13 @@ use market::alignment::{Alignment, DEFAULT_PERIODS, average_table};
 use market::candle::aggregate;
 use market::krx::Calendar;
 use market::{Candle, Period, StockCode};
-use serde::Serialize;
 
-use crate::backfill::{Backfill, LONGEST_AVERAGE, Need, SESSION_MINUTES, Urgency, ensure_daily};
-use crate::gateway::{Gateway, GatewayError};
+use crate::contract::{ChartCandle, MovingAverages};
+use crate::history::{Backfill, LONGEST_AVERAGE, Need, SESSION_MINUTES, Urgency, ensure_daily};
+use crate::live::{LiveFeed, Quotes};
 use crate::store::Store;
-
-/// Daily bars a page waits for when its history is not stored: their span (see `ensure_daily`) fits
-/// one upstream page of 100 sessions, so a cold daily chart costs one call before it is drawn.
-pub const FIRST_DRAW_DAYS: usize = 60;
+use crate::upstream::gateway::FIRST_DRAW_DAYS;
+use crate::upstream::{Gateway, GatewayError};
 
 /// The default and largest number of bars one request returns.
 pub const DEFAULT_COUNT: usize = 200;
@@ -37,12 +38,8 @@ pub struct Bar {
     pub ma: [Option<f64>; 4],
 }
 
-/// How much history backs the longest average.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct History {
-    pub have: usize,
-    pub need: usize,
-}
+/// How much history backs the longest average: bars held and bars needed.
+pub use crate::contract::BarCount as History;
 
 /// A stock's bars on one period.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,8 +52,11 @@ pub struct Series {
 }
 
 /// Builds the series of `count` bars of `period`, asking the backfill for what is missing.
+#[allow(clippy::too_many_arguments)]
 pub async fn series(
     gateway: &Gateway,
+    quotes: &Quotes,
+    live: &LiveFeed,
     store: &Store,
     backfill: Option<&Arc<Backfill>>,
     code: StockCode,
@@ -66,18 +66,12 @@ pub async fn series(
     let need = LONGEST_AVERAGE + count - 1;
     let bars = match period.minutes() {
         Some(minutes) => {
-            let today = gateway.today_minutes(code, Priority::Interactive).await?;
             if let Some(b) = backfill {
                 b.request(code, Urgency::OpenPage, Need::for_periods([period], 0));
             }
             // One extra session's worth: sessions end on a short bar, so minutes per bar vary.
             let want = need * minutes as usize + SESSION_MINUTES;
-            let mut ones = store.minutes(code, None, want).await?;
-            if let Some(forming) = today.forming
-                && ones.last().is_none_or(|l| l.time < forming.time)
-            {
-                ones.push(forming);
-            }
+            let ones = minutes_with_live(gateway, live, store, code, want).await?;
             aggregate(&ones, period, Calendar::krx())
         }
         None => {
@@ -107,7 +101,7 @@ pub async fn series(
             // Today's bar (from the price) and the stored sessions are fetched together: one after
             // the other, the chart call queued behind a rate window the price had just opened.
             let (price, _) = tokio::try_join!(
-                gateway.price(code, Priority::Interactive),
+                quotes.price(code, Priority::Interactive),
                 ensure_daily(gateway, store, code, today, now_days, Priority::Interactive)
             )?;
             let mut daily = store.daily(code, Some(today), days).await?;
@@ -141,6 +135,85 @@ pub async fn series(
     Ok(build(code, period, &bars, count))
 }
 
+/// A stock's latest `want` 1-minute bars up to now (fewer where history is short), oldest first: the stored minutes (today's closed ones included: the ingest stores each live minute as it
+/// closes) with today's live bars on top; the forming bar is the live one, so its close is the last
+/// trade's price. Today's minutes are read from upstream when the feed may have missed some: a page
+/// just opened on a stock nobody watched, a change between polling and realtime
+/// ([`crate::live::LiveBars::needs_upstream`]); a stock with no live feed reads them on each request
+/// (single-flight for a few seconds).
+async fn minutes_with_live(
+    gateway: &Gateway,
+    live: &LiveFeed,
+    store: &Store,
+    code: StockCode,
+    want: usize,
+) -> Result<Vec<Candle>, GatewayError> {
+    let bars = live.bars(code);
+    let mut upstream_forming = None;
+    if bars.as_ref().is_none_or(|b| b.needs_upstream()) {
+        if bars.is_some() {
+            // Settling an unsure minute needs a read made after it closed, not a cached one.
+            gateway.invalidate_today(code).await;
+        }
+        let today = gateway.today_minutes(code, Priority::Interactive).await?;
+        if let Some(at) = today.as_of {
+            live.checked_upstream(code, at);
+        }
+        upstream_forming = today.forming;
+    }
+    let stored = store.minutes(code, None, want).await?;
+    Ok(overlay(stored, bars.as_ref(), upstream_forming))
+}
+
+/// `stored` (oldest first) with the live bars on top: a live minute replaces the stored one, except
+/// an unsure minute (one the feed may have missed trades of, [`crate::live::bars`]): upstream's bar
+/// wins once it was read after the minute closed, and until then completes the live one
+/// ([`Candle::merged_with_live`]). Without live bars, upstream's forming minute goes last.
+fn overlay(
+    stored: Vec<Candle>,
+    live: Option<&crate::live::LiveBars>,
+    upstream_forming: Option<Candle>,
+) -> Vec<Candle> {
+    let mut by_time: std::collections::BTreeMap<jiff::civil::DateTime, Candle> =
+        stored.into_iter().map(|b| (b.time, b)).collect();
+    match live.filter(|l| !l.all().is_empty()) {
+        Some(live) => {
+            for b in live.all() {
+                let chosen = match by_time.get(&b.time) {
+                    Some(s) if live.is_unsure(b.time) && live.is_settled(b.time) => *s,
+                    Some(s) if live.is_unsure(b.time) => s.merged_with_live(&b),
+                    _ => b,
+                };
+                by_time.insert(b.time, chosen);
+            }
+        }
+        None => {
+            if let Some(f) = upstream_forming
+                && by_time.last_key_value().is_none_or(|(t, _)| *t <= f.time)
+            {
+                by_time.insert(f.time, f);
+            }
+        }
+    }
+    by_time.into_values().collect()
+}
+
+/// A bar as the chart gets it.
+impl From<&Bar> for ChartCandle {
+    fn from(b: &Bar) -> Self {
+        let [ma20, ma60, ma120, ma240] = b.ma;
+        ChartCandle {
+            candle: crate::contract::Candle::from(&b.candle),
+            ma: MovingAverages {
+                ma20,
+                ma60,
+                ma120,
+                ma240,
+            },
+        }
+    }
+}
+
 /// Averages over every bar, then the last `count`.
 pub fn build(code: StockCode, period: Period, bars: &[Candle], count: usize) -> Series {
     let table = average_table(bars, &DEFAULT_PERIODS);
@@ -170,6 +243,52 @@ pub fn build(code: StockCode, period: Period, bars: &[Candle], count: usize) -> 
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    fn bar(m: i8, o: i64, h: i64, l: i64, c: i64, v: u64) -> Candle {
+        Candle {
+            time: date(2026, 11, 27).at(9, m, 0, 0),
+            open: o,
+            high: h,
+            low: l,
+            close: c,
+            volume: v,
+        }
+    }
+
+    #[test]
+    fn live_bars_go_on_top_of_the_stored_ones_and_complete_the_partial_first() {
+        // Upstream's bars up to 9:31 (9:31 read while forming); the feed started inside 9:31.
+        let stored = vec![
+            bar(29, 100, 101, 99, 100, 10),
+            bar(30, 100, 102, 100, 101, 12),
+            bar(31, 101, 103, 101, 102, 5),
+        ];
+        let mut live = crate::live::LiveBars::default();
+        let t = |m: i8, s: i8, p: i64| market::Trade {
+            time: date(2026, 11, 27).at(9, m, s, 0),
+            price: p,
+            volume: 1,
+        };
+        live.mark_unsure(t(31, 40, 0).time, t(31, 40, 0).time);
+        live.absorb(&[t(31, 40, 104), t(31, 50, 103), t(32, 5, 105), t(33, 1, 106)]);
+        let out = overlay(stored, Some(&live), None);
+        let times: Vec<i8> = out.iter().map(|b| b.time.minute()).collect();
+        assert_eq!(times, [29, 30, 31, 32, 33], "no minute missing, none twice");
+        assert_eq!(
+            out[2],
+            bar(31, 101, 104, 101, 103, 5),
+            "the partial minute: upstream's open, the live close"
+        );
+        assert_eq!(out[3], bar(32, 105, 105, 105, 105, 1));
+        assert_eq!(
+            out.last().unwrap().close,
+            106,
+            "the forming bar is the last trade"
+        );
+        // Without a feed, upstream's forming minute goes last.
+        let out = overlay(vec![bar(29, 1, 1, 1, 1, 1)], None, Some(bar(30, 2, 2, 2, 2, 2)));
+        assert_eq!(out.len(), 2);
+    }
 
     #[test]
     fn averages_are_null_until_enough_bars_and_the_last_count_is_kept() {

@@ -7,12 +7,16 @@
 //!   never taken from flags (flags show up in `ps` and shell history).
 //! * Binding to anything but a loopback address requires `KISWATCH_TOKEN`: the API and the WebSocket
 //!   then demand `Authorization: Bearer <token>`. Without it the service refuses to start.
+//! * Destinations saved through the API (webhooks) may not reach private, loopback, link-local …
+//!   addresses unless `--allow-private-webhooks` ([`crate::outbound`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kis::Credentials;
+
+use crate::outbound::OutboundPolicy;
 
 /// Environment variable holding the bearer token of the API.
 pub const TOKEN_VAR: &str = "KISWATCH_TOKEN";
@@ -102,6 +106,8 @@ pub enum UpstreamConfig {
         rest_url: String,
         ws_url: String,
         profile: KisProfile,
+        /// Requests per second per app key, when the server allows other than the profile's.
+        rate: Option<u32>,
         credentials: Credentials,
     },
 }
@@ -145,10 +151,12 @@ pub struct ServeConfig {
     pub live: LiveConfig,
     /// Run backfill and live polling (tests of the bare API turn them off).
     pub background: bool,
+    /// What destinations saved through the API (webhooks) may reach.
+    pub outbound: OutboundPolicy,
 }
 
 /// The flags that choose and reach the upstream KIS, shared by every subcommand that talks to it
-/// (`serve`, `backtest`).
+/// (`serve`, `quote`, `backtest`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct UpstreamArgs {
     /// Where the database and token cache live (default $XDG_DATA_HOME/kiswatch, else
@@ -167,6 +175,9 @@ pub struct UpstreamArgs {
     /// How a `custom` server behaves: `real` (20/s, every TR) or `vts` (2/s, no real-only TRs).
     #[arg(long, value_enum)]
     pub kis_profile: Option<KisProfile>,
+    /// Requests per second per app key for `--kis custom` (default: the profile's, 20 or 2).
+    #[arg(long)]
+    pub kis_rate: Option<u32>,
     /// A file with KIS_APP_KEY=... and KIS_APP_SECRET=... lines, mode 0600 (default
     /// <data-dir>/credentials when it exists).
     #[arg(long)]
@@ -182,6 +193,7 @@ impl UpstreamArgs {
             kis_rest_url: self.kis_rest_url,
             kis_ws_url: self.kis_ws_url,
             kis_profile: self.kis_profile,
+            kis_rate: self.kis_rate,
             credentials_file: self.credentials,
             ..RawConfig::default()
         }
@@ -197,11 +209,13 @@ pub struct RawConfig {
     pub kis_rest_url: Option<String>,
     pub kis_ws_url: Option<String>,
     pub kis_profile: Option<KisProfile>,
+    pub kis_rate: Option<u32>,
     pub credentials_file: Option<PathBuf>,
     pub seed: Option<u64>,
     pub speed: Option<f64>,
     pub token: Option<String>,
     pub no_demo_content: bool,
+    pub allow_private_webhooks: bool,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -263,6 +277,7 @@ impl RawConfig {
                     rest_url,
                     ws_url,
                     profile: self.kis_profile.unwrap_or(KisProfile::Real),
+                    rate: self.kis_rate,
                     credentials: need(credentials)?,
                 }
             }
@@ -278,6 +293,9 @@ impl RawConfig {
             },
             live: LiveConfig::default(),
             background: true,
+            outbound: OutboundPolicy {
+                allow_private: self.allow_private_webhooks,
+            },
         })
     }
 }

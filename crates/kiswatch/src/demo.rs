@@ -2,7 +2,11 @@
 //! within two minutes, with nobody touching anything.
 //!
 //! * On the first start of a demo namespace it watches ten large caps and adds two conditions: the
-//!   seed's own example `30m: 정배열` and `1m: 정배열`, which can form within minutes.
+//!   seed's own example `30m: 정배열` and `1m: 정배열`, which can form within minutes. Only then:
+//!   a namespace seeded before keeps what the user made of it (even an empty watchlist), and a
+//!   database that existed and was found emptied ([`crate::contract::StoreOrigin::Emptied`]) is not
+//!   seeded over: the user's data vanished, and filling the hole with demo content would hide
+//!   that. It says so instead ([`Seeding::Emptied`]); deleting the file starts the demo afresh.
 //! * Then it steers the simulator honestly: once a stock's 1-minute history is stored (so the engine
 //!   knows its MA240), it asks the simulator (`POST /sim/scenario`, pattern `bullish_alignment` on
 //!   `1m`) to move that stock into 정배열. The simulator changes only its future trades; kiswatch
@@ -17,9 +21,9 @@ use std::time::Duration;
 use market::StockCode;
 use serde_json::json;
 
-use crate::backfill::{Backfill, LONGEST_AVERAGE};
-use crate::stocks::StockDirectory;
+use crate::history::{Backfill, LONGEST_AVERAGE};
 use crate::store::{NewCondition, Store, StoreError};
+use crate::upstream::StockDirectory;
 
 /// Ten large caps (in the simulator's listing), the first three steered first.
 pub const DEMO_STOCKS: [&str; 10] = [
@@ -34,10 +38,29 @@ pub const DEMO_CONDITIONS: [(&str, &str); 2] = [
 
 const SEEDED: &str = "demo_seeded";
 
-/// Seeds the watchlist and conditions on the first start; `false` if this namespace had them already.
-pub async fn seed(store: &Store, stocks: &StockDirectory) -> Result<bool, StoreError> {
+/// What [`seed`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seeding {
+    /// The namespace's first start: the demo's watchlist and conditions are in.
+    Seeded,
+    /// Seeded on an earlier start: left as the user made it.
+    AlreadySeeded,
+    /// The database existed and was found emptied (how, and when): not seeded over.
+    Emptied(String),
+}
+
+/// Seeds the watchlist and conditions on the first start of a namespace (see the module docs).
+pub async fn seed(store: &Store, stocks: &StockDirectory) -> Result<Seeding, StoreError> {
     if store.meta(SEEDED).await?.is_some() {
-        return Ok(false);
+        return Ok(Seeding::AlreadySeeded);
+    }
+    if let Some(emptied) = &store.opened().emptied {
+        tracing::error!(
+            db = %store.path().display(),
+            "demo: this demo database existed and was found emptied ({emptied}); the demo does not seed \
+             its watchlist and conditions over whatever was lost. Delete the file to start the demo afresh"
+        );
+        return Ok(Seeding::Emptied(emptied.clone()));
     }
     for code in DEMO_STOCKS {
         let Ok(code) = StockCode::parse(code) else {
@@ -60,7 +83,7 @@ pub async fn seed(store: &Store, stocks: &StockDirectory) -> Result<bool, StoreE
             .await?;
     }
     store.set_meta(SEEDED, "1".into()).await?;
-    Ok(true)
+    Ok(Seeding::Seeded)
 }
 
 /// Whether the stock's stored minutes can already give a 1-minute MA240.
@@ -124,6 +147,43 @@ pub async fn steer(store: Store, backfill: Arc<Backfill>, sim_url: String, every
             tokio::time::sleep(Duration::from_millis(500)).await;
         } else {
             tokio::time::sleep(every).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn seeded(dir: &std::path::Path) -> (Seeding, usize) {
+        let store = Store::open(dir, "demo-42-2026-11-27").unwrap();
+        let stocks = StockDirectory::load(store.clone()).await.unwrap();
+        let seeding = seed(&store, &stocks).await.unwrap();
+        (seeding, store.conditions().await.unwrap().len())
+    }
+
+    #[tokio::test]
+    async fn the_first_start_seeds_and_later_ones_leave_it_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(seeded(dir.path()).await, (Seeding::Seeded, DEMO_CONDITIONS.len()));
+        assert_eq!(
+            seeded(dir.path()).await,
+            (Seeding::AlreadySeeded, DEMO_CONDITIONS.len())
+        );
+    }
+
+    /// A demo database that existed and was emptied is not re-seeded, on this start or any later.
+    #[tokio::test]
+    async fn an_emptied_database_is_not_seeded_over() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("demo-42-2026-11-27.sqlite3"), b"").unwrap();
+        for _ in 0..2 {
+            let (seeding, conditions) = seeded(dir.path()).await;
+            assert!(
+                matches!(&seeding, Seeding::Emptied(how) if how.contains("zero bytes")),
+                "{seeding:?}"
+            );
+            assert_eq!(conditions, 0);
         }
     }
 }

@@ -1,46 +1,43 @@
-//! kiswatch, the application: the `serve` service (gateway, candle store, backfill, triggers, HTTP API,
-//! embedded web UI) and the CLI subcommands around it. `main.rs` only dispatches.
+//! kiswatch, the application: the `serve` service and the CLI subcommands around it. `main.rs` only
+//! dispatches to [`cmd`].
 //!
-//! The data flow of `serve` (one room per part, see docs/design.md):
+//! The modules follow the data flow of `serve`, from where data enters to where it leaves; each
+//! module's doc says what it owns, and imports only run from later stages to earlier ones:
 //!
 //! ```text
-//! upstream (KIS or the embedded simulator) ─▶ gateway (TTL caches + single-flight, priorities)
-//!     ├─▶ api (HTTP)                          ─▶ browser
-//!     ├─▶ backfill ─▶ store (SQLite)          ─▶ candles ─▶ api
-//!     └─▶ live (polled executions) ─▶ triggers (engine, store-then-deliver, webhooks)
+//! upstream (KIS or the embedded simulator: client, gateway, stock directory)
+//!   ├─▶ history (backfill, daily range)            ─▶ store (SQLite)
+//!   └─▶ live (realtime session, polls, gap repair) ─▶ ingest ─┬▶ triggers (evaluate, store, deliver)
+//!                                                              └▶ hub (browser fan-out)
+//! candles (stored history + live bars) ─┐
+//! api (HTTP + WebSocket, typed by contract) ◀── everything above ─▶ browser (web)
+//! cmd (serve, sim, quote, backtest): argument parsing, wiring in dependency order, printing
 //! ```
 //!
-//! The realtime core (issue 12) is built and tested but not yet wired into `serve`:
-//!
-//! * [`planner`]: which stocks get the 41 KIS realtime registrations, which are polled over REST and
-//!   when, and each stock's `realtime` / `polled` / `stale` status.
-//! * [`hub`]: live state per stock from the realtime feed, the browser WebSocket protocol, per-client
-//!   outbound queues that coalesce market data and never drop a trigger, the subscription registry
-//!   that feeds the planner, and the gap-repair plan after a reconnect.
-//!
-//! Both are pure or in-memory (no sockets, no clock reads): the service owns the I/O and passes the
-//! time in, so every rule there is tested without a network.
+//! Shared vocabulary at the bottom: [`config`], [`clock`] (market time), [`status`] (the feed's
+//! health), [`contract`] (the JSON the service speaks), [`tasks`] (every background task under one
+//! cancellation token), [`outbound`] (requests to destinations saved through the API, and the policy
+//! they obey). `docs/design.md` has the map of where each thing lives.
 
 pub mod api;
-pub mod backfill;
-pub mod backtest;
-pub mod backtest_cmd;
 pub mod candles;
 pub mod clock;
+pub mod cmd;
 pub mod config;
+pub mod contract;
 pub mod demo;
-pub mod gateway;
+pub mod history;
 pub mod hub;
 pub mod live;
-pub mod names;
-pub mod planner;
-pub mod quote_cmd;
-pub mod serve_cmd;
-pub mod sim_cmd;
-pub mod stocks;
+pub mod outbound;
+pub mod status;
 pub mod store;
+pub mod tasks;
 pub mod triggers;
 pub mod upstream;
 pub mod web;
 
-pub use serve_cmd::App;
+#[cfg(test)]
+mod testdata;
+
+pub use cmd::serve::App;

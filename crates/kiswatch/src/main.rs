@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use kiswatch::{backtest_cmd, quote_cmd, serve_cmd, sim_cmd};
+use kiswatch::cmd::{backtest as backtest_cmd, quote as quote_cmd, serve as serve_cmd, sim as sim_cmd};
 
 #[derive(Debug, Parser)]
 #[command(

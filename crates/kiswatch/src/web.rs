@@ -7,12 +7,9 @@
 //! * Without a build (`web/dist` missing, e.g. a fresh clone before `make web-build`) the crate still
 //!   compiles and `/` explains how to build the UI; the API works either way.
 
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use rust_embed::RustEmbed;
-
-use crate::api::ApiError;
 
 #[derive(RustEmbed)]
 #[folder = "../../web/dist"]
@@ -62,27 +59,21 @@ fn file(path: &str) -> Option<Response> {
     Some(response)
 }
 
-/// The fallback of the router: a UI file, the UI's `index.html` for its routes, or 404.
-pub async fn serve(request: Request) -> Response {
-    let path = request.uri().path();
+/// A UI file at `path`, or the UI's `index.html` for its routes; `None` for anything else (the
+/// router answers that with its JSON 404).
+pub fn serve(path: &str) -> Option<Response> {
     if let Some(response) = file(path.trim_start_matches('/')).filter(|_| path != "/") {
-        return response;
+        return Some(response);
     }
-    if is_ui_route(path) {
-        return file("index.html").unwrap_or_else(|| {
-            let mut r = Html(NOT_BUILT).into_response();
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            r
-        });
+    if !is_ui_route(path) {
+        return None;
     }
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        format!("nothing at {path}"),
-        format!("{path}에는 아무것도 없습니다"),
-    )
-    .into_response()
+    Some(file("index.html").unwrap_or_else(|| {
+        let mut r = Html(NOT_BUILT).into_response();
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        r
+    }))
 }
 
 #[cfg(test)]

@@ -33,9 +33,11 @@ pub enum Period {
     Month,
 }
 
-/// A period name that is none of `1m 3m 5m 10m 15m 30m 60m D W M`.
+/// A period name that is none of `1m 3m 5m 10m 15m 30m 60m D W M` (nor their Korean names).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown period {0:?} (expected one of 1m, 3m, 5m, 10m, 15m, 30m, 60m, D, W, M)")]
+#[error(
+    "unknown period {0:?} (expected one of 1m, 3m, 5m, 10m, 15m, 30m, 60m, D, W, M, or 1분 … 60분, 일, 주, 월)"
+)]
 pub struct PeriodError(pub String);
 
 /// The minutes from midnight of the intraday anchor, 09:00.
@@ -55,20 +57,45 @@ impl Period {
         Period::Month,
     ];
 
+    /// Every name [`Period::parse`] accepts: the canonical ones, then the Korean ones.
+    pub const NAMES: [&'static str; 30] = [
+        "1m", "3m", "5m", "10m", "15m", "30m", "60m", "D", "W", "M", "1분", "3분", "5분", "10분", "15분",
+        "30분", "60분", "1분봉", "3분봉", "5분봉", "10분봉", "15분봉", "30분봉", "60분봉", "일", "일봉",
+        "주", "주봉", "월", "월봉",
+    ];
+
+    /// By name: `1m 3m 5m 10m 15m 30m 60m D W M` (as [`Period::as_str`] writes them), or in Korean,
+    /// `1분 … 60분` (also `30분봉`), `일`/`일봉`, `주`/`주봉`, `월`/`월봉`.
     pub fn parse(s: &str) -> Result<Period, PeriodError> {
         Ok(match s {
-            "1m" => Period::M1,
-            "3m" => Period::M3,
-            "5m" => Period::M5,
-            "10m" => Period::M10,
-            "15m" => Period::M15,
-            "30m" => Period::M30,
-            "60m" => Period::M60,
-            "D" => Period::Day,
-            "W" => Period::Week,
-            "M" => Period::Month,
+            "1m" | "1분" | "1분봉" => Period::M1,
+            "3m" | "3분" | "3분봉" => Period::M3,
+            "5m" | "5분" | "5분봉" => Period::M5,
+            "10m" | "10분" | "10분봉" => Period::M10,
+            "15m" | "15분" | "15분봉" => Period::M15,
+            "30m" | "30분" | "30분봉" => Period::M30,
+            "60m" | "60분" | "60분봉" => Period::M60,
+            "D" | "일" | "일봉" => Period::Day,
+            "W" | "주" | "주봉" => Period::Week,
+            "M" | "월" | "월봉" => Period::Month,
             other => return Err(PeriodError(other.to_string())),
         })
+    }
+
+    /// The Korean name: `1분봉` … `60분봉`, `일봉`, `주봉`, `월봉`.
+    pub fn korean(self) -> &'static str {
+        match self {
+            Period::M1 => "1분봉",
+            Period::M3 => "3분봉",
+            Period::M5 => "5분봉",
+            Period::M10 => "10분봉",
+            Period::M15 => "15분봉",
+            Period::M30 => "30분봉",
+            Period::M60 => "60분봉",
+            Period::Day => "일봉",
+            Period::Week => "주봉",
+            Period::Month => "월봉",
+        }
     }
 
     pub fn as_str(self) -> &'static str {

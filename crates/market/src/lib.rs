@@ -18,9 +18,11 @@ pub mod ratio;
 pub mod search;
 pub mod series;
 pub mod state;
+pub mod trade;
 pub mod trigger;
 
 pub use alignment::Alignment;
 pub use candle::{Candle, Period};
 pub use condition::Condition;
+pub use trade::Trade;
 pub use trigger::{Tick, Trigger, TriggerEngine};

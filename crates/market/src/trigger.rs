@@ -5,6 +5,13 @@
 //!   and evaluates the conditions on those series; nothing is allocated unless a trigger fires.
 //! * A condition fires for a stock when it turns from false to true, never while it stays true, at most
 //!   once per bar for each (condition, stock), and not again within its cooldown.
+//! * After firing, a (condition, stock) is disarmed until the condition has been evaluated false on a
+//!   closed bar of its period; only then can it fire again. A condition flickering at its edge inside
+//!   one forming bar, or across bars that never close false (MA20 and MA60 2원 apart), fires once.
+//!   For every-tick conditions the value on a closed bar is the one of its last trade, taken when the
+//!   next bar opens; on-close conditions are only ever evaluated on closed bars.
+//! * [`Mode::OncePerDay`] conditions fire at most once per trading day (the market date of the
+//!   trade) for each (condition, stock).
 //! * The first evaluation of a (condition, stock) only records where it stands, like Kiwoom's realtime
 //!   조건검색: stocks already matching are not "entering" ([`TriggerEngine::is_matching`] lists them).
 //! * [`Mode::OnClose`] conditions look only at closed bars: a bar closes when the next trade opens a new
@@ -12,6 +19,8 @@
 //! * [`TriggerEngine::seed`] loads stored history without firing; history and live trades merge with
 //!   neither duplicate nor gap (the live forming bar is kept on top of the history). Add the conditions
 //!   first: a period's series exist once some condition watches it.
+//! * [`TriggerEngine::replay`] finds what would have fired inside a gap of the live feed, from the
+//!   1-minute bars fetched for it and those stored before it.
 //! * [`TriggerEngine::on_ticks`] takes trades in batches (e.g. the records of one realtime frame) and
 //!   prefetches the state of the trades a few places ahead; with thousands of stocks in random order
 //!   the state does not fit in cache and that overlap is worth 15–40% (see BENCHMARKS.md).
@@ -41,7 +50,8 @@ impl StockId {
     }
 }
 
-/// When a condition is evaluated.
+/// When a condition is evaluated, and how often it may fire. Every mode fires on false → true, at
+/// most once per bar, and re-arms only after a closed bar on which the condition is false.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
@@ -50,6 +60,32 @@ pub enum Mode {
     EveryTick,
     /// Only when a bar closes, against that bar.
     OnClose,
+    /// On every trade like [`Mode::EveryTick`], but at most once per trading day (the market date of
+    /// the trade) for each (condition, stock).
+    OncePerDay,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::EveryTick, Mode::OnClose, Mode::OncePerDay];
+
+    /// The serde name: `every_tick`, `on_close`, `once_per_day`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::EveryTick => "every_tick",
+            Mode::OnClose => "on_close",
+            Mode::OncePerDay => "once_per_day",
+        }
+    }
+
+    /// By its serde name.
+    pub fn parse(s: &str) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Whether it is evaluated on every trade (rather than on closed bars only).
+    fn every_tick(self) -> bool {
+        matches!(self, Mode::EveryTick | Mode::OncePerDay)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,11 +133,14 @@ pub enum EngineError {
     TooManyStocks,
 }
 
-/// When a (condition, stock) last fired: read only when it turns true.
+/// When a (condition, stock) last fired, and whether it may fire again: read when it turns true, and
+/// written when it fires or a bar closes with it false.
 #[derive(Debug, Clone, Copy, Default)]
 struct Fired {
     bar: Option<DateTime>,
     at: Option<DateTime>,
+    /// It fired, and no closed bar has been false since.
+    disarmed: bool,
 }
 
 /// One stock's fire states in one book, a slot per watch: whether each condition held at the last
@@ -324,12 +363,11 @@ impl TriggerEngine {
             book.on_close.clear();
             book.reads = 0;
             for &i in &mine {
-                match self.watches[i].options.mode {
-                    Mode::EveryTick => {
-                        book.every_tick.push(i);
-                        book.reads |= self.watches[i].program.reads();
-                    }
-                    Mode::OnClose => book.on_close.push(i),
+                if self.watches[i].options.mode.every_tick() {
+                    book.every_tick.push(i);
+                    book.reads |= self.watches[i].program.reads();
+                } else {
+                    book.on_close.push(i);
                 }
             }
         }
@@ -444,8 +482,20 @@ impl TriggerEngine {
             };
             match series.step(start) {
                 Step::NewBar => {
-                    if series.current().is_some() && !series.is_current_closed() {
-                        evaluate(&self.watches, &book.on_close, series, &mut fire, &moment, out);
+                    if series.current().is_some() {
+                        if !series.is_current_closed() {
+                            evaluate(
+                                &self.watches,
+                                &book.on_close,
+                                series,
+                                &mut fire,
+                                &moment,
+                                true,
+                                out,
+                            );
+                        }
+                        // The every-tick conditions' last values are the closing bar's.
+                        rearm_false(&self.watches, &book.every_tick, &mut fire);
                     }
                     series.apply(start, part);
                 }
@@ -460,7 +510,15 @@ impl TriggerEngine {
                 Step::Late => continue,
             }
             used = true;
-            evaluate(&self.watches, &book.every_tick, series, &mut fire, &moment, out);
+            evaluate(
+                &self.watches,
+                &book.every_tick,
+                series,
+                &mut fire,
+                &moment,
+                false,
+                out,
+            );
         }
         if !used {
             self.ignored_ticks += 1;
@@ -496,7 +554,15 @@ impl TriggerEngine {
                     period: book.period,
                     time: now,
                 };
-                evaluate(&self.watches, &book.on_close, series, &mut fire, &moment, out);
+                evaluate(
+                    &self.watches,
+                    &book.on_close,
+                    series,
+                    &mut fire,
+                    &moment,
+                    true,
+                    out,
+                );
             }
         }
     }
@@ -549,6 +615,84 @@ impl TriggerEngine {
         }
     }
 
+    /// What `conditions` would have fired for the stock `code` during a gap of the live feed, given the
+    /// gap's closed 1-minute bars (`gap`, oldest first) and the stored 1-minute bars before it
+    /// (`history`, oldest first, ending where the gap starts). Runs on a scratch engine of its own
+    /// (the KRX calendar); nothing else is touched.
+    ///
+    /// The engine fires on a condition turning true, so it must know where each condition stood when
+    /// the gap began, and whether it was armed:
+    /// 1. every watched period (intraday, and D/W/M built from the same minutes) is seeded from
+    ///    `history` up to the start of the gap's day, but at least the last `n` minutes are held
+    ///    back, `n` being the longest intraday period watched (in minutes);
+    /// 2. the bars held back (the gap day's minutes before it, or the last `n`) are replayed and what
+    ///    they fire is discarded: they were seen live. The conditions' last values, the re-arming
+    ///    after a fire, cooldowns and `once_per_day` therefore stand as they did live before the gap;
+    /// 3. the gap's minutes are fed, then [`TriggerEngine::close_bars_until`] one minute after the
+    ///    last one (closing the bars the gap completes): what fires is returned, with the market
+    ///    time of the minute bar (its start) or of that close.
+    ///
+    /// So a condition that turns true inside the gap is found once; one already true before the gap
+    /// is not. `history` must reach back far enough for the averages the conditions use (a 30-minute
+    /// MA240 needs 7,200 minutes; D/W/M bars are rebuilt from these minutes too, so a daily MA20 needs
+    /// 20 trading days of them): an average it cannot fill stays unknown, and a condition that is
+    /// unknown does not fire. The options are used as given (pass `cooldown: None` to ignore
+    /// cooldowns); a duplicate condition id keeps the first.
+    pub fn replay(
+        conditions: &[(ConditionId, Condition, ConditionOptions)],
+        code: StockCode,
+        history: &[Candle],
+        gap: &[Candle],
+    ) -> Vec<Trigger> {
+        let Some(first) = gap.first() else {
+            return Vec::new();
+        };
+        let mut engine = TriggerEngine::default();
+        for (id, condition, options) in conditions {
+            // A duplicate id keeps the first; nothing else can fail.
+            let _ = engine.add_condition(*id, condition.clone(), *options);
+        }
+        let Ok(stock) = engine.add_stock(code) else {
+            return Vec::new();
+        };
+        let longest = conditions
+            .iter()
+            .filter_map(|(_, c, _)| c.period.minutes())
+            .max()
+            .unwrap_or(1);
+        let held_back = usize::try_from(longest).unwrap_or(1);
+        let gap_day = first.time.date();
+        let day_starts = history
+            .iter()
+            .position(|b| b.time.date() >= gap_day)
+            .unwrap_or(history.len());
+        let split = day_starts.min(history.len().saturating_sub(held_back));
+        let (seeded, replayed) = history.split_at(split);
+        engine.seed_from_minutes(stock, seeded);
+        let long: Vec<Period> = engine
+            .books
+            .iter()
+            .map(|b| b.period)
+            .filter(|p| !p.is_intraday())
+            .collect();
+        for period in long {
+            let bars = aggregate(seeded, period, &engine.calendar);
+            engine.seed(stock, period, &bars);
+        }
+        let mut out = Vec::new();
+        for bar in replayed {
+            engine.on_minute_bar(stock, *bar, &mut out);
+        }
+        out.clear();
+        for bar in gap {
+            engine.on_minute_bar(stock, *bar, &mut out);
+        }
+        if let Some(last) = gap.last() {
+            engine.close_bars_until(last.time.saturating_add(SignedDuration::from_mins(1)), &mut out);
+        }
+        out
+    }
+
     /// Bytes held by the engine's state (series, conditions' per-stock states, stock tables), counted
     /// from the sizes and capacities of its structures.
     pub fn memory_bytes(&self) -> usize {
@@ -569,14 +713,29 @@ impl TriggerEngine {
     }
 }
 
+/// Re-arms the listed (every-tick) watches whose last evaluation, that of the bar now closing, was
+/// false.
+fn rearm_false(watches: &[Watch], which: &[usize], fire: &mut FireSlots<'_>) {
+    for &i in which {
+        let Some(w) = watches.get(i) else { continue };
+        if fire.matching.get(w.slot) == Some(&Some(false))
+            && let Some(fired) = fire.fired.get_mut(w.slot)
+        {
+            fired.disarmed = false;
+        }
+    }
+}
+
 /// Evaluates the listed watches on one series and fires those that turned true. `fire` holds this
-/// stock's fire states of the series' book.
+/// stock's fire states of the series' book; `closed`: the series' current bar is closed (a false
+/// value then re-arms).
 fn evaluate(
     watches: &[Watch],
     which: &[usize],
     series: &SeriesState,
     fire: &mut FireSlots<'_>,
     moment: &Moment,
+    closed: bool,
     out: &mut Vec<Trigger>,
 ) {
     let Some(bar) = series.current() else { return };
@@ -587,13 +746,19 @@ fn evaluate(
             continue;
         };
         let was = matching.replace(holds);
-        if !holds || was != Some(false) {
+        if !holds {
+            if closed && let Some(fired) = fire.fired.get_mut(w.slot) {
+                fired.disarmed = false;
+            }
+            continue;
+        }
+        if was != Some(false) {
             continue;
         }
         let Some(fired) = fire.fired.get_mut(w.slot) else {
             continue;
         };
-        if fired.bar == Some(bar.time) {
+        if fired.disarmed || fired.bar == Some(bar.time) {
             continue;
         }
         if let (Some(cooldown), Some(at)) = (w.options.cooldown, fired.at) {
@@ -602,8 +767,12 @@ fn evaluate(
                 continue;
             }
         }
+        if w.options.mode == Mode::OncePerDay && fired.at.is_some_and(|at| at.date() == moment.time.date()) {
+            continue;
+        }
         fired.bar = Some(bar.time);
         fired.at = Some(moment.time);
+        fired.disarmed = true;
         out.push(Trigger {
             stock: moment.code,
             condition: w.id,

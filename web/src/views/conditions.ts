@@ -117,7 +117,7 @@ export function mountConditions(root: HTMLElement): () => void {
       exprError,
       h("pre", { class: "expr-echo" }, h("span", null, expr.slice(0, pos)), h("mark", null, expr.slice(pos, pos + 1) || " "), h("span", null, expr.slice(pos + 1))),
       h("pre", { class: "expr-caret" }, `${" ".repeat(pos)}^`),
-      h("div", null, /번째|position/.test(errorMessage(err)) ? errorMessage(err) : `${t("atPosition", { n: pos })}: ${errorMessage(err)}`),
+      h("div", null, /번째|position/.test(errorMessage(err)) ? errorMessage(err) : `${t("atPosition", { n: pos + 1 })}: ${errorMessage(err)}`),
     );
     exprError.hidden = false;
     exprInput.focus();

@@ -81,7 +81,7 @@ export class ExecutionsPanel {
 }
 
 function key(e: Execution): string {
-  return `${e.time}|${e.price}|${e.quantity}|${e.change ?? ""}`;
+  return `${e.time}|${e.price}|${e.quantity}|${e.change}`;
 }
 
 function row(e: Execution, base: number | null): HTMLElement {

@@ -9,7 +9,7 @@ import { flash, h, setChildren, setText } from "../dom";
 import { formatKrw, formatKstDateTime, formatMaybe, formatKstTime } from "../format";
 import { t } from "../i18n";
 import { LIVE_FRESH_MS } from "../feed";
-import { readTick, type Quote, type Trigger, type WatchItem } from "../model";
+import { quoteFromTick, type Quote, type Trigger, type WatchItem } from "../model";
 import { stockUrl } from "../router";
 import { alignmentBadge, conditionPeriod, errorPanel, paintQuote, skeleton, statusBadge } from "./common";
 import { searchBox } from "./search";
@@ -291,9 +291,9 @@ export function mountHome(root: HTMLElement, banners: HTMLElement): () => void {
 
   cleanups.push(
     live.on("tick", (msg) => {
-      const row = typeof msg.code === "string" ? rows.get(msg.code) : undefined;
+      const row = rows.get(msg.code);
       if (!row) return;
-      row.item.quote = merge(row.item.quote, readTick(msg, row.item));
+      row.item.quote = merge(row.item.quote, quoteFromTick(msg, row.item.market));
       paintRow(row, true);
     }),
     live.on("status", (update) => {

@@ -20,15 +20,13 @@ import { h, setChildren, setText } from "../dom";
 import { formatKoreanAmount, formatMaybe } from "../format";
 import { lang, t } from "../i18n";
 import {
-  readAlignment,
-  readCandle,
-  readExecution,
-  readOrderBook,
-  readTick,
+  candleFrom,
+  executionsFrom,
   historyPending,
+  orderBookFrom,
+  quoteFromTick,
   type Alignment,
   type CandleSet,
-  type Execution,
   type OrderBook,
   type Quote,
   type Snapshot,
@@ -122,12 +120,11 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   // Side panels
   const bookBox = h("div", { class: "orderbook", "data-testid": "orderbook" }, skeleton("book-skeleton", 12));
   const executions = new ExecutionsPanel();
-  const strengthEl = h("span", { class: "strength num" });
   const side = h(
     "div",
     { class: "stock-side" },
     h("section", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", null, t("orderbook"))), bookBox),
-    h("section", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", null, t("executions")), strengthEl), executions.el),
+    h("section", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", null, t("executions"))), executions.el),
   );
   const body = h("div", { class: "stock-body" }, chartPanel, side);
   const page = h("div", { class: "stock-page" }, header, body);
@@ -173,7 +170,6 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     paintHeader();
     paintBook();
     executions.merge(s.executions, quote);
-    if (s.strength !== null) setText(strengthEl, `${t("strength")} ${s.strength.toFixed(2)}%`);
   }
 
   function applyCandles(set: CandleSet, keepView = false): void {
@@ -350,37 +346,23 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   cleanups.push(
     live.on("tick", (msg) => {
       if (msg.code !== code) return;
-      const tick = readTick(msg, { code });
+      const tick = quoteFromTick(msg);
       quote = quote ? { ...quote, ...definedOnly(tick) } : tick;
       paintHeader();
     }),
     live.on("orderbook", (msg) => {
       if (msg.code !== code) return;
-      book = readOrderBook(msg.orderbook ?? msg) ?? book;
+      book = orderBookFrom(msg) ?? book;
       paintBook();
     }),
     live.on("executions", (batch) => {
-      const list: Execution[] = [];
-      for (const msg of batch) {
-        if (msg.code !== code) continue;
-        const raw = Array.isArray(msg.executions) ? msg.executions : [msg.execution ?? msg];
-        for (const r of raw) {
-          const e = readExecution(r);
-          if (e) list.push(e);
-        }
-      }
+      const list = executionsFrom(batch.filter((msg) => msg.code === code).flatMap((msg) => msg.executions));
       if (list.length) executions.merge(list, quote);
     }),
     live.on("candle", (msg) => {
       if (msg.code !== code || msg.period !== period || !chart) return;
       feed.noteCandle(period);
-      const c = readCandle(msg.candle ?? msg);
-      if (c) chart.update(c);
-      const a = readAlignment(msg.alignment);
-      if (a !== null && a !== alignment) {
-        alignment = a;
-        paintAlignment();
-      }
+      chart.update(candleFrom(msg.candle));
     }),
     live.on("status", (update) => {
       const entry = update.stocks.find((e) => e.code === code);

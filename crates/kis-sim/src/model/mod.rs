@@ -11,7 +11,7 @@
 //!   `tape` (a day
 //!   of trades and the bars aggregated from it), `timeline` (one stock's chain of days), `rng`
 //!   (seeding by (seed, code, date) and, for the factors, (seed, date)). The stylized facts this
-//!   reproduces are measured by `tests/stylized_facts.rs`.
+//!   reproduces are measured by `tests/it/stylized_facts.rs`.
 //! * What it shows: `quote`, `book`, `bars`; what steers it: `scenario`, `steer`.
 //!
 //! Determinism: for a given seed and first session date, every stock's history and today's trades are

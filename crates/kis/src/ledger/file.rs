@@ -21,8 +21,21 @@
 //!   with an expiry (`MARKER_TTL`, 2 s) that a waiting process renews whenever it looks again
 //!   (at most `hold` apart), so the marker of a process that died lapses on its own.
 //!
-//! A claim is granted while fewer than N leases are live; a background claim only while more
+//! * The key's adaptive rate ([`super::RateState`]: R, how and when it last changed, the grant
+//!   sequence), so that an `EGW00201` seen by one process lowers R for all.
+//!
+//! A claim is granted while fewer than R leases are live; a background claim only while more
 //! slots are free than interactive requests wait in other processes.
+//!
+//! # Format and versions
+//!
+//! The leases and markers are format 1 (`KISLDGR1`), unchanged: a header, the entries, the markers
+//! and a truncated SHA-256. The rate follows it as an extension with its own magic (`KISRATE1`)
+//! and checksum, in the bytes that format 1 already ignores after its checksummed length. So a
+//! binary that predates the rate reads a newer ledger as valid (and drops the rate when it
+//! rewrites it), and this one reads an older ledger as valid with no rate. A missing or damaged
+//! extension under a valid ledger is not corruption of the slots: the process uses the rate it
+//! last saw, or the profile's with a paced start if it has seen none.
 //!
 //! # A holder that dies
 //!
@@ -69,9 +82,9 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::{Claim, Lease, SlotLedger};
+use super::{AdaptRules, Claim, Lease, RateChange, RateState, Rejection, SlotLedger};
 use crate::filelock;
-use crate::governor::Priority;
+use crate::priority::Priority;
 
 /// How long a waiting-interactive marker lives without renewal.
 const MARKER_TTL: Duration = Duration::from_secs(2);
@@ -84,6 +97,9 @@ const MAX_ENTRIES: usize = 1 << 16;
 const CHECKSUM_LEN: usize = 8;
 /// Magic, boot id, two counts.
 const HEADER_LEN: usize = 8 + 8 + 4 + 4;
+/// The rate extension: its magic, then the fields of [`RateState`], then a checksum.
+const RATE_MAGIC: &[u8; 8] = b"KISRATE1";
+const RATE_LEN: usize = 8 + 4 + 1 + 3 * 8;
 
 /// The ledger could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +168,8 @@ struct Marker {
 struct Book {
     entries: Vec<Entry>,
     markers: Vec<Marker>,
+    /// The key's rate (`None`: not in the file).
+    rate: Option<RateState>,
 }
 
 /// Why bytes are not a ledger.
@@ -183,7 +201,40 @@ impl Book {
         }
         let sum = Sha256::digest(&out);
         out.extend_from_slice(&sum[..CHECKSUM_LEN]);
+        if let Some(rate) = &self.rate {
+            let start = out.len();
+            out.extend_from_slice(RATE_MAGIC);
+            out.extend_from_slice(&rate.rate.to_le_bytes());
+            out.push(rate.how as u8);
+            for v in [rate.changed_at, rate.decreased_seq, rate.seq] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            let sum = Sha256::digest(&out[start..]);
+            out.extend_from_slice(&sum[..CHECKSUM_LEN]);
+        }
         out
+    }
+
+    /// The rate extension at the start of `bytes`, if there is a valid one.
+    fn decode_rate(bytes: &[u8]) -> Option<RateState> {
+        let ext = bytes.get(..RATE_LEN)?;
+        let sum = bytes.get(RATE_LEN..RATE_LEN + CHECKSUM_LEN)?;
+        if Sha256::digest(ext)[..CHECKSUM_LEN] != *sum {
+            return None;
+        }
+        let mut r = Reader(ext);
+        if r.take(8).ok()? != RATE_MAGIC {
+            return None;
+        }
+        let rate = r.u32().ok()?;
+        let how = RateChange::from_u8(r.take(1).ok()?[0])?;
+        Some(RateState {
+            rate: rate.max(1),
+            how,
+            changed_at: r.u64().ok()?,
+            decreased_seq: r.u64().ok()?,
+            seq: r.u64().ok()?,
+        })
     }
 
     /// `Ok(None)`: a valid ledger of an earlier boot. Bytes after the checksummed length are
@@ -232,6 +283,7 @@ impl Book {
                 expires: r.u64()?,
             });
         }
+        book.rate = Book::decode_rate(&bytes[body_len + CHECKSUM_LEN..]);
         Ok(Some(book))
     }
 }
@@ -270,6 +322,8 @@ struct Local {
     dead: HashSet<u64>,
     /// An I/O failure was logged (log once per run of failures).
     failing: bool,
+    /// The rate as this process last read or wrote it: used when the file has none.
+    last_rate: Option<RateState>,
 }
 
 /// Slots shared through a file in the data dir (see the module doc).
@@ -279,6 +333,9 @@ pub struct FileLedger {
     data_path: PathBuf,
     owner: u64,
     slots: u32,
+    rules: AdaptRules,
+    /// R at the last look (metrics).
+    effective: AtomicU32,
     hold: Duration,
     lease: Duration,
     boot: u64,
@@ -300,7 +357,8 @@ impl std::fmt::Debug for FileLedger {
 
 impl FileLedger {
     /// Opens (creating) the ledger `<dir>/<name>.ledger` for `slots` slots held `hold` after
-    /// completion; `lease` bounds how long one request can be in flight.
+    /// completion; `lease` bounds how long one request can be in flight. The rate adapts with a
+    /// probe every 10 minutes and no start pacing ([`FileLedger::open_with_rules`] chooses).
     pub fn open(
         dir: &Path,
         name: &str,
@@ -308,6 +366,22 @@ impl FileLedger {
         hold: Duration,
         lease: Duration,
     ) -> Result<FileLedger, LedgerError> {
+        FileLedger::open_with_rules(dir, name, AdaptRules::new(slots), hold, lease)
+    }
+
+    /// [`FileLedger::open`] with the rate's rules (`rules.profile` is N).
+    pub fn open_with_rules(
+        dir: &Path,
+        name: &str,
+        rules: AdaptRules,
+        hold: Duration,
+        lease: Duration,
+    ) -> Result<FileLedger, LedgerError> {
+        let slots = rules.profile.max(1);
+        let rules = AdaptRules {
+            profile: slots,
+            ..rules
+        };
         let error = |path: &Path| {
             let path = path.display().to_string();
             move |source| LedgerError { path, source }
@@ -329,7 +403,9 @@ impl FileLedger {
             name: name.to_owned(),
             data_path: dir.join(format!("{name}.ledger")),
             owner,
-            slots: slots.max(1),
+            slots,
+            rules,
+            effective: AtomicU32::new(slots),
             hold,
             lease,
             boot: boot_id(),
@@ -339,6 +415,7 @@ impl FileLedger {
                 lock,
                 dead: HashSet::new(),
                 failing: false,
+                last_rate: None,
             }),
             _alive: alive,
         };
@@ -419,7 +496,20 @@ impl FileLedger {
             file.read_to_end(&mut bytes)?;
             let (mut book, reset) = self.parse(&bytes, now);
             book.prune(now);
+            if book.rate.is_none() {
+                // An older writer's ledger, a new one, or a damaged extension: the rate we knew.
+                book.rate = Some(
+                    local
+                        .last_rate
+                        .unwrap_or_else(|| RateState::fresh(&self.rules, now)),
+                );
+            }
             let (result, changed) = change(&mut book, &mut local);
+            if let Some(rate) = book.rate {
+                local.last_rate = Some(rate);
+                self.effective
+                    .store(rate.effective(&self.rules), Ordering::Relaxed);
+            }
             if changed || reset {
                 write(&file, &book.encode(self.boot), bytes.len())?;
             }
@@ -472,6 +562,7 @@ impl FileLedger {
                 })
                 .collect(),
             markers: Vec::new(),
+            rate: None,
         }
     }
 
@@ -506,6 +597,9 @@ impl FileLedger {
         let hold = nanos(self.hold);
         self.update(now, |book, local| {
             let before = book.clone();
+            if let Some(rate) = &mut book.rate {
+                rate.probe(&self.rules, now);
+            }
             let mut decision = self.decide(book, now, priority);
             if let Claim::Busy { .. } = decision {
                 // Full: are some of the holders gone? Their requests ended when they died.
@@ -555,8 +649,9 @@ impl FileLedger {
 
     /// Grants (adding the lease) or says when to look again.
     fn decide(&self, book: &mut Book, now: u64, priority: Priority) -> Claim {
-        let free = self
-            .slots
+        let mut rate = book.rate.unwrap_or_else(|| RateState::fresh(&self.rules, now));
+        let free = rate
+            .effective(&self.rules)
             .saturating_sub(u32::try_from(book.entries.len()).unwrap_or(u32::MAX));
         let foreign_waiting: u32 = book
             .markers
@@ -576,7 +671,13 @@ impl FileLedger {
                 in_flight: true,
                 deadline: now.saturating_add(nanos(self.lease + self.hold)),
             });
-            return Claim::Granted(Lease(lease));
+            let seq = rate.granted();
+            book.rate = Some(rate);
+            return Claim::Granted(Lease {
+                id: lease,
+                seq,
+                occupancy: u32::try_from(book.entries.len()).unwrap_or(u32::MAX),
+            });
         }
         // The earliest a slot can come free: a completed lease's deadline, and no later than one
         // hold from now (a lease in flight frees `hold` after a completion still to come).
@@ -634,7 +735,7 @@ impl FileLedger {
             match book
                 .entries
                 .iter_mut()
-                .find(|e| e.owner == self.owner && e.lease == lease.0)
+                .find(|e| e.owner == self.owner && e.lease == lease.id)
             {
                 Some(e) => {
                     e.in_flight = false;
@@ -643,7 +744,7 @@ impl FileLedger {
                 // Pruned (a reset, or a request that outlived its lease): the window still counts.
                 None => book.entries.push(Entry {
                     owner: self.owner,
-                    lease: lease.0,
+                    lease: lease.id,
                     in_flight: false,
                     deadline,
                 }),
@@ -652,11 +753,26 @@ impl FileLedger {
         })
     }
 
+    fn rate_limited_at(&self, now: u64, lease: Lease, floor: u32) -> io::Result<()> {
+        self.update(now, |book, _| {
+            let rejection = Rejection {
+                seq: lease.seq,
+                occupancy: lease.occupancy,
+                floor,
+            };
+            let changed = book
+                .rate
+                .as_mut()
+                .is_some_and(|rate| rate.rejected(&self.rules, rejection, now));
+            ((), changed)
+        })
+    }
+
     fn cancel_at(&self, now: u64, lease: Lease) -> io::Result<()> {
         self.update(now, |book, _| {
             let before = book.entries.len();
             book.entries
-                .retain(|e| !(e.owner == self.owner && e.lease == lease.0));
+                .retain(|e| !(e.owner == self.owner && e.lease == lease.id));
             ((), book.entries.len() != before)
         })
     }
@@ -709,6 +825,29 @@ impl SlotLedger for FileLedger {
 
     fn cancel(&self, lease: Lease) {
         let _ = self.cancel_at(monotonic_now(), lease);
+    }
+
+    fn rate_limited(&self, lease: Lease, floor: u32) {
+        // Unwritable: this process still learnt it (`last_rate`) and uses it.
+        if self.rate_limited_at(monotonic_now(), lease, floor).is_err() {
+            let mut local = self.local();
+            let rejection = Rejection {
+                seq: lease.seq,
+                occupancy: lease.occupancy,
+                floor,
+            };
+            let mut rate = local
+                .last_rate
+                .unwrap_or_else(|| RateState::fresh(&self.rules, monotonic_now()));
+            rate.rejected(&self.rules, rejection, monotonic_now());
+            local.last_rate = Some(rate);
+            self.effective
+                .store(rate.effective(&self.rules), Ordering::Relaxed);
+        }
+    }
+
+    fn effective_rate(&self) -> u32 {
+        self.effective.load(Ordering::Relaxed)
     }
 
     fn is_shared(&self) -> bool {
@@ -906,12 +1045,86 @@ mod tests {
                 deadline: 9,
             }],
             markers: vec![],
+            rate: None,
         }
         .encode(a.boot);
         for cut in 0..bytes.len() {
             assert!(Book::decode(&bytes[..cut], a.boot).is_err(), "cut at {cut}");
         }
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_rejection_seen_by_one_process_lowers_the_rate_of_all() {
+        let dir = temp_dir("rate");
+        let (a, b) = (open(&dir, 4), open(&dir, 4));
+        let t = monotonic_now();
+        let leases: Vec<Lease> = (0..4)
+            .map(|_| granted(a.claim_at(t, Priority::Background, 0).unwrap()))
+            .collect();
+        assert_eq!(leases[3].occupancy, 4);
+        assert_eq!(leases.iter().map(|l| l.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+        a.rate_limited_at(t, leases[3], 0).unwrap();
+        assert_eq!(a.effective_rate(), 3);
+        for l in &leases {
+            a.complete_at(t, *l, HOLD).unwrap();
+        }
+        let later = t + nanos(HOLD);
+        for _ in 0..3 {
+            granted(b.claim_at(later, Priority::Interactive, 1).unwrap());
+        }
+        assert!(matches!(
+            b.claim_at(later, Priority::Interactive, 1).unwrap(),
+            Claim::Busy { .. }
+        ));
+        assert_eq!(b.effective_rate(), 3, "b read the rate a lowered");
+        // A probe ten minutes later is shared too.
+        let probe = t + nanos(crate::ledger::PROBE_EVERY);
+        a.claim_at(probe, Priority::Interactive, 1).unwrap();
+        assert_eq!(a.effective_rate(), 4);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_rate_extension_is_optional_and_a_damaged_one_does_not_void_the_slots() {
+        let entries = vec![Entry {
+            owner: 5,
+            lease: 1,
+            in_flight: true,
+            deadline: 9,
+        }];
+        let old = Book {
+            entries: entries.clone(),
+            markers: vec![],
+            rate: None,
+        };
+        assert_eq!(Book::decode(&old.encode(7), 7), Ok(Some(old.clone())));
+        let rate = RateState {
+            rate: 13,
+            how: RateChange::Decreased,
+            changed_at: 77,
+            decreased_seq: 40,
+            seq: 45,
+        };
+        let new = Book {
+            rate: Some(rate),
+            ..old.clone()
+        };
+        let bytes = new.encode(7);
+        assert_eq!(Book::decode(&bytes, 7), Ok(Some(new)));
+        assert!(
+            bytes.starts_with(&old.encode(7)),
+            "format 1 first: an older binary reads the slots"
+        );
+        for at in old.encode(7).len()..bytes.len() {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x5a;
+            assert_eq!(
+                Book::decode(&damaged, 7),
+                Ok(Some(old.clone())),
+                "byte {at}: the slots stay valid, the rate is dropped"
+            );
+        }
     }
 
     #[test]
@@ -924,6 +1137,7 @@ mod tests {
                 deadline: u64::MAX,
             }],
             markers: vec![],
+            rate: None,
         };
         assert_eq!(Book::decode(&book.encode(1), 2), Ok(None));
         assert_eq!(Book::decode(&book.encode(1), 1), Ok(Some(book)));
@@ -969,6 +1183,7 @@ mod tests {
             let book = Book {
                 entries: entries.into_iter().map(|(owner, lease, in_flight, deadline)| Entry { owner, lease, in_flight, deadline }).collect(),
                 markers: markers.into_iter().map(|(owner, waiting, expires)| Marker { owner, waiting, expires }).collect(),
+                rate: None,
             };
             let bytes = book.encode(7);
             let mut changed = bytes.clone();

@@ -8,6 +8,7 @@
 //!
 //! * [`InProcessLedger`]: a counter behind the governor's mutex; the default when there is no data
 //!   dir. Today's single-process governor, as fast as before.
+//! * [`RedisLedger`]: Redis, for processes on several machines (below).
 //! * [`FileLedger`]: a small file in the data dir, `governor/<env>-<fingerprint>.ledger` (the
 //!   fingerprint is the token cache's hash of the app key, never the key), holding every process's
 //!   slot leases and waiting-interactive markers, updated under an advisory file lock. See its
@@ -15,8 +16,10 @@
 //!
 //! # The contract
 //!
-//! A ledger answers [`SlotLedger::claim`] with a [`Lease`] only while fewer than N leases are live
-//! across everyone sharing it. A lease is live from its claim until `hold` (1 s + ε) after
+//! A ledger answers [`SlotLedger::claim`] with a [`Lease`] only while fewer than R leases are live
+//! across everyone sharing it, where R ≤ N is the key's effective rate, stored in the ledger
+//! beside the leases so that every process adapts together (lowered by an `EGW00201`, raised by
+//! a probe at most every 10 minutes; see [`RateState`] and its module for the rules). A lease is live from its claim until `hold` (1 s + ε) after
 //! [`SlotLedger::complete`] — or, if its holder vanishes, until `hold` after the ledger can tell
 //! that it did (at the latest `lease + hold` after the claim). Background claims are refused while
 //! interactive requests wait anywhere (only as many free slots as such waiters exist elsewhere).
@@ -32,26 +35,81 @@
 //!
 //! # A backend shared between machines
 //!
-//! A team on one app key across machines needs the same ledger on a server both can reach, e.g.
-//! Redis: the leases as a sorted set per key scored by deadline, the markers as keys with a TTL,
-//! and `claim`/`complete` as Lua scripts (atomic, like the file lock here). Its clock would be the
-//! server's (`TIME` inside the script), not the machines' own, for the same reason the file ledger
-//! uses one clock for every process. Such a backend is one more `impl SlotLedger` chosen in
-//! [`crate::client::ClientConfig`]; the governor does not change.
+//! [`RedisLedger`] (`redis://host:port/db`, [`crate::client::ClientConfig::ledger_url`]): the
+//! leases as a sorted set scored by deadline, the markers and the rate beside them, each operation
+//! an atomic Lua script on the server's clock; a client task talks to Redis so that no network
+//! I/O runs under the governor's lock (see its module for why a task rather than an async trait,
+//! the fallback to a conservative local share when Redis is away, and new epochs). It shares the
+//! key's tokens too ([`RedisTokens`], through [`crate::token::SharedTokens`]).
+//! [`SlotLedger::health`] says where the slots are counted now (exported as the governor's
+//! `ledger` state).
 
+mod adapt;
 mod file;
+mod redis;
+mod redis_keys;
+mod redis_tokens;
 
 use std::fmt;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+pub use adapt::{AdaptRules, PROBE_EVERY, RateChange, RateState, Rejection};
 pub use file::{FileLedger, LedgerError, LedgerState, monotonic_now};
+pub use redis::{RedisLedger, RedisLedgerError, is_redis_url};
+pub use redis_tokens::RedisTokens;
 
-use crate::governor::Priority;
+/// How a ledger's holder tells the governor that a slot may be free now (a shared ledger whose
+/// answers come from another task: [`RedisLedger`]).
+pub type Waker = std::sync::Arc<dyn Fn() + Send + Sync>;
+
+/// Where the slots are counted right now (exported as the governor's `ledger` state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LedgerHealth {
+    /// This process alone.
+    #[default]
+    Local = 0,
+    /// Shared with other processes or machines, and reachable.
+    Shared = 1,
+    /// A shared ledger not reached yet.
+    Connecting = 2,
+    /// A shared ledger that cannot be reached: a conservative local share of the rate is used.
+    Fallback = 3,
+}
+
+impl LedgerHealth {
+    pub(crate) fn from_u8(v: u8) -> LedgerHealth {
+        match v {
+            1 => LedgerHealth::Shared,
+            2 => LedgerHealth::Connecting,
+            3 => LedgerHealth::Fallback,
+            _ => LedgerHealth::Local,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LedgerHealth::Local => "local",
+            LedgerHealth::Shared => "shared",
+            LedgerHealth::Connecting => "connecting",
+            LedgerHealth::Fallback => "fallback",
+        }
+    }
+}
+
+use crate::priority::Priority;
 
 /// One claimed slot, named by the ledger that granted it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Lease(pub u64);
+pub struct Lease {
+    /// The ledger's name for it (unique among its live leases).
+    pub id: u64,
+    /// The grant's sequence number on the key (see [`RateState::seq`]).
+    pub seq: u64,
+    /// Leases live when it was granted, itself included.
+    pub occupancy: u32,
+}
 
 /// The answer to a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,10 +140,32 @@ pub trait SlotLedger: Send + Sync + fmt::Debug {
     /// Nothing was sent under `lease` (the waiter it was granted to had gone): free it now.
     fn cancel(&self, lease: Lease);
 
+    /// The request sent under `lease` was refused with `EGW00201` (called before
+    /// [`SlotLedger::complete`]): lower the key's rate for everyone sharing the ledger (see
+    /// [`adapt`](RateState::rejected)). `floor`: the most accepted requests the caller saw inside
+    /// one window recently.
+    fn rate_limited(&self, lease: Lease, floor: u32);
+
+    /// The effective rate R (≤ N) at the last look: how many leases may be live.
+    fn effective_rate(&self) -> u32;
+
     /// The number of interactive requests of this process waiting for a slot changed without a
     /// claim (one gave up): a shared ledger republishes it, so that other processes do not hold
     /// back their background work for a request that left.
     fn waiting(&self, _waiting_interactive: u32) {}
+
+    /// Registers how to wake the governor when a slot may be free without a release in this
+    /// process (a ledger answering from another task). Local ledgers need none.
+    fn set_waker(&self, _waker: Waker) {}
+
+    /// Where the slots are counted right now.
+    fn health(&self) -> LedgerHealth {
+        if self.is_shared() {
+            LedgerHealth::Shared
+        } else {
+            LedgerHealth::Local
+        }
+    }
 
     /// Whether other processes draw from these slots too.
     fn is_shared(&self) -> bool {
@@ -98,43 +178,102 @@ pub trait SlotLedger: Send + Sync + fmt::Debug {
     }
 }
 
-/// The slots of one process: a counter. Priorities and hand-over are the governor's queues.
+/// The slots of one process: a count of live leases and the key's rate. Priorities and
+/// hand-over are the governor's queues.
 #[derive(Debug)]
 pub struct InProcessLedger {
-    free: Mutex<u32>,
+    rules: AdaptRules,
+    /// The clock's origin: times are nanoseconds of tokio's clock since then (paused in tests).
+    origin: tokio::time::Instant,
+    state: Mutex<Local>,
+    effective: AtomicU32,
+}
+
+#[derive(Debug)]
+struct Local {
+    live: u32,
+    rate: RateState,
 }
 
 impl InProcessLedger {
+    /// N slots at a fixed origin, no start pacing (see [`InProcessLedger::with_rules`]).
     pub fn new(slots: u32) -> InProcessLedger {
+        InProcessLedger::with_rules(AdaptRules::new(slots))
+    }
+
+    pub fn with_rules(rules: AdaptRules) -> InProcessLedger {
+        let rules = AdaptRules {
+            profile: rules.profile.max(1),
+            ..rules
+        };
         InProcessLedger {
-            free: Mutex::new(slots.max(1)),
+            rules,
+            origin: tokio::time::Instant::now(),
+            state: Mutex::new(Local {
+                live: 0,
+                rate: RateState::fresh(&rules, 0),
+            }),
+            effective: AtomicU32::new(rules.profile),
         }
     }
 
-    fn free(&self) -> std::sync::MutexGuard<'_, u32> {
-        // A counter cannot be left half-updated by a panic elsewhere.
-        self.free.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn now(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, Local> {
+        // Counters cannot be left half-updated by a panic elsewhere.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 impl SlotLedger for InProcessLedger {
     fn claim(&self, _priority: Priority, _waiting_interactive: u32) -> Claim {
-        let mut free = self.free();
-        if *free > 0 {
-            *free -= 1;
-            Claim::Granted(Lease(0))
-        } else {
-            Claim::Busy { retry_in: None }
+        let now = self.now();
+        let mut state = self.state();
+        if state.rate.probe(&self.rules, now) {
+            self.effective
+                .store(state.rate.effective(&self.rules), Ordering::Relaxed);
         }
+        if state.live >= state.rate.effective(&self.rules) {
+            return Claim::Busy { retry_in: None };
+        }
+        state.live += 1;
+        let seq = state.rate.granted();
+        Claim::Granted(Lease {
+            id: seq,
+            seq,
+            occupancy: state.live,
+        })
     }
 
     fn complete(&self, _lease: Lease, _hold: Duration) {}
 
     fn cooled(&self, _lease: Lease) {
-        *self.free() += 1;
+        let mut state = self.state();
+        state.live = state.live.saturating_sub(1);
     }
 
     fn cancel(&self, _lease: Lease) {
-        *self.free() += 1;
+        let mut state = self.state();
+        state.live = state.live.saturating_sub(1);
+    }
+
+    fn rate_limited(&self, lease: Lease, floor: u32) {
+        let now = self.now();
+        let mut state = self.state();
+        let rejection = Rejection {
+            seq: lease.seq,
+            occupancy: lease.occupancy,
+            floor,
+        };
+        if state.rate.rejected(&self.rules, rejection, now) {
+            self.effective
+                .store(state.rate.effective(&self.rules), Ordering::Relaxed);
+        }
+    }
+
+    fn effective_rate(&self) -> u32 {
+        self.effective.load(Ordering::Relaxed)
     }
 }

@@ -4,16 +4,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use kis::Priority;
 use market::Condition;
 use serde::Deserialize;
-use serde_json::Value;
 
-use super::error::ErrorBody;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState, parse_code};
-use crate::backfill::{Need, Urgency, ensure_daily};
+use crate::contract::{BacktestReport, ErrorBody};
+use crate::history::backtest::{closed_bars, report};
+use crate::history::{Need, Urgency, ensure_daily};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -23,18 +22,13 @@ pub struct BacktestRequest {
     from: Option<String>,
 }
 
-#[utoipa::path(post, operation_id = "backtest_run", path = "/api/v1/backtest", tag = "backtest", request_body = BacktestRequest, responses((status = 200, description = "signals with returns after 1/5/20 bars, and a summary"), (status = 422, description = "the condition does not parse (with position)", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
-pub async fn run(State(state): State<AppState>, Body(req): Body<BacktestRequest>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, operation_id = "backtest_run", path = "/api/v1/backtest", tag = "backtest", request_body = BacktestRequest, responses((status = 200, description = "signals with returns after 1/5/20 bars, and a summary", body = BacktestReport), (status = 422, description = "the condition does not parse (with position)", body = ErrorBody), (status = 400, description = "bad input", body = ErrorBody), (status = 503, description = "KIS not answering; Retry-After", body = ErrorBody)))]
+pub async fn run(
+    State(state): State<AppState>,
+    Body(req): Body<BacktestRequest>,
+) -> ApiResult<Json<BacktestReport>> {
     let code = parse_code(&req.code)?;
-    let condition = Condition::parse(&req.condition).map_err(|e| ApiError {
-        position: Some(e.position),
-        ..ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_condition",
-            e.message_en(),
-            e.message_ko(),
-        )
-    })?;
+    let condition = Condition::parse(&req.condition)?;
     let from = req
         .from
         .as_deref()
@@ -65,9 +59,9 @@ pub async fn run(State(state): State<AppState>, Body(req): Body<BacktestRequest>
         ensure_daily(g, &state.store, code, today, days, Priority::Interactive).await?;
         state.store.daily(code, Some(today), usize::MAX / 4).await?
     };
-    let bars = crate::backtest::closed_bars(&source, period, from, Some(today));
+    let bars = closed_bars(&source, period, from, Some(today));
     let result = market::backtest::backtest(&condition, &bars);
-    Ok(Json(crate::backtest::report(
+    Ok(Json(report(
         code.as_str(),
         &meta.name,
         &condition,

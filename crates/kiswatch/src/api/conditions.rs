@@ -9,33 +9,15 @@ use axum::response::{IntoResponse, Response};
 use market::Condition;
 use market::trigger::Mode;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::error::ErrorBody;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState};
-use crate::store::{ConditionRow, NewCondition};
+use crate::contract::{self, ErrorBody};
+use crate::outbound::Outbound;
+use crate::store::NewCondition;
 
 /// The longest cooldown accepted (a week).
 const MAX_COOLDOWN_SECS: u64 = 7 * 24 * 3600;
-
-pub fn condition_json(c: &ConditionRow) -> Value {
-    let period = Condition::parse(&c.expr).map(|p| p.period.as_str()).ok();
-    json!({
-        "id": c.id,
-        "name": c.name,
-        "expr": c.expr,
-        "period": period,
-        "enabled": c.enabled,
-        "mode": match c.mode {
-            Mode::EveryTick => "every_tick",
-            Mode::OnClose => "on_close",
-        },
-        "cooldown_secs": c.cooldown_secs,
-        "webhook": c.webhook,
-        "created_at": c.created_at,
-    })
-}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,17 +30,12 @@ pub struct ConditionRequest {
     webhook: Option<String>,
 }
 
-/// Checks a request; the 422 for an expression that does not parse carries its position.
-pub fn validate(req: ConditionRequest) -> ApiResult<NewCondition> {
-    let condition = Condition::parse(&req.expr).map_err(|e| ApiError {
-        position: Some(e.position),
-        ..ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_condition",
-            e.message_en(),
-            e.message_ko(),
-        )
-    })?;
+/// Checks a request; the 422 for an expression that does not parse carries its position. A webhook
+/// must pass `outbound`'s policy ([`crate::outbound`]: http(s), no user info, no private, loopback,
+/// link-local or metadata address unless `--allow-private-webhooks`); a refused one is a 400
+/// `invalid_webhook` saying what was refused and why.
+pub fn validate(req: ConditionRequest, outbound: &Outbound) -> ApiResult<NewCondition> {
+    let condition = Condition::parse(&req.expr)?;
     let name = req.name.map(|n| n.trim().to_string()).unwrap_or_default();
     let name = if name.is_empty() {
         condition.source().to_string()
@@ -73,15 +50,16 @@ pub fn validate(req: ConditionRequest) -> ApiResult<NewCondition> {
         ));
     }
     let mode = match req.mode.as_deref() {
-        None | Some("every_tick") => Mode::EveryTick,
-        Some("on_close") => Mode::OnClose,
-        Some(other) => {
-            return Err(ApiError::bad_request(
+        None => Mode::default(),
+        Some(m) => Mode::parse(m).ok_or_else(|| {
+            ApiError::bad_request(
                 "invalid_mode",
-                format!("mode must be \"every_tick\" or \"on_close\", got {other:?}"),
-                format!("mode는 \"every_tick\" 또는 \"on_close\"여야 합니다 (입력: {other:?})"),
-            ));
-        }
+                format!("mode must be \"every_tick\", \"on_close\" or \"once_per_day\", got {m:?}"),
+                format!(
+                    "mode는 \"every_tick\", \"on_close\", \"once_per_day\" 중 하나여야 합니다 (입력: {m:?})"
+                ),
+            )
+        })?,
     };
     let cooldown_secs = req.cooldown_secs.unwrap_or(0);
     if cooldown_secs > MAX_COOLDOWN_SECS {
@@ -95,16 +73,14 @@ pub fn validate(req: ConditionRequest) -> ApiResult<NewCondition> {
         .webhook
         .map(|w| w.trim().to_string())
         .filter(|w| !w.is_empty());
-    if let Some(w) = &webhook {
-        let ok = reqwest::Url::parse(w)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-        if !ok {
-            return Err(ApiError::bad_request(
-                "invalid_webhook",
-                format!("webhook must be an http(s) URL, got {w:?}"),
-                format!("webhook은 http(s) 주소여야 합니다 (입력: {w:?})"),
-            ));
-        }
+    if let Some(w) = &webhook
+        && let Err(e) = outbound.check(w)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_webhook",
+            format!("webhook refused: {e}"),
+            format!("webhook을 저장할 수 없습니다: {}", e.message_ko()),
+        ));
     }
     Ok(NewCondition {
         name,
@@ -130,42 +106,45 @@ fn id_of(raw: &str) -> ApiResult<u64> {
     })
 }
 
-#[utoipa::path(get, operation_id = "conditions_list", path = "/api/v1/conditions", tag = "conditions", responses((status = 200, description = "every condition")))]
-pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, operation_id = "conditions_list", path = "/api/v1/conditions", tag = "conditions", responses((status = 200, description = "every condition", body = Vec<contract::Condition>)))]
+pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<contract::Condition>>> {
     let rows = state.store.conditions().await?;
-    Ok(Json(Value::Array(rows.iter().map(condition_json).collect())))
+    Ok(Json(rows.iter().map(contract::Condition::from).collect()))
 }
 
-#[utoipa::path(get, operation_id = "conditions_get_one", path = "/api/v1/conditions/{id}", tag = "conditions", params(("id" = u64, Path, description = "condition id")), responses((status = 200, description = "the condition"), (status = 404, description = "no such condition", body = ErrorBody)))]
-pub async fn get_one(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, operation_id = "conditions_get_one", path = "/api/v1/conditions/{id}", tag = "conditions", params(("id" = u64, Path, description = "condition id")), responses((status = 200, description = "the condition", body = contract::Condition), (status = 404, description = "no such condition", body = ErrorBody)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<contract::Condition>> {
     let id = id_of(&raw)?;
     let row = state.store.condition(id).await?.ok_or_else(|| no_such(id))?;
-    Ok(Json(condition_json(&row)))
+    Ok(Json(contract::Condition::from(&row)))
 }
 
-#[utoipa::path(post, operation_id = "conditions_create", path = "/api/v1/conditions", tag = "conditions", request_body = ConditionRequest, responses((status = 201, description = "stored"), (status = 400, description = "bad option", body = ErrorBody), (status = 422, description = "the expression does not parse (with position)", body = ErrorBody)))]
+#[utoipa::path(post, operation_id = "conditions_create", path = "/api/v1/conditions", tag = "conditions", request_body = ConditionRequest, responses((status = 201, description = "stored", body = contract::Condition), (status = 400, description = "bad option", body = ErrorBody), (status = 422, description = "the expression does not parse (with position)", body = ErrorBody)))]
 pub async fn create(State(state): State<AppState>, Body(req): Body<ConditionRequest>) -> ApiResult<Response> {
-    let new = validate(req)?;
+    let new = validate(req, &state.outbound)?;
     let row = state.store.add_condition(new).await?;
     state.changed.send_modify(|v| *v += 1);
-    Ok((StatusCode::CREATED, Json(condition_json(&row))).into_response())
+    Ok((StatusCode::CREATED, Json(contract::Condition::from(&row))).into_response())
 }
 
-#[utoipa::path(put, operation_id = "conditions_update", path = "/api/v1/conditions/{id}", tag = "conditions", params(("id" = u64, Path, description = "condition id")), request_body = ConditionRequest, responses((status = 200, description = "replaced"), (status = 404, description = "no such condition", body = ErrorBody), (status = 422, description = "the expression does not parse (with position)", body = ErrorBody)))]
+#[utoipa::path(put, operation_id = "conditions_update", path = "/api/v1/conditions/{id}", tag = "conditions", params(("id" = u64, Path, description = "condition id")), request_body = ConditionRequest, responses((status = 200, description = "replaced", body = contract::Condition), (status = 404, description = "no such condition", body = ErrorBody), (status = 422, description = "the expression does not parse (with position)", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     Body(req): Body<ConditionRequest>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<contract::Condition>> {
     let id = id_of(&raw)?;
-    let new = validate(req)?;
+    let new = validate(req, &state.outbound)?;
     let row = state
         .store
         .update_condition(id, new)
         .await?
         .ok_or_else(|| no_such(id))?;
     state.changed.send_modify(|v| *v += 1);
-    Ok(Json(condition_json(&row)))
+    Ok(Json(contract::Condition::from(&row)))
 }
 
 #[utoipa::path(delete, operation_id = "conditions_delete", path = "/api/v1/conditions/{id}", tag = "conditions", params(("id" = u64, Path, description = "condition id")), responses((status = 204, description = "deleted"), (status = 404, description = "no such condition", body = ErrorBody)))]

@@ -1,7 +1,7 @@
-//! API errors: `{"error":{"code","message","message_ko"}}` with a status that says what to do —
-//! 400 (fix the request), 404 (no such thing), 422 (a condition that does not parse, with its
-//! `position`), 502/503 (upstream trouble; 503 carries `Retry-After`). Upstream trouble is never a
-//! bare 500.
+//! API errors: `{"error":{"code","message","message_ko"}}` ([`crate::contract::ErrorBody`]) with
+//! a status that says what to do — 400 (fix the request), 404 (no such thing), 422 (a condition that
+//! does not parse, with its `position`), 502/503 (upstream trouble; 503 carries `Retry-After`).
+//! Upstream trouble is never a bare 500.
 
 use std::sync::Arc;
 
@@ -9,10 +9,10 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kis::KisError;
-use serde_json::json;
 
-use crate::gateway::GatewayError;
+use crate::contract::{ErrorBody, ErrorDetail};
 use crate::store::StoreError;
+use crate::upstream::GatewayError;
 
 /// Seconds a client should wait after a 503.
 pub const RETRY_AFTER_SECS: u64 = 2;
@@ -25,6 +25,7 @@ pub struct ApiError {
     pub message: String,
     pub message_ko: String,
     pub position: Option<usize>,
+    pub suggestion: Option<Box<str>>,
     pub retry_after: Option<u64>,
 }
 
@@ -41,6 +42,7 @@ impl ApiError {
             message: message.into(),
             message_ko: message_ko.into(),
             position: None,
+            suggestion: None,
             retry_after: None,
         }
     }
@@ -156,17 +158,35 @@ impl From<GatewayError> for ApiError {
     }
 }
 
+/// A condition that does not parse: 422 with the position of the mistake (and a suggestion for a
+/// misspelt name).
+impl From<market::condition::ParseError> for ApiError {
+    fn from(e: market::condition::ParseError) -> Self {
+        ApiError {
+            position: Some(e.position),
+            suggestion: e.suggestion.as_deref().map(Box::from),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_condition",
+                e.message_en(),
+                e.message_ko(),
+            )
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({
-            "code": self.code,
-            "message": self.message,
-            "message_ko": self.message_ko,
-        });
-        if let Some(p) = self.position {
-            error["position"] = json!(p);
-        }
-        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+                message_ko: self.message_ko,
+                position: self.position,
+                suggestion: self.suggestion.map(String::from),
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             response
                 .headers_mut()
@@ -177,22 +197,6 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
-
-/// The error body, for the OpenAPI document.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorDetail {
-    /// A stable machine-readable code, e.g. `invalid_code`, `not_found`, `upstream_unavailable`.
-    pub code: String,
-    pub message: String,
-    pub message_ko: String,
-    /// For a condition that does not parse: the 0-based character offset of the mistake.
-    pub position: Option<usize>,
-}
 
 #[cfg(test)]
 mod tests {

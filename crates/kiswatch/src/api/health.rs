@@ -1,24 +1,28 @@
 //! `GET /api/v1/health`: is the service well, and what is it doing — the upstream (calls and errors
-//! by kind, whether it is failing), the governor, the caches, market time, backfill progress, and the
-//! stock master (whether a current copy is in use, and why not).
+//! by kind, whether it is failing), the store (how it was found at start, whether writes succeed,
+//! triggers waiting for it), the governor, the caches, market time, backfill progress, and the
+//! stock master (whether a current copy is in use, and why not). `degraded` while the upstream
+//! fails or the store cannot write, with a line per reason.
 
 use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Map, Value, json};
 
 use super::{ApiResult, AppState};
 use crate::clock::rfc3339;
-use crate::gateway::CallKind;
+use crate::contract::{
+    Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthStore, HealthUpstream,
+};
+use crate::upstream::CallKind;
 
-#[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "upstream calls and errors, governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error)")))]
-pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, operation_id = "health", path = "/api/v1/health", tag = "service", responses((status = 200, description = "status ok|degraded with its reasons, upstream calls and errors, the store (origin, emptied, integrity check time, failing writes, triggers waiting to be stored), governor, caches, market time, backfill progress, live feed, stock master (state loading|loaded|stale|failed, records, as_of, fetched_at, origin, source, error)", body = Health)))]
+pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     let g = &state.gateway;
     let c = &g.counters;
-    let calls: Map<String, Value> = CallKind::ALL
+    let calls = CallKind::ALL
         .iter()
-        .map(|k| (k.as_str().to_string(), json!(c.calls(*k))))
+        .map(|k| (k.as_str().to_string(), c.calls(*k)))
         .collect();
     let history_calls: u64 = CallKind::ALL
         .iter()
@@ -28,39 +32,82 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let m = g.client().governor_metrics();
     let failing = c.is_failing();
     let backfill = state.backfill.as_ref().map(|b| b.progress()).unwrap_or_default();
-    Ok(Json(json!({
-        "status": if failing { "degraded" } else { "ok" },
-        "version": env!("CARGO_PKG_VERSION"),
-        "uptime_secs": state.started.elapsed().as_secs(),
-        "upstream": {
-            "kind": state.upstream.as_str(),
-            "namespace": state.namespace,
-            "failing": failing,
-            "calls": calls,
-            "history_calls": history_calls,
-            "errors": c.errors(),
+    let store = store_health(&state);
+    let mut reasons = Vec::new();
+    if failing {
+        reasons.push("upstream: its calls are failing (see upstream.errors)".to_owned());
+    }
+    let backlog = state.triggers.as_ref().and_then(|t| t.backlog().reason());
+    match (backlog, &store.failing) {
+        (Some(waiting), _) => reasons.push(waiting),
+        (None, Some(f)) => reasons.push(format!(
+            "store: writes fail since {} ({} so far): {}",
+            f.since, f.count, f.error
+        )),
+        (None, None) => {}
+    }
+    Ok(Json(Health {
+        status: if reasons.is_empty() {
+            HealthStatus::Ok
+        } else {
+            HealthStatus::Degraded
         },
-        "governor": {
-            "slots": m.slots,
-            "in_flight": m.in_flight,
-            "cooling": m.cooling,
-            "queued_interactive": m.queued_interactive,
-            "queued_background": m.queued_background,
-            "granted": m.granted,
-            "mean_wait_ms": m.mean_wait().as_secs_f64() * 1000.0,
-            "max_wait_ms": m.max_wait.as_secs_f64() * 1000.0,
-            "rate_limited_seen": m.rate_limited_seen,
+        reasons,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        uptime_secs: state.started.elapsed().as_secs(),
+        upstream: HealthUpstream {
+            kind: state.upstream.as_str().to_owned(),
+            namespace: state.namespace.clone(),
+            failing,
+            calls,
+            history_calls,
+            errors: c.errors(),
         },
-        "cache": {
-            "hits": c.cache_hits.load(Ordering::Relaxed),
-            "misses": c.cache_misses.load(Ordering::Relaxed),
+        store,
+        governor: HealthGovernor {
+            slots: m.slots,
+            in_flight: m.in_flight,
+            cooling: m.cooling,
+            queued_interactive: m.queued_interactive,
+            queued_background: m.queued_background,
+            granted: m.granted,
+            mean_wait_ms: m.mean_wait().as_secs_f64() * 1000.0,
+            max_wait_ms: m.max_wait.as_secs_f64() * 1000.0,
+            rate_limited_seen: m.rate_limited_seen,
         },
-        "market": {
-            "now": g.clock.now().map(rfc3339),
-            "today": g.clock.today().map(|d| d.to_string()),
+        cache: HealthCache {
+            hits: c.cache_hits.load(Ordering::Relaxed),
+            misses: c.cache_misses.load(Ordering::Relaxed),
         },
-        "backfill": backfill,
-        "live": state.triggers.as_ref().map(|t| t.stats()),
-        "master": state.stocks.master_health(),
-    })))
+        market: HealthMarket {
+            now: g.clock.now().map(rfc3339),
+            today: g.clock.today().map(|d| d.to_string()),
+        },
+        backfill,
+        live: state.triggers.as_ref().map(|t| HealthLive {
+            feed: state.live.stats(),
+            triggers_fired: t.fired(),
+            webhooks_failed: t.webhooks_failed(),
+        }),
+        master: state.stocks.master_health(),
+    }))
+}
+
+/// The store's part of the health report.
+fn store_health(state: &AppState) -> HealthStore {
+    let opened = state.store.opened();
+    let writes = state.store.write_health();
+    let backlog = state.triggers.as_ref().map(|t| t.backlog()).unwrap_or_default();
+    HealthStore {
+        path: state.store.path().display().to_string(),
+        origin: opened.origin,
+        emptied: opened.emptied.clone(),
+        check_ms: opened.check.as_secs_f64() * 1000.0,
+        failing: writes.failing,
+        write_failures: writes.failures,
+        triggers_waiting: backlog.waiting,
+        oldest_waiting: backlog.oldest,
+        triggers_stored_late: backlog.stored_late,
+        triggers_unkept: backlog.unkept,
+    }
 }

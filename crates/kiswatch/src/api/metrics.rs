@@ -1,6 +1,7 @@
 //! `GET /metrics`: Prometheus text — the governor (queue, in flight, waits, rejections seen), upstream
 //! calls by kind and errors by KIS code, cache hits, triggers fired, backfill progress, the live feed,
-//! the stock master.
+//! the stock master, the store (failing writes, the startup integrity check, triggers waiting to be
+//! stored, stored late, never to be stored).
 //!
 //! The numbers live where they are produced (the governor, the gateway's counters, the trigger
 //! service); at each scrape they are copied into a `metrics` recorder owned by this service (not a
@@ -16,22 +17,35 @@ use metrics::{counter, gauge};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 
 use super::AppState;
-use crate::gateway::CallKind;
+use crate::upstream::CallKind;
 
 /// The service's own recorder.
 pub fn recorder() -> PrometheusRecorder {
     PrometheusBuilder::new().build_recorder()
 }
 
-#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text")))]
+#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let g = &state.gateway;
     let m = g.client().governor_metrics();
     let c = &g.counters;
     let backfill = state.backfill.as_ref().map(|b| b.progress()).unwrap_or_default();
-    let live = state.triggers.as_ref().map(|t| (t.live().stats(), t.fired()));
+    let live = state.triggers.as_ref().map(|t| (state.live.stats(), t.fired()));
     let master = state.stocks.master_health();
+    let writes = state.store.write_health();
+    let check = state.store.opened().check;
+    let backlog = state.triggers.as_ref().map(|t| t.backlog());
     metrics::with_local_recorder(&state.metrics, || {
+        gauge!("kiswatch_store_failing").set(if writes.failing.is_some() { 1.0 } else { 0.0 });
+        counter!("kiswatch_store_write_failures_total").absolute(writes.failures);
+        gauge!("kiswatch_store_quick_check_seconds").set(check.as_secs_f64());
+        if let Some(b) = &backlog {
+            gauge!("kiswatch_triggers_waiting").set(b.waiting as f64);
+            counter!("kiswatch_triggers_held_total").absolute(b.held);
+            counter!("kiswatch_triggers_stored_late_total").absolute(b.stored_late);
+            counter!("kiswatch_triggers_unkept_total").absolute(b.unkept);
+            counter!("kiswatch_triggers_store_retries_failed_total").absolute(b.retries_failed);
+        }
         gauge!("kiswatch_governor_slots").set(f64::from(m.slots));
         gauge!("kiswatch_governor_in_flight").set(m.in_flight as f64);
         gauge!("kiswatch_governor_cooling").set(m.cooling as f64);
@@ -51,7 +65,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         counter!("kiswatch_cache_hits_total").absolute(c.cache_hits.load(Ordering::Relaxed));
         counter!("kiswatch_cache_misses_total").absolute(c.cache_misses.load(Ordering::Relaxed));
         gauge!("kiswatch_upstream_failing").set(if c.is_failing() { 1.0 } else { 0.0 });
-        let sum = |f: fn(&crate::backfill::Progress) -> usize| backfill.iter().map(f).sum::<usize>() as f64;
+        let sum = |f: fn(&crate::history::Progress) -> usize| backfill.iter().map(f).sum::<usize>() as f64;
         gauge!("kiswatch_backfill_stocks").set(backfill.len() as f64);
         gauge!("kiswatch_backfill_stocks_done").set(backfill.iter().filter(|p| p.done).count() as f64);
         gauge!("kiswatch_backfill_minute_bars", "of" => "have").set(sum(|p| p.minutes.have));
@@ -61,7 +75,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         gauge!("kiswatch_backfill_calls_left").set(sum(|p| p.calls_left));
         if let Some(m) = &master {
             gauge!("kiswatch_master_records").set(m.records as f64);
-            gauge!("kiswatch_master_current").set(if m.state == "loaded" { 1.0 } else { 0.0 });
+            gauge!("kiswatch_master_current").set(if m.state == crate::contract::MasterState::Loaded {
+                1.0
+            } else {
+                0.0
+            });
         }
         if let Some((live, fired)) = &live {
             counter!("kiswatch_triggers_fired_total").absolute(*fired);

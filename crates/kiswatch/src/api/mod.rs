@@ -30,18 +30,21 @@ use axum::routing::{get, post};
 use market::StockCode;
 use tokio::sync::watch;
 
-use crate::backfill::Backfill;
-use crate::gateway::Gateway;
-use crate::stocks::StockDirectory;
+use crate::history::Backfill;
+use crate::hub::Hub;
+use crate::live::{LiveFeed, Quotes};
+use crate::outbound::Outbound;
 use crate::store::Store;
 use crate::triggers::TriggerService;
-use crate::upstream::UpstreamKind;
+use crate::upstream::{Gateway, StockDirectory, UpstreamKind};
 
 pub use error::{ApiError, ApiResult};
 
 /// What the handlers share.
 pub struct Services {
     pub gateway: Arc<Gateway>,
+    /// Price, order book and executions: live while a stock is realtime, else the gateway.
+    pub quotes: Quotes,
     pub store: Store,
     pub stocks: Arc<StockDirectory>,
     pub backfill: Option<Arc<Backfill>>,
@@ -51,6 +54,9 @@ pub struct Services {
     /// The embedded simulator's base URL (demo only).
     pub sim_url: Option<String>,
     pub http: reqwest::Client,
+    /// Destinations saved through the API (webhooks): checked when saved, and the client that
+    /// reaches them ([`crate::outbound`]).
+    pub outbound: Outbound,
     pub token: Option<String>,
     pub started: Instant,
     /// Bumped when the watchlist or the conditions change (a `watch` channel: a change is never
@@ -58,9 +64,9 @@ pub struct Services {
     pub changed: Arc<watch::Sender<u64>>,
     /// The realtime hub: the browsers' WebSocket connections (`/api/v1/ws`), their subscriptions
     /// and the fan-out.
-    pub hub: Arc<crate::hub::Hub>,
+    pub hub: Arc<Hub>,
     /// The live feed: live state of realtime stocks, each stock's status, the upstream state.
-    pub live: Arc<crate::live::LiveFeed>,
+    pub live: Arc<LiveFeed>,
     /// The recorder `/metrics` renders (this service's own).
     pub metrics: metrics_exporter_prometheus::PrometheusRecorder,
 }
@@ -105,7 +111,22 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/api/openapi.json", get(openapi::openapi))
         .layer(middleware::from_fn_with_state(state.clone(), authorize));
-    api.fallback(crate::web::serve).with_state(state)
+    api.fallback(ui).with_state(state)
+}
+
+/// Everything the API does not route: a file of the web UI, its `index.html` for the UI's own
+/// routes, or a JSON 404.
+async fn ui(request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    crate::web::serve(&path).unwrap_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            format!("nothing at {path}"),
+            format!("{path}에는 아무것도 없습니다"),
+        )
+        .into_response()
+    })
 }
 
 async fn not_found() -> ApiError {

@@ -1,10 +1,13 @@
 //! `GET /api/openapi.json`: the OpenAPI document, generated from the handlers' annotations
 //! (utoipa), so it cannot drift from the routes; a snapshot test keeps changes to it deliberate.
+//! Every answer's schema is a [`crate::contract`] struct; the WebSocket's server messages
+//! ([`ServerMessage`]) are listed as components, so the web UI's generated types cover them too.
 
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::error::{ErrorBody, ErrorDetail};
+use crate::contract::{ErrorBody, ErrorDetail};
+use crate::hub::protocol::ServerMessage;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,7 +39,7 @@ use super::error::{ErrorBody, ErrorDetail};
         super::ws::upgrade,
         super::metrics::metrics,
     ),
-    components(schemas(ErrorBody, ErrorDetail))
+    components(schemas(ErrorBody, ErrorDetail, ServerMessage))
 )]
 pub struct ApiDoc;
 

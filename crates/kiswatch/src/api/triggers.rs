@@ -3,38 +3,10 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
 
-use super::error::ErrorBody;
 use super::{ApiError, ApiResult, AppState, parse_code};
-use crate::store::{TriggerQuery, TriggerRow};
-
-/// A trigger as the API and the WebSocket show it.
-pub fn trigger_json(t: &TriggerRow) -> Value {
-    let values: Map<String, Value> = t
-        .trigger
-        .values
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    json!({
-        "id": t.id,
-        "code": t.trigger.code,
-        "name": t.trigger.name,
-        "condition_id": t.trigger.condition_id,
-        "condition_name": t.trigger.condition_name,
-        "period": t.trigger.period,
-        "bar_time": t.trigger.bar_time,
-        "time": t.trigger.time,
-        "price": t.trigger.price,
-        "values": values,
-        "late": t.trigger.late,
-        "acked": t.acked,
-        "message": t.trigger.message_en,
-        "message_ko": t.trigger.message_ko,
-        "recorded_at": t.recorded_at,
-    })
-}
+use crate::contract::{ErrorBody, Trigger};
+use crate::store::TriggerQuery;
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -55,8 +27,11 @@ fn whole(name: &'static str, raw: &str, max: u64) -> ApiResult<u64> {
 }
 
 /// `?after=ID` lists later triggers oldest first (for catching up); without it the newest come first.
-#[utoipa::path(get, operation_id = "triggers_list", path = "/api/v1/triggers", tag = "triggers", params(("after" = Option<u64>, Query, description = "only ids above, oldest first"), ("limit" = Option<u32>, Query, description = "1..=1000 (default 100)"), ("code" = Option<String>, Query, description = "one stock")), responses((status = 200, description = "triggers with the values that made them true"), (status = 400, description = "bad parameter", body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, operation_id = "triggers_list", path = "/api/v1/triggers", tag = "triggers", params(("after" = Option<u64>, Query, description = "only ids above, oldest first"), ("limit" = Option<u32>, Query, description = "1..=1000 (default 100)"), ("code" = Option<String>, Query, description = "one stock")), responses((status = 200, description = "triggers with the values that made them true", body = Vec<Trigger>), (status = 400, description = "bad parameter", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Vec<Trigger>>> {
     let after = q
         .after
         .as_deref()
@@ -84,11 +59,11 @@ pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> 
             code: code.map(|c| c.to_string()),
         })
         .await?;
-    Ok(Json(Value::Array(rows.iter().map(trigger_json).collect())))
+    Ok(Json(rows))
 }
 
-#[utoipa::path(post, operation_id = "triggers_ack", path = "/api/v1/triggers/{id}/ack", tag = "triggers", params(("id" = u64, Path, description = "trigger id")), responses((status = 200, description = "the acknowledged trigger"), (status = 404, description = "no such trigger", body = ErrorBody)))]
-pub async fn ack(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+#[utoipa::path(post, operation_id = "triggers_ack", path = "/api/v1/triggers/{id}/ack", tag = "triggers", params(("id" = u64, Path, description = "trigger id")), responses((status = 200, description = "the acknowledged trigger", body = Trigger), (status = 404, description = "no such trigger", body = ErrorBody)))]
+pub async fn ack(State(state): State<AppState>, Path(raw): Path<String>) -> ApiResult<Json<Trigger>> {
     let id = whole("id", &raw, i64::MAX as u64)?;
     if !state.store.ack_trigger(id).await? {
         return Err(ApiError::not_found(
@@ -96,9 +71,8 @@ pub async fn ack(State(state): State<AppState>, Path(raw): Path<String>) -> ApiR
             format!("트리거 {id}이(가) 없습니다"),
         ));
     }
-    let row = state.store.trigger(id).await?;
-    Ok(Json(
-        row.as_ref()
-            .map_or(json!({"id": id, "acked": true}), trigger_json),
-    ))
+    let row = state.store.trigger(id).await?.ok_or_else(|| {
+        ApiError::not_found(format!("no trigger {id}"), format!("트리거 {id}이(가) 없습니다"))
+    })?;
+    Ok(Json(row))
 }

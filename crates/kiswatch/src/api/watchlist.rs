@@ -5,36 +5,38 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::error::ErrorBody;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState, parse_code};
+use crate::contract::{ErrorBody, StockRef, WatchlistAdded, WatchlistItem};
 
-async fn listing(state: &AppState) -> ApiResult<Value> {
+async fn listing(state: &AppState) -> ApiResult<Vec<WatchlistItem>> {
     let items = state.store.watchlist().await?;
-    Ok(Value::Array(
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let meta = state.stocks.get(w.code);
-                json!({
-                    "code": w.code.as_str(),
-                    "name": meta.as_ref().map_or_else(|| w.code.to_string(), |m| m.name.clone()),
-                    "market": meta.map(|m| m.market).unwrap_or_default(),
-                    "position": i,
-                    "added_at": w.added_at,
-                    "status": super::stocks::status(state, w.code),
-                    "feed": super::stocks::feed(state, w.code),
-                })
-            })
-            .collect(),
-    ))
+    Ok(items
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let meta = state.stocks.get(w.code);
+            let feed = super::stocks::feed(state, w.code);
+            WatchlistItem {
+                stock: StockRef {
+                    code: w.code.as_str().to_owned(),
+                    name: meta
+                        .as_ref()
+                        .map_or_else(|| w.code.to_string(), |m| m.name.clone()),
+                    market: meta.map(|m| m.market).unwrap_or_default(),
+                },
+                position: i,
+                added_at: w.added_at.clone(),
+                status: feed.state,
+                feed,
+            }
+        })
+        .collect())
 }
 
-#[utoipa::path(get, operation_id = "watchlist_list", path = "/api/v1/watchlist", tag = "watchlist", responses((status = 200, description = "the watchlist in order, with names")))]
-pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, operation_id = "watchlist_list", path = "/api/v1/watchlist", tag = "watchlist", responses((status = 200, description = "the watchlist in order, with names", body = Vec<WatchlistItem>)))]
+pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<WatchlistItem>>> {
     Ok(Json(listing(&state).await?))
 }
 
@@ -45,7 +47,7 @@ pub struct AddRequest {
 }
 
 /// Adds a stock at the end (201), or leaves the list as it is if it is already there (200).
-#[utoipa::path(post, operation_id = "watchlist_add", path = "/api/v1/watchlist", tag = "watchlist", request_body = AddRequest, responses((status = 201, description = "added at the end"), (status = 200, description = "already watched"), (status = 400, description = "bad code or body", body = ErrorBody), (status = 404, description = "unknown code", body = ErrorBody)))]
+#[utoipa::path(post, operation_id = "watchlist_add", path = "/api/v1/watchlist", tag = "watchlist", request_body = AddRequest, responses((status = 201, description = "added at the end", body = WatchlistAdded), (status = 200, description = "already watched", body = WatchlistAdded), (status = 400, description = "bad code or body", body = ErrorBody), (status = 404, description = "unknown code", body = ErrorBody)))]
 pub async fn add(State(state): State<AppState>, Body(req): Body<AddRequest>) -> ApiResult<Response> {
     let code = parse_code(&req.code)?;
     let meta = state.gateway.stock(code).await?;
@@ -58,7 +60,14 @@ pub async fn add(State(state): State<AppState>, Body(req): Body<AddRequest>) -> 
     };
     Ok((
         status,
-        Json(json!({"code": code.as_str(), "name": meta.name, "market": meta.market, "added": added})),
+        Json(WatchlistAdded {
+            stock: StockRef {
+                code: code.as_str().to_owned(),
+                name: meta.name,
+                market: meta.market,
+            },
+            added,
+        }),
     )
         .into_response())
 }
@@ -69,11 +78,11 @@ pub struct ReorderRequest {
     codes: Vec<String>,
 }
 
-#[utoipa::path(put, operation_id = "watchlist_reorder", path = "/api/v1/watchlist", tag = "watchlist", request_body = ReorderRequest, responses((status = 200, description = "the watchlist in the new order"), (status = 400, description = "not every watched code exactly once", body = ErrorBody)))]
+#[utoipa::path(put, operation_id = "watchlist_reorder", path = "/api/v1/watchlist", tag = "watchlist", request_body = ReorderRequest, responses((status = 200, description = "the watchlist in the new order", body = Vec<WatchlistItem>), (status = 400, description = "not every watched code exactly once", body = ErrorBody)))]
 pub async fn reorder(
     State(state): State<AppState>,
     Body(req): Body<ReorderRequest>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<WatchlistItem>>> {
     let codes = req
         .codes
         .iter()

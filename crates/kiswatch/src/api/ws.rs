@@ -10,9 +10,7 @@
 //!   stays blocked longer than the queue's `max_stall` (the browser stopped reading) cuts the client
 //!   off with close 1008 and the queue's reason; a server shutdown closes with 1001.
 //!
-//! Triggers reach the hub from [`publish_triggers`]: one task for the service that forwards each
-//! stored trigger from the trigger service's broadcast, and re-reads the store when the broadcast
-//! lagged, so no trigger is lost between the store and the browsers. The `KISWATCH_TOKEN` rule is the
+//! Live triggers reach the hub from [`crate::triggers::delivery`]. The `KISWATCH_TOKEN` rule is the
 //! API's (`Authorization: Bearer` or `?token=`, see `api::authorize`).
 
 use std::sync::Arc;
@@ -23,18 +21,12 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt as _, StreamExt as _};
-use serde_json::{Map, Value};
-use tokio::sync::broadcast;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
-use super::triggers::trigger_json;
+use crate::contract::Trigger;
 use crate::hub::queue::CloseReason;
 use crate::hub::{ClientAction, ClientId, Hub, Outbox};
-use crate::store::{Store, StoreError, TriggerQuery, TriggerRow};
-
-/// Stored triggers read per store query while answering a `resume` or catching up.
-const PAGE: usize = 500;
+use crate::store::StoreError;
 
 /// Messages written per flush at most (bounds one write's memory; the rest goes in the next).
 const BATCH: usize = 512;
@@ -47,7 +39,7 @@ const RESUME_GRACE: Duration = Duration::from_secs(1);
 /// How long a close frame may take to leave before the socket is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-#[utoipa::path(get, operation_id = "ws_upgrade", path = "/api/v1/ws", tag = "service", responses((status = 101, description = "WebSocket: {\"op\":\"subscribe\"|\"unsubscribe\",\"codes\",\"channels\"} and {\"op\":\"resume\",\"after_trigger_id\":N}; messages typed tick, orderbook, executions, candle, trigger, status, error")))]
+#[utoipa::path(get, operation_id = "ws_upgrade", path = "/api/v1/ws", tag = "service", responses((status = 101, description = "WebSocket: {\"op\":\"subscribe\"|\"unsubscribe\",\"codes\",\"channels\"} and {\"op\":\"resume\",\"after_trigger_id\":N}; messages typed tick, orderbook, executions, candle, trigger, trigger_unstored (a trigger the store could not write yet: persisted false, no id, its key), status, error")))]
 pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
     ws.on_upgrade(move |socket| session(state, socket))
 }
@@ -93,20 +85,8 @@ async fn session(state: AppState, socket: WebSocket) {
 /// One client frame.
 async fn handle(state: &AppState, id: ClientId, text: &str) -> Result<(), StoreError> {
     if let ClientAction::Resume { after_trigger_id } = state.hub.handle_text(id, text) {
-        let mut stored = Vec::new();
-        let mut after = after_trigger_id;
-        loop {
-            let rows = stored_after(&state.store, after).await?;
-            let n = rows.len();
-            for row in rows {
-                after = row.id;
-                stored.push((row.id, fields(&row)));
-            }
-            if n < PAGE {
-                break;
-            }
-        }
-        state.hub.finish_resume(id, stored);
+        let stored: Vec<Trigger> = state.store.triggers_after(after_trigger_id).await?;
+        state.hub.finish_resume(id, &stored);
     }
     // `Interest` changes are read by the subscription planner from `Hub::open_pages`/`watched`.
     Ok(())
@@ -150,67 +130,4 @@ async fn close(sink: &mut SplitSink<WebSocket, Message>, reason: CloseReason) {
         reason: reason.reason.into(),
     }));
     let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(frame)).await;
-}
-
-async fn stored_after(store: &Store, after: u64) -> Result<Vec<TriggerRow>, StoreError> {
-    store
-        .triggers(TriggerQuery {
-            after: Some(after),
-            limit: PAGE,
-            code: None,
-        })
-        .await
-}
-
-/// A stored trigger as the API's trigger object.
-fn fields(row: &TriggerRow) -> Map<String, Value> {
-    match trigger_json(row) {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
-
-/// Forwards every stored trigger to the hub, in id order, each once. Subscribes before reading the
-/// store's last id, so a trigger stored in between is in the broadcast; on `Lagged` the store is read
-/// after the last forwarded id.
-pub async fn publish_triggers(hub: Arc<Hub>, store: Store, mut live: broadcast::Receiver<TriggerRow>) {
-    let mut last = match store.last_trigger_id().await {
-        Ok(id) => id,
-        Err(e) => {
-            tracing::error!(error = %e, "no trigger pushes: the store's last trigger id is unreadable");
-            return;
-        }
-    };
-    loop {
-        match live.recv().await {
-            Ok(row) => {
-                if row.id > last {
-                    last = row.id;
-                    hub.publish_trigger(row.id, fields(&row));
-                }
-            }
-            Err(RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "trigger broadcast lagged: catching up from the store");
-                loop {
-                    match stored_after(&store, last).await {
-                        Ok(rows) => {
-                            let n = rows.len();
-                            for row in rows {
-                                last = row.id;
-                                hub.publish_trigger(row.id, fields(&row));
-                            }
-                            if n < PAGE {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "catching up triggers from the store failed");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                        }
-                    }
-                }
-            }
-            Err(RecvError::Closed) => return,
-        }
-    }
 }

@@ -22,24 +22,24 @@
 //! falls too far behind is cut off (its queue closes with 1008 "too slow: N messages behind") and
 //! removed here.
 //!
-//! [`ClientAction::Interest`] and [`Hub::open_pages`] feed the planner's [`crate::planner::Demand`].
+//! [`ClientAction::Interest`] and [`Hub::open_pages`] feed the planner's [`crate::live::planner::Demand`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use jiff::civil::Date;
 use kis::realtime::{Execution, OrderBook};
 use market::{Candle, Period, StockCode};
-use serde_json::{Map, Value};
 
 use super::protocol::{
-    BrowserChannel, CandleMessage, ClientOp, ErrorMessage, ExecutionItem, OrderBookMessage, ServerMessage,
-    StatusMessage, StockStatusEntry, TickMessage, TriggerMessage, UpstreamState, parse_client_op,
+    BrowserChannel, CandleMessage, ClientOp, ErrorMessage, OrderBookMessage, ServerMessage, StatusMessage,
+    StockStatusEntry, TickMessage, parse_client_op,
 };
 use super::queue::{Closed, Key, OutQueue, Outbox, QueueConfig};
 use super::registry::{ClientId, InterestChange, Registry};
-use crate::planner::status::StockStatus;
+use crate::contract::{self, Trigger, UnstoredTrigger};
+use crate::status::{StockStatus, UpstreamState};
 
 /// The close code of a server shutdown ("going away").
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -74,7 +74,15 @@ struct State {
     status_source: Option<StatusSource>,
     name_source: Option<NameSource>,
     shutting_down: bool,
+    /// Triggers delivered while the store could not take them, oldest first, until stored (or
+    /// settled otherwise): `(key, text)`, for connections that resume or connect meanwhile.
+    unstored: VecDeque<(String, Arc<str>)>,
+    unstored_keys: HashSet<String>,
 }
+
+/// Unstored triggers a resuming or new connection gets at most (the newest): more would cut it
+/// off as too slow ([`QueueConfig::max_pending`]); each reaches it anyway once stored.
+pub const UNSTORED_REPLAY: usize = 1000;
 
 /// All browser connections of the service.
 pub struct Hub {
@@ -99,6 +107,8 @@ impl Hub {
                 status_source: None,
                 name_source: None,
                 shutting_down: false,
+                unstored: VecDeque::new(),
+                unstored_keys: HashSet::new(),
             }),
             sessions: std::sync::Mutex::new(HashSet::new()),
             sessions_changed: tokio::sync::watch::channel(0).0,
@@ -262,22 +272,37 @@ impl Hub {
         self.deliver_to(id, |q| q.release_hold(tokio::time::Instant::now()));
     }
 
-    /// The stored triggers after the client's resume point (each as the API's trigger object).
-    pub fn finish_resume(&self, id: ClientId, stored: Vec<(u64, Map<String, Value>)>) {
-        let texts = stored
-            .into_iter()
-            .map(|(tid, fields)| (tid, trigger_text(tid, fields)))
-            .collect();
+    /// The stored triggers after the client's resume point (each as the API's trigger object),
+    /// then the triggers still unstored.
+    pub fn finish_resume(&self, id: ClientId, stored: &[Trigger]) {
+        let texts = stored.iter().map(|t| (t.id, trigger_text(t))).collect();
         self.deliver_to(id, |q| q.finish_resume(texts, tokio::time::Instant::now()));
     }
 
-    /// Runs `f` on one client's queue; a queue that closed on it (the client fell too far behind)
-    /// is dropped.
+    /// Runs `f` on one client's queue; when `f` ended the queue's trigger hold, the triggers still
+    /// unstored follow (under the same lock as [`Hub::publish_unstored_trigger`], so each unstored
+    /// trigger reaches the client once: live, or here). A queue that closed on it (the client fell
+    /// too far behind) is dropped.
     fn deliver_to(&self, id: ClientId, f: impl FnOnce(&mut OutQueue) -> Result<(), Closed>) {
-        let closed = match self.read().clients.get(&id) {
-            Some(outbox) => outbox.with(f).is_err(),
+        let state = self.read();
+        let closed = match state.clients.get(&id) {
+            Some(outbox) => outbox
+                .with(|q| {
+                    let holding = q.is_holding();
+                    f(q)?;
+                    if holding && !q.is_holding() {
+                        let now = tokio::time::Instant::now();
+                        let skip = state.unstored.len().saturating_sub(UNSTORED_REPLAY);
+                        for (_, text) in state.unstored.iter().skip(skip) {
+                            q.push_unstored(text.clone(), now)?;
+                        }
+                    }
+                    Ok::<(), Closed>(())
+                })
+                .is_err(),
             None => false,
         };
+        drop(state);
         if closed {
             self.drop_clients(&[id]);
         }
@@ -308,8 +333,9 @@ impl Hub {
                 .peekable();
             if trades.peek().is_some() {
                 let prefix = executions_prefix(e.code, &name);
-                let item: Arc<str> =
-                    Arc::from(serde_json::to_string(&ExecutionItem::from_execution(e)).unwrap_or_default());
+                let item: Arc<str> = Arc::from(
+                    serde_json::to_string(&contract::Execution::from_realtime(e)).unwrap_or_default(),
+                );
                 for id in trades {
                     push(&state, id, &mut closed, |o| {
                         o.with(|q| {
@@ -342,9 +368,13 @@ impl Hub {
         );
     }
 
-    /// A stored trigger to every client (never dropped, never coalesced).
-    pub fn publish_trigger(&self, id: u64, fields: Map<String, Value>) {
-        let text = trigger_text(id, fields);
+    /// A stored trigger to every client (never dropped, never coalesced). If it was delivered
+    /// unstored before, it is no longer replayed as such.
+    pub fn publish_trigger(&self, trigger: &Trigger) {
+        let (id, text) = (trigger.id, trigger_text(trigger));
+        if !self.read().unstored_keys.is_empty() {
+            self.settle_unstored(&trigger.key);
+        }
         let state = self.read();
         let mut closed = Vec::new();
         for cid in state.clients.keys() {
@@ -352,6 +382,63 @@ impl Hub {
         }
         drop(state);
         self.drop_clients(&closed);
+    }
+
+    /// A trigger the store could not take yet (no id, `persisted: false`) to every client, at
+    /// once (a key already delivered unstored is not sent again). `keep`: replay it to connections
+    /// that resume or connect until it is stored (or settled); a trigger the backlog could not keep
+    /// is delivered once, live.
+    pub fn publish_unstored_trigger(&self, trigger: &UnstoredTrigger, keep: bool) {
+        let key = trigger.key.clone();
+        let text: Arc<str> = Arc::from(ServerMessage::TriggerUnstored(trigger.clone()).to_text());
+        let mut state = self.write();
+        if state.unstored_keys.contains(&key) {
+            return;
+        }
+        if keep {
+            state.unstored_keys.insert(key.clone());
+            state.unstored.push_back((key, text.clone()));
+        }
+        let now = tokio::time::Instant::now();
+        let mut closed = Vec::new();
+        for (cid, outbox) in &state.clients {
+            if outbox.with(|q| q.push_unstored(text.clone(), now)).is_err() {
+                closed.push(*cid);
+            }
+        }
+        drop(state);
+        self.drop_clients(&closed);
+    }
+
+    /// An unstored trigger is no longer replayed (stored now, or given up on).
+    pub fn settle_unstored(&self, key: &str) {
+        let mut state = self.write();
+        if !state.unstored_keys.remove(key) {
+            return;
+        }
+        // Stored in firing order: the one settled is almost always the oldest.
+        if let Some(i) = state.unstored.iter().position(|(k, _)| k == key) {
+            state.unstored.remove(i);
+        }
+    }
+
+    /// Makes `current` (oldest first) the unstored triggers: those not known yet go to every
+    /// client, those no longer in it are no longer replayed (after the trigger broadcast lagged).
+    pub fn sync_unstored(&self, current: &[UnstoredTrigger]) {
+        let keys: HashSet<String> = current.iter().map(|t| t.key.clone()).collect();
+        {
+            let mut state = self.write();
+            state.unstored.retain(|(k, _)| keys.contains(k));
+            state.unstored_keys.retain(|k| keys.contains(k));
+        }
+        for t in current {
+            self.publish_unstored_trigger(t, true);
+        }
+    }
+
+    /// Triggers delivered unstored and not stored yet.
+    pub fn unstored(&self) -> usize {
+        self.read().unstored.len()
     }
 
     /// The upstream state to every client (the latest replaces an unsent one).
@@ -494,8 +581,8 @@ fn push(
     }
 }
 
-fn trigger_text(id: u64, fields: Map<String, Value>) -> Arc<str> {
-    Arc::from(ServerMessage::Trigger(TriggerMessage::new(id, fields)).to_text())
+fn trigger_text(trigger: &Trigger) -> Arc<str> {
+    Arc::from(ServerMessage::Trigger(trigger.clone()).to_text())
 }
 
 /// `{"type":"executions","code":..,"name":..,"executions":[` — the batch is closed by the queue.

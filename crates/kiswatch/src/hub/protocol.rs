@@ -9,23 +9,26 @@
 //! ```
 //!
 //! Server → client: objects with `type` `tick` | `orderbook` | `executions` | `candle` | `trigger` |
-//! `status` | `error`. Every number is a JSON number, times are RFC 3339 with `+09:00`, and a stock
+//! `trigger_unstored` | `status` | `error`. A `trigger_unstored` is a trigger the store could not
+//! write yet (`"persisted": false`, no id, its `key`); the same trigger comes again as a `trigger`
+//! with its id once stored. Every number is a JSON number, times are RFC 3339 with `+09:00`, and a stock
 //! appears as `code` + `name`. A bad request gets an `error` message naming what was wrong and the
 //! connection stays open; nothing of a rejected request is applied.
 
 use std::fmt;
 
 use jiff::civil::Date;
-use kis::realtime::{Execution, OrderBook, TradeSide};
-use market::krx::Sign;
-use market::{Candle, Period, StockCode};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
+use kis::realtime::{Execution, OrderBook};
+use market::{Period, StockCode};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::clock::rfc3339;
-use crate::planner::status::StockStatus;
+use crate::contract::{
+    self, Candle, FeedStatus, PriceMove, Trigger, UnstoredTrigger, UpstreamState, decimal,
+};
+use crate::status::StockStatus;
 
 /// The most codes one request may name (a page of watchlist rows, with room to spare).
 pub const MAX_CODES_PER_REQUEST: usize = 200;
@@ -248,39 +251,11 @@ fn channels(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Server → client.
+// Server → client: the shapes are the contract's ([`crate::contract`]), so the OpenAPI document
+// lists them (as components) and the browser's types are generated from it.
 
-fn decimal(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(0.0)
-}
-
-/// The API's name of a KRX change sign (`up`, `down`, …), for the HTTP API and the WebSocket alike.
-pub fn sign_name(s: Sign) -> &'static str {
-    match s {
-        Sign::UpperLimit => "upper_limit",
-        Sign::Up => "up",
-        Sign::Flat => "flat",
-        Sign::LowerLimit => "lower_limit",
-        Sign::Down => "down",
-    }
-}
-
-/// Upstream state for the connection banner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UpstreamState {
-    /// The realtime session is up.
-    Connected,
-    /// The session dropped; the client is reconnecting (registrations will be restored).
-    Reconnecting,
-    /// No realtime session (e.g. VTS without WebSocket); everything is polled.
-    Polling,
-    /// Neither realtime nor REST answers.
-    Down,
-}
-
-/// Every message the server sends.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Every message the server sends, told apart by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     Tick(TickMessage),
@@ -288,7 +263,9 @@ pub enum ServerMessage {
     OrderBook(OrderBookMessage),
     Executions(ExecutionsMessage),
     Candle(CandleMessage),
-    Trigger(TriggerMessage),
+    Trigger(Trigger),
+    /// A trigger delivered before the store could write it (see [`UnstoredTrigger`]).
+    TriggerUnstored(UnstoredTrigger),
     Status(StatusMessage),
     Error(ErrorMessage),
 }
@@ -300,23 +277,19 @@ impl ServerMessage {
     }
 }
 
-/// The latest trade of a stock.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The latest trade of a stock, with the day's move.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct TickMessage {
+    #[schema(value_type = String)]
     pub code: StockCode,
     pub name: String,
     pub time: String,
-    pub price: i64,
-    pub change: i64,
-    pub change_rate: f64,
-    pub sign: &'static str,
+    #[serde(flatten)]
+    pub moved: PriceMove,
     /// This trade's size.
     pub volume: u64,
     /// Shares traded today.
     pub acc_volume: u64,
-    pub open: i64,
-    pub high: i64,
-    pub low: i64,
 }
 
 impl TickMessage {
@@ -325,200 +298,115 @@ impl TickMessage {
             code: e.code,
             name: name.to_owned(),
             time: rfc3339(e.datetime()),
-            price: e.price,
-            change: e.change,
-            change_rate: decimal(e.change_rate),
-            sign: sign_name(e.sign),
+            moved: PriceMove {
+                price: e.price,
+                change: e.change,
+                change_rate: decimal(e.change_rate),
+                sign: e.sign.into(),
+                open: e.open,
+                high: e.high,
+                low: e.low,
+            },
             volume: e.volume,
             acc_volume: e.acc_volume,
-            open: e.open,
-            high: e.high,
-            low: e.low,
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct LevelMessage {
-    pub price: i64,
-    pub quantity: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ExpectedMessage {
-    pub price: i64,
-    pub quantity: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A stock's order book.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OrderBookMessage {
+    #[schema(value_type = String)]
     pub code: StockCode,
     pub name: String,
-    /// `null` until the market date is known (the order-book frame carries only a time of day).
-    pub time: Option<String>,
-    /// Best first.
-    pub asks: Vec<LevelMessage>,
-    pub bids: Vec<LevelMessage>,
-    pub total_ask_quantity: u64,
-    pub total_bid_quantity: u64,
-    /// The auction's expected price and quantity (`null` during continuous trading).
-    pub expected: Option<ExpectedMessage>,
+    #[serde(flatten)]
+    pub book: contract::OrderBook,
 }
 
 impl OrderBookMessage {
     /// `date`: the market date of the book (from the stock's latest execution).
     pub fn from_order_book(b: &OrderBook, name: &str, date: Option<Date>) -> OrderBookMessage {
-        let levels = |side: &[kis::realtime::Level; 10]| {
-            side.iter()
-                .map(|l| LevelMessage {
-                    price: l.price,
-                    quantity: l.quantity,
-                })
-                .collect()
-        };
         OrderBookMessage {
             code: b.code,
             name: name.to_owned(),
-            time: date.map(|d| rfc3339(d.to_datetime(b.time))),
-            asks: levels(&b.asks),
-            bids: levels(&b.bids),
-            total_ask_quantity: b.total_ask_quantity,
-            total_bid_quantity: b.total_bid_quantity,
-            expected: (b.expected_price > 0).then_some(ExpectedMessage {
-                price: b.expected_price,
-                quantity: b.expected_volume,
-            }),
+            book: contract::OrderBook::from_realtime(b, date),
         }
     }
 }
 
-/// One trade in an `executions` message.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ExecutionItem {
-    pub time: String,
-    pub price: i64,
-    pub change: i64,
-    pub change_rate: f64,
-    pub sign: &'static str,
-    pub volume: u64,
-    pub side: TradeSide,
-    /// 체결강도 in percent.
-    pub strength: f64,
-}
-
-impl ExecutionItem {
-    pub fn from_execution(e: &Execution) -> ExecutionItem {
-        ExecutionItem {
-            time: rfc3339(e.datetime()),
-            price: e.price,
-            change: e.change,
-            change_rate: decimal(e.change_rate),
-            sign: sign_name(e.sign),
-            volume: e.volume,
-            side: e.side,
-            strength: decimal(e.strength),
-        }
-    }
-}
-
-/// Trades of a stock, oldest first (one or more, batched while the client lags).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Trades of a stock, oldest first (one or more, batched while the client lags). The hub writes
+/// this message from pre-serialised [`contract::Execution`]s (`executions_prefix` in the fan-out).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ExecutionsMessage {
+    #[schema(value_type = String)]
     pub code: StockCode,
     pub name: String,
-    pub executions: Vec<ExecutionItem>,
+    pub executions: Vec<contract::Execution>,
 }
 
 /// The forming (or just closed) bar of a period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct CandleMessage {
+    #[schema(value_type = String)]
     pub code: StockCode,
     pub name: String,
     pub period: &'static str,
-    pub candle: CandleBody,
+    /// No averages: the browser computes a live bar's from the closes it shows.
+    pub candle: Candle,
     /// `true` once the bar is final.
     pub closed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CandleBody {
-    pub time: String,
-    pub open: i64,
-    pub high: i64,
-    pub low: i64,
-    pub close: i64,
-    pub volume: u64,
-}
-
 impl CandleMessage {
-    pub fn new(code: StockCode, name: &str, period: Period, candle: &Candle, closed: bool) -> CandleMessage {
+    pub fn new(
+        code: StockCode,
+        name: &str,
+        period: Period,
+        candle: &market::Candle,
+        closed: bool,
+    ) -> CandleMessage {
         CandleMessage {
             code,
             name: name.to_owned(),
             period: period.as_str(),
-            candle: CandleBody {
-                time: rfc3339(candle.time),
-                open: candle.open,
-                high: candle.high,
-                low: candle.low,
-                close: candle.close,
-                volume: candle.volume,
-            },
+            candle: Candle::from(candle),
             closed,
         }
     }
 }
 
-/// A stored trigger: `id` plus the fields of the API's trigger object (`code`, `name`,
-/// `condition_id`, `period`, `bar_time`, `time`, `price`, `values`, `late`, `acked`, …), flattened.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TriggerMessage {
-    pub id: u64,
-    #[serde(flatten)]
-    pub fields: Map<String, Value>,
-}
-
-impl TriggerMessage {
-    /// `fields` is the API's trigger JSON object; its own `id` and `type`, if any, are replaced.
-    pub fn new(id: u64, mut fields: Map<String, Value>) -> TriggerMessage {
-        fields.remove("id");
-        fields.remove("type");
-        TriggerMessage { id, fields }
-    }
-}
-
 /// One stock's status line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct StockStatusEntry {
+    #[schema(value_type = String)]
     pub code: StockCode,
-    pub status: &'static str,
-    pub age_ms: Option<u64>,
-    pub bound_ms: Option<u64>,
+    #[serde(flatten)]
+    pub feed: FeedStatus,
 }
 
 impl StockStatusEntry {
     pub fn new(code: StockCode, s: StockStatus) -> StockStatusEntry {
-        StockStatusEntry {
-            code,
-            status: s.state.as_str(),
-            age_ms: s.age_ms,
-            bound_ms: s.bound_ms,
-        }
+        StockStatusEntry { code, feed: s }
     }
 }
 
-/// Upstream state and/or stocks' statuses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Upstream state and/or stocks' statuses (each part left out when it has nothing to say).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct StatusMessage {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub upstream: Option<UpstreamState>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub stocks: Vec<StockStatusEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A refused request (nothing of it was applied; the connection stays open).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ErrorMessage {
+    /// `bad_json`, `unknown_op`, `bad_code`, `bad_channel` or `bad_request`.
     pub code: &'static str,
+    /// For a developer reading the browser console.
     pub message: String,
 }
 
@@ -624,16 +512,68 @@ mod tests {
             text,
             r#"{"type":"error","code":"unknown_op","message":"unknown op \"x\" (expected subscribe, unsubscribe or resume)"}"#
         );
-        let mut fields = Map::new();
-        fields.insert("code".into(), Value::from("005930"));
-        fields.insert("id".into(), Value::from(999));
-        let t = ServerMessage::Trigger(TriggerMessage::new(7, fields)).to_text();
-        assert_eq!(t, r#"{"type":"trigger","id":7,"code":"005930"}"#);
+        let t = ServerMessage::Trigger(crate::contract::Trigger {
+            id: 7,
+            fired: crate::contract::Fired {
+                code: "005930".into(),
+                name: "삼성전자".into(),
+                condition_id: 1,
+                condition_name: "정배열".into(),
+                period: "1m".into(),
+                bar_time: "2026-11-27T09:30:00+09:00".into(),
+                time: "2026-11-27T09:30:05+09:00".into(),
+                price: 1_000,
+                values: crate::contract::TriggerValues(vec![("ma(60)".into(), 2.0), ("ma(20)".into(), 1.0)]),
+                late: false,
+                message: String::new(),
+                message_ko: String::new(),
+            },
+            acked: false,
+            recorded_at: String::new(),
+            persisted: true,
+            key: String::new(),
+        })
+        .to_text();
+        assert!(
+            t.starts_with(r#"{"type":"trigger","id":7,"code":"005930","#),
+            "{t}"
+        );
+        assert!(
+            t.contains(r#""values":{"ma(60)":2.0,"ma(20)":1.0}"#),
+            "the condition's order: {t}"
+        );
         let s = ServerMessage::Status(StatusMessage {
             upstream: Some(UpstreamState::Reconnecting),
             stocks: vec![],
         });
         assert_eq!(s.to_text(), r#"{"type":"status","upstream":"reconnecting"}"#);
+        let s = ServerMessage::Status(StatusMessage {
+            upstream: None,
+            stocks: vec![StockStatusEntry::new(
+                c("005930"),
+                StockStatus {
+                    state: crate::status::FeedState::Stale,
+                    age_ms: None,
+                    bound_ms: Some(8_000),
+                },
+            )],
+        });
+        assert_eq!(
+            s.to_text(),
+            r#"{"type":"status","stocks":[{"code":"005930","status":"stale","age_ms":null,"bound_ms":8000}]}"#
+        );
+        let e = crate::testdata::execution();
+        let tick = ServerMessage::Tick(TickMessage::from_execution(&e, "삼성전자")).to_text();
+        assert!(
+            tick.starts_with(r#"{"type":"tick","code":"005930","name":"삼성전자","time":"#),
+            "{tick}"
+        );
+        let tick: Value = serde_json::from_str(&tick).unwrap();
+        assert!(tick["change_rate"].is_f64() && tick["sign"].is_string(), "{tick}");
+        assert_eq!(
+            (tick["volume"].as_u64(), tick["acc_volume"].as_u64()),
+            (Some(e.volume), Some(e.acc_volume))
+        );
         for ch in ["tick", "orderbook", "executions", "candle:D", "candle:1m"] {
             assert_eq!(BrowserChannel::parse(ch).unwrap().to_string(), ch);
         }

@@ -28,6 +28,12 @@
 //! The triggers it did not get are in the store; the browser reconnects and sends
 //! `{"op":"resume","after_trigger_id":N}` ([`OutQueue::begin_resume`] / [`OutQueue::finish_resume`]).
 //!
+//! **Unstored triggers** (fired while the store could not write them, see
+//! [`crate::triggers::backlog`]) have no id yet: they go in the same lossless lane
+//! ([`OutQueue::push_unstored`]), are never deduplicated by id, and are held back like stored ones
+//! while a resume is being answered (the hub sends the ones still unstored when it ends). Once
+//! stored, the trigger comes again through [`OutQueue::push_trigger`] with its id.
+//!
 //! **A new connection holds its triggers** ([`OutQueue::hold_triggers`]) until the browser resumes or
 //! a short grace ends ([`OutQueue::release_hold`]). Without the hold, a trigger fired between the
 //! reconnect and the browser's `resume` went out live first, and the resume then sent the missed
@@ -126,6 +132,8 @@ struct Urgent {
     text: Arc<str>,
     at: Instant,
     trigger_id: Option<u64>,
+    /// An unstored trigger (no id yet).
+    unstored: bool,
 }
 
 #[derive(Debug)]
@@ -274,6 +282,7 @@ impl OutQueue {
             text,
             at: now,
             trigger_id: Some(id),
+            unstored: false,
         });
         self.check(now)
     }
@@ -286,20 +295,45 @@ impl OutQueue {
             text,
             at: now,
             trigger_id: None,
+            unstored: false,
         });
         self.check(now)
+    }
+
+    /// A trigger the store could not take yet (no id): queued in the lossless lane, unless a resume
+    /// or a new connection's hold is under way (the hub sends every trigger still unstored when it
+    /// ends, see [`OutQueue::is_holding`]).
+    pub fn push_unstored(&mut self, text: Arc<str>, now: Instant) -> Result<(), Closed> {
+        self.open()?;
+        if self.resume.is_some() {
+            return Ok(());
+        }
+        self.behind += 1;
+        self.urgent.push_back(Urgent {
+            text,
+            at: now,
+            trigger_id: None,
+            unstored: true,
+        });
+        self.check(now)
+    }
+
+    /// Whether live triggers are held (a resume being answered, or a new connection's hold).
+    pub fn is_holding(&self) -> bool {
+        self.resume.is_some()
     }
 
     /// The client asked for every trigger after `after`: from now on live triggers are held until
     /// [`OutQueue::finish_resume`] delivers the stored ones. Call it *before* reading the store, so a
     /// trigger stored meanwhile is either in the read or held (triggers are stored before they are
-    /// pushed). Triggers queued and not yet sent are dropped here: the store read has them.
+    /// pushed). Triggers queued and not yet sent are dropped here: the store read has them (and the
+    /// hub sends the still unstored ones again when the resume ends).
     pub fn begin_resume(&mut self, after: u64) {
         if self.closed.is_some() {
             return;
         }
         let before = self.urgent.len();
-        self.urgent.retain(|u| u.trigger_id.is_none());
+        self.urgent.retain(|u| u.trigger_id.is_none() && !u.unstored);
         self.behind -= (before - self.urgent.len()) as u64;
         self.trigger_high_water = after;
         self.resume

@@ -33,43 +33,99 @@ fn candle(time: DateTime, r: &rusqlite::Row<'_>) -> rusqlite::Result<Candle> {
     })
 }
 
-/// Runs one table's insert-or-replace statement for every bar, `key` giving the bar's time column.
-fn upsert(
-    st: &mut rusqlite::CachedStatement<'_>,
-    code: StockCode,
-    bars: &[Candle],
-    key: fn(&Candle) -> String,
-) -> Result<usize, StoreError> {
-    for b in bars {
-        st.execute(params![
-            code.as_str(),
-            key(b),
-            b.open,
-            b.high,
-            b.low,
-            b.close,
-            b.volume as i64
-        ])?;
-    }
-    Ok(bars.len())
+/// A stored key back to a bar's time.
+type ParseKey = fn(&str) -> Result<DateTime, StoreError>;
+
+/// Which bars table, and how a bar's time becomes its key there.
+#[derive(Clone, Copy)]
+enum Bars {
+    Minute,
+    Daily,
 }
 
-impl Store {
-    /// Inserts or replaces 1-minute bars (a later fetch of the same minute wins).
-    pub async fn put_minutes(&self, code: StockCode, bars: Vec<Candle>) -> Result<usize, StoreError> {
-        if bars.is_empty() {
-            return Ok(0);
+impl Bars {
+    /// The last `limit` bars with a key before `before` (all if `None`), oldest first.
+    fn recent(
+        self,
+        c: &rusqlite::Connection,
+        code: StockCode,
+        before: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<Candle>, StoreError> {
+        let (sql, time): (&str, ParseKey) = match self {
+            Bars::Minute => (
+                "SELECT time, open, high, low, close, volume FROM minute_bars
+                 WHERE code = ?1 AND time < ?2 ORDER BY time DESC LIMIT ?3",
+                parse_datetime,
+            ),
+            Bars::Daily => (
+                "SELECT date, open, high, low, close, volume FROM daily_bars
+                 WHERE code = ?1 AND date < ?2 ORDER BY date DESC LIMIT ?3",
+                |d| Ok(parse_date(d)?.to_datetime(jiff::civil::Time::midnight())),
+            ),
+        };
+        let bound = before.unwrap_or_else(|| "9999".to_string());
+        let mut st = c.prepare_cached(sql)?;
+        let mut out = Vec::new();
+        let mut rows = st.query(params![code.as_str(), bound, limit as i64])?;
+        while let Some(r) = rows.next()? {
+            let key: String = r.get(0)?;
+            out.push(candle(time(&key)?, r)?);
         }
-        self.write(move |tx| {
-            let mut st = tx.prepare_cached(
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Inserts or replaces `bars` (a later fetch of the same key wins).
+    fn upsert(
+        self,
+        tx: &rusqlite::Transaction<'_>,
+        code: StockCode,
+        bars: &[Candle],
+    ) -> Result<usize, StoreError> {
+        let (sql, key): (&str, fn(&Candle) -> String) = match self {
+            Bars::Minute => (
                 "INSERT INTO minute_bars (code, time, open, high, low, close, volume)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (code, time) DO UPDATE SET open = excluded.open, high = excluded.high,
                    low = excluded.low, close = excluded.close, volume = excluded.volume",
-            )?;
-            upsert(&mut st, code, &bars, |b| b.time.to_string())
-        })
-        .await
+                |b| b.time.to_string(),
+            ),
+            Bars::Daily => (
+                "INSERT INTO daily_bars (code, date, open, high, low, close, volume)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (code, date) DO UPDATE SET open = excluded.open, high = excluded.high,
+                   low = excluded.low, close = excluded.close, volume = excluded.volume",
+                |b| b.time.date().to_string(),
+            ),
+        };
+        let mut st = tx.prepare_cached(sql)?;
+        for b in bars {
+            st.execute(params![
+                code.as_str(),
+                key(b),
+                b.open,
+                b.high,
+                b.low,
+                b.close,
+                b.volume as i64
+            ])?;
+        }
+        Ok(bars.len())
+    }
+}
+
+impl Store {
+    async fn put_bars(&self, table: Bars, code: StockCode, bars: Vec<Candle>) -> Result<usize, StoreError> {
+        if bars.is_empty() {
+            return Ok(0);
+        }
+        self.write(move |tx| table.upsert(tx, code, &bars)).await
+    }
+
+    /// Inserts or replaces 1-minute bars (a later fetch of the same minute wins).
+    pub async fn put_minutes(&self, code: StockCode, bars: Vec<Candle>) -> Result<usize, StoreError> {
+        self.put_bars(Bars::Minute, code, bars).await
     }
 
     /// The last `limit` 1-minute bars before `before` (all if `None`), oldest first.
@@ -79,39 +135,9 @@ impl Store {
         before: Option<DateTime>,
         limit: usize,
     ) -> Result<Vec<Candle>, StoreError> {
-        self.read(move |c| {
-            let bound = before.map_or_else(|| "9999".to_string(), |t| t.to_string());
-            let mut st = c.prepare_cached(
-                "SELECT time, open, high, low, close, volume FROM minute_bars
-                 WHERE code = ?1 AND time < ?2 ORDER BY time DESC LIMIT ?3",
-            )?;
-            let rows = st.query_map(params![code.as_str(), bound, limit as i64], |r| {
-                let t: String = r.get(0)?;
-                Ok((
-                    t,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, i64>(5)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (t, open, high, low, close, volume) = row?;
-                out.push(Candle {
-                    time: parse_datetime(&t)?,
-                    open,
-                    high,
-                    low,
-                    close,
-                    volume: volume.max(0) as u64,
-                });
-            }
-            out.reverse();
-            Ok(out)
-        })
-        .await
+        let before = before.map(|t| t.to_string());
+        self.read(move |c| Bars::Minute.recent(c, code, before, limit))
+            .await
     }
 
     /// The latest stored minute of `date`, if any.
@@ -194,19 +220,7 @@ impl Store {
 
     /// Inserts or replaces daily bars (`time` at 00:00 of the date).
     pub async fn put_daily(&self, code: StockCode, bars: Vec<Candle>) -> Result<usize, StoreError> {
-        if bars.is_empty() {
-            return Ok(0);
-        }
-        self.write(move |tx| {
-            let mut st = tx.prepare_cached(
-                "INSERT INTO daily_bars (code, date, open, high, low, close, volume)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (code, date) DO UPDATE SET open = excluded.open, high = excluded.high,
-                   low = excluded.low, close = excluded.close, volume = excluded.volume",
-            )?;
-            upsert(&mut st, code, &bars, |b| b.time.date().to_string())
-        })
-        .await
+        self.put_bars(Bars::Daily, code, bars).await
     }
 
     /// The last `limit` daily bars before `before` (all if `None`), oldest first.
@@ -216,23 +230,9 @@ impl Store {
         before: Option<Date>,
         limit: usize,
     ) -> Result<Vec<Candle>, StoreError> {
-        self.read(move |c| {
-            let bound = before.map_or_else(|| "9999".to_string(), |d| d.to_string());
-            let mut st = c.prepare_cached(
-                "SELECT date, open, high, low, close, volume FROM daily_bars
-                 WHERE code = ?1 AND date < ?2 ORDER BY date DESC LIMIT ?3",
-            )?;
-            let mut out = Vec::new();
-            let mut rows = st.query(params![code.as_str(), bound, limit as i64])?;
-            while let Some(r) = rows.next()? {
-                let d: String = r.get(0)?;
-                let time = parse_date(&d)?.to_datetime(jiff::civil::Time::midnight());
-                out.push(candle(time, r)?);
-            }
-            out.reverse();
-            Ok(out)
-        })
-        .await
+        let before = before.map(|d| d.to_string());
+        self.read(move |c| Bars::Daily.recent(c, code, before, limit))
+            .await
     }
 
     pub async fn set_daily_coverage(&self, code: StockCode, cover: DailyCoverage) -> Result<(), StoreError> {

@@ -5,21 +5,17 @@ use market::trigger::Mode;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, now_text};
+use crate::contract::{Condition, ConditionMode};
 
-/// A condition as stored.
+/// A condition as stored: what the user said, with its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConditionRow {
     pub id: u64,
-    pub name: String,
-    pub expr: String,
-    pub enabled: bool,
-    pub mode: Mode,
-    pub cooldown_secs: u64,
-    pub webhook: Option<String>,
+    pub spec: NewCondition,
     pub created_at: String,
 }
 
-/// A condition to store (already validated).
+/// What the user says of a condition (already validated): what is stored, and what a PUT replaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCondition {
     pub name: String,
@@ -30,22 +26,11 @@ pub struct NewCondition {
     pub webhook: Option<String>,
 }
 
-pub(crate) fn mode_text(mode: Mode) -> &'static str {
-    match mode {
-        Mode::EveryTick => "every_tick",
-        Mode::OnClose => "on_close",
-    }
-}
-
 fn mode_of(s: &str) -> Result<Mode, StoreError> {
-    match s {
-        "every_tick" => Ok(Mode::EveryTick),
-        "on_close" => Ok(Mode::OnClose),
-        other => Err(StoreError::Corrupt {
-            what: "condition mode",
-            value: other.to_string(),
-        }),
-    }
+    Mode::parse(s).ok_or_else(|| StoreError::Corrupt {
+        what: "condition mode",
+        value: s.to_string(),
+    })
 }
 
 const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at";
@@ -54,12 +39,14 @@ fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
     let mode: String = r.get(4)?;
     Ok(ConditionRow {
         id: r.get::<_, i64>(0)? as u64,
-        name: r.get(1)?,
-        expr: r.get(2)?,
-        enabled: r.get(3)?,
-        mode: mode_of(&mode)?,
-        cooldown_secs: r.get::<_, i64>(5)?.max(0) as u64,
-        webhook: r.get(6)?,
+        spec: NewCondition {
+            name: r.get(1)?,
+            expr: r.get(2)?,
+            enabled: r.get(3)?,
+            mode: mode_of(&mode)?,
+            cooldown_secs: r.get::<_, i64>(5)?.max(0) as u64,
+            webhook: r.get(6)?,
+        },
         created_at: r.get(7)?,
     })
 }
@@ -97,7 +84,7 @@ impl Store {
                     new.name,
                     new.expr,
                     new.enabled,
-                    mode_text(new.mode),
+                    new.mode.as_str(),
                     new.cooldown_secs as i64,
                     new.webhook,
                     created_at
@@ -105,12 +92,7 @@ impl Store {
             )?;
             Ok(ConditionRow {
                 id: tx.last_insert_rowid() as u64,
-                name: new.name,
-                expr: new.expr,
-                enabled: new.enabled,
-                mode: new.mode,
-                cooldown_secs: new.cooldown_secs,
-                webhook: new.webhook,
+                spec: new,
                 created_at,
             })
         })
@@ -132,7 +114,7 @@ impl Store {
                     new.name,
                     new.expr,
                     new.enabled,
-                    mode_text(new.mode),
+                    new.mode.as_str(),
                     new.cooldown_secs as i64,
                     new.webhook
                 ],
@@ -149,12 +131,7 @@ impl Store {
                 .optional()?;
             Ok(Some(ConditionRow {
                 id,
-                name: new.name,
-                expr: new.expr,
-                enabled: new.enabled,
-                mode: new.mode,
-                cooldown_secs: new.cooldown_secs,
-                webhook: new.webhook,
+                spec: new,
                 created_at: created_at.unwrap_or_default(),
             }))
         })
@@ -164,5 +141,28 @@ impl Store {
     pub async fn delete_condition(&self, id: u64) -> Result<bool, StoreError> {
         self.write(move |tx| Ok(tx.execute("DELETE FROM conditions WHERE id = ?1", [id as i64])? == 1))
             .await
+    }
+}
+
+/// A condition as the API shows it.
+impl From<&ConditionRow> for Condition {
+    fn from(c: &ConditionRow) -> Self {
+        Condition {
+            id: c.id,
+            name: c.spec.name.clone(),
+            expr: c.spec.expr.clone(),
+            period: market::Condition::parse(&c.spec.expr)
+                .ok()
+                .map(|p| p.period.as_str().to_owned()),
+            enabled: c.spec.enabled,
+            mode: match c.spec.mode {
+                Mode::EveryTick => ConditionMode::EveryTick,
+                Mode::OnClose => ConditionMode::OnClose,
+                Mode::OncePerDay => ConditionMode::OncePerDay,
+            },
+            cooldown_secs: c.spec.cooldown_secs,
+            webhook: c.spec.webhook.clone(),
+            created_at: c.created_at.clone(),
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! The local store: SQLite, one database file per upstream namespace (`<data-dir>/<namespace>.sqlite3`),
-//! so that demo bars never mix with real ones.
+//! The local store: SQLite, one database file per upstream namespace
+//! (`<data-dir>/db/<namespace>.sqlite3`), so that demo bars never mix with real ones.
 //!
 //! * WAL journal: readers never wait for the writer. One writer connection (behind a mutex, used
 //!   from blocking threads) serialises every write; a few reader connections serve queries.
@@ -9,22 +9,33 @@
 //! * What it keeps: the watchlist (ordered), conditions, triggers, 1-minute and daily bars, which past
 //!   days' minutes and which daily ranges were fetched (backfill progress), stock names, and a few
 //!   flags. One-minute and daily bars are the stored truth: nothing stored is fetched again.
+//! * Opening checks the file first (`integrity.rs`): a damaged database is refused (a copy kept
+//!   aside, the error says what to do), an emptied one is recognised as such ([`StoreOrigin::Emptied`])
+//!   and never taken for a first run.
+//! * Every write's outcome is tracked ([`Store::write_health`]): while writes fail (a full disk, an
+//!   I/O error) the store says so, since when and why, and [`Store::recovered`] tells waiters the
+//!   moment a write succeeds again (the trigger backlog, [`crate::triggers::backlog`], retries then).
 
 mod bars;
 mod checkpoint;
 mod conditions;
+mod integrity;
 mod triggers;
 mod watchlist;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
+use tokio::sync::watch;
+
+pub use crate::contract::{StoreFailure, StoreOrigin};
 
 pub use bars::{DailyCoverage, MinuteDay};
 pub use conditions::{ConditionRow, NewCondition};
-pub use triggers::{NewTrigger, TriggerQuery, TriggerRow};
+pub use triggers::TriggerQuery;
 pub use watchlist::WatchItem;
 
 /// Errors of the store.
@@ -42,6 +53,61 @@ pub enum StoreError {
     Corrupt { what: &'static str, value: String },
     #[error("the database worker stopped")]
     Worker,
+    #[error("{}", damaged_message(.path, .detail, .backup))]
+    Damaged {
+        path: PathBuf,
+        /// What `PRAGMA quick_check` (or SQLite opening it) said.
+        detail: String,
+        /// The copy kept aside, or why none could be made.
+        backup: Result<PathBuf, String>,
+    },
+    #[error(
+        "{path} is not a kiswatch database (it has tables but no kiswatch schema version); \
+         kiswatch does not write into it. Move it away or point --data-dir elsewhere"
+    )]
+    Foreign { path: String },
+}
+
+impl StoreError {
+    /// Whether this is SQLite failing to write (a full disk, an I/O error, a lock held too long),
+    /// as opposed to a value the store refused.
+    pub fn is_write_failure(&self) -> bool {
+        match self {
+            StoreError::Sql(e) => e
+                .sqlite_error_code()
+                .is_some_and(|c| c != ErrorCode::ConstraintViolation),
+            StoreError::Worker => true,
+            _ => false,
+        }
+    }
+}
+
+/// What the user reads when a damaged database is refused: which file, what is wrong, where the
+/// copy is, and what to do.
+fn damaged_message(path: &Path, detail: &str, backup: &Result<PathBuf, String>) -> String {
+    let path = path.display();
+    let kept = match backup {
+        Ok(b) => format!(
+            "A copy of it (with its -wal, if any) was kept as {}.",
+            b.display()
+        ),
+        Err(e) => format!("No copy could be made ({e}); the file is left exactly as it was."),
+    };
+    let copy = match backup {
+        Ok(b) => b.display().to_string(),
+        Err(_) => path.to_string(),
+    };
+    format!(
+        "the database {path} is damaged (integrity check: {detail}).\n\
+         kiswatch does not run on a damaged database: writes to it fail or land on broken pages, and \
+         triggers would be lost. {kept}\n\
+         To go on: stop anything else using it, move {path} (and {path}-wal, if there) out of the way \
+         or put a backup in its place, and start kiswatch again; without a file it starts with an \
+         empty database.\n\
+         To rescue what is still readable: sqlite3 {copy} .recover | sqlite3 recovered.sqlite3\n\
+         데이터베이스 파일이 손상되어 시작하지 않습니다 (사본: {copy}). 파일을 옮기거나 백업으로 바꾼 뒤 \
+         다시 시작하세요."
+    )
 }
 
 /// The schema, one batch per version.
@@ -71,6 +137,8 @@ const MIGRATIONS: &[&str] = &[
                                PRIMARY KEY (code, date)) WITHOUT ROWID;
      CREATE TABLE daily_coverage (code TEXT PRIMARY KEY, first TEXT NOT NULL, last TEXT NOT NULL,
                                   complete INTEGER NOT NULL);",
+    // 2: every kiswatch database says when it was made (an emptied one is recognised by its absence).
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));",
 ];
 
 const READERS: usize = 4;
@@ -86,6 +154,14 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    opened: Opened,
+    /// Whether the last write failed (the fast path of [`Inner::note`]).
+    failing: AtomicBool,
+    health: Mutex<WriteHealth>,
+    /// Bumped each time a write succeeds after failures.
+    recovered: watch::Sender<u64>,
+    /// Tests: every write fails with SQLITE_FULL while set ([`Store::inject_full_disk`]).
+    injected_full: AtomicBool,
     /// Declared last: dropped after the writer and readers, so its connection is the last to close.
     _checkpointer: checkpoint::Checkpointer,
 }
@@ -111,22 +187,106 @@ fn file_name(namespace: &str) -> String {
     format!("{safe}.sqlite3")
 }
 
+/// How the database was found and checked when it was opened.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub origin: StoreOrigin,
+    /// Set once a start found this database emptied (`<when> <how it was recognised>`), kept in
+    /// `meta` for every later start.
+    pub emptied: Option<String>,
+    /// How long `PRAGMA quick_check` took.
+    pub check: Duration,
+}
+
+/// Whether writes succeed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteHealth {
+    /// Set while the most recent write failed.
+    pub failing: Option<StoreFailure>,
+    /// Writes that failed since the start.
+    pub failures: u64,
+}
+
 impl Inner {
-    /// Runs `f` with the one writer connection inside a transaction, on this thread.
+    /// Runs `f` with the one writer connection inside a transaction, on this thread, and notes
+    /// whether the write went through.
     fn in_transaction<T>(
         &self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        let out = self.transaction(f);
+        self.note(&out);
+        out
+    }
+
+    fn transaction<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.injected_full.load(Ordering::Relaxed) {
+            return Err(StoreError::Sql(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                Some("database or disk is full (injected by a test)".into()),
+            )));
+        }
         let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction()?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
     }
+
+    /// Keeps [`WriteHealth`] current: a failed write starts (or extends) a run of failures, the
+    /// next successful one ends it.
+    fn note<T>(&self, out: &Result<T, StoreError>) {
+        match out {
+            Ok(_) => {
+                if !self.failing.load(Ordering::Relaxed) {
+                    return;
+                }
+                let mut h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+                self.failing.store(false, Ordering::Relaxed);
+                if let Some(f) = h.failing.take() {
+                    tracing::warn!(
+                        db = %self.path.display(),
+                        failed = f.count,
+                        since = %f.since,
+                        "store: writes succeed again"
+                    );
+                    self.recovered.send_modify(|n| *n += 1);
+                }
+            }
+            Err(e) if e.is_write_failure() => {
+                let mut h = self.health.lock().unwrap_or_else(|p| p.into_inner());
+                h.failures += 1;
+                let error = e.to_string();
+                match &mut h.failing {
+                    Some(f) => {
+                        f.count += 1;
+                        f.error = error;
+                    }
+                    None => {
+                        tracing::error!(db = %self.path.display(), %error, "store: a write failed");
+                        h.failing = Some(StoreFailure {
+                            error,
+                            since: now_text(),
+                            count: 1,
+                        });
+                    }
+                }
+                self.failing.store(true, Ordering::Relaxed);
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 impl Store {
-    /// Opens (creating and migrating as needed) the database of `namespace` under `dir`.
+    /// Opens the database of `namespace` under `dir`: creates it when there is no file (built
+    /// under a temporary name and renamed into place), refuses a damaged one
+    /// ([`StoreError::Damaged`], after keeping a copy), recognises an emptied one
+    /// ([`StoreOrigin::Emptied`]) and migrates the schema. Blocking: `PRAGMA quick_check` reads the
+    /// whole file.
     pub fn open(dir: &Path, namespace: &str) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
             path: dir.display().to_string(),
@@ -138,14 +298,68 @@ impl Store {
             path: shown.clone(),
             source,
         };
+        let found = integrity::inspect(&path);
+        if found == integrity::Found::Absent {
+            create(&path)?;
+        }
+        let damaged = |detail: String| StoreError::Damaged {
+            path: path.clone(),
+            detail,
+            backup: integrity::keep_a_copy(&path),
+        };
         let mut writer = Connection::open(&path).map_err(open_error)?;
+        writer
+            .execute_batch("PRAGMA busy_timeout = 5000;")
+            .map_err(open_error)?;
+        let started = Instant::now();
+        if let Err(detail) = integrity::quick_check(&writer) {
+            drop(writer);
+            return Err(damaged(detail));
+        }
+        let check = started.elapsed();
+        tracing::info!(db = %shown, ms = check.as_millis() as u64, "store: integrity check passed");
         writer
             .execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
-                 PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;",
+                 PRAGMA wal_autocheckpoint = 0;",
             )
-            .map_err(open_error)?;
+            .map_err(|e| {
+                if integrity::is_damage(&e) {
+                    damaged(e.to_string())
+                } else {
+                    open_error(e)
+                }
+            })?;
+        let version_before: i64 = writer.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version_before == 0 && found == integrity::Found::Present && integrity::has_tables(&writer)? {
+            return Err(StoreError::Foreign { path: shown });
+        }
         migrate(&mut writer, &shown)?;
+        let (origin, emptied_now) = integrity::origin(&writer, found, version_before)?;
+        if let Some(reason) = &emptied_now {
+            tracing::error!(
+                db = %shown,
+                "store: the database existed but was emptied ({reason}): whatever it held (watchlist, \
+                 conditions, triggers, history) is gone, and it starts empty. If you have a backup, stop \
+                 kiswatch and put it in place"
+            );
+            writer.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![integrity::EMPTIED, format!("{} {reason}", now_text())],
+            )?;
+            writer.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
+                params![integrity::CREATED_AT, now_text()],
+            )?;
+        }
+        let emptied: Option<String> = writer
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [integrity::EMPTIED],
+                |r| r.get(0),
+            )
+            .optional()?;
         let readers = (0..READERS)
             .map(|_| {
                 let c = Connection::open_with_flags(
@@ -165,9 +379,64 @@ impl Store {
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: AtomicUsize::new(0),
+                opened: Opened {
+                    origin,
+                    emptied,
+                    check,
+                },
+                failing: AtomicBool::new(false),
+                health: Mutex::new(WriteHealth::default()),
+                recovered: watch::channel(0).0,
+                injected_full: AtomicBool::new(false),
                 _checkpointer: checkpointer,
             }),
         })
+    }
+
+    /// How the database was found and checked when it was opened.
+    pub fn opened(&self) -> &Opened {
+        &self.inner.opened
+    }
+
+    /// Whether writes succeed, and since when they fail.
+    pub fn write_health(&self) -> WriteHealth {
+        if !self.inner.failing.load(Ordering::Relaxed) {
+            // The failures count is read under the lock only when something failed.
+            let h = self.inner.health.lock().unwrap_or_else(|p| p.into_inner());
+            return WriteHealth {
+                failing: None,
+                failures: h.failures,
+            };
+        }
+        self.inner
+            .health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Changes each time a write succeeds after failures.
+    pub fn recovered(&self) -> watch::Receiver<u64> {
+        self.inner.recovered.subscribe()
+    }
+
+    /// Tests: while `full`, every write fails as on a full disk (SQLITE_FULL, marked as injected),
+    /// without touching the file.
+    #[doc(hidden)]
+    pub fn inject_full_disk(&self, full: bool) {
+        self.inner.injected_full.store(full, Ordering::Relaxed);
+    }
+
+    /// Tests: `PRAGMA max_page_count` on the writer connection (SQLite then fails writes that need
+    /// more pages with SQLITE_FULL, like a full disk); the limit in force.
+    #[doc(hidden)]
+    pub fn set_max_page_count(&self, pages: u64) -> Result<u64, StoreError> {
+        let conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(
+            conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64,
+        )
     }
 
     pub fn path(&self) -> &Path {
@@ -274,6 +543,29 @@ impl Store {
     }
 }
 
+/// Builds a new database under a temporary name and renames it into place once its schema is
+/// committed: kiswatch never leaves a zero-byte or half-made database at `path` (so one found there
+/// was emptied by something else, see `integrity.rs`).
+fn create(path: &Path) -> Result<(), StoreError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".creating");
+    let tmp = PathBuf::from(tmp);
+    let shown = tmp.display().to_string();
+    let open_error = |source| StoreError::Open {
+        path: shown.clone(),
+        source,
+    };
+    let _ = std::fs::remove_file(&tmp);
+    let _ = std::fs::remove_file(integrity::wal_path(&tmp));
+    let mut conn = Connection::open(&tmp).map_err(open_error)?;
+    migrate(&mut conn, &shown)?;
+    conn.close().map_err(|(_, e)| open_error(e))?;
+    std::fs::rename(&tmp, path).map_err(|source| StoreError::Dir {
+        path: format!("{shown} renamed to {}", path.display()),
+        source,
+    })
+}
+
 fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
@@ -339,5 +631,34 @@ mod tests {
             Store::open(dir.path(), "t"),
             Err(StoreError::TooNew { found: 99, .. })
         ));
+    }
+
+    /// A failing write is noted with SQLite's words and when it began; the next successful write
+    /// ends it and wakes whoever waits for the store to write again.
+    #[tokio::test]
+    async fn write_health_follows_failing_and_recovering_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "t").unwrap();
+        let mut recovered = store.recovered();
+        assert_eq!(store.write_health(), WriteHealth::default());
+        store.inject_full_disk(true);
+        for _ in 0..3 {
+            let err = store.set_meta("k", "v".into()).await.unwrap_err();
+            assert!(err.is_write_failure(), "{err}");
+        }
+        let h = store.write_health();
+        let failing = h.failing.unwrap();
+        assert_eq!((failing.count, h.failures), (3, 3));
+        assert!(failing.error.contains("full"), "{}", failing.error);
+        assert!(!recovered.has_changed().unwrap());
+        store.inject_full_disk(false);
+        store.set_meta("k", "v".into()).await.unwrap();
+        assert_eq!(store.write_health().failing, None);
+        assert_eq!(store.write_health().failures, 3);
+        assert!(recovered.has_changed().unwrap());
+        let _ = recovered.borrow_and_update();
+        // Writes that go through while all is well wake nobody.
+        store.set_meta("k", "w".into()).await.unwrap();
+        assert!(!recovered.has_changed().unwrap());
     }
 }

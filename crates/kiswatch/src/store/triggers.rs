@@ -4,34 +4,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, now_text};
-
-/// A trigger to record.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewTrigger {
-    pub code: String,
-    pub name: String,
-    pub condition_id: u64,
-    pub condition_name: String,
-    pub period: String,
-    /// RFC 3339 (`+09:00`).
-    pub bar_time: String,
-    pub time: String,
-    pub price: i64,
-    /// The values that made it true, by label.
-    pub values: Vec<(String, f64)>,
-    pub late: bool,
-    pub message_ko: String,
-    pub message_en: String,
-}
-
-/// A recorded trigger.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TriggerRow {
-    pub id: u64,
-    pub trigger: NewTrigger,
-    pub acked: bool,
-    pub recorded_at: String,
-}
+use crate::contract::{Fired, Trigger, TriggerValues};
 
 /// Which triggers to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,19 +15,22 @@ pub struct TriggerQuery {
     pub code: Option<String>,
 }
 
+/// Stored triggers read per query by [`Store::triggers_after`].
+pub const TRIGGER_PAGE: usize = 500;
+
 const COLUMNS: &str =
     "id, code, name, condition_id, condition_name, period, bar_time, time, price, vals, late, acked,
     message_ko, message_en, recorded_at";
 
-fn row(r: &rusqlite::Row<'_>) -> Result<TriggerRow, StoreError> {
+fn row(r: &rusqlite::Row<'_>) -> Result<Trigger, StoreError> {
     let vals: String = r.get(9)?;
     let values: Vec<(String, f64)> = serde_json::from_str(&vals).map_err(|_| StoreError::Corrupt {
         what: "trigger values",
         value: vals.clone(),
     })?;
-    Ok(TriggerRow {
-        id: r.get::<_, i64>(0)? as u64,
-        trigger: NewTrigger {
+    Ok(Trigger::stored(
+        r.get::<_, i64>(0)? as u64,
+        Fired {
             code: r.get(1)?,
             name: r.get(2)?,
             condition_id: r.get::<_, i64>(3)? as u64,
@@ -63,24 +39,25 @@ fn row(r: &rusqlite::Row<'_>) -> Result<TriggerRow, StoreError> {
             bar_time: r.get(6)?,
             time: r.get(7)?,
             price: r.get(8)?,
-            values,
+            values: TriggerValues(values),
             late: r.get(10)?,
+            message: r.get(13)?,
             message_ko: r.get(12)?,
-            message_en: r.get(13)?,
         },
-        acked: r.get(11)?,
-        recorded_at: r.get(14)?,
-    })
+        r.get(11)?,
+        r.get(14)?,
+    ))
 }
 
 impl Store {
     /// Records a trigger and returns it with its id; `None` if that condition already fired for that
     /// stock on that bar (at most once per bar, across restarts too: a rebuilt engine replaying a
     /// session's trades does not fire twice).
-    pub async fn add_trigger(&self, t: NewTrigger) -> Result<Option<TriggerRow>, StoreError> {
+    pub async fn add_trigger(&self, t: Fired) -> Result<Option<Trigger>, StoreError> {
         let recorded_at = now_text();
         self.write_here(move |tx| {
-            let vals = serde_json::to_string(&t.values).unwrap_or_else(|_| "[]".into());
+            // Stored as `[[label, value], …]`: the pairs in the condition's order.
+            let vals = serde_json::to_string(&t.values.0).unwrap_or_else(|_| "[]".into());
             let n = tx.execute(
                 "INSERT OR IGNORE INTO triggers (code, name, condition_id, condition_name, period, bar_time, time, price,
                    vals, late, message_ko, message_en, recorded_at)
@@ -97,25 +74,25 @@ impl Store {
                     vals,
                     t.late,
                     t.message_ko,
-                    t.message_en,
+                    t.message,
                     recorded_at
                 ],
             )?;
             if n == 0 {
                 return Ok(None);
             }
-            Ok(Some(TriggerRow {
-                id: tx.last_insert_rowid() as u64,
-                trigger: t,
-                acked: false,
+            Ok(Some(Trigger::stored(
+                tx.last_insert_rowid() as u64,
+                t,
+                false,
                 recorded_at,
-            }))
+            )))
         })
         .await
     }
 
     /// Triggers per `query` (see [`TriggerQuery`]).
-    pub async fn triggers(&self, query: TriggerQuery) -> Result<Vec<TriggerRow>, StoreError> {
+    pub async fn triggers(&self, query: TriggerQuery) -> Result<Vec<Trigger>, StoreError> {
         self.read(move |c| {
             let (order, after) = match query.after {
                 Some(a) => ("ASC", a as i64),
@@ -136,7 +113,31 @@ impl Store {
         .await
     }
 
-    pub async fn trigger(&self, id: u64) -> Result<Option<TriggerRow>, StoreError> {
+    /// Every trigger with an id above `after`, oldest first, read a page of [`TRIGGER_PAGE`] at a
+    /// time (a browser's `resume`, the hub catching up after a lag).
+    pub async fn triggers_after(&self, after: u64) -> Result<Vec<Trigger>, StoreError> {
+        let mut all = Vec::new();
+        let mut after = after;
+        loop {
+            let page = self
+                .triggers(TriggerQuery {
+                    after: Some(after),
+                    limit: TRIGGER_PAGE,
+                    code: None,
+                })
+                .await?;
+            let n = page.len();
+            if let Some(last) = page.last() {
+                after = last.id;
+            }
+            all.extend(page);
+            if n < TRIGGER_PAGE {
+                return Ok(all);
+            }
+        }
+    }
+
+    pub async fn trigger(&self, id: u64) -> Result<Option<Trigger>, StoreError> {
         self.read(move |c| {
             let mut st = c.prepare_cached(&format!("SELECT {COLUMNS} FROM triggers WHERE id = ?1"))?;
             let mut rows = st.query([id as i64])?;
@@ -168,8 +169,8 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn t(code: &str) -> NewTrigger {
-        NewTrigger {
+    fn t(code: &str) -> Fired {
+        Fired {
             code: code.into(),
             name: "삼성전자".into(),
             condition_id: 1,
@@ -178,10 +179,10 @@ mod tests {
             bar_time: "2026-11-27T09:05:00+09:00".into(),
             time: "2026-11-27T09:05:31+09:00".into(),
             price: 71_000,
-            values: vec![("ma(20)".into(), 70_950.5)],
+            values: TriggerValues(vec![("ma(20)".into(), 70_950.5)]),
             late: false,
+            message: "m".into(),
             message_ko: "m".into(),
-            message_en: "m".into(),
         }
     }
 
@@ -230,7 +231,7 @@ mod tests {
         assert!(!store.ack_trigger(9).await.unwrap());
         let row = store.trigger(2).await.unwrap().unwrap();
         assert!(row.acked);
-        assert_eq!(row.trigger.values, t("x").values);
+        assert_eq!(row.fired.values, t("x").values);
         assert_eq!(store.last_trigger_id().await.unwrap(), 3);
     }
 }

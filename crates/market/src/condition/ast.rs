@@ -85,6 +85,37 @@ impl Expr {
         Expr { kind, pos }
     }
 
+    /// The depth of the tree: 1 for a leaf, one more than its deepest child for any other node. Walks
+    /// the tree with a stack of its own rather than recursing, so it is safe on any tree, however
+    /// deep (see [`super::limits`] for the depth a parsed condition may have).
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack: Vec<(&Expr, usize)> = vec![(self, 1)];
+        while let Some((e, d)) = stack.pop() {
+            deepest = deepest.max(d);
+            match &e.kind {
+                ExprKind::Number(_)
+                | ExprKind::Field(_)
+                | ExprKind::Avg { .. }
+                | ExprKind::ChangePct
+                | ExprKind::Aligned { .. } => {}
+                ExprKind::Neg(a) | ExprKind::Not(a) => stack.push((a, d + 1)),
+                ExprKind::Arith { lhs: a, rhs: b, .. }
+                | ExprKind::And(a, b)
+                | ExprKind::Or(a, b)
+                | ExprKind::Cross { a, b, .. } => {
+                    stack.push((a, d + 1));
+                    stack.push((b, d + 1));
+                }
+                ExprKind::Compare { first, rest } => {
+                    stack.push((first, d + 1));
+                    stack.extend(rest.iter().map(|(_, e)| (e, d + 1)));
+                }
+            }
+        }
+        deepest
+    }
+
     /// Whether this is a condition (true/false) rather than a number.
     pub fn is_condition(&self) -> bool {
         matches!(

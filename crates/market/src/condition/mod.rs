@@ -4,19 +4,25 @@
 //! [`Condition::parse`] checks the text (errors carry a position and read in English and Korean);
 //! [`Program::compile`] turns it into an evaluator over a period's series state. The grammar is in
 //! [`parser`]; presets (정배열, 역배열, 골든크로스, 데드크로스, 이평선돌파) in [`crate::preset`].
+//!
+//! Any input is safe: the [`limits`] bound a condition's length, terms, operators, chains and nesting,
+//! each refused with an error naming the limit, so parsing, compiling and evaluating never recurse
+//! deeper than [`limits::MAX_DEPTH`].
 
 pub mod ast;
 pub mod error;
 pub mod lexer;
+pub mod limits;
 pub mod parser;
 pub mod program;
+mod suggest;
 
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use ast::Expr;
-pub use error::{ErrorKind, Expected, ParseError};
+pub use error::{Chain, ErrorKind, Expected, ParseError};
 pub use program::Program;
 
 use crate::candle::Period;

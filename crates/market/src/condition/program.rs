@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 
 use super::ast::{ArithOp, Expr, ExprKind};
 use super::lexer::CmpOp;
+use super::limits::MAX_DEPTH;
 use crate::ratio::Ratio;
 use crate::state::{Field, Layout, SeriesState, WindowRef};
 
@@ -66,7 +67,19 @@ impl Program {
     }
 
     /// Compiles `expr` (a condition, as the parser guarantees), registering its windows in `layout`.
+    ///
+    /// Compiling and evaluating recurse once per level of the tree (the compiled tree mirrors the
+    /// expression's), and a parsed expression is at most [`MAX_DEPTH`] deep. An expression built by
+    /// hand deeper than that (checked without recursing, [`Expr::depth`]) compiles to a program that
+    /// never holds, so no input can take them deeper.
     pub fn compile(expr: &Expr, layout: &mut Layout) -> Program {
+        if expr.depth() > MAX_DEPTH {
+            return Program {
+                pred: never(),
+                labels: Vec::new(),
+                reads: 0,
+            };
+        }
         let mut labels = Vec::new();
         let pred = pred(expr, layout, &mut labels);
         Program {
@@ -79,6 +92,12 @@ impl Program {
     /// Whether the condition holds on the series' current bar.
     pub fn holds(&self, s: &SeriesState) -> bool {
         self.pred.truth(s) == Some(true)
+    }
+
+    /// The condition's value on the series' current bar: `None` while it is unknown (an average
+    /// without its `n` bars yet, no previous bar for a crossing).
+    pub fn truth(&self, s: &SeriesState) -> Option<bool> {
+        self.pred.truth(s)
     }
 
     /// The labelled values on the current bar, for display.
@@ -189,11 +208,16 @@ fn pred(expr: &Expr, layout: &mut Layout, labels: &mut Vec<(String, Num)>) -> Pr
             }
         }
         // A number where a condition belongs cannot come out of the parser; it never holds.
-        _ => Pred::Compare(
-            Num::Const(Ratio::int(0)),
-            vec![(CmpOp::Ne, Num::Const(Ratio::int(0)))],
-        ),
+        _ => never(),
     }
+}
+
+/// A predicate that never holds (`0 != 0`).
+fn never() -> Pred {
+    Pred::Compare(
+        Num::Const(Ratio::int(0)),
+        vec![(CmpOp::Ne, Num::Const(Ratio::int(0)))],
+    )
 }
 
 fn num(expr: &Expr, layout: &mut Layout) -> Num {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::hub::queue::{Delivery, Outgoing};
-use crate::hub::testdata;
+use crate::testdata;
 
 fn code(s: &str) -> StockCode {
     StockCode::parse(s).unwrap()
@@ -28,11 +28,28 @@ async fn drain(outbox: &Outbox) -> Vec<Value> {
     }
 }
 
-fn trigger_fields(code: &str) -> Map<String, Value> {
-    json!({"code": code, "name": "삼성전자", "condition_id": 1, "period": "30m", "late": false})
-        .as_object()
-        .unwrap()
-        .clone()
+fn trigger(id: u64, code: &str) -> Trigger {
+    Trigger {
+        id,
+        fired: crate::contract::Fired {
+            code: code.into(),
+            name: "삼성전자".into(),
+            condition_id: 1,
+            condition_name: "30m 정배열".into(),
+            period: "30m".into(),
+            bar_time: "2026-11-27T09:30:00+09:00".into(),
+            time: "2026-11-27T09:31:00+09:00".into(),
+            price: 1_000,
+            values: Default::default(),
+            late: false,
+            message: String::new(),
+            message_ko: String::new(),
+        },
+        acked: false,
+        recorded_at: String::new(),
+        persisted: true,
+        key: String::new(),
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -111,19 +128,16 @@ async fn triggers_go_to_everyone_and_resume_fills_the_gap_once() {
     let hub = Hub::new(QueueConfig::default());
     let (a, outbox_a) = hub.connect();
     let (_b, outbox_b) = hub.connect();
-    hub.publish_trigger(1, trigger_fields("005930"));
+    hub.publish_trigger(&trigger(1, "005930"));
     assert_eq!(drain(&outbox_b).await[0]["id"], 1);
     // Client a resumes after trigger 0: the store holds 1 and 2; 2 is also pushed live meanwhile.
     assert_eq!(
         hub.handle_text(a, r#"{"op":"resume","after_trigger_id":0}"#),
         ClientAction::Resume { after_trigger_id: 0 }
     );
-    hub.publish_trigger(2, trigger_fields("000660"));
-    hub.publish_trigger(3, trigger_fields("000660"));
-    hub.finish_resume(
-        a,
-        vec![(1, trigger_fields("005930")), (2, trigger_fields("000660"))],
-    );
+    hub.publish_trigger(&trigger(2, "000660"));
+    hub.publish_trigger(&trigger(3, "000660"));
+    hub.finish_resume(a, &[trigger(1, "005930"), trigger(2, "000660")]);
     let ids: Vec<u64> = drain(&outbox_a)
         .await
         .iter()
@@ -137,6 +151,63 @@ async fn triggers_go_to_everyone_and_resume_fills_the_gap_once() {
     );
     assert_eq!(got[0]["type"], "trigger");
     assert_eq!(got[0]["period"], "30m");
+}
+
+/// A trigger the store could not take yet: no id, `persisted: false`, known by its key.
+fn unstored(minute: u32) -> UnstoredTrigger {
+    let mut fired = trigger(0, "005930").fired;
+    fired.bar_time = format!("2026-11-27T10:{minute:02}:00+09:00");
+    UnstoredTrigger::new(fired)
+}
+
+fn stored_as(t: &UnstoredTrigger, id: u64) -> Trigger {
+    Trigger::stored(id, t.fired.clone(), false, String::new())
+}
+
+/// Unstored triggers reach every client at once (they have no id to deduplicate by), are held
+/// while a resume is answered and follow the stored ones then, reach a new connection once its
+/// hold ends, and are no longer replayed once stored.
+#[tokio::test(start_paused = true)]
+async fn unstored_triggers_go_out_at_once_and_are_replayed_until_stored() {
+    let hub = Hub::new(QueueConfig::default());
+    let (a, outbox_a) = hub.connect();
+    let (u1, u2) = (unstored(1), unstored(2));
+    hub.publish_trigger(&trigger(1, "005930"));
+    hub.publish_unstored_trigger(&u1, true);
+    hub.publish_unstored_trigger(&u1, true); // the same key again: not sent twice
+    let got = drain(&outbox_a).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(
+        (got[1]["id"].clone(), got[1]["persisted"].clone()),
+        (Value::Null, json!(false))
+    );
+    assert_eq!(got[1]["key"], u1.key);
+    assert_eq!(hub.unstored(), 1);
+
+    // A resume: u2 fires meanwhile; the answer is the stored ones, then every unstored one.
+    hub.handle_text(a, r#"{"op":"resume","after_trigger_id":0}"#);
+    hub.publish_unstored_trigger(&u2, true);
+    hub.finish_resume(a, &[trigger(1, "005930")]);
+    let got = drain(&outbox_a).await;
+    let keys: Vec<Value> = got.iter().map(|m| m["key"].clone()).collect();
+    assert_eq!(got[0]["id"], 1);
+    assert_eq!(keys[1..], [json!(u1.key), json!(u2.key)]);
+
+    // A new connection gets them once its hold ends.
+    let (b, outbox_b) = hub.connect_resumable();
+    hub.release_hold(b);
+    assert_eq!(drain(&outbox_b).await.len(), 2);
+    hub.release_hold(b); // no second replay
+    assert!(drain(&outbox_b).await.is_empty());
+
+    // u1 stored as 2: pushed with its id, and no longer replayed; u2 settled otherwise.
+    hub.publish_trigger(&stored_as(&u1, 2));
+    assert_eq!(drain(&outbox_a).await[0]["persisted"], true);
+    hub.settle_unstored(&u2.key);
+    assert_eq!(hub.unstored(), 0);
+    let (c, outbox_c) = hub.connect_resumable();
+    hub.release_hold(c);
+    assert!(drain(&outbox_c).await.iter().all(|m| m["type"] != "trigger"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -192,7 +263,7 @@ async fn status_and_shutdown() {
     hub.publish_upstream(UpstreamState::Reconnecting);
     hub.publish_upstream(UpstreamState::Connected);
     let status = StockStatus::of(
-        crate::planner::status::StatusInput {
+        crate::status::StatusInput {
             registered: false,
             session_up: true,
             polled: true,
