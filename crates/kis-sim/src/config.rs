@@ -81,6 +81,9 @@ pub struct SimConfig {
     /// How often the WebSocket server sends PINGPONG; a client that answers none within the next
     /// interval is dropped.
     pub ping_interval: Duration,
+    /// Whether `intstock-multprice` (FHKST11300006) answers on the 모의투자 profile. KIS's sources
+    /// disagree (the portal page says 미지원); on by default, so a client can be tested both ways.
+    pub multprice_on_vts: bool,
 }
 
 impl Default for SimConfig {
@@ -97,6 +100,7 @@ impl Default for SimConfig {
             token_interval: crate::auth::tokens::ISSUE_INTERVAL,
             control: false,
             ping_interval: Duration::from_secs(100),
+            multprice_on_vts: true,
         }
     }
 }

@@ -253,6 +253,11 @@ impl Market {
         .unwrap_or_default()
     }
 
+    /// The closes of the stock's last `n` finished trading days (date, close), oldest first.
+    pub fn recent_closes(&self, code: &StockCode, n: usize) -> Vec<(Date, i64)> {
+        self.with(code, |tl, _| tl.recent_closes(n)).unwrap_or_default()
+    }
+
     /// 1-minute bars of `date` whose start is at or before `until` (and now, for today), oldest first.
     /// Empty for non-trading days and for days beyond the minute horizon (the last 22 finished trading
     /// days are kept, plus today).

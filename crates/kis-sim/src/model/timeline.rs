@@ -392,6 +392,33 @@ impl Timeline {
         }
     }
 
+    /// The closes of the last `n` finished days (date, close), oldest first; cheap for the days of the
+    /// minute horizon (their closes are in their plans).
+    pub fn recent_closes(&self, n: usize) -> Vec<(Date, i64)> {
+        let mut out: Vec<(Date, i64)> = self
+            .later
+            .iter()
+            .rev()
+            .take(n)
+            .map(|b| (b.date, b.close))
+            .collect();
+        for d in self.detail.iter().rev() {
+            if out.len() >= n {
+                break;
+            }
+            out.push((d.plan.date, d.plan.close.unwrap_or(d.plan.limits.base)));
+        }
+        if out.len() < n {
+            let missing = n - out.len();
+            let direct = self.direct_days();
+            for b in direct.iter().rev().take(missing) {
+                out.push((b.date, i64::from(b.close)));
+            }
+        }
+        out.reverse();
+        out
+    }
+
     /// Every finished day's bar in `[from, to]`, oldest first.
     fn finished_bars(&self, from: Date, to: Date) -> Vec<DailyBar> {
         let mut out = Vec::new();

@@ -306,6 +306,12 @@ impl HistoryCache {
         self.get(state, q).prev
     }
 
+    /// The 52-week high and low of `q`'s stock, today's range included.
+    pub fn w52(&self, state: &AppState, q: &Quote) -> (i64, i64) {
+        let (hi, _, lo, _) = self.get(state, q).w52.with_today(q);
+        (hi, lo)
+    }
+
     fn get(&self, state: &AppState, q: &Quote) -> History {
         let key = (q.code, q.date);
         if let Some(h) = lock(&self.entries).get(&key) {

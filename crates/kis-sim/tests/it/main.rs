@@ -17,6 +17,7 @@ mod client_compat;
 mod conformance;
 mod control;
 mod endpoints;
+mod market_wide;
 mod master;
 mod model_props;
 mod model_scenarios;

@@ -3,7 +3,7 @@
 //! SPAC, 우선주), size class, index membership, base price and share data survive the round trip through
 //! KIS's fixed-width layout and cp949, and the proportions are the market's.
 
-mod common;
+use crate::common;
 
 use jiff::Timestamp;
 use kis::master::{MarketWarning, MasterConfig, MasterLoader};
