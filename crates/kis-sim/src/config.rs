@@ -86,6 +86,9 @@ pub struct SimConfig {
     /// Names the server answers to besides `127.0.0.1`, `localhost` and `[::1]` on its port and its
     /// bound address (`--allowed-host`; see `crate::server`'s host guard).
     pub allowed_hosts: Vec<HostSpec>,
+    /// Whether `intstock-multprice` (FHKST11300006) answers on the 모의투자 profile. KIS's sources
+    /// disagree (the portal page says 미지원); on by default, so a client can be tested both ways.
+    pub multprice_on_vts: bool,
 }
 
 impl Default for SimConfig {
@@ -103,6 +106,7 @@ impl Default for SimConfig {
             control: false,
             ping_interval: Duration::from_secs(100),
             allowed_hosts: Vec::new(),
+            multprice_on_vts: true,
         }
     }
 }

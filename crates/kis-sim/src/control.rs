@@ -45,7 +45,26 @@ async fn stocks(State(state): State<Arc<AppState>>) -> Response {
         .market
         .stocks()
         .iter()
-        .map(|s| json!({ "code": s.code.as_str(), "name": s.name, "market": s.market.as_str() }))
+        .map(|s| {
+            let f = s.flags;
+            json!({
+                "code": s.code.as_str(),
+                "name": s.name,
+                "market": s.market.as_str(),
+                "kind": s.kind.as_str(),
+                "sector": s.sector,
+                "preferred": f.preferred != crate::model::Preferred::No,
+                "spac": f.spac,
+                "halted": f.halted,
+                "administrative": f.administrative,
+                "warning": match f.warning {
+                    crate::model::Warning::None => None,
+                    crate::model::Warning::Caution => Some("caution"),
+                    crate::model::Warning::Warning => Some("warning"),
+                    crate::model::Warning::Risk => Some("risk"),
+                },
+            })
+        })
         .collect();
     Json(list).into_response()
 }

@@ -67,6 +67,12 @@ pub enum KisError {
     InvalidInput(Cow<'static, str>),
     #[error("OPSQ9997 invalid json")]
     InvalidJson,
+    /// 종목조건검색: the condition matched no stock (KIS answers this as an error, HTTP 200).
+    #[error("MCA05918 no stock matched")]
+    NoMatches,
+    /// 종목조건검색: the user has no conditions saved on the server (KIS's "조회가 계속 됩니다" notice).
+    #[error("MCA05762 no saved condition")]
+    NoSavedCondition,
 }
 
 /// Which body shape an error uses.
@@ -143,6 +149,13 @@ impl KisError {
                 "JSON PARSING ERROR : invalid json format".into(),
                 "1",
                 e500,
+            ),
+            NoMatches => ("MCA05918", "종목코드 오류입니다.".into(), "1", StatusCode::OK),
+            NoSavedCondition => (
+                "MCA05762",
+                "조회가 계속 됩니다. (다음을 누르십시오.)".into(),
+                "1",
+                StatusCode::OK,
             ),
         };
         (code, msg, rt, status)

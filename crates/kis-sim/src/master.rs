@@ -11,13 +11,17 @@
 //!   and widths of KIS's published layout (the `stocks_info` sample parsers of KIS's open-trading-api
 //!   repository and the matching C headers). The tables below name every column.
 //!
-//! The values are the simulator's: the base price (기준가) is the stock table's price level, around
-//! which the simulated prices wander (not today's previous close: computing every stock's history
-//! only to write the master would cost seconds), the previous day's volume is 0.5 % of the listed
-//! shares, the par value and listed shares come from the stock table, the market cap from both;
-//! the ISIN is `KR7` + code + `00` + its ISIN check digit (what KRX issues for ordinary shares). The
-//! listing date is derived from the code (stable, plausible, not the real one); industry index codes
-//! are `0000`; every warning flag is off. Only shares (group `ST`) are simulated: no ETF or ETN.
+//! The values are the simulator's, for every listing of the universe (`model::universe`): the group code
+//! (`ST` shares and SPACs, `EF` ETFs with ETP class `2`, `EN` ETNs with ETP class `3`, `RT` REITs); the
+//! base price (기준가) is today's previous close — the stock's level on the first simulated session,
+//! where the anchored history ends, so nothing is generated to write it; on later sessions the
+//! stock's own previous close — the previous day's volume is the stock's typical daily volume, the
+//! par value and listed shares come from the listing, the market cap from both; 시가총액규모 and
+//! KOSPI200 / KOSDAQ150 membership from market-cap ranks; 거래정지, 정리매매, 관리종목, 시장경고,
+//! 위험예고, 불성실공시, 단기과열, SPAC and 우선주 from the listing's designations, and 증거금 100% with
+//! no credit for a designated stock. The ISIN is `KR7` + code + `00` + its ISIN check digit (what KRX
+//! issues for ordinary shares; a preferred share's or an ETN's real ISIN differs). Industry index codes
+//! are `0000`.
 //!
 //! This writer keeps its own copy of the layout on purpose: the client's parser (`kis::master`) is
 //! tested against these files, so sharing a table would let one mistake hide in both.
@@ -28,11 +32,9 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use market::krx::Calendar;
 use zip::write::SimpleFileOptions;
 
-use crate::model::stocks::LISTINGS;
-use crate::model::{Market, MarketKind, StockInfo};
+use crate::model::{Market, MarketKind, Preferred, SecurityKind, StockInfo};
 use crate::server::AppState;
 use crate::stats::Counters;
 
@@ -121,17 +123,13 @@ pub fn market_of_zip(name: &str) -> Option<MarketKind> {
         .find(|&m| name.strip_suffix(".zip") == Some(file_name(m)))
 }
 
-/// The master file (cp949 bytes) of every simulated stock on `section`, in the table's order.
+/// The master file (cp949 bytes) of every simulated listing on `section`, in the universe's order.
 pub fn master_file(market: &Market, section: MarketKind) -> Vec<u8> {
     let year = market.trading_date().year();
     let mut out = Vec::new();
     for stock in market.stocks().iter().filter(|s| s.market == section) {
-        let base = LISTINGS
-            .iter()
-            .find(|l| l.code == stock.code.as_str())
-            .map_or(0, |l| l.level);
-        // About 0.5 % of the shares change hands on a day.
-        let prev_volume = stock.listed_shares / 200;
+        let base = market.base_price(&stock.code).unwrap_or(0);
+        let prev_volume = market.typical_volume(&stock.code).unwrap_or(0);
         out.extend(line(stock, base, prev_volume, year));
         out.push(b'\n');
     }
@@ -173,22 +171,47 @@ fn tail(stock: &StockInfo, base: i64, prev_volume: u64, year: i16) -> String {
     let face = stock.face_value.max(0) as u64;
     // 억원.
     let cap = base.saturating_mul(shares) / 100_000_000;
-    let large = cap >= 20_000;
-    let (columns, index_member): (&[Column], (&str, bool)) = match stock.market {
-        MarketKind::Kospi => (KOSPI, ("KOSPI100", large)),
-        MarketKind::Kosdaq => (KOSDAQ, ("KOSDAQ150", cap >= 10_000)),
+    let columns: &[Column] = match stock.market {
+        MarketKind::Kospi => KOSPI,
+        MarketKind::Kosdaq => KOSDAQ,
     };
+    let f = stock.flags;
+    let shares_kind = stock.kind == SecurityKind::Stock;
+    let ordinary = shares_kind && f.preferred == Preferred::No && !f.spac;
+    let large = stock.cap_size == 1;
     let yes = |b: bool| if b { "Y" } else { "N" }.to_string();
     let set = |name: &str| -> Option<String> {
         Some(match name {
-            "시가총액규모" => if large { "1" } else { "2" }.into(),
-            "KOSPI200섹터업종" => kospi200_sector(stock.sector).to_string(),
-            "KRX" | "KRX300" => yes(large),
-            n if n == index_member.0 => yes(index_member.1),
+            "그룹코드" => stock.kind.group_code().to_string(),
+            "시가총액규모" => stock.cap_size.to_string(),
+            "KOSPI200섹터업종" if stock.index_member => kospi200_sector(stock.sector).to_string(),
+            "KOSPI200섹터업종" => "0".to_string(),
+            "KOSPI100" => yes(ordinary && large),
+            "KOSPI50" => yes(ordinary && large && stock.index_member && cap >= 100_000),
+            "KOSDAQ150" => yes(stock.index_member),
+            "KRX" | "KRX300" => yes(ordinary && large),
+            "ETP" => match stock.kind {
+                SecurityKind::Etf => "2",
+                SecurityKind::Etn => "3",
+                _ => " ",
+            }
+            .to_string(),
+            "SPAC" => yes(f.spac),
+            "단기과열" => if f.overheated { "1" } else { "0" }.to_string(),
+            "거래정지" => yes(f.halted),
+            "정리매매" => yes(f.liquidation),
+            "관리종목" => yes(f.administrative),
+            "시장경고" => f.warning.code().to_string(),
+            "경고예고" => yes(f.warning_notice),
+            "불성실공시" => yes(f.unfaithful_disclosure),
+            "증거금비율" => if f.restricted() { "100" } else { "040" }.to_string(),
+            "신용가능" => yes(!f.restricted() && shares_kind),
+            "우선주" => f.preferred.code().to_string(),
+            "KOSPI" => yes(stock.market == MarketKind::Kospi && shares_kind),
             "기준가" => base.to_string(),
             "전일거래량" => prev_volume.to_string(),
             "액면가" => face.to_string(),
-            "상장일자" => listing_date(stock.code.as_str()),
+            "상장일자" => stock.listing_date.strftime("%Y%m%d").to_string(),
             "상장주수" => (shares / 1000).to_string(),
             "자본금" => face.saturating_mul(shares).to_string(),
             "기준년월" => format!("{}1231", year - 1),
@@ -221,32 +244,22 @@ fn tail(stock: &StockInfo, base: i64, prev_volume: u64, year: i16) -> String {
 /// 7 필수소비재, 8 자유소비재, 9 산업재, A 건강관리, B 커뮤니케이션서비스.
 fn kospi200_sector(sector: &str) -> char {
     match sector {
-        "조선" | "기계" => '2',
-        "철강" | "비철금속" => '3',
+        "건설" => '1',
+        "조선" | "기계" | "로봇" => '2',
+        "철강" | "비철금속" | "제지" => '3',
         "화학" | "정유" | "2차전지" => '4',
-        "반도체" | "전자" | "전자부품" | "IT서비스" => '5',
-        "금융" | "보험" | "지주" => '6',
+        "반도체" | "반도체장비" | "반도체소재" | "반도체부품" | "전자" | "전자부품" | "IT서비스"
+        | "소프트웨어" | "통신장비" => '5',
+        "금융" | "보험" | "증권" | "지주" => '6',
         "식품" | "담배" | "유통" => '7',
-        "자동차" | "자동차부품" | "화장품" | "엔터" => '8',
-        "방산" | "해운" | "전력" => '9',
-        "바이오" | "제약" => 'A',
-        "인터넷" | "게임" | "통신" => 'B',
+        "자동차" | "자동차부품" | "화장품" | "엔터" | "섬유의복" | "레저" | "교육" => {
+            '8'
+        }
+        "방산" | "해운" | "운송" | "전력" | "가스" => '9',
+        "바이오" | "제약" | "의료기기" => 'A',
+        "인터넷" | "게임" | "통신" | "미디어" => 'B',
         _ => '0',
     }
-}
-
-/// A stable, plausible listing date derived from the code (a trading day between 1976 and 2021).
-fn listing_date(code: &str) -> String {
-    let h = code
-        .bytes()
-        .fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619));
-    let year = 1976 + (h % 46) as i16;
-    let month = 1 + ((h / 46) % 12) as i8;
-    let day = 1 + ((h / 552) % 28) as i8;
-    let date = jiff::civil::Date::new(year, month, day)
-        .map(|d| Calendar::krx().next_trading_day(d))
-        .unwrap_or_default();
-    date.strftime("%Y%m%d").to_string()
 }
 
 /// `KR7` + code + `00` + the ISIN check digit (letters count as 10..35, then the Luhn check).

@@ -236,6 +236,7 @@ fn router(
         .route("/oauth2/Approval", post(rest::oauth::approval))
         .route("/uapi/hashkey", post(rest::oauth::hashkey))
         .route("/uapi/domestic-stock/v1/quotations/{api}", any(rest::quotation))
+        .route("/uapi/domestic-stock/v1/ranking/{api}", any(rest::ranking))
         .route(
             "/uapi/overseas-price/v1/quotations/price",
             any(rest::overseas_price),

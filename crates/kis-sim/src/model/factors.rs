@@ -164,6 +164,23 @@ impl Factors {
         FactorMove::of(&series.days[n], kosdaq, industry)
     }
 
+    /// Days `range` of the series for one stock, in order (one lock for all of them).
+    pub fn days(&self, range: std::ops::Range<usize>, kosdaq: bool, industry: usize) -> Vec<FactorMove> {
+        if range.is_empty() {
+            return Vec::new();
+        }
+        let _ = self.day(range.end - 1, kosdaq, industry);
+        let series = self.series.read().unwrap_or_else(|p| p.into_inner());
+        range
+            .map(|n| {
+                series.days.get(n).map_or_else(
+                    || FactorMove::quiet(kosdaq),
+                    |d| FactorMove::of(d, kosdaq, industry),
+                )
+            })
+            .collect()
+    }
+
     fn extend(&self, s: &mut Series) {
         let date = s.next_date;
         let mut rng = factor_rng(self.seed, date);
@@ -206,6 +223,16 @@ impl FactorMove {
                 .sqrt()
         } else {
             KOSPI_VOL
+        }
+    }
+
+    /// A day without any factor move (only for a day the series cannot have, which never happens).
+    fn quiet(kosdaq: bool) -> FactorMove {
+        FactorMove {
+            market: 0.0,
+            industry: 0.0,
+            market_ratio: 1.0,
+            market_vol: FactorMove::long_run_vol(kosdaq),
         }
     }
 

@@ -1,10 +1,14 @@
 //! The simulated market: deterministic prices, history, executions and order books.
 //!
-//! * `stocks`: the listing (≥ 50 real KOSPI/KOSDAQ stocks).
+//! * `universe`: the listing, 2,565 KOSPI/KOSDAQ listings in the market's proportions (ordinary and
+//!   preferred shares, ETFs, ETNs, REITs, SPACs, with the exchange's designations), built once per
+//!   process around `stocks`, the core table of 76 real stocks; `names` makes the generated names.
 //! * `clock`: the simulator clock, `Live` (real KST and KRX sessions) or `Open` (a virtual session
 //!   always running at a speed).
 //! * The generation: `factors` (the KOSPI, KOSDAQ and industry factors every stock loads on),
-//!   `profile` (a stock's betas, clustered idiosyncratic volatility, jumps and volume), `tape` (a day
+//!   `profile` (a stock's betas, clustered idiosyncratic volatility, jumps and volume; volatility by
+//!   size and sector, trade intensity by traded value; index products as leveraged factor trackers),
+//!   `tape` (a day
 //!   of trades and the bars aggregated from it), `timeline` (one stock's chain of days), `rng`
 //!   (seeding by (seed, code, date) and, for the factors, (seed, date)). The stylized facts this
 //!   reproduces are measured by `tests/it/stylized_facts.rs`.
@@ -14,20 +18,25 @@
 //! the same whatever the order or timing of the requests (each stock is generated on first use from its
 //! own streams). Scenarios deliberately change the future from the moment they are set.
 //!
-//! Cost: [`Market::new`] does no generation (~0.1 ms); a stock is generated on first use (~20 ms in a
-//! release build on a loaded 2-core machine, `sim_bench gen`: 650 daily bars and 23 days of trades; the
-//! shared factor series, ~30 draws a day, is generated once by whichever stock comes first) and then every read is a binary search plus the
-//! copy of what is returned (release, one core: a quote ~0.4 µs, an order book ~0.6 µs, an execution
-//! ~60 ns, today's minute bars ~2 µs). Each stock sits behind its own mutex, held only for the read.
+//! Cost: [`Market::new`] does no generation (the listing is built once per process, ~3 ms); a stock is
+//! generated on first use in layers: its character and the moves of its ~650 days of history (a few
+//! draws a day), then today's trades only as far as the clock shows them (their number follows the
+//! stock's liquidity; the rest of the day is written as the clock moves on, from the same random stream);
+//! the history's daily bars are laid out only when first asked for, and the minute bars of the days
+//! before the first session are regenerated from each day's plan on every request (`timeline`). Each
+//! stock sits behind its own mutex, held only for the read. Touching every listing costs ~1.5 s of CPU
+//! for a whole session of trades and ~5 s more for every history (BENCHMARKS.md).
 //!
-//! Memory: about 0.9 MB per generated stock (minute bars of 22 days, today's trades, daily history),
-//! about 70 MB with every stock generated; it does not grow with uptime except one daily bar per stock
-//! per simulated day.
+//! Memory: a generated stock keeps today's trades (~13 bytes each), today's minute bars (32 bytes each)
+//! and, once asked for, its daily history (~16 KB); finished simulated days add their minute bars (the
+//! last 22 kept). The whole universe touched: ~90 MB with a whole session of trades, ~150 MB with every
+//! history. It does not grow with uptime otherwise.
 
 mod bars;
 mod book;
 mod clock;
 mod factors;
+mod names;
 mod profile;
 mod quote;
 mod rng;
@@ -36,8 +45,8 @@ mod steer;
 pub(crate) mod stocks;
 mod tape;
 mod timeline;
+pub(crate) mod universe;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use jiff::civil::{Date, DateTime, Time};
@@ -49,11 +58,12 @@ pub use book::{LEVELS, OrderBook};
 pub use clock::{ClockMode, MAX_ADVANCE_SECS, MAX_SPEED};
 pub use quote::{Execution, Quote, Side};
 pub use scenario::{Scenario, ScenarioError, ScenarioPeriod};
-pub use stocks::{MarketKind, StockInfo};
+pub use stocks::{Flags, MarketKind, Preferred, SecurityKind, StockInfo, Warning};
 
 use clock::{Clock, Reading};
 use factors::Factors;
 use timeline::{Horizon, Timeline};
+use universe::Universe;
 
 /// How to run the market.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,10 +88,9 @@ impl Default for MarketConfig {
 /// The simulated market, shared as `Arc<Market>` by the simulator's servers.
 pub struct Market {
     config: MarketConfig,
-    stocks: Vec<StockInfo>,
-    levels: Vec<i64>,
-    index: HashMap<StockCode, usize>,
-    timelines: Vec<OnceLock<Mutex<Timeline>>>,
+    universe: &'static Universe,
+    /// One cell per listing, boxed so an untouched listing costs a pointer.
+    timelines: Vec<OnceLock<Box<Mutex<Timeline>>>>,
     clock: Clock,
     horizon: Horizon,
     factors: Arc<Factors>,
@@ -97,21 +106,18 @@ impl Market {
     /// A market as if created on `real_today` (KST): in Open mode the virtual session starts at the open
     /// of the most recent trading day at or before that date. Tests use it to pin the calendar.
     pub fn starting_on(config: MarketConfig, real_today: Date) -> Market {
-        let (stocks, levels) = stocks::build();
-        let index = stocks.iter().enumerate().map(|(i, s)| (s.code, i)).collect();
-        let timelines = stocks.iter().map(|_| OnceLock::new()).collect();
+        let universe = universe::universe();
+        let timelines = universe.stocks.iter().map(|_| OnceLock::new()).collect();
         let clock = Clock::new(config.clock, config.speed, real_today);
         let horizon = Horizon::before(clock.read().trading_date);
         let factors = Factors::new(
             config.seed,
-            stocks.iter().map(|s| s.sector),
+            universe.stocks.iter().map(|s| s.sector),
             horizon.history_start,
         );
         Market {
             config,
-            stocks,
-            levels,
-            index,
+            universe,
             timelines,
             clock,
             horizon,
@@ -127,13 +133,53 @@ impl Market {
         self.clock.mode()
     }
 
-    /// Every simulated stock, in the table's order.
-    pub fn stocks(&self) -> &[StockInfo] {
-        &self.stocks
+    /// Every simulated listing: the core table's stocks first, then the rest of the universe by market
+    /// cap (see `universe`).
+    pub fn stocks(&self) -> &'static [StockInfo] {
+        &self.universe.stocks
     }
 
-    pub fn stock(&self, code: &StockCode) -> Option<&StockInfo> {
-        self.index.get(code).map(|&i| &self.stocks[i])
+    /// The core table's real stocks (the first listings of [`Market::stocks`]).
+    pub fn core(&self) -> &'static [StockInfo] {
+        &self.universe.stocks[..stocks::LISTINGS.len().min(self.universe.stocks.len())]
+    }
+
+    pub fn stock(&self, code: &StockCode) -> Option<&'static StockInfo> {
+        self.universe.index.get(code).map(|&i| &self.universe.stocks[i])
+    }
+
+    /// The listing a KIS query names: a code, or an ETN's code with KIS's `Q` prefix (`Q500012`).
+    pub fn lookup(&self, code: &str) -> Option<&'static StockInfo> {
+        self.universe.position(code).map(|i| &self.universe.stocks[i])
+    }
+
+    /// The stock's base price today (기준가: the previous close) without generating anything when
+    /// the stock has not been asked about and the first session is still running (the anchored
+    /// history ends at the stock's level); otherwise from its timeline.
+    pub fn base_price(&self, code: &StockCode) -> Option<i64> {
+        let &i = self.universe.index.get(code)?;
+        if self.timelines[i].get().is_none() && self.trading_date() == self.horizon.first_session {
+            return Some(market::krx::round_to_tick(self.universe.levels[i].max(1)));
+        }
+        self.quote(code).map(|q| q.prev_close)
+    }
+
+    /// The stock's typical daily volume (shares) from its character, without generating anything.
+    pub fn typical_volume(&self, code: &StockCode) -> Option<u64> {
+        let &i = self.universe.index.get(code)?;
+        let info = &self.universe.stocks[i];
+        let mut rng = rng::rng_for(self.config.seed, code, None, rng::Stream::Profile);
+        let industry = self.factors.industry_of(info.sector);
+        let profile = profile::Profile::new(info, self.universe.levels[i], industry, &mut rng);
+        Some(profile.volume as u64)
+    }
+
+    /// Whether the stock's timeline has been generated (tests and benchmarks of laziness).
+    pub fn is_generated(&self, code: &StockCode) -> bool {
+        self.universe
+            .index
+            .get(code)
+            .is_some_and(|&i| self.timelines[i].get().is_some())
     }
 
     /// The simulator clock (KST; virtual in Open mode).
@@ -212,6 +258,11 @@ impl Market {
         .unwrap_or_default()
     }
 
+    /// The closes of the stock's last `n` finished trading days (date, close), oldest first.
+    pub fn recent_closes(&self, code: &StockCode, n: usize) -> Vec<(Date, i64)> {
+        self.with(code, |tl, _| tl.recent_closes(n)).unwrap_or_default()
+    }
+
     /// 1-minute bars of `date` whose start is at or before `until` (and now, for today), oldest first.
     /// Empty for non-trading days and for days beyond the minute horizon (the last 22 finished trading
     /// days are kept, plus today).
@@ -234,18 +285,18 @@ impl Market {
 
     /// Runs `f` on the stock's timeline, caught up to the clock, with the clock reading it is caught up to.
     fn with<R>(&self, code: &StockCode, f: impl FnOnce(&mut Timeline, &Reading) -> R) -> Option<R> {
-        let &i = self.index.get(code)?;
+        let &i = self.universe.index.get(code)?;
         let cell = self.timelines[i].get_or_init(|| {
             let date = self.clock.read().trading_date;
             let timeline = Timeline::new(
                 self.config.seed,
-                &self.stocks[i],
-                self.levels[i],
+                &self.universe.stocks[i],
+                self.universe.levels[i],
                 self.factors.clone(),
                 &self.horizon,
                 date,
             );
-            Mutex::new(timeline)
+            Box::new(Mutex::new(timeline))
         });
         let mut timeline: MutexGuard<'_, Timeline> =
             cell.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -255,6 +306,13 @@ impl Market {
         if timeline.today().date() > reading.trading_date {
             reading.trading_date = timeline.today().date();
         }
+        // Today's trades are written as far as the clock shows them; the closing auction shows the
+        // expected closing print, so then the whole day.
+        let until = match reading.phase() {
+            Phase::ClosingAuction => Time::MAX,
+            _ => reading.visible_until(),
+        };
+        timeline.written_until(until);
         Some(f(&mut timeline, &reading))
     }
 }

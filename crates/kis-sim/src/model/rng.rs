@@ -84,6 +84,28 @@ pub(crate) fn normal(rng: &mut impl Rng) -> f64 {
     centered * 3f64.sqrt()
 }
 
+/// A Poisson variate with mean `lambda`: counted multiplications of uniforms (Knuth) below 12, the
+/// rounded normal approximation above (one draw). 0 for a mean that is not positive.
+pub(crate) fn poisson(rng: &mut impl Rng, lambda: f64) -> u32 {
+    if lambda.is_nan() || lambda <= 0.0 {
+        return 0;
+    }
+    if lambda < 12.0 {
+        let limit = (-lambda).exp();
+        let mut p = 1.0;
+        let mut k = 0;
+        loop {
+            p *= rng.random::<f64>();
+            if p <= limit || k >= 1_000 {
+                return k;
+            }
+            k += 1;
+        }
+    }
+    let x = lambda + lambda.sqrt() * normal(rng);
+    x.round().clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
 /// A uniform variate in `[lo, hi)`.
 pub(crate) fn uniform(rng: &mut impl Rng, lo: f64, hi: f64) -> f64 {
     lo + (hi - lo) * rng.random::<f64>()
@@ -106,6 +128,20 @@ mod tests {
         assert_ne!(a, draw(rng_for(42, &other, Some(d), Stream::Day)));
         assert_ne!(a, draw(rng_for(42, &code, Some(date(2026, 11, 19)), Stream::Day)));
         assert_ne!(a, draw(rng_for(42, &code, Some(d), Stream::Daily)));
+    }
+
+    #[test]
+    fn poisson_has_its_mean_and_variance() {
+        let mut r = ChaCha8Rng::seed_from_u64(9);
+        for lambda in [0.2, 3.0, 11.0, 25.0, 200.0] {
+            let xs: Vec<f64> = (0..20_000).map(|_| f64::from(poisson(&mut r, lambda))).collect();
+            let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
+            assert!((mean / lambda - 1.0).abs() < 0.05, "{lambda}: mean {mean}");
+            assert!((var / lambda - 1.0).abs() < 0.1, "{lambda}: variance {var}");
+        }
+        assert_eq!(poisson(&mut r, 0.0), 0);
+        assert_eq!(poisson(&mut r, f64::NAN), 0);
     }
 
     #[test]

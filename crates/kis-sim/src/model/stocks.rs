@@ -1,4 +1,5 @@
-//! The simulated listing: real KOSPI/KOSDAQ stocks with their real codes and Korean names.
+//! The core of the simulated listing: real KOSPI/KOSDAQ stocks with their real codes and Korean names
+//! (`universe` builds the whole market around them).
 //!
 //! English names are the companies' own English names (what `search-info` answers in
 //! `prdt_eng_name`); KRX's abbreviated English forms may differ. The standard code (ISIN) is not
@@ -28,6 +29,140 @@ impl MarketKind {
     }
 }
 
+/// What kind of security a listing is: the stock master's group code (증권그룹구분코드).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SecurityKind {
+    /// `ST` 주권: ordinary and preferred shares, SPACs.
+    #[default]
+    Stock,
+    /// `EF` ETF.
+    Etf,
+    /// `EN` ETN.
+    Etn,
+    /// `RT` 부동산투자회사 (REIT).
+    Reit,
+}
+
+impl SecurityKind {
+    /// The master file's group code: `ST`, `EF`, `EN`, `RT`.
+    pub fn group_code(self) -> &'static str {
+        match self {
+            SecurityKind::Stock => "ST",
+            SecurityKind::Etf => "EF",
+            SecurityKind::Etn => "EN",
+            SecurityKind::Reit => "RT",
+        }
+    }
+
+    /// `stock`, `etf`, `etn`, `reit`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecurityKind::Stock => "stock",
+            SecurityKind::Etf => "etf",
+            SecurityKind::Etn => "etn",
+            SecurityKind::Reit => "reit",
+        }
+    }
+}
+
+/// 시장경고: the exchange's market warning designation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Warning {
+    /// `00`
+    #[default]
+    None,
+    /// `01` 투자주의.
+    Caution,
+    /// `02` 투자경고.
+    Warning,
+    /// `03` 투자위험.
+    Risk,
+}
+
+impl Warning {
+    /// The master file's two-digit code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Warning::None => "00",
+            Warning::Caution => "01",
+            Warning::Warning => "02",
+            Warning::Risk => "03",
+        }
+    }
+}
+
+/// 우선주 구분: ordinary, old-style (구형, `005935 삼성전자우`) or new-style (신형, `005387 현대차2우B`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Preferred {
+    #[default]
+    No,
+    Old,
+    New,
+}
+
+impl Preferred {
+    /// The master file's code: `0`, `1`, `2`.
+    pub fn code(self) -> char {
+        match self {
+            Preferred::No => '0',
+            Preferred::Old => '1',
+            Preferred::New => '2',
+        }
+    }
+}
+
+/// A listing's designations, as the stock master carries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Flags {
+    /// 거래정지: halted, no trade at all.
+    pub halted: bool,
+    /// 관리종목.
+    pub administrative: bool,
+    /// 정리매매: the last trading days before delisting.
+    pub liquidation: bool,
+    pub warning: Warning,
+    /// 시장경고 위험예고.
+    pub warning_notice: bool,
+    /// 불성실공시법인.
+    pub unfaithful_disclosure: bool,
+    /// 단기과열종목.
+    pub overheated: bool,
+    /// 기업인수목적회사.
+    pub spac: bool,
+    pub preferred: Preferred,
+}
+
+impl Flags {
+    /// Whether the exchange has designated anything that restricts trading or margin (the stocks
+    /// 증거금 100% applies to).
+    pub fn restricted(&self) -> bool {
+        self.halted
+            || self.administrative
+            || self.liquidation
+            || self.warning != Warning::None
+            || self.unfaithful_disclosure
+            || self.overheated
+    }
+}
+
+/// How a listing's price moves (see `profile`): an operating company, an index product, or a product
+/// following its own series (bonds, rates, commodities, foreign indices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub(crate) enum Behaviour {
+    /// The factor model with loadings and volatility drawn by market, sector and size.
+    #[default]
+    Equity,
+    /// `leverage` × the KOSPI (or KOSDAQ) factor, plus the industry factor of its sector when
+    /// `sector`; a little tracking noise.
+    Tracker {
+        leverage: i8,
+        kosdaq: bool,
+        sector: bool,
+    },
+    /// Its own series: daily volatility in basis points and a loading on the KOSPI factor in hundredths.
+    Own { vol_bp: u16, beta_pct: i16 },
+}
+
 /// A simulated stock's static facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockInfo {
@@ -39,6 +174,18 @@ pub struct StockInfo {
     pub sector: &'static str,
     pub listed_shares: u64,
     pub face_value: i64,
+    pub kind: SecurityKind,
+    pub flags: Flags,
+    /// 시가총액규모: `1` large, `2` mid, `3` small by market-cap rank in its market (KOSPI: top 100,
+    /// 101–300; KOSDAQ: top 100, 101–400), `0` for ETFs and ETNs.
+    pub cap_size: u8,
+    /// A member of KOSPI200 (a KOSPI stock) or KOSDAQ150 (a KOSDAQ stock): the largest by market cap.
+    pub index_member: bool,
+    /// 상장일자.
+    pub listing_date: jiff::civil::Date,
+    /// Typical shares traded a day as a fraction of the listed shares, in basis points (0: drawn).
+    pub(crate) turnover_bp: u16,
+    pub(crate) behaviour: Behaviour,
 }
 
 impl StockInfo {
@@ -75,6 +222,20 @@ pub fn isin(code: &StockCode) -> String {
         })
         .sum();
     format!("{body}{}", (10 - sum % 10) % 10)
+}
+
+/// A stable, plausible listing date derived from the code (a trading day between 1976 and 2021; not
+/// the real one).
+pub(crate) fn listing_date(code: &str) -> jiff::civil::Date {
+    let h = code
+        .bytes()
+        .fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619));
+    let year = 1976 + (h % 46) as i16;
+    let month = 1 + ((h / 46) % 12) as i8;
+    let day = 1 + ((h / 552) % 28) as i8;
+    jiff::civil::Date::new(year, month, day)
+        .map(|d| market::krx::Calendar::krx().next_trading_day(d))
+        .unwrap_or_default()
 }
 
 /// One row of the table: the facts plus the price level the simulation centres on.
@@ -209,6 +370,13 @@ pub(crate) fn build() -> (Vec<StockInfo>, Vec<i64>) {
                 sector: row.sector,
                 listed_shares: row.listed_shares,
                 face_value: row.face_value,
+                kind: SecurityKind::Stock,
+                flags: Flags::default(),
+                cap_size: 0,
+                index_member: false,
+                listing_date: listing_date(row.code),
+                turnover_bp: 0,
+                behaviour: Behaviour::Equity,
             };
             Some((info, row.level))
         })

@@ -13,12 +13,15 @@ pub mod daily;
 pub mod holiday;
 pub mod investor;
 pub mod minute;
+pub mod multprice;
 pub mod oauth;
 pub mod orderbook;
 pub mod overseas;
 pub mod params;
 pub mod periods;
 pub mod price;
+pub mod psearch;
+pub mod ranking;
 pub mod search_info;
 pub mod stock_info;
 
@@ -55,24 +58,65 @@ const TR_ALIASES: [(&str, &str); 1] = [("CTCA0903R", "TCA0903R")];
 
 type Endpoint = fn(&AppState, &mut Params) -> Result<Reply, KisError>;
 
-/// path segment → (TR id, offered on 모의투자, handler)
-fn endpoint(api: &str) -> Option<(&'static str, bool, Endpoint)> {
+/// Whether a TR is offered on the 모의투자 profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnVts {
+    Yes,
+    No,
+    /// As `SimConfig::multprice_on_vts` says.
+    Configured,
+}
+
+/// One quotation endpoint: its TR id, whether 모의투자 offers it, whether it reads the whole market
+/// (run on the blocking pool: its first call generates every listing), the handler.
+#[derive(Clone, Copy)]
+struct Entry {
+    tr: &'static str,
+    vts: OnVts,
+    whole_market: bool,
+    handler: Endpoint,
+}
+
+const fn e(tr: &'static str, vts: OnVts, whole_market: bool, handler: Endpoint) -> Entry {
+    Entry {
+        tr,
+        vts,
+        whole_market,
+        handler,
+    }
+}
+
+/// path segment under `quotations/` → its endpoint
+fn endpoint(api: &str) -> Option<Entry> {
+    use OnVts::{Configured, No, Yes};
     Some(match api {
-        "exp-closing-price" => ("FHKST117300C0", false, closing::handle),
-        "inquire-price" => ("FHKST01010100", true, price::handle as Endpoint),
-        "inquire-asking-price-exp-ccn" => ("FHKST01010200", true, orderbook::handle),
-        "inquire-ccnl" => ("FHKST01010300", true, ccnl::handle),
-        "inquire-daily-price" => ("FHKST01010400", true, daily::handle),
-        "inquire-investor" => ("FHKST01010900", true, investor::handle),
-        "inquire-daily-itemchartprice" => ("FHKST03010100", true, chart::handle),
-        "inquire-time-itemchartprice" => ("FHKST03010200", true, minute::today),
-        "inquire-time-dailychartprice" => ("FHKST03010230", false, minute::past_day),
-        "inquire-time-itemconclusion" => ("FHPST01060000", true, conclusion::handle),
-        "search-stock-info" => ("CTPF1002R", false, stock_info::handle),
-        "search-info" => ("CTPF1604R", false, search_info::handle),
-        "chk-holiday" => ("CTCA0903R", false, holiday::handle),
+        "exp-closing-price" => e("FHKST117300C0", No, true, closing::handle),
+        "inquire-price" => e("FHKST01010100", Yes, false, price::handle),
+        "inquire-asking-price-exp-ccn" => e("FHKST01010200", Yes, false, orderbook::handle),
+        "inquire-ccnl" => e("FHKST01010300", Yes, false, ccnl::handle),
+        "inquire-daily-price" => e("FHKST01010400", Yes, false, daily::handle),
+        "inquire-investor" => e("FHKST01010900", Yes, false, investor::handle),
+        "inquire-daily-itemchartprice" => e("FHKST03010100", Yes, false, chart::handle),
+        "inquire-time-itemchartprice" => e("FHKST03010200", Yes, false, minute::today),
+        "inquire-time-dailychartprice" => e("FHKST03010230", No, false, minute::past_day),
+        "inquire-time-itemconclusion" => e("FHPST01060000", Yes, false, conclusion::handle),
+        "search-stock-info" => e("CTPF1002R", No, false, stock_info::handle),
+        "search-info" => e("CTPF1604R", No, false, search_info::handle),
+        "chk-holiday" => e("CTCA0903R", No, false, holiday::handle),
+        "intstock-multprice" => e("FHKST11300006", Configured, false, multprice::handle),
+        "volume-rank" => e("FHPST01710000", No, true, ranking::volume),
+        "psearch-title" => e("HHKST03900300", No, false, psearch::title),
+        "psearch-result" => e("HHKST03900400", No, true, psearch::result),
         _ => return None,
     })
+}
+
+/// path segment under `ranking/` → its endpoint
+fn ranking_endpoint(api: &str) -> Option<Entry> {
+    match api {
+        "fluctuation" => Some(e("FHPST01700000", OnVts::No, true, ranking::fluctuation)),
+        _ => None,
+    }
 }
 
 /// `GET /uapi/domestic-stock/v1/quotations/{api}`
@@ -82,7 +126,17 @@ pub(crate) async fn quotation(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    answer(&state, endpoint(&api), query.as_deref(), &headers).await
+    answer(&state, endpoint(&api), query, &headers).await
+}
+
+/// `GET /uapi/domestic-stock/v1/ranking/{api}`
+pub(crate) async fn ranking(
+    State(state): State<Arc<AppState>>,
+    Path(api): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    answer(&state, ranking_endpoint(&api), query, &headers).await
 }
 
 /// `GET /uapi/overseas-price/v1/quotations/price` (HHDFS00000300; see [`overseas`]).
@@ -91,35 +145,53 @@ pub(crate) async fn overseas_price(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let entry = ("HHDFS00000300", true, overseas::price as Endpoint);
-    answer(&state, Some(entry), query.as_deref(), &headers).await
+    let entry = e("HHDFS00000300", OnVts::Yes, false, overseas::price);
+    answer(&state, Some(entry), query, &headers).await
 }
 
 /// Admission, then the endpoint (`None`: an unknown service).
 async fn answer(
-    state: &AppState,
-    entry: Option<(&'static str, bool, Endpoint)>,
-    query: Option<&str>,
+    state: &Arc<AppState>,
+    entry: Option<Entry>,
+    query: Option<String>,
     headers: &HeaderMap,
 ) -> Response {
     let tr_id = header(headers, "tr_id");
     if let Err(err) = admit(state, headers, true).await {
         return err.response(Shape::Api, tr_id);
     }
-    let Some((expected_tr, on_vts, handler)) = entry else {
+    let Some(entry) = entry else {
         return KisError::UnknownService.response(Shape::Api, tr_id);
     };
+    let expected_tr = entry.tr;
     let Some(tr_id) = tr_id.filter(|t| *t == expected_tr || TR_ALIASES.contains(&(expected_tr, *t))) else {
         return KisError::UnknownService.response(Shape::Api, tr_id);
     };
-    if state.config.profile == Profile::Vts && !on_vts {
+    let offered = match entry.vts {
+        OnVts::Yes => true,
+        OnVts::No => false,
+        OnVts::Configured => state.config.multprice_on_vts,
+    };
+    if state.config.profile == Profile::Vts && !offered {
         return KisError::NotOnVts.response(Shape::Api, Some(tr_id));
     }
-    let result = Params::parse(query).and_then(|mut params| {
-        let reply = handler(state, &mut params)?;
-        params.finish()?;
-        Ok(reply)
-    });
+    let run = move |state: &AppState, query: Option<String>| {
+        Params::parse(query.as_deref()).and_then(|mut params| {
+            let reply = (entry.handler)(state, &mut params)?;
+            params.finish()?;
+            Ok(reply)
+        })
+    };
+    let result = if entry.whole_market {
+        // Reading every listing may generate hundreds of stocks the first time: off the async workers.
+        let shared = state.clone();
+        match tokio::task::spawn_blocking(move || run(&shared, query)).await {
+            Ok(result) => result,
+            Err(_) => Err(KisError::ServerError),
+        }
+    } else {
+        run(state, query)
+    };
     match result {
         Ok(reply) => kis_json_cont(StatusCode::OK, Some(tr_id), reply.tr_cont, reply.body),
         Err(err) => err.response(Shape::Api, Some(tr_id)),
@@ -220,8 +292,8 @@ pub(crate) fn market_division(p: &mut Params) -> Result<(), KisError> {
     }
 }
 
-/// A stock code parameter: `Some` for a simulated stock, `None` for a well-formed code the market
-/// does not have (KIS answers those with rt_cd 0 and a zeroed output, `docs/kis-wire.md` §4.1), an error for a
+/// A stock code parameter: `Some` for a simulated stock (an ETN's code with or without KIS's `Q`
+/// prefix), `None` for a well-formed code the market does not have (KIS answers those with rt_cd 0 and a zeroed output, `docs/kis-wire.md` §4.1), an error for a
 /// malformed one.
 pub(crate) fn stock(
     state: &AppState,
@@ -229,6 +301,15 @@ pub(crate) fn stock(
     name: &'static str,
 ) -> Result<Option<StockCode>, KisError> {
     let raw = p.required(name)?;
+    stock_code(state, &raw, name)
+}
+
+/// A stock code value of the parameter `name` (see [`stock`]).
+pub(crate) fn stock_code(
+    state: &AppState,
+    raw: &str,
+    name: &'static str,
+) -> Result<Option<StockCode>, KisError> {
     if raw.is_empty() {
         return Err(params::invalid(name, "empty"));
     }
@@ -237,9 +318,8 @@ pub(crate) fn stock(
             format!("ERROR : INPUT INVALID_CHECK_FIELD_LENGTH {name}").into(),
         ));
     }
-    Ok(StockCode::parse(&raw)
-        .ok()
-        .filter(|code| state.market.stock(code).is_some()))
+    // An ETN's code may come with KIS's `Q` prefix.
+    Ok(state.market.lookup(raw).map(|info| info.code))
 }
 
 #[cfg(test)]
@@ -249,7 +329,12 @@ mod tests {
     use super::*;
     use crate::config::SimConfig;
 
-    const APIS: [&str; 13] = [
+    const APIS: [&str; 18] = [
+        "intstock-multprice",
+        "volume-rank",
+        "fluctuation",
+        "psearch-title",
+        "psearch-result",
         "exp-closing-price",
         "inquire-investor",
         "inquire-time-itemconclusion",
@@ -264,7 +349,13 @@ mod tests {
         "search-info",
         "chk-holiday",
     ];
-    const NAMES: [&str; 14] = [
+    const NAMES: [&str; 20] = [
+        "FID_COND_MRKT_DIV_CODE_1",
+        "FID_INPUT_ISCD_2",
+        "FID_TRGT_EXLS_CLS_CODE",
+        "FID_RANK_SORT_CLS_CODE",
+        "USER_ID",
+        "SEQ",
         "FID_COND_MRKT_DIV_CODE",
         "FID_INPUT_ISCD",
         "FID_PERIOD_DIV_CODE",
@@ -365,14 +456,64 @@ mod tests {
             "inquire-time-itemconclusion" => {
                 &["FID_COND_MRKT_DIV_CODE", "FID_INPUT_ISCD", "FID_INPUT_HOUR_1"]
             }
+            "intstock-multprice" => &[
+                "FID_COND_MRKT_DIV_CODE_1",
+                "FID_INPUT_ISCD_1",
+                "FID_COND_MRKT_DIV_CODE_2",
+                "FID_INPUT_ISCD_2",
+            ],
+            "volume-rank" => &[
+                "FID_COND_MRKT_DIV_CODE",
+                "FID_COND_SCR_DIV_CODE",
+                "FID_INPUT_ISCD",
+                "FID_DIV_CLS_CODE",
+                "FID_BLNG_CLS_CODE",
+                "FID_TRGT_CLS_CODE",
+                "FID_TRGT_EXLS_CLS_CODE",
+                "FID_INPUT_PRICE_1",
+                "FID_INPUT_PRICE_2",
+                "FID_VOL_CNT",
+                "FID_INPUT_DATE_1",
+            ],
+            "fluctuation" => &[
+                "FID_RSFL_RATE2",
+                "FID_COND_MRKT_DIV_CODE",
+                "FID_COND_SCR_DIV_CODE",
+                "FID_INPUT_ISCD",
+                "FID_RANK_SORT_CLS_CODE",
+                "FID_INPUT_CNT_1",
+                "FID_PRC_CLS_CODE",
+                "FID_INPUT_PRICE_1",
+                "FID_INPUT_PRICE_2",
+                "FID_VOL_CNT",
+                "FID_TRGT_CLS_CODE",
+                "FID_TRGT_EXLS_CLS_CODE",
+                "FID_DIV_CLS_CODE",
+                "FID_RSFL_RATE1",
+            ],
+            "psearch-title" => &["USER_ID"],
+            "psearch-result" => &["USER_ID", "SEQ"],
             _ => &["FID_COND_MRKT_DIV_CODE", "FID_INPUT_ISCD"],
         }
     }
 
     fn valid_values(name: &str) -> &'static [&'static str] {
         match name {
-            "FID_COND_MRKT_DIV_CODE" => &["J", "NX", "UN"],
-            "FID_INPUT_ISCD" | "PDNO" => &["005930", "000660", "999999", "0000"],
+            "FID_COND_MRKT_DIV_CODE" | "FID_COND_MRKT_DIV_CODE_1" | "FID_COND_MRKT_DIV_CODE_2" => {
+                &["J", "NX", "UN"]
+            }
+            "FID_INPUT_ISCD" | "PDNO" | "FID_INPUT_ISCD_1" | "FID_INPUT_ISCD_2" => {
+                &["005930", "000660", "999999", "0000"]
+            }
+            "FID_DIV_CLS_CODE" => &["0", "1", "2"],
+            "FID_BLNG_CLS_CODE" | "FID_INPUT_CNT_1" => &["0", "3", "1"],
+            "FID_TRGT_CLS_CODE" => &["111111111", "0", ""],
+            "FID_TRGT_EXLS_CLS_CODE" => &["0000000000", "1111111111", "0"],
+            "FID_INPUT_PRICE_1" | "FID_INPUT_PRICE_2" | "FID_VOL_CNT" => &["", "0", "100000"],
+            "FID_PRC_CLS_CODE" => &["0", "1"],
+            "FID_RSFL_RATE1" | "FID_RSFL_RATE2" => &["", "-5", "10"],
+            "USER_ID" => &["kiswatch", "demo", "someone"],
+            "SEQ" => &["0", "3", "9"],
             "FID_PERIOD_DIV_CODE" => &["D", "W", "M", "Y"],
             "FID_ORG_ADJ_PRC" => &["0", "1", "0000000001"],
             "FID_INPUT_DATE_1" | "FID_INPUT_DATE_2" | "BASS_DT" => &[
@@ -383,8 +524,7 @@ mod tests {
             "FID_PW_DATA_INCU_YN" => &["Y", "N"],
             "PRDT_TYPE_CD" => &["300", "301"],
             "FID_RANK_SORT_CLS_CODE" => &["0", "1", "3"],
-            "FID_COND_SCR_DIV_CODE" => &["11173"],
-            "FID_BLNG_CLS_CODE" => &["0"],
+            "FID_COND_SCR_DIV_CODE" => &["11173", "20171", "20170"],
             _ => &[""],
         }
     }
@@ -407,9 +547,11 @@ mod tests {
     }
 
     fn call(api: &str, q: &str) -> Result<Reply, KisError> {
-        let (_, _, handler) = endpoint(api).ok_or(KisError::UnknownService)?;
+        let entry = endpoint(api)
+            .or_else(|| ranking_endpoint(api))
+            .ok_or(KisError::UnknownService)?;
         Params::parse(Some(q)).and_then(|mut p| {
-            let reply = handler(state(), &mut p)?;
+            let reply = (entry.handler)(state(), &mut p)?;
             p.finish()?;
             Ok(reply)
         })
@@ -424,7 +566,10 @@ mod tests {
                 .map(|k| {
                     let v = match (api, *k) {
                         (_, "FID_INPUT_DATE_2") => "20261120",
-                        ("exp-closing-price", "FID_INPUT_ISCD") => "0000",
+                        ("exp-closing-price" | "volume-rank" | "fluctuation", "FID_INPUT_ISCD") => "0000",
+                        ("volume-rank", "FID_COND_SCR_DIV_CODE") => "20171",
+                        ("fluctuation", "FID_COND_SCR_DIV_CODE") => "20170",
+                        ("psearch-result", "SEQ") => "0",
                         _ => valid_values(k)[0],
                     };
                     format!("{k}={}", encode(v))

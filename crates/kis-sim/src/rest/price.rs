@@ -16,7 +16,7 @@ use market::krx::{Calendar, tick_size};
 use crate::auth::tokens::lock;
 use crate::envelope::{KisError, ok_body};
 use crate::format::{Obj, hundredths, percent};
-use crate::model::{DailyBar, MarketKind, Quote, StockInfo};
+use crate::model::{DailyBar, Flags, MarketKind, Quote, StockInfo, Warning};
 use crate::rest::params::Params;
 use crate::rest::{Reply, market_division, stock};
 use crate::server::AppState;
@@ -74,16 +74,17 @@ fn write(o: &mut Obj, q: &Quote, info: &StockInfo, h: &History) {
     let (yr_hi, yr_hi_date, yr_lo, yr_lo_date) = h.year.with_today(q);
     let vs = |other: i64| percent(price - other, other);
 
-    o.text("iscd_stat_cls_code", "55")
-        .fixed2("marg_rate", 2000)
+    let f = info.flags;
+    o.text("iscd_stat_cls_code", status_code(&f))
+        .fixed2("marg_rate", if f.restricted() { 10_000 } else { 2000 })
         .text("rprs_mrkt_kor_name", info.market.as_str())
         .text("new_hgpr_lwpr_cls_code", "")
         .text("bstp_kor_isnm", info.sector)
-        .text("temp_stop_yn", "N")
+        .text("temp_stop_yn", yn(f.halted))
         .text("oprc_rang_cont_yn", "N")
         .text("clpr_rang_cont_yn", "N")
-        .text("crdt_able_yn", "Y")
-        .text("grmn_rate_cls_code", "40")
+        .text("crdt_able_yn", yn(!f.restricted()))
+        .text("grmn_rate_cls_code", if f.restricted() { "100" } else { "40" })
         .text(
             "elw_pblc_yn",
             if info.market == MarketKind::Kospi {
@@ -174,11 +175,37 @@ fn write(o: &mut Obj, q: &Quote, info: &StockInfo, h: &History) {
         .text("vi_cls_code", "N")
         .text("ovtm_vi_cls_code", "N")
         .int("last_ssts_cntg_qty", code_fact(code, 5, 50_000) as i64)
-        .text("invt_caful_yn", "N")
-        .text("mrkt_warn_cls_code", "00")
-        .text("short_over_yn", "N")
-        .text("sltr_yn", "N")
-        .text("mang_issu_cls_code", "N");
+        .text("invt_caful_yn", yn(f.unfaithful_disclosure))
+        .text("mrkt_warn_cls_code", f.warning.code())
+        .text("short_over_yn", yn(f.overheated))
+        .text("sltr_yn", yn(f.liquidation))
+        .text("mang_issu_cls_code", yn(f.administrative));
+}
+
+fn yn(b: bool) -> &'static str {
+    if b { "Y" } else { "N" }
+}
+
+/// 종목상태구분코드: 58 거래정지, 51 관리종목, 52 투자위험, 53 투자경고, 54 투자주의, 59 단기과열, 57 증거금
+/// 100% (another designation), else 55 신용가능.
+fn status_code(f: &Flags) -> &'static str {
+    if f.halted {
+        "58"
+    } else if f.administrative {
+        "51"
+    } else if f.warning == Warning::Risk {
+        "52"
+    } else if f.warning == Warning::Warning {
+        "53"
+    } else if f.warning == Warning::Caution {
+        "54"
+    } else if f.overheated {
+        "59"
+    } else if f.restricted() {
+        "57"
+    } else {
+        "55"
+    }
 }
 
 /// Classic and DeMark pivots from the previous day's bar (all 0 without one).
@@ -277,6 +304,12 @@ impl HistoryCache {
     /// The previous trading day's bar of `q`'s stock.
     pub fn previous_day(&self, state: &AppState, q: &Quote) -> Option<DailyBar> {
         self.get(state, q).prev
+    }
+
+    /// The 52-week high and low of `q`'s stock, today's range included.
+    pub fn w52(&self, state: &AppState, q: &Quote) -> (i64, i64) {
+        let (hi, _, lo, _) = self.get(state, q).w52.with_today(q);
+        (hi, lo)
     }
 
     fn get(&self, state: &AppState, q: &Quote) -> History {

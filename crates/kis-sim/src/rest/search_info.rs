@@ -10,7 +10,7 @@
 
 use crate::envelope::KisError;
 use crate::format::Obj;
-use crate::model::StockInfo;
+use crate::model::{SecurityKind, StockInfo};
 use crate::rest::params::{Params, invalid};
 use crate::rest::{Reply, stock};
 use crate::server::AppState;
@@ -72,7 +72,15 @@ fn output(info: &StockInfo) -> String {
         .text("prdt_sale_stat_cd", "")
         .text("prdt_risk_grad_cd", "")
         .text("prdt_clsf_cd", "101110")
-        .text("prdt_clsf_name", "주권")
+        .text(
+            "prdt_clsf_name",
+            match info.kind {
+                SecurityKind::Stock => "주권",
+                SecurityKind::Etf => "ETF",
+                SecurityKind::Etn => "ETN",
+                SecurityKind::Reit => "리츠",
+            },
+        )
         .text("sale_strt_dt", "")
         .text("sale_end_dt", "")
         .text("wrap_asst_type_cd", "01")

@@ -5,7 +5,7 @@ use jiff::civil::date;
 
 use crate::envelope::{KisError, ok_body};
 use crate::format::Obj;
-use crate::model::{MarketKind, StockInfo};
+use crate::model::{MarketKind, Preferred, StockInfo};
 use crate::rest::params::{Params, invalid};
 use crate::rest::{Reply, stock};
 use crate::server::AppState;
@@ -38,7 +38,7 @@ fn write(state: &AppState, info: &StockInfo, mut o: Obj) -> String {
     o.text("pdno", code)
         .text("prdt_type_cd", "300")
         .text("mket_id_cd", market_id)
-        .text("scty_grp_id_cd", "ST")
+        .text("scty_grp_id_cd", info.kind.group_code())
         .text("excg_dvsn_cd", exchange)
         .date("setl_mmdd", date(2000, 12, 31))
         .int("lstg_stqt", info.listed_shares)
@@ -49,7 +49,14 @@ fn write(state: &AppState, info: &StockInfo, mut o: Obj) -> String {
         )
         .int("papr", info.face_value)
         .int("issu_pric", info.face_value)
-        .text("kospi200_item_yn", "N")
+        .text(
+            "kospi200_item_yn",
+            if info.index_member && info.market == MarketKind::Kospi {
+                "Y"
+            } else {
+                "N"
+            },
+        )
         .text(
             "scts_mket_lstg_dt",
             if info.market == MarketKind::Kospi {
@@ -76,7 +83,13 @@ fn write(state: &AppState, info: &StockInfo, mut o: Obj) -> String {
         .text("idx_bztp_lcls_cd", "")
         .text("idx_bztp_mcls_cd", "")
         .text("idx_bztp_scls_cd", "")
-        .text("stck_kind_cd", "101")
+        .text(
+            "stck_kind_cd",
+            match info.flags.preferred {
+                Preferred::No => "101",
+                _ => "201",
+            },
+        )
         .text("mfnd_opng_dt", "")
         .text("mfnd_end_dt", "")
         .date("dpsi_erlm_cncl_dt", listed_date)
@@ -96,8 +109,8 @@ fn write(state: &AppState, info: &StockInfo, mut o: Obj) -> String {
         .int("sbst_pric", quote.map_or(0, |q| q.prev_close * 76 / 100))
         .int("thco_sbst_pric", quote.map_or(0, |q| q.prev_close * 76 / 100))
         .date("thco_sbst_pric_chng_dt", listed_date)
-        .text("tr_stop_yn", "N")
-        .text("admn_item_yn", "N")
+        .text("tr_stop_yn", if info.flags.halted { "Y" } else { "N" })
+        .text("admn_item_yn", if info.flags.administrative { "Y" } else { "N" })
         .int("thdt_clpr", quote.map_or(0, |q| q.price))
         .int("bfdy_clpr", quote.map_or(0, |q| q.prev_close))
         .date("clpr_chng_dt", quote.map_or(listed_date, |q| q.date))

@@ -18,6 +18,7 @@ mod conformance;
 mod control;
 mod endpoints;
 mod guard;
+mod market_wide;
 mod master;
 mod model_props;
 mod model_scenarios;

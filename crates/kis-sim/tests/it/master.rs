@@ -124,10 +124,25 @@ async fn master_files_follow_the_published_layout() {
 
             let cols = columns(tail, widths);
             assert_eq!(cols.len(), widths.len());
-            assert_eq!(cols[idx.group], "ST");
-            assert_eq!(cols[idx.halted], "N");
-            assert_eq!(cols[idx.administrative], "N");
-            assert_eq!(cols[idx.warning], "00");
+            // The listing's kind and designations (all off and `ST` for the core's real stocks).
+            let yn = |b: bool| if b { "Y" } else { "N" };
+            assert_eq!(cols[idx.group], stock.kind.group_code(), "{}", stock.code);
+            assert_eq!(cols[idx.halted], yn(stock.flags.halted));
+            assert_eq!(cols[idx.administrative], yn(stock.flags.administrative));
+            assert_eq!(cols[idx.warning], stock.flags.warning.code());
+            if stock.flags == kis_sim::model::Flags::default()
+                && stock.kind == kis_sim::model::SecurityKind::Stock
+            {
+                assert_eq!(
+                    (
+                        cols[idx.group],
+                        cols[idx.halted],
+                        cols[idx.administrative],
+                        cols[idx.warning]
+                    ),
+                    ("ST", "N", "N", "00")
+                );
+            }
             let num = |i: usize| -> u64 { cols[i].parse().unwrap_or_else(|_| panic!("{:?}", cols[i])) };
             assert_eq!(num(idx.par), stock.face_value as u64);
             assert_eq!(num(idx.shares), stock.listed_shares / 1000);

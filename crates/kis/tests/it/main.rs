@@ -20,6 +20,7 @@ mod governor_sim;
 mod ledger_redis;
 mod master_parse;
 mod master_sim;
+mod master_universe_sim;
 mod product_info_sim;
 mod realtime_fake;
 mod realtime_props;

@@ -51,7 +51,13 @@ async fn downloads_every_simulated_stock_and_caches_it() {
         let r = master.get(stock.code.as_str()).unwrap();
         assert_eq!(r.name, stock.name);
         assert_eq!(r.market.as_str(), stock.market.as_str());
-        assert_eq!(r.kind, Kind::Stock);
+        let kind = match stock.kind {
+            kis_sim::model::SecurityKind::Stock => Kind::Stock,
+            kis_sim::model::SecurityKind::Etf => Kind::Etf,
+            kis_sim::model::SecurityKind::Etn => Kind::Etn,
+            kis_sim::model::SecurityKind::Reit => Kind::Reit,
+        };
+        assert_eq!(r.kind, kind, "{}", stock.code);
         assert_eq!(r.listed_shares_thousands, Some(stock.listed_shares / 1000));
         assert!(r.standard_code.starts_with("KR7"));
         assert!(r.listing_date.is_some() && r.base_price.is_some_and(|p| p > 0));

@@ -11,7 +11,10 @@ async fn product_info_names_every_simulated_stock() {
     let sim = spawn_sim(SimConfig::default()).await;
     let dir = temp_dir("product-info");
     let kis = client(&sim, 0, &dir);
-    for stock in sim.market().stocks() {
+    // The core's stocks and a sample of the rest of the universe (every kind): the client's governor
+    // sends 20 a second, so every listing would take two minutes.
+    let stocks = sim.market().stocks();
+    for stock in stocks.iter().take(80).chain(stocks.iter().skip(80).step_by(40)) {
         let info = kis.product_info(stock.code).await.unwrap();
         assert_eq!(info.code, stock.code);
         assert_eq!(info.name, stock.name);

@@ -46,6 +46,9 @@ pub struct SimArgs {
     /// Seconds between WebSocket PINGPONGs.
     #[arg(long, default_value_t = 100)]
     pub ping_secs: u64,
+    /// On the vts profile, refuse intstock-multprice (EGW00213) as 모의투자 may (undocumented).
+    #[arg(long)]
+    pub no_multprice_on_vts: bool,
     /// Another name the simulator answers to, besides 127.0.0.1, localhost and [::1] on its port
     /// and its bound address: NAME (any port) or NAME:PORT; repeatable (e.g. the name a container
     /// is reached by).
@@ -103,6 +106,7 @@ impl SimArgs {
             control: self.control,
             ping_interval: Duration::from_secs(self.ping_secs),
             allowed_hosts: self.allowed_host.clone(),
+            multprice_on_vts: !self.no_multprice_on_vts,
         })
     }
 }
