@@ -54,23 +54,29 @@ export class ExecutionsPanel {
     });
   }
 
-  /** Adds executions (any order); ones already shown are skipped. */
+  /**
+   * Adds executions (any order); ones already shown are skipped. Trades newer than the newest shown go on top;
+   * older ones (a REST answer that arrives after the first live trades) take their place by time below, so
+   * nothing is lost to the order in which the two sources answer.
+   */
   merge(list: Execution[], quote: Quote | null): void {
-    const fresh = list
-      .filter((e) => e.time >= this.newest || this.seen.size === 0)
-      .filter((e) => !this.seen.has(key(e)))
-      .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    const fresh = list.filter((e) => !this.seen.has(key(e))).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
     if (fresh.length === 0) return;
     const base = quote && quote.price !== null && quote.change !== null ? quote.price - quote.change : null;
     const rows: HTMLElement[] = [];
+    const older: Execution[] = [];
     for (const e of fresh) {
       this.seen.add(key(e));
       if (e.time >= this.newest) {
         this.newest = e.time;
         if (Number.isFinite(e.strength) && e.strength > 0) this.newestStrength = e.strength;
+        rows.unshift(row(e, base));
+      } else {
+        older.push(e);
       }
-      rows.unshift(row(e, base));
     }
+    for (const e of older) this.placeByTime(row(e, base), e.time);
+    if (rows.length === 0) return;
     // (The first rows need no layout read: nobody has scrolled an empty box.)
     const reading = this.list.childElementCount > 0 && this.scroller.scrollTop > 2;
     const before = reading ? this.list.scrollHeight : 0;
@@ -87,6 +93,15 @@ export class ExecutionsPanel {
       this.seen.clear();
       for (const r of this.list.children) this.seen.add((r as HTMLElement).dataset.key ?? "");
     }
+  }
+
+  /** Puts an older trade below every row at least as new (the list runs newest first); past a full list it is left out. */
+  private placeByTime(el: HTMLElement, time: string): void {
+    let after: Element | null = this.list.lastElementChild;
+    while (after && ((after as HTMLElement).dataset.key ?? "") < time) after = after.previousElementSibling;
+    if (after === this.list.lastElementChild && this.list.childElementCount >= MAX_ROWS) return;
+    if (after) after.after(el);
+    else this.list.prepend(el);
   }
 
   /** 체결강도 of the newest trade shown (`null` before any). */

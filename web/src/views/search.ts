@@ -87,6 +87,8 @@ export function searchBox(onPick: (hit: SearchHit) => void, opts: SearchOptions 
     input.value = opts.keepValue ? `${hit.name} (${hit.code})` : "";
     input.dataset.code = hit.code;
     hits = [];
+    // The picked query's hits go with it: a hidden list must not hold the last query's rows for the next.
+    setChildren(list);
     list.hidden = true;
     input.setAttribute("aria-expanded", "false");
     onPick(hit);
