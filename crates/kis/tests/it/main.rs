@@ -28,4 +28,5 @@ mod realtime_samples;
 mod realtime_sim;
 mod rest_sim;
 mod samples;
+mod scan_sim;
 mod token_sim;
