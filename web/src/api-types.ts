@@ -416,12 +416,15 @@ export interface components {
             enabled: boolean;
             /** @description In the condition language, e.g. `30m: ma(20) > ma(60)` or `D: 정배열`. */
             expr: string;
+            filters: null | components["schemas"]["ScanFilters"];
             /** Format: int64 */
             id: number;
             mode: components["schemas"]["ConditionMode"];
             name: string;
             /** @description The period of its bars (`1m` … `60m`, `D`, `W`, `M`). */
             period: string | null;
+            /** @description `watchlist` (the default) or `market`. */
+            scope: components["schemas"]["ConditionScope"];
             /** @description Receives each trigger as a JSON POST. */
             webhook: string | null;
         };
@@ -438,10 +441,19 @@ export interface components {
             cooldown_secs?: number | null;
             enabled?: boolean | null;
             expr: string;
+            filters?: null | components["schemas"]["ScanFilters"];
             mode?: string | null;
             name?: string | null;
+            /** @description `watchlist` (the default) or `market`. */
+            scope?: string | null;
             webhook?: string | null;
         };
+        /**
+         * @description Where a condition looks: the watchlist (any period, today's behaviour) or the whole market (every
+         *     KOSPI and KOSDAQ listing of the master; daily, weekly and monthly periods only).
+         * @enum {string}
+         */
+        ConditionScope: "watchlist" | "market";
         /**
          * @description `{"error":{"code","message","message_ko"}}`, plus `position` for a condition that does not
          *     parse.
@@ -833,6 +845,31 @@ export interface components {
         };
         ReorderRequest: {
             codes: string[];
+        };
+        /**
+         * @description A listing the market scope can leave out, by the master's own flags.
+         * @enum {string}
+         */
+        ScanExclusion: "etf" | "etn" | "spac" | "preferred" | "managed" | "halted" | "warning";
+        /**
+         * @description Which listings a market-scope condition covers. Every field is optional: no filters is every
+         *     KOSPI and KOSDAQ listing.
+         */
+        ScanFilters: {
+            /** @description Listings left out by their master flags. */
+            exclude?: components["schemas"]["ScanExclusion"][];
+            /** @description `KOSPI`, `KOSDAQ`; empty or absent: both. */
+            markets?: string[];
+            /**
+             * Format: int64
+             * @description The lowest current price in KRW.
+             */
+            min_price?: number | null;
+            /**
+             * Format: int64
+             * @description The lowest 거래대금 today in KRW.
+             */
+            min_turnover?: number | null;
         };
         /** @description A hit of `GET /api/v1/stocks/search`. */
         SearchHit: {

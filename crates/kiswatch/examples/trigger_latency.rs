@@ -171,6 +171,8 @@ async fn main() -> anyhow::Result<()> {
             mode: Mode::EveryTick,
             cooldown_secs: 0,
             webhook: None,
+            scope: Default::default(),
+            filters: None,
         })
         .await?;
 

@@ -79,6 +79,8 @@ pub async fn seed(store: &Store, stocks: &StockDirectory) -> Result<Seeding, Sto
                 mode: market::trigger::Mode::EveryTick,
                 cooldown_secs: 0,
                 webhook: None,
+                scope: Default::default(),
+                filters: None,
             })
             .await?;
     }

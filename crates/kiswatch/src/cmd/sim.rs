@@ -45,6 +45,9 @@ pub struct SimArgs {
     /// Seconds between WebSocket PINGPONGs.
     #[arg(long, default_value_t = 100)]
     pub ping_secs: u64,
+    /// On the vts profile, refuse intstock-multprice (EGW00213) as 모의투자 may (undocumented).
+    #[arg(long)]
+    pub no_multprice_on_vts: bool,
 }
 
 fn parse_profile(s: &str) -> Result<Profile, String> {
@@ -96,6 +99,7 @@ impl SimArgs {
             token_interval: Duration::from_secs(self.token_interval_secs),
             control: self.control,
             ping_interval: Duration::from_secs(self.ping_secs),
+            multprice_on_vts: !self.no_multprice_on_vts,
         })
     }
 }

@@ -34,7 +34,7 @@ pub mod watchlist;
 pub use backfill::{BackfillProgress, BarCount, Urgency};
 pub use backtest::{BacktestReport, BacktestSignal, BacktestSummary, ForwardReturns, Horizon};
 pub use candle::{Alignment, Candle, Candles, ChartCandle, MovingAverages};
-pub use condition::{Condition, ConditionMode};
+pub use condition::{Condition, ConditionMode, ConditionScope, ScanExclusion, ScanFilters};
 pub use error::{ErrorBody, ErrorDetail};
 pub use health::{
     Health, HealthCache, HealthGovernor, HealthLive, HealthMarket, HealthStatus, HealthStore, HealthUpstream,

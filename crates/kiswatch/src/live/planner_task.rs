@@ -96,7 +96,10 @@ impl PlannerTask {
         };
         let watchlist: Vec<StockCode> = watchlist.into_iter().map(|w| w.code).collect();
         // Conditions apply to every watched stock.
-        let with_conditions = if conditions.iter().any(|c| c.spec.enabled) {
+        let with_conditions = if conditions
+            .iter()
+            .any(|c| c.spec.enabled && c.spec.scope == crate::contract::ConditionScope::Watchlist)
+        {
             watchlist.iter().copied().collect()
         } else {
             BTreeSet::new()

@@ -5,7 +5,7 @@ use market::trigger::Mode;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, now_text};
-use crate::contract::{Condition, ConditionMode};
+use crate::contract::{Condition, ConditionMode, ConditionScope, ScanFilters};
 
 /// A condition as stored: what the user said, with its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +24,9 @@ pub struct NewCondition {
     pub mode: Mode,
     pub cooldown_secs: u64,
     pub webhook: Option<String>,
+    pub scope: ConditionScope,
+    /// Only for the market scope.
+    pub filters: Option<ScanFilters>,
 }
 
 fn mode_of(s: &str) -> Result<Mode, StoreError> {
@@ -33,7 +36,28 @@ fn mode_of(s: &str) -> Result<Mode, StoreError> {
     })
 }
 
-const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at";
+const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at, scope, filters";
+
+fn scope_of(s: &str) -> Result<ConditionScope, StoreError> {
+    ConditionScope::parse(s).ok_or_else(|| StoreError::Corrupt {
+        what: "condition scope",
+        value: s.to_string(),
+    })
+}
+
+fn filters_of(s: Option<String>) -> Result<Option<ScanFilters>, StoreError> {
+    s.map(|s| {
+        serde_json::from_str(&s).map_err(|_| StoreError::Corrupt {
+            what: "condition filters",
+            value: s,
+        })
+    })
+    .transpose()
+}
+
+fn filters_text(f: Option<&ScanFilters>) -> Option<String> {
+    f.and_then(|f| serde_json::to_string(f).ok())
+}
 
 fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
     let mode: String = r.get(4)?;
@@ -46,6 +70,8 @@ fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
             mode: mode_of(&mode)?,
             cooldown_secs: r.get::<_, i64>(5)?.max(0) as u64,
             webhook: r.get(6)?,
+            scope: scope_of(&r.get::<_, String>(8)?)?,
+            filters: filters_of(r.get(9)?)?,
         },
         created_at: r.get(7)?,
     })
@@ -78,8 +104,9 @@ impl Store {
         let created_at = now_text();
         self.write(move |tx| {
             tx.execute(
-                "INSERT INTO conditions (name, expr, enabled, mode, cooldown_secs, webhook, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO conditions (name, expr, enabled, mode, cooldown_secs, webhook, created_at,
+                                         scope, filters)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     new.name,
                     new.expr,
@@ -87,7 +114,9 @@ impl Store {
                     new.mode.as_str(),
                     new.cooldown_secs as i64,
                     new.webhook,
-                    created_at
+                    created_at,
+                    new.scope.as_str(),
+                    filters_text(new.filters.as_ref())
                 ],
             )?;
             Ok(ConditionRow {
@@ -108,7 +137,7 @@ impl Store {
         self.write(move |tx| {
             let n = tx.execute(
                 "UPDATE conditions SET name = ?2, expr = ?3, enabled = ?4, mode = ?5, cooldown_secs = ?6,
-                   webhook = ?7 WHERE id = ?1",
+                   webhook = ?7, scope = ?8, filters = ?9 WHERE id = ?1",
                 params![
                     id as i64,
                     new.name,
@@ -116,7 +145,9 @@ impl Store {
                     new.enabled,
                     new.mode.as_str(),
                     new.cooldown_secs as i64,
-                    new.webhook
+                    new.webhook,
+                    new.scope.as_str(),
+                    filters_text(new.filters.as_ref())
                 ],
             )?;
             if n == 0 {
@@ -162,6 +193,8 @@ impl From<&ConditionRow> for Condition {
             },
             cooldown_secs: c.spec.cooldown_secs,
             webhook: c.spec.webhook.clone(),
+            scope: c.spec.scope,
+            filters: c.spec.filters.clone(),
             created_at: c.created_at.clone(),
         }
     }

@@ -139,6 +139,9 @@ const MIGRATIONS: &[&str] = &[
                                   complete INTEGER NOT NULL);",
     // 2: every kiswatch database says when it was made (an emptied one is recognised by its absence).
     "INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));",
+    // 3: a condition's scope (the watchlist or the whole market) and, for the market, its filters (JSON).
+    "ALTER TABLE conditions ADD COLUMN scope TEXT NOT NULL DEFAULT 'watchlist';
+     ALTER TABLE conditions ADD COLUMN filters TEXT;",
 ];
 
 const READERS: usize = 4;

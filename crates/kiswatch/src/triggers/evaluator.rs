@@ -105,7 +105,8 @@ impl Evaluator {
         let watched: Vec<StockCode> = watchlist.iter().map(|w| w.code).collect();
         let enabled: HashMap<u64, ConditionRow> = conditions
             .into_iter()
-            .filter(|c| c.spec.enabled)
+            // Market-scope conditions cover the whole market, not the watchlist: they are not triggers.
+            .filter(|c| c.spec.enabled && c.spec.scope == crate::contract::ConditionScope::Watchlist)
             .map(|c| (c.id, c))
             .collect();
         if watched == self.watched && enabled == self.conditions {
