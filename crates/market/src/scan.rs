@@ -222,7 +222,7 @@ impl MarketScan {
             }
         }
         self.evaluated = evaluated;
-        changes.sort_by(|a, b| a.code.cmp(&b.code));
+        changes.sort_by_key(|c| c.code);
         changes
     }
 
@@ -311,11 +311,11 @@ mod tests {
     #[test]
     fn enter_once_flicker_stays_leave_after_misses_or_at_the_close() {
         let calendar = Calendar::krx();
-        let (history, today) = days(&calendar, date(2026, 1, 5), &[100; 5]);
+        let (history, today) = days(calendar, date(2026, 1, 5), &[100; 5]);
         let mut scan = MarketScan::new(Condition::parse("D: close > ma(5)").unwrap()).unwrap();
         let (a, b) = (code(1), code(2));
-        scan.load_history(a, &history, today, &calendar);
-        scan.load_history(b, &history, today, &calendar);
+        scan.load_history(a, &history, today, calendar);
+        scan.load_history(b, &history, today, calendar);
         let at = |h: i8| today.to_datetime(Time::constant(h, 0, 0, 0));
         let sweep = |scan: &mut MarketScan, h: i8, pa: i64, pb: i64, closed: bool| {
             let bars = [
@@ -354,7 +354,7 @@ mod tests {
     fn a_sweep_agrees_with_the_condition_run_over_the_whole_series() {
         let calendar = Calendar::krx();
         let closes: Vec<i64> = (0..80).map(|i| 1000 + (i * 37 % 23) * 10 - i).collect();
-        let (history, today) = days(&calendar, date(2025, 9, 1), &closes);
+        let (history, today) = days(calendar, date(2025, 9, 1), &closes);
         for src in [
             "D: close > ma(20)",
             "W: close > ma(4)",
@@ -363,7 +363,7 @@ mod tests {
         ] {
             let condition = Condition::parse(src).unwrap();
             let mut scan = MarketScan::new(condition.clone()).unwrap();
-            scan.load_history(code(1), &history, today, &calendar);
+            scan.load_history(code(1), &history, today, calendar);
             let bar = day(today, 1015, 500);
             scan.sweep(
                 today.to_datetime(Time::midnight()),
@@ -379,7 +379,7 @@ mod tests {
             let bars = if condition.period == Period::Day {
                 all
             } else {
-                aggregate(&all, condition.period, &calendar)
+                aggregate(&all, condition.period, calendar)
             };
             let mut layout = Layout::new();
             let program = Program::compile(&condition.expr, &mut layout);
