@@ -100,6 +100,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conditions/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["conditions_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conditions/{id}/matches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["conditions_matches"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -650,6 +682,7 @@ export interface components {
             expires_at: string | null;
             /** @description In the condition language, e.g. `30m: ma(20) > ma(60)` or `D: 정배열`. */
             expr: string;
+            filters: null | components["schemas"]["ScanFilters"];
             /** Format: int64 */
             id: number;
             mode: components["schemas"]["ConditionMode"];
@@ -659,6 +692,8 @@ export interface components {
             /** @description The period of its bars (`1m` … `60m`, `D`, `W`, `M`). */
             period: string | null;
             quiet_hours: null | components["schemas"]["QuietHours"];
+            /** @description `watchlist` (the default) or `market`. */
+            scope: components["schemas"]["ConditionScope"];
             /** @description Whether its triggers play the alert sound (where the browser allows it). */
             sound: boolean;
             /**
@@ -687,11 +722,14 @@ export interface components {
             /** @description RFC 3339: after this the condition fires no more. */
             expires_at?: string | null;
             expr: string;
+            filters?: null | components["schemas"]["ScanFilters"];
             mode?: string | null;
             name?: string | null;
             /** @description A browser notification for each trigger (default true). */
             notify?: boolean | null;
             quiet_hours?: null | components["schemas"]["QuietHours"];
+            /** @description `watchlist` (the default) or `market`. */
+            scope?: string | null;
             /** @description The alert sound for each trigger (default true). */
             sound?: boolean | null;
             /**
@@ -700,6 +738,12 @@ export interface components {
              */
             webhook?: string | null;
         };
+        /**
+         * @description Where a condition looks: the watchlist (any period, today's behaviour) or the whole market (every
+         *     KOSPI and KOSDAQ listing of the master; daily, weekly and monthly periods only).
+         * @enum {string}
+         */
+        ConditionScope: "watchlist" | "market";
         CostsRequest: {
             /** Format: double */
             commission_rate?: number | null;
@@ -871,6 +915,7 @@ export interface components {
              *     be stored: database or disk is full`); empty while `ok`.
              */
             reasons: string[];
+            scan: null | components["schemas"]["UniverseProgress"];
             status: components["schemas"]["HealthStatus"];
             store: components["schemas"]["HealthStore"];
             upstream: components["schemas"]["HealthUpstream"];
@@ -1231,6 +1276,120 @@ export interface components {
         ReorderRequest: {
             codes: string[];
         };
+        /**
+         * @description A stock entering or leaving a market scan's result set. Stored (history survives a restart); not a
+         *     trigger: no popup, no row blink.
+         */
+        ScanEvent: {
+            /**
+             * Format: double
+             * @description 등락률 against the previous close, in percent.
+             */
+            change_rate: number;
+            code: string;
+            /** Format: int64 */
+            condition_id: number;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["ScanEventKind"];
+            name: string;
+            /**
+             * Format: int64
+             * @description The price at that sweep.
+             */
+            price: number;
+            /** @description The market time of the sweep that saw it (RFC 3339, +09:00). */
+            time: string;
+            /**
+             * Format: int64
+             * @description 거래대금 of the day so far, in won.
+             */
+            turnover: number;
+            /** @description The condition's values at that sweep (for a leave: the values that no longer hold). */
+            values: components["schemas"]["TriggerValues"];
+        };
+        /**
+         * @description Entering (편입) or leaving (이탈) a result set.
+         * @enum {string}
+         */
+        ScanEventKind: "enter" | "leave";
+        /**
+         * @description A listing the market scope can leave out, by the master's own flags.
+         * @enum {string}
+         */
+        ScanExclusion: "etf" | "etn" | "spac" | "preferred" | "managed" | "halted" | "warning";
+        /**
+         * @description Which listings a market-scope condition covers. Every field is optional: no filters is every
+         *     KOSPI and KOSDAQ listing.
+         */
+        ScanFilters: {
+            /** @description Listings left out by their master flags. */
+            exclude?: components["schemas"]["ScanExclusion"][];
+            /** @description `KOSPI`, `KOSDAQ`; empty or absent: both. */
+            markets?: string[];
+            /**
+             * Format: int64
+             * @description The lowest current price in KRW.
+             */
+            min_price?: number | null;
+            /**
+             * Format: int64
+             * @description The lowest 거래대금 today in KRW.
+             */
+            min_turnover?: number | null;
+        };
+        /** @description One stock in a result set, with today's quote from the last sweep. */
+        ScanMatch: {
+            /**
+             * Format: int64
+             * @description 대비 against the previous close, in won.
+             */
+            change: number;
+            /** Format: double */
+            change_rate: number;
+            code: string;
+            market: string;
+            name: string;
+            /** Format: int64 */
+            price: number;
+            /** @description When it entered (the market time of that sweep). */
+            since: string;
+            /** Format: int64 */
+            turnover: number;
+            /** @description The condition's values at the last sweep. */
+            values: components["schemas"]["TriggerValues"];
+            /** Format: int64 */
+            volume: number;
+        };
+        /** @description `GET /api/v1/conditions/{id}/matches`: who matches now, since when, with what values. */
+        ScanMatches: {
+            /** @description The market time of the last sweep (`null` before the first). */
+            as_of: string | null;
+            /** @description The last sweep was after the close: today's bar is final. */
+            closed: boolean;
+            /** Format: int64 */
+            condition_id: number;
+            /** @description Listings with history enough to evaluate at the last sweep. */
+            evaluated: number;
+            expr: string;
+            /** @description By 등락률, highest first. */
+            matches: components["schemas"]["ScanMatch"][];
+            name: string;
+            period: string;
+            progress: components["schemas"]["UniverseProgress"];
+            /** @description Listings the condition's filters admit. */
+            universe: number;
+        };
+        /** @description After every sweep, to the condition's `scan:<id>` subscribers (the page refetches its matches). */
+        ScanSweep: {
+            as_of: string;
+            closed: boolean;
+            /** Format: int64 */
+            condition_id: number;
+            evaluated: number;
+            matches: number;
+            universe: number;
+        };
         /** @description A hit of `GET /api/v1/stocks/search`. */
         SearchHit: {
             code: string;
@@ -1265,6 +1424,12 @@ export interface components {
         }) | (components["schemas"]["ErrorMessage"] & {
             /** @enum {string} */
             type: "error";
+        }) | (components["schemas"]["ScanEvent"] & {
+            /** @enum {string} */
+            type: "scan_event";
+        }) | (components["schemas"]["ScanSweep"] & {
+            /** @enum {string} */
+            type: "scan_sweep";
         });
         /**
          * @description Who took liquidity in a trade: a buyer lifting the offer (`buy`) or a seller hitting the bid
@@ -1412,6 +1577,24 @@ export interface components {
          */
         TriggerValues: {
             [key: string]: number;
+        };
+        /** @description The universe's daily history: 500 sessions a listing, fetched once, breadth-first. */
+        UniverseProgress: {
+            /**
+             * Format: int64
+             * @description Upstream calls still to make (about 5 a listing).
+             */
+            calls_left: number;
+            complete: boolean;
+            /**
+             * Format: int64
+             * @description At the rate measured so far (`null` before any call).
+             */
+            eta_secs: number | null;
+            /** @description Listings whose daily history is stored. */
+            stocks_done: number;
+            /** @description Listings in the universe (every market-scope condition's, together). */
+            stocks_total: number;
         };
         /**
          * @description A trigger the store could not write yet (a full disk): delivered at once all the same, to the
@@ -1862,6 +2045,93 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description no such condition */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    conditions_events: {
+        parameters: {
+            query?: {
+                /** @description only event ids above */
+                after?: number;
+                /** @description 1..=1000 (default 100) */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description a market-scope condition's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 편입 (enter) and 이탈 (leave) events, oldest first (without after: the latest) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanEvent"][];
+                };
+            };
+            /** @description bad parameter, or a watchlist-scope condition */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such condition */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    conditions_matches: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a market-scope condition's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description who matches now (by 등락률), since when, with the values; the last sweep's time; the universe backfill's progress */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanMatches"];
+                };
+            };
+            /** @description a watchlist-scope condition */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description no such condition */
             404: {
@@ -2525,7 +2795,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description WebSocket: {"op":"subscribe"|"unsubscribe","codes","channels"} and {"op":"resume","after_trigger_id":N}; messages typed tick, orderbook, executions, candle, trigger, trigger_unstored (a trigger the store could not write yet: persisted false, no id, its key), status, error */
+            /** @description WebSocket: {"op":"subscribe"|"unsubscribe","codes","channels"} and {"op":"resume","after_trigger_id":N}; {"op":"subscribe","channels":["scan:<condition id>"]} (no codes) and {"op":"resume","after_scan_event_id":N}; messages typed tick, orderbook, executions, candle, trigger, scan_event, scan_sweep, trigger_unstored (a trigger the store could not write yet: persisted false, no id, its key), status, error */
             101: {
                 headers: {
                     [name: string]: unknown;

@@ -30,6 +30,10 @@ use crate::wire::quotations::{
     DailyPrice, DailyPriceRequest, Execution, ExecutionsRequest, OrderBook, OrderBookRequest, Price,
     PriceRequest, RecentPeriod,
 };
+use crate::wire::scan::{
+    ConditionMatch, ConditionResultRequest, ConditionTitle, ConditionTitlesRequest, FluctuationRequest,
+    MultPrice, MultPriceRequest, NO_CONDITION_MSG_CD, NO_MATCH_MSG_CD, RankRow, VolumeRankRequest,
+};
 use crate::wire::{self, Request};
 
 /// Everything a [`KisClient`] needs.
@@ -305,6 +309,46 @@ impl KisClient {
     /// 주식기본조회 (real only): name, market, shares.
     pub async fn stock_info(&self, code: StockCode) -> Result<StockInfo, KisError> {
         self.request(&StockInfoRequest { code }).await
+    }
+
+    /// 관심종목(멀티종목) 시세: the quotes of 1 to 30 stocks in one call, in the order asked; codes KIS
+    /// does not know are left out.
+    pub async fn multi_price(&self, codes: Vec<StockCode>) -> Result<Vec<MultPrice>, KisError> {
+        self.request(&MultPriceRequest::new(codes)?).await
+    }
+
+    /// 거래량순위 (real only): at most 30 rows, by rank.
+    pub async fn volume_rank(&self, request: &VolumeRankRequest) -> Result<Vec<RankRow>, KisError> {
+        self.request(request).await
+    }
+
+    /// 등락률 순위 (real only): at most 30 rows, by rank.
+    pub async fn fluctuation_rank(&self, request: &FluctuationRequest) -> Result<Vec<RankRow>, KisError> {
+        self.request(request).await
+    }
+
+    /// The HTS user's saved conditions (real only); none saved is an empty list.
+    pub async fn condition_titles(&self, user_id: &str) -> Result<Vec<ConditionTitle>, KisError> {
+        let request = ConditionTitlesRequest {
+            user_id: user_id.to_owned(),
+        };
+        match self.request(&request).await {
+            Err(KisError::Api { msg_cd, .. }) if msg_cd == NO_CONDITION_MSG_CD => Ok(Vec::new()),
+            other => other,
+        }
+    }
+
+    /// What one saved HTS condition matches now (real only; at most 100 stocks). No match
+    /// (`MCA05918`) is an empty list; an unknown `seq` is KIS's error.
+    pub async fn condition_matches(&self, user_id: &str, seq: &str) -> Result<Vec<ConditionMatch>, KisError> {
+        let request = ConditionResultRequest {
+            user_id: user_id.to_owned(),
+            seq: seq.to_owned(),
+        };
+        match self.request(&request).await {
+            Err(KisError::Api { msg_cd, .. }) if msg_cd == NO_MATCH_MSG_CD => Ok(Vec::new()),
+            other => other,
+        }
     }
 
     /// KIS's calendar from `date` on (call at most once a day).

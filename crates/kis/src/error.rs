@@ -9,6 +9,9 @@ use std::time::Duration;
 pub const MSG_RATE_LIMITED: &str = "EGW00201";
 /// KIS `msg_cd` of an expired or revoked access token (`기간이 만료된 token 입니다`).
 pub const MSG_TOKEN_EXPIRED: &str = "EGW00123";
+/// KIS `msg_cd` of a TR the 모의투자 server does not offer (`모의투자 tr이 아닙니다`, HTTP 500): not
+/// transient, never retried.
+pub const MSG_NOT_ON_VTS: &str = "EGW00213";
 /// KIS `error_code` of a second token issuance inside one minute.
 pub const MSG_TOKEN_TOO_OFTEN: &str = "EGW00133";
 /// KIS codes that say the app key or secret itself is refused (missing, unknown, deleted, suspended,
@@ -86,6 +89,7 @@ impl KisError {
     pub fn is_retryable(&self) -> bool {
         match self {
             KisError::RateLimited { .. } | KisError::Timeout { .. } | KisError::Transport { .. } => true,
+            KisError::Api { msg_cd, .. } if msg_cd == MSG_NOT_ON_VTS => false,
             KisError::Http { status, .. } | KisError::Api { status, .. } => *status >= 500,
             _ => false,
         }
@@ -98,6 +102,16 @@ impl KisError {
             KisError::Api { msg_cd, .. } => MSG_KEY_REFUSED.contains(&msg_cd.as_str()),
             KisError::TokenIssuance { code, .. } => MSG_KEY_REFUSED.contains(&code.as_str()),
             KisError::Credentials(_) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the environment does not offer the TR: refused locally ([`KisError::Unsupported`])
+    /// or by the server (`EGW00213` on 모의투자).
+    pub fn is_not_offered(&self) -> bool {
+        match self {
+            KisError::Unsupported { .. } => true,
+            KisError::Api { msg_cd, .. } => msg_cd == MSG_NOT_ON_VTS,
             _ => false,
         }
     }

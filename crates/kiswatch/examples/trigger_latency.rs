@@ -177,6 +177,8 @@ async fn main() -> anyhow::Result<()> {
             channels: Vec::new(),
             quiet_hours: None,
             expires_at: None,
+            scope: Default::default(),
+            filters: None,
         })
         .await?;
 

@@ -84,6 +84,8 @@ pub async fn seed(store: &Store, stocks: &StockDirectory) -> Result<Seeding, Sto
                 channels: Vec::new(),
                 quiet_hours: None,
                 expires_at: None,
+                scope: Default::default(),
+                filters: None,
             })
             .await?;
     }

@@ -31,6 +31,7 @@ pub mod history;
 pub mod hub;
 pub mod live;
 pub mod outbound;
+pub mod scan;
 pub mod status;
 pub mod store;
 pub mod tasks;

@@ -38,6 +38,7 @@ fn is_ui_route(path: &str) -> bool {
     path == "/"
         || path == "/conditions"
         || path == "/channels"
+        || path == "/scan"
         || path == "/index.html"
         || path
             .strip_prefix("/stocks/")
@@ -96,6 +97,7 @@ mod tests {
         assert!(is_ui_route("/stocks/005930"));
         assert!(is_ui_route("/conditions"));
         assert!(is_ui_route("/channels"));
+        assert!(is_ui_route("/scan"));
         assert!(!is_ui_route("/stocks/"));
         assert!(!is_ui_route("/stocks/005930/x"));
         assert!(!is_ui_route("/favicon.ico"));

@@ -15,6 +15,7 @@ pub mod ma;
 mod prefetch;
 pub mod preset;
 pub mod ratio;
+pub mod scan;
 pub mod search;
 pub mod series;
 pub mod state;

@@ -10,6 +10,7 @@ pub mod chart;
 pub mod info;
 pub mod num;
 pub mod quotations;
+pub mod scan;
 
 use std::borrow::Cow;
 

@@ -29,4 +29,5 @@ mod realtime_sim;
 mod redis_server;
 mod rest_sim;
 mod samples;
+mod scan_sim;
 mod token_sim;

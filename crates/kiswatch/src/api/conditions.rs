@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::extract::Path;
 use super::json::Body;
 use super::{ApiError, ApiResult, AppState};
-use crate::contract::{self, ErrorBody, QuietHours};
+use crate::contract::{self, ConditionScope, ErrorBody, QuietHours};
 use crate::outbound::Outbound;
 use crate::store::{ConditionRow, DEFAULT_COOLDOWN_SECS, NewCondition};
 
@@ -42,6 +42,10 @@ pub struct ConditionRequest {
     notify: Option<bool>,
     /// The alert sound for each trigger (default true).
     sound: Option<bool>,
+    /// `watchlist` (the default) or `market`.
+    scope: Option<String>,
+    /// Only with `"scope": "market"`: which listings the condition covers.
+    filters: Option<contract::ScanFilters>,
 }
 
 /// The channels part of a request, resolved by the handler (it needs the channel service).
@@ -51,12 +55,83 @@ pub struct Routing {
     webhook: Option<String>,
 }
 
+/// The scope and filters of a request: intraday periods are refused for the market (minute bars for
+/// ~2,500 listings cannot be had at 20 requests a second), filters for the watchlist.
+fn scope_and_filters(
+    req_scope: Option<&str>,
+    filters: Option<contract::ScanFilters>,
+    condition: &Condition,
+) -> ApiResult<(ConditionScope, Option<contract::ScanFilters>)> {
+    let scope = match req_scope {
+        None => ConditionScope::Watchlist,
+        Some(s) => ConditionScope::parse(s).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_scope",
+                format!("scope must be \"watchlist\" or \"market\", got {s:?}"),
+                format!("scope는 \"watchlist\" 또는 \"market\"이어야 합니다 (입력: {s:?})"),
+            )
+        })?,
+    };
+    match scope {
+        ConditionScope::Watchlist => {
+            if filters.is_some() {
+                return Err(ApiError::bad_request(
+                    "invalid_filters",
+                    "filters apply only to a condition with \"scope\": \"market\"",
+                    "filters는 scope가 \"market\"인 조건에만 쓸 수 있습니다",
+                ));
+            }
+            Ok((scope, None))
+        }
+        ConditionScope::Market => {
+            let period = condition.period;
+            if period.is_intraday() {
+                return Err(ApiError::bad_request(
+                    "intraday_market_scope",
+                    format!(
+                        "a market-scope condition runs on daily, weekly or monthly bars (D, W, M), not {}: \
+                         minute bars for ~2,500 listings cannot be fetched at 20 requests a second; \
+                         use scope \"watchlist\" for an intraday condition",
+                        period.as_str()
+                    ),
+                    format!(
+                        "전체 시장 조건은 일/주/월봉(D, W, M)만 쓸 수 있습니다 ({}분봉 불가): 약 2,500 종목의 \
+                         분봉은 초당 20건으로 받을 수 없습니다. 분봉 조건은 scope \"watchlist\"로 만드세요",
+                        period.minutes().unwrap_or_default()
+                    ),
+                ));
+            }
+            let filters = filters.unwrap_or_default();
+            if let Some(m) = filters
+                .markets
+                .iter()
+                .find(|m| !matches!(m.as_str(), "KOSPI" | "KOSDAQ"))
+            {
+                return Err(ApiError::bad_request(
+                    "invalid_filters",
+                    format!("filters.markets takes \"KOSPI\" and \"KOSDAQ\", got {m:?}"),
+                    format!("filters.markets는 \"KOSPI\", \"KOSDAQ\"만 받습니다 (입력: {m:?})"),
+                ));
+            }
+            if filters.min_price.is_some_and(|p| p < 0) {
+                return Err(ApiError::bad_request(
+                    "invalid_filters",
+                    "filters.min_price cannot be negative",
+                    "filters.min_price는 음수일 수 없습니다",
+                ));
+            }
+            Ok((scope, Some(filters)))
+        }
+    }
+}
+
 /// Checks a request; the 422 for an expression that does not parse carries its position. A webhook
 /// must pass `outbound`'s policy ([`crate::outbound`]: http(s), no user info, no private, loopback,
 /// link-local or metadata address unless `--allow-private-webhooks`); a refused one is a 400
 /// `invalid_webhook` saying what was refused and why.
 pub fn validate(req: ConditionRequest, outbound: &Outbound) -> ApiResult<(NewCondition, Routing)> {
     let condition = Condition::parse(&req.expr)?;
+    let (scope, filters) = scope_and_filters(req.scope.as_deref(), req.filters, &condition)?;
     let name = req.name.map(|n| n.trim().to_string()).unwrap_or_default();
     let name = if name.is_empty() {
         condition.source().to_string()
@@ -134,6 +209,8 @@ pub fn validate(req: ConditionRequest, outbound: &Outbound) -> ApiResult<(NewCon
             channels: Vec::new(),
             quiet_hours: req.quiet_hours,
             expires_at: req.expires_at,
+            scope,
+            filters,
         },
         Routing {
             channels: req.channels,
@@ -181,11 +258,11 @@ fn answer(state: &AppState, row: &ConditionRow) -> contract::Condition {
     c
 }
 
-fn no_such(id: u64) -> ApiError {
+pub(super) fn no_such(id: u64) -> ApiError {
     ApiError::not_found(format!("no condition {id}"), format!("조건 {id}이(가) 없습니다"))
 }
 
-fn id_of(raw: &str) -> ApiResult<u64> {
+pub(super) fn id_of(raw: &str) -> ApiResult<u64> {
     raw.parse().map_err(|_| {
         ApiError::bad_request(
             "invalid_id",

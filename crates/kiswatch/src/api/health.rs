@@ -113,6 +113,11 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         }),
         master: state.stocks.master_health(),
         channels,
+        scan: state
+            .scans
+            .as_ref()
+            .filter(|s| s.is_scanning())
+            .map(|s| s.progress()),
     }))
 }
 

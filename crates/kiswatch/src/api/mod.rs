@@ -23,6 +23,7 @@ pub mod json;
 pub mod market_time;
 pub mod metrics;
 pub mod openapi;
+pub mod scans;
 pub mod sim;
 pub mod stocks;
 pub mod triggers;
@@ -61,6 +62,8 @@ pub struct Services {
     pub stocks: Arc<StockDirectory>,
     pub backfill: Option<Arc<Backfill>>,
     pub triggers: Option<Arc<TriggerService>>,
+    /// 조건검색 over the whole market (`None` without background work).
+    pub scans: Option<Arc<crate::scan::ScanService>>,
     /// Alert channels and their outbox (`None` where no trigger service runs).
     pub channels: Option<crate::channels::Channels>,
     pub upstream: UpstreamKind,
@@ -115,6 +118,8 @@ pub fn router(state: AppState, guard: HostGuard) -> Router {
             "/api/v1/conditions",
             get(conditions::list).post(conditions::create),
         )
+        .route("/api/v1/conditions/{id}/matches", get(scans::matches))
+        .route("/api/v1/conditions/{id}/events", get(scans::events))
         .route(
             "/api/v1/conditions/{id}",
             get(conditions::get_one)

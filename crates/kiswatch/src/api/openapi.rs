@@ -34,6 +34,8 @@ use crate::hub::protocol::ServerMessage;
         super::conditions::get_one,
         super::conditions::update,
         super::conditions::delete,
+        super::scans::matches,
+        super::scans::events,
         super::triggers::list,
         super::triggers::ack,
         super::channels::deliveries,

@@ -16,7 +16,7 @@ pub struct ListQuery {
     code: Option<String>,
 }
 
-fn whole(name: &'static str, raw: &str, max: u64) -> ApiResult<u64> {
+pub(super) fn whole(name: &'static str, raw: &str, max: u64) -> ApiResult<u64> {
     match raw.parse::<u64>() {
         Ok(n) if n <= max => Ok(n),
         _ => Err(ApiError::bad_request(

@@ -42,7 +42,7 @@ const RESUME_GRACE: Duration = Duration::from_secs(1);
 /// How long a close frame may take to leave before the socket is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-#[utoipa::path(get, operation_id = "ws_upgrade", path = "/api/v1/ws", tag = "service", responses((status = 101, description = "WebSocket: {\"op\":\"subscribe\"|\"unsubscribe\",\"codes\",\"channels\"} and {\"op\":\"resume\",\"after_trigger_id\":N}; messages typed tick, orderbook, executions, candle, trigger, trigger_unstored (a trigger the store could not write yet: persisted false, no id, its key), status, error")))]
+#[utoipa::path(get, operation_id = "ws_upgrade", path = "/api/v1/ws", tag = "service", responses((status = 101, description = "WebSocket: {\"op\":\"subscribe\"|\"unsubscribe\",\"codes\",\"channels\"} and {\"op\":\"resume\",\"after_trigger_id\":N}; {\"op\":\"subscribe\",\"channels\":[\"scan:<condition id>\"]} (no codes) and {\"op\":\"resume\",\"after_scan_event_id\":N}; messages typed tick, orderbook, executions, candle, trigger, scan_event, scan_sweep, trigger_unstored (a trigger the store could not write yet: persisted false, no id, its key), status, error")))]
 pub async fn upgrade(
     State(state): State<AppState>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -102,9 +102,22 @@ async fn session(state: AppState, socket: WebSocket) {
 
 /// One client frame.
 async fn handle(state: &AppState, id: ClientId, text: &str) -> Result<(), StoreError> {
-    if let ClientAction::Resume { after_trigger_id } = state.hub.handle_text(id, text) {
-        let stored: Vec<Trigger> = state.store.triggers_after(after_trigger_id).await?;
-        state.hub.finish_resume(id, &stored);
+    match state.hub.handle_text(id, text) {
+        ClientAction::Resume { after_trigger_id } => {
+            let stored: Vec<Trigger> = state.store.triggers_after(after_trigger_id).await?;
+            state.hub.finish_resume(id, &stored);
+        }
+        ClientAction::ResumeScans {
+            conditions,
+            after_scan_event_id,
+        } => {
+            let stored = state
+                .store
+                .scan_events_after(conditions, after_scan_event_id)
+                .await?;
+            state.hub.send_scan_events(id, &stored);
+        }
+        _ => {}
     }
     // `Interest` changes are read by the subscription planner from `Hub::open_pages`/`watched`.
     Ok(())

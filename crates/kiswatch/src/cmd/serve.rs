@@ -25,6 +25,7 @@ use crate::hub::{Hub, QueueConfig};
 use crate::live::planner::PlannerConfig;
 use crate::live::{GapRepair, Ingest, Inputs, LiveFeed, PlannerTask, PollTask, Quotes, poll_config};
 use crate::outbound::Outbound;
+use crate::scan::ScanService;
 use crate::status::UpstreamState;
 use crate::store::Store;
 use crate::tasks::Tasks;
@@ -261,6 +262,12 @@ impl App {
                 Duration::from_secs(120),
             ));
         }
+        // 조건검색 over the whole market: background work, like the backfill.
+        let scans = config.background.then(|| {
+            let s = ScanService::new(gateway.clone(), store.clone(), stocks.clone(), hub.clone());
+            tasks.spawn(s.clone().run(changed.subscribe()));
+            s
+        });
         let state: AppState = Arc::new(Services {
             quotes: Quotes::new(live.clone(), gateway.clone()),
             gateway,
@@ -268,6 +275,7 @@ impl App {
             stocks,
             backfill,
             triggers: Some(triggers),
+            scans,
             channels: Some(channels),
             upstream: upstream.kind,
             namespace: upstream.namespace.clone(),

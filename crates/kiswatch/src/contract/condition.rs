@@ -1,6 +1,6 @@
 //! `/api/v1/conditions`: a stored buy condition with its options.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ErrorDetail;
@@ -15,6 +15,69 @@ pub enum ConditionMode {
     EveryTick,
     OnClose,
     OncePerDay,
+}
+
+/// Where a condition looks: the watchlist (any period, today's behaviour) or the whole market (every
+/// KOSPI and KOSDAQ listing of the master; daily, weekly and monthly periods only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConditionScope {
+    #[default]
+    Watchlist,
+    Market,
+}
+
+impl ConditionScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConditionScope::Watchlist => "watchlist",
+            ConditionScope::Market => "market",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ConditionScope> {
+        match s {
+            "watchlist" => Some(ConditionScope::Watchlist),
+            "market" => Some(ConditionScope::Market),
+            _ => None,
+        }
+    }
+}
+
+/// A listing the market scope can leave out, by the master's own flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanExclusion {
+    Etf,
+    Etn,
+    Spac,
+    /// 우선주.
+    Preferred,
+    /// 관리종목.
+    Managed,
+    /// 거래정지.
+    Halted,
+    /// 투자경고 / 투자위험.
+    Warning,
+}
+
+/// Which listings a market-scope condition covers. Every field is optional: no filters is every
+/// KOSPI and KOSDAQ listing.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanFilters {
+    /// `KOSPI`, `KOSDAQ`; empty or absent: both.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub markets: Vec<String>,
+    /// Listings left out by their master flags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<ScanExclusion>,
+    /// The lowest current price in KRW.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_price: Option<i64>,
+    /// The lowest 거래대금 today in KRW.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_turnover: Option<u64>,
 }
 
 /// A condition as `/api/v1/conditions` answers it.
@@ -48,6 +111,11 @@ pub struct Condition {
     /// RFC 3339: after this the condition fires no more.
     #[schema(required = true)]
     pub expires_at: Option<String>,
+    /// `watchlist` (the default) or `market`.
+    pub scope: ConditionScope,
+    /// The universe's filters of a market-scope condition (`null` for a watchlist one).
+    #[schema(required = true)]
+    pub filters: Option<ScanFilters>,
     /// When it was stored (RFC 3339).
     pub created_at: String,
     /// Why it is disabled although it may have been stored enabled: its `expr` no longer compiles

@@ -44,6 +44,10 @@ pub struct Health {
     /// Every alert channel: delivered, retried, failed and pending since the start, and whether it
     /// is failing (a failing channel makes the status `degraded`).
     pub channels: Vec<HealthChannel>,
+    /// 조건검색: the universe's daily history (stocks done, calls left, ETA) while a market-scope
+    /// condition is enabled (`null` otherwise).
+    #[schema(required = true)]
+    pub scan: Option<super::UniverseProgress>,
 }
 
 /// An alert channel's deliveries, for health.

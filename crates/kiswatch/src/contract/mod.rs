@@ -28,6 +28,7 @@ pub mod error;
 pub mod health;
 pub mod market_time;
 pub mod quote;
+pub mod scan;
 pub mod status;
 pub mod stock;
 pub mod trigger;
@@ -43,7 +44,7 @@ pub use channel::{
     Channel, ChannelCounts, ChannelFailing, ChannelKind, ChannelTest, DeliveryEntry, DeliveryStatus, PushKey,
     QuietHours,
 };
-pub use condition::{Condition, ConditionMode};
+pub use condition::{Condition, ConditionMode, ConditionScope, ScanExclusion, ScanFilters};
 pub use error::{ErrorBody, ErrorDetail};
 pub use health::{
     Health, HealthCache, HealthChannel, HealthGovernor, HealthKey, HealthLive, HealthMarket, HealthStatus,
@@ -52,6 +53,7 @@ pub use health::{
 };
 pub use market_time::{Market, MarketPhase};
 pub use quote::{Execution, Level, OrderBook, Price, PriceMove, Side, Sign};
+pub use scan::{ScanEvent, ScanEventKind, ScanMatch, ScanMatches, ScanSweep, UniverseProgress};
 pub use status::{FeedState, FeedStatus, UpstreamState};
 pub use stock::{SearchHit, Snapshot, Stock, StockExecutions, StockOrderBook, StockPrice, StockRef};
 pub use trigger::{Fired, Trigger, TriggerValues, UnstoredTrigger, trigger_key};

@@ -55,6 +55,12 @@ pub enum ClientAction {
     Interest(InterestChange),
     /// Read every stored trigger with an id above this and call [`Hub::finish_resume`].
     Resume { after_trigger_id: u64 },
+    /// Read the stored scan events of these conditions after the id and hand them to
+    /// [`Hub::send_scan_events`].
+    ResumeScans {
+        conditions: Vec<u64>,
+        after_scan_event_id: u64,
+    },
 }
 
 /// A stock's current status, for the answer to a `subscribe` (`None`: unknown, left out).
@@ -78,6 +84,8 @@ struct State {
     /// settled otherwise): `(key, text)`, for connections that resume or connect meanwhile.
     unstored: VecDeque<(String, Arc<str>)>,
     unstored_keys: HashSet<String>,
+    /// `scan:<id>` subscribers by condition id.
+    scans: HashMap<u64, BTreeSet<ClientId>>,
 }
 
 /// Unstored triggers a resuming or new connection gets at most (the newest): more would cut it
@@ -109,6 +117,7 @@ impl Hub {
                 shutting_down: false,
                 unstored: VecDeque::new(),
                 unstored_keys: HashSet::new(),
+                scans: HashMap::new(),
             }),
             sessions: std::sync::Mutex::new(HashSet::new()),
             sessions_changed: tokio::sync::watch::channel(0).0,
@@ -182,6 +191,10 @@ impl Hub {
         let change = {
             let mut state = self.write();
             state.clients.remove(&id);
+            for subscribers in state.scans.values_mut() {
+                subscribers.remove(&id);
+            }
+            state.scans.retain(|_, s| !s.is_empty());
             state.registry.remove_client(id)
         };
         self.session_count(|s| {
@@ -258,6 +271,33 @@ impl Hub {
                     outbox.with(|q| q.begin_resume(after_trigger_id));
                 }
                 return ClientAction::Resume { after_trigger_id };
+            }
+            ClientOp::SubscribeScans { conditions } => {
+                for c in conditions {
+                    state.scans.entry(c).or_default().insert(id);
+                }
+                return ClientAction::None;
+            }
+            ClientOp::UnsubscribeScans { conditions } => {
+                for c in conditions {
+                    if let Some(s) = state.scans.get_mut(&c) {
+                        s.remove(&id);
+                    }
+                }
+                state.scans.retain(|_, s| !s.is_empty());
+                return ClientAction::None;
+            }
+            ClientOp::ResumeScans { after_scan_event_id } => {
+                let conditions = state
+                    .scans
+                    .iter()
+                    .filter(|(_, s)| s.contains(&id))
+                    .map(|(c, _)| *c)
+                    .collect();
+                return ClientAction::ResumeScans {
+                    conditions,
+                    after_scan_event_id,
+                };
             }
         };
         if change.is_empty() {
@@ -427,6 +467,42 @@ impl Hub {
             Key::Candle(code, period),
             |name| ServerMessage::Candle(CandleMessage::new(code, name, period, candle, closed)),
         );
+    }
+
+    /// A market scan's event to its `scan:<id>` subscribers (never dropped, never coalesced).
+    pub fn publish_scan_event(&self, event: &contract::ScanEvent) {
+        let text: Arc<str> = Arc::from(ServerMessage::ScanEvent(event.clone()).to_text());
+        self.to_scan_subscribers(event.condition_id, text);
+    }
+
+    /// A market scan's sweep to its `scan:<id>` subscribers.
+    pub fn publish_scan_sweep(&self, sweep: &contract::ScanSweep) {
+        let text: Arc<str> = Arc::from(ServerMessage::ScanSweep(sweep.clone()).to_text());
+        self.to_scan_subscribers(sweep.condition_id, text);
+    }
+
+    fn to_scan_subscribers(&self, condition: u64, text: Arc<str>) {
+        let mut closed = Vec::new();
+        {
+            let state = self.read();
+            for cid in state.scans.get(&condition).into_iter().flatten() {
+                push(&state, *cid, &mut closed, |o| o.push_reply(text.clone()));
+            }
+        }
+        self.drop_clients(&closed);
+    }
+
+    /// Stored scan events for one client (the answer to its scan `resume`).
+    pub fn send_scan_events(&self, id: ClientId, events: &[contract::ScanEvent]) {
+        let state = self.read();
+        if let Some(outbox) = state.clients.get(&id) {
+            for e in events {
+                let text = ServerMessage::ScanEvent(e.clone()).to_text();
+                if outbox.push_reply(Arc::from(text)).is_err() {
+                    break;
+                }
+            }
+        }
     }
 
     /// A stored trigger to every client (never dropped, never coalesced). If it was delivered

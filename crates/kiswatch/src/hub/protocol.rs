@@ -92,6 +92,18 @@ pub enum ClientOp {
     Resume {
         after_trigger_id: u64,
     },
+    /// `{"op":"subscribe","channels":["scan:<id>",…]}` (no codes): a market scan's 편입/이탈 events
+    /// and sweeps.
+    SubscribeScans {
+        conditions: Vec<u64>,
+    },
+    UnsubscribeScans {
+        conditions: Vec<u64>,
+    },
+    /// `{"op":"resume","after_scan_event_id":N}`: the subscribed scans' stored events after N.
+    ResumeScans {
+        after_scan_event_id: u64,
+    },
 }
 
 /// Why a client request was refused. The message is for a developer reading the browser console.
@@ -127,6 +139,12 @@ pub enum ProtocolError {
     Empty { op: &'static str, field: &'static str },
     #[error("too many codes: {count} (at most {max} per request)")]
     TooManyCodes { count: usize, max: usize },
+    #[error(
+        "bad scan channel {value:?} at channels[{index}]: scan:<condition id> channels go without codes and without stock channels"
+    )]
+    BadScanChannel { index: usize, value: String },
+    #[error("resume takes after_trigger_id or after_scan_event_id, one per message")]
+    ResumeBoth,
 }
 
 impl ProtocolError {
@@ -136,11 +154,12 @@ impl ProtocolError {
             ProtocolError::NotJson(_) | ProtocolError::NotAnObject => "bad_json",
             ProtocolError::MissingOp | ProtocolError::UnknownOp(_) => "unknown_op",
             ProtocolError::BadCode { .. } => "bad_code",
-            ProtocolError::BadChannel { .. } => "bad_channel",
+            ProtocolError::BadChannel { .. } | ProtocolError::BadScanChannel { .. } => "bad_channel",
             ProtocolError::MissingField { .. }
             | ProtocolError::WrongType { .. }
             | ProtocolError::Empty { .. }
-            | ProtocolError::TooManyCodes { .. } => "bad_request",
+            | ProtocolError::TooManyCodes { .. }
+            | ProtocolError::ResumeBoth => "bad_request",
         }
     }
 }
@@ -156,6 +175,22 @@ pub fn parse_client_op(text: &str) -> Result<ClientOp, ProtocolError> {
         Some(Value::String(op)) => op.as_str(),
         Some(other) => return Err(ProtocolError::UnknownOp(other.to_string())),
     };
+    if matches!(op, "subscribe" | "unsubscribe")
+        && let Some(conditions) = scan_channels(
+            &obj,
+            if op == "subscribe" {
+                "subscribe"
+            } else {
+                "unsubscribe"
+            },
+        )?
+    {
+        return Ok(if op == "subscribe" {
+            ClientOp::SubscribeScans { conditions }
+        } else {
+            ClientOp::UnsubscribeScans { conditions }
+        });
+    }
     match op {
         "subscribe" => Ok(ClientOp::Subscribe {
             codes: codes(&obj, "subscribe")?,
@@ -168,6 +203,18 @@ pub fn parse_client_op(text: &str) -> Result<ClientOp, ProtocolError> {
             codes: codes(&obj, "unsubscribe")?,
             channels: channels(&obj, "unsubscribe")?,
         }),
+        "resume" if obj.contains_key("after_scan_event_id") => {
+            if obj.contains_key("after_trigger_id") {
+                return Err(ProtocolError::ResumeBoth);
+            }
+            let field = "after_scan_event_id";
+            let after_scan_event_id = obj[field].as_u64().ok_or(ProtocolError::WrongType {
+                op: "resume",
+                field,
+                expected: "a non-negative integer",
+            })?;
+            Ok(ClientOp::ResumeScans { after_scan_event_id })
+        }
         "resume" => {
             let field = "after_trigger_id";
             let id = obj
@@ -206,6 +253,35 @@ fn string_array<'a>(
         return Err(ProtocolError::Empty { op, field });
     }
     Ok(Some(strings))
+}
+
+/// The condition ids of a request whose channels are all `scan:<id>` (`None`: no scan channel in
+/// it); scan channels mixed with stock channels, or sent with codes, are refused.
+fn scan_channels(obj: &Map<String, Value>, op: &'static str) -> Result<Option<Vec<u64>>, ProtocolError> {
+    let Some(raw) = string_array(obj, op, "channels")? else {
+        return Ok(None);
+    };
+    if !raw.iter().any(|c| c.starts_with("scan:")) {
+        return Ok(None);
+    }
+    let with_codes = obj
+        .get("codes")
+        .is_some_and(|c| c.as_array().is_none_or(|a| !a.is_empty()));
+    let mut out = Vec::with_capacity(raw.len());
+    for (index, value) in raw.into_iter().enumerate() {
+        let id = value
+            .strip_prefix("scan:")
+            .and_then(|id| id.parse::<u64>().ok())
+            .filter(|_| !with_codes)
+            .ok_or_else(|| ProtocolError::BadScanChannel {
+                index,
+                value: value.chars().take(20).collect(),
+            })?;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Ok(Some(out))
 }
 
 fn codes(obj: &Map<String, Value>, op: &'static str) -> Result<Vec<StockCode>, ProtocolError> {
@@ -268,6 +344,10 @@ pub enum ServerMessage {
     TriggerUnstored(UnstoredTrigger),
     Status(StatusMessage),
     Error(ErrorMessage),
+    /// A stock entering or leaving a market scan's result set (`scan:<id>` subscribers).
+    ScanEvent(crate::contract::ScanEvent),
+    /// A market scan swept the universe (`scan:<id>` subscribers refetch the matches).
+    ScanSweep(crate::contract::ScanSweep),
 }
 
 impl ServerMessage {
@@ -459,6 +539,38 @@ mod tests {
         assert_eq!(
             parse_client_op(r#"{"op":"resume","after_trigger_id":41}"#).unwrap(),
             ClientOp::Resume { after_trigger_id: 41 }
+        );
+    }
+
+    #[test]
+    fn scan_channels_go_without_codes_and_resume_on_their_own() {
+        assert_eq!(
+            parse_client_op(r#"{"op":"subscribe","channels":["scan:3","scan:12","scan:3"]}"#),
+            Ok(ClientOp::SubscribeScans {
+                conditions: vec![3, 12]
+            })
+        );
+        assert_eq!(
+            parse_client_op(r#"{"op":"unsubscribe","codes":[],"channels":["scan:3"]}"#),
+            Ok(ClientOp::UnsubscribeScans { conditions: vec![3] })
+        );
+        assert_eq!(
+            parse_client_op(r#"{"op":"resume","after_scan_event_id":40}"#),
+            Ok(ClientOp::ResumeScans {
+                after_scan_event_id: 40
+            })
+        );
+        for bad in [
+            r#"{"op":"subscribe","channels":["scan:3","tick"]}"#,
+            r#"{"op":"subscribe","codes":["005930"],"channels":["scan:3"]}"#,
+            r#"{"op":"subscribe","channels":["scan:x"]}"#,
+        ] {
+            let e = parse_client_op(bad).unwrap_err();
+            assert_eq!(e.code(), "bad_channel", "{bad}: {e}");
+        }
+        assert_eq!(
+            parse_client_op(r#"{"op":"resume","after_trigger_id":1,"after_scan_event_id":2}"#),
+            Err(ProtocolError::ResumeBoth)
         );
     }
 

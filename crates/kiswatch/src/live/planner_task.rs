@@ -97,7 +97,10 @@ impl PlannerTask {
         };
         let watchlist: Vec<StockCode> = watchlist.into_iter().map(|w| w.code).collect();
         // Conditions apply to every watched stock.
-        let with_conditions = if conditions.iter().any(|c| c.active()) {
+        let with_conditions = if conditions
+            .iter()
+            .any(|c| c.active() && c.spec.scope == crate::contract::ConditionScope::Watchlist)
+        {
             watchlist.iter().copied().collect()
         } else {
             BTreeSet::new()

@@ -11,7 +11,7 @@ use market::trigger::Mode;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, all_rows, now_text};
-use crate::contract::{Condition, ConditionMode, ErrorDetail, QuietHours};
+use crate::contract::{Condition, ConditionMode, ConditionScope, ErrorDetail, QuietHours, ScanFilters};
 
 /// The cooldown of a condition that names none: 30 market minutes per (condition, stock), so a
 /// condition that keeps turning true fires at most twice a market hour on a stock.
@@ -55,6 +55,9 @@ pub struct NewCondition {
     pub quiet_hours: Option<QuietHours>,
     /// RFC 3339.
     pub expires_at: Option<String>,
+    pub scope: ConditionScope,
+    /// Only for the market scope.
+    pub filters: Option<ScanFilters>,
 }
 
 fn mode_of(s: &str) -> Result<Mode, StoreError> {
@@ -64,7 +67,7 @@ fn mode_of(s: &str) -> Result<Mode, StoreError> {
     })
 }
 
-const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at, channels, quiet_hours, expires_at, notify, sound";
+const COLUMNS: &str = "id, name, expr, enabled, mode, cooldown_secs, webhook, created_at, channels, quiet_hours, expires_at, notify, sound, scope, filters";
 
 fn channels_of(text: &str) -> Result<Vec<u64>, StoreError> {
     serde_json::from_str(text).map_err(|_| StoreError::Corrupt {
@@ -86,6 +89,27 @@ fn quiet_text(q: &Option<QuietHours>) -> Option<String> {
     q.as_ref().map(|q| format!("{}-{}", q.start, q.end))
 }
 
+fn scope_of(s: &str) -> Result<ConditionScope, StoreError> {
+    ConditionScope::parse(s).ok_or_else(|| StoreError::Corrupt {
+        what: "condition scope",
+        value: s.to_string(),
+    })
+}
+
+fn filters_of(s: Option<String>) -> Result<Option<ScanFilters>, StoreError> {
+    s.map(|s| {
+        serde_json::from_str(&s).map_err(|_| StoreError::Corrupt {
+            what: "condition filters",
+            value: s,
+        })
+    })
+    .transpose()
+}
+
+fn filters_text(f: Option<&ScanFilters>) -> Option<String> {
+    f.and_then(|f| serde_json::to_string(f).ok())
+}
+
 fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
     let mode: String = r.get(4)?;
     let expr: String = r.get(2)?;
@@ -105,6 +129,8 @@ fn row(r: &rusqlite::Row<'_>) -> Result<ConditionRow, StoreError> {
             expires_at: r.get(10)?,
             notify: r.get(11)?,
             sound: r.get(12)?,
+            scope: scope_of(&r.get::<_, String>(13)?)?,
+            filters: filters_of(r.get(14)?)?,
         },
         created_at: r.get(7)?,
     })
@@ -133,8 +159,8 @@ impl Store {
         self.write(move |tx| {
             tx.execute(
                 "INSERT INTO conditions (name, expr, enabled, mode, cooldown_secs, webhook, created_at,
-                   channels, quiet_hours, expires_at, notify, sound)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                   channels, quiet_hours, expires_at, notify, sound, scope, filters)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     new.name,
                     new.expr,
@@ -147,7 +173,9 @@ impl Store {
                     quiet_text(&new.quiet_hours),
                     new.expires_at,
                     new.notify,
-                    new.sound
+                    new.sound,
+                    new.scope.as_str(),
+                    filters_text(new.filters.as_ref())
                 ],
             )?;
             Ok(ConditionRow {
@@ -169,7 +197,7 @@ impl Store {
         self.write(move |tx| {
             let n = tx.execute(
                 "UPDATE conditions SET name = ?2, expr = ?3, enabled = ?4, mode = ?5, cooldown_secs = ?6,
-                   webhook = ?7, channels = ?8, quiet_hours = ?9, expires_at = ?10, notify = ?11, sound = ?12 WHERE id = ?1",
+                   webhook = ?7, channels = ?8, quiet_hours = ?9, expires_at = ?10, notify = ?11, sound = ?12, scope = ?13, filters = ?14 WHERE id = ?1",
                 params![
                     id as i64,
                     new.name,
@@ -182,7 +210,9 @@ impl Store {
                     quiet_text(&new.quiet_hours),
                     new.expires_at,
                     new.notify,
-                    new.sound
+                    new.sound,
+                    new.scope.as_str(),
+                    filters_text(new.filters.as_ref())
                 ],
             )?;
             if n == 0 {
@@ -206,8 +236,12 @@ impl Store {
     }
 
     pub async fn delete_condition(&self, id: u64) -> Result<bool, StoreError> {
-        self.write(move |tx| Ok(tx.execute("DELETE FROM conditions WHERE id = ?1", [id as i64])? == 1))
-            .await
+        self.write(move |tx| {
+            // A market scan's result set goes with its condition; its events stay as history.
+            tx.execute("DELETE FROM scan_members WHERE condition_id = ?1", [id as i64])?;
+            Ok(tx.execute("DELETE FROM conditions WHERE id = ?1", [id as i64])? == 1)
+        })
+        .await
     }
 }
 
@@ -238,6 +272,8 @@ impl From<&ConditionRow> for Condition {
             expires_at: c.spec.expires_at.clone(),
             notify: c.spec.notify,
             sound: c.spec.sound,
+            scope: c.spec.scope,
+            filters: c.spec.filters.clone(),
             created_at: c.created_at.clone(),
         }
     }

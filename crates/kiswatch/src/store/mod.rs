@@ -22,6 +22,7 @@ mod checkpoint;
 mod conditions;
 mod integrity;
 mod outbox;
+mod scans;
 mod triggers;
 mod watchlist;
 
@@ -39,6 +40,7 @@ pub use bars::{DailyCoverage, MinuteDay};
 pub use channels::{ChannelRow, NewChannel};
 pub use conditions::{ConditionRow, DEFAULT_COOLDOWN_SECS, NewCondition};
 pub use outbox::{Attempted, EventKind, OutboxRow, Routed, unix_ms};
+pub use scans::{NewScanEvent, ScanMember};
 pub use triggers::TriggerQuery;
 pub use watchlist::WatchItem;
 
@@ -162,6 +164,18 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE conditions ADD COLUMN notify INTEGER NOT NULL DEFAULT 1;
      ALTER TABLE conditions ADD COLUMN sound INTEGER NOT NULL DEFAULT 1;
      UPDATE conditions SET cooldown_secs = 1800 WHERE cooldown_secs = 0;",
+    // 5: a condition's scope (the watchlist or the whole market) and, for the market, its filters (JSON).
+    "ALTER TABLE conditions ADD COLUMN scope TEXT NOT NULL DEFAULT 'watchlist';
+     ALTER TABLE conditions ADD COLUMN filters TEXT;",
+    // 6: 조건검색's result sets (who matches a market-scope condition, since when, with what values) and
+    // their 편입/이탈 events, kept across restarts.
+    "CREATE TABLE scan_members (condition_id INTEGER NOT NULL, code TEXT NOT NULL, since TEXT NOT NULL,
+                                vals TEXT NOT NULL, PRIMARY KEY (condition_id, code));
+     CREATE TABLE scan_events (id INTEGER PRIMARY KEY AUTOINCREMENT, condition_id INTEGER NOT NULL,
+                               code TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, time TEXT NOT NULL,
+                               price INTEGER NOT NULL, change_rate REAL NOT NULL, turnover INTEGER NOT NULL,
+                               vals TEXT NOT NULL);
+     CREATE INDEX scan_events_condition ON scan_events (condition_id, id);",
 ];
 
 const READERS: usize = 4;

@@ -109,7 +109,8 @@ impl Evaluator {
         let watched: Vec<StockCode> = watchlist.iter().map(|w| w.code).collect();
         let enabled: HashMap<u64, ConditionRow> = conditions
             .into_iter()
-            .filter(|c| c.active())
+            // Market-scope conditions cover the whole market, not the watchlist: they are not triggers.
+            .filter(|c| c.active() && c.spec.scope == crate::contract::ConditionScope::Watchlist)
             .map(|c| (c.id, c))
             .collect();
         if watched == self.watched && enabled == self.conditions {

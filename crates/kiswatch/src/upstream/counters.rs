@@ -18,10 +18,12 @@ pub enum CallKind {
     PastMinutes,
     Daily,
     StockInfo,
+    /// 조건검색's sweeps (intstock-multprice, 30 codes a call).
+    MultiPrice,
 }
 
 impl CallKind {
-    pub const ALL: [CallKind; 7] = [
+    pub const ALL: [CallKind; 8] = [
         CallKind::Price,
         CallKind::OrderBook,
         CallKind::Executions,
@@ -29,6 +31,7 @@ impl CallKind {
         CallKind::PastMinutes,
         CallKind::Daily,
         CallKind::StockInfo,
+        CallKind::MultiPrice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +43,7 @@ impl CallKind {
             CallKind::PastMinutes => "past_minutes",
             CallKind::Daily => "daily",
             CallKind::StockInfo => "stock_info",
+            CallKind::MultiPrice => "multi_price",
         }
     }
 
@@ -53,7 +57,7 @@ impl CallKind {
 /// cache hits.
 #[derive(Debug, Default)]
 pub struct UpstreamCounters {
-    calls: [AtomicU64; 7],
+    calls: [AtomicU64; 8],
     errors: Mutex<BTreeMap<String, u64>>,
     pub cache_hits: AtomicU64,
     pub cache_misses: AtomicU64,

@@ -25,7 +25,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use kis::master::{Master, MasterLoader, Origin};
+use kis::master::{Master, MasterLoader, MasterRecord, Origin};
 use market::StockCode;
 use market::search::{Hit, Kind, Listing, Market, SearchError, StockIndex};
 use serde::Serialize;
@@ -55,6 +55,8 @@ pub struct StockDirectory {
     known: RwLock<HashMap<StockCode, StockMeta>>,
     /// The master's listings, once it has arrived.
     master: RwLock<Option<Arc<StockIndex>>>,
+    /// The master's records (flags included: 조건검색's universe filters read them).
+    records: RwLock<Option<Arc<Vec<MasterRecord>>>>,
     /// Search: the master's listings, then learned stocks it does not list.
     index: RwLock<Arc<StockIndex>>,
     /// English names by code (the demo's simulator has them; the master has none).
@@ -103,6 +105,7 @@ impl StockDirectory {
         let directory = StockDirectory {
             known: RwLock::new(known),
             master: RwLock::new(None),
+            records: RwLock::new(None),
             index: RwLock::new(Arc::new(StockIndex::default())),
             english: RwLock::new(HashMap::new()),
             loader: OnceLock::new(),
@@ -196,8 +199,14 @@ impl StockDirectory {
     /// Uses this master's listings from now on.
     pub fn set_master(&self, master: &Master) {
         *write(&self.master) = Some(Arc::new(master.index()));
+        *write(&self.records) = Some(Arc::new(master.records.clone()));
         self.rebuild();
         self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// The master's records, once it has arrived (every KOSPI and KOSDAQ listing with its flags).
+    pub fn master_records(&self) -> Option<Arc<Vec<MasterRecord>>> {
+        read(&self.records).clone()
     }
 
     /// The search index over the master and the learned stocks it does not list (learned stocks of

@@ -378,6 +378,23 @@ impl Gateway {
         Ok(r?.iter().map(minute_candle).collect())
     }
 
+    /// Current quotes of 1 to 30 stocks in one call (조건검색's sweeps, background priority); codes
+    /// upstream does not know are left out.
+    pub async fn multi_price(
+        &self,
+        codes: Vec<StockCode>,
+    ) -> Result<Vec<kis::wire::scan::MultPrice>, GatewayError> {
+        let r = self
+            .keys
+            .call(Priority::Background, |c| {
+                let codes = codes.clone();
+                async move { c.multi_price(codes).await }
+            })
+            .await;
+        self.counters.record(CallKind::MultiPrice, &r);
+        Ok(r?)
+    }
+
     /// Daily bars with dates in `from..=to`, oldest first.
     pub async fn daily_bars(
         &self,

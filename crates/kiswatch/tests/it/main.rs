@@ -29,6 +29,7 @@ mod serve_keys;
 mod serve_limits;
 mod serve_openapi;
 mod serve_realtime;
+mod serve_scan;
 mod serve_search;
 mod serve_security;
 mod serve_store;

@@ -259,6 +259,92 @@ async fn conditions_are_checked_and_a_bad_one_is_422_with_its_position() {
 }
 
 #[tokio::test]
+async fn a_condition_has_a_scope_and_the_market_takes_daily_periods_and_filters() {
+    let t = spawn_demo(false).await;
+    let (status, c) = t.post("/api/v1/conditions", json!({"expr": "D: 정배열"})).await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(
+        (c["scope"].as_str(), c["filters"].is_null()),
+        (Some("watchlist"), true)
+    );
+
+    let filters = json!({"markets": ["KOSDAQ"], "exclude": ["etf", "spac", "halted"], "min_price": 1000, "min_turnover": 1_000_000_000u64});
+    let (status, c) = t
+        .post(
+            "/api/v1/conditions",
+            json!({"expr": "D: 정배열 and volume > 2 * avg(volume, 20)", "scope": "market", "filters": filters}),
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(c["scope"], "market");
+    assert_eq!(c["filters"], filters);
+    let id = c["id"].as_u64().unwrap();
+    let (_, again) = t.get(&format!("/api/v1/conditions/{id}")).await;
+    assert_eq!(again, c, "scope and filters are stored");
+
+    // Minute bars for the whole market cannot be had: refused, saying why, nothing stored.
+    let (status, e) = t
+        .post(
+            "/api/v1/conditions",
+            json!({"expr": "5m: 골든크로스", "scope": "market"}),
+        )
+        .await;
+    assert_eq!((status, error_code(&e)), (400, "intraday_market_scope"), "{e}");
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("20 requests a second") && message.contains("watchlist"),
+        "{message}"
+    );
+    let (status, e) = t
+        .put(
+            &format!("/api/v1/conditions/{id}"),
+            json!({"expr": "30m: close > 1", "scope": "market"}),
+        )
+        .await;
+    assert_eq!((status, error_code(&e)), (400, "intraday_market_scope"), "{e}");
+    for (body, code) in [
+        (
+            json!({"expr": "D: close > 1", "scope": "everything"}),
+            "invalid_scope",
+        ),
+        (json!({"expr": "D: close > 1", "filters": {}}), "invalid_filters"),
+        (
+            json!({"expr": "D: close > 1", "scope": "market", "filters": {"markets": ["NYSE"]}}),
+            "invalid_filters",
+        ),
+    ] {
+        let (status, e) = t.post("/api/v1/conditions", body).await;
+        assert_eq!((status, error_code(&e)), (400, code), "{e}");
+    }
+    let (status, e) = t
+        .post(
+            "/api/v1/conditions",
+            json!({"expr": "D: close > 1", "scope": "market", "filters": {"exclude": ["penny"]}}),
+        )
+        .await;
+    assert!(
+        status == 400 || status == 422,
+        "an unknown exclusion is refused: {status} {e}"
+    );
+
+    // Back to the watchlist: the filters go.
+    let (status, c) = t
+        .put(
+            &format!("/api/v1/conditions/{id}"),
+            json!({"expr": "5m: 골든크로스"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{c}");
+    assert_eq!(
+        (c["scope"].as_str(), c["filters"].is_null()),
+        (Some("watchlist"), true)
+    );
+    let (_, l) = t.get("/api/v1/conditions").await;
+    assert_eq!(l.as_array().unwrap().len(), 2);
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn triggers_search_health_the_simulator_and_the_ui() {
     let t = spawn_demo(false).await;
     let (status, l) = t.get("/api/v1/triggers?limit=5").await;

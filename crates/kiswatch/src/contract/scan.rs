@@ -1,0 +1,119 @@
+//! 조건검색 over the whole market: a market-scope condition's result set (`GET
+//! /api/v1/conditions/{id}/matches`), its 편입/이탈 events (`GET /api/v1/conditions/{id}/events`, the
+//! WebSocket's `scan:<id>` channel), and the universe backfill's progress.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::TriggerValues;
+
+/// Entering (편입) or leaving (이탈) a result set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanEventKind {
+    Enter,
+    Leave,
+}
+
+impl ScanEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanEventKind::Enter => "enter",
+            ScanEventKind::Leave => "leave",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ScanEventKind> {
+        match s {
+            "enter" => Some(ScanEventKind::Enter),
+            "leave" => Some(ScanEventKind::Leave),
+            _ => None,
+        }
+    }
+}
+
+/// A stock entering or leaving a market scan's result set. Stored (history survives a restart); not a
+/// trigger: no popup, no row blink.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ScanEvent {
+    pub id: u64,
+    pub condition_id: u64,
+    pub code: String,
+    pub name: String,
+    pub kind: ScanEventKind,
+    /// The market time of the sweep that saw it (RFC 3339, +09:00).
+    pub time: String,
+    /// The price at that sweep.
+    pub price: i64,
+    /// 등락률 against the previous close, in percent.
+    pub change_rate: f64,
+    /// 거래대금 of the day so far, in won.
+    pub turnover: u64,
+    /// The condition's values at that sweep (for a leave: the values that no longer hold).
+    pub values: TriggerValues,
+}
+
+/// One stock in a result set, with today's quote from the last sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ScanMatch {
+    pub code: String,
+    pub name: String,
+    pub market: String,
+    pub price: i64,
+    /// 대비 against the previous close, in won.
+    pub change: i64,
+    pub change_rate: f64,
+    pub turnover: u64,
+    pub volume: u64,
+    /// When it entered (the market time of that sweep).
+    pub since: String,
+    /// The condition's values at the last sweep.
+    pub values: TriggerValues,
+}
+
+/// The universe's daily history: 500 sessions a listing, fetched once, breadth-first.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, ToSchema)]
+pub struct UniverseProgress {
+    /// Listings whose daily history is stored.
+    pub stocks_done: usize,
+    /// Listings in the universe (every market-scope condition's, together).
+    pub stocks_total: usize,
+    /// Upstream calls still to make (about 5 a listing).
+    pub calls_left: u64,
+    /// At the rate measured so far (`null` before any call).
+    #[schema(required = true)]
+    pub eta_secs: Option<u64>,
+    pub complete: bool,
+}
+
+/// `GET /api/v1/conditions/{id}/matches`: who matches now, since when, with what values.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ScanMatches {
+    pub condition_id: u64,
+    pub name: String,
+    pub expr: String,
+    pub period: String,
+    /// The market time of the last sweep (`null` before the first).
+    #[schema(required = true)]
+    pub as_of: Option<String>,
+    /// The last sweep was after the close: today's bar is final.
+    pub closed: bool,
+    /// Listings the condition's filters admit.
+    pub universe: usize,
+    /// Listings with history enough to evaluate at the last sweep.
+    pub evaluated: usize,
+    pub progress: UniverseProgress,
+    /// By 등락률, highest first.
+    pub matches: Vec<ScanMatch>,
+}
+
+/// After every sweep, to the condition's `scan:<id>` subscribers (the page refetches its matches).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ScanSweep {
+    pub condition_id: u64,
+    pub as_of: String,
+    pub closed: bool,
+    pub matches: usize,
+    pub universe: usize,
+    pub evaluated: usize,
+}

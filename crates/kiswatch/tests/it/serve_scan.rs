@@ -1,0 +1,206 @@
+//! 조건검색 over the whole market, against the demo's simulator (2,565 listings): a market-scope
+//! condition is swept and backfilled in the background, its result set and 편입 events are answered
+//! over HTTP and pushed on the WebSocket's `scan:<id>` channel (and replayed on a `resume`), and a
+//! restart keeps the result set without reporting its members as entering again.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use kiswatch::config::UpstreamConfig;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::common::{self, TestApp, config, error_code, eventually, spawn_demo, spawn_with};
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn socket(t: &TestApp) -> Socket {
+    let url = format!("{}/api/v1/ws", t.url.replacen("http", "ws", 1));
+    tokio_tungstenite::connect_async(url).await.unwrap().0
+}
+
+async fn send(ws: &mut Socket, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+/// The next message of `kind` (others skipped), within `limit`.
+async fn next_of(ws: &mut Socket, kind: &str, limit: Duration) -> Value {
+    tokio::time::timeout(limit, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["type"] == kind {
+                        return v;
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("the socket ended: {other:?}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {kind} message within {limit:?}"))
+}
+
+fn codes(matches: &Value) -> BTreeSet<String> {
+    matches["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_market_scan_finds_stocks_pushes_their_entering_and_keeps_its_result_set_across_a_restart() {
+    let t = spawn_demo(true).await;
+    let (status, c) = t
+        .post(
+            "/api/v1/conditions",
+            json!({"name": "코스닥 20일선 위", "expr": "D: close > ma(20)", "scope": "market",
+                   "filters": {"markets": ["KOSDAQ"], "exclude": ["etf", "etn", "spac"]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    let id = c["id"].as_u64().unwrap();
+    let mut ws = socket(&t).await;
+    send(
+        &mut ws,
+        json!({"op": "subscribe", "channels": [format!("scan:{id}")]}),
+    )
+    .await;
+
+    // The backfill makes progress (health and the answer say so) and a sweep finds members.
+    let found = eventually(Duration::from_secs(120), "members of the scan", || async {
+        let (_, m) = t.get(&format!("/api/v1/conditions/{id}/matches")).await;
+        (m["as_of"].is_string() && !m["matches"].as_array().unwrap().is_empty()).then_some(m)
+    })
+    .await;
+    assert_eq!(
+        (found["condition_id"].as_u64(), found["period"].as_str()),
+        (Some(id), Some("D"))
+    );
+    let universe = found["universe"].as_u64().unwrap();
+    assert!(
+        (500..2_565).contains(&universe),
+        "KOSDAQ less ETFs and SPACs: {universe}"
+    );
+    assert!(found["evaluated"].as_u64().unwrap() <= universe);
+    let progress = &found["progress"];
+    assert!(
+        progress["stocks_done"].as_u64().unwrap() > 0 && progress["calls_left"].as_u64().unwrap() > 0,
+        "{progress}"
+    );
+    for m in found["matches"].as_array().unwrap() {
+        assert_eq!(m["market"], "KOSDAQ", "{m}");
+        let (close, ma) = (
+            m["price"].as_f64().unwrap(),
+            m["values"]["ma(20)"].as_f64().unwrap(),
+        );
+        assert!(
+            m["price"].as_i64().unwrap() > 0 && m["turnover"].as_u64().is_some(),
+            "{m}"
+        );
+        assert!(
+            m["values"]["close"].as_f64().unwrap() > ma,
+            "what made it true: {m}"
+        );
+        assert!(close > 0.0 && common::is_kst(&m["since"]), "{m}");
+    }
+    let (_, health) = t.get("/api/v1/health").await;
+    assert_eq!(
+        health["scan"]["stocks_total"].as_u64(),
+        progress["stocks_total"].as_u64(),
+        "{}",
+        health["scan"]
+    );
+
+    // Live: the sweep and the 편입 events, on the condition's channel.
+    let sweep = next_of(&mut ws, "scan_sweep", Duration::from_secs(60)).await;
+    assert_eq!(sweep["condition_id"].as_u64(), Some(id));
+    let (_, events) = t.get(&format!("/api/v1/conditions/{id}/events")).await;
+    let events = events.as_array().unwrap().clone();
+    assert!(!events.is_empty());
+    assert!(events.iter().all(|e| e["kind"] == "enter"
+        && e["condition_id"].as_u64() == Some(id)
+        && e["values"]["ma(20)"].is_number()));
+    let entered: BTreeSet<String> = events
+        .iter()
+        .map(|e| e["code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        codes(&found).is_subset(&entered),
+        "every member came in by an event"
+    );
+
+    // A second browser resumes: the stored events after the id, then it is live.
+    let mut late = socket(&t).await;
+    send(
+        &mut late,
+        json!({"op": "subscribe", "channels": [format!("scan:{id}")]}),
+    )
+    .await;
+    let first = events[0]["id"].as_u64().unwrap();
+    send(&mut late, json!({"op": "resume", "after_scan_event_id": first})).await;
+    let replayed = next_of(&mut late, "scan_event", Duration::from_secs(10)).await;
+    assert_eq!(
+        replayed["id"].as_u64(),
+        events
+            .get(1)
+            .map_or(replayed["id"].as_u64(), |e| e["id"].as_u64())
+    );
+
+    // Bad requests get clear errors.
+    let (_, w) = t.post("/api/v1/conditions", json!({"expr": "D: 정배열"})).await;
+    let (status, e) = t.get(&format!("/api/v1/conditions/{}/matches", w["id"])).await;
+    assert_eq!((status, error_code(&e)), (400, "not_market_scope"), "{e}");
+    let (status, _) = t.get("/api/v1/conditions/999/matches").await;
+    assert_eq!(status, 404);
+    let (status, e) = t.get(&format!("/api/v1/conditions/{id}/events?after=x")).await;
+    assert_eq!((status, error_code(&e)), (400, "invalid_parameter"), "{e}");
+
+    // A restart: the result set is back at once, and its members are not reported entering again.
+    drop((ws, late));
+    let before = codes(&t.get(&format!("/api/v1/conditions/{id}/matches")).await.1);
+    let last_event = t.get(&format!("/api/v1/conditions/{id}/events?limit=1")).await.1[0]["id"]
+        .as_u64()
+        .unwrap();
+    let dir = t.stop().await;
+    let t = spawn_with(
+        config(dir.path(), UpstreamConfig::Demo { seed: 42, speed: 1.0 }, true),
+        dir,
+    )
+    .await;
+    let restored = eventually(Duration::from_secs(30), "the stored result set", || async {
+        let (_, m) = t.get(&format!("/api/v1/conditions/{id}/matches")).await;
+        m["matches"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+            .then_some(m)
+    })
+    .await;
+    assert_eq!(codes(&restored), before, "the result set as it was stored");
+    eventually(Duration::from_secs(60), "a sweep after the restart", || async {
+        let (_, m) = t.get(&format!("/api/v1/conditions/{id}/matches")).await;
+        m["as_of"].is_string().then_some(())
+    })
+    .await;
+    let (_, after) = t
+        .get(&format!(
+            "/api/v1/conditions/{id}/events?after={last_event}&limit=1000"
+        ))
+        .await;
+    let again: Vec<&Value> = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "enter" && before.contains(e["code"].as_str().unwrap()))
+        .collect();
+    assert!(
+        again.is_empty(),
+        "members entering again after a restart: {again:?}"
+    );
+    t.stop().await;
+}
