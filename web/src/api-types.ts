@@ -180,6 +180,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scans/hts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["hts_conditions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scans/hts/{seq}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["hts_matches"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scans/kis/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["kis_ranking"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stocks/search": {
         parameters: {
             query?: never;
@@ -1104,11 +1152,62 @@ export interface components {
             /** @description Signals with a bar that far ahead. */
             samples: number;
         };
+        /** @description A condition saved in the HTS ([0] 조건검색 in 한국투자 HTS, "서버저장"). */
+        HtsCondition: {
+            group: string;
+            name: string;
+            seq: string;
+        };
+        /** @description `GET /api/v1/scans/hts`. */
+        HtsConditions: {
+            available: boolean;
+            conditions: components["schemas"]["HtsCondition"][];
+            reason: string | null;
+            reason_ko: string | null;
+        };
         /**
          * @description Whether an app key is in use.
          * @enum {string}
          */
         KeyState: "ok" | "refused";
+        /**
+         * @description `GET /api/v1/scans/kis/{kind}` and `/api/v1/scans/hts/{seq}`: KIS's own scans, with their limits
+         *     stated. On 모의투자 (or without `KIS_HTS_ID` for HTS conditions) `available` is false and
+         *     `reason` says why: unavailable, not failing.
+         */
+        KisScan: {
+            available: boolean;
+            /** @description What KIS limits (30 rows with no next page; 100 results, polled at most once a minute). */
+            limits_ko: string;
+            reason: string | null;
+            reason_ko: string | null;
+            rows: components["schemas"]["KisScanRow"][];
+            /** @description `volume`, `turnover`, `rise`, `fall` or `hts:<seq>`. */
+            source: string;
+        };
+        /** @description One row of KIS's own scans (a ranking or an HTS condition's result). */
+        KisScanRow: {
+            /** Format: int64 */
+            change: number;
+            /** Format: double */
+            change_rate: number;
+            code: string;
+            name: string;
+            /** Format: int64 */
+            price: number;
+            /**
+             * Format: int32
+             * @description The ranking's rank (1 = first); for an HTS condition the row's place.
+             */
+            rank: number;
+            /**
+             * Format: int64
+             * @description 거래대금 where KIS gives it (`null` for 등락률순위).
+             */
+            turnover: number | null;
+            /** Format: int64 */
+            volume: number;
+        };
         /** @description A price level of the order book (or the auction's expected price): price in KRW and quantity. */
         Level: {
             /** Format: int64 */
@@ -2203,6 +2302,117 @@ export interface operations {
                 };
             };
             /** @description Web Push is off */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    hts_conditions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the conditions saved in the HTS, or available false with the reason */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HtsConditions"];
+                };
+            };
+            /** @description upstream trouble */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    hts_matches: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the HTS condition's seq */
+                seq: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the stocks it matches (100 at most, fetched at most once a minute), or available false with the reason */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KisScan"];
+                };
+            };
+            /** @description bad seq */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description upstream trouble */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kis_ranking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description volume | turnover | rise | fall */
+                kind: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description KIS's ranking (30 rows at most), or available false with the reason */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KisScan"];
+                };
+            };
+            /** @description unknown kind */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description upstream trouble */
             503: {
                 headers: {
                     [name: string]: unknown;

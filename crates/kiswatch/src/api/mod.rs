@@ -20,6 +20,7 @@ pub mod extract;
 pub mod guard;
 pub mod health;
 pub mod json;
+pub mod kis_scans;
 pub mod market_time;
 pub mod metrics;
 pub mod openapi;
@@ -64,6 +65,8 @@ pub struct Services {
     pub triggers: Option<Arc<TriggerService>>,
     /// 조건검색 over the whole market (`None` without background work).
     pub scans: Option<Arc<crate::scan::ScanService>>,
+    /// KIS's HTS condition results, reused for a minute ([`kis_scans::HTS_RESULT_TTL`]).
+    pub hts_results: kis_scans::HtsCache,
     /// Alert channels and their outbox (`None` where no trigger service runs).
     pub channels: Option<crate::channels::Channels>,
     pub upstream: UpstreamKind,
@@ -120,6 +123,9 @@ pub fn router(state: AppState, guard: HostGuard) -> Router {
         )
         .route("/api/v1/conditions/{id}/matches", get(scans::matches))
         .route("/api/v1/conditions/{id}/events", get(scans::events))
+        .route("/api/v1/scans/kis/{kind}", get(kis_scans::ranking))
+        .route("/api/v1/scans/hts", get(kis_scans::hts_conditions))
+        .route("/api/v1/scans/hts/{seq}", get(kis_scans::hts_matches))
         .route(
             "/api/v1/conditions/{id}",
             get(conditions::get_one)

@@ -276,6 +276,7 @@ impl App {
             backfill,
             triggers: Some(triggers),
             scans,
+            hts_results: api::kis_scans::hts_cache(),
             channels: Some(channels),
             upstream: upstream.kind,
             namespace: upstream.namespace.clone(),

@@ -53,7 +53,10 @@ pub use health::{
 };
 pub use market_time::{Market, MarketPhase};
 pub use quote::{Execution, Level, OrderBook, Price, PriceMove, Side, Sign};
-pub use scan::{ScanEvent, ScanEventKind, ScanMatch, ScanMatches, ScanSweep, UniverseProgress};
+pub use scan::{
+    HtsCondition, HtsConditions, KisScan, KisScanRow, ScanEvent, ScanEventKind, ScanMatch, ScanMatches,
+    ScanSweep, UniverseProgress,
+};
 pub use status::{FeedState, FeedStatus, UpstreamState};
 pub use stock::{SearchHit, Snapshot, Stock, StockExecutions, StockOrderBook, StockPrice, StockRef};
 pub use trigger::{Fired, Trigger, TriggerValues, UnstoredTrigger, trigger_key};

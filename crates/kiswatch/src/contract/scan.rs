@@ -117,3 +117,55 @@ pub struct ScanSweep {
     pub universe: usize,
     pub evaluated: usize,
 }
+
+/// One row of KIS's own scans (a ranking or an HTS condition's result).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct KisScanRow {
+    /// The ranking's rank (1 = first); for an HTS condition the row's place.
+    pub rank: u32,
+    pub code: String,
+    pub name: String,
+    pub price: i64,
+    pub change: i64,
+    pub change_rate: f64,
+    pub volume: u64,
+    /// 거래대금 where KIS gives it (`null` for 등락률순위).
+    #[schema(required = true)]
+    pub turnover: Option<u64>,
+}
+
+/// `GET /api/v1/scans/kis/{kind}` and `/api/v1/scans/hts/{seq}`: KIS's own scans, with their limits
+/// stated. On 모의투자 (or without `KIS_HTS_ID` for HTS conditions) `available` is false and
+/// `reason` says why: unavailable, not failing.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct KisScan {
+    /// `volume`, `turnover`, `rise`, `fall` or `hts:<seq>`.
+    pub source: String,
+    pub available: bool,
+    #[schema(required = true)]
+    pub reason: Option<String>,
+    #[schema(required = true)]
+    pub reason_ko: Option<String>,
+    /// What KIS limits (30 rows with no next page; 100 results, polled at most once a minute).
+    pub limits_ko: String,
+    pub rows: Vec<KisScanRow>,
+}
+
+/// A condition saved in the HTS ([0] 조건검색 in 한국투자 HTS, "서버저장").
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HtsCondition {
+    pub seq: String,
+    pub group: String,
+    pub name: String,
+}
+
+/// `GET /api/v1/scans/hts`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct HtsConditions {
+    pub available: bool,
+    #[schema(required = true)]
+    pub reason: Option<String>,
+    #[schema(required = true)]
+    pub reason_ko: Option<String>,
+    pub conditions: Vec<HtsCondition>,
+}

@@ -395,6 +395,72 @@ impl Gateway {
         Ok(r?)
     }
 
+    /// 거래량순위 or 등락률순위 (real accounts only): 30 rows at most, by rank.
+    pub async fn ranking(&self, ranking: Ranking) -> Result<Vec<kis::wire::scan::RankRow>, GatewayError> {
+        use kis::wire::scan::{FluctuationRequest, FluctuationSort, VolumeRankRequest, VolumeRankSort};
+        let r = self
+            .keys
+            .call(Priority::Interactive, |c| async move {
+                match ranking {
+                    Ranking::Volume | Ranking::Turnover => {
+                        let sort = if ranking == Ranking::Volume {
+                            VolumeRankSort::Volume
+                        } else {
+                            VolumeRankSort::Turnover
+                        };
+                        c.volume_rank(&VolumeRankRequest {
+                            sort,
+                            ..Default::default()
+                        })
+                        .await
+                    }
+                    Ranking::Rise | Ranking::Fall => {
+                        let sort = if ranking == Ranking::Rise {
+                            FluctuationSort::Rise
+                        } else {
+                            FluctuationSort::Fall
+                        };
+                        c.fluctuation_rank(&FluctuationRequest {
+                            sort,
+                            ..Default::default()
+                        })
+                        .await
+                    }
+                }
+            })
+            .await;
+        Ok(r?)
+    }
+
+    /// The HTS user's saved conditions (real accounts only).
+    pub async fn hts_conditions(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<kis::wire::scan::ConditionTitle>, GatewayError> {
+        let r = self
+            .keys
+            .call(Priority::Interactive, |c| async move {
+                c.condition_titles(user_id).await
+            })
+            .await;
+        Ok(r?)
+    }
+
+    /// The stocks a saved HTS condition matches now (100 at most; real accounts only).
+    pub async fn hts_matches(
+        &self,
+        user_id: &str,
+        seq: &str,
+    ) -> Result<Vec<kis::wire::scan::ConditionMatch>, GatewayError> {
+        let r = self
+            .keys
+            .call(Priority::Interactive, |c| async move {
+                c.condition_matches(user_id, seq).await
+            })
+            .await;
+        Ok(r?)
+    }
+
     /// Daily bars with dates in `from..=to`, oldest first.
     pub async fn daily_bars(
         &self,
@@ -503,6 +569,19 @@ fn period_candle(b: &kis::wire::chart::PeriodBar) -> Candle {
 /// [`daily_span_days`]) fits one upstream page of 100 sessions, so a cold daily chart costs one call
 /// before it is drawn. On VTS the name lookup fetches this span too, so that call serves the chart.
 pub const FIRST_DRAW_DAYS: usize = 60;
+
+/// KIS's own quick scans: 30 rows each, no next page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ranking {
+    /// 거래량순위.
+    Volume,
+    /// 거래대금순위 (거래량순위 sorted by 거래금액).
+    Turnover,
+    /// 상승률순위.
+    Rise,
+    /// 하락률순위.
+    Fall,
+}
 
 /// Calendar days that surely hold `need` sessions (about 245 a year: weekends and ~15 holidays).
 pub fn daily_span_days(need: usize) -> i64 {

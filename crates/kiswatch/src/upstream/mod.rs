@@ -32,7 +32,7 @@ use std::time::Duration;
 
 pub use counters::{CallKind, UpstreamCounters};
 pub use directory::{StockDirectory, StockMeta};
-pub use gateway::{Gateway, GatewayError, Ttls};
+pub use gateway::{Gateway, GatewayError, Ranking, Ttls};
 pub use keys::{Key, KeyPool};
 pub use realtime::RealtimeSessions;
 

@@ -204,3 +204,62 @@ async fn a_market_scan_finds_stocks_pushes_their_entering_and_keeps_its_result_s
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn kis_own_scans_answer_with_their_limits_and_say_when_they_are_unavailable() {
+    let t = spawn_demo(false).await;
+    for kind in ["volume", "turnover", "rise", "fall"] {
+        let (status, s) = t.get(&format!("/api/v1/scans/kis/{kind}")).await;
+        assert_eq!(status, 200, "{s}");
+        assert_eq!(
+            (s["available"].as_bool(), s["source"].as_str()),
+            (Some(true), Some(kind)),
+            "{s}"
+        );
+        let rows = s["rows"].as_array().unwrap();
+        assert!(
+            !rows.is_empty() && rows.len() <= 30,
+            "{kind}: {} rows",
+            rows.len()
+        );
+        let ranks: Vec<u64> = rows.iter().map(|r| r["rank"].as_u64().unwrap()).collect();
+        assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{kind}: by rank {ranks:?}");
+        assert!(s["limits_ko"].as_str().unwrap().contains("30"), "{s}");
+    }
+    let (_, rise) = t.get("/api/v1/scans/kis/rise").await;
+    let rates: Vec<f64> = rise["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["change_rate"].as_f64().unwrap())
+        .collect();
+    assert!(rates.windows(2).all(|w| w[0] >= w[1]), "상승률순: {rates:?}");
+    let (status, e) = t.get("/api/v1/scans/kis/popular").await;
+    assert_eq!((status, error_code(&e)), (400, "invalid_ranking"), "{e}");
+    let (status, e) = t.get("/api/v1/scans/hts/abc").await;
+    assert_eq!((status, error_code(&e)), (400, "invalid_seq"), "{e}");
+    if std::env::var("KIS_HTS_ID").is_err() {
+        let (status, h) = t.get("/api/v1/scans/hts").await;
+        assert_eq!((status, h["available"].as_bool()), (200, Some(false)), "{h}");
+        assert!(h["reason_ko"].as_str().unwrap().contains("KIS_HTS_ID"), "{h}");
+    }
+    t.stop().await;
+
+    // 모의투자 has none of them: unavailable, not an error.
+    let sim = common::simulator(kis_sim::Profile::Vts).await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = spawn_with(
+        config(
+            dir.path(),
+            common::custom(&sim, kiswatch::config::KisProfile::Vts),
+            false,
+        ),
+        dir,
+    )
+    .await;
+    let (status, s) = t.get("/api/v1/scans/kis/volume").await;
+    assert_eq!((status, s["available"].as_bool()), (200, Some(false)), "{s}");
+    assert!(s["reason_ko"].as_str().unwrap().contains("모의투자"), "{s}");
+    t.stop().await;
+    sim.shutdown().await;
+}
