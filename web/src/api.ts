@@ -12,6 +12,8 @@ import {
   candleSetFrom,
   conditionFrom,
   quoteFromPrice,
+  scanEventFrom,
+  scanResultFrom,
   snapshotFrom,
   triggerFrom,
   watchItemFrom,
@@ -20,6 +22,11 @@ import {
   type CandleSet,
   type Condition,
   type Quote,
+  type ScanEvent,
+  type ScanEventWire,
+  type ScanFilters,
+  type ScanMatchesWire,
+  type ScanResult,
   type SearchHit,
   type Snapshot,
   type Trigger,
@@ -205,6 +212,27 @@ export class Api {
     return this.call("delete", "/api/v1/conditions/{id}", { params: { id } });
   }
 
+  /** A market-scope condition (조건검색): D/W/M only; an intraday period is a 400 `intraday_market_scope`. */
+  createMarketCondition(body: MarketConditionBody): Promise<Condition> {
+    return this.call("post", "/api/v1/conditions", { body }).then(conditionFrom);
+  }
+
+  // The scan's own endpoints are not in the OpenAPI document's types yet: plain requests, typed here.
+
+  /** Who matches a market-scope condition now, the last sweep, and the history collection's progress. */
+  scanMatches(id: number, signal?: AbortSignal): Promise<ScanResult> {
+    return this.request<ScanMatchesWire>("GET", `/api/v1/conditions/${id}/matches`, undefined, signal).then(scanResultFrom);
+  }
+
+  /** 편입/이탈 events, ascending by id: those after `after`, or the latest `limit`. */
+  scanEvents(id: number, query: { after?: number; limit?: number } = {}, signal?: AbortSignal): Promise<ScanEvent[]> {
+    const qs = new URLSearchParams();
+    if (query.after !== undefined) qs.set("after", String(query.after));
+    if (query.limit !== undefined) qs.set("limit", String(query.limit));
+    const search = qs.toString();
+    return this.request<ScanEventWire[]>("GET", `/api/v1/conditions/${id}/events${search ? `?${search}` : ""}`, undefined, signal).then((list) => list.map(scanEventFrom));
+  }
+
   backtest(code: string, condition: string, opts: { from?: string; commissionRate?: number; taxRate?: number } = {}): Promise<BacktestResult> {
     const body: Wire["BacktestRequest"] = { code, condition };
     if (opts.from) body.from = opts.from;
@@ -218,7 +246,10 @@ export class Api {
   }
 }
 
-export type ConditionBody = Wire["ConditionRequest"];
+export type ConditionBody = Wire["ConditionRequest"] & { scope?: "watchlist" | "market"; filters?: ScanFilters | null };
+
+/** A new 조건검색 condition: scope `market` and its filters. */
+export type MarketConditionBody = ConditionBody & { scope: "market"; filters: ScanFilters };
 
 type Method = "get" | "post" | "put" | "delete";
 

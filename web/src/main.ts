@@ -1,5 +1,6 @@
 // The kiswatch UI: the page shell (top bar, status line, banners, settings) and the router that mounts one
-// view at a time. Views: the watchlist (`/`), a stock (`/stocks/{code}`), the conditions (`/conditions`).
+// view at a time. Views: the watchlist (`/`), a stock (`/stocks/{code}`), the conditions (`/conditions`), 조건검색
+// over the whole market (`/scan`), the alert channels (`/channels`).
 
 import "pretendard/dist/web/variable/pretendardvariable-dynamic-subset.css";
 import "./style.css";
@@ -13,6 +14,7 @@ import { installLinkInterception, onRouteChange, parseRoute } from "./router";
 import { mountChannels } from "./views/channels";
 import { mountConditions } from "./views/conditions";
 import { mountHome } from "./views/home";
+import { mountScan } from "./views/scan";
 import { mountStock } from "./views/stock";
 
 const shell = document.querySelector<HTMLElement>("#app") ?? document.body;
@@ -49,6 +51,7 @@ function renderChrome(): void {
     nav,
     h("a", { href: "/", "data-nav": true, class: path === "/" ? "active" : "" }, t("navWatchlist")),
     h("a", { href: "/conditions", "data-nav": true, class: path === "/conditions" ? "active" : "" }, t("navConditions")),
+    h("a", { href: "/scan", "data-nav": true, "data-testid": "nav-scan", class: path === "/scan" ? "active" : "" }, t("navScan")),
     h("a", { href: "/channels", "data-nav": true, class: path === "/channels" ? "active" : "" }, t("navChannels")),
   );
   langBtn.textContent = lang() === "ko" ? "EN" : "한국어";
@@ -127,6 +130,7 @@ function route(): void {
   if (r.name === "home") unmount = mountHome(view, banners);
   else if (r.name === "stock") unmount = mountStock(view, r.code, r.period, r.trigger);
   else if (r.name === "conditions") unmount = mountConditions(view);
+  else if (r.name === "scan") unmount = mountScan(view, r.id);
   else if (r.name === "channels") unmount = mountChannels(view);
   else {
     document.title = `${t("notFound")} · kiswatch`;

@@ -181,6 +181,198 @@ export interface Condition {
   channels: number[];
   /** The period of its bars, as the service parsed it (`null`: it does not parse any more). */
   period: string | null;
+  /** Where it looks: the watchlist, or every KOSPI/KOSDAQ listing (조건검색, D/W/M only). */
+  scope: ConditionScope;
+  /** Which listings a market-scope condition covers (`null` for the watchlist scope). */
+  filters: ScanFilters | null;
+}
+
+// ---- 조건검색 (market-scope conditions) ---------------------------------------------------------------------
+// `ConditionScope`, `ScanExclusion` and `ScanFilters` mirror the OpenAPI schemas of the same names; the scan's
+// own answers (`/conditions/{id}/matches`, `/events`, the `scan_event` and `scan_sweep` messages) are not in the
+// generated types yet, so their wire shapes are declared here (`…Wire`) and mapped like the others.
+
+export type ConditionScope = "watchlist" | "market";
+export type ScanExclusion = "etf" | "etn" | "spac" | "preferred" | "managed" | "halted" | "warning";
+
+/** Every exclusion, in the order the form offers them. */
+export const SCAN_EXCLUSIONS: readonly ScanExclusion[] = ["etf", "etn", "spac", "preferred", "managed", "halted", "warning"];
+
+export interface ScanFilters {
+  /** `KOSPI`, `KOSDAQ`; empty: both. */
+  markets: string[];
+  exclude: ScanExclusion[];
+  /** The lowest current price, KRW. */
+  min_price: number | null;
+  /** The lowest 거래대금 today, KRW. */
+  min_turnover: number | null;
+}
+
+/** Filters as the service may send them (every field optional), with the missing ones filled. */
+export function scanFiltersFrom(f: { markets?: string[]; exclude?: string[]; min_price?: number | null; min_turnover?: number | null } | null | undefined): ScanFilters | null {
+  if (!f) return null;
+  return {
+    markets: [...(f.markets ?? [])],
+    exclude: (f.exclude ?? []).filter((x): x is ScanExclusion => (SCAN_EXCLUSIONS as readonly string[]).includes(x)),
+    min_price: f.min_price ?? null,
+    min_turnover: f.min_turnover ?? null,
+  };
+}
+
+export interface ScanProgressWire {
+  stocks_done: number;
+  stocks_total: number;
+  calls_left: number;
+  eta_secs: number | null;
+  complete: boolean;
+}
+
+export interface ScanMatchWire {
+  code: string;
+  name: string;
+  market: string;
+  price: number | null;
+  change: number | null;
+  change_rate: number | null;
+  turnover: number | null;
+  volume: number | null;
+  /** When it entered the result set (RFC 3339, market time). */
+  since: string;
+  values: Record<string, number>;
+}
+
+/** `GET /api/v1/conditions/{id}/matches`. */
+export interface ScanMatchesWire {
+  condition_id: number;
+  name: string;
+  expr: string;
+  period: string;
+  as_of: string | null;
+  closed: boolean;
+  universe: number;
+  evaluated: number;
+  progress: ScanProgressWire;
+  matches: ScanMatchWire[];
+}
+
+/** An item of `GET /api/v1/conditions/{id}/events`, and the body of a `scan_event` message. */
+export interface ScanEventWire {
+  id: number;
+  condition_id: number;
+  code: string;
+  name: string;
+  kind: "enter" | "leave";
+  time: string;
+  price: number | null;
+  change_rate: number | null;
+  turnover: number | null;
+  values: Record<string, number>;
+}
+
+/** A `scan_sweep` message: a sweep of the condition ended. */
+export interface ScanSweepWire {
+  condition_id: number;
+  as_of: string | null;
+  /** The session is over (today's bar final). */
+  closed?: boolean;
+  matches: number;
+  universe: number;
+  evaluated: number;
+}
+
+export interface ScanProgress {
+  stocksDone: number;
+  stocksTotal: number;
+  callsLeft: number;
+  etaSecs: number | null;
+  complete: boolean;
+}
+
+export interface ScanMatch {
+  code: string;
+  name: string;
+  market: string;
+  price: number | null;
+  change: number | null;
+  rate: number | null;
+  turnover: number | null;
+  volume: number | null;
+  since: string;
+  values: Record<string, number>;
+}
+
+export interface ScanResult {
+  conditionId: number;
+  name: string;
+  expr: string;
+  period: string;
+  /** The market time of the last sweep (`null`: none yet). */
+  asOf: string | null;
+  /** The session is over: today's bar is final. */
+  closed: boolean;
+  universe: number;
+  evaluated: number;
+  progress: ScanProgress;
+  matches: ScanMatch[];
+}
+
+export interface ScanEvent {
+  id: number;
+  conditionId: number;
+  code: string;
+  name: string;
+  kind: "enter" | "leave";
+  time: string;
+  price: number | null;
+  rate: number | null;
+  turnover: number | null;
+  values: Record<string, number>;
+}
+
+export function scanMatchFrom(m: ScanMatchWire): ScanMatch {
+  return {
+    code: m.code,
+    name: m.name,
+    market: m.market,
+    price: m.price,
+    change: m.change,
+    rate: m.change_rate,
+    turnover: m.turnover,
+    volume: m.volume,
+    since: m.since,
+    values: { ...m.values },
+  };
+}
+
+export function scanResultFrom(r: ScanMatchesWire): ScanResult {
+  const p = r.progress;
+  return {
+    conditionId: r.condition_id,
+    name: r.name,
+    expr: r.expr,
+    period: r.period,
+    asOf: r.as_of,
+    closed: r.closed,
+    universe: r.universe,
+    evaluated: r.evaluated,
+    progress: { stocksDone: p.stocks_done, stocksTotal: p.stocks_total, callsLeft: p.calls_left, etaSecs: p.eta_secs, complete: p.complete },
+    matches: r.matches.map(scanMatchFrom),
+  };
+}
+
+export function scanEventFrom(e: ScanEventWire): ScanEvent {
+  return {
+    id: e.id,
+    conditionId: e.condition_id,
+    code: e.code,
+    name: e.name,
+    kind: e.kind,
+    time: e.time,
+    price: e.price,
+    rate: e.change_rate,
+    turnover: e.turnover,
+    values: { ...e.values },
+  };
 }
 
 export interface BacktestSignal {
@@ -325,8 +517,26 @@ export function watchItemFrom(w: Wire["WatchlistItem"]): WatchItem {
   return { code: w.code, name: w.name, market: w.market, quote: null, status: w.status, alignment: {} };
 }
 
-export function conditionFrom(c: Wire["Condition"]): Condition {
-  return { id: c.id, name: c.name, expr: c.expr, enabled: c.enabled, mode: c.mode, cooldownSecs: c.cooldown_secs, webhook: c.webhook, notify: c.notify, sound: c.sound, period: c.period, channels: c.channels };
+/** A condition as the service sends it; `scope` and `filters` are read whether or not the generated types know them. */
+type ConditionWire = Wire["Condition"] & { scope?: string; filters?: Parameters<typeof scanFiltersFrom>[0] };
+
+export function conditionFrom(c: ConditionWire): Condition {
+  const scope: ConditionScope = c.scope === "market" ? "market" : "watchlist";
+  return {
+    id: c.id,
+    name: c.name,
+    expr: c.expr,
+    enabled: c.enabled,
+    mode: c.mode,
+    cooldownSecs: c.cooldown_secs,
+    webhook: c.webhook,
+    notify: c.notify,
+    sound: c.sound,
+    period: c.period,
+    channels: c.channels,
+    scope,
+    filters: scope === "market" ? (scanFiltersFrom(c.filters) ?? { markets: [], exclude: [], min_price: null, min_turnover: null }) : null,
+  };
 }
 
 export function backtestFrom(r: Wire["BacktestReport"]): BacktestResult {

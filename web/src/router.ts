@@ -1,10 +1,11 @@
-// Client-side routes (`/`, `/stocks/{code}`, `/conditions`) over the History API. The service answers every
-// such path with index.html, so a reload or a window opened on `/stocks/005930` lands on the same view.
+// Client-side routes (`/`, `/stocks/{code}`, `/conditions`, `/scan`) over the History API. The service answers
+// every such path with index.html, so a reload or a window opened on `/stocks/005930` lands on the same view.
 
 export type Route =
   | { name: "home" }
   | { name: "stock"; code: string; period: string | null; trigger: number | null }
   | { name: "conditions" }
+  | { name: "scan"; id: number | null }
   | { name: "channels" }
   | { name: "notFound" };
 
@@ -13,6 +14,10 @@ export function parseRoute(pathname: string, search = ""): Route {
   if (path === "/") return { name: "home" };
   if (path === "/conditions") return { name: "conditions" };
   if (path === "/channels") return { name: "channels" };
+  if (path === "/scan") {
+    const id = new URLSearchParams(search).get("id");
+    return { name: "scan", id: id !== null && /^\d+$/.test(id) ? Number(id) : null };
+  }
   const m = /^\/stocks\/([0-9A-Za-z]{6})$/.exec(path);
   if (m) {
     const q = new URLSearchParams(search);
@@ -33,6 +38,11 @@ export function stockUrl(code: string, opts: { period?: string; trigger?: number
   if (opts.trigger !== undefined) q.set("trigger", String(opts.trigger));
   const s = q.toString();
   return `/stocks/${code}${s ? `?${s}` : ""}`;
+}
+
+/** The 조건검색 page of a market-scope condition (or the page's own choice). */
+export function scanUrl(id: number | null = null): string {
+  return id === null ? "/scan" : `/scan?id=${id}`;
 }
 
 type Listener = () => void;

@@ -19,12 +19,15 @@
 // * keeps what `status` messages say (the upstream state and each stock's realtime / polled / stale) and when
 //   live data last arrived for each stock, so a view can fall back to REST polling for a stock the service
 //   sends nothing for (a polled stock, or a service without the realtime hub);
+// * carries 조건검색: `subscribeChannels(["scan:<id>"])` asks for channels that name no stock (sent without
+//   `codes`, reference-counted and replayed after a reconnect like the pairs), and `scan_event` (편입/이탈) and
+//   `scan_sweep` messages are delivered at once, never coalesced;
 // * treats a close with 1008 (the service dropping a client too slow to keep up) like any other drop: it
 //   reconnects, re-subscribes and resumes, so nothing but coalesced market data is lost.
 // Everything time-related (sockets, timers, frames, randomness) is injected so the unit tests drive it with a
 // fake socket and vitest's fake timers.
 
-import type { Wire } from "./model";
+import type { ScanEventWire, ScanSweepWire, Wire } from "./model";
 
 /** What waits for the next frame: the latest tick, book or bar of a key, or a stock's executions messages. */
 type Coalesced = MessageOf<"tick"> | MessageOf<"orderbook"> | MessageOf<"candle"> | MessageOf<"executions">[];
@@ -77,6 +80,17 @@ export interface ProtocolError {
   message: string;
 }
 
+/** A `scan_event` message: a stock entered (편입) or left (이탈) a market-scope condition's result set. */
+export type ScanEventMessage = ScanEventWire & { type: "scan_event" };
+
+/** A `scan_sweep` message: a sweep of a market-scope condition ended. */
+export type ScanSweepMessage = ScanSweepWire & { type: "scan_sweep" };
+
+/** The channel of a market-scope condition's events and sweeps. */
+export function scanChannel(conditionId: number): string {
+  return `scan:${conditionId}`;
+}
+
 /** The most codes the service accepts in one request (`MAX_CODES_PER_REQUEST` of the hub's protocol). */
 export const MAX_CODES_PER_REQUEST = 200;
 
@@ -97,6 +111,8 @@ export interface StoreEvents {
   status: StatusUpdate;
   error: ProtocolError;
   connection: ConnectionState;
+  scanEvent: ScanEventMessage;
+  scanSweep: ScanSweepMessage;
 }
 
 export interface LiveStoreOptions {
@@ -301,6 +317,14 @@ export class LiveStore {
   }
 
   /**
+   * Asks for channels that name no stock (`scan:<id>`); returns the function that gives them back. They are
+   * counted, lingered and replayed like the (code, channel) pairs, and sent as `{"op":…,"channels":[…]}`.
+   */
+  subscribeChannels(channels: string[]): () => void {
+    return this.subscribe([NO_CODE], channels);
+  }
+
+  /**
    * Unsubscribes what was given back and not taken again since: a route change unmounts one view and mounts
    * the next, which may take the same stock a moment later (once its list has loaded); the service's
    * realtime registration of that stock should not churn for it.
@@ -389,8 +413,11 @@ export class LiveStore {
   /** One message per distinct channel set, so a watchlist of 40 stocks is one `subscribe`, not 40. */
   private sendGrouped(op: "subscribe" | "unsubscribe", pairs: Array<[string, string]>): void {
     if (pairs.length === 0) return;
+    const bare = pairs.filter(([code]) => code === NO_CODE).map(([, ch]) => ch);
+    if (bare.length > 0) this.send({ op, channels: [...bare].sort() });
     const byCode = new Map<string, string[]>();
     for (const [code, ch] of pairs) {
+      if (code === NO_CODE) continue;
       const list = byCode.get(code) ?? [];
       list.push(ch);
       byCode.set(code, list);
@@ -418,6 +445,16 @@ export class LiveStore {
       if (!parsed || typeof parsed !== "object" || typeof (parsed as { type?: unknown }).type !== "string") return;
       msg = parsed as ServerMessage;
     } catch {
+      return;
+    }
+    // 조건검색's messages (not in the generated `ServerMessage` yet): delivered at once.
+    const type: string = msg.type;
+    if (type === "scan_event") {
+      this.emit("scanEvent", msg as unknown as ScanEventMessage);
+      return;
+    }
+    if (type === "scan_sweep") {
+      this.emit("scanSweep", msg as unknown as ScanSweepMessage);
       return;
     }
     switch (msg.type) {
@@ -511,6 +548,9 @@ export class LiveStore {
     }
   }
 }
+
+/** The "code" of a channel that names no stock (`scan:<id>`) in the store's (code, channel) pairs. */
+const NO_CODE = "";
 
 /** The URL of the service's WebSocket for this page. */
 export function wsUrl(loc: Pick<Location, "protocol" | "host"> = location): string {

@@ -1,6 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LIVE_FRESH_MS, StockFeed } from "../src/feed";
-import { LiveStore, readStatusMessage, type ConnectionState, type MessageOf, type ProtocolError, type ServerMessage, type SocketLike, type StatusUpdate } from "../src/ws";
+import {
+  LiveStore,
+  readStatusMessage,
+  scanChannel,
+  type ConnectionState,
+  type MessageOf,
+  type ProtocolError,
+  type ScanEventMessage,
+  type ScanSweepMessage,
+  type ServerMessage,
+  type SocketLike,
+  type StatusUpdate,
+} from "../src/ws";
 import { book, candle, executions, refused, status, tick, trade, trigger } from "./messages";
 
 /** A WebSocket double the test opens, feeds and drops by hand; it records what the store sent. */
@@ -470,5 +482,74 @@ describe("the protocol of the realtime hub", () => {
     feed.setPeriod("D");
     expect(feed.needsCandlePoll).toBe(true);
     feed.close();
+  });
+});
+
+describe("조건검색 channels", () => {
+  const raw = (msg: unknown) => last().onmessage?.({ data: JSON.stringify(msg) });
+  const enter: ScanEventMessage = {
+    type: "scan_event",
+    id: 7,
+    condition_id: 3,
+    code: "005930",
+    name: "삼성전자",
+    kind: "enter",
+    time: "2026-11-27T10:00:00+09:00",
+    price: 74_200,
+    change_rate: 1.2,
+    turnover: 1_200_000_000_000,
+    values: { "ma(20)": 73_000.5, "ma(60)": 71_000 },
+  };
+  const sweep: ScanSweepMessage = { type: "scan_sweep", condition_id: 3, as_of: "2026-11-27T10:00:00+09:00", matches: 42, universe: 2_565, evaluated: 2_431 };
+
+  it("subscribes a scan channel without codes, next to the stocks' pairs, and unsubscribes it after the linger", () => {
+    const store = makeStore();
+    store.connect();
+    last().open();
+    store.subscribe(["005930"], ["tick"]);
+    const release = store.subscribeChannels([scanChannel(3)]);
+    const again = store.subscribeChannels(["scan:3"]);
+    expect(last().sent).toEqual([
+      { op: "subscribe", codes: ["005930"], channels: ["tick"] },
+      { op: "subscribe", channels: ["scan:3"] },
+    ]);
+    release();
+    endTask();
+    expect(last().sent).toHaveLength(2); // still taken by the other user
+    again();
+    endTask();
+    expect(last().sent[2]).toEqual({ op: "unsubscribe", channels: ["scan:3"] });
+  });
+
+  it("re-sends the scan channels after a reconnect", () => {
+    const store = makeStore();
+    store.subscribeChannels(["scan:3", "scan:1"]);
+    store.subscribe(["005930"], ["tick"]);
+    store.connect();
+    last().open();
+    expect(last().sent).toEqual([
+      { op: "subscribe", channels: ["scan:1", "scan:3"] },
+      { op: "subscribe", codes: ["005930"], channels: ["tick"] },
+    ]);
+    last().drop();
+    vi.advanceTimersByTime(500);
+    last().open();
+    expect(last().sent).toEqual([
+      { op: "subscribe", channels: ["scan:1", "scan:3"] },
+      { op: "subscribe", codes: ["005930"], channels: ["tick"] },
+    ]);
+  });
+
+  it("delivers scan_event and scan_sweep at once, as they came", () => {
+    const store = makeStore();
+    const got: unknown[] = [];
+    store.on("scanEvent", (m) => got.push(m));
+    store.on("scanSweep", (m) => got.push(m));
+    store.connect();
+    last().open();
+    raw(enter);
+    raw(sweep);
+    expect(got).toEqual([enter, sweep]);
+    expect(frames).toHaveLength(0); // nothing waited for a frame
   });
 });

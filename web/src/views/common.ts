@@ -1,7 +1,7 @@
 // Small pieces several views draw the same way: price cells, badges, the error panel, skeletons.
 
 import type { ApiError } from "../api";
-import { h } from "../dom";
+import { h, setChildren } from "../dom";
 import { direction, formatChange, formatKrw, formatMaybe, formatRate, limitBadge, signDirection } from "../format";
 import { lang, t } from "../i18n";
 import type { Alignment, Quote, StockStatus } from "../model";
@@ -119,3 +119,53 @@ export function replaceWordAt(text: string, pos: number, word: string): string {
   return text.slice(0, start) + word + text.slice(end);
 }
 
+
+/**
+ * Shows a condition the service refused under its field: for a parse error (422 with `position`) the text
+ * with the character the parser stopped at marked, a caret under it, the message and the parser's "did you
+ * mean"; for any other refusal (a 400 such as `intraday_market_scope`) the message alone.
+ */
+export function showExprError(box: HTMLElement, input: HTMLInputElement | HTMLTextAreaElement, err: unknown, clear: () => void): void {
+  const e = err as Partial<ApiError> | null;
+  const position = e && typeof e === "object" && typeof e.position === "number" ? e.position : null;
+  input.classList.add("invalid");
+  box.hidden = false;
+  if (position === null) {
+    setChildren(box, h("div", { class: "expr-message" }, errorMessage(err)));
+    return;
+  }
+  const expr = input.value;
+  const pos = Math.max(0, Math.min(position, expr.length));
+  const message = errorMessage(err);
+  const suggestion = e?.suggestion ?? null;
+  setChildren(
+    box,
+    h("pre", { class: "expr-echo" }, h("span", null, expr.slice(0, pos)), h("mark", null, expr.slice(pos, pos + 1) || " "), h("span", null, expr.slice(pos + 1))),
+    h("pre", { class: "expr-caret" }, `${" ".repeat(pos)}^`),
+    // People count characters from 1; the caret above uses the service's 0-based offset.
+    h("div", { class: "expr-message" }, /번째|character|position/.test(message) ? message : `${t("atPosition", { n: pos + 1 })}: ${message}`),
+    suggestion
+      ? h(
+          "div",
+          { class: "expr-suggestion" },
+          `${t("didYouMean", { name: suggestion })} `,
+          h(
+            "button",
+            {
+              type: "button",
+              class: "small",
+              "data-testid": "apply-suggestion",
+              onclick: () => {
+                input.value = replaceWordAt(input.value, pos, suggestion);
+                clear();
+                input.focus();
+              },
+            },
+            t("applySuggestion"),
+          ),
+        )
+      : null,
+  );
+  input.focus();
+  input.setSelectionRange(pos, Math.min(expr.length, pos + 1));
+}

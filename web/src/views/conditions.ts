@@ -11,10 +11,10 @@ import { h, setChildren } from "../dom";
 import { formatBarTime, formatKrw, formatRate } from "../format";
 import { lang, t } from "../i18n";
 import type { BacktestResult, Condition, Wire } from "../model";
-import { navigate, stockUrl } from "../router";
+import { navigate, scanUrl, stockUrl } from "../router";
 import { channelPicker } from "./channels";
 import { BACKTEST_KEY } from "./stock";
-import { conditionPeriod, errorMessage, errorPanel, periodLabel, replaceWordAt, skeleton } from "./common";
+import { conditionPeriod, errorMessage, errorPanel, periodLabel, showExprError, skeleton } from "./common";
 import { searchBox } from "./search";
 
 const PRESETS: Array<{ ko: string; en: string; expr: string }> = [
@@ -154,43 +154,8 @@ export function mountConditions(root: HTMLElement): () => void {
     exprInput.classList.remove("invalid");
   }
 
-  function showExprError(err: ApiError): void {
-    const expr = exprInput.value;
-    const pos = Math.max(0, Math.min(err.position ?? 0, expr.length));
-    exprInput.classList.add("invalid");
-    const message = errorMessage(err);
-    const suggestion = err.suggestion;
-    setChildren(
-      exprError,
-      h("pre", { class: "expr-echo" }, h("span", null, expr.slice(0, pos)), h("mark", null, expr.slice(pos, pos + 1) || " "), h("span", null, expr.slice(pos + 1))),
-      h("pre", { class: "expr-caret" }, `${" ".repeat(pos)}^`),
-      // People count characters from 1; the caret above uses the service's 0-based offset.
-      h("div", { class: "expr-message" }, /번째|character|position/.test(message) ? message : `${t("atPosition", { n: pos + 1 })}: ${message}`),
-      suggestion
-        ? h(
-            "div",
-            { class: "expr-suggestion" },
-            `${t("didYouMean", { name: suggestion })} `,
-            h(
-              "button",
-              {
-                type: "button",
-                class: "small",
-                "data-testid": "apply-suggestion",
-                onclick: () => {
-                  exprInput.value = replaceWordAt(exprInput.value, pos, suggestion);
-                  clearError();
-                  exprInput.focus();
-                },
-              },
-              t("applySuggestion"),
-            ),
-          )
-        : null,
-    );
-    exprError.hidden = false;
-    exprInput.focus();
-    exprInput.setSelectionRange(pos, Math.min(expr.length, pos + 1));
+  function showError(err: ApiError): void {
+    showExprError(exprError, exprInput, err, clearError);
   }
 
   function startNew(): void {
@@ -238,6 +203,7 @@ export function mountConditions(root: HTMLElement): () => void {
     };
     if (webhookInput.value.trim()) b.webhook = webhookInput.value.trim();
     b.channels = picker.get();
+    keepScope(b, editing);
     return b;
   }
 
@@ -251,7 +217,7 @@ export function mountConditions(root: HTMLElement): () => void {
       startNew();
       await load();
     } catch (err) {
-      if (err instanceof ApiError && err.position !== null) showExprError(err);
+      if (err instanceof ApiError && err.position !== null) showError(err);
       else {
         setChildren(exprError, h("div", null, errorMessage(err)));
         exprError.hidden = false;
@@ -264,6 +230,7 @@ export function mountConditions(root: HTMLElement): () => void {
   async function toggle(c: Condition, enabled: boolean): Promise<void> {
     const b: ConditionBody = { name: c.name, expr: c.expr, enabled, mode: c.mode, cooldown_secs: c.cooldownSecs, notify: c.notify, sound: c.sound };
     if (c.webhook) b.webhook = c.webhook;
+    keepScope(b, c);
     try {
       await api.updateCondition(c.id, b);
       triggers.conditionsChanged();
@@ -316,7 +283,12 @@ export function mountConditions(root: HTMLElement): () => void {
                 { class: c.enabled ? "" : "disabled", "data-condition-id": c.id },
                 h("td", null, toggleInput),
                 h("td", { class: "cond-name-cell" }, c.name, h("div", { class: "cond-alerts muted" }, alertSummary(c))),
-                h("td", null, h("span", { class: "badge period" }, periodLabel(c.period ?? conditionPeriod(c.expr)))),
+                h(
+                  "td",
+                  null,
+                  h("span", { class: "badge period" }, periodLabel(c.period ?? conditionPeriod(c.expr))),
+                  c.scope === "market" ? h("a", { href: scanUrl(c.id), "data-nav": true, class: "badge scan-scope", "data-testid": "cond-scope-market" }, t("navScan")) : null,
+                ),
                 h("td", null, h("code", null, c.expr)),
                 h(
                   "td",
@@ -363,7 +335,7 @@ export function mountConditions(root: HTMLElement): () => void {
     } catch (err) {
       if (err instanceof ApiError && err.position !== null) {
         setChildren(btOut);
-        showExprError(err);
+        showError(err);
       } else setChildren(btOut, errorPanel(err, () => void runBacktest()));
     } finally {
       btBtn.disabled = false;
@@ -373,6 +345,16 @@ export function mountConditions(root: HTMLElement): () => void {
   startNew();
   void load();
   return () => {};
+}
+
+/**
+ * A PUT replaces the whole condition, and one without `scope` is a watchlist condition: a 조건검색 condition
+ * (made on `/scan`) edited or switched on here stays one, with its filters.
+ */
+function keepScope(b: ConditionBody, c: Condition | null): void {
+  if (c?.scope !== "market") return;
+  b.scope = "market";
+  b.filters = c.filters ?? { markets: [], exclude: [], min_price: null, min_turnover: null };
 }
 
 /** A definition without its leading term (the list names it already). */

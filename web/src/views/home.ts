@@ -487,8 +487,9 @@ function merge(prev: Quote | null, next: Quote): Quote {
   return out;
 }
 
-function conditionPeriods(conds: Array<{ enabled: boolean; expr: string; period: string | null }>): string[] {
-  return [...new Set(conds.filter((c) => c.enabled).map((c) => c.period ?? conditionPeriod(c.expr)))].sort(periodOrder);
+/** The periods of the enabled watchlist conditions (a 조건검색 condition looks at the whole market, not these rows). */
+function conditionPeriods(conds: Array<{ enabled: boolean; expr: string; period: string | null; scope?: string }>): string[] {
+  return [...new Set(conds.filter((c) => c.enabled && c.scope !== "market").map((c) => c.period ?? conditionPeriod(c.expr)))].sort(periodOrder);
 }
 
 const PRICE_REFRESH_MS = 4000;

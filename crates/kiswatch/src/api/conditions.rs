@@ -308,8 +308,17 @@ pub async fn update(
     Body(req): Body<ConditionRequest>,
 ) -> ApiResult<Json<contract::Condition>> {
     let id = id_of(&raw)?;
-    let (mut new, routing) = validate(req, &state.outbound)?;
     let existing = state.store.condition(id).await?.ok_or_else(|| no_such(id))?;
+    let mut req = req;
+    // Left out, the scope (and a market scan's filters) stay as stored, like the channels: a client
+    // that only toggles `enabled` does not turn a 조건검색 into a watchlist condition.
+    if req.scope.is_none() {
+        req.scope = Some(existing.spec.scope.as_str().to_string());
+        if req.filters.is_none() {
+            req.filters = existing.spec.filters.clone();
+        }
+    }
+    let (mut new, routing) = validate(req, &state.outbound)?;
     new.channels = resolve(&state, routing, existing.spec.channels).await?;
     let row = state
         .store

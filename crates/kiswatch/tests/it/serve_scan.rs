@@ -152,6 +152,20 @@ async fn a_market_scan_finds_stocks_pushes_their_entering_and_keeps_its_result_s
             .map_or(replayed["id"].as_u64(), |e| e["id"].as_u64())
     );
 
+    // A PUT that leaves the scope out keeps it (and the filters).
+    let (status, kept) = t
+        .put(
+            &format!("/api/v1/conditions/{id}"),
+            json!({"expr": "D: close > ma(20)", "name": "코스닥 20일선 위"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{kept}");
+    assert_eq!(
+        (kept["scope"].as_str(), kept["filters"]["markets"][0].as_str()),
+        (Some("market"), Some("KOSDAQ")),
+        "{kept}"
+    );
+
     // Bad requests get clear errors.
     let (_, w) = t.post("/api/v1/conditions", json!({"expr": "D: 정배열"})).await;
     let (status, e) = t.get(&format!("/api/v1/conditions/{}/matches", w["id"])).await;
