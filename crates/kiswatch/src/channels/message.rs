@@ -15,7 +15,7 @@
 
 use serde_json::{Value, json};
 
-use crate::contract::Trigger;
+use crate::contract::{ScanEvent, ScanEventKind, Trigger};
 
 /// The most stocks a summary lists by name (the rest are counted).
 pub const SUMMARY_LISTED: usize = 25;
@@ -111,6 +111,33 @@ impl Alert {
                 f.period,
                 t.id
             ),
+        }
+    }
+
+    /// The alert of a market scan's 편입/이탈: `condition` reads `<name> 편입` (or `이탈`), the bar is
+    /// the sweep's date, and the link opens the 조건검색 page of the condition.
+    pub fn of_scan_event(e: &ScanEvent, condition_name: &str, period: &str, base: &str) -> Alert {
+        let mut values: Vec<(String, f64)> = e.values.0.clone();
+        values.sort_by_key(|(label, _)| window(label).map_or((1, 0), |w| (0, w)));
+        let what = match e.kind {
+            ScanEventKind::Enter => "편입",
+            ScanEventKind::Leave => "이탈",
+        };
+        Alert {
+            name: e.name.clone(),
+            code: e.code.clone(),
+            condition: format!("{condition_name} {what}"),
+            period: period_ko(period),
+            bar: format!(
+                "{} {}",
+                e.time.get(..10).unwrap_or(""),
+                e.time.get(11..16).unwrap_or("")
+            ),
+            price: e.price,
+            rate: Some(e.change_rate),
+            values: values.into_iter().map(|(l, v)| (l, value_text(v))).collect(),
+            late: false,
+            url: format!("{}/scan?id={}", base.trim_end_matches('/'), e.condition_id),
         }
     }
 
@@ -362,6 +389,31 @@ fn slack_url(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::contract::{Fired, TriggerValues};
+
+    #[test]
+    fn a_scan_event_reads_as_entering_or_leaving_with_its_link() {
+        let e = ScanEvent {
+            id: 9,
+            condition_id: 4,
+            code: "247540".into(),
+            name: "에코프로비엠".into(),
+            kind: ScanEventKind::Leave,
+            time: "2026-12-07T10:31:00+09:00".into(),
+            price: 215_500,
+            change_rate: -1.25,
+            turnover: 80_000_000_000,
+            values: TriggerValues(vec![("ma(60)".into(), 220_123.4), ("ma(20)".into(), 218_000.0)]),
+        };
+        let a = Alert::of_scan_event(&e, "일봉 정배열", "D", "https://kw.example/");
+        assert_eq!(a.title(), "에코프로비엠(247540) 215,500원 (-1.25%)");
+        assert_eq!(a.headline(), "일봉 일봉 정배열 이탈 · 2026-12-07 10:31 봉");
+        assert_eq!(a.url, "https://kw.example/scan?id=4");
+        assert_eq!(
+            a.values[0],
+            ("ma(20)".to_string(), "218,000".to_string()),
+            "averages by window"
+        );
+    }
 
     fn trigger(name: &str, condition: &str) -> Trigger {
         Trigger::stored(

@@ -33,7 +33,7 @@ use super::providers::{self, Outcome, Payload};
 use super::{ChannelError, Channels};
 use crate::contract::{DeliveryStatus, Fired, Trigger, UnstoredTrigger};
 use crate::store::unix_ms;
-use crate::store::{OutboxRow, StoreError};
+use crate::store::{EventKind, OutboxRow, StoreError};
 
 /// The dispatcher's timing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -230,13 +230,32 @@ async fn round(
     let mut bodies = Vec::with_capacity(carried.len());
     let mut missing = Vec::new();
     for r in &carried {
-        match inner.store.trigger(r.event_id).await? {
-            Some(t) => {
-                let prev = prev_close(channels, &t.fired).await;
-                alerts.push(Alert::of_trigger(&t, prev, &inner.public_url));
-                bodies.push(serde_json::to_value(&t).unwrap_or(Value::Null));
-            }
-            None => missing.push(r.id),
+        match r.event_kind {
+            EventKind::Trigger => match inner.store.trigger(r.event_id).await? {
+                Some(t) => {
+                    let prev = prev_close(channels, &t.fired).await;
+                    alerts.push(Alert::of_trigger(&t, prev, &inner.public_url));
+                    bodies.push(serde_json::to_value(&t).unwrap_or(Value::Null));
+                }
+                None => missing.push(r.id),
+            },
+            EventKind::ScanEvent => match inner.store.scan_event(r.event_id).await? {
+                Some(e) => {
+                    let condition = inner.store.condition(e.condition_id).await?;
+                    let (name, period) = condition
+                        .map(|c| {
+                            let period = market::Condition::parse(&c.spec.expr)
+                                .map(|x| x.period.as_str().to_string())
+                                .unwrap_or_default();
+                            (c.spec.name, period)
+                        })
+                        .unwrap_or_default();
+                    alerts.push(Alert::of_scan_event(&e, &name, &period, &inner.public_url));
+                    bodies
+                        .push(serde_json::json!({"type": "scan_event", "condition_name": name, "event": e}));
+                }
+                None => missing.push(r.id),
+            },
         }
     }
     if !missing.is_empty() {

@@ -264,7 +264,13 @@ impl App {
         }
         // 조건검색 over the whole market: background work, like the backfill.
         let scans = config.background.then(|| {
-            let s = ScanService::new(gateway.clone(), store.clone(), stocks.clone(), hub.clone());
+            let s = ScanService::new(
+                gateway.clone(),
+                store.clone(),
+                stocks.clone(),
+                hub.clone(),
+                Some(channels.clone()),
+            );
             tasks.spawn(s.clone().run(changed.subscribe()));
             s
         });

@@ -35,6 +35,7 @@ use market::{Candle, StockCode};
 use tokio::sync::watch;
 
 use super::universe::{admits_listing, admits_quote};
+use crate::channels::Channels;
 use crate::clock::rfc3339;
 use crate::contract::{
     ConditionScope, MarketPhase, ScanEventKind, ScanFilters, ScanMatch, ScanMatches, ScanSweep,
@@ -127,6 +128,8 @@ pub struct ScanService {
     store: Store,
     stocks: Arc<StockDirectory>,
     hub: Arc<Hub>,
+    /// The alert channels 편입/이탈 go to (each condition's own, as its triggers would).
+    channels: Option<Channels>,
     state: Mutex<State>,
 }
 
@@ -136,12 +139,14 @@ impl ScanService {
         store: Store,
         stocks: Arc<StockDirectory>,
         hub: Arc<Hub>,
+        channels: Option<Channels>,
     ) -> Arc<ScanService> {
         Arc::new(ScanService {
             gateway,
             store,
             stocks,
             hub,
+            channels,
             state: Mutex::new(State::default()),
         })
     }
@@ -397,24 +402,32 @@ impl ScanService {
                     .copied()
                     .collect();
                 scan.admitted = admitted.len();
+                let routes = self
+                    .channels
+                    .as_ref()
+                    .map(|c| c.route(&scan.row.spec))
+                    .unwrap_or_default();
                 for change in scan.scan.sweep(now, &admitted, closed) {
                     let q = state.quotes.get(&change.code);
-                    events.push(NewScanEvent {
-                        condition_id: *id,
-                        code: change.code.to_string(),
-                        name: q
-                            .map(|q| q.name.clone())
-                            .unwrap_or_else(|| self.stocks.name(change.code)),
-                        kind: match change.kind {
-                            ChangeKind::Enter => ScanEventKind::Enter,
-                            ChangeKind::Leave => ScanEventKind::Leave,
+                    events.push((
+                        NewScanEvent {
+                            condition_id: *id,
+                            code: change.code.to_string(),
+                            name: q
+                                .map(|q| q.name.clone())
+                                .unwrap_or_else(|| self.stocks.name(change.code)),
+                            kind: match change.kind {
+                                ChangeKind::Enter => ScanEventKind::Enter,
+                                ChangeKind::Leave => ScanEventKind::Leave,
+                            },
+                            time: rfc3339(now),
+                            price: q.map_or(0, |q| q.price),
+                            change_rate: q.map_or(0.0, |q| q.change_rate),
+                            turnover: q.map_or(0, |q| q.turnover),
+                            values: change.values,
                         },
-                        time: rfc3339(now),
-                        price: q.map_or(0, |q| q.price),
-                        change_rate: q.map_or(0.0, |q| q.change_rate),
-                        turnover: q.map_or(0, |q| q.turnover),
-                        values: change.values,
-                    });
+                        routes.clone(),
+                    ));
                 }
                 sweeps.push(ScanSweep {
                     condition_id: *id,
@@ -426,7 +439,11 @@ impl ScanService {
                 });
             }
         }
-        for event in self.store.record_scan_changes(events).await? {
+        let (stored, deliveries) = self.store.record_scan_changes(events).await?;
+        if let Some(c) = &self.channels {
+            c.enqueued(&deliveries);
+        }
+        for event in stored {
             self.hub.publish_scan_event(&event);
         }
         for sweep in &sweeps {

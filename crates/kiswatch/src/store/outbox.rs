@@ -14,17 +14,24 @@ use crate::contract::{ChannelKind, DeliveryEntry, DeliveryStatus, Fired, Trigger
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
     Trigger,
+    /// A market scan's 편입/이탈 (`scan_events`).
+    ScanEvent,
 }
 
 impl EventKind {
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Trigger => "trigger",
+            EventKind::ScanEvent => "scan_event",
         }
     }
 
     pub fn parse(s: &str) -> Option<EventKind> {
-        (s == "trigger").then_some(EventKind::Trigger)
+        match s {
+            "trigger" => Some(EventKind::Trigger),
+            "scan_event" => Some(EventKind::ScanEvent),
+            _ => None,
+        }
     }
 }
 
@@ -110,6 +117,51 @@ pub struct Attempted {
     pub summarized: bool,
 }
 
+/// Writes an event's deliveries (in the event's transaction) and returns them as rows.
+pub(super) fn insert_routes(
+    tx: &rusqlite::Transaction<'_>,
+    event_kind: EventKind,
+    event_id: u64,
+    routes: Vec<Routed>,
+    recorded_at: &str,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    let now = unix_ms();
+    let mut rows = Vec::with_capacity(routes.len());
+    for r in routes {
+        let did = delivery_id();
+        tx.execute(
+            "INSERT OR IGNORE INTO outbox (event_kind, event_id, channel_id, kind, delivery_id, status,
+               next_at, first_at, last_error, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)",
+            params![
+                event_kind.as_str(),
+                event_id as i64,
+                r.channel_id as i64,
+                r.kind.as_str(),
+                did,
+                r.status.as_str(),
+                now,
+                r.last_error,
+                recorded_at
+            ],
+        )?;
+        rows.push(OutboxRow {
+            id: tx.last_insert_rowid() as u64,
+            event_kind,
+            event_id,
+            channel_id: r.channel_id,
+            kind: r.kind,
+            delivery_id: did,
+            status: r.status,
+            attempts: 0,
+            next_at: now,
+            first_at: now,
+            last_error: r.last_error,
+        });
+    }
+    Ok(rows)
+}
+
 impl Store {
     /// Stores a trigger and its deliveries in one transaction; `None` if that condition already
     /// fired for that stock on that bar (nothing is written then).
@@ -123,39 +175,7 @@ impl Store {
             let Some(id) = super::triggers::insert_trigger(tx, &t, &recorded_at)? else {
                 return Ok(None);
             };
-            let now = unix_ms();
-            let mut rows = Vec::with_capacity(routes.len());
-            for r in routes {
-                let did = delivery_id();
-                tx.execute(
-                    "INSERT OR IGNORE INTO outbox (event_kind, event_id, channel_id, kind, delivery_id, status,
-                       next_at, first_at, last_error, updated_at)
-                     VALUES ('trigger', ?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)",
-                    params![
-                        id as i64,
-                        r.channel_id as i64,
-                        r.kind.as_str(),
-                        did,
-                        r.status.as_str(),
-                        now,
-                        r.last_error,
-                        recorded_at
-                    ],
-                )?;
-                rows.push(OutboxRow {
-                    id: tx.last_insert_rowid() as u64,
-                    event_kind: EventKind::Trigger,
-                    event_id: id,
-                    channel_id: r.channel_id,
-                    kind: r.kind,
-                    delivery_id: did,
-                    status: r.status,
-                    attempts: 0,
-                    next_at: now,
-                    first_at: now,
-                    last_error: r.last_error,
-                });
-            }
+            let rows = insert_routes(tx, EventKind::Trigger, id, routes, &recorded_at)?;
             Ok(Some((Trigger::stored(id, t, false, recorded_at), rows)))
         })
         .await

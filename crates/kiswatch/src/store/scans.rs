@@ -4,7 +4,8 @@
 
 use rusqlite::params;
 
-use super::{Store, StoreError, all_rows};
+use super::outbox::{EventKind, OutboxRow, Routed, insert_routes};
+use super::{Store, StoreError, all_rows, now_text};
 use crate::contract::{ScanEvent, ScanEventKind, TriggerValues};
 
 /// A stock in a stored result set.
@@ -83,15 +84,21 @@ impl Store {
         .await
     }
 
-    /// Records a sweep's changes in one transaction: each event, and the result set updated by it
-    /// (an enter adds the member, a leave removes it). Returns the events with their ids.
-    pub async fn record_scan_changes(&self, events: Vec<NewScanEvent>) -> Result<Vec<ScanEvent>, StoreError> {
+    /// Records a sweep's changes in one transaction: each event with its deliveries to the
+    /// condition's alert channels, and the result set updated by it (an enter adds the member, a
+    /// leave removes it). Returns the events with their ids, and the deliveries.
+    pub async fn record_scan_changes(
+        &self,
+        events: Vec<(NewScanEvent, Vec<Routed>)>,
+    ) -> Result<(Vec<ScanEvent>, Vec<OutboxRow>), StoreError> {
         if events.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         }
+        let recorded_at = now_text();
         self.write(move |tx| {
             let mut out = Vec::with_capacity(events.len());
-            for e in events {
+            let mut deliveries = Vec::new();
+            for (e, routes) in events {
                 let vals = values_text(&e.values);
                 tx.execute(
                     "INSERT INTO scan_events (condition_id, code, name, kind, time, price, change_rate, turnover, vals)
@@ -109,6 +116,7 @@ impl Store {
                     ],
                 )?;
                 let id = tx.last_insert_rowid() as u64;
+                deliveries.extend(insert_routes(tx, EventKind::ScanEvent, id, routes, &recorded_at)?);
                 match e.kind {
                     ScanEventKind::Enter => tx.execute(
                         "INSERT OR REPLACE INTO scan_members (condition_id, code, since, vals) VALUES (?1, ?2, ?3, ?4)",
@@ -132,7 +140,17 @@ impl Store {
                     values: TriggerValues(e.values),
                 });
             }
-            Ok(out)
+            Ok((out, deliveries))
+        })
+        .await
+    }
+
+    /// One stored event.
+    pub async fn scan_event(&self, id: u64) -> Result<Option<ScanEvent>, StoreError> {
+        self.read(move |c| {
+            let mut st =
+                c.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM scan_events WHERE id = ?1"))?;
+            Ok(all_rows(st.query([id as i64])?, event)?.pop())
         })
         .await
     }
@@ -217,10 +235,10 @@ mod tests {
     async fn changes_keep_the_result_set_and_the_history() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), "t").unwrap();
-        let stored = store
+        let (stored, _) = store
             .record_scan_changes(vec![
-                enter("005930", "2026-12-07T09:10:00+09:00"),
-                enter("000660", "2026-12-07T09:10:00+09:00"),
+                (enter("005930", "2026-12-07T09:10:00+09:00"), Vec::new()),
+                (enter("000660", "2026-12-07T09:10:00+09:00"), Vec::new()),
             ])
             .await
             .unwrap();
@@ -231,7 +249,14 @@ mod tests {
             time: "2026-12-07T15:31:00+09:00".into(),
             ..enter("005930", "")
         };
-        store.record_scan_changes(vec![leave]).await.unwrap();
+        store
+            .record_scan_changes(vec![(leave, Vec::new())])
+            .await
+            .unwrap();
+        assert_eq!(
+            store.scan_event(stored[0].id).await.unwrap().as_ref(),
+            Some(&stored[0])
+        );
         let members = store.scan_members(7).await.unwrap();
         assert_eq!(members.len(), 1);
         assert_eq!(members[0].code, "000660");

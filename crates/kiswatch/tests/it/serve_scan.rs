@@ -277,3 +277,57 @@ async fn kis_own_scans_answer_with_their_limits_and_say_when_they_are_unavailabl
     t.stop().await;
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_market_scans_entering_reaches_its_alert_channels() {
+    use crate::fakes::{Fake, Provider};
+    let webhook = Fake::start(Provider::Webhook, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = kiswatch::config::ServeConfig {
+        outbound: kiswatch::outbound::OutboundPolicy { allow_private: true },
+        ..config(dir.path(), UpstreamConfig::Demo { seed: 42, speed: 1.0 }, true)
+    };
+    let t = spawn_with(cfg, dir).await;
+    let (status, ch) = t
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "webhook", "name": "웹훅", "config": {"url": webhook.channel_url()}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{ch}");
+    let (status, c) = t
+        .post(
+            "/api/v1/conditions",
+            json!({"name": "20일선 위", "expr": "D: close > ma(20)", "scope": "market", "channels": [ch["id"]],
+                   "filters": {"markets": ["KOSPI"], "exclude": ["etf", "etn", "spac"]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    let id = c["id"].as_u64().unwrap();
+    let delivered = eventually(Duration::from_secs(120), "a 편입 at the webhook", || async {
+        webhook.delivered().into_iter().next()
+    })
+    .await;
+    let body = delivered.json();
+    assert_eq!(
+        (body["type"].as_str(), body["condition_name"].as_str()),
+        (Some("scan_event"), Some("20일선 위")),
+        "{body}"
+    );
+    let event = &body["event"];
+    assert_eq!(
+        (event["kind"].as_str(), event["condition_id"].as_u64()),
+        (Some("enter"), Some(id)),
+        "{body}"
+    );
+    let (_, events) = t.get(&format!("/api/v1/conditions/{id}/events?limit=1000")).await;
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == event["id"] && e["code"] == event["code"]),
+        "the delivered event is the stored one: {body}"
+    );
+    t.stop().await;
+}
