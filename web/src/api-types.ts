@@ -100,6 +100,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conditions/{id}/backtest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["conditions_scan_backtest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conditions/{id}/events": {
         parameters: {
             query?: never;
@@ -1375,6 +1391,69 @@ export interface components {
         ReorderRequest: {
             codes: string[];
         };
+        /** @description One day of a market scan's backtest. */
+        ScanBacktestDay: {
+            /** @description `2026-11-27` */
+            date: string;
+            /** @description Listings entering (편입). */
+            entries: number;
+            /** @description Listings whose condition value was known that day. */
+            evaluated: number;
+            /** @description Listings matching. */
+            matches: number;
+        };
+        /** @description Forward returns after 편입 at one horizon, against the universe's average over the same days. */
+        ScanBacktestHorizon: {
+            /** @description Bars of the condition's period (days for a daily condition). */
+            bars: number;
+            /**
+             * Format: double
+             * @description Share (0..=1) of entries with a positive return.
+             */
+            hit_rate: number | null;
+            /**
+             * Format: double
+             * @description Mean gross percent return after an entry (`null` without samples).
+             */
+            mean_return: number | null;
+            samples: number;
+            /** Format: double */
+            universe_hit_rate: number | null;
+            /** Format: double */
+            universe_mean_return: number | null;
+            /** @description Every evaluated listing-day with a bar that far ahead. */
+            universe_samples: number;
+        };
+        /** @description `GET /api/v1/conditions/{id}/backtest`: the market scan over the universe's stored history. */
+        ScanBacktestReport: {
+            /** Format: int64 */
+            condition_id: number;
+            days: components["schemas"]["ScanBacktestDay"][];
+            entries: number;
+            expr: string;
+            /** @description The first and last day evaluated (`null` without any). */
+            first: string | null;
+            horizons: components["schemas"]["ScanBacktestHorizon"][];
+            last: string | null;
+            period: string;
+            /**
+             * @description Fewer than 20 entries, fewer than 100 days, or the backfill is not done: read the figures as
+             *     anecdotes.
+             */
+            short_history: boolean;
+            /** @description Listings with stored history (fewer than `universe` while the backfill runs). */
+            stocks: number;
+            /**
+             * Format: int64
+             * @description Milliseconds the run took (reading the store and evaluating).
+             */
+            took_ms: number;
+            /**
+             * @description Listings the filters admit (by the master's flags; the price and 거래대금 floors are today's
+             *     and do not apply to the past).
+             */
+            universe: number;
+        };
         /**
          * @description A stock entering or leaving a market scan's result set. Stored (history survives a restart); not a
          *     trigger: no popup, no row blink.
@@ -2147,6 +2226,56 @@ export interface operations {
             };
             /** @description no such condition */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    conditions_scan_backtest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a market-scope condition's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the scan over the universe's stored daily history: matches and entries per day, forward returns after 편입 (1/5/20 bars) against the universe's average */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanBacktestReport"];
+                };
+            };
+            /** @description a watchlist-scope condition */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such condition */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the condition no longer compiles */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

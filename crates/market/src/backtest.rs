@@ -271,11 +271,11 @@ fn run(condition: &Condition, bars: &[Candle], costs: Costs) -> Backtest {
     }
 }
 
-fn mean(xs: &[f64]) -> Option<f64> {
+pub(crate) fn mean(xs: &[f64]) -> Option<f64> {
     (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
 }
 
-fn share_positive(xs: &[f64]) -> Option<f64> {
+pub(crate) fn share_positive(xs: &[f64]) -> Option<f64> {
     (!xs.is_empty()).then(|| xs.iter().filter(|&&r| r > 0.0).count() as f64 / xs.len() as f64)
 }
 
@@ -287,7 +287,7 @@ fn closes(bars: &[Candle], index: usize, k: usize) -> Option<(f64, f64)> {
     (base != 0).then_some((base as f64, later as f64))
 }
 
-fn forward_return(bars: &[Candle], index: usize, k: usize) -> Option<f64> {
+pub(crate) fn forward_return(bars: &[Candle], index: usize, k: usize) -> Option<f64> {
     let (base, later) = closes(bars, index, k)?;
     Some((later - base) / base * 100.0)
 }

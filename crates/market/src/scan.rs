@@ -261,6 +261,142 @@ impl MarketScan {
     }
 }
 
+/// One day of a market scan's backtest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScanDay {
+    pub date: Date,
+    /// Listings whose condition value was known that day.
+    pub evaluated: usize,
+    /// Listings in the result set (the condition true).
+    pub matches: usize,
+    /// Listings entering (true after false or unknown the bar before).
+    pub entries: usize,
+}
+
+/// Forward returns after entering, against every listing-day of the universe, at one horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ScanHorizon {
+    /// The horizon, in bars of the condition's period.
+    pub bars: usize,
+    /// Entries with a bar `bars` ahead.
+    pub samples: usize,
+    /// Mean gross percent return after an entry.
+    pub mean_return: Option<f64>,
+    /// Share (0..=1) of entries with a positive return.
+    pub hit_rate: Option<f64>,
+    /// Every evaluated listing-day with a bar `bars` ahead: the universe's average.
+    pub universe_samples: usize,
+    pub universe_mean_return: Option<f64>,
+    pub universe_hit_rate: Option<f64>,
+}
+
+/// A market scan run over stored history: how many listings matched each day, and what entering
+/// earned after 1, 5 and 20 bars against the universe's average over the same days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanBacktest {
+    /// Listings with bars.
+    pub stocks: usize,
+    /// By date, oldest first (days on which anything was evaluated).
+    pub days: Vec<ScanDay>,
+    pub entries: usize,
+    /// One per [`crate::backtest::HORIZONS`].
+    pub horizons: Vec<ScanHorizon>,
+}
+
+/// Runs a market scan over history, one listing at a time (each listing's bars are seen once and
+/// dropped: memory is one listing's bars plus the per-day counts).
+#[derive(Debug)]
+pub struct ScanBacktester {
+    program: Program,
+    layout: Layout,
+    days: BTreeMap<Date, ScanDay>,
+    entries: [Vec<f64>; 3],
+    universe: [Vec<f64>; 3],
+    stocks: usize,
+}
+
+impl ScanBacktester {
+    pub fn new(condition: &Condition) -> Result<ScanBacktester, ScanError> {
+        if condition.period.is_intraday() {
+            return Err(ScanError::Intraday(condition.period.as_str()));
+        }
+        let mut layout = Layout::new();
+        let program = Program::compile(&condition.expr, &mut layout);
+        Ok(ScanBacktester {
+            program,
+            layout,
+            days: BTreeMap::new(),
+            entries: Default::default(),
+            universe: Default::default(),
+            stocks: 0,
+        })
+    }
+
+    /// One listing's closed bars of the condition's period, oldest first.
+    pub fn add(&mut self, bars: &[Candle]) {
+        use crate::backtest::{HORIZONS, forward_return};
+        if bars.is_empty() {
+            return;
+        }
+        self.stocks += 1;
+        let mut state = SeriesState::new(&self.layout);
+        let mut was = false;
+        for (i, bar) in bars.iter().enumerate() {
+            state.open(*bar);
+            let Some(truth) = self.program.truth(&state) else {
+                was = false;
+                continue;
+            };
+            let date = bar.time.date();
+            let day = self.days.entry(date).or_insert(ScanDay {
+                date,
+                ..ScanDay::default()
+            });
+            day.evaluated += 1;
+            if truth {
+                day.matches += 1;
+            }
+            let entering = truth && !was;
+            if entering {
+                day.entries += 1;
+            }
+            for (h, &k) in HORIZONS.iter().enumerate() {
+                if let Some(r) = forward_return(bars, i, k) {
+                    self.universe[h].push(r);
+                    if entering {
+                        self.entries[h].push(r);
+                    }
+                }
+            }
+            was = truth;
+        }
+    }
+
+    pub fn finish(self) -> ScanBacktest {
+        use crate::backtest::{HORIZONS, mean, share_positive};
+        let horizons = HORIZONS
+            .iter()
+            .enumerate()
+            .map(|(h, &k)| ScanHorizon {
+                bars: k,
+                samples: self.entries[h].len(),
+                mean_return: mean(&self.entries[h]),
+                hit_rate: share_positive(&self.entries[h]),
+                universe_samples: self.universe[h].len(),
+                universe_mean_return: mean(&self.universe[h]),
+                universe_hit_rate: share_positive(&self.universe[h]),
+            })
+            .collect();
+        let days: Vec<ScanDay> = self.days.into_values().collect();
+        ScanBacktest {
+            stocks: self.stocks,
+            entries: days.iter().map(|d| d.entries).sum(),
+            days,
+            horizons,
+        }
+    }
+}
+
 fn bucket_start(period: Period, date: Date) -> DateTime {
     period.date_bucket(date).to_datetime(Time::midnight())
 }
@@ -270,6 +406,39 @@ mod tests {
     use jiff::civil::date;
 
     use super::*;
+
+    #[test]
+    fn a_backtest_counts_matches_and_entries_per_day_and_compares_with_the_universe() {
+        let calendar = Calendar::krx();
+        let condition = Condition::parse("D: close > ma(3)").unwrap();
+        let mut bt = ScanBacktester::new(&condition).unwrap();
+        // Rising: true from the 3rd bar on (one entry); flat: never true; falling then rising.
+        let (rising, _) = days(calendar, date(2026, 11, 2), &[100, 101, 102, 103, 104, 105]);
+        let (flat, _) = days(calendar, date(2026, 11, 2), &[100, 100, 100, 100, 100, 100]);
+        let (dip, _) = days(calendar, date(2026, 11, 2), &[100, 99, 98, 99, 101, 100]);
+        bt.add(&rising);
+        bt.add(&flat);
+        bt.add(&dip);
+        bt.add(&[]);
+        let r = bt.finish();
+        assert_eq!(r.stocks, 3);
+        // ma(3) is known from the 3rd bar: 4 days evaluated for each listing.
+        assert_eq!(r.days.len(), 4);
+        assert!(r.days.iter().all(|d| d.evaluated == 3));
+        assert_eq!(r.days.iter().map(|d| d.matches).collect::<Vec<_>>(), [1, 2, 2, 1]);
+        assert_eq!(r.entries, 2, "rising on its 3rd bar, the dip on its 4th");
+        // 1 bar ahead: the rising entry at 102 → 103, the dip's entry at 99 → 101.
+        let one = &r.horizons[0];
+        assert_eq!((one.bars, one.samples), (1, 2));
+        let expect = ((103.0 - 102.0) / 102.0 * 100.0 + (101.0 - 99.0) / 99.0 * 100.0) / 2.0;
+        assert!((one.mean_return.unwrap() - expect).abs() < 1e-9);
+        assert_eq!(one.hit_rate, Some(1.0));
+        // The universe: every evaluated day with a next bar (3 a listing).
+        assert_eq!(one.universe_samples, 9);
+        assert!(one.universe_mean_return.unwrap() < one.mean_return.unwrap());
+        assert_eq!(r.horizons[2].samples, 0, "no 20 bars ahead");
+        assert!(ScanBacktester::new(&Condition::parse("5m: close > 1").unwrap()).is_err());
+    }
 
     fn code(n: u32) -> StockCode {
         StockCode::parse(&format!("{n:06}")).unwrap()

@@ -123,6 +123,7 @@ pub fn router(state: AppState, guard: HostGuard) -> Router {
         )
         .route("/api/v1/conditions/{id}/matches", get(scans::matches))
         .route("/api/v1/conditions/{id}/events", get(scans::events))
+        .route("/api/v1/conditions/{id}/backtest", get(scans::backtest))
         .route("/api/v1/scans/kis/{kind}", get(kis_scans::ranking))
         .route("/api/v1/scans/hts", get(kis_scans::hts_conditions))
         .route("/api/v1/scans/hts/{seq}", get(kis_scans::hts_matches))

@@ -36,6 +36,7 @@ use crate::hub::protocol::ServerMessage;
         super::conditions::delete,
         super::scans::matches,
         super::scans::events,
+        super::scans::backtest,
         super::kis_scans::ranking,
         super::kis_scans::hts_conditions,
         super::kis_scans::hts_matches,

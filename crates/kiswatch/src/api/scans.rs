@@ -10,7 +10,8 @@ use super::extract::{Path, Query};
 use super::triggers::whole;
 use super::{ApiError, ApiResult, AppState};
 use crate::contract::{
-    ConditionScope, ErrorBody, ScanEvent, ScanMatch, ScanMatches, TriggerValues, UniverseProgress,
+    ConditionScope, ErrorBody, ScanBacktestReport, ScanEvent, ScanMatch, ScanMatches, TriggerValues,
+    UniverseProgress,
 };
 use crate::store::ConditionRow;
 
@@ -102,4 +103,23 @@ pub async fn events(
         Some(l) => whole("limit", l, 1000)?.max(1) as usize,
     };
     Ok(Json(state.store.scan_events(row.id, after, limit).await?))
+}
+
+#[utoipa::path(get, operation_id = "conditions_scan_backtest", path = "/api/v1/conditions/{id}/backtest", tag = "conditions", params(("id" = u64, Path, description = "a market-scope condition's id")), responses((status = 200, description = "the scan over the universe's stored daily history: matches and entries per day, forward returns after 편입 (1/5/20 bars) against the universe's average", body = ScanBacktestReport), (status = 400, description = "a watchlist-scope condition", body = ErrorBody), (status = 404, description = "no such condition", body = ErrorBody), (status = 422, description = "the condition no longer compiles", body = ErrorBody)))]
+pub async fn backtest(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<ScanBacktestReport>> {
+    let row = market_condition(&state, &raw).await?;
+    crate::scan::backtest::run(&state.store, &state.stocks, &row)
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_condition",
+                format!("condition {} does not compile any more", row.id),
+                format!("조건 {}을(를) 더 이상 해석할 수 없습니다", row.id),
+            )
+        })
 }

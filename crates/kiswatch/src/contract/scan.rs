@@ -169,3 +169,62 @@ pub struct HtsConditions {
     pub reason_ko: Option<String>,
     pub conditions: Vec<HtsCondition>,
 }
+
+/// One day of a market scan's backtest.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ScanBacktestDay {
+    /// `2026-11-27`
+    pub date: String,
+    /// Listings whose condition value was known that day.
+    pub evaluated: usize,
+    /// Listings matching.
+    pub matches: usize,
+    /// Listings entering (편입).
+    pub entries: usize,
+}
+
+/// Forward returns after 편입 at one horizon, against the universe's average over the same days.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ScanBacktestHorizon {
+    /// Bars of the condition's period (days for a daily condition).
+    pub bars: usize,
+    pub samples: usize,
+    /// Mean gross percent return after an entry (`null` without samples).
+    #[schema(required = true)]
+    pub mean_return: Option<f64>,
+    /// Share (0..=1) of entries with a positive return.
+    #[schema(required = true)]
+    pub hit_rate: Option<f64>,
+    /// Every evaluated listing-day with a bar that far ahead.
+    pub universe_samples: usize,
+    #[schema(required = true)]
+    pub universe_mean_return: Option<f64>,
+    #[schema(required = true)]
+    pub universe_hit_rate: Option<f64>,
+}
+
+/// `GET /api/v1/conditions/{id}/backtest`: the market scan over the universe's stored history.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ScanBacktestReport {
+    pub condition_id: u64,
+    pub expr: String,
+    pub period: String,
+    /// Listings the filters admit (by the master's flags; the price and 거래대금 floors are today's
+    /// and do not apply to the past).
+    pub universe: usize,
+    /// Listings with stored history (fewer than `universe` while the backfill runs).
+    pub stocks: usize,
+    /// The first and last day evaluated (`null` without any).
+    #[schema(required = true)]
+    pub first: Option<String>,
+    #[schema(required = true)]
+    pub last: Option<String>,
+    pub days: Vec<ScanBacktestDay>,
+    pub entries: usize,
+    pub horizons: Vec<ScanBacktestHorizon>,
+    /// Fewer than 20 entries, fewer than 100 days, or the backfill is not done: read the figures as
+    /// anecdotes.
+    pub short_history: bool,
+    /// Milliseconds the run took (reading the store and evaluating).
+    pub took_ms: u64,
+}

@@ -4,6 +4,7 @@
 //! The evaluation itself is `market::scan::MarketScan` (no I/O); [`service`] sweeps the market,
 //! backfills the universe's daily history and keeps the result sets and 편입/이탈 events.
 
+pub mod backtest;
 pub mod service;
 pub mod universe;
 

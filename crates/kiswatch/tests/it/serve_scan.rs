@@ -152,6 +152,46 @@ async fn a_market_scan_finds_stocks_pushes_their_entering_and_keeps_its_result_s
             .map_or(replayed["id"].as_u64(), |e| e["id"].as_u64())
     );
 
+    // The scan over the stored history: per day, and what entering earned against the universe.
+    let (status, bt) = t.get(&format!("/api/v1/conditions/{id}/backtest")).await;
+    assert_eq!(status, 200, "{bt}");
+    assert_eq!(
+        (bt["universe"].as_u64(), bt["period"].as_str()),
+        (Some(universe), Some("D")),
+        "{}",
+        bt["universe"]
+    );
+    let stocks = bt["stocks"].as_u64().unwrap();
+    assert!(stocks > 0 && stocks <= universe, "{stocks}");
+    let days = bt["days"].as_array().unwrap();
+    assert!(
+        days.len() > 100,
+        "about 480 sessions after MA20's first 20: {}",
+        days.len()
+    );
+    assert!(
+        days.iter()
+            .all(|d| d["matches"].as_u64() <= d["evaluated"].as_u64()
+                && d["evaluated"].as_u64().unwrap() <= stocks)
+    );
+    let entries: u64 = days.iter().map(|d| d["entries"].as_u64().unwrap()).sum();
+    assert_eq!(bt["entries"].as_u64(), Some(entries));
+    assert_eq!(
+        bt["horizons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["bars"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 5, 20]
+    );
+    assert!(
+        bt["horizons"][0]["universe_mean_return"].is_number() && bt["horizons"][0]["mean_return"].is_number(),
+        "{}",
+        bt["horizons"]
+    );
+    assert_eq!(bt["short_history"], true, "the backfill is still running");
+
     // A PUT that leaves the scope out keeps it (and the filters).
     let (status, kept) = t
         .put(
