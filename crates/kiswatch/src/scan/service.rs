@@ -277,6 +277,10 @@ impl ScanService {
                 .filter_map(|r| StockCode::parse(&r.code).ok())
                 .collect();
             for m in self.store.scan_members(row.id).await? {
+                // A member the (changed) filters no longer admit is not restored: it could never leave.
+                if !universe.is_empty() && StockCode::parse(&m.code).is_ok_and(|c| !universe.contains(&c)) {
+                    continue;
+                }
                 if let (Ok(code), Some(since)) = (
                     StockCode::parse(&m.code),
                     m.since.get(..19).and_then(|s| s.parse().ok()),
