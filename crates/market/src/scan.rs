@@ -269,7 +269,7 @@ pub struct ScanDay {
     pub evaluated: usize,
     /// Listings in the result set (the condition true).
     pub matches: usize,
-    /// Listings entering (true after false or unknown the bar before).
+    /// Listings entering (true after false the bar before; the first known bar is no entry).
     pub entries: usize,
 }
 
@@ -340,11 +340,13 @@ impl ScanBacktester {
         }
         self.stocks += 1;
         let mut state = SeriesState::new(&self.layout);
-        let mut was = false;
+        // The truth on the bar before (`None`: unknown). The first known bar only says where the
+        // listing stands, as when a scan starts: matching there is not entering.
+        let mut was: Option<bool> = None;
         for (i, bar) in bars.iter().enumerate() {
             state.open(*bar);
             let Some(truth) = self.program.truth(&state) else {
-                was = false;
+                was = None;
                 continue;
             };
             let date = bar.time.date();
@@ -356,7 +358,7 @@ impl ScanBacktester {
             if truth {
                 day.matches += 1;
             }
-            let entering = truth && !was;
+            let entering = truth && was == Some(false);
             if entering {
                 day.entries += 1;
             }
@@ -368,7 +370,7 @@ impl ScanBacktester {
                     }
                 }
             }
-            was = truth;
+            was = Some(truth);
         }
     }
 
@@ -426,11 +428,14 @@ mod tests {
         assert_eq!(r.days.len(), 4);
         assert!(r.days.iter().all(|d| d.evaluated == 3));
         assert_eq!(r.days.iter().map(|d| d.matches).collect::<Vec<_>>(), [1, 2, 2, 1]);
-        assert_eq!(r.entries, 2, "rising on its 3rd bar, the dip on its 4th");
-        // 1 bar ahead: the rising entry at 102 → 103, the dip's entry at 99 → 101.
+        // Rising matches from its first known bar: where it stands, not an entry. The dip enters on
+        // its 4th bar.
+        assert_eq!(r.entries, 1);
+        assert_eq!(r.days.iter().map(|d| d.entries).collect::<Vec<_>>(), [0, 1, 0, 0]);
+        // 1 bar ahead: the dip's entry at 99 → 101.
         let one = &r.horizons[0];
-        assert_eq!((one.bars, one.samples), (1, 2));
-        let expect = ((103.0 - 102.0) / 102.0 * 100.0 + (101.0 - 99.0) / 99.0 * 100.0) / 2.0;
+        assert_eq!((one.bars, one.samples), (1, 1));
+        let expect = (101.0 - 99.0) / 99.0 * 100.0;
         assert!((one.mean_return.unwrap() - expect).abs() < 1e-9);
         assert_eq!(one.hit_rate, Some(1.0));
         // The universe: every evaluated day with a next bar (3 a listing).
