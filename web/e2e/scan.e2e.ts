@@ -1,10 +1,11 @@
 // 조건검색 in a real browser against the real service (demo simulator): the page with no market-scope condition
 // yet, an intraday condition refused inline, a daily one created through the form and selected, the
 // collection's progress, the result rows (or the empty message), live 편입/이탈 played into the page's socket,
-// ＋ to the watchlist, and the phone layout. Screenshots go to target/e2e-screenshots/.
+// ＋ to the watchlist, and the phone layout; the backtest of a market scan over the stored history, and KIS's
+// own rankings and HTS conditions beside kiswatch's. Screenshots go to target/e2e-screenshots/.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Page, WebSocketRoute } from "playwright-core";
+import type { Locator, Page, WebSocketRoute } from "playwright-core";
 import { api, launchBrowser, missingPrerequisite, screenshot, startServe, until, type Browser, type Proc } from "./harness";
 
 const missing = missingPrerequisite();
@@ -16,6 +17,11 @@ function rateOf(text: string | null): number | null {
   return m ? Number(`${m[1]}${m[2].replace(/,/g, "")}`) : null;
 }
 
+/** Scrolls the page so `target` starts just under the sticky top bar (for a screenshot of it). */
+async function scrollUnderTopbar(target: Locator): Promise<void> {
+  await target.evaluate((el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - (document.querySelector(".topbar")?.getBoundingClientRect().height ?? 0) - 8));
+}
+
 describe.skipIf(missing !== null)("조건검색", () => {
   let app: Proc;
   let browser: Browser;
@@ -25,7 +31,8 @@ describe.skipIf(missing !== null)("조건검색", () => {
   let conditionId = 0;
 
   beforeAll(async () => {
-    app = await startServe(["--no-demo-content"]);
+    // No HTS user: KIS's HTS conditions answer "unavailable" with the reason.
+    app = await startServe(["--no-demo-content"], { KIS_HTS_ID: "" });
     await api(app.url, "POST", "/sim/clock", { speed: 10 });
     browser = await launchBrowser();
     page = browser.page;
@@ -149,6 +156,130 @@ describe.skipIf(missing !== null)("조건검색", () => {
       }
     }
     await screenshot(page, "scan-phone");
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(browser.consoleErrors.join("\n")).toBe("");
+  });
+  it("backtests a market scan over the stored history, and shows KIS's own scans beside kiswatch's", async () => {
+    const created = await api<{ id: number }>(app.url, "POST", "/api/v1/conditions", {
+      expr: "D: close > ma(20)",
+      scope: "market",
+      filters: { markets: ["KOSDAQ"], exclude: ["etf", "etn", "spac"] },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    // The service backfills the listings' daily history in the background: wait until some is stored.
+    await until(async () => (await api<{ stocks: number }>(app.url, "GET", `/api/v1/conditions/${id}/backtest`)).body.stocks > 0, "stored daily history to backtest", 90_000);
+    const scanRequests: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/api/v1/scans/")) scanRequests.push(new URL(r.url()).pathname);
+    });
+    // The backtest's answer is held until the page has shown that it is computing.
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    await page.route(`**/api/v1/conditions/${id}/backtest`, async (route) => {
+      await gate;
+      await route.continue();
+    });
+    await page.goto(`${app.url}/scan?id=${id}`);
+    await until(async () => (await page.getByTestId("scan-picker").inputValue()) === String(id), "the condition picked");
+    const panel = page.getByTestId("scan-backtest");
+    expect(await panel.getAttribute("data-state")).toBe("idle");
+    const run = page.getByTestId("scan-backtest-run");
+    expect(await run.textContent()).toBe("백테스트");
+    await run.click();
+    await page.getByTestId("scan-backtest-running").waitFor();
+    expect(await page.getByTestId("scan-backtest-running").textContent()).toContain("계산 중");
+    expect(await run.isDisabled()).toBe(true);
+    await scrollUnderTopbar(panel.locator("xpath=.."));
+    console.log(`  screenshot: ${await screenshot(page, "scan-backtest-running")}`);
+    release();
+    await page.locator('[data-testid="scan-backtest"][data-state="done"]').waitFor({ timeout: 30_000 });
+    expect(await run.isDisabled()).toBe(false);
+    await page.unroute(`**/api/v1/conditions/${id}/backtest`);
+
+    expect(await page.getByTestId("scan-backtest-span").textContent()).toMatch(/^\d{4}-\d{2}-\d{2} ~ \d{4}-\d{2}-\d{2}, 일봉 [\d,]+일$/);
+    const facts = (await page.getByTestId("scan-backtest-stocks").textContent()) ?? "";
+    const m = /종목 ([\d,]+) \/ ([\d,]+)/.exec(facts);
+    expect(m, facts).not.toBeNull();
+    const [stocks, universe] = [Number(m![1].replace(/,/g, "")), Number(m![2].replace(/,/g, ""))];
+    expect(stocks).toBeGreaterThan(0);
+    expect(facts).toMatch(/편입 [\d,]+회/);
+    // One row per horizon, in days.
+    const horizons = page.getByTestId("scan-backtest-horizon");
+    expect(await horizons.count()).toBe(3);
+    expect((await horizons.locator("th").allTextContents()).map((x) => x.replace(/표본.*$/, ""))).toEqual(["1일 후", "5일 후", "20일 후"]);
+    for (const cell of await page.getByTestId("scan-backtest-excess").all()) {
+      const text = ((await cell.textContent()) ?? "").trim();
+      expect(text).toMatch(/^([+-]?\d+\.\d{2}%p|—)$/);
+      const cls = (await cell.getAttribute("class")) ?? "";
+      if (text.startsWith("+")) expect(cls).toContain("up");
+      if (text.startsWith("-")) expect(cls).toContain("down");
+    }
+    expect(await horizons.first().locator("td").nth(0).textContent()).toMatch(/^([+-]?\d+\.\d{2}%|—)$/);
+    expect(await horizons.first().locator("td").nth(1).textContent()).toMatch(/^(\d+\.\d%|—)$/);
+    expect(await page.getByTestId("scan-backtest-note").textContent()).toContain("오늘 값이라 과거에는 적용하지 않았습니다");
+    const chart = page.getByTestId("scan-backtest-chart");
+    expect(Number(await chart.getAttribute("data-days"))).toBeGreaterThan(0);
+    expect(await chart.locator("path.bt-chart-line").getAttribute("d")).toMatch(/^M[\d.]+,[\d.]+/);
+    // The backfill is still running (a thousand listings take minutes): the figures are anecdotes, and it says so.
+    expect(stocks).toBeLessThan(universe);
+    const short = page.getByTestId("scan-backtest-short");
+    expect(await short.isVisible()).toBe(true);
+    expect(await short.textContent()).toMatch(/일봉 수집 중.*일화 이상으로 읽지 마세요/);
+    await scrollUnderTopbar(panel.locator("xpath=.."));
+    console.log(`  screenshot: ${await screenshot(page, "scan-backtest")}`);
+
+    // KIS's scans: nothing is fetched before the section opens.
+    expect(scanRequests).toEqual([]);
+    const kis = page.getByTestId("kis-scans");
+    await kis.locator("summary").click();
+    const kisRows = page.getByTestId("kis-row");
+    await until(async () => (await kisRows.count()) > 0, "KIS's 거래량 ranking");
+    expect(scanRequests).toEqual(["/api/v1/scans/kis/volume"]);
+    expect(await page.getByTestId("kis-tab-volume").getAttribute("aria-selected")).toBe("true");
+    expect(await kisRows.count()).toBeLessThanOrEqual(30);
+    expect(await page.getByTestId("kis-limits").textContent()).toContain("30종목");
+    const top = kisRows.first();
+    expect(await top.locator("td.price").textContent()).toMatch(/^\d{1,3}(,\d{3})*$/);
+    const code = (await top.getAttribute("data-code")) ?? "";
+    expect(await top.locator("a.stock-name").getAttribute("href")).toBe(`/stocks/${code}`);
+    // The result table's ＋.
+    const addCode = (await kisRows.filter({ has: page.getByTestId("scan-add") }).first().getAttribute("data-code")) ?? "";
+    const addRow = page.locator(`[data-testid="kis-row"][data-code="${addCode}"]`);
+    await addRow.getByTestId("scan-add").click();
+    await addRow.getByTestId("scan-watched").waitFor();
+    expect((await api<Array<{ code: string }>>(app.url, "GET", "/api/v1/watchlist")).body.map((w) => w.code)).toContain(addCode);
+    // 상승률: no 거래대금 from KIS, so no column for it.
+    await page.getByTestId("kis-tab-rise").click();
+    await until(async () => (await page.getByTestId("kis-table").getAttribute("data-source")) === "rise", "KIS's 상승률 ranking");
+    expect(await kisRows.count()).toBeGreaterThan(0);
+    expect(await kisRows.first().locator("td.col-rate").getAttribute("class")).toMatch(/\b(up|flat)\b/);
+    await page.getByTestId("kis-tab-volume").click();
+    await until(async () => (await page.getByTestId("kis-table").getAttribute("data-source")) === "volume", "거래량 again");
+    expect(scanRequests.filter((p) => p.endsWith("/volume"))).toHaveLength(1);
+    await scrollUnderTopbar(kis);
+    console.log(`  screenshot: ${await screenshot(page, "scan-kis")}`);
+    // HTS conditions without KIS_HTS_ID: a calm note with the reason, not an error.
+    await page.getByTestId("kis-tab-hts").click();
+    const note = page.getByTestId("kis-unavailable");
+    await note.waitFor();
+    expect(await note.textContent()).toContain("KIS_HTS_ID");
+    expect(await page.getByTestId("kis-body").getAttribute("data-state")).toBe("unavailable");
+    expect(await page.locator('[data-testid="kis-body"] [role="alert"]').count()).toBe(0);
+    console.log(`  screenshot: ${await screenshot(page, "scan-kis-hts")}`);
+    expect(browser.consoleErrors.join("\n")).toBe("");
+
+    // A phone: the report and KIS's table fit without a sideways scroll.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByTestId("kis-tab-volume").click();
+    await until(async () => (await page.getByTestId("kis-table").getAttribute("data-source")) === "volume", "거래량 on the phone");
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    expect(await page.locator(".kis-body .scan-table-box").evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0);
+    expect(await page.locator(".scan-bt-table-box").evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0);
+    await scrollUnderTopbar(panel.locator("xpath=.."));
+    console.log(`  screenshot: ${await screenshot(page, "scan-backtest-phone")}`);
+    await scrollUnderTopbar(kis);
+    console.log(`  screenshot: ${await screenshot(page, "scan-kis-phone")}`);
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(browser.consoleErrors.join("\n")).toBe("");
   });

@@ -11,7 +11,10 @@ import {
   backtestFrom,
   candleSetFrom,
   conditionFrom,
+  htsConditionsFrom,
+  kisScanFrom,
   quoteFromPrice,
+  scanBacktestFrom,
   scanEventFrom,
   scanResultFrom,
   snapshotFrom,
@@ -21,7 +24,11 @@ import {
   type BacktestResult,
   type CandleSet,
   type Condition,
+  type HtsConditions,
+  type KisRanking,
+  type KisScan,
   type Quote,
+  type ScanBacktest,
   type ScanEvent,
   type ScanEventWire,
   type ScanFilters,
@@ -231,6 +238,26 @@ export class Api {
     if (query.limit !== undefined) qs.set("limit", String(query.limit));
     const search = qs.toString();
     return this.request<ScanEventWire[]>("GET", `/api/v1/conditions/${id}/events${search ? `?${search}` : ""}`, undefined, signal).then((list) => list.map(scanEventFrom));
+  }
+
+  /** The market scan run over the universe's stored daily history (about a second over ~2,500 listings). */
+  scanBacktest(id: number, signal?: AbortSignal): Promise<ScanBacktest> {
+    return this.call("get", "/api/v1/conditions/{id}/backtest", { params: { id }, signal }).then(scanBacktestFrom);
+  }
+
+  /** KIS's ranking (거래량·거래대금·상승률·하락률순위): 30 rows at most; unavailable on 모의투자. */
+  kisRanking(kind: KisRanking, signal?: AbortSignal): Promise<KisScan> {
+    return this.call("get", "/api/v1/scans/kis/{kind}", { params: { kind }, signal }).then(kisScanFrom);
+  }
+
+  /** The conditions saved in the HTS of `KIS_HTS_ID` (unavailable without it, or on 모의투자). */
+  htsConditions(signal?: AbortSignal): Promise<HtsConditions> {
+    return this.call("get", "/api/v1/scans/hts", { signal }).then(htsConditionsFrom);
+  }
+
+  /** What an HTS condition matches now: 100 stocks at most, refetched by the service at most once a minute. */
+  htsMatches(seq: string, signal?: AbortSignal): Promise<KisScan> {
+    return this.call("get", "/api/v1/scans/hts/{seq}", { params: { seq }, signal }).then(kisScanFrom);
   }
 
   backtest(code: string, condition: string, opts: { from?: string; commissionRate?: number; taxRate?: number } = {}): Promise<BacktestResult> {

@@ -375,6 +375,123 @@ export function scanEventFrom(e: ScanEventWire): ScanEvent {
   };
 }
 
+/** One day of a market scan's backtest. */
+export interface ScanBacktestDay {
+  /** `2026-11-27` */
+  date: string;
+  /** Listings whose condition value was known that day. */
+  evaluated: number;
+  matches: number;
+  /** Listings entering (편입): true that day, false or unknown the day before. */
+  entries: number;
+}
+
+/** Forward returns after 편입 at one horizon, beside the universe's over the same days. */
+export interface ScanBacktestHorizon {
+  /** Bars of the condition's period. */
+  bars: number;
+  samples: number;
+  /** Mean gross percent return after an entry. */
+  meanReturn: number | null;
+  /** Share (0..1) of entries with a positive return. */
+  hitRate: number | null;
+  universeSamples: number;
+  universeMeanReturn: number | null;
+  universeHitRate: number | null;
+}
+
+/** `GET /api/v1/conditions/{id}/backtest`: a market scan run over the universe's stored history. */
+export interface ScanBacktest {
+  conditionId: number;
+  expr: string;
+  period: string;
+  /** Listings the filters admit (by the master's flags only). */
+  universe: number;
+  /** Listings with stored history (fewer than `universe` while the backfill runs). */
+  stocks: number;
+  first: string | null;
+  last: string | null;
+  days: ScanBacktestDay[];
+  entries: number;
+  horizons: ScanBacktestHorizon[];
+  shortHistory: boolean;
+  tookMs: number;
+}
+
+export function scanBacktestFrom(r: Wire["ScanBacktestReport"]): ScanBacktest {
+  return {
+    conditionId: r.condition_id,
+    expr: r.expr,
+    period: r.period,
+    universe: r.universe,
+    stocks: r.stocks,
+    first: r.first,
+    last: r.last,
+    days: r.days.map((d) => ({ date: d.date, evaluated: d.evaluated, matches: d.matches, entries: d.entries })),
+    entries: r.entries,
+    horizons: r.horizons.map((x) => ({
+      bars: x.bars,
+      samples: x.samples,
+      meanReturn: x.mean_return,
+      hitRate: x.hit_rate,
+      universeSamples: x.universe_samples,
+      universeMeanReturn: x.universe_mean_return,
+      universeHitRate: x.universe_hit_rate,
+    })),
+    shortHistory: r.short_history,
+    tookMs: r.took_ms,
+  };
+}
+
+// ---- KIS's own scans (순위, HTS 조건검색) ----
+
+export type KisRanking = "volume" | "turnover" | "rise" | "fall";
+
+export interface KisScanRow {
+  rank: number;
+  code: string;
+  name: string;
+  price: number;
+  change: number;
+  rate: number;
+  volume: number;
+  /** 거래대금 where KIS gives it (`null` for 등락률순위). */
+  turnover: number | null;
+}
+
+/** A KIS ranking or an HTS condition's result; `available: false` (모의투자, no HTS ID) is not a failure. */
+export interface KisScan {
+  source: string;
+  available: boolean;
+  reasonKo: string | null;
+  reason: string | null;
+  /** What KIS limits (30 rows with no next page; 100 results, once a minute). */
+  limitsKo: string;
+  rows: KisScanRow[];
+}
+
+export interface HtsConditions {
+  available: boolean;
+  reasonKo: string | null;
+  reason: string | null;
+  conditions: Wire["HtsCondition"][];
+}
+
+export function kisScanFrom(s: Wire["KisScan"]): KisScan {
+  return {
+    source: s.source,
+    available: s.available,
+    reason: s.reason,
+    reasonKo: s.reason_ko,
+    limitsKo: s.limits_ko,
+    rows: s.rows.map((r) => ({ rank: r.rank, code: r.code, name: r.name, price: r.price, change: r.change, rate: r.change_rate, volume: r.volume, turnover: r.turnover })),
+  };
+}
+
+export function htsConditionsFrom(c: Wire["HtsConditions"]): HtsConditions {
+  return { available: c.available, reason: c.reason, reasonKo: c.reason_ko, conditions: c.conditions.map((x) => ({ seq: x.seq, group: x.group, name: x.name })) };
+}
+
 export interface BacktestSignal {
   time: string;
   /** The signal bar's close (the price a trade at the signal would have paid). */

@@ -1,10 +1,11 @@
 // 조건검색's arithmetic, apart from the page so the unit tests run it without a DOM: the result table's order
 // and filter, the history collection's progress line, how live 편입/이탈 events land on a result set the page
-// fetched earlier, the event list's merge, and the refetch that runs at most once a second.
+// fetched earlier, the event list's merge, and the refetch that runs at most once a second; the backtest
+// report's rows (horizons by period, the excess over the universe), why it is short, and its chart's paths.
 
-import { formatKrw } from "./format";
+import { formatKrw, formatRate } from "./format";
 import { t } from "./i18n";
-import type { ScanEvent, ScanMatch, ScanProgress, ScanResult } from "./model";
+import type { ScanBacktest, ScanBacktestHorizon, ScanEvent, ScanMatch, ScanProgress, ScanResult } from "./model";
 
 export type ScanSortKey = "name" | "price" | "rate" | "turnover" | "since";
 
@@ -193,4 +194,111 @@ export class Throttle {
       }
     }
   }
+}
+
+// ---- The backtest of a market scan ----
+
+/** The unit a horizon or a span is counted in on `period`'s bars: 일 (D), 주 (W), 개월 (M). */
+export function barUnit(period: string): string {
+  return t(period === "W" ? "unitWeek" : period === "M" ? "unitMonth" : "unitDay");
+}
+
+/** A horizon as its period reads: `1일 후`, `5주 후`, `20개월 후`. */
+export function horizonLabel(bars: number, period: string): string {
+  return t("btAfterUnit", { n: bars, unit: barUnit(period) });
+}
+
+/** Mean return after 편입 less the universe's over the same days, in percentage points (`null` without both). */
+export function excessReturn(h: Pick<ScanBacktestHorizon, "meanReturn" | "universeMeanReturn">): number | null {
+  if (h.meanReturn === null || h.universeMeanReturn === null || !Number.isFinite(h.meanReturn) || !Number.isFinite(h.universeMeanReturn)) return null;
+  return h.meanReturn - h.universeMeanReturn;
+}
+
+export interface HorizonRow extends ScanBacktestHorizon {
+  label: string;
+  excess: number | null;
+}
+
+/** One row per horizon of the report's table, shortest first. */
+export function horizonRows(r: Pick<ScanBacktest, "period" | "horizons">): HorizonRow[] {
+  return [...r.horizons].sort((a, b) => a.bars - b.bars).map((h) => ({ ...h, label: horizonLabel(h.bars, r.period), excess: excessReturn(h) }));
+}
+
+/** `2025-11-13 ~ 2026-12-04, 일봉 481일` (`주봉 98주`, `월봉 24개월`); `null` when nothing was evaluated. */
+export function backtestSpan(r: Pick<ScanBacktest, "period" | "first" | "last" | "days">): string | null {
+  if (!r.first || !r.last) return null;
+  return t("btSpanDays", { from: r.first, to: r.last, bars: t(r.period === "W" ? "barsWeek" : r.period === "M" ? "barsMonth" : "barsDay"), n: formatKrw(r.days.length), unit: barUnit(r.period) });
+}
+
+/** The service's thresholds of `short_history` (`scan::backtest`): fewer entries or days than these. */
+export const SHORT_ENTRIES = 20;
+export const SHORT_DAYS = 100;
+
+/** Why a report reads as anecdotes: few entries, few days, the history still collected (empty: none known). */
+export function shortReasons(r: Pick<ScanBacktest, "entries" | "days" | "stocks" | "universe" | "period">): string[] {
+  const out: string[] = [];
+  if (r.entries < SHORT_ENTRIES) out.push(t("btShortEntries", { n: formatKrw(r.entries) }));
+  if (r.days.length < SHORT_DAYS) out.push(t("btShortDays", { n: formatKrw(r.days.length), unit: barUnit(r.period) }));
+  if (r.stocks < r.universe) out.push(t("btShortCollecting", { stocks: formatKrw(r.stocks), universe: formatKrw(r.universe) }));
+  return out;
+}
+
+/** A share 0..1 as a percent with one decimal: `44.6%` (`—` when unknown). */
+export function formatShare(v: number | null): string {
+  return v === null || !Number.isFinite(v) ? "—" : `${(v * 100).toFixed(1)}%`;
+}
+
+/** A difference of two percents, signed, in percentage points: `+0.12%p`, `-1.05%p`. */
+export function formatPoints(v: number | null): string {
+  const rate = formatRate(v);
+  return rate === "—" ? rate : `${rate}p`;
+}
+
+/** The smallest 1, 2 or 5 × 10ⁿ at or above `n` (an axis' top); 1 for nothing above zero. */
+export function niceCeil(n: number): number {
+  if (!Number.isFinite(n) || n <= 1) return 1;
+  const p = 10 ** Math.floor(Math.log10(n));
+  for (const m of [1, 2, 5, 10]) if (m * p >= n) return m * p;
+  return 10 * p;
+}
+
+/** A coordinate for a path: at most two decimals, no `-0`. */
+function coord(v: number): string {
+  const r = Math.round(v * 100) / 100;
+  return String(r === 0 ? 0 : r);
+}
+
+/**
+ * The line through `values`, one per slot of `width / values.length`, each at its slot's middle, `max` at the
+ * top (y 0) and zero at the bottom (y `height`): an SVG path, empty for no values. One value draws a flat
+ * line across its slot (a path of one point draws nothing).
+ */
+export function linePath(values: readonly number[], max: number, width: number, height: number): string {
+  const n = values.length;
+  if (n === 0) return "";
+  const slot = width / n;
+  const y = (v: number) => coord(max > 0 ? height - (Math.min(Math.max(v, 0), max) / max) * height : height);
+  if (n === 1) return `M0,${y(values[0])}H${coord(width)}`;
+  return values.map((v, i) => `${i === 0 ? "M" : "L"}${coord((i + 0.5) * slot)},${y(v)}`).join("");
+}
+
+/** Bars for `values` on the same axis as [`linePath`], one rectangle per non-zero value: an SVG path. */
+export function barsPath(values: readonly number[], max: number, width: number, height: number): string {
+  const n = values.length;
+  if (n === 0 || max <= 0) return "";
+  const slot = width / n;
+  const gap = slot * 0.15;
+  let d = "";
+  values.forEach((v, i) => {
+    if (!(v > 0)) return;
+    const top = height - (Math.min(v, max) / max) * height;
+    d += `M${coord(i * slot + gap)},${coord(height)}V${coord(top)}H${coord((i + 1) * slot - gap)}V${coord(height)}Z`;
+  });
+  return d;
+}
+
+/** The day under a pointer `fraction` (0..1) of the way across a chart of `n` days. */
+export function dayIndexAt(fraction: number, n: number): number {
+  if (n <= 0) return -1;
+  return Math.min(n - 1, Math.max(0, Math.floor(fraction * n)));
 }

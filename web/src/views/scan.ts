@@ -4,7 +4,9 @@
 // still collects the listings' daily history, how far it is; the result set as a table sorted and filtered here
 // (a row lights up when it enters live, fades out when it leaves, ＋ puts it on the watchlist); the latest
 // 편입/이탈 beside it. After every sweep of the chosen condition (`scan_sweep`) the result set is read again, at
-// most once a second; after a reconnect the events missed and the result set are read again.
+// most once a second; after a reconnect the events missed and the result set are read again. 백테스트 runs the
+// chosen condition over the stored daily history (`scan-backtest.ts` draws the report); KIS's own rankings and
+// HTS conditions sit beside kiswatch's in a section closed until opened (`kis-scans.ts`).
 
 import { api, type MarketConditionBody } from "../api";
 import { live, triggers } from "../app";
@@ -16,6 +18,8 @@ import { scanUrl, stockUrl } from "../router";
 import { DEFAULT_SORT, filterMatches, matchFromEvent, mergeEvents, newestEventId, nextSort, progressRatio, progressText, reconcile, sortMatches, Throttle, type ScanSort, type ScanSortKey } from "../scan";
 import { scanChannel } from "../ws";
 import { conditionPeriod, errorMessage, errorPanel, formatValue, periodLabel, showExprError, skeleton } from "./common";
+import { kisScansSection } from "./kis-scans";
+import { renderScanBacktest } from "./scan-backtest";
 import { toast } from "./toast";
 
 const PRESETS: Array<{ ko: string; en: string; expr: string }> = [
@@ -225,6 +229,13 @@ export function mountScan(root: HTMLElement, initialId: number | null): () => vo
     tableNote,
   );
 
+  // ---- The backtest, KIS's scans ----
+  const btRun = h("button", { type: "button", class: "primary", "data-testid": "scan-backtest-run", onclick: () => void runBacktest() }, t("scanBacktestRun"));
+  const btOut = h("div", { class: "bt-out scan-bt-out", "data-testid": "scan-backtest", "data-state": "idle" });
+  const btPanel = h("section", { class: "panel scan-bt", hidden: true }, h("div", { class: "panel-head" }, h("h2", null, t("backtest")), btRun), btOut);
+  const kis = kisScansSection((code, name) => watchAction(code, name));
+  cleanups.push(() => kis.destroy());
+
   setChildren(
     root,
     h(
@@ -237,8 +248,9 @@ export function mountScan(root: HTMLElement, initialId: number | null): () => vo
           "section",
           { class: "panel scan-head" },
           h("div", { class: "panel-head" }, h("h2", null, t("scanTitle")), picker, h("a", { href: "/conditions", "data-nav": true, class: "small-link muted" }, t("scanEditConditions"))),
-          h("div", { class: "scan-head-body" }, condInfo, noneBox, h("p", { class: "hint scan-period-hint", "data-testid": "scan-period-hint" }, t("scanPeriodHint")), newBox),
+          h("div", { class: "scan-head-body" }, condInfo, noneBox, h("p", { class: "hint scan-period-hint", "data-testid": "scan-period-hint" }, t("scanPeriodHint")), newBox, kis.el),
         ),
+        btPanel,
         resultsPanel,
       ),
       h("aside", { class: "home-side scan-side" }, h("div", { class: "panel-head" }, h("h2", null, t("scanEvents"))), eventsList),
@@ -372,6 +384,7 @@ export function mountScan(root: HTMLElement, initialId: number | null): () => vo
     renderStatus();
     renderEvents();
     resultsPanel.hidden = id === null;
+    resetBacktest(id);
     if (id === null) {
       setChildren(tableBox);
       tableNote.hidden = true;
@@ -423,6 +436,38 @@ export function mountScan(root: HTMLElement, initialId: number | null): () => vo
       renderEvents();
     } catch (err) {
       console.warn("kiswatch: scan events unavailable", err);
+    }
+  }
+
+  // ---- The backtest ----
+  function resetBacktest(id: number | null): void {
+    btPanel.hidden = id === null;
+    btRun.disabled = false;
+    btOut.dataset.state = "idle";
+    setChildren(btOut, h("p", { class: "hint scan-bt-intro" }, t("scanBtIntro")));
+  }
+
+  /** Runs the chosen condition over the stored history (about a second); an answer for an older choice is dropped. */
+  async function runBacktest(): Promise<void> {
+    const id = selected;
+    if (id === null) return;
+    const my = gen;
+    btRun.disabled = true;
+    btOut.dataset.state = "loading";
+    setChildren(btOut, h("p", { class: "scan-bt-running", role: "status", "data-testid": "scan-backtest-running" }, h("span", { class: "spinner", "aria-hidden": "true" }), t("scanBtRunning")));
+    try {
+      const r = await api.scanBacktest(id);
+      if (destroyed || my !== gen) return;
+      setChildren(btOut, renderScanBacktest(r));
+      btOut.dataset.state = "done";
+    } catch (err) {
+      if (destroyed || my !== gen) return;
+      const panel = errorPanel(err, () => void runBacktest());
+      panel.classList.add("compact");
+      setChildren(btOut, panel);
+      btOut.dataset.state = "error";
+    } finally {
+      if (!destroyed && my === gen) btRun.disabled = false;
     }
   }
 
@@ -518,13 +563,15 @@ export function mountScan(root: HTMLElement, initialId: number | null): () => vo
     const key = watched.has(m.code) ? "watched" : "add";
     if (row.actionKey !== key) {
       row.actionKey = key;
-      setChildren(
-        row.action,
-        key === "watched"
-          ? h("span", { class: "badge watched-badge", "data-testid": "scan-watched" }, t("alreadyWatched"))
-          : h("button", { type: "button", class: "small scan-add", "data-testid": "scan-add", title: t("scanAdd"), "aria-label": `${t("scanAdd")}: ${m.name}`, onclick: (ev: Event) => void add(m.code, ev.currentTarget as HTMLButtonElement) }, "＋"),
-      );
+      setChildren(row.action, watchAction(m.code, m.name));
     }
+  }
+
+  /** A row's last cell, here and in KIS's scans: ＋ to the watchlist, or 관심종목 once it is there. */
+  function watchAction(code: string, name: string): HTMLElement {
+    return watched.has(code)
+      ? h("span", { class: "badge watched-badge", "data-testid": "scan-watched" }, t("alreadyWatched"))
+      : h("button", { type: "button", class: "small scan-add", "data-testid": "scan-add", title: t("scanAdd"), "aria-label": `${t("scanAdd")}: ${name}`, onclick: (ev: Event) => void add(code, name, ev.currentTarget as HTMLButtonElement) }, "＋");
   }
 
   function renderEvents(): void {
@@ -606,8 +653,7 @@ export function mountScan(root: HTMLElement, initialId: number | null): () => vo
     renderStatus();
   }
 
-  async function add(code: string, btn: HTMLButtonElement): Promise<void> {
-    const name = matches.get(code)?.name ?? ghosts.get(code)?.name ?? code;
+  async function add(code: string, name: string, btn: HTMLButtonElement): Promise<void> {
     btn.disabled = true;
     try {
       const r = await api.addToWatchlist(code);
@@ -616,6 +662,7 @@ export function mountScan(root: HTMLElement, initialId: number | null): () => vo
       const row = rows.get(code);
       const m = matches.get(code) ?? ghosts.get(code);
       if (row && m && !destroyed) paintRow(row, m);
+      if (!destroyed) kis.repaint();
     } catch (err) {
       btn.disabled = false;
       console.warn("kiswatch: add failed", err);
@@ -650,6 +697,7 @@ export function mountScan(root: HTMLElement, initialId: number | null): () => vo
       if (destroyed) return;
       watched = new Set(list.map((w) => w.code));
       renderTable();
+      kis.repaint();
     })
     .catch((err: unknown) => console.warn("kiswatch: watchlist unavailable", err));
   document.title = `${t("scanTitle")} · kiswatch`;
