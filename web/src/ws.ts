@@ -136,10 +136,20 @@ type Listener<K extends keyof StoreEvents> = (value: StoreEvents[K]) => void;
 export const FRAME_MS = 16;
 
 /**
- * The next animation frame, or {@link FRAME_MS} at the latest: a frame's updates are applied together, and
- * never later than a 60 Hz display would show them. Animation frames pause in a background tab and come
- * hundreds of milliseconds apart in a headless or starved browser (measured: 600 ms in headless Chromium on
- * the CI machine, BENCHMARKS.md); the timer covers both (a background tab clamps it to its own rate).
+ * How long market data may wait in a window without focus when no animation frame comes first. Every
+ * kiswatch window of a browser shares one renderer thread with the windows it opened (a trigger's popup
+ * shares it with the watchlist that opened it); six windows each repainting on a 16 ms timer starved the
+ * newest popup, which drew its chart a second late. A window the user is not in still follows every
+ * animation frame the browser gives it, and its timer falls back to 4 updates a second.
+ */
+export const UNFOCUSED_FRAME_MS = 250;
+
+/**
+ * The next animation frame, or {@link FRAME_MS} at the latest ({@link UNFOCUSED_FRAME_MS} in a window
+ * without focus): a frame's updates are applied together, and never later than a 60 Hz display would show
+ * them. Animation frames pause in a background tab and come hundreds of milliseconds apart in a headless or
+ * starved browser (measured: 600 ms in headless Chromium on the CI machine, BENCHMARKS.md); the timer covers
+ * both (a background tab clamps it to its own rate).
  */
 export function defaultScheduleFrame(cb: () => void): void {
   let done = false;
@@ -150,7 +160,8 @@ export function defaultScheduleFrame(cb: () => void): void {
     }
   };
   if (typeof requestAnimationFrame === "function") requestAnimationFrame(run);
-  setTimeout(run, FRAME_MS);
+  const focused = typeof document === "undefined" || document.hasFocus();
+  setTimeout(run, focused ? FRAME_MS : UNFOCUSED_FRAME_MS);
 }
 
 /** How many trigger keys are kept to tell a stored trigger from its unstored copy. */
