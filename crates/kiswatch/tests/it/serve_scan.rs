@@ -371,3 +371,199 @@ async fn a_market_scans_entering_reaches_its_alert_channels() {
     );
     t.stop().await;
 }
+
+/// `close > ma(20)` on the simulator's own daily bars (today's forming bar included, as the scan has
+/// it): `None` with fewer than 20 bars or no trade today.
+fn above_ma20(sim: &kis_sim::SimServer, code: &market::StockCode) -> Option<(bool, i64, i64)> {
+    let m = sim.market();
+    let today = m.trading_date();
+    let bars = m.daily_bars(
+        code,
+        today.checked_sub(jiff::Span::new().days(60)).unwrap(),
+        today,
+    );
+    let last = bars.last()?;
+    if last.date != today || last.volume == 0 || bars.len() < 20 {
+        return None;
+    }
+    let sum: i64 = bars[bars.len() - 20..].iter().map(|b| b.close).sum();
+    Some((last.close * 20 > sum, last.close, sum / 20))
+}
+
+/// Every `scan_event` of `code` until one of `kind` arrives (within `limit`).
+async fn events_until(ws: &mut Socket, code: &str, kind: &str, limit: Duration, seen: &mut Vec<Value>) {
+    tokio::time::timeout(limit, async {
+        loop {
+            let v = next_of(ws, "scan_event", limit).await;
+            if v["code"] == code {
+                seen.push(v.clone());
+                if v["kind"] == kind {
+                    return;
+                }
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {kind} of {code} within {limit:?}: {seen:?}"));
+}
+
+#[tokio::test]
+async fn the_result_set_is_the_recomputation_and_a_steered_stock_enters_and_leaves_once() {
+    use kis_sim::model::{MarketKind, Scenario};
+    // A fast simulator (200 requests a second) so the whole KOSPI's history is in within seconds; its
+    // clock set to 10:00 and then nearly still, so every sweep sees the same prices unless steered.
+    let sim = kis_sim::SimServer::start(
+        kis_sim::SimConfig {
+            profile: kis_sim::Profile::Real,
+            rate: Some(200),
+            control: true,
+            ..kis_sim::SimConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    sim.market().advance(3_600);
+    sim.market().set_speed(0.001);
+    let upstream =
+        |sim: &kis_sim::SimServer| match UpstreamConfig::simulator(sim, kiswatch::config::KisProfile::Real) {
+            UpstreamConfig::Custom {
+                rest_url,
+                ws_url,
+                profile,
+                keys,
+                ..
+            } => UpstreamConfig::Custom {
+                rest_url,
+                ws_url,
+                profile,
+                rate: Some(200),
+                keys,
+            },
+            other => other,
+        };
+    let dir = tempfile::tempdir().unwrap();
+    let t = spawn_with(config(dir.path(), upstream(&sim), true), dir).await;
+    let (status, c) = t
+        .post(
+            "/api/v1/conditions",
+            json!({"expr": "D: close > ma(20)", "scope": "market", "filters": {"markets": ["KOSPI"]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    let id = c["id"].as_u64().unwrap();
+    let mut ws = socket(&t).await;
+    send(
+        &mut ws,
+        json!({"op": "subscribe", "channels": [format!("scan:{id}")]}),
+    )
+    .await;
+    eventually(Duration::from_secs(180), "the KOSPI's daily history", || async {
+        let (_, m) = t.get(&format!("/api/v1/conditions/{id}/matches")).await;
+        (m["progress"]["complete"] == true).then_some(())
+    })
+    .await;
+    let kospi: Vec<market::StockCode> = sim
+        .market()
+        .stocks()
+        .iter()
+        .filter(|s| s.market == MarketKind::Kospi)
+        .map(|s| s.code)
+        .collect();
+    // A sweep with every listing's history in: every listing the recomputation can judge is evaluated.
+    let judged = kospi.iter().filter(|c| above_ma20(&sim, c).is_some()).count() as u64;
+    let m = eventually(
+        Duration::from_secs(60),
+        "a sweep over the whole history",
+        || async {
+            let (_, m) = t.get(&format!("/api/v1/conditions/{id}/matches")).await;
+            (m["evaluated"].as_u64() >= Some(judged)).then_some(m)
+        },
+    )
+    .await;
+
+    // The result set is exactly the listings whose own bars say close > MA20.
+    let expected: BTreeSet<String> = kospi
+        .iter()
+        .filter(|c| above_ma20(&sim, c).is_some_and(|(holds, _, _)| holds))
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        expected.len() > 50,
+        "{} KOSPI listings above MA20",
+        expected.len()
+    );
+    let got = codes(&m);
+    assert_eq!(
+        got.symmetric_difference(&expected).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "the result set ({}) against the recomputation ({})",
+        got.len(),
+        expected.len()
+    );
+
+    // Steer one listing below its MA20 above it, then back below.
+    let (steered, ma) = kospi
+        .iter()
+        .find_map(|c| match above_ma20(&sim, c) {
+            Some((false, close, ma)) if close * 100 > ma * 97 => Some((*c, ma)),
+            _ => None,
+        })
+        .expect("a listing just under its MA20");
+    let code = steered.to_string();
+    let mut seen = Vec::new();
+    sim.market()
+        .set_scenario(&steered, Scenario::path(vec![ma * 108 / 100; 5]).unwrap())
+        .unwrap();
+    sim.market().advance(60);
+    events_until(&mut ws, &code, "enter", Duration::from_secs(60), &mut seen).await;
+    sim.market()
+        .set_scenario(&steered, Scenario::path(vec![ma * 90 / 100; 5]).unwrap())
+        .unwrap();
+    sim.market().advance(60);
+    events_until(&mut ws, &code, "leave", Duration::from_secs(90), &mut seen).await;
+    assert_eq!(
+        seen.iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["enter", "leave"],
+        "{seen:?}"
+    );
+    let (_, stored) = t.get(&format!("/api/v1/conditions/{id}/events?limit=1000")).await;
+    let mine: Vec<&Value> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["code"] == code.as_str())
+        .collect();
+    assert_eq!(
+        mine.iter().map(|e| &e["id"]).collect::<Vec<_>>(),
+        seen.iter().map(|e| &e["id"]).collect::<Vec<_>>(),
+        "stored once, delivered once"
+    );
+    assert!(!codes(&t.get(&format!("/api/v1/conditions/{id}/matches")).await.1).contains(&code));
+
+    // A restart keeps the result set and the history: nothing fetched again.
+    let before = codes(&t.get(&format!("/api/v1/conditions/{id}/matches")).await.1);
+    let dir = t.stop().await;
+    let t = spawn_with(config(dir.path(), upstream(&sim), true), dir).await;
+    let m = eventually(
+        Duration::from_secs(60),
+        "the history loaded again from the store",
+        || async {
+            let (_, m) = t.get(&format!("/api/v1/conditions/{id}/matches")).await;
+            (m["progress"]["complete"] == true && m["as_of"].is_string()).then_some(m)
+        },
+    )
+    .await;
+    assert_eq!(codes(&m), before);
+    let (_, health) = t.get("/api/v1/health").await;
+    assert_eq!(
+        health["upstream"]["calls"]["daily"], 0,
+        "no history fetched again: {}",
+        health["upstream"]["calls"]
+    );
+    assert_eq!(sim.stats().rate_limited, 0, "{:?}", sim.stats());
+    t.stop().await;
+    sim.shutdown().await;
+}
