@@ -114,6 +114,7 @@ impl App {
             // The demo's session starts over with each process: today's minutes from an earlier run
             // belong to another tape.
             store.drop_minutes_from(sim.market().trading_date()).await?;
+            store.drop_scans_from(sim.market().trading_date()).await?;
             let listing = sim
                 .market()
                 .stocks()

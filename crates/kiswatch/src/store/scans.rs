@@ -145,6 +145,18 @@ impl Store {
         .await
     }
 
+    /// Forgets the result-set entries and events of `date` and later (the demo's session starts over with
+    /// each process: what its scans found today belongs to another tape).
+    pub async fn drop_scans_from(&self, date: jiff::civil::Date) -> Result<(), StoreError> {
+        let from = date.to_string();
+        self.write(move |tx| {
+            tx.execute("DELETE FROM scan_events WHERE time >= ?1", [&from])?;
+            tx.execute("DELETE FROM scan_members WHERE since >= ?1", [&from])?;
+            Ok(())
+        })
+        .await
+    }
+
     /// One stored event.
     pub async fn scan_event(&self, id: u64) -> Result<Option<ScanEvent>, StoreError> {
         self.read(move |c| {
@@ -276,5 +288,12 @@ mod tests {
             last_two.iter().map(|e| e.id).collect::<Vec<_>>(),
             [stored[1].id, stored[1].id + 1]
         );
+        // The demo's day starts over: today's result set and events go.
+        store
+            .drop_scans_from(jiff::civil::date(2026, 12, 7))
+            .await
+            .unwrap();
+        assert!(store.scan_members(7).await.unwrap().is_empty());
+        assert!(store.scan_events(7, None, 10).await.unwrap().is_empty());
     }
 }
