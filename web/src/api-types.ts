@@ -1516,6 +1516,20 @@ export interface components {
              */
             min_turnover?: number | null;
         };
+        /**
+         * @description How far the kept daily history carries a condition: weekly and monthly averages go only as far
+         *     as 500 sessions allow.
+         */
+        ScanHistory: {
+            /** @description Bars of the condition's period its longest average needs. */
+            bars_needed: number;
+            /** @description `sessions_kept` covers the need: listings with a full history are evaluated. */
+            enough: boolean;
+            /** @description Daily sessions kept for every listing. */
+            sessions_kept: number;
+            /** @description About that many sessions (5 a week, 21 a month). */
+            sessions_needed: number;
+        };
         /** @description One stock in a result set, with today's quote from the last sweep. */
         ScanMatch: {
             /**
@@ -1550,6 +1564,7 @@ export interface components {
             /** @description Listings with history enough to evaluate at the last sweep. */
             evaluated: number;
             expr: string;
+            history: null | components["schemas"]["ScanHistory"];
             /** @description By 등락률, highest first. */
             matches: components["schemas"]["ScanMatch"][];
             name: string;

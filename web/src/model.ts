@@ -252,6 +252,8 @@ export interface ScanMatchesWire {
   universe: number;
   evaluated: number;
   progress: ScanProgressWire;
+  /** How far the kept daily history carries the condition (`null` before its scan is built). */
+  history: { sessions_kept: number; bars_needed: number; sessions_needed: number; enough: boolean } | null;
   matches: ScanMatchWire[];
 }
 
@@ -313,6 +315,8 @@ export interface ScanResult {
   universe: number;
   evaluated: number;
   progress: ScanProgress;
+  /** The kept history is too short for the condition's longest average (sessions needed, sessions kept). */
+  shortHistory: { needed: number; kept: number } | null;
   matches: ScanMatch[];
 }
 
@@ -356,6 +360,7 @@ export function scanResultFrom(r: ScanMatchesWire): ScanResult {
     universe: r.universe,
     evaluated: r.evaluated,
     progress: { stocksDone: p.stocks_done, stocksTotal: p.stocks_total, callsLeft: p.calls_left, etaSecs: p.eta_secs, complete: p.complete },
+    shortHistory: r.history && !r.history.enough ? { needed: r.history.sessions_needed, kept: r.history.sessions_kept } : null,
     matches: r.matches.map(scanMatchFrom),
   };
 }

@@ -192,12 +192,16 @@ describe("the service's 조건검색 answers", () => {
       universe: 2_565,
       evaluated: 2_431,
       progress: { stocks_done: 2_565, stocks_total: 2_565, calls_left: 0, eta_secs: null, complete: true },
+      history: { sessions_kept: 500, bars_needed: 241, sessions_needed: 241, enough: true },
       matches: [{ code: "005930", name: "삼성전자", market: "KOSPI", price: 74_200, change: 900, change_rate: 1.23, turnover: 5e11, volume: 7_000_000, since: "2026-11-27T09:05:00+09:00", values: { "ma(20)": 73_000 } }],
     };
     const r = scanResultFrom(wire);
     expect(r.progress).toEqual({ stocksDone: 2_565, stocksTotal: 2_565, callsLeft: 0, etaSecs: null, complete: true });
     expect(r.matches[0]).toMatchObject({ code: "005930", rate: 1.23, turnover: 5e11, since: "2026-11-27T09:05:00+09:00" });
     expect(r.asOf).toBe("2026-11-27T15:31:00+09:00");
+    expect(r.shortHistory).toBeNull();
+    // A weekly MA240 needs about 1,205 sessions: more than the 500 kept, and the page says so.
+    expect(scanResultFrom({ ...wire, history: { sessions_kept: 500, bars_needed: 241, sessions_needed: 1_205, enough: false } }).shortHistory).toEqual({ needed: 1_205, kept: 500 });
     const e = scanEventFrom({ id: 1, condition_id: 3, code: "005930", name: "삼성전자", kind: "leave", time: "2026-11-27T10:00:00+09:00", price: 1, change_rate: -0.5, turnover: 2, values: {} });
     expect(e).toMatchObject({ id: 1, conditionId: 3, kind: "leave", rate: -0.5 });
   });

@@ -111,6 +111,12 @@ impl MarketScan {
         &self.condition
     }
 
+    /// Bars of the condition's period its longest average needs (plus one for a crossing's bar
+    /// before): fewer, and the condition is unknown.
+    pub fn bars_needed(&self) -> usize {
+        self.layout.longest() + 1
+    }
+
     /// Feeds a stock's closed daily bars (oldest first, every day before `today`; later ones are
     /// ignored), replacing what it had. Its membership is kept.
     pub fn load_history(&mut self, code: StockCode, daily: &[Candle], today: Date, calendar: &Calendar) {

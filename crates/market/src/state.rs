@@ -84,6 +84,12 @@ impl Layout {
         Layout::default()
     }
 
+    /// The longest window registered (0 without any): the bars a condition needs before its averages
+    /// are known.
+    pub fn longest(&self) -> usize {
+        self.windows.iter().flatten().copied().max().unwrap_or(0)
+    }
+
     /// The window for the `n`-bar average of `field`, registered on first use.
     pub fn window(&mut self, field: Field, n: usize) -> WindowRef {
         let n = n.clamp(1, crate::ma::MAX_WINDOW);

@@ -490,6 +490,13 @@ export function mountScan(root: HTMLElement, initialId: number | null): () => vo
       h("span", null, t("scanUniverse", { n: formatKrw(result.universe) })),
       h("span", null, t("scanEvaluated", { n: formatKrw(result.evaluated) })),
       h("span", { class: "scan-count", "data-testid": "scan-count" }, t("scanCount", { n: formatKrw(matches.size) })),
+      result.shortHistory
+        ? h(
+            "div",
+            { class: "scan-history-short", "data-testid": "scan-history-short", role: "note" },
+            t("scanHistoryShort", { needed: formatKrw(result.shortHistory.needed), kept: formatKrw(result.shortHistory.kept) }),
+          )
+        : null,
     );
   }
 

@@ -76,6 +76,10 @@ pub async fn matches(State(state): State<AppState>, Path(raw): Path<String>) -> 
             .as_ref()
             .map(|s| s.progress())
             .unwrap_or(UniverseProgress::default()),
+        history: market::Condition::parse(&row.spec.expr)
+            .ok()
+            .and_then(|c| market::scan::MarketScan::new(c).ok())
+            .map(|s| crate::scan::service::history_of(&s)),
         matches,
     }))
 }

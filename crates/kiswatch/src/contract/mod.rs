@@ -55,7 +55,8 @@ pub use market_time::{Market, MarketPhase};
 pub use quote::{Execution, Level, OrderBook, Price, PriceMove, Side, Sign};
 pub use scan::{
     HtsCondition, HtsConditions, KisScan, KisScanRow, ScanBacktestDay, ScanBacktestHorizon,
-    ScanBacktestReport, ScanEvent, ScanEventKind, ScanMatch, ScanMatches, ScanSweep, UniverseProgress,
+    ScanBacktestReport, ScanEvent, ScanEventKind, ScanHistory, ScanMatch, ScanMatches, ScanSweep,
+    UniverseProgress,
 };
 pub use status::{FeedState, FeedStatus, UpstreamState};
 pub use stock::{SearchHit, Snapshot, Stock, StockExecutions, StockOrderBook, StockPrice, StockRef};

@@ -86,6 +86,20 @@ pub struct UniverseProgress {
     pub complete: bool,
 }
 
+/// How far the kept daily history carries a condition: weekly and monthly averages go only as far
+/// as 500 sessions allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ScanHistory {
+    /// Daily sessions kept for every listing.
+    pub sessions_kept: usize,
+    /// Bars of the condition's period its longest average needs.
+    pub bars_needed: usize,
+    /// About that many sessions (5 a week, 21 a month).
+    pub sessions_needed: usize,
+    /// `sessions_kept` covers the need: listings with a full history are evaluated.
+    pub enough: bool,
+}
+
 /// `GET /api/v1/conditions/{id}/matches`: who matches now, since when, with what values.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ScanMatches {
@@ -103,6 +117,9 @@ pub struct ScanMatches {
     /// Listings with history enough to evaluate at the last sweep.
     pub evaluated: usize,
     pub progress: UniverseProgress,
+    /// Whether the kept history is long enough for the condition (`null` before its scan is built).
+    #[schema(required = true)]
+    pub history: Option<ScanHistory>,
     /// By 등락률, highest first.
     pub matches: Vec<ScanMatch>,
 }

@@ -38,7 +38,7 @@ use super::universe::{admits_listing, admits_quote};
 use crate::channels::Channels;
 use crate::clock::rfc3339;
 use crate::contract::{
-    ConditionScope, MarketPhase, ScanEventKind, ScanFilters, ScanMatch, ScanMatches, ScanSweep,
+    ConditionScope, MarketPhase, ScanEventKind, ScanFilters, ScanHistory, ScanMatch, ScanMatches, ScanSweep,
     TriggerValues, UniverseProgress, decimal,
 };
 use crate::history::daily::ensure_daily;
@@ -54,6 +54,23 @@ const CALLS_PER_LISTING: u64 = HISTORY_SESSIONS.div_ceil(100) as u64;
 
 /// Backfill between two sweeps while the market is open.
 pub const SWEEP_PAUSE: Duration = Duration::from_secs(10);
+
+/// How far [`HISTORY_SESSIONS`] carries a scan's condition.
+pub fn history_of(scan: &MarketScan) -> ScanHistory {
+    let bars_needed = scan.bars_needed();
+    let per_bar = match scan.condition().period {
+        market::Period::Week => 5,
+        market::Period::Month => 21,
+        _ => 1,
+    };
+    let sessions_needed = bars_needed * per_bar;
+    ScanHistory {
+        sessions_kept: HISTORY_SESSIONS,
+        bars_needed,
+        sessions_needed,
+        enough: sessions_needed <= HISTORY_SESSIONS,
+    }
+}
 
 /// Codes per `intstock-multprice` call.
 const SWEEP_CHUNK: usize = 30;
@@ -521,6 +538,7 @@ impl ScanService {
             universe: scan.universe.len(),
             evaluated: scan.scan.evaluated(),
             progress,
+            history: Some(history_of(&scan.scan)),
             matches,
         })
     }

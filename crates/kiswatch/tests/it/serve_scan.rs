@@ -209,6 +209,35 @@ async fn a_market_scan_finds_stocks_and_pushes_their_entering() {
         "{kept}"
     );
 
+    // How far the kept history carries a condition: MA20 of days, yes; MA240 of weeks, no.
+    assert_eq!(
+        (
+            found["history"]["enough"].as_bool(),
+            found["history"]["bars_needed"].as_u64()
+        ),
+        (Some(true), Some(21)),
+        "{}",
+        found["history"]
+    );
+    let (_, weekly) = t
+        .post(
+            "/api/v1/conditions",
+            json!({"expr": "W: close > ma(240)", "scope": "market"}),
+        )
+        .await;
+    let (_, wm) = t
+        .get(&format!("/api/v1/conditions/{}/matches", weekly["id"]))
+        .await;
+    assert_eq!(
+        (
+            wm["history"]["enough"].as_bool(),
+            wm["history"]["sessions_needed"].as_u64()
+        ),
+        (Some(false), Some(241 * 5)),
+        "{}",
+        wm["history"]
+    );
+
     // Bad requests get clear errors.
     let (_, w) = t.post("/api/v1/conditions", json!({"expr": "D: 정배열"})).await;
     let (status, e) = t.get(&format!("/api/v1/conditions/{}/matches", w["id"])).await;
