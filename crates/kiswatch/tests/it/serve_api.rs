@@ -327,11 +327,19 @@ async fn a_condition_has_a_scope_and_the_market_takes_daily_periods_and_filters(
         "an unknown exclusion is refused: {status} {e}"
     );
 
-    // Back to the watchlist: the filters go.
-    let (status, c) = t
+    // A PUT that leaves the scope out keeps it: an intraday expression is still refused there.
+    let (status, e) = t
         .put(
             &format!("/api/v1/conditions/{id}"),
             json!({"expr": "5m: 골든크로스"}),
+        )
+        .await;
+    assert_eq!((status, error_code(&e)), (400, "intraday_market_scope"), "{e}");
+    // Back to the watchlist, said so: the filters go.
+    let (status, c) = t
+        .put(
+            &format!("/api/v1/conditions/{id}"),
+            json!({"expr": "5m: 골든크로스", "scope": "watchlist"}),
         )
         .await;
     assert_eq!(status, 200, "{c}");
