@@ -123,12 +123,27 @@ async fn a_market_scan_finds_stocks_and_pushes_their_entering() {
     // Live: the sweep and the 편입 events, on the condition's channel.
     let sweep = next_of(&mut ws, "scan_sweep", Duration::from_secs(60)).await;
     assert_eq!(sweep["condition_id"].as_u64(), Some(id));
-    let (_, events) = t.get(&format!("/api/v1/conditions/{id}/events")).await;
+    let (_, events) = t.get(&format!("/api/v1/conditions/{id}/events?limit=1000")).await;
     let events = events.as_array().unwrap().clone();
     assert!(!events.is_empty());
-    assert!(events.iter().all(|e| e["kind"] == "enter"
-        && e["condition_id"].as_u64() == Some(id)
-        && e["values"]["ma(20)"].is_number()));
+    assert!(
+        events
+            .iter()
+            .all(|e| e["condition_id"].as_u64() == Some(id) && e["values"]["ma(20)"].is_number())
+    );
+    // Per stock, in order: 편입 first, then 이탈 and 편입 by turns (a sweep or three of a slow run may
+    // already see a member leave).
+    let mut last: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for e in &events {
+        let (code, kind) = (e["code"].as_str().unwrap(), e["kind"].as_str().unwrap());
+        let expected = if last.get(code) == Some(&"enter") {
+            "leave"
+        } else {
+            "enter"
+        };
+        assert_eq!(kind, expected, "{code}'s events: {events:?}");
+        last.insert(code, kind);
+    }
     let entered: BTreeSet<String> = events
         .iter()
         .map(|e| e["code"].as_str().unwrap().to_string())
