@@ -17,7 +17,7 @@ mod bench;
 
 use std::time::{Duration, Instant};
 
-use bench::{load_average, percentile};
+use bench::{load_average, percentile, stock_page_paths};
 use kis_sim::{Profile, SimConfig, SimServer};
 use kiswatch::App;
 use kiswatch::config::{KisProfile, ServeConfig, UpstreamConfig};
@@ -26,19 +26,10 @@ use serde_json::{Value, json};
 const PAGES: usize = 30;
 const LATENCY: (u64, u64) = (5, 100);
 
-fn paths(code: &str) -> [String; 4] {
-    [
-        format!("/api/v1/stocks/{code}/price"),
-        format!("/api/v1/stocks/{code}/orderbook"),
-        format!("/api/v1/stocks/{code}/executions"),
-        format!("/api/v1/stocks/{code}/candles?period=D&count=400"),
-    ]
-}
-
 /// Opens one page (its four requests at once); the time until the last answer, and whether all were 200.
 async fn open_page(http: &reqwest::Client, base: &str, code: &str) -> (Duration, bool) {
     let t = Instant::now();
-    let tasks: Vec<_> = paths(code)
+    let tasks: Vec<_> = stock_page_paths(code)
         .into_iter()
         .map(|p| {
             let (http, url) = (http.clone(), format!("{base}{p}"));

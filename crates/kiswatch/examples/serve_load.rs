@@ -20,7 +20,7 @@ mod bench;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bench::{load_average, percentile};
+use bench::{load_average, percentile, stock_page_paths};
 use kis::wire::Request;
 use kis::wire::chart::{BarPeriod, PeriodChartRequest};
 use kis::wire::quotations::{ExecutionsRequest, OrderBookRequest, PriceRequest};
@@ -39,15 +39,6 @@ const LATENCY: (u64, u64) = (5, 100);
 fn quantile(mut v: Vec<Duration>, p: f64) -> Duration {
     v.sort();
     percentile(&v, p)
-}
-
-fn paths(code: &str) -> [String; 4] {
-    [
-        format!("/api/v1/stocks/{code}/price"),
-        format!("/api/v1/stocks/{code}/orderbook"),
-        format!("/api/v1/stocks/{code}/executions"),
-        format!("/api/v1/stocks/{code}/candles?period=D&count=400"),
-    ]
 }
 
 async fn fire(http: &reqwest::Client, base: &str, paths: Vec<String>) -> Vec<(u16, Duration)> {
@@ -140,7 +131,7 @@ async fn main() -> anyhow::Result<()> {
     let before = sim.stats();
 
     // Cold: everything at once.
-    let all: Vec<String> = codes.iter().flat_map(|c| paths(c.as_str())).collect();
+    let all: Vec<String> = codes.iter().flat_map(|c| stock_page_paths(c.as_str())).collect();
     let t = Instant::now();
     let cold = fire(&http, &base, all).await;
     let cold_wall = t.elapsed();
@@ -157,8 +148,8 @@ async fn main() -> anyhow::Result<()> {
     let mut warm_by_kind: [Vec<Duration>; 4] = Default::default();
     let mut warm_ok = 0;
     for c in &codes {
-        fire(&http, &base, paths(c.as_str()).to_vec()).await;
-        let measured = fire(&http, &base, paths(c.as_str()).to_vec()).await;
+        fire(&http, &base, stock_page_paths(c.as_str()).to_vec()).await;
+        let measured = fire(&http, &base, stock_page_paths(c.as_str()).to_vec()).await;
         for (k, (s, d)) in measured.into_iter().enumerate() {
             warm_ok += usize::from(s == 200);
             warm.push(d);

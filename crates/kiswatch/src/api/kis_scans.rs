@@ -34,14 +34,38 @@ pub fn hts_cache() -> HtsCache {
 const RANKING_LIMITS_KO: &str = "KIS 순위 조회는 30종목까지이며 다음 페이지가 없습니다";
 const HTS_LIMITS_KO: &str = "HTS 조건검색은 실전투자 계정에서만, 조건당 100종목까지, 1분에 한 번 조회합니다";
 
-/// KIS does not offer it here: the reason, in both languages.
-fn unavailable(e: &GatewayError) -> Option<(String, String)> {
-    match e {
-        GatewayError::Upstream(k) if k.is_not_offered() => Some((
-            "KIS offers this only on real accounts, not on 모의투자".into(),
-            "모의투자에서는 제공되지 않습니다 (실전투자 계정 전용)".into(),
-        )),
-        _ => None,
+/// Why KIS's scan is not to be had here, in both languages.
+struct Unavailable {
+    reason: String,
+    reason_ko: String,
+}
+
+/// An answer of KIS's, or why this environment has none (모의투자: the TR is not offered); other
+/// upstream trouble stays an error.
+fn offered<T>(r: Result<T, GatewayError>) -> Result<Result<T, Unavailable>, GatewayError> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(GatewayError::Upstream(k)) if k.is_not_offered() => Ok(Err(Unavailable {
+            reason: "KIS offers this only on real accounts, not on 모의투자".into(),
+            reason_ko: "모의투자에서는 제공되지 않습니다 (실전투자 계정 전용)".into(),
+        })),
+        Err(e) => Err(e),
+    }
+}
+
+/// A scan's answer: its rows, or `available: false` with the reason.
+fn kis_scan(source: String, limits_ko: &str, outcome: Result<Vec<KisScanRow>, Unavailable>) -> KisScan {
+    let (rows, why) = match outcome {
+        Ok(rows) => (rows, None),
+        Err(u) => (Vec::new(), Some(u)),
+    };
+    KisScan {
+        source,
+        available: why.is_none(),
+        reason: why.as_ref().map(|u| u.reason.clone()),
+        reason_ko: why.map(|u| u.reason_ko),
+        limits_ko: limits_ko.into(),
+        rows,
     }
 }
 
@@ -60,36 +84,21 @@ pub async fn ranking(State(state): State<AppState>, Path(kind): Path<String>) ->
             ));
         }
     };
-    let scan = |available, reason: Option<(String, String)>, rows| KisScan {
-        source: kind.clone(),
-        available,
-        reason: reason.as_ref().map(|r| r.0.clone()),
-        reason_ko: reason.map(|r| r.1),
-        limits_ko: RANKING_LIMITS_KO.into(),
-        rows,
-    };
-    match state.gateway.ranking(ranking).await {
-        Ok(rows) => Ok(Json(scan(
-            true,
-            None,
-            rows.into_iter()
-                .map(|r| KisScanRow {
-                    rank: r.rank,
-                    code: r.code.to_string(),
-                    name: r.name,
-                    price: r.price,
-                    change: r.change,
-                    change_rate: decimal(r.change_rate),
-                    volume: r.volume,
-                    turnover: r.turnover,
-                })
-                .collect(),
-        ))),
-        Err(e) => match unavailable(&e) {
-            Some(reason) => Ok(Json(scan(false, Some(reason), Vec::new()))),
-            None => Err(e.into()),
-        },
-    }
+    let rows = offered(state.gateway.ranking(ranking).await)?.map(|rows| {
+        rows.into_iter()
+            .map(|r| KisScanRow {
+                rank: r.rank,
+                code: r.code.to_string(),
+                name: r.name,
+                price: r.price,
+                change: r.change,
+                change_rate: decimal(r.change_rate),
+                volume: r.volume,
+                turnover: r.turnover,
+            })
+            .collect()
+    });
+    Ok(Json(kis_scan(kind, RANKING_LIMITS_KO, rows)))
 }
 
 fn hts_id() -> Option<String> {
@@ -99,40 +108,36 @@ fn hts_id() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn no_hts_id() -> (String, String) {
-    (
-        format!("{HTS_ID_VAR} is not set: KIS's condition search needs the HTS user ID"),
-        format!("{HTS_ID_VAR}가 설정되지 않았습니다: HTS 조건검색에는 HTS ID가 필요합니다"),
-    )
+fn no_hts_id() -> Unavailable {
+    Unavailable {
+        reason: format!("{HTS_ID_VAR} is not set: KIS's condition search needs the HTS user ID"),
+        reason_ko: format!("{HTS_ID_VAR}가 설정되지 않았습니다: HTS 조건검색에는 HTS ID가 필요합니다"),
+    }
 }
 
 #[utoipa::path(get, operation_id = "hts_conditions", path = "/api/v1/scans/hts", tag = "conditions", responses((status = 200, description = "the conditions saved in the HTS, or available false with the reason", body = HtsConditions), (status = 503, description = "upstream trouble", body = ErrorBody)))]
 pub async fn hts_conditions(State(state): State<AppState>) -> ApiResult<Json<HtsConditions>> {
-    let answer = |reason: Option<(String, String)>, conditions| HtsConditions {
-        available: reason.is_none(),
-        reason: reason.as_ref().map(|r| r.0.clone()),
-        reason_ko: reason.map(|r| r.1),
-        conditions,
+    let outcome = match hts_id() {
+        None => Err(no_hts_id()),
+        Some(user) => offered(state.gateway.hts_conditions(&user).await)?,
     };
-    let Some(user) = hts_id() else {
-        return Ok(Json(answer(Some(no_hts_id()), Vec::new())));
+    let (conditions, why) = match outcome {
+        Ok(list) => (list, None),
+        Err(u) => (Vec::new(), Some(u)),
     };
-    match state.gateway.hts_conditions(&user).await {
-        Ok(list) => Ok(Json(answer(
-            None,
-            list.into_iter()
-                .map(|c| HtsCondition {
-                    seq: c.seq,
-                    group: c.group,
-                    name: c.name,
-                })
-                .collect(),
-        ))),
-        Err(e) => match unavailable(&e) {
-            Some(reason) => Ok(Json(answer(Some(reason), Vec::new()))),
-            None => Err(e.into()),
-        },
-    }
+    Ok(Json(HtsConditions {
+        available: why.is_none(),
+        reason: why.as_ref().map(|u| u.reason.clone()),
+        reason_ko: why.map(|u| u.reason_ko),
+        conditions: conditions
+            .into_iter()
+            .map(|c| HtsCondition {
+                seq: c.seq,
+                group: c.group,
+                name: c.name,
+            })
+            .collect(),
+    }))
 }
 
 #[utoipa::path(get, operation_id = "hts_matches", path = "/api/v1/scans/hts/{seq}", tag = "conditions", params(("seq" = String, Path, description = "the HTS condition's seq")), responses((status = 200, description = "the stocks it matches (100 at most, fetched at most once a minute), or available false with the reason", body = KisScan), (status = 400, description = "bad seq", body = ErrorBody), (status = 503, description = "upstream trouble", body = ErrorBody)))]
@@ -144,41 +149,27 @@ pub async fn hts_matches(State(state): State<AppState>, Path(seq): Path<String>)
             format!("HTS 조건 번호(seq)는 숫자입니다 (/api/v1/scans/hts 참고, 입력: {seq:?})"),
         ));
     }
-    let scan = |available, reason: Option<(String, String)>, rows| KisScan {
-        source: format!("hts:{seq}"),
-        available,
-        reason: reason.as_ref().map(|r| r.0.clone()),
-        reason_ko: reason.map(|r| r.1),
-        limits_ko: HTS_LIMITS_KO.into(),
-        rows,
-    };
+    let source = format!("hts:{seq}");
     let Some(user) = hts_id() else {
-        return Ok(Json(scan(false, Some(no_hts_id()), Vec::new())));
+        return Ok(Json(kis_scan(source, HTS_LIMITS_KO, Err(no_hts_id()))));
     };
     let fetch = async {
-        match state.gateway.hts_matches(&user, &seq).await {
-            Ok(rows) => Ok(Arc::new(scan(
-                true,
-                None,
-                rows.into_iter()
-                    .enumerate()
-                    .map(|(i, r)| KisScanRow {
-                        rank: i as u32 + 1,
-                        code: r.code.to_string(),
-                        name: r.name,
-                        price: r.price,
-                        change: r.change,
-                        change_rate: decimal(r.change_rate),
-                        volume: r.volume,
-                        turnover: Some(r.turnover),
-                    })
-                    .collect(),
-            ))),
-            Err(e) => match unavailable(&e) {
-                Some(reason) => Ok(Arc::new(scan(false, Some(reason), Vec::new()))),
-                None => Err(e),
-            },
-        }
+        let rows = offered(state.gateway.hts_matches(&user, &seq).await)?.map(|rows| {
+            rows.into_iter()
+                .enumerate()
+                .map(|(i, r)| KisScanRow {
+                    rank: i as u32 + 1,
+                    code: r.code.to_string(),
+                    name: r.name,
+                    price: r.price,
+                    change: r.change,
+                    change_rate: decimal(r.change_rate),
+                    volume: r.volume,
+                    turnover: Some(r.turnover),
+                })
+                .collect()
+        });
+        Ok::<_, GatewayError>(Arc::new(kis_scan(source, HTS_LIMITS_KO, rows)))
     };
     let answer = state
         .hts_results

@@ -59,7 +59,9 @@ pub async fn matches(State(state): State<AppState>, Path(raw): Path<String>) -> 
             }
         })
         .collect();
-    let period = market::Condition::parse(&row.spec.expr)
+    let condition = market::Condition::parse(&row.spec.expr).ok();
+    let period = condition
+        .as_ref()
         .map(|c| c.period.as_str().to_string())
         .unwrap_or_default();
     Ok(Json(ScanMatches {
@@ -76,8 +78,7 @@ pub async fn matches(State(state): State<AppState>, Path(raw): Path<String>) -> 
             .as_ref()
             .map(|s| s.progress())
             .unwrap_or(UniverseProgress::default()),
-        history: market::Condition::parse(&row.spec.expr)
-            .ok()
+        history: condition
             .and_then(|c| market::scan::MarketScan::new(c).ok())
             .map(|s| crate::scan::service::history_of(&s)),
         matches,

@@ -12,7 +12,7 @@ use market::scan::ScanBacktester;
 use market::{Period, StockCode};
 
 use super::service::HISTORY_SESSIONS;
-use super::universe::admits_listing;
+use super::universe::listings;
 use crate::contract::{ScanBacktestDay, ScanBacktestHorizon, ScanBacktestReport};
 use crate::store::{ConditionRow, Store, StoreError};
 use crate::upstream::StockDirectory;
@@ -35,13 +35,8 @@ pub async fn run(
         return Ok(None);
     };
     let filters = row.spec.filters.clone().unwrap_or_default();
-    let universe: Vec<StockCode> = stocks
-        .master_records()
-        .iter()
-        .flat_map(|r| r.iter())
-        .filter(|r| admits_listing(&filters, r))
-        .filter_map(|r| StockCode::parse(&r.code).ok())
-        .collect();
+    let universe: Vec<StockCode> =
+        listings(stocks.master_records().as_deref().map(Vec::as_slice), &filters).collect();
     let period = condition.period;
     let mut with_history = 0;
     for code in &universe {

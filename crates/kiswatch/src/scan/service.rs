@@ -34,7 +34,7 @@ use market::scan::{ChangeKind, MarketScan, SweepBar};
 use market::{Candle, StockCode};
 use tokio::sync::watch;
 
-use super::universe::{admits_listing, admits_quote};
+use super::universe::{admits_quote, listings};
 use crate::channels::Channels;
 use crate::clock::rfc3339;
 use crate::contract::{
@@ -115,8 +115,6 @@ struct Scan {
     /// The listings its filters admit by the master's flags.
     universe: BTreeSet<StockCode>,
     scan: MarketScan,
-    /// Listings that passed the quote floors at the last sweep.
-    admitted: usize,
 }
 
 #[derive(Default)]
@@ -287,12 +285,8 @@ impl ScanService {
                 continue;
             };
             let filters = row.spec.filters.clone().unwrap_or_default();
-            let universe: BTreeSet<StockCode> = records
-                .iter()
-                .flat_map(|r| r.iter())
-                .filter(|r| admits_listing(&filters, r))
-                .filter_map(|r| StockCode::parse(&r.code).ok())
-                .collect();
+            let universe: BTreeSet<StockCode> =
+                listings(records.as_deref().map(Vec::as_slice), &filters).collect();
             for m in self.store.scan_members(row.id).await? {
                 // A member the (changed) filters no longer admit is not restored: it could never leave.
                 if !universe.is_empty() && StockCode::parse(&m.code).is_ok_and(|c| !universe.contains(&c)) {
@@ -312,7 +306,6 @@ impl ScanService {
                     filters,
                     universe,
                     scan,
-                    admitted: 0,
                 },
             );
         }
@@ -422,7 +415,6 @@ impl ScanService {
                     })
                     .copied()
                     .collect();
-                scan.admitted = admitted.len();
                 let routes = self
                     .channels
                     .as_ref()

@@ -3,6 +3,7 @@
 //! 거래정지, 투자경고/위험) and by today's price and 거래대금.
 
 use kis::master::{MarketWarning, MasterRecord};
+use market::StockCode;
 use market::search::Kind;
 
 use crate::contract::{ScanExclusion, ScanFilters};
@@ -21,6 +22,18 @@ pub fn admits_listing(filters: &ScanFilters, r: &MasterRecord) -> bool {
         ScanExclusion::Halted => r.halted,
         ScanExclusion::Warning => matches!(r.warning, MarketWarning::Warning | MarketWarning::Risk),
     })
+}
+
+/// The codes of the master's listings (`None`: no master yet) that the filters' static part admits.
+pub fn listings<'a>(
+    records: Option<&'a [MasterRecord]>,
+    filters: &'a ScanFilters,
+) -> impl Iterator<Item = StockCode> + 'a {
+    records
+        .into_iter()
+        .flatten()
+        .filter(|r| admits_listing(filters, r))
+        .filter_map(|r| StockCode::parse(&r.code).ok())
 }
 
 /// Whether today's quote passes the filters' price and 거래대금 floors.
