@@ -13,6 +13,7 @@ import { t } from "./i18n";
 import type { Trigger } from "./model";
 import { navigate, stockUrl } from "./router";
 import type { Settings } from "./settings";
+import { thisWindow } from "./windows";
 
 export function windowName(code: string): string {
   return `kiswatch-${code}`;
@@ -20,6 +21,14 @@ export function windowName(code: string): string {
 
 export function triggerUrl(tr: Trigger): string {
   return stockUrl(tr.code, { period: tr.period || undefined, trigger: tr.id ?? undefined });
+}
+
+/** `window.open`, with the other windows told to make room while it opens (`windows.ts`). */
+function openWindow(url: string, name: string): Window | null {
+  thisWindow()?.opening(name);
+  const w = window.open(url, name);
+  if (!w) thisWindow()?.abandon(name);
+  return w;
 }
 
 export type OpenOutcome = "window" | "focused" | "tab" | "blocked" | "none";
@@ -40,7 +49,7 @@ export function openTriggerPage(
   tr: Trigger,
   settings: Settings,
   deps: { open: (url: string, name: string) => WindowLike | null; navigate: (url: string) => void; windows?: Map<string, WindowLike> } = {
-    open: (url, name) => window.open(url, name),
+    open: openWindow,
     navigate,
   },
 ): OpenOutcome {
@@ -75,7 +84,7 @@ export function popupBlockedBanner(tr: Trigger, host: HTMLElement): void {
         type: "button",
         class: "primary",
         onclick: () => {
-          const w = window.open(triggerUrl(tr), windowName(tr.code));
+          const w = openWindow(triggerUrl(tr), windowName(tr.code));
           if (w) opened.set(tr.code, w);
           banner.remove();
         },
@@ -97,7 +106,7 @@ export function notify(tr: Trigger): void {
     const open = opened.get(tr.code);
     if (open && !open.closed) open.focus();
     else {
-      const w = window.open(triggerUrl(tr), windowName(tr.code));
+      const w = openWindow(triggerUrl(tr), windowName(tr.code));
       if (w) {
         opened.set(tr.code, w);
         w.focus();

@@ -4,6 +4,7 @@
 import { api } from "./api";
 import { byNewest, triggerFrom, type Condition, type Trigger } from "./model";
 import { loadSettings, saveSettings, type Settings } from "./settings";
+import { joinWindows } from "./windows";
 import { LiveStore, wsUrl, type UpstreamState } from "./ws";
 
 export type Upstream = UpstreamState | null;
@@ -128,6 +129,8 @@ export class TriggerCenter {
 }
 
 export const live = new LiveStore({ url: wsUrl() });
+/** This window among the others of the browser: its live data waits while another one opens. */
+export const windows = joinWindows(live);
 export const triggers = new TriggerCenter(live);
 export const settingsChanged = new Emitter();
 let currentSettings: Settings = loadSettings();

@@ -5,7 +5,7 @@
 import "pretendard/dist/web/variable/pretendardvariable-dynamic-subset.css";
 import "./style.css";
 import { requestNotificationPermission, soundUnlocked, unlockSound } from "./alerts";
-import { live, settings, settingsChanged, triggers, updateSettings, upstream } from "./app";
+import { live, settings, settingsChanged, triggers, updateSettings, upstream, windows } from "./app";
 import { h, setChildren } from "./dom";
 import { lang, setLang, t, type MessageKey } from "./i18n";
 import { api } from "./api";
@@ -227,6 +227,8 @@ document.addEventListener(
 
 const reducedMotion = window.matchMedia?.("(prefers-reduced-motion: reduce)");
 document.documentElement.classList.toggle("reduced-motion", reducedMotion?.matches ?? false);
+// Trigger arrows and the banner's icon blink: one class, twice a second (style.css says why not a CSS animation).
+setInterval(() => document.documentElement.classList.toggle("blink-dim"), 500);
 
 live.on("connection", renderStatus);
 upstream.changed.on(renderStatus);
@@ -237,6 +239,8 @@ settingsChanged.on(() => {
 onRouteChange(route);
 installLinkInterception();
 route();
+// A stock page says it is drawn once its chart is; any other page at once (see `windows.ts`).
+if (parseRoute(location.pathname, location.search).name !== "stock") setTimeout(() => windows.opened(), 0);
 soundPrompt();
 // The clock after the page's own requests: a trigger's page draws its chart first.
 setTimeout(() => void refreshMarket(), 0);

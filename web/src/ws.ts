@@ -188,6 +188,9 @@ export class LiveStore {
   private readonly listeners = new Map<keyof StoreEvents, Set<Listener<keyof StoreEvents>>>();
   private pending = new Map<string, Coalesced>();
   private frameRequested = false;
+  /** Until when (on `now`) live data waits while another window opens (see `windows.ts`); 0: no wait. */
+  private heldUntil = 0;
+  private holdTimer: unknown = null;
   private upstreamState: UpstreamState | null = null;
   private readonly statuses = new Map<string, StockStatusEntry>();
   private readonly liveAt = new Map<string, number>();
@@ -533,8 +536,35 @@ export class LiveStore {
     }
   }
 
-  /** Delivers everything queued since the last frame. */
+  /**
+   * Holds the delivery of live market data for `ms` at most (another window of this browser is opening and
+   * needs the renderer thread they share). Nothing is dropped: messages keep coalescing as they do between
+   * two frames, and the first frame after the hold delivers the newest of each.
+   */
+  hold(ms: number): void {
+    this.heldUntil = Math.max(this.heldUntil, this.opts.now() + ms);
+  }
+
+  /** Ends a {@link hold} early (the opening window is drawn). */
+  release(): void {
+    this.heldUntil = 0;
+    if (this.holdTimer === null) return;
+    this.opts.clearTimer(this.holdTimer);
+    this.holdTimer = null;
+    this.opts.scheduleFrame(() => this.flush());
+  }
+
+  /** Delivers everything queued since the last frame (after a {@link hold}, once it ends). */
   flush(): void {
+    const wait = this.heldUntil - this.opts.now();
+    if (wait > 0) {
+      // `frameRequested` stays set: what arrives meanwhile only joins the queue.
+      this.holdTimer ??= this.opts.setTimer(() => {
+        this.holdTimer = null;
+        this.flush();
+      }, wait);
+      return;
+    }
     this.frameRequested = false;
     const batch = this.pending;
     this.pending = new Map();

@@ -253,6 +253,51 @@ describe("coalescing", () => {
     expect(batches[0].map((m) => m.executions[0].price)).toEqual([1, 2]);
   });
 
+  it("holds delivery while another window opens, loses nothing, and delivers the newest at the hold's end", () => {
+    const store = makeStore();
+    const ticks: MessageOf<"tick">[] = [];
+    const batches: MessageOf<"executions">[][] = [];
+    store.on("tick", (m) => ticks.push(m));
+    store.on("executions", (b) => batches.push(b));
+    store.connect();
+    last().open();
+    store.hold(1_000);
+    last().push(tick("005930", 70_000));
+    last().push(executions("005930", [trade(1)]));
+    runFrame();
+    expect(ticks).toEqual([]); // the frame came during the hold: nothing drawn
+    last().push(tick("005930", 70_100));
+    last().push(executions("005930", [trade(2)]));
+    expect(frames).toHaveLength(0); // the held frame stands for what arrives meanwhile
+    vi.advanceTimersByTime(999);
+    expect(ticks).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(ticks.map((t) => t.price)).toEqual([70_100]);
+    expect(batches.flat().map((m) => m.executions[0].price)).toEqual([1, 2]);
+    // After the hold, frames deliver as before.
+    last().push(tick("005930", 70_200));
+    runFrame();
+    expect(ticks.map((t) => t.price)).toEqual([70_100, 70_200]);
+  });
+
+  it("ends a hold early when released, on the next frame", () => {
+    const store = makeStore();
+    const ticks: MessageOf<"tick">[] = [];
+    store.on("tick", (m) => ticks.push(m));
+    store.connect();
+    last().open();
+    store.hold(1_000);
+    last().push(tick("005930", 70_000));
+    runFrame();
+    vi.advanceTimersByTime(300);
+    store.release();
+    expect(ticks).toEqual([]);
+    runFrame();
+    expect(ticks.map((t) => t.price)).toEqual([70_000]);
+    vi.advanceTimersByTime(1_000); // the hold's own timer is gone: nothing delivered twice
+    expect(ticks).toHaveLength(1);
+  });
+
   it("keeps the last update of a closed bar when the next bar starts in the same frame", () => {
     const store = makeStore();
     const candles: MessageOf<"candle">[] = [];

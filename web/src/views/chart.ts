@@ -118,6 +118,10 @@ export class CandleChart {
   private following = true;
   private gestureAt = -Infinity;
   private frame = 0;
+  private refreshFrame = 0;
+  /** The arrow elements on the overlay, by marker (kept between placements: only their position changes, so
+   * a live chart does not rebuild them, and restart their blinking, on every frame). */
+  private arrows = new Map<string, HTMLElement>();
   /** Whether a marker waits for a bar the chart does not have yet. */
   pendingMarkers = false;
   /** Whether a marker's bar is older than the chart's data (the page may load more). */
@@ -374,11 +378,14 @@ export class CandleChart {
     return x !== null && x >= 0 && x <= this.chart.timeScale().width();
   }
 
-  /** The test hooks, then the arrows, now and after the chart's next paint. */
+  /** The test hooks, then the arrows, now and after the chart's next paint (one such frame at a time: a
+   * busy stock updates the chart on every frame). */
   private refresh(): void {
     this.noteView();
     this.placeMarkers();
-    requestAnimationFrame(() => {
+    if (this.refreshFrame !== 0) return;
+    this.refreshFrame = requestAnimationFrame(() => {
+      this.refreshFrame = 0;
       this.noteView();
       this.placeMarkers();
     });
@@ -394,9 +401,10 @@ export class CandleChart {
   }
 
   private placeMarkers(): void {
-    const arrows: HTMLElement[] = [];
     /** Arrows already under each bar: another trigger of the same bar stacks below them. */
     const seen = new Map<number, number>();
+    const placed = new Map<string, HTMLElement>();
+    let triggers = 0;
     this.pendingMarkers = false;
     this.missingMarkers = false;
     // The page's own triggers first: theirs is the arrow next to the bar when others share it.
@@ -424,30 +432,41 @@ export class CandleChart {
       const x = ts.logicalToCoordinate(i as Logical);
       const low = this.candles.priceToCoordinate(this.bars[i].low);
       const y = low === null ? null : low + stacked * STACK_PX;
-      const arrow =
-        m.kind === "signal"
-          ? h("div", { class: "signal-arrow", "data-bar-time": this.bars[i].time }, "▲")
-          : h(
-              "div",
-              { class: `trigger-arrow${m.focus ? " focus" : ""}`, "data-trigger-id": m.id, "data-bar-time": this.bars[i].time, "data-trigger-bar-time": m.barTime },
-              "▲",
-            );
+      const barTime = this.bars[i].time;
+      const key = `${m.kind ?? "trigger"}|${m.id}|${m.focus ? 1 : 0}|${barTime}`;
+      const arrow = this.arrows.get(key) ?? newArrow(m, barTime);
+      placed.set(key, arrow);
+      if (m.kind !== "signal") triggers++;
       // Scrolled out of the plot (or under the price axis): not shown, still counted as drawn.
       if (x === null || y === null || x < 0 || x > width || y < 0 || y > height) {
         arrow.hidden = true;
         arrow.dataset.off = `${x},${y} of ${width}x${height}`;
-      } else arrow.style.transform = `translate(${Math.round(x)}px, ${Math.round(y) + 6}px)`;
-      arrows.push(arrow);
+      } else {
+        const transform = `translate(${Math.round(x)}px, ${Math.round(y) + 6}px)`;
+        if (arrow.style.transform !== transform) arrow.style.transform = transform;
+        if (arrow.hidden) arrow.hidden = false;
+        if (arrow.dataset.off !== undefined) delete arrow.dataset.off;
+      }
     }
-    this.overlay.replaceChildren(...arrows);
-    this.el.dataset.markers = String(arrows.filter((a) => a.classList.contains("trigger-arrow")).length);
+    for (const [key, arrow] of this.arrows) if (!placed.has(key)) arrow.remove();
+    for (const arrow of placed.values()) if (arrow.parentNode !== this.overlay) this.overlay.appendChild(arrow);
+    this.arrows = placed;
+    const count = String(triggers);
+    if (this.el.dataset.markers !== count) this.el.dataset.markers = count;
   }
 
   destroy(): void {
     cancelAnimationFrame(this.frame);
+    cancelAnimationFrame(this.refreshFrame);
     this.resize.disconnect();
     this.chart.remove();
   }
+}
+
+function newArrow(m: Marker, barTime: string): HTMLElement {
+  return m.kind === "signal"
+    ? h("div", { class: "signal-arrow", "data-bar-time": barTime }, "▲")
+    : h("div", { class: `trigger-arrow${m.focus ? " focus" : ""}`, "data-trigger-id": m.id, "data-bar-time": barTime, "data-trigger-bar-time": m.barTime }, "▲");
 }
 
 function volumeColor(b: Candle): string {

@@ -24,6 +24,9 @@ export class ExecutionsPanel {
   private newest = "";
   private newestStrength: number | null = null;
   private unseen = 0;
+  /** The reader has scrolled away from the top (kept from scroll events: reading `scrollTop` on every batch
+   * would force a layout of the whole page each time trades arrive). */
+  private away = false;
   /** The legend for the quantity colours (the page puts it in the panel's head). */
   readonly legend: HTMLElement;
 
@@ -47,7 +50,8 @@ export class ExecutionsPanel {
       this.pill,
     );
     this.scroller.addEventListener("scroll", () => {
-      if (this.scroller.scrollTop <= 2) {
+      this.away = this.scroller.scrollTop > 2;
+      if (!this.away) {
         this.unseen = 0;
         this.pill.hidden = true;
       }
@@ -77,8 +81,8 @@ export class ExecutionsPanel {
     }
     for (const e of older) this.placeByTime(row(e, base), e.time);
     if (rows.length === 0) return;
-    // (The first rows need no layout read: nobody has scrolled an empty box.)
-    const reading = this.list.childElementCount > 0 && this.scroller.scrollTop > 2;
+    // Layout is read only while the reader is scrolled away (then their rows must stay where they are).
+    const reading = this.away && this.list.childElementCount > 0;
     const before = reading ? this.list.scrollHeight : 0;
     this.list.prepend(...rows);
     while (this.list.childElementCount > MAX_ROWS) this.list.lastElementChild?.remove();
@@ -111,6 +115,7 @@ export class ExecutionsPanel {
 
   private toTop(): void {
     this.scroller.scrollTo({ top: 0 });
+    this.away = false;
     this.unseen = 0;
     this.pill.hidden = true;
   }

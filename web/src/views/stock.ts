@@ -20,7 +20,7 @@
 // same stock joins the banner instead of taking the window elsewhere.
 
 import { api } from "../api";
-import { live, triggers as triggerCenter } from "../app";
+import { live, triggers as triggerCenter, windows } from "../app";
 import { StockFeed } from "../feed";
 import { h, setChildren, setText } from "../dom";
 import { direction, formatKoreanAmount, formatKrw, formatKstDate, formatKstDateTime, formatMaybe } from "../format";
@@ -260,19 +260,31 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     paintStrength(executions.strength);
   }
 
-  function applyCandles(set: CandleSet, keepView = false): void {
+  /** The chart, made as soon as its code is here (while the candles are still on their way: making it is a
+   * good part of the work before a trigger's arrow can be placed). */
+  function ensureChart(): CandleChart {
     if (!chart) {
       if (!ChartClass) throw new Error("the chart's code is not loaded");
       chart = new ChartClass();
       chart.onHover = (bar) => paintLegend(bar);
       chart.onNeedOlder = () => void loadOlder();
+      chart.el.classList.add("loading");
       setChildren(chartBox, chart.el);
       chart.fit();
     } else if (!chartBox.contains(chart.el)) {
       setChildren(chartBox, chart.el);
       chart.fit();
     }
+    return chart;
+  }
+  void chartReady.then(() => {
+    if (!destroyed && !chart && chartBox.isConnected && chartBox.querySelector(".chart-skeleton")) ensureChart();
+  });
+
+  function applyCandles(set: CandleSet, keepView = false): void {
+    const chart = ensureChart();
     chart.setData(period, set.candles, keepView);
+    chart.el.classList.remove("loading");
     // Live bars that arrived while the answer was on its way are newer than it.
     const liveBar = latestLive.get(period);
     const last = chart.lastBar;
@@ -438,12 +450,14 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
       if (destroyed) return;
       page.dataset.renderMs = String(Math.round(performance.now() - started));
       page.dataset.ready = "true";
+      windows.opened();
       if (!historyLoading) noteHistoryDrawn();
       schedulePoll();
     } catch (err) {
       if (destroyed) return;
       // Wait for the other request too, so a retry never overlaps it.
       await Promise.allSettled([snap, candles]);
+      windows.opened();
       showError(err, () => void load());
     }
   }
@@ -618,7 +632,9 @@ export function barsToShow(box: HTMLElement): number {
   // The box's width from the window's, without asking for a layout (that would hold the page's first
   // requests back until the whole page is laid out): the side panels take 332 px on a wide screen.
   const viewport = typeof window === "undefined" ? 1280 : window.innerWidth;
-  const width = box.isConnected && box.clientWidth > 0 && document.readyState === "complete" ? box.clientWidth : viewport > 1000 ? viewport - 364 : viewport - 16;
+  // (`readyState` first: reading `clientWidth` of a page still loading is the layout this avoids.)
+  const laidOut = document.readyState === "complete" && box.isConnected && box.clientWidth > 0;
+  const width = laidOut ? box.clientWidth : viewport > 1000 ? viewport - 364 : viewport - 16;
   return Math.min(400, Math.max(260, Math.ceil(width / 6) + 20));
 }
 
