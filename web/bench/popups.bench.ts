@@ -10,7 +10,8 @@
 // opening of trigger windows is turned off (settings → 열지 않음) so that only this benchmark opens them.
 //
 // Run: `cd web && CHROMIUM=/usr/bin/chromium npm run bench:ui -- bench/popups.bench.ts` (after `make web-build`
-// and `cargo build -p kiswatch`). BENCH_WINDOWS sets how many windows (default 6). Figures go to the console
+// and `cargo build -p kiswatch`). BENCH_WINDOWS sets how many windows (default 6); BENCH_COURTESY=0 opens them
+// without the `opening` message (the other windows then do not hold), to compare. Figures go to the console
 // and into BENCHMARKS.md by hand.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,14 +20,15 @@ import { api, launchBrowser, missingPrerequisite, startServe, until, type Browse
 
 const missing = missingPrerequisite();
 const WINDOWS = Number(process.env.BENCH_WINDOWS ?? 6);
+const COURTESY = process.env.BENCH_COURTESY !== "0";
 
 /** In every page: when (after the navigation) the page's own trigger arrow was first visible. */
 const PROBE = () => {
   const w = { arrowMs: null as number | null };
   (window as unknown as { __arrow: typeof w }).__arrow = w;
-  const own = new URLSearchParams(location.search).get("trigger");
-  if (!own) return;
   const timer = setInterval(() => {
+    const own = new URLSearchParams(location.search).get("trigger");
+    if (!own) return;
     const a = document.querySelector<HTMLElement>(`.trigger-arrow[data-trigger-id="${own}"]`);
     if (a && !a.hidden && !a.dataset.off) {
       w.arrowMs = performance.now();
@@ -74,11 +76,11 @@ describe.skipIf(missing !== null)("trigger windows opened one after another", ()
       const n = popups.length;
       const url = `/stocks/${tr.code}?period=${tr.period}&trigger=${tr.id}`;
       await home.evaluate(
-        ([u, name]) => {
-          new BroadcastChannel("kiswatch-windows").postMessage({ type: "opening", id: name });
+        ([u, name, courtesy]) => {
+          if (courtesy) new BroadcastChannel("kiswatch-windows").postMessage({ type: "opening", id: name });
           window.open(u, name);
         },
-        [url, `kiswatch-${tr.code}`],
+        [url, `kiswatch-${tr.code}`, COURTESY] as const,
       );
       await until(async () => popups.length > n, "the window");
       const page = popups[n];
@@ -89,6 +91,6 @@ describe.skipIf(missing !== null)("trigger windows opened one after another", ()
       await new Promise((r) => setTimeout(r, 8_000));
     }
     const sorted = [...figures].sort((a, b) => a - b);
-    console.log(`arrows after the navigation: ${figures.map(Math.round).join(", ")} ms; median ${Math.round(sorted[sorted.length >> 1])} ms; within 1 s: ${figures.filter((x) => x <= 1000).length} of ${figures.length}`);
+    console.log(`${COURTESY ? "with" : "without"} the opening message: arrows after the navigation: ${figures.map(Math.round).join(", ")} ms; median ${Math.round(sorted[sorted.length >> 1])} ms; within 1 s: ${figures.filter((x) => x <= 1000).length} of ${figures.length}`);
   });
 });

@@ -83,7 +83,7 @@ pub async fn series(
             let today = match gateway.clock.today() {
                 Some(d) => d,
                 // One minute-chart call names the trading day (today's minutes would cost one per 30).
-                None => match gateway.learn_today(code).await? {
+                None => match gateway.learn_today(code, kis::Priority::Interactive).await? {
                     Some(t) => t.date(),
                     None => market::time::now_kst().date(),
                 },

@@ -150,7 +150,12 @@ impl App {
             Some(w) => w.code,
             None => market::StockCode::parse(PROBE_CODE)?,
         };
-        match tokio::time::timeout(Duration::from_secs(10), gateway.learn_today(probe)).await {
+        match tokio::time::timeout(
+            Duration::from_secs(10),
+            gateway.learn_today(probe, kis::Priority::Interactive),
+        )
+        .await
+        {
             Ok(Ok(Some(now))) => tracing::info!(%now, "market time learned from upstream"),
             Ok(Ok(None)) => tracing::info!("no trade yet today upstream"),
             Ok(Err(e)) => tracing::warn!(error = %e, "could not learn the market time yet"),

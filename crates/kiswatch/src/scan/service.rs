@@ -205,8 +205,8 @@ impl ScanService {
             // No market-scope condition (or no master yet): nothing to do until one arrives.
             return Ok(Some(Duration::from_secs(30)));
         };
-        // The market's time, from upstream (one quote's date and time).
-        let _ = self.gateway.learn_today(first).await;
+        // The market's time, from upstream (one quote's date and time), behind every page's request.
+        let _ = self.gateway.learn_today(first, Priority::Background).await;
         let Some(now) = self.gateway.clock.now() else {
             return Ok(Some(Duration::from_secs(10)));
         };

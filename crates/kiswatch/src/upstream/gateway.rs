@@ -351,10 +351,15 @@ impl Gateway {
     }
 
     /// Learns the trading day (and time) upstream is on from one minute-chart call; nothing stored.
-    pub async fn learn_today(&self, code: StockCode) -> Result<Option<DateTime>, GatewayError> {
+    /// `priority`: interactive when a page waits on the answer, background for the scan's rounds.
+    pub async fn learn_today(
+        &self,
+        code: StockCode,
+        priority: Priority,
+    ) -> Result<Option<DateTime>, GatewayError> {
         let r = self
             .keys
-            .call(Priority::Interactive, |c| async move {
+            .call(priority, |c| async move {
                 c.today_minute_chart(code, Time::constant(23, 59, 59, 0)).await
             })
             .await;
