@@ -236,7 +236,9 @@ describe.skipIf(missing !== null)("kiswatch UI", () => {
     // The header: the price as a plain number for tests, the day's facts an HTS shows.
     const price = page.getByTestId("price");
     expect(await price.getAttribute("data-value")).toMatch(/^\d+$/);
-    expect((await price.textContent())!.replace(/,/g, "")).toBe(await price.getAttribute("data-value"));
+    // Both read in one task: a tick between two reads would move one of them.
+    const [shown, value] = await price.evaluate((el) => [el.textContent ?? "", el.dataset.value ?? ""]);
+    expect(shown.replace(/,/g, "")).toBe(value);
     for (const id of ["stat-prev-close", "stat-upper", "stat-lower", "stat-w52"]) {
       expect(await page.getByTestId(id).textContent(), id).toMatch(/\d{1,3}(,\d{3})+/);
     }
