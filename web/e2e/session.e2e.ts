@@ -46,6 +46,7 @@ const WATCHER = () => {
   let closeSince: number | null = null;
   let followSince: number | null = null;
   let lastPrice: string | undefined;
+  const recent: Array<[number, string, string]> = [];
   let chartEl: Element | null = null;
   let viewKey = "";
   const arrowShown = (id: string) => {
@@ -88,12 +89,17 @@ const WATCHER = () => {
         w.priceChanges++;
         lastPrice = pv;
       }
+      if (pv !== recent[recent.length - 1]?.[1] || cv !== recent[recent.length - 1]?.[2]) {
+        recent.push([Math.round(now), pv, cv]);
+        if (recent.length > 8) recent.shift();
+      }
       if (pv === cv) {
         closeSince = null;
         w.equal++;
       } else if (closeSince === null) closeSince = now;
       else if (now - closeSince > 1000) {
-        w.violations.push({ kind: "chart close differs from the header price for 1 s", period, price: pv, close: cv, last, url: location.href });
+        // `recent`: the last changes of either, [ms after navigation, header, chart], to tell which one stood still.
+        w.violations.push({ kind: "chart close differs from the header price for 1 s", period, price: pv, close: cv, last, url: location.href, at: Math.round(now), recent: recent.map((r) => r.join(" ")) });
         closeSince = null;
       }
     } else closeSince = null;

@@ -108,6 +108,23 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
 
 type Fetch = typeof fetch;
 
+/** How long after the page's start an answer `public/prefetch.js` asked for is still taken (it is as old as
+ * the page; the page's own first requests take it within a second). */
+export const EARLY_TAKEN_MS = 5_000;
+
+/**
+ * The answer `public/prefetch.js` asked for in the page's <head> for exactly this GET `path`, once: a stock
+ * page's first requests go out while its code is still loading. `null` when there is none (any other request,
+ * the same one a second time, another page, or a page that has been open a while).
+ */
+export function takeEarly(path: string): Promise<Response> | null {
+  const early = (globalThis as { __kiswatchEarly?: { at: number; answers: Record<string, Promise<Response> | undefined> } }).__kiswatchEarly;
+  const res = early?.answers[path];
+  if (!early || !res || performance.now() - early.at > EARLY_TAKEN_MS) return null;
+  delete early.answers[path];
+  return res;
+}
+
 export class Api {
   private readonly base: string;
   private readonly fetchImpl: Fetch;
@@ -120,12 +137,14 @@ export class Api {
   async request<T = unknown>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     let res: Response;
     try {
-      res = await this.fetchImpl(`${this.base}${path}`, {
-        method,
-        signal,
-        headers: body === undefined ? { Accept: "application/json" } : { "Content-Type": "application/json", Accept: "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      const early = method === "GET" && body === undefined && signal === undefined && this.base === "" ? takeEarly(path) : null;
+      res = await (early ??
+        this.fetchImpl(`${this.base}${path}`, {
+          method,
+          signal,
+          headers: body === undefined ? { Accept: "application/json" } : { "Content-Type": "application/json", Accept: "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }));
     } catch (err) {
       if (err instanceof DOMException && err.name === "AbortError") throw err;
       throw new ApiError({

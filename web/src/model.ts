@@ -47,6 +47,21 @@ export interface Quote {
   w52Low: number | null;
 }
 
+/** The periods a stock page's chart offers (the page opens on `D` when the URL names none of them). */
+export const CHART_PERIODS = ["1m", "5m", "30m", "60m", "D", "W", "M"] as const;
+
+/**
+ * The bars a stock page first asks for at a window `viewport` px wide (or a chart box `box` px wide once it is
+ * laid out): the bars the chart shows at the library's default 6 px a bar, with a margin for a little
+ * scrolling back; history beyond that is not worth a slower first draw. At least 260: a live bar's MA240 is
+ * computed from the 239 closes before it, so a new bar (the next minute) gets its MA240 too. The side panels
+ * take 364 px of a wide window. `public/prefetch.js` computes the same (checked by `test/prefetch.test.ts`).
+ */
+export function firstBars(viewport: number, box?: number): number {
+  const width = box ?? (viewport > 1000 ? viewport - 364 : viewport - 16);
+  return Math.min(400, Math.max(260, Math.ceil(width / 6) + 20));
+}
+
 /** A quote with nothing known yet but its stock. */
 export function emptyQuote(code: string, name = "", market = ""): Quote {
   return {
@@ -565,6 +580,16 @@ export function quoteFromTick(t: Wire["TickMessage"], market = ""): Quote {
     // The base follows from the move (price − change); the limits and the year's range stay as known.
     basePrice: t.price - t.change,
   };
+}
+
+/** A quote's price and what follows from it against the day's base price (전일종가) and limits. */
+export function priceFields(price: number, q: Pick<Quote, "basePrice" | "upperLimit" | "lowerLimit">): Pick<Quote, "price" | "change" | "rate" | "sign"> {
+  const base = q.basePrice;
+  const change = base === null ? null : price - base;
+  const rate = base === null || base === 0 || change === null ? null : Math.round((change / base) * 10_000) / 100;
+  const sign: Sign =
+    q.upperLimit !== null && price >= q.upperLimit ? "upper_limit" : q.lowerLimit !== null && price <= q.lowerLimit ? "lower_limit" : change === null || change === 0 ? "flat" : change > 0 ? "up" : "down";
+  return { price, change, rate, sign };
 }
 
 /** An order book with its empty levels (price 0) left out, nearest first; `null` when both sides are empty. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { openTriggerPage, windowName } from "../src/alerts";
 import { Api, errorFromResponse } from "../src/api";
-import { backtestFrom, candleSetFrom, fillAverages, quoteFromTick, snapshotFrom, triggerFrom, type Candle, type Wire } from "../src/model";
+import { backtestFrom, candleSetFrom, fillAverages, priceFields, quoteFromTick, snapshotFrom, triggerFrom, type Candle, type Wire } from "../src/model";
 import { parseRoute } from "../src/router";
 import { tick, trigger } from "./messages";
 
@@ -282,5 +282,22 @@ describe("live messages", () => {
     expect(updated.ma["240"]).toBeNull();
     // An average that came with the bar is kept as it is.
     expect(fillAverages(bar(20, 130, { "20": 7 }), shown, false).ma["20"]).toBe(7);
+  });
+});
+
+describe("priceFields", () => {
+  const day = { basePrice: 70_000, upperLimit: 91_000, lowerLimit: 49_000 };
+  it("derives the change, the rate in percent and the sign from a price and the day's base", () => {
+    expect(priceFields(71_400, day)).toEqual({ price: 71_400, change: 1_400, rate: 2, sign: "up" });
+    expect(priceFields(69_300, day)).toEqual({ price: 69_300, change: -700, rate: -1, sign: "down" });
+    expect(priceFields(70_000, day)).toEqual({ price: 70_000, change: 0, rate: 0, sign: "flat" });
+    expect(priceFields(70_123, day).rate).toBe(0.18);
+  });
+  it("names the limits", () => {
+    expect(priceFields(91_000, day).sign).toBe("upper_limit");
+    expect(priceFields(49_000, day).sign).toBe("lower_limit");
+  });
+  it("leaves the change unknown without a base", () => {
+    expect(priceFields(1_000, { basePrice: null, upperLimit: null, lowerLimit: null })).toEqual({ price: 1_000, change: null, rate: null, sign: "flat" });
   });
 });

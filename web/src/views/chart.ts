@@ -34,6 +34,7 @@ import {
   type Logical,
   type MouseEventParams,
   type Time,
+  TickMarkType,
   type UTCTimestamp,
 } from "lightweight-charts";
 import { h } from "../dom";
@@ -131,7 +132,9 @@ export class CandleChart {
   /** The user scrolled to the oldest bars: the page may load older history. */
   onNeedOlder: (() => void) | null = null;
 
-  constructor() {
+  /** `size`: the box the chart will be put in, when the caller knows it (the chart's first paint then has
+   * its real size; `fit` otherwise). */
+  constructor(size?: { width: number; height: number }) {
     this.canvasHost = h("div", { class: "chart-canvas" });
     this.overlay = h("div", { class: "chart-overlay", "aria-hidden": "true" });
     this.el = h(
@@ -144,6 +147,8 @@ export class CandleChart {
     // reports the size a frame late, and a trigger's page must place its arrow as soon as it has bars.
     this.chart = createChart(this.canvasHost, {
       autoSize: false,
+      width: size?.width,
+      height: size?.height,
       layout: {
         background: { type: ColorType.Solid, color: "#ffffff" },
         textColor: "#343a40",
@@ -155,8 +160,20 @@ export class CandleChart {
       grid: { vertLines: { color: "#f1f3f5" }, horzLines: { color: "#f1f3f5" } },
       crosshair: { mode: CrosshairMode.Normal },
       rightPriceScale: { borderColor: "#dee2e6" },
-      timeScale: { borderColor: "#dee2e6", rightOffset: RIGHT_OFFSET, secondsVisible: false, shiftVisibleRangeOnNewBar: true },
-      localization: { locale: "ko-KR", priceFormatter: (p: number) => formatKrw(Math.round(p)) },
+      // The library's own time labels build a `Date` and an `Intl` formatter for every label on every paint;
+      // chart times are KST wall-clock seconds, so the labels are plain arithmetic.
+      timeScale: {
+        borderColor: "#dee2e6",
+        rightOffset: RIGHT_OFFSET,
+        secondsVisible: false,
+        shiftVisibleRangeOnNewBar: true,
+        tickMarkFormatter: (t: Time, kind: TickMarkType) => tickLabel(t as number, kind),
+      },
+      localization: {
+        locale: "ko-KR",
+        priceFormatter: (p: number) => formatKrw(Math.round(p)),
+        timeFormatter: (t: Time) => crosshairLabel(t as number, this.period),
+      },
     });
     this.candles = this.chart.addSeries(CandlestickSeries, {
       upColor: UP,
@@ -215,7 +232,9 @@ export class CandleChart {
     if (w <= 0 || hgt <= 0) return;
     const now = this.chart.options();
     if (now.width === w && now.height === hgt) return;
-    this.chart.resize(w, hgt, true);
+    // Painted with the next frame, not at once: a forced paint here drew the chart twice on a page's start
+    // (once empty), and each paint sizes every canvas with a forced layout.
+    this.chart.resize(w, hgt);
   }
 
   /** After a resize: the library has its new width on the next frame. */
@@ -471,4 +490,28 @@ function newArrow(m: Marker, barTime: string): HTMLElement {
 
 function volumeColor(b: Candle): string {
   return b.close >= b.open ? "rgba(224, 49, 59, 0.45)" : "rgba(31, 95, 214, 0.45)";
+}
+
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+/** A time-axis label for chart seconds (KST wall clock, see `chartTime`). */
+export function tickLabel(t: number, kind: TickMarkType): string {
+  const d = new Date(t * 1000);
+  switch (kind) {
+    case TickMarkType.Year:
+      return `${d.getUTCFullYear()}년`;
+    case TickMarkType.Month:
+      return `${d.getUTCMonth() + 1}월`;
+    case TickMarkType.DayOfMonth:
+      return `${d.getUTCDate()}일`;
+    default:
+      return `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`;
+  }
+}
+
+/** The crosshair's time label: the date, and the time of day on an intraday period. */
+export function crosshairLabel(t: number, period: string): string {
+  const d = new Date(t * 1000);
+  const date = `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+  return INTRADAY_SECS[period] !== undefined ? `${date} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}` : date;
 }

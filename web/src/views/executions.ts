@@ -13,7 +13,9 @@ import { direction, formatChange, formatKrw, formatKstTime } from "../format";
 import { t } from "../i18n";
 import type { Execution, Quote } from "../model";
 
-const MAX_ROWS = 300;
+/** The rows kept: five boxes of scrolling back. Each row is nine layout objects the page walks on every frame
+ * (at 300 rows they were most of a stock page's objects, and its per-frame layout and paint with them). */
+const MAX_ROWS = 100;
 
 export class ExecutionsPanel {
   readonly el: HTMLElement;

@@ -30,10 +30,13 @@ import {
   executionsFrom,
   byNewest,
   historyPending,
+  CHART_PERIODS,
+  firstBars,
   MA_COLORS,
   MA_WINDOWS,
   orderBookFrom,
   orderedValues,
+  priceFields,
   quoteFromTick,
   type Alignment,
   type Candle,
@@ -48,7 +51,7 @@ import { alignmentBadge, errorPanel, formatValue, paintQuote, periodLabel, skele
 import { ExecutionsPanel } from "./executions";
 import { OrderBookView } from "./orderbook";
 
-export const PERIODS = ["1m", "5m", "30m", "60m", "D", "W", "M"] as const;
+export const PERIODS = CHART_PERIODS;
 const POLL_SNAPSHOT_MS = 3000;
 const POLL_CANDLES_MS = 15000;
 /** How often the page asks how far the history fetch got, and for how long at most. */
@@ -260,26 +263,21 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     paintStrength(executions.strength);
   }
 
-  /** The chart, made as soon as its code is here (while the candles are still on their way: making it is a
-   * good part of the work before a trigger's arrow can be placed). */
+  /** The chart, made with its first data (made earlier it paints itself once empty, a paint as costly as the
+   * real one on a page's start), at the size of its box, so that its first paint is its real one. */
   function ensureChart(): CandleChart {
     if (!chart) {
       if (!ChartClass) throw new Error("the chart's code is not loaded");
-      chart = new ChartClass();
+      chart = new ChartClass({ width: chartBox.clientWidth, height: chartBox.clientHeight });
       chart.onHover = (bar) => paintLegend(bar);
       chart.onNeedOlder = () => void loadOlder();
-      chart.el.classList.add("loading");
       setChildren(chartBox, chart.el);
-      chart.fit();
     } else if (!chartBox.contains(chart.el)) {
       setChildren(chartBox, chart.el);
       chart.fit();
     }
     return chart;
   }
-  void chartReady.then(() => {
-    if (!destroyed && !chart && chartBox.isConnected && chartBox.querySelector(".chart-skeleton")) ensureChart();
-  });
 
   function applyCandles(set: CandleSet, keepView = false): void {
     const chart = ensureChart();
@@ -435,12 +433,21 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     wanted = barsToShow(chartBox);
     // Every request goes out together; each part of the page is drawn as soon as its answer arrives.
     if (!storedLoaded) void loadTriggers();
+    let snapshotAt = Infinity;
+    let candlesAt = -Infinity;
+    let sessionDay: string | null = null;
     const snap = api.snapshot(code).then((s) => {
+      snapshotAt = performance.now();
       if (destroyed) return;
+      sessionDay = s.executions.length > 0 ? formatKstDate(s.executions[0].time) : null;
       applySnapshot(s);
       page.dataset.snapshotMs = String(Math.round(performance.now() - started));
     });
-    const candles = Promise.all([api.candles(code, period, wanted), chartReady]).then(([set]) => {
+    const answer = api.candles(code, period, wanted).then((set) => {
+      candlesAt = performance.now();
+      return set;
+    });
+    const candles = Promise.all([answer, chartReady]).then(([set]) => {
       if (destroyed) return;
       applyCandles(set);
       page.dataset.candlesMs = String(Math.round(performance.now() - started));
@@ -448,9 +455,12 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     try {
       await Promise.all([snap, candles]);
       if (destroyed) return;
+      if (candlesAt > snapshotAt && lastTickAt < snapshotAt && sessionDay !== null) headerFromChart(sessionDay);
       page.dataset.renderMs = String(Math.round(performance.now() - started));
       page.dataset.ready = "true";
-      windows.opened();
+      // The other windows wait until this one is on screen: its chart (and a trigger's arrow) is painted in
+      // the next frame, and their catch-up work would otherwise land in that very frame.
+      afterNextPaint(() => windows.opened());
       if (!historyLoading) noteHistoryDrawn();
       schedulePoll();
     } catch (err) {
@@ -460,6 +470,18 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
       windows.opened();
       showError(err, () => void load());
     }
+  }
+
+  /**
+   * The snapshot and the candles are two answers: when the candles came later, their newest bar of the
+   * session (the forming one) closed at a newer price than the snapshot's, and until the next tick the header
+   * shows that price — the header and the chart's forming bar are one price from the start.
+   */
+  function headerFromChart(sessionDay: string): void {
+    const last = chart?.lastBar;
+    if (!quote || !last || last.close === quote.price || formatKstDate(last.time) !== sessionDay) return;
+    quote = { ...quote, ...priceFields(last.close, quote) };
+    paintHeader();
   }
 
   function showError(err: unknown, retry: () => void): void {
@@ -623,19 +645,14 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   };
 }
 
-/**
- * The bars the chart shows at its width (the library's default spacing is 6 px a bar), with a margin for a
- * little scrolling back; history beyond that is not worth a slower first draw. At least 260: a live bar's
- * MA240 is computed from the 239 closes before it, so a new bar (the next minute) gets its MA240 too.
- */
+/** The bars to ask for first (see `firstBars`). */
 export function barsToShow(box: HTMLElement): number {
   // The box's width from the window's, without asking for a layout (that would hold the page's first
-  // requests back until the whole page is laid out): the side panels take 332 px on a wide screen.
+  // requests back until the whole page is laid out); `readyState` first: reading `clientWidth` of a page
+  // still loading is the layout this avoids.
   const viewport = typeof window === "undefined" ? 1280 : window.innerWidth;
-  // (`readyState` first: reading `clientWidth` of a page still loading is the layout this avoids.)
   const laidOut = document.readyState === "complete" && box.isConnected && box.clientWidth > 0;
-  const width = laidOut ? box.clientWidth : viewport > 1000 ? viewport - 364 : viewport - 16;
-  return Math.min(400, Math.max(260, Math.ceil(width / 6) + 20));
+  return firstBars(viewport, laidOut ? box.clientWidth : undefined);
 }
 
 export const BACKTEST_KEY = "kiswatch.backtest";
@@ -654,6 +671,11 @@ function readBacktestSignals(code: string): Marker[] {
 /** Whether live bar `a` is newer than `b`: a later bar, or the same bar further on (its volume only grows). */
 function newerBar(a: Candle, b: Candle): boolean {
   return a.time > b.time || (a.time === b.time && a.volume > b.volume);
+}
+
+/** Runs `then` once the next frame has been painted (a task queued from its animation frame runs after it). */
+function afterNextPaint(then: () => void): void {
+  requestAnimationFrame(() => setTimeout(then, 0));
 }
 
 function definedOnly(q: Quote): Partial<Quote> {
