@@ -11,8 +11,10 @@
 //
 // Run: `cd web && CHROMIUM=/usr/bin/chromium npm run bench:ui -- bench/popups.bench.ts` (after `make web-build`
 // and `cargo build -p kiswatch`). BENCH_WINDOWS sets how many windows (default 6); BENCH_COURTESY=0 opens them
-// without the `opening` message (the other windows then do not hold), to compare. Figures go to the console
-// and into BENCHMARKS.md by hand.
+// without the `opening` message (the other windows then do not hold), to compare. BENCH_PAGES=1 first opens
+// two stock pages in tabs of their own, as the session test does (005930 on 1m, the busiest stock, and 000660
+// on D): they run in renderers of their own, on the same two cores. Figures go to the console and into
+// BENCHMARKS.md by hand.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
@@ -21,6 +23,7 @@ import { api, launchBrowser, missingPrerequisite, startServe, until, type Browse
 const missing = missingPrerequisite();
 const WINDOWS = Number(process.env.BENCH_WINDOWS ?? 6);
 const COURTESY = process.env.BENCH_COURTESY !== "0";
+const PAGES = process.env.BENCH_PAGES === "1";
 
 /** In every page: when (after the navigation) the page's own trigger arrow was first visible. */
 const PROBE = () => {
@@ -61,6 +64,14 @@ describe.skipIf(missing !== null)("trigger windows opened one after another", ()
     await home.evaluate(() => localStorage.setItem("kiswatch.settings", JSON.stringify({ openMode: "none", notify: false, sound: false })));
     await home.reload();
     await home.locator('[data-testid="watchlist-row"]').first().waitFor({ timeout: 30_000 });
+    if (PAGES) {
+      for (const path of ["/stocks/005930?period=1m", "/stocks/000660?period=D"]) {
+        const p = await browser.context.newPage();
+        await p.setViewportSize({ width: 1440, height: 900 });
+        await p.goto(`${app.url}${path}`);
+        await p.locator('.stock-page[data-ready="true"]').waitFor({ timeout: 30_000 });
+      }
+    }
     expect((await api(app.url, "POST", "/api/v1/conditions", { name: "bench", expr: "1m: close > 0" })).status).toBe(201);
     const triggers = await until(
       async () => {
@@ -91,6 +102,6 @@ describe.skipIf(missing !== null)("trigger windows opened one after another", ()
       await new Promise((r) => setTimeout(r, 8_000));
     }
     const sorted = [...figures].sort((a, b) => a - b);
-    console.log(`${COURTESY ? "with" : "without"} the opening message: arrows after the navigation: ${figures.map(Math.round).join(", ")} ms; median ${Math.round(sorted[sorted.length >> 1])} ms; within 1 s: ${figures.filter((x) => x <= 1000).length} of ${figures.length}`);
+    console.log(`${COURTESY ? "with" : "without"} the opening message${PAGES ? ", two stock pages in tabs" : ""}: arrows after the navigation: ${figures.map(Math.round).join(", ")} ms; median ${Math.round(sorted[sorted.length >> 1])} ms; within 1 s: ${figures.filter((x) => x <= 1000).length} of ${figures.length}`);
   });
 });

@@ -353,6 +353,19 @@ export class CandleChart {
     this.refresh();
   }
 
+  /**
+   * A trade's price onto the newest bar when the trade falls in it: the header's `tick` and the bar's `candle`
+   * are two messages, and a frame (or another window's opening) between them must not show two prices. The
+   * `candle` that follows brings the bar's volume and replaces it. Whether the bar moved.
+   */
+  followPrice(price: number, time: string): boolean {
+    const last = this.bars[this.bars.length - 1];
+    if (!last || last.close === price) return false;
+    if (!("index" in placeIn([this.times[this.times.length - 1]], chartTime(time), this.period))) return false;
+    this.update({ ...last, close: price, high: Math.max(last.high, price), low: Math.min(last.low, price) });
+    return true;
+  }
+
   /** The period of the bars the chart holds. */
   get shownPeriod(): string {
     return this.period;

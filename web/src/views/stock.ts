@@ -263,14 +263,15 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     paintStrength(executions.strength);
   }
 
-  /** The chart, made with its first data (made earlier it paints itself once empty, a paint as costly as the
-   * real one on a page's start), at the size of its box, so that its first paint is its real one. */
+  /** The chart, made as soon as its code is here (while the candles are still on their way: making it is a
+   * good part of the work before a trigger's arrow can be placed), at the size of its box. */
   function ensureChart(): CandleChart {
     if (!chart) {
       if (!ChartClass) throw new Error("the chart's code is not loaded");
       chart = new ChartClass({ width: chartBox.clientWidth, height: chartBox.clientHeight });
       chart.onHover = (bar) => paintLegend(bar);
       chart.onNeedOlder = () => void loadOlder();
+      chart.el.classList.add("loading");
       setChildren(chartBox, chart.el);
     } else if (!chartBox.contains(chart.el)) {
       setChildren(chartBox, chart.el);
@@ -278,6 +279,9 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     }
     return chart;
   }
+  void chartReady.then(() => {
+    if (!destroyed && !chart && chartBox.isConnected && chartBox.querySelector(".chart-skeleton")) ensureChart();
+  });
 
   function applyCandles(set: CandleSet, keepView = false): void {
     const chart = ensureChart();
@@ -563,6 +567,8 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
       const tick = quoteFromTick(msg);
       quote = quote ? { ...quote, ...definedOnly(tick) } : tick;
       paintHeader();
+      // The chart's forming bar shows the header's price from the same trade (its `candle` may come a frame later).
+      if (chart && chart.shownPeriod === period && chart.followPrice(msg.price, msg.time)) paintLegend(null);
     }),
     live.on("orderbook", (msg) => {
       if (msg.code !== code) return;
