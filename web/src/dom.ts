@@ -53,15 +53,29 @@ export function setText(el: Element, text: string): boolean {
   return true;
 }
 
-const FLASH_COLOURS: Record<string, string> = { "flash-up": "#ffd8d8", "flash-down": "#d0e1ff", "flash-new": "#d3f9d8" };
+const FLASH_CLASSES = ["flash-up", "flash-down", "flash-new"];
+const flashTimers = new WeakMap<Element, ReturnType<typeof setTimeout>>();
 
 /**
- * A brief background flash on a changed value. Played with the Web Animations API: restarting a CSS animation
- * class needs a forced layout per call, and a watchlist of ticking rows would force one per row per frame.
- * Under `prefers-reduced-motion` nothing moves.
+ * A brief highlight on a changed value: a class on for a moment, then off, as an HTS blinks a cell. Not a
+ * fade: a background-colour animation is restyled and repainted on the main thread on every frame it runs,
+ * and a watchlist of rows ticking at the demo's pace kept one running nearly always — in the renderer that
+ * every stock window opened from the watchlist shares. Under `prefers-reduced-motion` nothing blinks.
  */
 export function flash(el: Element, cls = "flash-new"): void {
-  if (document.documentElement.classList.contains("reduced-motion") || typeof (el as HTMLElement).animate !== "function") return;
-  const from = FLASH_COLOURS[cls] ?? FLASH_COLOURS["flash-new"];
-  (el as HTMLElement).animate([{ backgroundColor: from }, { backgroundColor: "transparent" }], { duration: cls === "flash-new" ? 1200 : 600, easing: "ease-out" });
+  if (document.documentElement.classList.contains("reduced-motion")) return;
+  const pending = flashTimers.get(el);
+  if (pending !== undefined) clearTimeout(pending);
+  for (const c of FLASH_CLASSES) if (c !== cls) el.classList.remove(c);
+  el.classList.add(cls);
+  flashTimers.set(
+    el,
+    setTimeout(
+      () => {
+        flashTimers.delete(el);
+        el.classList.remove(cls);
+      },
+      cls === "flash-new" ? 1_200 : 400,
+    ),
+  );
 }

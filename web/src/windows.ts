@@ -17,8 +17,9 @@ import type { LiveStore } from "./ws";
 
 const CHANNEL = "kiswatch-windows";
 
-/** The longest a window holds its live data for another window's opening. */
-export const OPENING_HOLD_MS = 1_000;
+/** The longest a window holds its live data for another window's opening, in a row (`LiveStore.hold`): well
+ * under the second within which the header and the chart must show one price again. */
+export const OPENING_HOLD_MS = 800;
 
 interface Message {
   type: "opening" | "opened";

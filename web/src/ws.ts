@@ -190,6 +190,7 @@ export class LiveStore {
   private frameRequested = false;
   /** Until when (on `now`) live data waits while another window opens (see `windows.ts`); 0: no wait. */
   private heldUntil = 0;
+  private heldSince = 0;
   private holdTimer: unknown = null;
   private upstreamState: UpstreamState | null = null;
   private readonly statuses = new Map<string, StockStatusEntry>();
@@ -542,7 +543,12 @@ export class LiveStore {
    * two frames, and the first frame after the hold delivers the newest of each.
    */
   hold(ms: number): void {
-    this.heldUntil = Math.max(this.heldUntil, this.opts.now() + ms);
+    const now = this.opts.now();
+    // A hold under way is not stretched by the next one (the opening window announces itself again, a second
+    // window may open right after): live data never waits more than `ms` in a row, so the header and the
+    // chart, which a hold can catch between a trade's `tick` and its `candle`, are apart for less than that.
+    if (this.heldUntil <= now) this.heldSince = now;
+    this.heldUntil = Math.max(this.heldUntil, Math.min(now + ms, this.heldSince + ms));
   }
 
   /** Ends a {@link hold} early (the opening window is drawn). */

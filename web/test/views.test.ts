@@ -1,8 +1,9 @@
 // The rules the views follow, tested without a browser: the order of a trigger's values, repeats grouped in
 // the signal list, the search's highlight surviving a refresh, where an arrow goes on each period, the colours of
-// an execution, the did-you-mean replacement, the periods written in Korean, and the market clock.
+// an execution, the did-you-mean replacement, the periods written in Korean, the market clock, and the flash
+// on a changed value.
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { groupTriggers, orderedValues, triggerFrom } from "../src/model";
 import { kstParts, phaseLabel, projected, readingFrom, speedLabel } from "../src/market";
 import { placeIn } from "../src/views/chart";
@@ -108,5 +109,38 @@ describe("the market clock", () => {
     expect(phaseLabel("closing_auction", "ko")).toBe("장마감 동시호가");
     expect(phaseLabel("pre_open", "ko")).toBe("장전");
     expect(speedLabel(10)).toBe("10배속");
+  });
+});
+
+describe("a flash on a changed value", () => {
+  /** Just enough of an element for `flash`: its classes. */
+  const element = () => {
+    const set = new Set<string>();
+    return { classList: { add: (c: string) => set.add(c), remove: (c: string) => set.delete(c), contains: (c: string) => set.has(c) }, set };
+  };
+  it("is a class for a moment, not an animation; a newer change replaces it and restarts the moment", async () => {
+    const { flash } = await import("../src/dom");
+    const root = element();
+    vi.stubGlobal("document", { documentElement: root });
+    vi.useFakeTimers();
+    try {
+      const el = element();
+      flash(el as unknown as Element, "flash-up");
+      expect([...el.set]).toEqual(["flash-up"]);
+      vi.advanceTimersByTime(300);
+      flash(el as unknown as Element, "flash-down");
+      expect([...el.set]).toEqual(["flash-down"]);
+      vi.advanceTimersByTime(300);
+      expect([...el.set]).toEqual(["flash-down"]);
+      vi.advanceTimersByTime(100);
+      expect([...el.set]).toEqual([]);
+      // Under reduced motion nothing blinks.
+      root.classList.add("reduced-motion");
+      flash(el as unknown as Element, "flash-new");
+      expect([...el.set]).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+      vi.unstubAllGlobals();
+    }
   });
 });

@@ -280,6 +280,30 @@ describe("coalescing", () => {
     expect(ticks.map((t) => t.price)).toEqual([70_100, 70_200]);
   });
 
+  it("never holds longer than one hold in a row: a second hold during the first ends with it", () => {
+    const store = makeStore();
+    const ticks: MessageOf<"tick">[] = [];
+    store.on("tick", (m) => ticks.push(m));
+    store.connect();
+    last().open();
+    store.hold(1_000);
+    last().push(tick("005930", 70_000));
+    runFrame();
+    vi.advanceTimersByTime(600);
+    store.hold(1_000); // the opening window announces itself
+    vi.advanceTimersByTime(399);
+    expect(ticks).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(ticks.map((t) => t.price)).toEqual([70_000]);
+    // Once it ended, a new hold holds again.
+    store.hold(1_000);
+    last().push(tick("005930", 70_100));
+    runFrame();
+    expect(ticks).toHaveLength(1);
+    vi.advanceTimersByTime(1_000);
+    expect(ticks.map((t) => t.price)).toEqual([70_000, 70_100]);
+  });
+
   it("ends a hold early when released, on the next frame", () => {
     const store = makeStore();
     const ticks: MessageOf<"tick">[] = [];

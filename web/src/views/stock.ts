@@ -41,6 +41,7 @@ import {
   type Alignment,
   type Candle,
   type CandleSet,
+  type Execution,
   type OrderBook,
   type Quote,
   type Snapshot,
@@ -91,6 +92,8 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   let wanted = 0;
   let loadingOlder = false;
   let lastTickAt = -Infinity;
+  /** The KST date of the newest trade the service reported (its snapshot's executions): "today" for a bar. */
+  let sessionDay: string | null = null;
   /** The newest live bar of each period (a REST answer older than it is brought up to it). */
   const latestLive = new Map<string, Candle>();
   const cleanups: Array<() => void> = [];
@@ -253,6 +256,10 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     const next: Partial<Quote> = definedOnly(s.quote);
     if (quote && performance.now() - lastTickAt < 5_000) for (const k of TICK_FIELDS) delete next[k];
     quote = quote ? { ...quote, ...next } : s.quote;
+    const newest = s.executions.reduce<Execution | null>((a, e) => (a === null || e.time > a.time ? e : a), null);
+    if (newest) sessionDay = formatKstDate(newest.time);
+    // A price from REST (no tick for a while) moves the chart's forming bar too.
+    if (next.price != null && newest && chart && chart.shownPeriod === period && chart.followPrice(next.price, newest.time)) paintLegend(null);
     // The WebSocket's status is pushed on every change, so while it is open it is the newer word.
     const pushed = live.connection === "open" ? live.stockStatus(code) : null;
     if (pushed) quote.status = pushed.status;
@@ -439,11 +446,9 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     if (!storedLoaded) void loadTriggers();
     let snapshotAt = Infinity;
     let candlesAt = -Infinity;
-    let sessionDay: string | null = null;
     const snap = api.snapshot(code).then((s) => {
       snapshotAt = performance.now();
       if (destroyed) return;
-      sessionDay = s.executions.length > 0 ? formatKstDate(s.executions[0].time) : null;
       applySnapshot(s);
       page.dataset.snapshotMs = String(Math.round(performance.now() - started));
     });
@@ -459,7 +464,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     try {
       await Promise.all([snap, candles]);
       if (destroyed) return;
-      if (candlesAt > snapshotAt && lastTickAt < snapshotAt && sessionDay !== null) headerFromChart(sessionDay);
+      if (candlesAt > snapshotAt && lastTickAt < snapshotAt) headerFromChart();
       page.dataset.renderMs = String(Math.round(performance.now() - started));
       page.dataset.ready = "true";
       // The other windows wait until this one is on screen: its chart (and a trigger's arrow) is painted in
@@ -477,13 +482,14 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
   }
 
   /**
-   * The snapshot and the candles are two answers: when the candles came later, their newest bar of the
-   * session (the forming one) closed at a newer price than the snapshot's, and until the next tick the header
-   * shows that price — the header and the chart's forming bar are one price from the start.
+   * The header and the chart's forming bar show one price. Ticks move both (`followPrice`); a REST answer
+   * moves one of them, and then brings the other along: candles answered after the last tick (a page's start,
+   * a period switch, a refresh) closed their newest bar of the session at a price newer than the header's,
+   * and the header shows it until the next tick.
    */
-  function headerFromChart(sessionDay: string): void {
+  function headerFromChart(): void {
     const last = chart?.lastBar;
-    if (!quote || !last || last.close === quote.price || formatKstDate(last.time) !== sessionDay) return;
+    if (!quote || !last || sessionDay === null || last.close === quote.price || formatKstDate(last.time) !== sessionDay) return;
     quote = { ...quote, ...priceFields(last.close, quote) };
     paintHeader();
   }
@@ -504,10 +510,12 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     paintAlignment();
     if (chart) chart.el.classList.add("loading");
     wanted = barsToShow(chartBox);
+    const asked = performance.now();
     try {
       const [set] = await Promise.all([api.candles(code, p, wanted), chartReady]);
       if (destroyed || p !== period) return;
       applyCandles(set);
+      if (lastTickAt < asked) headerFromChart();
       chart?.el.classList.remove("loading");
     } catch (err) {
       if (destroyed || p !== period) return;
@@ -534,6 +542,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
       if (chart && due) {
         lastCandlePoll = now;
         const p = period;
+        const asked = performance.now();
         const set = await api.candles(code, p, 3);
         if (!destroyed && p === period && chart) {
           const last = chart.lastBar;
@@ -548,6 +557,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
             for (const c of set.candles) chart.update(liveBar && liveBar.time === c.time && newerBar(liveBar, c) ? liveBar : c);
             drawMarkers();
           }
+          if (lastTickAt < asked) headerFromChart();
           if (set.alignment !== alignment) {
             alignment = set.alignment;
             paintAlignment();
