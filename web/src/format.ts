@@ -84,6 +84,11 @@ export function chartTime(rfc3339: string): number {
   return Math.floor(Date.parse(rfc3339) / 1000) + KST_OFFSET_SECS;
 }
 
+/** The RFC 3339 time of chart seconds (the inverse of `chartTime`). */
+export function fromChartTime(secs: number): string {
+  return new Date((secs - KST_OFFSET_SECS) * 1000).toISOString();
+}
+
 /** `HH:MM:SS` in KST of an RFC 3339 time, whatever the browser's own time zone. */
 export function formatKstTime(rfc3339: string): string {
   const ms = Date.parse(rfc3339);

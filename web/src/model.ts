@@ -6,7 +6,7 @@
 // the functions below map the service's types onto them, field by field, and guess nothing.
 
 import type { components } from "./api-types";
-import type { Sign } from "./format";
+import { direction, type Sign } from "./format";
 
 /** The service's JSON by schema name: `Wire["Snapshot"]`, `Wire["ServerMessage"]`, … */
 export type Wire = components["schemas"];
@@ -587,8 +587,7 @@ export function priceFields(price: number, q: Pick<Quote, "basePrice" | "upperLi
   const base = q.basePrice;
   const change = base === null ? null : price - base;
   const rate = base === null || base === 0 || change === null ? null : Math.round((change / base) * 10_000) / 100;
-  const sign: Sign =
-    q.upperLimit !== null && price >= q.upperLimit ? "upper_limit" : q.lowerLimit !== null && price <= q.lowerLimit ? "lower_limit" : change === null || change === 0 ? "flat" : change > 0 ? "up" : "down";
+  const sign: Sign = q.upperLimit !== null && price >= q.upperLimit ? "upper_limit" : q.lowerLimit !== null && price <= q.lowerLimit ? "lower_limit" : direction(change);
   return { price, change, rate, sign };
 }
 

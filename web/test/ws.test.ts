@@ -253,15 +253,21 @@ describe("coalescing", () => {
     expect(batches[0].map((m) => m.executions[0].price)).toEqual([1, 2]);
   });
 
-  it("holds delivery while another window opens, loses nothing, and delivers the newest at the hold's end", () => {
+  /** A store on an open socket, its ticks collected, holding for 1 s (another window is opening). */
+  function heldStore(): { store: LiveStore; ticks: MessageOf<"tick">[] } {
     const store = makeStore();
     const ticks: MessageOf<"tick">[] = [];
-    const batches: MessageOf<"executions">[][] = [];
     store.on("tick", (m) => ticks.push(m));
-    store.on("executions", (b) => batches.push(b));
     store.connect();
     last().open();
     store.hold(1_000);
+    return { store, ticks };
+  }
+
+  it("holds delivery while another window opens, loses nothing, and delivers the newest at the hold's end", () => {
+    const { store, ticks } = heldStore();
+    const batches: MessageOf<"executions">[][] = [];
+    store.on("executions", (b) => batches.push(b));
     last().push(tick("005930", 70_000));
     last().push(executions("005930", [trade(1)]));
     runFrame();
@@ -281,12 +287,7 @@ describe("coalescing", () => {
   });
 
   it("never holds longer than one hold in a row: a second hold during the first ends with it", () => {
-    const store = makeStore();
-    const ticks: MessageOf<"tick">[] = [];
-    store.on("tick", (m) => ticks.push(m));
-    store.connect();
-    last().open();
-    store.hold(1_000);
+    const { store, ticks } = heldStore();
     last().push(tick("005930", 70_000));
     runFrame();
     vi.advanceTimersByTime(600);
@@ -305,12 +306,7 @@ describe("coalescing", () => {
   });
 
   it("ends a hold early when released, on the next frame", () => {
-    const store = makeStore();
-    const ticks: MessageOf<"tick">[] = [];
-    store.on("tick", (m) => ticks.push(m));
-    store.connect();
-    last().open();
-    store.hold(1_000);
+    const { store, ticks } = heldStore();
     last().push(tick("005930", 70_000));
     runFrame();
     vi.advanceTimersByTime(300);

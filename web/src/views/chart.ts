@@ -38,7 +38,7 @@ import {
   type UTCTimestamp,
 } from "lightweight-charts";
 import { h } from "../dom";
-import { chartTime, formatKrw } from "../format";
+import { chartTime, formatBarTime, formatKrw, fromChartTime } from "../format";
 import { fillAverages, MA_COLORS, MA_WINDOWS, type Candle } from "../model";
 
 export { MA_COLORS, MA_WINDOWS };
@@ -172,7 +172,7 @@ export class CandleChart {
       localization: {
         locale: "ko-KR",
         priceFormatter: (p: number) => formatKrw(Math.round(p)),
-        timeFormatter: (t: Time) => crosshairLabel(t as number, this.period),
+        timeFormatter: (t: Time) => formatBarTime(fromChartTime(t as number), this.period),
       },
     });
     this.candles = this.chart.addSeries(CandlestickSeries, {
@@ -520,11 +520,4 @@ export function tickLabel(t: number, kind: TickMarkType): string {
     default:
       return `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`;
   }
-}
-
-/** The crosshair's time label: the date, and the time of day on an intraday period. */
-export function crosshairLabel(t: number, period: string): string {
-  const d = new Date(t * 1000);
-  const date = `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
-  return INTRADAY_SECS[period] !== undefined ? `${date} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}` : date;
 }

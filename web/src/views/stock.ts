@@ -23,7 +23,7 @@ import { api } from "../api";
 import { live, triggers as triggerCenter, windows } from "../app";
 import { StockFeed } from "../feed";
 import { h, setChildren, setText } from "../dom";
-import { direction, formatKoreanAmount, formatKrw, formatKstDate, formatKstDateTime, formatMaybe } from "../format";
+import { direction, formatBarTime, formatKoreanAmount, formatKrw, formatKstDate, formatKstDateTime, formatMaybe } from "../format";
 import { t } from "../i18n";
 import {
   candleFrom,
@@ -388,7 +388,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
         { class: "banner-item", "data-trigger-id": tr.id ?? tr.key, "data-trigger-key": tr.key },
         h("span", { class: "badge period" }, periodLabel(tr.period)),
         h("strong", { class: "banner-cond" }, tr.conditionName),
-        h("span", { class: "banner-when num" }, /^\d+m$/.test(tr.period) ? formatKstDateTime(tr.barTime) : formatKstDate(tr.barTime)),
+        h("span", { class: "banner-when num" }, formatBarTime(tr.barTime, tr.period)),
         h("span", { class: "banner-price num" }, `${formatKrw(tr.price)}${t("won")}`),
         h(
           "span",
