@@ -13,7 +13,9 @@
 // and `cargo build -p kiswatch`). BENCH_WINDOWS sets how many windows (default 6); BENCH_COURTESY=0 opens them
 // without the `opening` message (the other windows then do not hold), to compare. BENCH_PAGES=1 first opens
 // two stock pages in tabs of their own, as the session test does (005930 on 1m, the busiest stock, and 000660
-// on D): they run in renderers of their own, on the same two cores. Figures go to the console and into
+// on D): they run in renderers of their own, on the same two cores. BENCH_NOOPENER=1 opens each window with
+// `noopener`, which gives it a renderer process of its own instead of the watchlist's (and costs the page
+// its handle on the window: no popup-blocker detection, no refocusing). Figures go to the console and into
 // BENCHMARKS.md by hand.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,6 +26,7 @@ const missing = missingPrerequisite();
 const WINDOWS = Number(process.env.BENCH_WINDOWS ?? 6);
 const COURTESY = process.env.BENCH_COURTESY !== "0";
 const PAGES = process.env.BENCH_PAGES === "1";
+const NOOPENER = process.env.BENCH_NOOPENER === "1";
 
 /** In every page: when (after the navigation) the page's own trigger arrow was first visible. */
 const PROBE = () => {
@@ -44,12 +47,15 @@ describe.skipIf(missing !== null)("trigger windows opened one after another", ()
   let app: Proc;
   let browser: Browser;
   const popups: Page[] = [];
+  let collecting = false;
 
   beforeAll(async () => {
     app = await startServe([]);
     browser = await launchBrowser();
     await browser.context.addInitScript(PROBE);
-    browser.context.on("page", (p) => void p.opener().then((o) => o && popups.push(p)));
+    browser.context.on("page", (p) => {
+      if (collecting) popups.push(p);
+    });
   });
 
   afterAll(async () => {
@@ -72,6 +78,7 @@ describe.skipIf(missing !== null)("trigger windows opened one after another", ()
         await p.locator('.stock-page[data-ready="true"]').waitFor({ timeout: 30_000 });
       }
     }
+    collecting = true;
     expect((await api(app.url, "POST", "/api/v1/conditions", { name: "bench", expr: "1m: close > 0" })).status).toBe(201);
     const triggers = await until(
       async () => {
@@ -87,11 +94,11 @@ describe.skipIf(missing !== null)("trigger windows opened one after another", ()
       const n = popups.length;
       const url = `/stocks/${tr.code}?period=${tr.period}&trigger=${tr.id}`;
       await home.evaluate(
-        ([u, name, courtesy]) => {
+        ([u, name, courtesy, noopener]) => {
           if (courtesy) new BroadcastChannel("kiswatch-windows").postMessage({ type: "opening", id: name });
-          window.open(u, name);
+          window.open(u, name, noopener ? "noopener" : undefined);
         },
-        [url, `kiswatch-${tr.code}`, COURTESY] as const,
+        [url, `kiswatch-${tr.code}`, COURTESY, NOOPENER] as const,
       );
       await until(async () => popups.length > n, "the window");
       const page = popups[n];

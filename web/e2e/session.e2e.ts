@@ -6,9 +6,9 @@
 // * after every tick the chart's `data-last-close` equals the header's `data-value` within 1 s;
 // * on every page open, reload and period switch the newest bar is in view (`data-visible-last-time` equals
 //   `data-last-time`) within 1 s, and stays in view while the chart follows;
-// * every trigger page shows its arrow (visible, no `data-off`) within 1 s of the chart's first bars (the time
-//   after the navigation is printed: it is the machine's as much as the page's), and a trigger added to an open
-//   page's banner within 1 s of arriving; after a period switch and back it is shown again;
+// * every trigger page shows its arrow (visible, no `data-off`) within 1 s of its navigation, and again within
+//   1 s of a reload; a trigger added to an open page's banner within 1 s of arriving; after a period switch and
+//   back it is shown again;
 // * today's 1-minute bars have no minute missing against the simulator's own minute chart;
 // * with the default alert settings no (condition, stock) fires more than twice in any market hour.
 //
@@ -235,11 +235,9 @@ describe.skipIf(missing !== null)("a trading session on the demo", () => {
     });
     const chartMs = (await kw(p))!.chartMs!;
     console.log(`trigger page ${url.pathname}?${url.searchParams}: arrow ${Math.round(arrowMs)} ms after navigation, ${Math.round(arrowMs - chartMs)} ms after the chart's first bars (${timing})`);
-    // The arrow comes with the chart, not seconds after it (the defect was 3–6 s, or never). Measured from the
-    // chart's first bars, not from the navigation: how soon a page has its data depends on the machine (a
-    // debug build on a loaded 2-core box serves the first bars 0.4–2 s after the navigation); the figure
-    // after the navigation is printed above and in BENCHMARKS.md.
-    expect(arrowMs - chartMs, `trigger ${id}: arrow within 1 s of the chart's first bars`).toBeLessThanOrEqual(1000);
+    // The contract: the arrow within 1 s of the page's navigation (the defect was 3–6 s after the chart, or
+    // never). The page's own timeline above says where the time went when it is not.
+    expect(arrowMs, `trigger ${id}: arrow within 1 s of the navigation (${timing})`).toBeLessThanOrEqual(1000);
     const banner = p.getByTestId("trigger-banner");
     await banner.waitFor();
     // Its trigger is in the banner (a later trigger of the same stock joins it on top, not in its place).
@@ -349,7 +347,7 @@ describe.skipIf(missing !== null)("a trading session on the demo", () => {
         const ms = await until(async () => (await kw(firstPopup))?.arrowMs ?? null, "the arrow after a reload", 10_000);
         const chartMs = (await kw(firstPopup))!.chartMs!;
         console.log(`trigger page reloaded: arrow ${Math.round(ms)} ms after navigation, ${Math.round(ms - chartMs)} ms after the chart's first bars`);
-        expect(ms - chartMs, "arrow within 1 s of the chart's first bars after a reload").toBeLessThanOrEqual(1000);
+        expect(ms, "arrow within 1 s of the navigation after a reload").toBeLessThanOrEqual(1000);
       }
       expect(await violations(), "the screen's promises").toEqual([]);
 
