@@ -12,6 +12,10 @@
 // opening the live data of every other one waits (`LiveStore.hold`: coalesced, delivered right after) — for
 // as long as that window takes, and never more than `OPENING_HOLD_MS`. A window is known by its name (the
 // watchlist names a stock's window `kiswatch-<code>`), or by a random id when it has none.
+//
+// A window of its own process (`window.open(url, name, "noopener")`) was measured instead and was no faster
+// (it pays a process start, and the two cores are shared all the same), while it would cost the watchlist
+// its handle on the window: no popup-blocker detection, no refocusing (BENCHMARKS.md, issue 20).
 
 import type { LiveStore } from "./ws";
 
