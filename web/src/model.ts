@@ -203,9 +203,9 @@ export interface Condition {
 }
 
 // ---- 조건검색 (market-scope conditions) ---------------------------------------------------------------------
-// `ConditionScope`, `ScanExclusion` and `ScanFilters` mirror the OpenAPI schemas of the same names; the scan's
-// own answers (`/conditions/{id}/matches`, `/events`, the `scan_event` and `scan_sweep` messages) are not in the
-// generated types yet, so their wire shapes are declared here (`…Wire`) and mapped like the others.
+// `ConditionScope`, `ScanExclusion` and `ScanFilters` mirror the OpenAPI schemas of the same names (the form
+// edits them with every field present); the scan's answers (`/conditions/{id}/matches`, `/events`, the
+// `scan_event` and `scan_sweep` messages) are the generated types (`…Wire`), mapped like the others.
 
 export type ConditionScope = "watchlist" | "market";
 export type ScanExclusion = "etf" | "etn" | "spac" | "preferred" | "managed" | "halted" | "warning";
@@ -234,68 +234,15 @@ export function scanFiltersFrom(f: { markets?: string[]; exclude?: string[]; min
   };
 }
 
-export interface ScanProgressWire {
-  stocks_done: number;
-  stocks_total: number;
-  calls_left: number;
-  eta_secs: number | null;
-  complete: boolean;
-}
-
-export interface ScanMatchWire {
-  code: string;
-  name: string;
-  market: string;
-  price: number | null;
-  change: number | null;
-  change_rate: number | null;
-  turnover: number | null;
-  volume: number | null;
-  /** When it entered the result set (RFC 3339, market time). */
-  since: string;
-  values: Record<string, number>;
-}
-
+/** `GET /api/v1/conditions/{id}/matches`'s `progress`: the universe's daily history being built. */
+export type ScanProgressWire = Wire["UniverseProgress"];
+export type ScanMatchWire = Wire["ScanMatch"];
 /** `GET /api/v1/conditions/{id}/matches`. */
-export interface ScanMatchesWire {
-  condition_id: number;
-  name: string;
-  expr: string;
-  period: string;
-  as_of: string | null;
-  closed: boolean;
-  universe: number;
-  evaluated: number;
-  progress: ScanProgressWire;
-  /** How far the kept daily history carries the condition (`null` before its scan is built). */
-  history: { sessions_kept: number; bars_needed: number; sessions_needed: number; enough: boolean } | null;
-  matches: ScanMatchWire[];
-}
-
+export type ScanMatchesWire = Wire["ScanMatches"];
 /** An item of `GET /api/v1/conditions/{id}/events`, and the body of a `scan_event` message. */
-export interface ScanEventWire {
-  id: number;
-  condition_id: number;
-  code: string;
-  name: string;
-  kind: "enter" | "leave";
-  time: string;
-  price: number | null;
-  change_rate: number | null;
-  turnover: number | null;
-  values: Record<string, number>;
-}
-
-/** A `scan_sweep` message: a sweep of the condition ended. */
-export interface ScanSweepWire {
-  condition_id: number;
-  as_of: string | null;
-  /** The session is over (today's bar final). */
-  closed?: boolean;
-  matches: number;
-  universe: number;
-  evaluated: number;
-}
+export type ScanEventWire = Wire["ScanEvent"];
+/** A `scan_sweep` message's body: a sweep of the condition ended. */
+export type ScanSweepWire = Wire["ScanSweep"];
 
 export interface ScanProgress {
   stocksDone: number;

@@ -565,7 +565,7 @@ describe("조건검색 channels", () => {
     turnover: 1_200_000_000_000,
     values: { "ma(20)": 73_000.5, "ma(60)": 71_000 },
   };
-  const sweep: ScanSweepMessage = { type: "scan_sweep", condition_id: 3, as_of: "2026-11-27T10:00:00+09:00", matches: 42, universe: 2_565, evaluated: 2_431 };
+  const sweep: ScanSweepMessage = { type: "scan_sweep", condition_id: 3, as_of: "2026-11-27T10:00:00+09:00", matches: 42, universe: 2_565, evaluated: 2_431, closed: false };
 
   it("subscribes a scan channel without codes, next to the stocks' pairs, and unsubscribes it after the linger", () => {
     const store = makeStore();

@@ -684,7 +684,7 @@ export function mountScan(root: HTMLElement, initialId: number | null): () => vo
     live.on("scanSweep", (msg) => {
       if (msg.condition_id !== selected) return;
       if (result) {
-        result = { ...result, asOf: msg.as_of, closed: msg.closed ?? result.closed, universe: msg.universe, evaluated: msg.evaluated };
+        result = { ...result, asOf: msg.as_of, closed: msg.closed, universe: msg.universe, evaluated: msg.evaluated };
         renderStatus();
       }
       throttle?.request();
