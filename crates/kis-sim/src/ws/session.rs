@@ -5,15 +5,16 @@
 //!   If another live session already holds that key, the client gets `OPSP8996 ALREADY IN USE appkey`
 //!   and the connection is closed.
 //! * At most [`MAX_REGISTRATIONS`] registrations; the 42nd gets `OPSP0008 MAX SUBSCRIBE OVER`.
-//! * Every [`FEED_INTERVAL`] the session asks the model for new trades of each H0STCNT0 registration
-//!   (bunched into frames of up to 30 records) and for a changed book of each H0STASP0 one.
+//! * Every [`FEED_INTERVAL`], on one wall-clock grid for all sessions ([`feed_start`]), the session asks
+//!   the model for new trades of each H0STCNT0 registration (bunched into frames of up to 30 records) and
+//!   for a changed book of each H0STASP0 one.
 //! * Every `ping_interval` a PINGPONG text is sent; if the client answered the previous one neither by
 //!   echoing it nor with a pong frame, the session is dropped instead.
 //! * `drop_ws` faults and server shutdown close the session; its registrations vanish with it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use market::StockCode;
@@ -34,6 +35,19 @@ pub const FEED_INTERVAL: Duration = Duration::from_millis(50);
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The first feed poll of a session: the next multiple of [`FEED_INTERVAL`] on the wall clock. Every session
+/// polls on that one grid, so a trade reaches all the subscribers of its stock in the same poll, as KIS pushes
+/// one trade to everyone at once. (With each session on its own phase, one client got a trade up to 50 ms
+/// before another, and a second client of the simulator could not stamp when the first one was sent it.)
+fn feed_start() -> tokio::time::Instant {
+    let period = FEED_INTERVAL.as_nanos();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let wait = (period - now % period) % period;
+    tokio::time::Instant::now() + Duration::from_nanos(u64::try_from(wait).unwrap_or(0))
+}
 
 struct Subscription {
     tr_id: String,
@@ -76,7 +90,7 @@ impl Session {
         let mut drop_signal = self.state.faults.drop_ws_signal();
         let mut keys_signal = self.state.faults.keys_signal();
         let mut shutdown = self.state.shutdown.clone();
-        let mut feed = tokio::time::interval(FEED_INTERVAL);
+        let mut feed = tokio::time::interval_at(feed_start(), FEED_INTERVAL);
         feed.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let ping_every = self.state.config.ping_interval;
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);

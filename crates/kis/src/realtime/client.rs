@@ -322,7 +322,8 @@ impl Task {
             .await
             .map_err(|e| e.to_string())?;
         self.key_generation += 1;
-        let connect = tokio_tungstenite::connect_async(self.config.url.as_str());
+        // Nagle off: subscriptions and PINGPONG answers are small frames that must not wait for an ACK.
+        let connect = tokio_tungstenite::connect_async_with_config(self.config.url.as_str(), None, true);
         match tokio::time::timeout(self.config.connect_timeout, connect).await {
             Err(_) => Err(format!("no connection within {:?}", self.config.connect_timeout)),
             Ok(Err(e)) => Err(format!("cannot connect: {e}")),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
 use host_guard::{HostGuard, HostSpec};
 use kis::master::{MasterConfig, MasterLoader};
 use tokio::net::TcpListener;
@@ -305,6 +306,14 @@ impl App {
         let (stop, mut stopped) = watch::channel(false);
         let app = api::router(state.clone(), HostGuard::new(addr, &answers_to(&config)));
         let server = tokio::spawn(async move {
+            // Live data goes out as many small WebSocket frames, each to be shown at once: Nagle's algorithm
+            // would hold a frame back while the one before is unacknowledged. (The screen-latency benchmark
+            // could not separate its effect on loopback from its own noise: BENCHMARKS.md.)
+            let listener = listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "cannot set TCP_NODELAY on a connection");
+                }
+            });
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
             });
