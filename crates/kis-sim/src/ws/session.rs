@@ -41,12 +41,15 @@ static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
 /// one trade to everyone at once. (With each session on its own phase, one client got a trade up to 50 ms
 /// before another, and a second client of the simulator could not stamp when the first one was sent it.)
 fn feed_start() -> tokio::time::Instant {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    tokio::time::Instant::now() + wait_for_grid(since_epoch)
+}
+
+/// How long from `since_epoch` (wall clock) to the next multiple of [`FEED_INTERVAL`] (zero on one).
+fn wait_for_grid(since_epoch: Duration) -> Duration {
     let period = FEED_INTERVAL.as_nanos();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let wait = (period - now % period) % period;
-    tokio::time::Instant::now() + Duration::from_nanos(u64::try_from(wait).unwrap_or(0))
+    let wait = (period - since_epoch.as_nanos() % period) % period;
+    Duration::from_nanos(u64::try_from(wait).unwrap_or(0))
 }
 
 struct Subscription {
@@ -329,4 +332,25 @@ async fn close(socket: &mut WebSocket) {
         reason: "closed by server".into(),
     };
     let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_started_at_any_moment_poll_on_one_grid() {
+        let ms = Duration::from_millis;
+        // Sessions opened 1 ms, 17 ms and 49 ms into a 50 ms slot all poll first at its end.
+        for opened in [1_000_001, 1_000_017, 1_000_049] {
+            assert_eq!(ms(opened) + wait_for_grid(ms(opened)), ms(1_000_050));
+        }
+        // On the grid: at once.
+        assert_eq!(wait_for_grid(ms(1_000_050)), Duration::ZERO);
+        // Sub-millisecond phases are kept too.
+        assert_eq!(
+            wait_for_grid(ms(1_000_050) + Duration::from_nanos(1)),
+            FEED_INTERVAL - Duration::from_nanos(1)
+        );
+    }
 }
