@@ -256,7 +256,7 @@ export function mountStock(root: HTMLElement, code: string, initialPeriod: strin
     const next: Partial<Quote> = definedOnly(s.quote);
     if (quote && performance.now() - lastTickAt < 5_000) for (const k of TICK_FIELDS) delete next[k];
     quote = quote ? { ...quote, ...next } : s.quote;
-    const newest = s.executions.reduce<Execution | null>((a, e) => (a === null || e.time > a.time ? e : a), null);
+    const newest = s.executions[0] as Execution | undefined; // newest first (`executionsFrom`)
     if (newest) sessionDay = formatKstDate(newest.time);
     // A price from REST (no tick for a while) moves the chart's forming bar too.
     if (next.price != null && newest && chart && chart.shownPeriod === period && chart.followPrice(next.price, newest.time)) paintLegend(null);
